@@ -1,0 +1,201 @@
+"""The dsaas-infra command line: parses arguments and dispatches; logic lives in commands/."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dsaas_infra import __version__
+from dsaas_infra.error_handler import error_handler
+
+app = typer.Typer(
+    name="dsaas-infra",
+    help="Render, validate and run Terraform blueprints for Data Science as a Service clients.",
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Cloud(str, Enum):
+    aws = "aws"
+    gcp = "gcp"
+
+
+class Maturity(str, Enum):
+    reactive = "reactive"
+    proactive = "proactive"
+    managed = "managed"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dsaas-infra {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """dsaas-infra: one YAML spec per client -> a Terraform blueprint on AWS or GCP."""
+
+
+def _run(func, *args, **kwargs) -> None:
+    with error_handler():
+        status = func(*args, **kwargs)
+    raise typer.Exit(status or 0)
+
+
+SpecArg = Annotated[Path, typer.Argument(help="Client spec (YAML) or rendered blueprint directory.")]
+TerraformOpt = Annotated[
+    Optional[str],
+    typer.Option("--terraform", help="terraform or tofu binary (default: $DSAAS_TERRAFORM, tofu, terraform)."),
+]
+
+
+@app.command("init")
+def init_cmd(
+    name: Annotated[str, typer.Argument(help="Client name (3-20 chars, lowercase).")],
+    cloud: Annotated[Cloud, typer.Option(help="Target cloud.")] = Cloud.aws,
+    maturity: Annotated[Maturity, typer.Option(help="Client data-maturity level.")] = Maturity.proactive,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Spec file to write (default NAME.yaml).")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter spec for a new client."""
+    from dsaas_infra.commands import init
+
+    _run(init.run, name, cloud.value, maturity.value, out, force)
+
+
+@app.command("render")
+def render_cmd(
+    specs: Annotated[list[Path], typer.Argument(help="Client spec files (YAML).")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output directory.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite files edited by hand since the last render.")] = False,
+) -> None:
+    """Render one blueprint per spec (several specs: into OUT/<client>-<environment>/)."""
+    from dsaas_infra.commands import render
+
+    _run(render.run, specs, out, force)
+
+
+@app.command("phases")
+def phases_cmd(
+    cloud: Annotated[Optional[Cloud], typer.Option(help="Only this cloud.")] = None,
+) -> None:
+    """Show the phase -> service table."""
+    from dsaas_infra.commands import phases
+
+    _run(phases.run, cloud.value if cloud else None)
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of the client spec (for editor completion)."""
+    from dsaas_infra.commands import schema
+
+    _run(schema.run)
+
+
+@app.command("validate")
+def validate_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Blueprint directories or spec files.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
+    skip: Annotated[
+        Optional[list[str]],
+        typer.Option("--skip", help="Skip a stage: syntax, references, schema, format, terraform, security."),
+    ] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here.")] = None,
+    strict: Annotated[bool, typer.Option(help="Treat a stage that cannot run as an error.")] = False,
+    terraform: TerraformOpt = None,
+    checkov: Annotated[
+        Optional[str], typer.Option("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH).")
+    ] = None,
+) -> None:
+    """Validate blueprints offline: syntax, references, schema, format, terraform, security."""
+    from dsaas_infra.commands import validate
+
+    _run(validate.run, paths, fmt.value, list(skip or []), output, strict, terraform, checkov)
+
+
+@app.command("preflight")
+def preflight_cmd(spec: Annotated[Path, typer.Argument(help="Client spec (YAML).")]) -> None:
+    """Check the cloud account/project before Terraform runs."""
+    from dsaas_infra.commands import preflight
+
+    _run(preflight.run, spec)
+
+
+@app.command("bootstrap")
+def bootstrap_cmd(spec: Annotated[Path, typer.Argument(help="Client spec (YAML).")]) -> None:
+    """Create the remote state storage (and lock table) if missing; never weakens what exists."""
+    from dsaas_infra.commands import bootstrap
+
+    _run(bootstrap.run, spec)
+
+
+@app.command("plan")
+def plan_cmd(
+    target: SpecArg,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 1 error, 2... see README.")
+    ] = False,
+    fmt: Annotated[PlanFormat, typer.Option("--format", "-f")] = PlanFormat.text,
+    skip_preflight: Annotated[bool, typer.Option("--skip-preflight")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Render a spec here.")] = None,
+    terraform: TerraformOpt = None,
+) -> None:
+    """Render (for a spec), preflight, init and plan; summarise the changes by phase."""
+    from dsaas_infra.commands import plan
+
+    _run(plan.run, target, detailed_exitcode, fmt.value, skip_preflight, out, terraform)
+
+
+@app.command("apply")
+def apply_cmd(
+    target: SpecArg,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where the spec was rendered.")] = None,
+    terraform: TerraformOpt = None,
+) -> None:
+    """Apply the plan made by `plan`, only if the blueprint has not changed since."""
+    from dsaas_infra.commands import apply
+
+    _run(apply.run, target, auto_approve, out, terraform)
+
+
+@app.command("destroy")
+def destroy_cmd(
+    target: SpecArg,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve")] = False,
+    confirm: Annotated[Optional[str], typer.Option("--confirm", help="The client name, with --auto-approve.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where the spec was rendered.")] = None,
+    terraform: TerraformOpt = None,
+) -> None:
+    """Destroy a client's blueprint after typing the client name."""
+    from dsaas_infra.commands import destroy
+
+    _run(destroy.run, target, auto_approve, confirm, out, terraform)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""One module per CLI command: typed arguments in, exit status out."""

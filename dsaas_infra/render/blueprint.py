@@ -1,0 +1,32 @@
+"""Render a validated spec into the files of one blueprint, in memory."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.resources
+
+from dsaas_infra.render.environment import environment
+from dsaas_infra.render.hclfmt import format_hcl
+from dsaas_infra.spec.model import ClientSpec
+
+# Each cloud module provides build_context(spec) -> dict and files(ctx) -> [(output, template)].
+CLOUD_MODULES = {"aws": "dsaas_infra.render.aws", "gcp": "dsaas_infra.render.gcp"}
+
+
+def render_blueprint(spec: ClientSpec) -> dict[str, bytes]:
+    """Map each output path (POSIX, relative) to its bytes; same spec, same bytes."""
+    module = importlib.import_module(CLOUD_MODULES[spec.cloud])
+    ctx = module.build_context(spec)
+    env = environment()
+    out: dict[str, bytes] = {}
+    for output, template in module.files(ctx):
+        if template.endswith(".j2"):
+            text = env.get_template(template).render(ctx)
+            if output.endswith(".tf"):
+                text = format_hcl(text)
+            out[output] = text.encode("utf-8")
+        else:
+            # Shipped as they are (e.g. Lambda handler source): no templating.
+            resource = importlib.resources.files("dsaas_infra") / "templates" / template
+            out[output] = resource.read_bytes()
+    return dict(sorted(out.items()))

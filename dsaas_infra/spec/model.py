@@ -1,0 +1,225 @@
+"""The client spec as pydantic models: the user-facing contract of dsaas-infra."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from dsaas_infra.spec import naming
+from dsaas_infra.spec.cron import parse_cron
+from dsaas_infra.spec.regions import AWS_REGIONS, GCP_REGIONS
+
+Size = Literal["small", "medium", "large", "xlarge"]
+Gpu = Literal["none", "t4", "l4", "a100"]
+Email = Annotated[str, StringConstraints(pattern=naming.EMAIL.pattern, max_length=254)]
+UserName = Annotated[str, StringConstraints(pattern=naming.USER_NAME.pattern)]
+ShortName = Annotated[str, StringConstraints(pattern=naming.SHORT_NAME.pattern)]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class Strict(BaseModel):
+    """Base of every spec model: unknown keys are errors, values are not coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_default=False)
+
+
+class Client(Strict):
+    name: str = Field(description="3-20 chars, ^[a-z][a-z0-9-]*[a-z0-9]$, no '--'")
+    display_name: str | None = Field(None, max_length=100, description="free text")
+    environment: Literal["dev", "staging", "prod"] = "dev"
+    maturity: Literal["reactive", "proactive", "managed"] = "proactive"
+    owner: Email
+    tags: dict[str, str] = Field(default_factory=dict, description="extra tags/labels")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return naming.check_client_name(v)
+
+    @field_validator("display_name")
+    @classmethod
+    def _display(cls, v: str | None) -> str | None:
+        if v is not None and _CONTROL.search(v):
+            raise ValueError("must not contain control characters")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if not naming.AWS_TAG_KEY.match(key) or key.lower().startswith("aws:"):
+                raise ValueError(
+                    f"tag key {key!r} must be 1-128 letters, digits, spaces or _.:/=+-@ "
+                    "and not start with 'aws:'"
+                )
+            if not naming.AWS_TAG_VALUE.match(value):
+                raise ValueError(
+                    f"tag {key!r}: value must be 0-256 letters, digits, spaces or _.:/=+-@"
+                )
+        return dict(sorted(v.items()))
+
+
+class AwsNetwork(Strict):
+    vpc_id: Annotated[str, StringConstraints(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")]
+    subnet_ids: list[
+        Annotated[str, StringConstraints(pattern=r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")]
+    ] = Field(min_length=2, description="private subnets in at least two availability zones")
+
+
+class AwsSettings(Strict):
+    region: str
+    account_id: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] = Field(
+        description="12 digits, quoted"
+    )
+    network: AwsNetwork | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if v not in AWS_REGIONS:
+            raise ValueError(f"unknown AWS region {v!r}; e.g. us-east-1, eu-west-1")
+        return v
+
+
+class GcpNetwork(Strict):
+    network: Annotated[
+        str,
+        StringConstraints(
+            pattern=r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/global/networks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+        ),
+    ] = Field(description="self link: projects/PROJECT/global/networks/NAME")
+    subnetwork: Annotated[
+        str,
+        StringConstraints(
+            pattern=r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/regions/[a-z0-9-]+/subnetworks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+        ),
+    ] = Field(description="self link: projects/PROJECT/regions/REGION/subnetworks/NAME")
+    pods_range_name: str = "pods"
+    services_range_name: str = "services"
+
+
+class GcpSettings(Strict):
+    project_id: str = Field(description="6-30 chars, GCP project id rules")
+    region: str
+    network: GcpNetwork | None = None
+
+    @field_validator("project_id")
+    @classmethod
+    def _project(cls, v: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v):
+            raise ValueError(
+                "GCP project ids are 6-30 lowercase letters, digits or '-', starting with a "
+                "letter and not ending with '-'"
+            )
+        if "google" in v or v.startswith(("ssl", "null", "undefined")):
+            raise ValueError("GCP project ids must not contain 'google' or use reserved words")
+        return v
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if v not in GCP_REGIONS:
+            raise ValueError(f"unknown GCP region {v!r}; e.g. us-central1, europe-west1")
+        return v
+
+
+class StateSettings(Strict):
+    bucket: str | None = Field(None, description="default: <client>-<env>-tfstate-<account|project>")
+    prefix: Annotated[str, StringConstraints(pattern=naming.STATE_PREFIX.pattern)] | None = Field(
+        None, description="default: dsaas-infra/<client>/<env>"
+    )
+    lock_table: str | None = Field(
+        None, description="AWS: DynamoDB lock table (default <bucket>-lock)"
+    )
+
+
+class Variant(Strict):
+    name: ShortName
+    weight: int = Field(ge=0, le=100)
+
+
+class Consumer(Strict):
+    name: ShortName
+    rate_limit: float = Field(50, gt=0, le=10000, description="requests per second")
+    burst_limit: int = Field(100, gt=0, le=5000)
+    quota_per_day: int = Field(100000, gt=0)
+
+
+class DataPhase(Strict):
+    enabled: bool | None = None
+    schedule: str | None = Field(None, description="5-field cron, UTC")
+    raw_retention_days: int | None = Field(None, ge=1, le=36500)
+    log_retention_days: Literal[
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+        2922, 3288, 3653,
+    ] | None = Field(None, description="CloudWatch/Cloud Logging retention")
+    prevent_destroy: bool | None = Field(None, description="protect data buckets from destroy")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_cron(v)
+        return v
+
+
+class TrainingPhase(Strict):
+    enabled: bool | None = None
+    workspace: Literal["studio", "notebooks"] | None = Field(
+        None, description="SageMaker Studio domain or notebook instances (AWS)"
+    )
+    size: Size | None = None
+    gpu: Gpu | None = None
+    instance_type: str | None = Field(None, description="overrides size/gpu; validated per cloud")
+    users: list[UserName] = Field(default_factory=list)
+
+    @field_validator("users")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("user names must be unique")
+        return v
+
+
+class DeploymentPhase(Strict):
+    enabled: bool | None = None
+    realtime: bool | None = Field(None, description="real-time endpoint (else batch only)")
+    size: Size | None = None
+    gpu: Gpu | None = None
+    instance_type: str | None = None
+    min_instances: int | None = Field(None, ge=1, le=100)
+    max_instances: int | None = Field(None, ge=1, le=100)
+    variants: list[Variant] | None = Field(None, min_length=1, max_length=10)
+    drift_detection: bool | None = None
+    dashboard: bool | None = None
+    multi_az: bool | None = None
+    alert_emails: list[Email] = Field(default_factory=list)
+
+
+class AccessPhase(Strict):
+    enabled: bool | None = None
+    waf: bool | None = None
+    consumers: list[Consumer] = Field(default_factory=list)
+
+
+class Phases(Strict):
+    data: DataPhase = Field(default_factory=DataPhase)
+    training: TrainingPhase = Field(default_factory=TrainingPhase)
+    deployment: DeploymentPhase = Field(default_factory=DeploymentPhase)
+    access: AccessPhase = Field(default_factory=AccessPhase)
+
+
+class ClientSpec(Strict):
+    """One DSaaS client in one environment on one cloud."""
+
+    api_version: Literal["dsaas-infra/v1"] = Field(alias="apiVersion")
+    client: Client
+    cloud: Literal["aws", "gcp"]
+    aws: AwsSettings | None = None
+    gcp: GcpSettings | None = None
+    state: StateSettings = Field(default_factory=StateSettings)
+    phases: Phases = Field(default_factory=Phases)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)

@@ -1,0 +1,54 @@
+"""Cloud-neutral sizes and GPUs mapped to each cloud's machine and instance types."""
+
+from __future__ import annotations
+
+import re
+
+SIZES = ("small", "medium", "large", "xlarge")
+GPUS = ("none", "t4", "l4", "a100")
+
+AWS_TRAINING = {
+    "small": "ml.t3.medium",
+    "medium": "ml.m5.xlarge",
+    "large": "ml.m5.2xlarge",
+    "xlarge": "ml.m5.4xlarge",
+}
+AWS_INFERENCE = {
+    "small": "ml.c5.large",
+    "medium": "ml.m5.xlarge",
+    "large": "ml.m5.2xlarge",
+    "xlarge": "ml.m5.4xlarge",
+}
+AWS_GPU = {"t4": "ml.g4dn.xlarge", "l4": "ml.g6.xlarge", "a100": "ml.p4d.24xlarge"}
+
+GCP_MACHINE = {
+    "small": "e2-standard-4",
+    "medium": "n2-standard-4",
+    "large": "n2-standard-8",
+    "xlarge": "n2-standard-16",
+}
+# Each GPU only attaches to its own machine family on GCP.
+GCP_GPU = {
+    "t4": ("n1-standard-8", "NVIDIA_TESLA_T4"),
+    "l4": ("g2-standard-8", "NVIDIA_L4"),
+    "a100": ("a2-highgpu-1g", "NVIDIA_TESLA_A100"),
+}
+
+AWS_INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
+GCP_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def aws_training_type(size: str, gpu: str) -> str:
+    return AWS_GPU[gpu] if gpu != "none" else AWS_TRAINING[size]
+
+
+def aws_inference_type(size: str, gpu: str) -> str:
+    return AWS_GPU[gpu] if gpu != "none" else AWS_INFERENCE[size]
+
+
+def gcp_machine_type(size: str, gpu: str) -> str:
+    return GCP_GPU[gpu][0] if gpu != "none" else GCP_MACHINE[size]
+
+
+def gcp_accelerator(gpu: str) -> str | None:
+    return GCP_GPU[gpu][1] if gpu != "none" else None

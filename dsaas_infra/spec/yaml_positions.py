@@ -1,0 +1,99 @@
+"""Safe YAML loading that remembers the line and column of every key and value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class LoadedYaml:
+    """The plain data of a YAML document and where each part of it stands."""
+
+    data: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Path) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of ``path``, or of its nearest located ancestor."""
+        for end in range(len(path), -1, -1):
+            pos = self.positions.get(tuple(path[:end]))
+            if pos is not None:
+                return pos
+        return None, None
+
+
+class YamlProblem(Exception):
+    """A YAML document could not be read; carries the position of the problem."""
+
+    def __init__(self, message: str, line: int | None, column: int | None, path: Path = ()):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.path = path
+
+
+def _pos(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _construct(node: yaml.Node, path: Path, out: LoadedYaml) -> Any:
+    loader = yaml.SafeLoader("")
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlProblem("YAML merge keys (<<) are not supported", *_pos(key_node), path)
+            key = _construct(key_node, path, out)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise YamlProblem("mapping keys must be plain scalars", *_pos(key_node), path)
+            key = str(key) if not isinstance(key, str) else key
+            if key in result:
+                raise YamlProblem(f"duplicate key {key!r}", *_pos(key_node), path)
+            child = (*path, key)
+            out.positions[child] = _pos(key_node)
+            result[key] = _construct(value_node, child, out)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            out.positions[child] = _pos(item)
+            items.append(_construct(item, child, out))
+        return items
+    if isinstance(node, yaml.ScalarNode):
+        # Only the standard scalar tags of the YAML core schema; anything that would
+        # construct a Python object was already refused by the SafeLoader's composer.
+        if node.tag.startswith("tag:yaml.org,2002:") and node.tag.rsplit(":", 1)[1] in {
+            "str", "int", "float", "bool", "null",
+        }:
+            return loader.construct_object(node, deep=True)
+        raise YamlProblem(f"unsupported YAML tag {node.tag}", *_pos(node), path)
+    raise YamlProblem(f"unsupported YAML node {type(node).__name__}", *_pos(node), path)
+
+
+def load_yaml(text: str) -> LoadedYaml:
+    """Parse one YAML document safely, keeping positions; raise YamlProblem if unreadable."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        message = " ".join(p for p in (e.context, e.problem) if p) or "invalid YAML"
+        raise YamlProblem(f"invalid YAML: {message}", line, col) from e
+    except yaml.YAMLError as e:
+        raise YamlProblem(f"invalid YAML: {e}", None, None) from e
+    out = LoadedYaml(data=None)
+    if node is None:
+        return out
+    out.positions[()] = _pos(node)
+    out.data = _construct(node, (), out)
+    return out

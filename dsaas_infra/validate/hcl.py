@@ -1,0 +1,262 @@
+"""Parse Terraform files into a small located model (blocks, attributes, references) via python-hcl2."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import hcl2
+from lark import Token, Tree
+from lark.exceptions import LarkError, UnexpectedInput
+
+_CHAIN = {"get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"}
+_HEREDOC = {"HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM"}
+_INTERP = re.compile(r"\$\{|%\{")
+_TEMPLATE_FOR = re.compile(r"%\{~?\s*for\s+(\w+)(?:\s*,\s*(\w+))?\s+in\b")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A traversal such as ``var.name`` or ``aws_s3_bucket.raw[0].arn``: leading names only."""
+
+    parts: tuple[str, ...]
+    line: int
+    indexed: bool = False  # an index or splat follows parts[1] (``aws_x.y[0]``)
+
+
+@dataclass
+class Attribute:
+    name: str
+    line: int
+    refs: list[Ref]
+    is_object: bool  # ``name = { ... }`` (an object expression, not a block)
+
+
+@dataclass
+class Block:
+    type: str
+    labels: list[str]
+    file: Path
+    line: int
+    end_line: int
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+
+    def children(self, type_: str) -> list[Block]:
+        return [b for b in self.blocks if b.type == type_]
+
+    def all_refs(self, skip: frozenset[str] = frozenset()) -> list[Ref]:
+        refs = [r for name, a in self.attributes.items() if name not in skip for r in a.refs]
+        for child in self.blocks:
+            refs.extend(child.all_refs(skip))
+        return refs
+
+
+@dataclass
+class ParseError:
+    file: Path
+    line: int
+    column: int
+    message: str
+
+
+@dataclass
+class Module:
+    """All ``.tf`` files of one directory."""
+
+    path: Path
+    blocks: list[Block] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    def top(self, type_: str) -> list[Block]:
+        return [b for b in self.blocks if b.type == type_]
+
+
+def tf_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.tf") if p.is_file())
+
+
+def parse_module(directory: Path) -> Module:
+    module = Module(path=directory)
+    for path in tf_files(directory):
+        module.files.append(path)
+        result = parse_file(path)
+        if isinstance(result, ParseError):
+            module.errors.append(result)
+        else:
+            module.blocks.extend(result)
+    return module
+
+
+def parse_file(path: Path) -> list[Block] | ParseError:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return ParseError(path, 1, 1, f"cannot read file: {e}")
+    try:
+        tree = hcl2.parses_to_tree(text)
+    except UnexpectedInput as e:
+        return ParseError(path, e.line if e.line > 0 else 1, max(e.column, 1), _first_line(e))
+    except LarkError as e:
+        return ParseError(path, 1, 1, _first_line(e))
+    return [_block(node, path) for node in _body(tree).children if _is(node, "block")]
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _is(node: object, name: str) -> bool:
+    return isinstance(node, Tree) and node.data == name
+
+
+def _body(node: Tree) -> Tree:
+    return next(c for c in node.children if _is(c, "body"))
+
+
+def _name(node: Tree | Token) -> str:
+    """Text of an identifier, keyword or a quoted label."""
+    if isinstance(node, Token):
+        return str(node)
+    if node.data == "string":
+        return "".join(str(t) for part in node.children if _is(part, "string_part") for t in part.children
+                       if isinstance(t, Token))
+    return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token)))
+
+
+def _block(node: Tree, path: Path) -> Block:
+    heads = []
+    for child in node.children:
+        if isinstance(child, Token) and child.type == "LBRACE":
+            break
+        if isinstance(child, Tree) and child.data != "new_line_or_comment":
+            heads.append(_name(child))
+    block = Block(type=heads[0], labels=heads[1:], file=path, line=node.meta.line, end_line=node.meta.end_line)
+    for child in _body(node).children:
+        if _is(child, "block"):
+            block.blocks.append(_block(child, path))
+        elif _is(child, "attribute"):
+            attr = _attribute(child)
+            block.attributes[attr.name] = attr
+    return block
+
+
+def _attribute(node: Tree) -> Attribute:
+    name = _name(node.children[0])
+    expr = node.children[-1]
+    refs: list[Ref] = []
+    _walk(expr, frozenset(), refs)
+    inner = expr.children[0] if _is(expr, "expr_term") and expr.children else expr
+    return Attribute(name=name, line=node.meta.line, refs=refs,
+                     is_object=_is(inner, "object") or _is(inner, "for_object_expr"))
+
+
+def parse_expression(text: str, line: int) -> list[Ref]:
+    """References in a bare expression (used for interpolations inside heredocs)."""
+    try:
+        tree = hcl2.parses_to_tree(f"x = {text}\n")
+    except LarkError:
+        return []
+    refs: list[Ref] = []
+    _walk(_body(tree).children[0].children[-1], frozenset(), refs)
+    return [Ref(r.parts, line + r.line - 1, r.indexed) for r in refs]
+
+
+def _flatten(node: Tree) -> tuple[Tree, list]:
+    steps = []
+    while isinstance(node, Tree) and node.data in _CHAIN | {"expr_term"}:
+        if node.data == "expr_term":
+            if len(node.children) != 1 or not isinstance(node.children[0], Tree):
+                break
+            node = node.children[0]
+            continue
+        steps.append(node.children[1])
+        node = node.children[0]
+    steps.reverse()
+    return node, steps
+
+
+def _walk(node: Tree | Token, scope: frozenset[str], out: list[Ref]) -> None:
+    if isinstance(node, Token):
+        if node.type in _HEREDOC:
+            _heredoc(node, scope, out)
+        return
+    data = node.data
+    if data in _CHAIN or data == "identifier":
+        base, steps = _flatten(node)
+        if _is(base, "identifier"):
+            parts, indexed = [_name(base)], False
+            for step in steps:
+                if _is(step, "get_attr") and not indexed:
+                    parts.append(_name(step.children[-1]))
+                else:
+                    indexed = indexed or len(parts) == 2
+                    break
+            if parts[0] not in scope:
+                out.append(Ref(tuple(parts), base.meta.line, indexed))
+        else:
+            _walk(base, scope, out)
+        for step in steps:
+            inner = step.children if step.data in ("attr_splat", "full_splat") else [step]
+            for index in inner:  # only index expressions hold references
+                if _is(index, "braces_index"):
+                    _walk(index, scope, out)
+        return
+    if data == "function_call":
+        for child in node.children:
+            if _is(child, "arguments"):
+                _walk(child, scope, out)
+        return
+    if data in ("for_tuple_expr", "for_object_expr"):
+        intro = next(c for c in node.children if _is(c, "for_intro"))
+        names = [_name(c) for c in intro.children if _is(c, "identifier")]
+        for child in intro.children:
+            if isinstance(child, Tree) and child.data not in ("identifier", "new_line_or_comment"):
+                _walk(child, scope, out)
+        inner = scope | set(names)
+        for child in node.children:
+            if isinstance(child, Tree) and child.data != "for_intro":
+                _walk(child, inner, out)
+        return
+    if data == "object_elem":
+        key = node.children[0]
+        keynode, steps = _flatten(key.children[0] if _is(key, "object_elem_key") else key)
+        if not (_is(keynode, "identifier") and not steps) and not _is(keynode, "keyword"):
+            _walk(key, scope, out)
+        _walk(node.children[-1], scope, out)
+        return
+    if data == "string":
+        names = {_name(c) for part in node.children if isinstance(part, Tree)
+                 for tfs in part.children if _is(tfs, "template_for_start")
+                 for c in tfs.children if _is(c, "identifier")}
+        scope = scope | names
+    if data == "template_for_start":
+        exprs = [c for c in node.children if isinstance(c, Tree) and not _is(c, "identifier")]
+        for child in exprs:
+            _walk(child, scope, out)
+        return
+    for child in node.children:
+        _walk(child, scope, out)
+
+
+def _heredoc(token: Token, scope: frozenset[str], out: list[Ref]) -> None:
+    text = str(token)
+    names = {n for m in _TEMPLATE_FOR.finditer(text) for n in m.groups() if n}
+    scope = scope | names
+    for match in _INTERP.finditer(text):
+        start = match.end()
+        depth, pos = 1, start
+        while pos < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[pos], 0)
+            pos += 1
+        inner = text[start:pos - 1].strip().strip("~").strip()
+        if match.group() == "%{":
+            m = re.match(r"(?:for\s+\w+(?:\s*,\s*\w+)?\s+in|if)\s+(.*)$", inner, re.S)
+            if not m:
+                continue
+            inner = m.group(1)
+        line = token.line + text.count("\n", 0, start)
+        out.extend(r for r in parse_expression(inner, line) if r.parts[0] not in scope)
