@@ -1,9 +1,14 @@
-"""The AWS blueprint: render context and the list of files to render."""
+"""The AWS blueprint: render context and the list of files to render.
+
+Split by ownership: this module covers the shared files and the data and training phases;
+``aws_pipeline`` adds the deployment and access phases.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from dsaas_infra.render import aws_pipeline
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec.model import ClientSpec
 
@@ -19,6 +24,7 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         state=spec.state,
         state_key=f"{spec.state.prefix}/terraform.tfstate",
     )
+    ctx.update(aws_pipeline.build_context(spec, ctx))
     return ctx
 
 
@@ -29,4 +35,5 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         ("backend.tf", "aws/backend.tf.j2"),
         (".gitignore", "common/gitignore.j2"),
     ]
+    out.extend(aws_pipeline.files(ctx))
     return out

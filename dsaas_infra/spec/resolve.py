@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsaas_infra.spec import naming
+from dsaas_infra.spec import aws_rules, gcp_rules, naming
 from dsaas_infra.spec.maturity import DEFAULTS, default
 from dsaas_infra.spec.model import ClientSpec, Variant
 from dsaas_infra.spec.sizes import AWS_INSTANCE_TYPE, GCP_MACHINE_TYPE
@@ -100,6 +100,9 @@ def check_rules(spec: ClientSpec) -> list[Problem]:
             (("phases", "training", "enabled"),
              "the deployment pipeline trains models: keep training enabled")
         )
+
+    rules = aws_rules if spec.cloud == "aws" else gcp_rules
+    problems.extend(rules.check(spec))
 
     if spec.state.bucket is not None:
         check = naming.check_s3_bucket if spec.cloud == "aws" else naming.check_gcs_bucket
