@@ -31,6 +31,7 @@ class Attribute:
     line: int
     refs: list[Ref]
     is_object: bool  # ``name = { ... }`` (an object expression, not a block)
+    value: object = None  # the value when it is a plain literal (string, number, bool, list, object)
 
 
 @dataclass
@@ -151,7 +152,47 @@ def _attribute(node: Tree) -> Attribute:
     _walk(expr, frozenset(), refs)
     inner = expr.children[0] if _is(expr, "expr_term") and expr.children else expr
     return Attribute(name=name, line=node.meta.line, refs=refs,
-                     is_object=_is(inner, "object") or _is(inner, "for_object_expr"))
+                     is_object=_is(inner, "object") or _is(inner, "for_object_expr"), value=literal(expr))
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+def literal(node: Tree | Token) -> object:
+    """The Python value of a constant expression, or None when it is not one."""
+    try:
+        return _literal(node)
+    except _NotLiteral:
+        return None
+
+
+def _literal(node: Tree | Token) -> object:
+    if isinstance(node, Token):
+        raise _NotLiteral
+    kids = [c for c in node.children if not (isinstance(c, Tree) and c.data == "new_line_or_comment")]
+    if node.data == "expr_term" and len(kids) == 1:
+        return _literal(kids[0])
+    if node.data == "string":
+        parts = [c for c in kids if isinstance(c, Tree)]
+        if any(not isinstance(t, Token) or t.type != "STRING_CHARS" for p in parts for t in p.children):
+            raise _NotLiteral
+        return "".join(str(t) for p in parts for t in p.children)
+    if node.data in ("int_lit", "float_lit"):
+        text = str(kids[0])
+        return float(text) if node.data == "float_lit" else int(text)
+    if node.data == "literal_value":
+        return {"true": True, "false": False, "null": None}[str(kids[0])]
+    if node.data == "tuple":
+        return [_literal(c) for c in kids if isinstance(c, Tree)]
+    if node.data == "object":
+        out = {}
+        for elem in (c for c in kids if _is(c, "object_elem")):
+            key_node, _ = _flatten(elem.children[0].children[0])
+            key = _name(key_node) if _is(key_node, "identifier") else _literal(key_node)
+            out[str(key)] = _literal(elem.children[-1])
+        return out
+    raise _NotLiteral
 
 
 def parse_expression(text: str, line: int) -> list[Ref]:
@@ -260,3 +301,14 @@ def _heredoc(token: Token, scope: frozenset[str], out: list[Ref]) -> None:
             inner = m.group(1)
         line = token.line + text.count("\n", 0, start)
         out.extend(r for r in parse_expression(inner, line) if r.parts[0] not in scope)
+
+
+def address(block: Block) -> str:
+    """Terraform-style address of a top-level block: ``aws_s3_bucket.raw``, ``data.x.y``, ``var.n``."""
+    prefix = {"data": "data.", "module": "module.", "variable": "var.", "output": "output.",
+              "provider": "provider.", "ephemeral": "ephemeral."}
+    if block.type == "resource":
+        return ".".join(block.labels)
+    if block.type in prefix:
+        return prefix[block.type] + ".".join(block.labels)
+    return ".".join([block.type, *block.labels])

@@ -1,0 +1,1 @@
+"""Offline, staged validation of rendered blueprints (``dsaas-infra validate``)."""

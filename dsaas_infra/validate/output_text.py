@@ -1,0 +1,36 @@
+"""Human report: a rich table per stage (grouped, located findings) and one summary line."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from dsaas_infra.validate.findings import ERROR, FAILED, INFO, PASSED, SKIPPED, WARNING, Report
+
+STYLE = {ERROR: "bold red", WARNING: "yellow", INFO: "cyan", PASSED: "green", FAILED: "bold red",
+         SKIPPED: "yellow"}
+
+
+def render(report: Report, console: Console) -> None:
+    table = Table(show_header=True, header_style="bold", expand=False, show_lines=False)
+    for col in ("stage", "severity", "rule", "location", "address", "message"):
+        table.add_column(col, overflow="fold")
+    for stage in report.stages:
+        status = stage.status
+        note = f" ({stage.skipped_reason})" if stage.skipped_reason else f" {stage.seconds:.2f}s"
+        table.add_row(f"[{STYLE[status]}]{stage.stage}[/]", f"[{STYLE[status]}]{status}[/]", "", "", "", note,
+                      end_section=not stage.findings)
+        for i, f in enumerate(stage.findings):
+            message = f.message + (f"\n{f.guideline}" if f.guideline else "")
+            table.add_row("", f"[{STYLE[f.severity]}]{f.severity}[/]", f.rule_id, f.location(), f.address or "",
+                          message, end_section=i == len(stage.findings) - 1)
+    console.print(table)
+    console.print(summary(report))
+
+
+def summary(report: Report) -> str:
+    counts = ", ".join(f"{report.count(s)} {s}{'s' if s != INFO and report.count(s) != 1 else ''}"
+                       for s in (ERROR, WARNING, INFO))
+    stages = ", ".join(f"{s.stage} {s.status}" for s in report.stages)
+    n = len(report.targets)
+    return f"{counts} in {n} blueprint{'s' if n != 1 else ''} ({stages})"

@@ -1,0 +1,195 @@
+"""Stage 3: resource and data-source types, arguments and blocks exist in the pinned provider's schema."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from dsaas_infra import schemas
+from dsaas_infra.validate.blueprint import Blueprint
+from dsaas_infra.validate.findings import ERROR, INFO, WARNING, Finding, Rule, StageResult
+from dsaas_infra.validate.hcl import Block, Module, address
+
+NAME = "schema"
+RULES = {r.id: r for r in [
+    Rule("SCH001", "unknown-resource-type", "The resource type does not exist in the provider."),
+    Rule("SCH002", "unknown-argument", "The argument does not exist in the resource or block schema."),
+    Rule("SCH003", "read-only-argument", "The attribute is computed by the provider and cannot be set."),
+    Rule("SCH004", "missing-required-argument", "A required argument is not set."),
+    Rule("SCH005", "unknown-block", "The nested block does not exist in the resource or block schema."),
+    Rule("SCH006", "missing-required-block", "A required nested block is missing."),
+    Rule("SCH007", "too-many-blocks", "A nested block appears more often than the schema allows."),
+    Rule("SCH008", "unknown-data-source", "The data source type does not exist in the provider."),
+    Rule("SCH009", "block-argument-mismatch", "A block is written as an argument, or an argument as a block."),
+    Rule("SCH010", "no-schema-snapshot", "No schema snapshot ships for this provider; its blocks are not "
+                                         "checked.", INFO),
+    Rule("SCH011", "provider-major-mismatch", "The blueprint pins a provider major other than the snapshot's.",
+         WARNING),
+    Rule("SCH012", "unknown-attribute-reference", "A reference reads an attribute the resource does not have.",
+         WARNING),
+]}
+KINDS = {"resource": ("resources", "SCH001", "resource type"), "data": ("data_sources", "SCH008", "data source"),
+         "ephemeral": ("ephemeral_resources", "SCH001", "ephemeral resource type")}
+META_ATTRS = {"count", "for_each", "depends_on", "provider"}
+META_BLOCKS = {"lifecycle", "provisioner", "connection"}
+DYNAMIC_ATTRS = {"for_each", "iterator", "labels"}
+
+
+class _Checker:
+    def __init__(self, bp: Blueprint, module: Module, findings: list[Finding]):
+        self.bp, self.module, self.findings = bp, module, findings
+        self.sources = _required_providers(bp.root) | _required_providers(module)
+        self.reported: set[str] = set()
+
+    def add(self, rule: str, msg: str, block: Block, line: int, addr: str, severity: str = ERROR) -> None:
+        self.findings.append(Finding(NAME, rule, severity, msg, self.bp.display(block.file), line, addr))
+
+    def snapshot(self, local_name: str, block: Block, addr: str) -> dict | None:
+        provider = self.sources.get(local_name, {}).get("type", local_name)
+        snap = schemas.load(provider)
+        if snap is None and provider not in self.reported:
+            self.reported.add(provider)
+            self.add("SCH010", f"no schema snapshot for provider {provider!r}; its types are not checked",
+                     block, block.line, addr, INFO)
+        pinned = self.sources.get(local_name, {}).get("major")
+        if snap and pinned is not None and pinned != int(snap["version"].split(".")[0]) \
+                and f"major:{provider}" not in self.reported:
+            self.reported.add(f"major:{provider}")
+            self.add("SCH011", f"provider {provider} is pinned to major {pinned} but the snapshot holds "
+                               f"{snap['version']}", block, block.line, addr, WARNING)
+        return snap
+
+    def check_top(self, block: Block) -> None:
+        addr = address(block)
+        if block.type == "provider" and block.labels:
+            snap = self.snapshot(block.labels[0], block, addr)
+            if snap:
+                self.check_body(block, snap["provider_config"], addr, META_ATTRS | {"alias", "version"}, set())
+            return
+        if block.type not in KINDS or len(block.labels) != 2:
+            return
+        section, rule, noun = KINDS[block.type]
+        type_name = block.labels[0]
+        snap = self.snapshot(provider_of(block), block, addr)
+        if snap is None:
+            return
+        schema = snap[section].get(type_name)
+        if schema is None:
+            self.add(rule, f"unknown {noun} {type_name!r} in provider {snap['provider']} {snap['version']}"
+                           f"{_hint(type_name, snap[section])}", block, block.line, addr)
+            return
+        self.check_body(block, schema, addr, META_ATTRS, META_BLOCKS)
+
+    def check_body(self, block: Block, schema: dict, addr: str, meta_attrs: set, meta_blocks: set) -> None:
+        attrs, blocks = schema["a"], schema["b"]
+        for name, attr in block.attributes.items():
+            if name in meta_attrs:
+                continue
+            flags = attrs.get(name)
+            if flags == "c":
+                self.add("SCH003", f"{name!r} is read-only (computed by the provider)", block, attr.line, addr)
+            elif flags is None and name in blocks:
+                self.add("SCH009", f"{name!r} is a block: write `{name} {{ ... }}`", block, attr.line, addr)
+            elif flags is None:
+                self.add("SCH002", f"unknown argument {name!r}{_hint(name, _settable(attrs))}",
+                         block, attr.line, addr)
+        counts: dict[str, int] = {}
+        dynamic: set[str] = set()
+        for child in block.blocks:
+            if child.type in meta_blocks:
+                continue
+            name = child.labels[0] if child.type == "dynamic" and child.labels else child.type
+            if name not in blocks:
+                if name in attrs:
+                    self.add("SCH009", f"{name!r} is an argument: write `{name} = ...`", child, child.line, addr)
+                else:
+                    self.add("SCH005", f"unknown block {name!r}{_hint(name, blocks)}", child, child.line, addr)
+                continue
+            sub = blocks[name][0]
+            if child.type == "dynamic":
+                dynamic.add(name)
+                for content in child.children("content"):
+                    self.check_body(content, sub, addr, set(), set())
+            else:
+                counts[name] = counts.get(name, 0) + 1
+                self.check_body(child, sub, addr, set(), set())
+        for name, flags in attrs.items():
+            if "r" in flags and name not in block.attributes:
+                self.add("SCH004", f"missing required argument {name!r}", block, block.line, addr)
+        for name, (_, min_items, max_items) in blocks.items():
+            if min_items and not counts.get(name) and name not in dynamic:
+                self.add("SCH006", f"missing required block {name!r}", block, block.line, addr)
+            if max_items and counts.get(name, 0) > max_items:
+                self.add("SCH007", f"block {name!r} appears {counts[name]} times (at most {max_items})",
+                         block, block.line, addr)
+
+
+def provider_of(block: Block) -> str:
+    """Provider local name: the ``provider`` meta-argument if set, else the type's prefix."""
+    attr = block.attributes.get("provider")
+    if attr is not None and attr.refs:
+        return attr.refs[0].parts[0]
+    return block.labels[0].split("_", 1)[0]
+
+
+def _required_providers(module: Module) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for tf in module.top("terraform"):
+        for req in tf.children("required_providers"):
+            for local, attr in req.attributes.items():
+                value = attr.value if isinstance(attr.value, dict) else {}
+                entry: dict = {"type": str(value.get("source", local)).rsplit("/", 1)[-1]}
+                major = re.search(r"(\d+)", str(value.get("version", "")))
+                if major:
+                    entry["major"] = int(major.group(1))
+                out[local] = entry
+    return out
+
+
+def _settable(attrs: dict) -> list[str]:
+    return [n for n, f in attrs.items() if f != "c"]
+
+
+def _hint(name: str, choices) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_attribute_refs(bp: Blueprint, module: Module, checker: _Checker) -> None:
+    """Warn on ``TYPE.NAME.ATTR`` whose ATTR is not in the resource schema."""
+    types = {tuple(b.labels): b for b in module.top("resource") if len(b.labels) == 2}
+    for block in module.blocks:
+        for attr in block.attributes.values():
+            _attr_refs(attr.refs, block, types, checker)
+        stack = list(block.blocks)
+        while stack:
+            child = stack.pop()
+            stack.extend(child.blocks)
+            for attr in child.attributes.values():
+                _attr_refs(attr.refs, child, types, checker, address(block))
+
+
+def _attr_refs(refs, block: Block, types: dict, checker: _Checker, addr: str | None = None) -> None:
+    for ref in refs:
+        target = types.get(ref.parts[:2])
+        if target is None or len(ref.parts) < 3 or ref.indexed:
+            continue
+        snap = schemas.load(checker.sources.get(provider_of(target), {}).get("type", provider_of(target)))
+        schema = snap and snap["resources"].get(target.labels[0])
+        if schema and ref.parts[2] not in schema["a"] and ref.parts[2] not in schema["b"]:
+            checker.add("SCH012", f"{target.labels[0]} has no attribute {ref.parts[2]!r}"
+                                  f"{_hint(ref.parts[2], schema['a'])}", block, ref.line,
+                        addr or address(block), WARNING)
+
+
+def run(blueprints: list[Blueprint], context: object = None) -> StageResult:
+    result = StageResult(NAME, rules=RULES)
+    for bp in blueprints:
+        for module in bp.modules.values():
+            if module.errors:
+                continue
+            checker = _Checker(bp, module, result.findings)
+            for block in module.blocks:
+                checker.check_top(block)
+            check_attribute_refs(bp, module, checker)
+    return result
