@@ -13,8 +13,10 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def hcl_string(value: str) -> str:
     """A double-quoted HCL string literal whose content is exactly ``value``.
 
-    Quotes, backslashes and line breaks are escaped, and the template sequences ``${`` and
-    ``%{`` are doubled so that Terraform reads them as literal text, never as code.
+    Quotes, backslashes and line breaks are escaped, and the ``$`` or ``%`` of the template
+    sequences ``${`` and ``%{`` is written as a unicode escape, so Terraform reads them as
+    literal text, never as code. (HCL's own doubling, ``$${``, is equivalent for Terraform
+    but python-hcl2, which the validator uses, rejects an unclosed ``$${``.)
     """
     out = []
     i = 0
@@ -22,7 +24,7 @@ def hcl_string(value: str) -> str:
         ch = value[i]
         nxt = value[i + 1] if i + 1 < len(value) else ""
         if ch in "$%" and nxt == "{":
-            out.append(ch + ch + "{")
+            out.append(f"\\u{ord(ch):04x}{{")
             i += 2
             continue
         if ch in _ESCAPES:

@@ -1,11 +1,133 @@
-"""AWS-specific spec rules: names derived from the spec must satisfy AWS naming rules."""
+"""AWS-specific spec rules: every name the AWS blueprint derives from the spec obeys AWS naming rules.
+
+The names are derived here, once, and the renderer takes them from ``derived_names`` so that the
+names checked are exactly the names rendered. Each derived name carries the spec path that
+produced it, so a problem points at the key the user has to change.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from dsaas_infra.spec import naming
+from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import ClientSpec
 
 Problem = tuple[tuple[str | int, ...], str]
+SpecPath = tuple[str | int, ...]
+
+CLIENT = ("client", "name")
+
+
+@dataclass(frozen=True)
+class DerivedName:
+    kind: str  # a key of RULES
+    name: str
+    path: SpecPath  # the spec key the name comes from
+
+
+def _regex(pattern: str, max_len: int, what: str) -> Callable[[str], str | None]:
+    rx = re.compile(pattern)
+
+    def check(name: str) -> str | None:
+        if len(name) > max_len:
+            return f"{what} {name!r} is {len(name)} characters long; AWS allows at most {max_len}"
+        if not rx.match(name):
+            return f"{what} {name!r} must match {pattern}"
+        return None
+
+    return check
+
+
+def _s3_bucket(name: str) -> str | None:
+    try:
+        naming.check_s3_bucket(name)
+    except ValueError as e:
+        return f"S3 bucket {name!r}: {e}"
+    return None
+
+
+def _kms_alias(name: str) -> str | None:
+    if name.startswith("alias/aws/"):
+        return f"KMS alias {name!r} uses the prefix alias/aws/ reserved by AWS"
+    return _regex(r"^alias/[A-Za-z0-9/_-]+$", 256, "KMS alias")(name)
+
+
+# kind -> check returning a message or None. Limits from the AWS API references.
+RULES: dict[str, Callable[[str], str | None]] = {
+    "s3_bucket": _s3_bucket,
+    "iam_role": _regex(r"^[\w+=,.@-]+$", naming.IAM_ROLE_NAME_MAX, "IAM role name"),
+    "kms_alias": _kms_alias,
+    # SageMaker domain, user profile, notebook, model package group and endpoint names.
+    "sagemaker": _regex(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", 63, "SageMaker name"),
+    "glue_database": _regex(r"^[a-z0-9_]+$", 255, "Glue database name"),
+    "glue": _regex(r"^[\w.-]+$", 255, "Glue name"),
+    "ecr_repository": _regex(
+        r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$", 256, "ECR repository"
+    ),
+    "log_group": _regex(r"^[.\-_/#A-Za-z0-9]+$", 512, "CloudWatch log group"),
+    "security_group": _regex(r"^[\w .:/()#,@\[\]+=&;{}!$*-]+$", 255, "security group name"),
+}
+
+
+def derived_names(spec: ClientSpec) -> dict[str, DerivedName]:
+    """Every AWS name the data/training/shared templates use, keyed by its role in the blueprint."""
+    assert spec.aws is not None
+    c = spec.client
+    prefix = f"{c.name}-{c.environment}"
+    account = spec.aws.account_id
+    out: dict[str, DerivedName] = {}
+
+    def add(key: str, kind: str, name: str, path: SpecPath = CLIENT) -> None:
+        out[key] = DerivedName(kind, name, path)
+
+    add("kms_alias", "kms_alias", f"alias/{prefix}")
+    for label in ("logs", "raw", "curated", "artifacts"):
+        add(f"bucket_{label}", "s3_bucket", f"{prefix}-{label}-{account}", ("aws", "account_id"))
+    add("glue_database", "glue_database", prefix.replace("-", "_"))
+    add("glue_crawler", "glue", f"{prefix}-raw")
+    add("glue_job", "glue", f"{prefix}-etl")
+    add("glue_trigger", "glue", f"{prefix}-etl-schedule")
+    add("glue_security_configuration", "glue", f"{prefix}-glue")
+    add("glue_role", "iam_role", f"{prefix}-glue")
+    add("glue_job_log_group", "log_group", f"/aws-glue/jobs/{prefix}-etl")
+    add("sagemaker_role", "iam_role", f"{prefix}-sagemaker-execution")
+    add("flow_logs_role", "iam_role", f"{prefix}-vpc-flow-logs")
+    add("flow_logs_log_group", "log_group", f"/aws/vpc/flow-logs/{prefix}")
+    add("sagemaker_sg", "security_group", f"{prefix}-sagemaker")
+    add("endpoints_sg", "security_group", f"{prefix}-vpc-endpoints")
+    add("domain", "sagemaker", prefix)
+    add("model_package_group", "sagemaker", f"{prefix}-models")
+    add("endpoint", "sagemaker", f"{prefix}-endpoint")
+    add("ecr_repository", "ecr_repository", f"{c.name}/{c.environment}/models")
+    for i, user in enumerate(spec.phases.training.users):
+        path = ("phases", "training", "users", i)
+        add(f"notebook:{user}", "sagemaker", f"{prefix}-{user}", path)
+        add(f"user_profile:{user}", "sagemaker", user, path)
+    return out
+
+
+def name_problems(names: dict[str, DerivedName]) -> list[Problem]:
+    """The naming problems among ``names``, located at the spec key each name comes from."""
+    problems: list[Problem] = []
+    for key in sorted(names):
+        derived = names[key]
+        message = RULES[derived.kind](derived.name)
+        if message is not None:
+            problems.append((derived.path, f"derived name for {key}: {message}"))
+    return problems
 
 
 def check(spec: ClientSpec) -> list[Problem]:
-    return []
+    if spec.aws is None:
+        return []
+    problems = name_problems(derived_names(spec))
+    data = spec.phases.data
+    if data.enabled and data.schedule is not None:
+        try:
+            to_aws_schedule(data.schedule)
+        except ValueError as e:
+            problems.append((("phases", "data", "schedule"), f"{data.schedule!r}: {e}"))
+    return problems

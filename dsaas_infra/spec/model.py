@@ -16,7 +16,7 @@ Gpu = Literal["none", "t4", "l4", "a100"]
 Email = Annotated[str, StringConstraints(pattern=naming.EMAIL.pattern, max_length=254)]
 UserName = Annotated[str, StringConstraints(pattern=naming.USER_NAME.pattern)]
 ShortName = Annotated[str, StringConstraints(pattern=naming.SHORT_NAME.pattern)]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Strict(BaseModel):

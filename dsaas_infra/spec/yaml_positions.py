@@ -37,12 +37,23 @@ class YamlProblem(Exception):
         self.path = path
 
 
+_STANDARD_TAGS = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
+
+
 def _pos(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def _construct(node: yaml.Node, path: Path, out: LoadedYaml) -> Any:
     loader = yaml.SafeLoader("")
+    expected = _STANDARD_TAGS.get(type(node))
+    if expected is not None and node.tag != expected:
+        # Any explicit tag on a collection (e.g. !!python/object/apply) is refused: a spec
+        # is plain data, never a recipe for constructing objects.
+        raise YamlProblem(f"unsupported YAML tag {node.tag}", *_pos(node), path)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
