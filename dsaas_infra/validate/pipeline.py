@@ -16,6 +16,9 @@ STAGES: dict[str, str] = {
     "syntax": "dsaas_infra.validate.syntax",
     "references": "dsaas_infra.validate.references",
     "schema": "dsaas_infra.validate.schema",
+    "format": "dsaas_infra.validate.fmt",
+    "terraform": "dsaas_infra.validate.terraform_stage",
+    "security": "dsaas_infra.validate.security",
 }
 
 

@@ -1,0 +1,65 @@
+"""Find the external tools (terraform/tofu, checkov) and run them: the one place a subprocess starts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsaas_infra.errors import OperationError
+
+CHECKOV_VENV = Path(".tools/checkov/bin/checkov")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A tool's path, or the reason it is not there (shown as the stage's skip reason)."""
+
+    path: str | None
+    reason: str = ""
+
+
+def _executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def find_terraform(explicit: str | None, env: dict[str, str]) -> Found:
+    """--terraform, then $DSAAS_TERRAFORM, then terraform or tofu on PATH."""
+    for origin, candidate in (("--terraform", explicit), ("DSAAS_TERRAFORM", env.get("DSAAS_TERRAFORM"))):
+        if candidate:
+            return Found(candidate) if _executable(candidate) else \
+                Found(None, f"{origin}={candidate} is not an executable file")
+    for name in ("terraform", "tofu"):
+        found = shutil.which(name, path=env.get("PATH"))
+        if found:
+            return Found(found)
+    return Found(None, "no terraform or tofu binary (use --terraform PATH or set DSAAS_TERRAFORM)")
+
+
+def find_checkov(explicit: str | None, env: dict[str, str]) -> Found:
+    """--checkov, then $DSAAS_CHECKOV, then .tools/checkov/bin/checkov, then checkov on PATH."""
+    for origin, candidate in (("--checkov", explicit), ("DSAAS_CHECKOV", env.get("DSAAS_CHECKOV"))):
+        if candidate:
+            return Found(candidate) if _executable(candidate) else \
+                Found(None, f"{origin}={candidate} is not an executable file")
+    if _executable(str(CHECKOV_VENV)):
+        return Found(str(CHECKOV_VENV.resolve()))
+    found = shutil.which("checkov", path=env.get("PATH"))
+    if found:
+        return Found(found)
+    return Found(None, "checkov not found (create its own venv: python -m venv .tools/checkov && "
+                       ".tools/checkov/bin/pip install checkov; or use --checkov PATH / DSAAS_CHECKOV)")
+
+
+def run_tool(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+             timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run a tool and capture its output; a tool that cannot start or hangs raises OperationError."""
+    try:
+        return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise OperationError(f"{Path(argv[0]).name} timed out after {timeout:.0f}s: {' '.join(argv)}") from e
+    except OSError as e:
+        raise OperationError(f"cannot run {argv[0]}: {e}") from e

