@@ -20,17 +20,13 @@ _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 class _Line:
     text: str  # stripped of indentation and trailing space
     depth: int  # bracket depth at the start of the line
-    delta: int  # net bracket change over the line
-    leading_close: int  # closing brackets before any other token
     assign_at: int | None  # index of a top-level '=' whose value ends on this line
     verbatim: bool = False  # heredoc body: keep as is
 
 
-def _scan(text: str) -> tuple[int, int, int | None, str | None]:
-    """Bracket delta, leading closers, index of the attribute '=', heredoc marker."""
+def _scan(text: str) -> tuple[int, int | None, str | None]:
+    """Net bracket change, index of the attribute '=', heredoc marker."""
     delta = 0
-    leading = 0
-    seen_token = False
     assign_at = None
     depth_at_assign = None
     stack: list[str] = []  # 's' string, 'i' interpolation inside a string
@@ -55,7 +51,6 @@ def _scan(text: str) -> tuple[int, int, int | None, str | None]:
             continue
         if ch == '"':
             stack.append("s")
-            seen_token = True
             i += 1
             continue
         if ch == "#" or text.startswith("//", i):
@@ -65,7 +60,6 @@ def _scan(text: str) -> tuple[int, int, int | None, str | None]:
                 stack.append("b")
             else:
                 delta += 1
-            seen_token = True
         elif ch in _CLOSE:
             if stack and stack[-1] == "b":
                 stack.pop()
@@ -73,16 +67,12 @@ def _scan(text: str) -> tuple[int, int, int | None, str | None]:
                 stack.pop()
             else:
                 delta -= 1
-                if not seen_token:
-                    leading += 1
         elif ch == "=" and not stack:
             prev = text[i - 1:i]
             nxt = text[i + 1:i + 2]
             if nxt not in "=>" and prev not in "=!<>" and assign_at is None and i > 0:
                 assign_at = i
                 depth_at_assign = delta
-        elif not ch.isspace():
-            seen_token = True
         i += 1
     heredoc = None
     m = _HEREDOC.search(text)
@@ -90,7 +80,7 @@ def _scan(text: str) -> tuple[int, int, int | None, str | None]:
         heredoc = m.group(1)
     if assign_at is not None and delta != depth_at_assign:
         assign_at = None  # the value opens a multi-line expression: not aligned
-    return delta, leading, assign_at, heredoc
+    return delta, assign_at, heredoc
 
 
 def format_hcl(source: str) -> str:
@@ -102,12 +92,12 @@ def format_hcl(source: str) -> str:
     heredoc_end: str | None = None
     for raw in source.splitlines():
         if heredoc_end is not None:
-            lines.append(_Line(raw, 0, 0, 0, None, verbatim=True))
+            lines.append(_Line(raw, 0, None, verbatim=True))
             if raw.strip() == heredoc_end:
                 heredoc_end = None
             continue
         text = raw.strip()
-        delta, leading, assign_at, heredoc = _scan(text)
+        delta, assign_at, heredoc = _scan(text)
         depth = len(indents)
         if delta > 0:
             indents.append(delta)
@@ -120,7 +110,7 @@ def format_hcl(source: str) -> str:
                     indents[-1] -= closed
                     closed = 0
             depth = len(indents)
-        lines.append(_Line(text, depth, delta, 0, assign_at))
+        lines.append(_Line(text, depth, assign_at))
         heredoc_end = heredoc
 
     out: list[str] = []
