@@ -1,0 +1,93 @@
+"""`dsaas-infra validate`: blueprint directories or specs -> staged findings report and exit status."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from dsaas_infra import __version__
+from dsaas_infra.errors import UsageError
+from dsaas_infra.validate import output_json, output_junit, output_sarif, output_text, pipeline
+
+FORMATS = ("text", "json", "sarif", "junit")
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path | None = None,
+        strict: bool = False, terraform_bin: str | None = None, checkov_bin: str | None = None) -> int:
+    _check_usage(paths, fmt, skip, terraform_bin, checkov_bin)
+    context = pipeline.Context(terraform_bin=terraform_bin, checkov_bin=checkov_bin)
+    with tempfile.TemporaryDirectory(prefix="dsaas-validate-") as tmp:
+        targets = _targets([Path(p) for p in paths], Path(tmp))
+        report = pipeline.run(targets, tuple(skip), context)
+    _emit(report, fmt, output, strict)
+    return report.exit_code(strict)
+
+
+def _check_usage(paths, fmt, skip, terraform_bin, checkov_bin) -> None:
+    if not paths:
+        raise UsageError("validate needs at least one blueprint directory or spec file")
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    unknown = [s for s in skip if s not in pipeline.STAGES]
+    if unknown:
+        raise UsageError(f"unknown stage {', '.join(map(repr, unknown))} for --skip; stages: "
+                         f"{', '.join(pipeline.STAGES)}")
+    for option, value in (("--terraform", terraform_bin), ("--checkov", checkov_bin)):
+        if value and not (os.path.isfile(value) and os.access(value, os.X_OK)):
+            raise UsageError(f"{option} {value}: not an executable file")
+    for path in map(Path, paths):
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+        if not path.is_dir() and path.suffix not in SPEC_SUFFIXES:
+            raise UsageError(f"{path}: not a blueprint directory or a .yaml/.yml spec")
+
+
+def _targets(paths: list[Path], tmp: Path) -> list[tuple[Path, str]]:
+    """(directory, label) per path; a spec is rendered first (a bad spec raises SpecError: exit 2)."""
+    from dsaas_infra.render import render_spec_file
+
+    targets = []
+    for i, path in enumerate(paths):
+        if path.is_dir():
+            targets.append((path, os.path.normpath(path)))
+            continue
+        out = tmp / f"{i}-{path.stem}"
+        render_spec_file(path, out)
+        targets.append((out, f"{os.path.normpath(path)}[rendered]"))
+    return targets
+
+
+def _emit(report, fmt: str, output: Path | None, strict: bool) -> None:
+    if fmt == "text":
+        if output is None:
+            console = Console(highlight=False)
+            if not console.is_terminal:
+                console = Console(highlight=False, width=200)  # CI logs: one finding per line
+            output_text.render(report, console)
+            if strict and report.unavailable() and not report.count("error"):
+                console.print(_strict_note(report))
+            return
+        with output.open("w", encoding="utf-8") as f:
+            output_text.render(report, Console(file=f, width=200, no_color=True, highlight=False))
+    else:
+        text = {"json": lambda: output_json.render(report, strict),
+                "sarif": lambda: output_sarif.render(report, __version__),
+                "junit": lambda: output_junit.render(report)}[fmt]()
+        if output is None:
+            sys.stdout.write(text)
+            return
+        output.write_text(text, encoding="utf-8")
+    err = Console(stderr=True, highlight=False)
+    err.print(f"report written to {output}: {output_text.summary(report)}")
+    if strict and report.unavailable():
+        err.print(_strict_note(report))
+
+
+def _strict_note(report) -> str:
+    return "--strict: these stages could not run and count as errors: " + ", ".join(
+        f"{s.stage} ({s.skipped_reason})" for s in report.unavailable())
