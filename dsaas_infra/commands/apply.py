@@ -1,0 +1,68 @@
+"""`dsaas-infra apply`: apply the plan saved by `plan`, only for exactly the files it was made from."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from dsaas_infra.errors import UsageError
+from dsaas_infra.terraform import args, confirm, planfile, workflow
+from dsaas_infra.terraform.addresses import declarations
+from dsaas_infra.terraform.plan import summarize
+from dsaas_infra.terraform.report import print_summary
+from dsaas_infra.terraform.runner import find_terraform, run_terraform
+from dsaas_infra.terraform.workspace import Workspace, resolve
+
+
+def _check_current(ws: Workspace, target: Path, record: planfile.PlanRecord) -> None:
+    """Refuse a plan that no longer describes the blueprint (or the spec) as it is now."""
+    again = f"run `dsaas-infra plan {target}` again and review it"
+    changed = planfile.differences(record.files, planfile.blueprint_hashes(ws.dir))
+    if changed:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        raise UsageError(f"{ws.dir} has changed since it was planned ({shown}): {again}")
+    if ws.spec is not None and not target.is_dir():
+        from dsaas_infra.render import render_blueprint
+
+        # The spec may have been edited after the plan without re-rendering: its render must
+        # still be what was planned.
+        rendered = planfile.blueprint_hashes_of(render_blueprint(ws.spec))
+        stale = [n for n, sha in rendered.items() if record.files.get(n) != sha]
+        if stale:
+            raise UsageError(f"{target} has changed since it was planned (it now renders "
+                             f"{', '.join(stale[:5])} differently): {again}")
+
+
+def run(target: Path, auto_approve: bool, out: Path | None, terraform: str | None) -> int:
+    binary = find_terraform(terraform)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    ws = resolve(target, out, render=False)
+    plan_file = planfile.plan_path(ws.dir)
+    record = planfile.read_record(ws.dir)
+    if not ws.dir.is_dir() or record is None or not plan_file.is_file():
+        raise UsageError(f"no saved plan in {ws.dir}: run `dsaas-infra plan {target}` first")
+    _check_current(ws, target, record)
+    if not auto_approve:
+        confirm.require_tty("apply", "--auto-approve")
+    if not (ws.dir / ".terraform").is_dir():
+        # A fresh checkout (e.g. a CI job that did not plan): init installs the locked providers.
+        workflow.init(binary, ws.dir, sys.stdout)
+    plan = workflow.show(binary, ws.dir, plan_file)
+    summary = summarize(plan, declarations(ws.dir))
+    print_summary(console, summary, f"apply to {ws.client} ({ws.dir})")
+    if not summary.has_changes:
+        planfile.forget_plan(ws.dir)
+        return 0
+    if not auto_approve and not confirm.ask(
+        f"Apply these changes to {ws.client}? Only 'yes' will be accepted: ", "yes"
+    ):
+        console.print("Apply cancelled; nothing was changed.")
+        return 1
+    run_terraform(binary, args.apply_args(plan_file.resolve(), color=sys.stdout.isatty()),
+                  cwd=ws.dir, echo=sys.stdout)
+    # A saved plan is good for one apply: Terraform would reject it as stale anyway.
+    planfile.forget_plan(ws.dir)
+    console.print(f"[green]Applied[/] the plan to {ws.client}.")
+    return 0

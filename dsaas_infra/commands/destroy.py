@@ -1,0 +1,52 @@
+"""`dsaas-infra destroy`: show what would be destroyed, confirm with the client name, destroy exactly that."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from dsaas_infra.errors import UsageError
+from dsaas_infra.terraform import args, confirm, planfile, workflow
+from dsaas_infra.terraform.report import print_summary
+from dsaas_infra.terraform.runner import find_terraform, run_terraform
+from dsaas_infra.terraform.workspace import resolve
+
+
+def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | None,
+        terraform: str | None) -> int:
+    if auto_approve and confirm_name is None:
+        raise UsageError("--auto-approve needs --confirm CLIENT_NAME (the name of the client to destroy)")
+    binary = find_terraform(terraform)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    # A spec is rendered again first, so that lifting prevent_destroy in the spec takes effect.
+    ws = resolve(target, out, render=True)
+    if confirm_name is not None and confirm_name != ws.client:
+        raise UsageError(f"--confirm {confirm_name!r} does not match the client name {ws.client!r}")
+    if not auto_approve:
+        confirm.require_tty("destroy", "--auto-approve --confirm CLIENT_NAME")
+    hint = (f"run `dsaas-infra destroy {target}` again (it re-renders)" if ws.spec_path and not target.is_dir()
+            else "re-render this directory from its spec (`dsaas-infra render SPEC --out DIR`), then destroy again")
+    workflow.init(binary, ws.dir, sys.stdout)
+    # Destroy through a saved destroy plan: what is destroyed is exactly what was shown.
+    outcome = workflow.make_plan(binary, ws.dir, planfile.plan_path(ws.dir, destroy=True), destroy=True,
+                                 echo=sys.stdout, spec_hint=hint)
+    print_summary(console, outcome.summary, f"destroy {ws.client} ({ws.dir})")
+    if not outcome.summary.has_changes:
+        outcome.plan_file.unlink(missing_ok=True)
+        console.print("Nothing to destroy.")
+        return 0
+    if not auto_approve and not confirm.ask(
+        f"This destroys everything above for client {ws.client}. Type the client name to confirm: ", ws.client
+    ):
+        outcome.plan_file.unlink(missing_ok=True)
+        console.print("Destroy cancelled; nothing was changed.")
+        return 1
+    run_terraform(binary, args.apply_args(outcome.plan_file.resolve(), color=sys.stdout.isatty()),
+                  cwd=ws.dir, echo=sys.stdout)
+    outcome.plan_file.unlink(missing_ok=True)
+    # Any saved apply plan was made against resources that no longer exist.
+    planfile.forget_plan(ws.dir)
+    console.print(f"[green]Destroyed[/] the resources of {ws.client}.")
+    return 0

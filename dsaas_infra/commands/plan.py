@@ -1,0 +1,71 @@
+"""`dsaas-infra plan`: render, preflight, init and plan; summarise the changes by phase."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from dsaas_infra.errors import OperationError, UsageError
+from dsaas_infra.terraform import planfile, workflow
+from dsaas_infra.terraform.report import print_summary
+from dsaas_infra.terraform.runner import find_terraform
+from dsaas_infra.terraform.workspace import Workspace, resolve
+
+EXIT_NO_CHANGES = 0
+EXIT_CHANGES = 2  # like `terraform plan -detailed-exitcode`, only with --detailed-exitcode
+
+
+def preflight_or_fail(ws: Workspace, console: Console) -> None:
+    """Run the cloud checks; any failure stops the command with one line (exit 1)."""
+    if ws.spec is None:
+        raise UsageError(
+            f"{ws.dir}: no spec is recorded for this blueprint, so it cannot be preflighted; "
+            "plan the spec instead, or pass --skip-preflight"
+        )
+    from dsaas_infra.preflight.results import failure_line, failures, print_table
+    from dsaas_infra.preflight.run import run_preflight
+
+    results = run_preflight(ws.spec)
+    if failures(results):
+        print_table(console, results, f"preflight: {ws.spec.client.name} ({ws.spec.cloud})")
+        raise OperationError(failure_line(results) + " (fix it, or pass --skip-preflight)")
+    console.print(f"preflight: {len(results)} checks passed"
+                  + (f" ({sum(r.status == 'warn' for r in results)} warning(s))"
+                     if any(r.status == "warn" for r in results) else ""))
+    for r in results:
+        if r.status == "warn":
+            console.print(f"[yellow]warning:[/] {r.title}: {r.detail}")
+
+
+def run(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,
+        out: Path | None, terraform: str | None) -> int:
+    binary = find_terraform(terraform)
+    # With --format json, stdout carries only the JSON document; everything else goes to stderr.
+    console = Console(stderr=fmt == "json", highlight=False, soft_wrap=True)
+    echo = sys.stderr if fmt == "json" else sys.stdout
+    ws = resolve(target, out, render=True)
+    if not skip_preflight:
+        preflight_or_fail(ws, console)
+    workflow.init(binary, ws.dir, echo)
+    # Hash after init (it writes the provider lock file) and before plan, which may package
+    # archives: the record says exactly which files this plan was made from.
+    record = planfile.PlanRecord.for_blueprint(ws.dir)
+    hint = "run plan again" if ws.spec_path else "re-render this directory from its spec"
+    outcome = workflow.make_plan(binary, ws.dir, planfile.plan_path(ws.dir), destroy=False,
+                                 echo=echo, spec_hint=hint)
+    planfile.write_record(ws.dir, record)
+    if fmt == "json":
+        doc = {"blueprint": str(ws.dir), "client": ws.client, "plan_file": str(outcome.plan_file),
+               "blueprint_sha256": record.blueprint_sha256, **outcome.summary.to_json()}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        print_summary(console, outcome.summary, f"plan for {ws.client} ({ws.dir})")
+        if outcome.summary.has_changes:
+            again = f"dsaas-infra apply {target}" + (f" --out {out}" if out is not None else "")
+            console.print(f"Saved plan: {outcome.plan_file}; apply it with: {again}")
+    if detailed_exitcode and outcome.summary.has_changes:
+        return EXIT_CHANGES
+    return EXIT_NO_CHANGES

@@ -1,0 +1,45 @@
+"""Preflight check results and their table: pass, warn, fail (or skip when an earlier check failed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.console import Console
+from rich.table import Table
+
+Status = Literal["pass", "warn", "fail", "skip"]
+STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str  # stable, e.g. "aws-account"
+    title: str
+    status: Status
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "title": self.title, "status": self.status, "detail": self.detail}
+
+
+def failures(results: list[CheckResult]) -> list[CheckResult]:
+    return [r for r in results if r.status == "fail"]
+
+
+def print_table(console: Console, results: list[CheckResult], title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail", overflow="fold")
+    for r in results:
+        table.add_row(r.title, f"[{STYLE[r.status]}]{r.status}[/]", r.detail)
+    console.print(table)
+
+
+def failure_line(results: list[CheckResult]) -> str:
+    """The one line a failed preflight is reported with: the first failure, and how many."""
+    failed = failures(results)
+    first = failed[0]
+    more = f" (and {len(failed) - 1} more failed check(s))" if len(failed) > 1 else ""
+    return f"preflight failed: {first.title}: {first.detail}{more}"

@@ -1,0 +1,1 @@
+"""Running Terraform (or OpenTofu): argument builders, the process runner, plan views and plan files."""

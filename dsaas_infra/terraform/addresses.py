@@ -1,0 +1,68 @@
+"""Which blueprint file declares a resource address, and so which phase it belongs to."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+# The one place that says which file belongs to which phase. The VPC (network.tf) exists for
+# the private SageMaker/Vertex training environment, so it counts as training; monitoring
+# watches the deployed pipeline and endpoints. Everything else (kms, providers, services...)
+# is shared by all phases.
+PHASE_BY_FILE = {
+    "data.tf": "data",
+    "training.tf": "training",
+    "network.tf": "training",
+    "deployment.tf": "deployment",
+    "monitoring.tf": "deployment",
+    "access.tf": "access",
+}
+SHARED = "shared"
+PHASE_ORDER = ("data", "training", "deployment", "access", SHARED)
+
+# Rendered blueprints are `terraform fmt`-clean, so top-level blocks start at column 0; a
+# regex over those lines is exact here and much faster than a full HCL parse of every file.
+_BLOCK = re.compile(r'^(resource|data|module)\s+"([^"]+)"(?:\s+"([^"]+)")?\s*\{', re.MULTILINE)
+
+
+def phase_of_file(name: str) -> str:
+    return PHASE_BY_FILE.get(name, SHARED)
+
+
+def declarations(blueprint: Path) -> dict[str, str]:
+    """Map each root-module declaration ("aws_s3_bucket.raw", "data.x.y", "module.m") to its file."""
+    found: dict[str, str] = {}
+    for path in sorted(blueprint.glob("*.tf")):
+        for kind, first, second in _BLOCK.findall(path.read_text(encoding="utf-8", errors="replace")):
+            if kind == "resource":
+                found[f"{first}.{second}"] = path.name
+            elif kind == "data":
+                found[f"data.{first}.{second}"] = path.name
+            else:
+                found[f"module.{first}"] = path.name
+    return found
+
+
+_INDEX = re.compile(r"\[[^\]]*\]$")
+
+
+def declaration_of(address: str) -> str:
+    """The root-module declaration an instance address comes from.
+
+    ``aws_s3_bucket.raw["x"]`` -> ``aws_s3_bucket.raw``; ``module.m[0].aws_x.y`` -> ``module.m``.
+    """
+    if address.startswith("module."):
+        name = address.split(".", 2)[1]
+        return "module." + _INDEX.sub("", name)
+    parts = address.split(".")
+    head = parts[:3] if parts[0] == "data" else parts[:2]
+    joined = ".".join(head)
+    # Instance keys may themselves contain dots (["a.b"]); cut at the first bracket instead.
+    bracket = address.find("[")
+    if bracket != -1 and bracket < len(joined):
+        joined = address[:bracket]
+    return _INDEX.sub("", joined)
+
+
+def file_of(address: str, decls: dict[str, str]) -> str | None:
+    return decls.get(declaration_of(address))

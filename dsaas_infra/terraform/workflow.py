@@ -1,0 +1,81 @@
+"""The Terraform steps that plan, apply and destroy share: init, plan to a file, read it back."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from dsaas_infra.errors import OperationError
+from dsaas_infra.terraform import args
+from dsaas_infra.terraform.addresses import declarations
+from dsaas_infra.terraform.plan import Plan, PlanSummary, summarize
+from dsaas_infra.terraform.runner import TerraformError, run_terraform
+
+_PREVENT = re.compile(r"Resource (\S+) has lifecycle\.prevent_destroy set")
+
+
+class PreventDestroyError(OperationError):
+    """A plan would destroy a resource protected by lifecycle.prevent_destroy."""
+
+    def __init__(self, message: str, advice: str):
+        super().__init__(message)
+        self.advice = advice
+
+    def lines(self) -> list[str]:
+        return [str(self), self.advice]
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    plan_file: Path
+    plan: Plan
+    summary: PlanSummary
+
+
+def _tty(stream: TextIO | None) -> bool:
+    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def init(binary: str, blueprint: Path, echo: TextIO | None) -> None:
+    run_terraform(binary, args.init_args(color=_tty(echo)), cwd=blueprint, echo=echo)
+
+
+def show(binary: str, blueprint: Path, plan_file: Path) -> Plan:
+    result = run_terraform(binary, args.show_json_args(plan_file.resolve()), cwd=blueprint, capture=True)
+    try:
+        return Plan.from_json(json.loads(result.stdout))
+    except (ValueError, KeyError, TypeError) as e:
+        raise OperationError(f"cannot read the plan {plan_file} as JSON: {e}") from e
+
+
+def make_plan(binary: str, blueprint: Path, plan_file: Path, *, destroy: bool,
+              echo: TextIO | None, spec_hint: str) -> PlanOutcome:
+    """`plan -out` then `show -json`; a plan blocked by prevent_destroy is explained."""
+    plan_file.parent.mkdir(parents=True, exist_ok=True)
+    plan_file.unlink(missing_ok=True)  # never leave an older plan looking like this one
+    try:
+        run_terraform(binary, args.plan_args(plan_file.resolve(), destroy=destroy, color=_tty(echo)),
+                      cwd=blueprint, echo=echo)
+    except TerraformError as e:
+        explained = explain_prevent_destroy(e, spec_hint)
+        if explained is not None:
+            raise explained from e
+        raise
+    plan = show(binary, blueprint, plan_file)
+    return PlanOutcome(plan_file, plan, summarize(plan, declarations(blueprint)))
+
+
+def explain_prevent_destroy(error: TerraformError, spec_hint: str) -> OperationError | None:
+    """Terraform's "Instance cannot be destroyed" means a resource carries prevent_destroy:
+    in our blueprints, the data buckets. Say why, and how to lift it on purpose."""
+    addresses = list(dict.fromkeys(_PREVENT.findall(error.diagnostics)))
+    if "Instance cannot be destroyed" not in error.diagnostics or not addresses:
+        return None
+    return PreventDestroyError(
+        f"Terraform refused to destroy {', '.join(addresses)}: the data buckets carry "
+        "lifecycle.prevent_destroy so that the client's data cannot be deleted by accident",
+        f"to delete them too, set `phases.data.prevent_destroy: false` in the spec and {spec_hint}",
+    )

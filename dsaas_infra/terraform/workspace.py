@@ -1,0 +1,79 @@
+"""Resolve a SPEC|DIR target to the blueprint directory, the client name and (if known) the spec."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsaas_infra.errors import UsageError
+from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.terraform.planfile import WORK_DIR
+
+# Written when plan/destroy render a spec, so that a later `plan DIR` / `destroy DIR` knows
+# which spec (for preflight) and which client name (for the destroy confirmation) it is.
+SOURCE_FILE = "source.json"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    dir: Path
+    client: str  # the name a destroy must be confirmed with
+    spec: ClientSpec | None
+    spec_path: Path | None
+
+
+def default_out(spec: ClientSpec) -> Path:
+    """Where `plan SPEC` renders without --out (the same place `render` uses)."""
+    return Path("build") / f"{spec.client.name}-{spec.client.environment}"
+
+
+def write_source(blueprint: Path, spec: ClientSpec, spec_path: Path) -> None:
+    path = blueprint / WORK_DIR / SOURCE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"spec": str(spec_path.resolve()), "client": spec.client.name,
+            "environment": spec.client.environment, "cloud": spec.cloud}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def read_source(blueprint: Path) -> dict[str, str]:
+    try:
+        data = json.loads((blueprint / WORK_DIR / SOURCE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def resolve(target: Path, out: Path | None, *, render: bool) -> Workspace:
+    """A blueprint directory as it is, or a spec (rendered into ``out`` first when ``render``)."""
+    if target.is_dir():
+        if out is not None:
+            raise UsageError(f"{target} is a blueprint directory; --out only applies to a spec")
+        if not any(target.glob("*.tf")):
+            raise UsageError(f"{target}: no .tf files here; give a spec or a rendered blueprint directory")
+        source = read_source(target)
+        spec_path = Path(source["spec"]) if source.get("spec") else None
+        spec = None
+        if spec_path is not None and spec_path.is_file():
+            from dsaas_infra.spec import load_spec
+
+            spec = load_spec(spec_path)
+        else:
+            spec_path = None
+        client = spec.client.name if spec else source.get("client") or target.resolve().name
+        return Workspace(target, client, spec, spec_path)
+    if not target.exists():
+        raise UsageError(f"{target}: no such spec file or blueprint directory")
+    from dsaas_infra.spec import load_spec
+
+    spec = load_spec(target)
+    out_dir = out if out is not None else default_out(spec)
+    if render:
+        from dsaas_infra.render import render_blueprint, write_blueprint
+
+        write_blueprint(render_blueprint(spec), out_dir)
+        write_source(out_dir, spec, target)
+    return Workspace(out_dir, spec.client.name, spec, target)
