@@ -10,18 +10,150 @@ from typing import Any
 
 from dsaas_infra.render import gcp_serving
 from dsaas_infra.render.context import common_context
+from dsaas_infra.spec import gcp_rules
+from dsaas_infra.spec.cron import to_unix_cron
 from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.sizes import gcp_accelerator, gcp_machine_type
+
+# The schema snapshot under dsaas_infra/schemas/ is google 7.x: pin the same major.
+GOOGLE_PROVIDER_VERSION = "~> 7.0"
+TIME_PROVIDER_VERSION = "~> 0.12"
+
+# APIs every blueprint uses (Terraform itself and the shared network/encryption).
+SHARED_APIS = (
+    "cloudkms.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "compute.googleapis.com",
+    "iam.googleapis.com",
+    "logging.googleapis.com",
+    "serviceusage.googleapis.com",
+)
+DATA_APIS = (
+    "bigquery.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "dataflow.googleapis.com",
+    "storage.googleapis.com",
+)
+TRAINING_APIS = (
+    "aiplatform.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "bigquerystorage.googleapis.com",
+    "notebooks.googleapis.com",
+)
+
+# Service agents that exist only once generated (google_project_service_identity); their
+# e-mails follow Google's fixed pattern service-<project number>@<domain>.
+SERVICE_AGENT_DOMAINS = {
+    "aiplatform.googleapis.com": "gcp-sa-aiplatform.iam.gserviceaccount.com",
+    "artifactregistry.googleapis.com": "gcp-sa-artifactregistry.iam.gserviceaccount.com",
+    "dataflow.googleapis.com": "dataflow-service-producer-prod.iam.gserviceaccount.com",
+    "notebooks.googleapis.com": "gcp-sa-notebooks.iam.gserviceaccount.com",
+}
+
+# Maturity -> settings of this module's phases (the spec's phase keys override what they cover).
+DATAFLOW = {
+    "reactive": {"machine_type": "n2-standard-2", "max_workers": 2},
+    "proactive": {"machine_type": "n2-standard-2", "max_workers": 5},
+    "managed": {"machine_type": "n2-standard-4", "max_workers": 10},
+}
+KMS_PROTECTION = {"reactive": "SOFTWARE", "proactive": "SOFTWARE", "managed": "HSM"}
+TIME_TRAVEL_HOURS = {"reactive": 48, "proactive": 168, "managed": 168}
+WORKBENCH_IDLE_SECONDS = {"reactive": 3600, "proactive": 10800, "managed": 10800}
+IMAGE_KEEP_COUNT = {"reactive": 5, "proactive": 10, "managed": 20}
+FLOW_LOG_SAMPLING = {"reactive": 0.5, "proactive": 0.5, "managed": 1.0}
+# Workbench needs a zone: "b" exists in every GCP region (europe-west1 and us-east1 have no "a").
+WORKBENCH_ZONE_SUFFIX = "b"
+
+# Address plan of a created VPC (variables let the operator change it before the first apply).
+NETWORK_CIDRS = {"subnet": "10.10.0.0/20", "pods": "10.16.0.0/14", "services": "10.20.0.0/20"}
+
+# The curated table the scheduled Dataflow job loads (schema shipped as a file and reused by
+# the google_bigquery_table, so the two never drift apart).
+CURATED_TABLE = "events"
 
 
 def build_context(spec: ClientSpec) -> dict[str, Any]:
     assert spec.gcp is not None
     ctx = common_context(spec)
-    ctx.update(gcp=spec.gcp, state=spec.state)
-    ctx.update(gcp_serving.build_context(spec, ctx))
+    gcp = spec.gcp
+    maturity = spec.client.maturity
+    data, training = spec.phases.data, spec.phases.training
+    ctx.update(
+        gcp=gcp,
+        state=spec.state,
+        provider_version=GOOGLE_PROVIDER_VERSION,
+        time_provider_version=TIME_PROVIDER_VERSION,
+        project_id=gcp.project_id,
+        region=gcp.region,
+        labels=gcp_rules.labels(spec),
+        buckets=gcp_rules.bucket_names(spec),
+        service_accounts=gcp_rules.service_account_ids(spec),
+        network_created=gcp.network is None,
+        network_cidrs=NETWORK_CIDRS,
+        flow_log_sampling=FLOW_LOG_SAMPLING[maturity],
+        kms={
+            "key_ring": f"{ctx['name_prefix']}-keyring",
+            "key": f"{ctx['name_prefix']}-cmek",
+            "rotation_period": "7776000s",  # 90 days
+            "protection_level": KMS_PROTECTION[maturity],
+        },
+        dataflow={
+            **DATAFLOW[maturity],
+            "schedule": to_unix_cron(data.schedule),
+            "job_name": f"{ctx['name_prefix']}-raw-to-curated",
+            "template": f"gs://dataflow-templates-{gcp.region}/latest/flex/GCS_Text_to_BigQuery_Flex",
+        },
+        dataset_id=gcp_rules.dataset_id(spec),
+        curated_table=CURATED_TABLE,
+        time_travel_hours=TIME_TRAVEL_HOURS[maturity],
+        workbench={
+            "instances": gcp_rules.workbench_names(spec),
+            "machine_type": training.instance_type or gcp_machine_type(training.size, training.gpu),
+            "accelerator": gcp_accelerator(training.gpu),
+            "zone": f"{gcp.region}-{WORKBENCH_ZONE_SUFFIX}",
+            "idle_timeout_seconds": WORKBENCH_IDLE_SECONDS[maturity],
+        },
+        image_keep_count=IMAGE_KEEP_COUNT[maturity],
+    )
+    serving = gcp_serving.build_context(spec, ctx)
+    ctx.update(serving)
+    ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())))
+    ctx["service_identities"] = sorted(
+        s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
+    )
+    ctx["service_agent_domains"] = SERVICE_AGENT_DOMAINS
     return ctx
 
 
+def _apis(spec: ClientSpec) -> list[str]:
+    apis = list(SHARED_APIS)
+    if spec.phases.data.enabled:
+        apis.extend(DATA_APIS)
+    if spec.phases.training.enabled:
+        apis.extend(TRAINING_APIS)
+    return apis
+
+
 def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
-    out = [(".gitignore", "common/gitignore.j2")]
+    phases = ctx["phases"]
+    out = [
+        ("versions.tf", "gcp/versions.tf.j2"),
+        ("providers.tf", "gcp/providers.tf.j2"),
+        ("backend.tf", "gcp/backend.tf.j2"),
+        ("main.tf", "gcp/main.tf.j2"),
+        ("variables.tf", "gcp/variables.tf.j2"),
+        ("outputs.tf", "gcp/outputs.tf.j2"),
+        ("services.tf", "gcp/services.tf.j2"),
+        ("kms.tf", "gcp/kms.tf.j2"),
+        ("network.tf", "gcp/network.tf.j2"),
+        ("README.md", "gcp/README.md.j2"),
+        (".gitignore", "common/gitignore.j2"),
+    ]
+    if phases.data.enabled:
+        out.append(("data.tf", "gcp/data.tf.j2"))
+        out.append(("files/dataflow/transform.js", "gcp/files/dataflow/transform.js"))
+        out.append(("files/dataflow/curated_schema.json", "gcp/files/dataflow/curated_schema.json"))
+    if phases.training.enabled:
+        out.append(("training.tf", "gcp/training.tf.j2"))
     out.extend(gcp_serving.files(ctx))
     return out
