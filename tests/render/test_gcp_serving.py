@@ -1,0 +1,278 @@
+"""The GCP deployment and access phases, asserted on the parsed HCL of rendered blueprints."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import hcl2
+import pytest
+
+from dsaas_infra.render import render_blueprint
+from dsaas_infra.render.gcp_serving import account_id, endpoint_id
+from dsaas_infra.spec import load_spec_text
+
+BASE = """\
+apiVersion: dsaas-infra/v1
+client:
+  name: acme
+  display_name: ACME Analytics
+  environment: {env}
+  maturity: {maturity}
+  owner: ml-platform@acme.example
+cloud: gcp
+gcp:
+  project_id: acme-dsaas-{env}
+  region: europe-west1
+phases:
+{phases}
+"""
+
+
+def render(maturity: str = "proactive", env: str = "prod", phases: str = "  {}") -> dict[str, Any]:
+    """Render a spec and parse every .tf file: {file name: normalised HCL dict}."""
+    spec = load_spec_text(BASE.format(env=env, maturity=maturity, phases=phases))
+    files = render_blueprint(spec)
+    return {name: _clean(hcl2.loads(body.decode())) for name, body in files.items() if name.endswith(".tf")}
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+def _clean(node: Any) -> Any:
+    """python-hcl2 keeps quotes and bookkeeping keys: drop them so tests read like the HCL."""
+    if isinstance(node, dict):
+        return {_unquote(k): _clean(v) for k, v in node.items() if k not in ("__is_block__", "__comments__")}
+    if isinstance(node, list):
+        return [_clean(v) for v in node]
+    if isinstance(node, str):
+        return _unquote(node)
+    return node
+
+
+def resources(parsed: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
+    """Every resource of one type across the blueprint's files, by resource name."""
+    out: dict[str, dict[str, Any]] = {}
+    for body in parsed.values():
+        for entry in body.get("resource", []):
+            out.update(entry.get(rtype, {}))
+    return out
+
+
+def locals_of(parsed: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for body in parsed.values():
+        for entry in body.get("locals", []):
+            out.update(entry)
+    return out
+
+
+def block(body: dict[str, Any], name: str) -> dict[str, Any]:
+    blocks = body[name]
+    assert isinstance(blocks, list) and len(blocks) == 1, f"expected one {name} block"
+    return blocks[0]
+
+
+@pytest.fixture(scope="module")
+def managed() -> dict[str, Any]:
+    return render("managed", phases="""\
+  deployment:
+    gpu: t4
+    min_instances: 2
+    max_instances: 7
+    alert_emails: [oncall@acme.example, data@acme.example]
+  access:
+    consumers:
+      - {name: partner-a, rate_limit: 50, burst_limit: 100, quota_per_day: 100000}
+      - {name: partner-b, rate_limit: 0.5, burst_limit: 5, quota_per_day: 2000}
+""")
+
+
+@pytest.fixture(scope="module")
+def reactive() -> dict[str, Any]:
+    return render("reactive", env="dev", phases="  deployment: {min_instances: 1, max_instances: 3}")
+
+
+def test_cluster_is_private_with_workload_identity_and_no_default_pool(managed):
+    cluster = resources(managed, "google_container_cluster")["serving"]
+    private = block(cluster, "private_cluster_config")
+    assert private["enable_private_nodes"] is True
+    assert private["enable_private_endpoint"] is True
+    assert block(cluster, "workload_identity_config")["workload_pool"] == "acme-dsaas-prod.svc.id.goog"
+    assert cluster["remove_default_node_pool"] is True
+    assert cluster["initial_node_count"] == 1
+    assert cluster["enable_shielded_nodes"] is True
+    assert cluster["datapath_provider"] == "ADVANCED_DATAPATH"
+    encryption = block(cluster, "database_encryption")
+    assert encryption == {"state": "ENCRYPTED", "key_name": "${google_kms_crypto_key.main.id}"}
+    assert block(cluster, "logging_config")["enable_components"] == ["SYSTEM_COMPONENTS", "WORKLOADS"]
+    authorized = block(cluster, "master_authorized_networks_config")
+    assert [c["cidr_block"] for c in authorized["cidr_blocks"]] == [
+        "${data.google_compute_subnetwork.gke.ip_cidr_range}"
+    ]
+
+
+def test_managed_cluster_is_regional_stable_and_protected(managed):
+    cluster = resources(managed, "google_container_cluster")["serving"]
+    assert cluster["location"] == "europe-west1"
+    assert block(cluster, "release_channel")["channel"] == "STABLE"
+    assert cluster["deletion_protection"] is True
+
+
+def test_reactive_dev_cluster_is_zonal_regular_and_unprotected(reactive):
+    cluster = resources(reactive, "google_container_cluster")["serving"]
+    # europe-west1 has no "-a" zone.
+    assert cluster["location"] == "europe-west1-b"
+    assert block(cluster, "release_channel")["channel"] == "REGULAR"
+    assert cluster["deletion_protection"] is False
+
+
+def test_node_pool_autoscaling_follows_the_spec(reactive, managed):
+    pools = resources(reactive, "google_container_node_pool")
+    assert list(pools) == ["general"]
+    scaling = block(pools["general"], "autoscaling")
+    assert (scaling["min_node_count"], scaling["max_node_count"]) == (1, 3)
+    config = block(pools["general"], "node_config")
+    assert config["machine_type"] == "e2-standard-4"
+    assert config["service_account"] == "${google_service_account.gke_nodes.email}"
+    assert config["boot_disk_kms_key"] == "${google_kms_crypto_key.main.id}"
+    assert block(config, "workload_metadata_config")["mode"] == "GKE_METADATA"
+    assert block(config, "shielded_instance_config")["enable_secure_boot"] is True
+    # Regional (managed): the limits are totals over the zones, not per zone.
+    gpu = block(resources(managed, "google_container_node_pool")["gpu"], "autoscaling")
+    assert (gpu["total_min_node_count"], gpu["total_max_node_count"]) == (2, 7)
+    assert "min_node_count" not in gpu
+
+
+def test_gpu_pool_only_when_gpu_is_set(managed, reactive):
+    assert "gpu" not in resources(reactive, "google_container_node_pool")
+    pool = resources(managed, "google_container_node_pool")["gpu"]
+    config = block(pool, "node_config")
+    assert config["machine_type"] == "n1-standard-8"
+    assert block(config, "guest_accelerator")["type"] == "NVIDIA_TESLA_T4"
+    assert block(config, "taint") == {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+    general = resources(managed, "google_container_node_pool")["general"]
+    assert "guest_accelerator" not in block(general, "node_config")
+
+
+def test_node_service_account_is_least_privilege(managed):
+    text = str(resources(managed, "google_project_iam_member")["gke_nodes"]["for_each"])
+    for role in ("logging.logWriter", "monitoring.metricWriter", "monitoring.viewer",
+                 "stackdriver.resourceMetadata.writer"):
+        assert f"roles/{role}" in text
+    assert "editor" not in text and "owner" not in text
+    repo = resources(managed, "google_artifact_registry_repository_iam_member")["gke_nodes"]
+    assert repo["role"] == "roles/artifactregistry.reader"
+
+
+def test_one_notification_channel_per_email(managed, reactive):
+    channel = resources(managed, "google_monitoring_notification_channel")["email"]
+    assert "data@acme.example" in str(channel["for_each"])
+    assert "oncall@acme.example" in str(channel["for_each"])
+    assert channel["type"] == "email"
+    # No alert_emails: the client owner gets the alerts.
+    fallback = resources(reactive, "google_monitoring_notification_channel")["email"]
+    assert "ml-platform@acme.example" in str(fallback["for_each"])
+
+
+def test_alert_policies_by_level(managed, reactive):
+    policies = set(resources(managed, "google_monitoring_alert_policy"))
+    assert policies == {"dataflow_failed", "pipeline_failed", "gke_restarts", "endpoint_errors",
+                        "endpoint_latency", "drift"}
+    # Reactive: batch only, no endpoint, no drift, no dashboard.
+    assert set(resources(reactive, "google_monitoring_alert_policy")) == {
+        "dataflow_failed", "pipeline_failed", "gke_restarts"}
+    assert not resources(reactive, "google_vertex_ai_endpoint")
+    assert not resources(reactive, "google_monitoring_dashboard")
+    assert resources(managed, "google_monitoring_dashboard")
+
+
+def test_vertex_endpoint_is_cmek_encrypted_and_empty(managed):
+    endpoint = resources(managed, "google_vertex_ai_endpoint")["main"]
+    assert re.fullmatch(r"[1-9]\d{8}", endpoint["name"])
+    assert block(endpoint, "encryption_spec")["kms_key_name"] == "${google_kms_crypto_key.main.id}"
+    assert "deployed_models" not in endpoint
+
+
+def test_log_retention_from_the_data_phase():
+    parsed = render("proactive", phases="  data: {log_retention_days: 3653}")
+    bucket = resources(parsed, "google_logging_project_bucket_config")["default"]
+    assert bucket["bucket_id"] == "_Default"
+    assert bucket["retention_days"] == 3650  # Cloud Logging's maximum
+
+
+def test_one_product_developer_and_app_per_consumer_with_quota(managed):
+    consumers = locals_of(managed)["api_consumers"]
+    assert set(consumers) == {"partner-a", "partner-b"}
+    assert consumers["partner-a"]["quota"] == "100000"
+    assert consumers["partner-b"]["quota"] == "2000"
+    assert consumers["partner-b"]["quota_time_unit"] == "day"
+    assert consumers["partner-b"]["attributes"]["spike_arrest_rate"] == "30pm"
+    assert consumers["partner-a"]["developer_email"] == "ml-platform+partner-a@acme.example"
+    for rtype in ("google_apigee_api_product", "google_apigee_developer", "google_apigee_developer_app"):
+        assert resources(managed, rtype)["consumer"]["for_each"] == "${local.api_consumers}"
+    product = resources(managed, "google_apigee_api_product")["consumer"]
+    assert product["quota"] == "${each.value.quota}"
+    app = resources(managed, "google_apigee_developer_app")["consumer"]
+    assert app["api_products"] == ["${google_apigee_api_product.consumer[each.key].name}"]
+
+
+def test_apigee_is_wired_to_the_vpc_with_cmek(managed):
+    org = resources(managed, "google_apigee_organization")["main"]
+    assert org["authorized_network"] == "${local.network_id}"
+    assert org["runtime_database_encryption_key_name"] == "${google_kms_crypto_key.main.id}"
+    assert org["billing_type"] == "PAYG"
+    instance = resources(managed, "google_apigee_instance")["main"]
+    assert instance["disk_encryption_key_name"] == "${google_kms_crypto_key.main.id}"
+    peering = resources(managed, "google_service_networking_connection")["apigee"]
+    assert peering["service"] == "servicenetworking.googleapis.com"
+
+
+def test_access_disabled_renders_no_apigee():
+    parsed = render("proactive", phases="  access: {enabled: false}")
+    assert "access.tf" not in parsed
+    for body in parsed.values():
+        for entry in body.get("resource", []):
+            assert not any(t.startswith("google_apigee_") for t in entry), entry.keys()
+
+
+def test_serving_apis_follow_enabled_phases():
+    from dsaas_infra.render.gcp import build_context
+
+    with_api = build_context(load_spec_text(BASE.format(env="prod", maturity="proactive", phases="  {}")))
+    without = build_context(load_spec_text(BASE.format(env="prod", maturity="reactive", phases="  {}")))
+    assert with_api["serving_apis"] == sorted(with_api["serving_apis"])
+    assert "apigee.googleapis.com" in with_api["serving_apis"]
+    assert "apigee.googleapis.com" not in without["serving_apis"]
+    assert "container.googleapis.com" in without["serving_apis"]
+
+
+def test_hostile_display_name_cannot_escape_strings():
+    spec = load_spec_text(BASE.format(env="prod", maturity="managed", phases="  {}").replace(
+        "ACME Analytics", "'x\" } resource \"evil\" ${file(\"/etc/passwd\")} %{ if 1 }'"))
+    files = render_blueprint(spec)
+    for name in ("deployment.tf", "monitoring.tf", "access.tf"):
+        text = files[name].decode()
+        hcl2.loads(text)
+        # Only an escaped form may remain: "$${" / "%%{" or a \u escape, never a live template.
+        assert not re.search(r"(?<![$])[$][{]file", text)
+        assert not re.search(r"(?<![%])%[{] if", text)
+
+
+@pytest.mark.parametrize(("prefix", "suffix"), [
+    ("acme-prod", "gke-nodes"),
+    ("a-very-long-client-n-staging", "gke-nodes"),
+    ("abcdefghijklmnopqrst-staging", "serving"),
+])
+def test_account_ids_fit_gcp_rules(prefix, suffix):
+    value = account_id(prefix, suffix)
+    assert re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", value), value
+    assert value.endswith(suffix)
+
+
+def test_endpoint_id_is_stable_and_nine_digits():
+    first = endpoint_id("acme-dsaas-prod", "acme-prod")
+    assert first == endpoint_id("acme-dsaas-prod", "acme-prod")
+    assert first != endpoint_id("acme-dsaas-prod", "acme-staging")
+    assert re.fullmatch(r"[1-9]\d{8}", first)
