@@ -1,0 +1,305 @@
+"""The GCP blueprint's shared files, data and training phases, asserted on the parsed HCL."""
+
+from __future__ import annotations
+
+import json
+
+import hcl2
+import pytest
+
+from dsaas_infra import schemas
+from dsaas_infra.render import gcp, gcp_serving, render_blueprint
+from dsaas_infra.render.context import common_context
+from dsaas_infra.spec import load_spec, load_spec_text
+from dsaas_infra.spec.cron import to_unix_cron
+from dsaas_infra.validate import pipeline
+from tests.conftest import BLUEPRINTS
+
+GCP_SPECS = sorted(BLUEPRINTS.glob("gcp-*.yaml"))
+
+BASE = """\
+apiVersion: dsaas-infra/v1
+client:
+  name: initrode
+  environment: dev
+  maturity: {maturity}
+  owner: Data.Team@initrode.example
+  tags: {{Team: Data-Science, cost-center: cc-1}}
+cloud: gcp
+gcp:
+  project_id: initrode-ml-dev
+  region: europe-west1
+{network}phases:
+  data: {{schedule: "0 4 * * 1-5", raw_retention_days: 30}}
+  training: {{users: {users}, gpu: {gpu}}}
+  deployment: {{enabled: {serving}}}
+  access: {{enabled: {serving}}}
+"""
+REUSED = """\
+  network:
+    network: projects/host-proj-1/global/networks/shared
+    subnetwork: projects/host-proj-1/regions/europe-west1/subnetworks/ml
+"""
+
+
+def spec_text(maturity="proactive", network="", users="[alice]", gpu="none", serving="false"):
+    return BASE.format(maturity=maturity, network=network, users=users, gpu=gpu, serving=serving)
+
+
+def _clean(value):
+    """python-hcl2 keeps HCL quotes around strings and keys: drop them, and block markers."""
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def parse(files: dict[str, bytes]) -> dict[str, list]:
+    """All top-level blocks of every .tf file, merged: {block kind: [bodies]}."""
+    out: dict[str, list] = {}
+    for name, content in files.items():
+        if name.endswith(".tf"):
+            for kind, bodies in _clean(hcl2.loads(content.decode())).items():
+                out.setdefault(kind, []).extend(bodies)
+    return out
+
+
+def resources(tf: dict[str, list], rtype: str) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for block in tf.get("resource", []):
+        for t, named in block.items():
+            if t == rtype:
+                found.update(named)
+    return found
+
+
+def render_text(text: str) -> dict[str, list]:
+    return parse(render_blueprint(load_spec_text(text, "initrode.yaml")))
+
+
+@pytest.fixture(scope="module")
+def examples() -> dict[str, dict[str, list]]:
+    return {p.stem: parse(render_blueprint(load_spec(p))) for p in GCP_SPECS}
+
+
+def test_there_is_a_gcp_example_per_maturity():
+    assert {load_spec(p).client.maturity for p in GCP_SPECS} == {"reactive", "proactive", "managed"}
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in GCP_SPECS])
+def test_every_bucket_is_private_versioned_and_encrypted_with_the_cmek(examples, stem):
+    buckets = resources(examples[stem], "google_storage_bucket")
+    assert set(buckets) >= {"logs", "raw", "curated", "artifacts"}
+    for name, bucket in buckets.items():
+        assert bucket["uniform_bucket_level_access"] is True, name
+        assert bucket["public_access_prevention"] == "enforced", name
+        assert bucket["versioning"][0]["enabled"] is True, name
+        assert bucket["encryption"][0]["default_kms_key_name"] == "${google_kms_crypto_key.main.id}", name
+        if name != "logs":
+            assert bucket["logging"][0]["log_bucket"] == "${google_storage_bucket.logs.name}", name
+
+
+def test_raw_retention_and_prevent_destroy_follow_the_spec(examples):
+    spec = load_spec(BLUEPRINTS / "gcp-reactive.yaml")
+    raw = resources(examples["gcp-reactive"], "google_storage_bucket")["raw"]
+    ages = [r["condition"][0].get("age") for r in raw["lifecycle_rule"] if r["action"][0]["type"] == "Delete"]
+    assert spec.phases.data.raw_retention_days in ages
+    # gcp-reactive.yaml turns prevent_destroy off; the others keep the maturity default (on).
+    assert raw["lifecycle"][0]["prevent_destroy"] is False and raw["force_destroy"] is True
+    managed_raw = resources(examples["gcp-managed"], "google_storage_bucket")["raw"]
+    assert managed_raw["lifecycle"][0]["prevent_destroy"] is True and managed_raw["force_destroy"] is False
+
+
+def toset(expr: str) -> set[str]:
+    """The strings of a rendered ``toset([...])`` expression."""
+    assert expr.startswith("${toset([") and expr.endswith("])}"), expr
+    return set(json.loads(expr.removeprefix("${toset(").removesuffix(")}")))
+
+
+def test_enabled_apis_are_exactly_what_the_phases_use():
+    tf = render_text(spec_text())
+    service = resources(tf, "google_project_service")["this"]
+    assert toset(service["for_each"]) == {
+        "aiplatform.googleapis.com", "artifactregistry.googleapis.com", "bigquery.googleapis.com",
+        "bigquerystorage.googleapis.com", "cloudkms.googleapis.com",
+        "cloudresourcemanager.googleapis.com", "cloudscheduler.googleapis.com",
+        "compute.googleapis.com", "dataflow.googleapis.com", "iam.googleapis.com",
+        "logging.googleapis.com", "notebooks.googleapis.com", "serviceusage.googleapis.com",
+        "storage.googleapis.com",
+    }
+    assert service["disable_on_destroy"] is False
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in GCP_SPECS])
+def test_enabled_apis_include_the_serving_phases_needs(examples, stem):
+    spec = load_spec(BLUEPRINTS / f"{stem}.yaml")
+    listed = toset(resources(examples[stem], "google_project_service")["this"]["for_each"])
+    serving = set(gcp_serving.build_context(spec, common_context(spec)).get("serving_apis", ()))
+    assert listed == set(gcp._apis(spec)) | serving
+
+
+def test_cmek_key_rotates_is_protected_and_every_agent_is_granted(examples):
+    tf = examples["gcp-managed"]
+    key = resources(tf, "google_kms_crypto_key")["main"]
+    assert key["rotation_period"] == "7776000s"
+    assert key["lifecycle"][0]["prevent_destroy"] is True
+    assert key["version_template"][0]["protection_level"] == "HSM"
+    agents = next(b["kms_agents"] for b in tf["locals"] if "kms_agents" in b)
+    assert set(agents) == {"compute", "storage", "bigquery", "aiplatform", "artifactregistry",
+                           "dataflow", "notebooks"}
+    identities = resources(tf, "google_project_service_identity")["agents"]
+    assert identities["provider"] == "google-beta"
+    reactive_key = resources(examples["gcp-reactive"], "google_kms_crypto_key")["main"]
+    assert reactive_key["version_template"][0]["protection_level"] == "SOFTWARE"
+
+
+def test_providers_are_pinned_to_the_major_of_the_schema_snapshot(examples):
+    tf = examples["gcp-proactive"]
+    required = next(t["required_providers"][0] for t in tf["terraform"] if "required_providers" in t)
+    major = schemas.load("google")["version"].split(".")[0]
+    assert required["google"]["version"] == f"~> {major}.0"
+    assert required["google-beta"]["version"] == f"~> {major}.0"
+    backend = next(t["backend"][0]["gcs"] for t in tf["terraform"] if "backend" in t)
+    spec = load_spec(BLUEPRINTS / "gcp-proactive.yaml")
+    assert backend == {"bucket": spec.state.bucket, "prefix": spec.state.prefix}
+
+
+def test_default_labels_carry_identity_and_normalised_tags():
+    tf = render_text(spec_text())
+    labels = next(p["google"]["default_labels"] for p in tf["provider"] if "google" in p)
+    assert labels == {
+        "client": "initrode", "environment": "dev", "maturity": "proactive",
+        "owner": "data_team_at_initrode_example", "managed-by": "dsaas-infra",
+        "team": "data-science", "cost-center": "cc-1",
+    }
+
+
+def test_scheduler_launches_the_dataflow_template_privately_in_utc(examples):
+    spec = load_spec(BLUEPRINTS / "gcp-proactive.yaml")
+    tf = examples["gcp-proactive"]
+    job = resources(tf, "google_cloud_scheduler_job")["raw_to_curated"]
+    assert job["time_zone"] == "Etc/UTC"
+    assert job["schedule"] == to_unix_cron(spec.phases.data.schedule)
+    target = job["http_target"][0]
+    assert target["uri"].endswith("/flexTemplates:launch")
+    assert target["oauth_token"][0]["service_account_email"] == "${google_service_account.scheduler.email}"
+    body = target["body"]
+    for fragment in ('WORKER_IP_PRIVATE', 'google_service_account.dataflow.email',
+                     'google_kms_crypto_key.main.id', '/dataflow/temp', '/dataflow/staging',
+                     'local.subnetwork_self_link', 'GCS_Text_to_BigQuery_Flex'):
+        assert fragment in body, fragment
+    # The scheduler may launch jobs and act as the worker account, nothing more.
+    assert resources(tf, "google_project_iam_member")["scheduler_dataflow_developer"]["role"] == "roles/dataflow.developer"
+    acts = resources(tf, "google_service_account_iam_member")["scheduler_acts_as_dataflow"]
+    assert acts["service_account_id"] == "${google_service_account.dataflow.name}"
+
+
+def test_curated_dataset_and_table_use_the_cmek_and_the_shipped_schema(examples):
+    tf = examples["gcp-proactive"]
+    dataset = resources(tf, "google_bigquery_dataset")["curated"]
+    assert dataset["default_encryption_configuration"][0]["kms_key_name"] == "${google_kms_crypto_key.main.id}"
+    assert "access" not in dataset  # no public (or any extra) access entries
+    table = resources(tf, "google_bigquery_table")["events"]
+    assert table["encryption_configuration"][0]["kms_key_name"] == "${google_kms_crypto_key.main.id}"
+    schema_file = render_blueprint(load_spec(BLUEPRINTS / "gcp-proactive.yaml"))["files/dataflow/curated_schema.json"]
+    fields = {f["name"] for f in json.loads(schema_file)["BigQuery Schema"]}
+    assert table["time_partitioning"][0]["field"] in fields
+    assert set(table["clustering"]) <= fields
+
+
+def test_workbench_instances_have_no_public_ip_shielded_vm_and_cmek_disks(examples):
+    tf = examples["gcp-proactive"]
+    wb = resources(tf, "google_workbench_instance")["users"]
+    assert set(wb["for_each"]) == {"alice", "bob"}
+    setup = wb["gce_setup"][0]
+    assert setup["disable_public_ip"] is True
+    assert setup["shielded_instance_config"][0] == {
+        "enable_secure_boot": True, "enable_vtpm": True, "enable_integrity_monitoring": True,
+    }
+    for disk in ("boot_disk", "data_disks"):
+        assert setup[disk][0]["disk_encryption"] == "CMEK"
+        assert setup[disk][0]["kms_key"] == "${google_kms_crypto_key.main.id}"
+    assert setup["service_accounts"][0]["email"] == "${google_service_account.workbench.email}"
+    assert setup["network_interfaces"][0]["subnet"] == "${local.subnetwork_id}"
+
+
+def test_no_users_means_no_workbench_instance():
+    tf = render_text(spec_text(users="[]"))
+    assert resources(tf, "google_workbench_instance") == {}
+    assert "google_vertex_ai_tensorboard" in {t for b in tf["resource"] for t in b}
+
+
+def test_gpu_maps_to_its_machine_family_and_accelerator():
+    wb = resources(render_text(spec_text(gpu="l4")), "google_workbench_instance")["users"]
+    setup = wb["gce_setup"][0]
+    assert setup["machine_type"] == "g2-standard-8"
+    assert setup["accelerator_configs"][0] == {"type": "NVIDIA_L4", "core_count": 1}
+
+
+def test_training_roles_are_bound_on_the_exact_resources():
+    tf = render_text(spec_text())
+    buckets = resources(tf, "google_storage_bucket_iam_member")
+    assert buckets["training_curated_reader"]["bucket"] == "${google_storage_bucket.curated.name}"
+    assert buckets["training_curated_reader"]["role"] == "roles/storage.objectViewer"
+    repo = resources(tf, "google_artifact_registry_repository_iam_member")["training_reader"]
+    assert repo["repository"] == "${google_artifact_registry_repository.models.name}"
+    project_roles = set()
+    for body in resources(tf, "google_project_iam_member").values():
+        project_roles.update(toset(body["for_each"]) if "for_each" in body else {body["role"]})
+    assert not any(r in project_roles for r in ("roles/owner", "roles/editor", "roles/storage.admin",
+                                                "roles/storage.objectAdmin", "roles/bigquery.admin"))
+
+
+def test_created_network_has_gke_ranges_private_access_flow_logs_and_nat():
+    tf = render_text(spec_text())
+    subnet = resources(tf, "google_compute_subnetwork")["main"]
+    assert subnet["private_ip_google_access"] is True
+    assert {r["range_name"] for r in subnet["secondary_ip_range"]} == {"pods", "services"}
+    assert subnet["log_config"][0]["metadata"] == "INCLUDE_ALL_METADATA"
+    assert resources(tf, "google_compute_network")["main"]["auto_create_subnetworks"] is False
+    nat = resources(tf, "google_compute_router_nat")["main"]
+    assert nat["log_config"][0]["enable"] is True
+    deny = resources(tf, "google_compute_firewall")["deny_all_ingress"]
+    assert deny["deny"][0]["protocol"] == "all" and deny["direction"] == "INGRESS"
+
+
+def test_reused_network_creates_no_network_resources():
+    tf = render_text(spec_text(network=REUSED))
+    created = {t for b in tf["resource"] for t in b}
+    assert not created & {"google_compute_network", "google_compute_subnetwork",
+                          "google_compute_router", "google_compute_router_nat",
+                          "google_compute_firewall"}
+    net = next(b for b in tf["locals"] if "network_id" in b)
+    assert net["network_id"] == "projects/host-proj-1/global/networks/shared"
+    assert net["subnetwork_self_link"] == (
+        "https://www.googleapis.com/compute/v1/projects/host-proj-1/regions/europe-west1/subnetworks/ml")
+
+
+@pytest.mark.parametrize("maturity", ["reactive", "proactive", "managed"])
+@pytest.mark.parametrize("network", ["", REUSED])
+@pytest.mark.parametrize("users", ["[]", "[alice, bob]"])
+def test_variants_pass_syntax_references_and_provider_schema(tmp_path, maturity, network, users):
+    serving = "false" if maturity == "reactive" else "true"
+    text = spec_text(maturity=maturity, network=network, users=users, serving=serving)
+    if serving == "true":
+        text = text.replace("deployment: {enabled: true}", "deployment: {enabled: true, alert_emails: [a@initrode.example]}")
+    for name, content in render_blueprint(load_spec_text(text, "initrode.yaml")).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(content)
+    report = pipeline.run([(tmp_path, "initrode")], skip=("format", "terraform", "security"))
+    errors = [f"{f.rule_id} {f.location()}: {f.message}" for s in report.stages
+              for f in s.findings if f.severity == "error"]
+    assert errors == []
+
+
+def test_schema_snapshot_knows_every_resource_type_used(examples):
+    snapshot = schemas.load("google")
+    beta = schemas.load("google-beta")
+    for stem, tf in examples.items():
+        for block in tf["resource"]:
+            for rtype in block:
+                if rtype.startswith("google_"):
+                    assert rtype in snapshot["resources"] or rtype in beta["resources"], (stem, rtype)
