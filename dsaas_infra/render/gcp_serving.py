@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.model import ClientSpec
 from dsaas_infra.spec.sizes import GCP_MACHINE, gcp_accelerator, gcp_machine_type
 
@@ -33,6 +34,18 @@ MAINTENANCE_WINDOW = {
 # the environment type carries the per-environment choice instead.
 APIGEE_BILLING_TYPE = "PAYG"
 
+# Cloud Armor rules in front of the API at access.waf: Google's preconfigured OWASP rule sets at
+# sensitivity 1 (few false positives) and the Log4Shell signatures.
+WAF_RULES = [
+    (1000, "evaluatePreconfiguredWaf('sqli-v33-stable', {'sensitivity': 1})", "SQL injection"),
+    (1001, "evaluatePreconfiguredWaf('xss-v33-stable', {'sensitivity': 1})", "Cross-site scripting"),
+    (1002, "evaluatePreconfiguredWaf('lfi-v33-stable', {'sensitivity': 1})", "Local file inclusion"),
+    (1003, "evaluatePreconfiguredWaf('rce-v33-stable', {'sensitivity': 1})", "Remote code execution"),
+    (1004, "evaluatePreconfiguredWaf('protocolattack-v33-stable', {'sensitivity': 1})",
+     "HTTP protocol attacks"),
+    (1005, "evaluatePreconfiguredWaf('cve-canary')", "Log4j CVE-2021-44228 and other CVEs"),
+]
+
 _DEPLOYMENT_APIS = {
     "aiplatform.googleapis.com",
     "binaryauthorization.googleapis.com",
@@ -50,12 +63,6 @@ _ACCESS_APIS = {
     "compute.googleapis.com",
     "servicenetworking.googleapis.com",
 }
-
-
-def account_id(name_prefix: str, suffix: str) -> str:
-    """A service account id (6-30 chars) of the form <prefix>-<suffix>, shortening the prefix."""
-    prefix = name_prefix[: 30 - len(suffix) - 1].rstrip("-")
-    return f"{prefix}-{suffix}"
 
 
 def endpoint_id(project_id: str, name_prefix: str) -> str:
@@ -243,8 +250,10 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
             "location": region if regional else _zone(region),
             "release_channel": "STABLE" if c.maturity == "managed" else "REGULAR",
             "deletion_protection": c.environment == "prod",
-            "node_sa_id": account_id(name_prefix, "gke-nodes"),
-            "workload_sa_id": account_id(name_prefix, "serving"),
+            # <client>-<env short>-<suffix>: suffixes no longer than gcp_rules' longest, so
+            # the length check there covers these ids too.
+            "node_sa_id": gcp_rules.service_account_id(spec, "gke"),
+            "workload_sa_id": gcp_rules.service_account_id(spec, "serve"),
             "workload_pool": f"{project_id}.svc.id.goog",
             "namespace": SERVING_NAMESPACE,
             "service_account": SERVING_KSA,
@@ -316,11 +325,97 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
             "envgroup": "api",
             "hostname": hostname,
             "api_resources": ["/predict", "/predict/**"],
+            "waf_rules": [
+                {"priority": p, "expression": e, "description": d} for p, e, d in WAF_RULES
+            ] if a.waf else [],
             "consumers": consumers,
         }
 
     out["serving_apis"] = sorted(apis)
+    out["serving_readme"] = _readme(out)
     return out
+
+
+def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
+    """Plain-text bullets for the client README (the README template escapes them with `md`)."""
+    gke, endpoint, obs, apigee = out["gke"], out["vertex_endpoint"], out["observability"], out["apigee"]
+    deployment: list[str] = []
+    after: list[str] = []
+    if gke is not None:
+        where = f"regional, {gke['location']}" if gke["regional"] else f"zonal, {gke['location']}"
+        deployment.append(
+            f"Private GKE cluster {gke['cluster_name']} ({where}, {gke['release_channel']} release "
+            "channel): private nodes and a private control-plane endpoint reachable only from the "
+            "subnet, Workload Identity, shielded nodes, Dataplane V2 network policies, Binary "
+            "Authorization, Kubernetes secrets encrypted with the CMEK, system and workload logs."
+        )
+        for pool in gke["node_pools"]:
+            gpu = f" with 1 x {pool['accelerator']['type']} (tainted nvidia.com/gpu)" if pool["accelerator"] else ""
+            deployment.append(
+                f"Node pool {pool['name']}: {pool['machine_type']}{gpu}, {pool['min']} to {pool['max']} "
+                f"nodes (autoscaling{', totals over the zones' if pool['total_limits'] else ''}), CMEK boot "
+                f"disks, secure boot, running as the least-privilege account {gke['node_sa_id']}."
+            )
+        deployment.append(
+            f"Model servers run as Kubernetes service account {gke['namespace']}/{gke['service_account']}, "
+            f"mapped by Workload Identity to {gke['workload_sa_id']} (read-only on the artifacts bucket)."
+        )
+    if endpoint is not None:
+        split = ", ".join(f"{k} {v}%" for k, v in endpoint["variants"].items())
+        deployment.append(
+            f"Vertex AI endpoint {endpoint['display_name']} (id {endpoint['name']}, CMEK) for managed "
+            f"online predictions, created empty; variants: {split}."
+        )
+        after.append(
+            "the deploy step uploads each trained model to the Vertex AI model registry and deploys it "
+            f"to endpoint {endpoint['name']} with the traffic split of output serving_variants "
+            f"({split}), or rolls model-server pods out to the GKE cluster."
+        )
+    if obs is not None:
+        alerts = ["Dataflow job failed", "ML pipeline run failed", "containers restarting on GKE"]
+        if endpoint is not None:
+            alerts += [f"endpoint errors (more than {obs['endpoint_errors']} in 5 minutes)",
+                       f"p99 latency above {obs['latency_p99_ms']} ms"]
+        if obs["drift"]:
+            alerts.append("drift anomalies")
+        deployment.append(f"Alerts e-mailed to {', '.join(obs['emails'])}: {'; '.join(alerts)}.")
+        if obs["dashboard"] is not None:
+            deployment.append("A Cloud Monitoring dashboard of the cluster, the pipeline and the endpoint.")
+        deployment.append(f"Project logs (_Default bucket) kept {obs['log_retention_days']} days.")
+        if obs["drift"]:
+            after.append(
+                "after the first deployment, the pipeline creates the Vertex AI model deployment "
+                "monitoring job on the endpoint (drift objectives, anomaly logging on, encrypted with "
+                "the CMEK, notification channels from output notification_channels): Model Monitoring "
+                "needs a deployed model, so Terraform cannot create it. The log-based metric "
+                f"{obs['drift_metric']} and its alert fire on the job's anomalies; no drift alert can "
+                "fire before the job exists."
+            )
+    access: list[str] = []
+    if apigee is not None:
+        access.append(
+            f"Apigee X organisation (pay-as-you-go, {apigee['environment_type']} environment "
+            f"{apigee['environment']}) peered with the VPC; runtime database and instance disks "
+            "encrypted with the CMEK."
+        )
+        access.append(
+            f"API host {apigee['hostname']} (Terraform variable api_hostname: set the client's own "
+            "domain) behind an external HTTPS load balancer with a Google-managed certificate and "
+            f"TLS 1.2+{', Cloud Armor WAF rules and adaptive protection' if apigee['waf_rules'] else ''}: "
+            "create the DNS A record with output api_ip_address."
+        )
+        for name, c in apigee["consumers"].items():
+            access.append(
+                f"Consumer {name}: API product {c['product']} (quota {c['quota']} requests a day, "
+                f"spike arrest {c['attributes']['spike_arrest_rate']}), developer {c['developer_email']}, "
+                f"app {c['app']} (API key in the sensitive output api_keys)."
+            )
+        after.append(
+            "CI deploys the Apigee API proxy (base path /predict) to environment "
+            f"{apigee['environment']}: it verifies the API key, applies the product's quota and "
+            "spike_arrest_rate attribute and calls the Vertex AI endpoint with a Google access token."
+        )
+    return {"deployment": deployment, "access": access, "after_apply": after}
 
 
 def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:

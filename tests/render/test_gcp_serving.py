@@ -9,7 +9,7 @@ import hcl2
 import pytest
 
 from dsaas_infra.render import render_blueprint
-from dsaas_infra.render.gcp_serving import account_id, endpoint_id
+from dsaas_infra.render.gcp_serving import endpoint_id
 from dsaas_infra.spec import load_spec_text
 
 BASE = """\
@@ -260,15 +260,16 @@ def test_hostile_display_name_cannot_escape_strings():
         assert not re.search(r"(?<![%])%[{] if", text)
 
 
-@pytest.mark.parametrize(("prefix", "suffix"), [
-    ("acme-prod", "gke-nodes"),
-    ("a-very-long-client-n-staging", "gke-nodes"),
-    ("abcdefghijklmnopqrst-staging", "serving"),
-])
-def test_account_ids_fit_gcp_rules(prefix, suffix):
-    value = account_id(prefix, suffix)
-    assert re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", value), value
-    assert value.endswith(suffix)
+def test_service_account_ids_fit_gcp_rules_for_the_longest_names():
+    parsed = render("managed", env="staging")
+    spec_text = BASE.format(env="staging", maturity="managed", phases="  {}").replace(
+        "name: acme", "name: abcdefghij-klmnopqrs")
+    longest = {n: _clean(hcl2.loads(b.decode())) for n, b in render_blueprint(load_spec_text(spec_text)).items()
+               if n.endswith(".tf")}
+    for blueprint in (parsed, longest):
+        for sa in resources(blueprint, "google_service_account").values():
+            assert re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", sa["account_id"]), sa["account_id"]
+    assert resources(longest, "google_service_account")["gke_nodes"]["account_id"] == "abcdefghij-klmnopqrs-stg-gke"
 
 
 def test_endpoint_id_is_stable_and_nine_digits():
