@@ -38,7 +38,7 @@ def _check_current(ws: Workspace, target: Path, record: planfile.PlanRecord) -> 
 def run(target: Path, auto_approve: bool, out: Path | None, terraform: str | None) -> int:
     binary = find_terraform(terraform)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    ws = resolve(target, out, render=False)
+    ws = resolve(target, out)
     plan_file = planfile.plan_path(ws.dir)
     record = planfile.read_record(ws.dir)
     if not ws.dir.is_dir() or record is None or not plan_file.is_file():

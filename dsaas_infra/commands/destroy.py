@@ -11,7 +11,7 @@ from dsaas_infra.errors import UsageError
 from dsaas_infra.terraform import args, confirm, planfile, workflow
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform, run_terraform
-from dsaas_infra.terraform.workspace import resolve
+from dsaas_infra.terraform.workspace import render, resolve
 
 
 def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | None,
@@ -21,11 +21,12 @@ def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | 
     binary = find_terraform(terraform)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     # A spec is rendered again first, so that lifting prevent_destroy in the spec takes effect.
-    ws = resolve(target, out, render=True)
+    ws = resolve(target, out)
     if confirm_name is not None and confirm_name != ws.client:
         raise UsageError(f"--confirm {confirm_name!r} does not match the client name {ws.client!r}")
     if not auto_approve:
         confirm.require_tty("destroy", "--auto-approve --confirm CLIENT_NAME")
+    render(ws)
     hint = (f"run `dsaas-infra destroy {target}` again (it re-renders)" if ws.spec_path and not target.is_dir()
             else "re-render this directory from its spec (`dsaas-infra render SPEC --out DIR`), then destroy again")
     workflow.init(binary, ws.dir, sys.stdout)

@@ -12,7 +12,7 @@ from dsaas_infra.errors import OperationError, UsageError
 from dsaas_infra.terraform import planfile, workflow
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform
-from dsaas_infra.terraform.workspace import Workspace, resolve
+from dsaas_infra.terraform.workspace import Workspace, render, resolve
 
 EXIT_NO_CHANGES = 0
 EXIT_CHANGES = 2  # like `terraform plan -detailed-exitcode`, only with --detailed-exitcode
@@ -46,9 +46,11 @@ def run(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,
     # With --format json, stdout carries only the JSON document; everything else goes to stderr.
     console = Console(stderr=fmt == "json", highlight=False, soft_wrap=True)
     echo = sys.stderr if fmt == "json" else sys.stdout
-    ws = resolve(target, out, render=True)
+    ws = resolve(target, out)
+    # Preflight first: with the wrong account or no credentials nothing is written at all.
     if not skip_preflight:
         preflight_or_fail(ws, console)
+    render(ws)
     workflow.init(binary, ws.dir, echo)
     # Hash after init (it writes the provider lock file) and before plan, which may package
     # archives: the record says exactly which files this plan was made from.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.table import Table
@@ -43,3 +44,30 @@ def failure_line(results: list[CheckResult]) -> str:
     first = failed[0]
     more = f" (and {len(failed) - 1} more failed check(s))" if len(failed) > 1 else ""
     return f"preflight failed: {first.title}: {first.detail}{more}"
+
+
+Outcome = tuple[Status, str]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One preflight check: a stable id, a title for the table and the function that runs it."""
+
+    id: str
+    title: str
+    run: Callable[[Any], Outcome]
+    blocking: bool = False  # when it fails, the later checks are skipped
+
+
+def run_all(checks: list[Check], ctx: Any) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    blocked_by = ""
+    for check in checks:
+        if blocked_by:
+            results.append(CheckResult(check.id, check.title, "skip", f"not run: {blocked_by} failed"))
+            continue
+        status, detail = check.run(ctx)
+        results.append(CheckResult(check.id, check.title, status, detail))
+        if check.blocking and status == "fail":
+            blocked_by = check.title
+    return results

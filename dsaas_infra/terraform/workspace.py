@@ -47,8 +47,8 @@ def read_source(blueprint: Path) -> dict[str, str]:
     return data if isinstance(data, dict) else {}
 
 
-def resolve(target: Path, out: Path | None, *, render: bool) -> Workspace:
-    """A blueprint directory as it is, or a spec (rendered into ``out`` first when ``render``)."""
+def resolve(target: Path, out: Path | None) -> Workspace:
+    """A blueprint directory as it is, or a spec and the directory it renders into."""
     if target.is_dir():
         if out is not None:
             raise UsageError(f"{target} is a blueprint directory; --out only applies to a spec")
@@ -71,9 +71,17 @@ def resolve(target: Path, out: Path | None, *, render: bool) -> Workspace:
 
     spec = load_spec(target)
     out_dir = out if out is not None else default_out(spec)
-    if render:
-        from dsaas_infra.render import render_blueprint, write_blueprint
-
-        write_blueprint(render_blueprint(spec), out_dir)
-        write_source(out_dir, spec, target)
     return Workspace(out_dir, spec.client.name, spec, target)
+
+
+def render(ws: Workspace) -> None:
+    """(Re-)render a spec target into its directory; a directory target is used as it is.
+
+    The render guard applies: files edited by hand since the last render stop the command.
+    """
+    if ws.spec is None or ws.spec_path is None or ws.spec_path.is_dir():
+        return
+    from dsaas_infra.render import render_blueprint, write_blueprint
+
+    write_blueprint(render_blueprint(ws.spec), ws.dir)
+    write_source(ws.dir, ws.spec, ws.spec_path)

@@ -1,0 +1,1 @@
+"""Create the remote Terraform state storage idempotently; never delete or weaken what exists."""

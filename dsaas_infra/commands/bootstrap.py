@@ -1,0 +1,19 @@
+"""`dsaas-infra bootstrap`: create the remote state storage (and lock table) if missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from dsaas_infra.bootstrap.steps import print_steps
+from dsaas_infra.preflight.run import cloud_module
+from dsaas_infra.spec import load_spec
+
+
+def run(spec_path: Path) -> int:
+    spec = load_spec(spec_path)
+    steps = cloud_module(spec.cloud, "bootstrap").bootstrap(spec)
+    print_steps(Console(highlight=False, soft_wrap=True), steps,
+                f"bootstrap: state storage for {spec.client.name} ({spec.cloud})")
+    return 0
