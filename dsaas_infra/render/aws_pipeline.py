@@ -2,15 +2,197 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
+from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.sizes import aws_inference_type, aws_training_type
+
+# The pipeline's default model: the AWS built-in XGBoost algorithm (CSV in, CSV out, label in
+# the first column). Terraform resolves the region's registry with the provider's
+# aws_sagemaker_prebuilt_ecr_image data source, which tracks AWS's per-region accounts.
+TRAINING_IMAGE_REPOSITORY = "sagemaker-xgboost"
+TRAINING_IMAGE_TAG = "1.7-1"
+# SageMaker Model Monitor's analyzer image, used by the drift (data quality) schedule. The
+# provider's prebuilt-image data source does not know it, so its per-region registry accounts
+# are listed here (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-pre-built-container.html).
+MONITOR_IMAGE_ACCOUNTS = {
+    "af-south-1": "875698925577",
+    "ap-east-1": "001633400207",
+    "ap-northeast-1": "574779866223",
+    "ap-northeast-2": "709848358524",
+    "ap-northeast-3": "990339680094",
+    "ap-south-1": "126357580389",
+    "ap-southeast-1": "245545462676",
+    "ap-southeast-2": "563025443158",
+    "ap-southeast-3": "669540362728",
+    "ca-central-1": "536280801234",
+    "eu-central-1": "048819808253",
+    "eu-north-1": "895015795356",
+    "eu-south-1": "933208885752",
+    "eu-west-1": "468650794304",
+    "eu-west-2": "749857270468",
+    "eu-west-3": "680080141114",
+    "me-south-1": "607024016150",
+    "sa-east-1": "539772159869",
+    "us-east-1": "156813124566",
+    "us-east-2": "777275614652",
+    "us-west-1": "890145073186",
+    "us-west-2": "159807026194",
+}
+
+
+def monitor_image(region: str) -> str | None:
+    """The Model Monitor analyzer image of a region, or None where AWS publishes none we know."""
+    account = MONITOR_IMAGE_ACCOUNTS.get(region)
+    if account is None:
+        return None
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer:latest"
+
+# Notebook-only families cannot run training jobs; transform jobs start at *.xlarge for c5.
+_NOT_FOR_TRAINING = re.compile(r"^ml\.t[23]\.")
+_TRAINING_FALLBACK = "ml.m5.large"
+_TRANSFORM_FALLBACK = {"ml.c5.large": "ml.m5.large"}
+# Instance families with local NVMe storage reject a KMS key for the ML storage volume
+# (the instance store is encrypted by the hardware instead).
+_INSTANCE_STORE = re.compile(r"^ml\.([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5en|inf2|trn1)\.")
+
+# Target tracking: invocations per instance per minute that trigger a scale-out; AWS's
+# starting point for CPU models, meant to be tuned after a load test.
+INVOCATIONS_PER_INSTANCE_TARGET = 70
+# Seconds the pipeline waits between endpoint status checks while SageMaker deploys.
+ENDPOINT_POLL_SECONDS = 60
+# Alarm thresholds.
+MODEL_LATENCY_P90_MICROSECONDS = 1_000_000
+# Training and batch jobs stop after this long; the state machine a little later.
+JOB_MAX_RUNTIME_SECONDS = 86_400
+PIPELINE_TIMEOUT_SECONDS = 2 * 86_400
+# SageMaker job names: at most 63 chars; names are "<job_prefix>-<uuid>" (uuid: 36).
+_JOB_PREFIX_MAX = 63 - 1 - 36
+
+
+def _volume_kms(instance_type: str) -> bool:
+    return not _INSTANCE_STORE.match(instance_type)
 
 
 def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     """Values the deployment/access templates need, computed here rather than in Jinja."""
-    return {}
+    d = spec.phases.deployment
+    a = spec.phases.access
+    t = spec.phases.training
+    name_prefix: str = ctx["name_prefix"]
+    deployment = bool(d.enabled)
+    realtime = deployment and bool(d.realtime)
+    access = bool(a.enabled) and realtime
+    retention = spec.phases.data.log_retention_days
+
+    inference_type = d.instance_type or aws_inference_type(d.size, d.gpu)
+    training_type = t.instance_type or aws_training_type(t.size, t.gpu)
+    if _NOT_FOR_TRAINING.match(training_type):
+        training_type = _TRAINING_FALLBACK
+    transform_type = d.instance_type or _TRANSFORM_FALLBACK.get(inference_type, inference_type)
+
+    endpoint_name = f"{name_prefix}-endpoint"
+    variants = [
+        {
+            "name": v.name,
+            "weight": v.weight,
+            "instance_type": inference_type,
+            "initial_instance_count": d.min_instances,
+            "min_capacity": d.min_instances,
+            "max_capacity": d.max_instances,
+        }
+        for v in d.variants
+    ]
+    consumers = {
+        c.name: {
+            "rate_limit": c.rate_limit,
+            "burst_limit": c.burst_limit,
+            "quota_per_day": c.quota_per_day,
+        }
+        for c in a.consumers
+    }
+    total_rate = sum(c.rate_limit for c in a.consumers)
+    total_burst = sum(c.burst_limit for c in a.consumers)
+
+    return {
+        "deployment_enabled": deployment,
+        "realtime": realtime,
+        "access_enabled": access,
+        "drift_detection": realtime and bool(d.drift_detection),
+        "dashboard": deployment and bool(d.dashboard),
+        "waf": access and bool(a.waf),
+        "log_retention_days": retention,
+        # CKV_AWS_338 asks for a year; below that the client's retention policy decides.
+        "log_retention_below_year": retention < 365,
+        "pipeline_schedule": to_aws_schedule(spec.phases.data.schedule),
+        "pipeline_schedule_cron": spec.phases.data.schedule,
+        "job_prefix": name_prefix[:_JOB_PREFIX_MAX].rstrip("-"),
+        "job_max_runtime_seconds": JOB_MAX_RUNTIME_SECONDS,
+        "pipeline_timeout_seconds": PIPELINE_TIMEOUT_SECONDS,
+        "training_instance_type": training_type,
+        "training_volume_kms": _volume_kms(training_type),
+        "training_image_repository": TRAINING_IMAGE_REPOSITORY,
+        "training_image_tag": TRAINING_IMAGE_TAG,
+        # Empty where no analyzer image is known: the deploy step then logs and skips the schedule.
+        "monitor_image": monitor_image(spec.aws.region) or "" if spec.aws else "",
+        "inference_instance_type": inference_type,
+        "inference_volume_kms": _volume_kms(inference_type),
+        "transform_instance_type": transform_type,
+        "transform_volume_kms": _volume_kms(transform_type),
+        "endpoint_name": endpoint_name,
+        "endpoint_poll_seconds": ENDPOINT_POLL_SECONDS,
+        "variants": variants,
+        "invocations_per_instance_target": INVOCATIONS_PER_INSTANCE_TARGET,
+        "model_latency_threshold_us": MODEL_LATENCY_P90_MICROSECONDS,
+        "alert_emails": sorted(set(d.alert_emails)),
+        # Lambda functions of these phases (keys of their resources), for alarms and dashboards.
+        "lambda_functions": (["deploy"] if realtime else []) + (["predict"] if access else []),
+        # For the README: why the endpoint is not a Terraform resource.
+        "endpoint_managed_by_pipeline": realtime,
+        "pipeline_steps": _pipeline_steps(realtime, bool(d.drift_detection)),
+        "api_consumers": consumers,
+        "api_stage_name": "v1",
+        # The stage caps the sum of what the usage plans allow, so no plan is starved by it.
+        "api_stage_rate_limit": max(total_rate, 10),
+        "api_stage_burst_limit": max(total_burst, 20),
+        # Little's law with a generous 0.5 s per prediction, bounded for small accounts.
+        "predict_concurrency": min(max(math.ceil(total_rate * 0.5), 5), 500),
+        "deploy_concurrency": 2,
+        # Per client IP per 5 minutes: everything all consumers may send, with headroom.
+        "waf_rate_limit": max(math.ceil(total_rate * 300 * 1.5), 1000),
+    }
+
+
+def _pipeline_steps(realtime: bool, drift: bool) -> list[str]:
+    steps = [
+        "Glue ETL job (raw -> curated)",
+        "SageMaker training job on the feature set under training/train/ of the curated bucket"
+        " (the run stops quietly while there is none)",
+        "SageMaker model",
+        "model package registered in the model package group",
+    ]
+    if realtime:
+        steps.append("deploy Lambda: create or update the endpoint with its weighted variants")
+        steps.append("autoscaling registered per variant once the endpoint is in service")
+        if drift:
+            steps.append("monitor Lambda: the hourly drift (data quality) monitoring schedule")
+    else:
+        steps.append("SageMaker batch transform over inference/ of the curated bucket, "
+                     "predictions to predictions/<run>/ of the artifacts bucket")
+    return steps
 
 
 def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
-    return []
+    out: list[tuple[str, str]] = []
+    if ctx["deployment_enabled"]:
+        out.append(("deployment.tf", "aws/deployment.tf.j2"))
+        out.append(("monitoring.tf", "aws/monitoring.tf.j2"))
+        if ctx["realtime"]:
+            out.append(("files/lambda/deploy.py", "aws/files/lambda/deploy.py"))
+    if ctx["access_enabled"]:
+        out.append(("access.tf", "aws/access.tf.j2"))
+        out.append(("files/lambda/predict.py", "aws/files/lambda/predict.py"))
+    return out
