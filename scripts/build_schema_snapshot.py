@@ -12,7 +12,8 @@ Two input kinds are understood:
 Output: ``<out>/<provider>.json.gz`` holding ``{"format": 1, "provider", "source", "version",
 "origin", "provider_config", "resources", "data_sources", "ephemeral_resources"}`` where each
 schema is ``{"a": {attr: flags}, "b": {block: [schema, min_items, max_items]}}`` and flags is
-a string of ``r`` (required), ``o`` (optional), ``c`` (computed). See docs/schemas.md.
+a string of ``r`` (required), ``o`` (optional), ``c`` (computed); a block schema with ``"any": true``
+has contents that are not checked (cdktn leaves very deep nesting untyped). See docs/schemas.md.
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ def _jsii_struct(fqn: str, types: dict, seen: tuple[str, ...] = ()) -> dict:
         if is_block and struct not in seen:
             schema = _jsii_struct(struct, types, seen + (fqn,))
             blocks[name] = [schema, 1 if required else 0, None if is_list else 1]
+        elif re.search(r"\b" + re.escape(name) + r" block\.", text) and prop["type"].get("primitive") == "any":
+            # cdktn stops typing very deep nesting (wafv2 statements): a block whose contents go unchecked
+            blocks[name] = [{"a": {}, "b": {}, "any": True}, 1 if required else 0, None]
         else:
             attrs[name] = "r" if required else "o"
     return {"a": attrs, "b": blocks}
