@@ -21,8 +21,25 @@ SHARED = "shared"
 PHASE_ORDER = ("data", "training", "deployment", "access", SHARED)
 
 # Rendered blueprints are `terraform fmt`-clean, so top-level blocks start at column 0; a
-# regex over those lines is exact here and much faster than a full HCL parse of every file.
-_BLOCK = re.compile(r'^(resource|data|module)\s+"([^"]+)"(?:\s+"([^"]+)")?\s*\{', re.MULTILINE)
+# line scan (skipping heredoc bodies, which may hold anything) is exact here and much faster
+# than a full HCL parse of every file.
+_BLOCK = re.compile(r'^(resource|data|module)\s+"([^"]+)"(?:\s+"([^"]+)")?\s*\{')
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+def _blocks(text: str):
+    marker = None
+    for line in text.splitlines():
+        if marker is not None:
+            if line.strip() == marker:
+                marker = None
+            continue
+        match = _BLOCK.match(line)
+        if match:
+            yield match.groups()
+        heredoc = _HEREDOC.search(line)
+        if heredoc:
+            marker = heredoc.group(1)
 
 
 def phase_of_file(name: str) -> str:
@@ -33,7 +50,7 @@ def declarations(blueprint: Path) -> dict[str, str]:
     """Map each root-module declaration ("aws_s3_bucket.raw", "data.x.y", "module.m") to its file."""
     found: dict[str, str] = {}
     for path in sorted(blueprint.glob("*.tf")):
-        for kind, first, second in _BLOCK.findall(path.read_text(encoding="utf-8", errors="replace")):
+        for kind, first, second in _blocks(path.read_text(encoding="utf-8", errors="replace")):
             if kind == "resource":
                 found[f"{first}.{second}"] = path.name
             elif kind == "data":

@@ -34,7 +34,3 @@ def show_json_args(plan_file: str | Path) -> list[str]:
 def apply_args(plan_file: str | Path, *, color: bool = False) -> list[str]:
     """`apply` of a saved plan: Terraform applies exactly that plan and never asks."""
     return ["apply", "-input=false", *_color(color), str(plan_file)]
-
-
-def version_args() -> list[str]:
-    return ["version", "-json"]
