@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.model import ClientSpec
@@ -45,6 +46,22 @@ WAF_RULES = [
      "HTTP protocol attacks"),
     (1005, "evaluatePreconfiguredWaf('cve-canary')", "Log4j CVE-2021-44228 and other CVEs"),
 ]
+
+ARCHIVE_PROVIDER_VERSION = "~> 2.4"
+# The API proxy shipped with the blueprint (Apigee bundle layout under files/apigee/predict).
+PROXY_NAME = "predict"
+PROXY_DIR = "files/apigee/predict"
+PROXY_FILES = (
+    "apiproxy/predict.xml",
+    "apiproxy/proxies/default.xml",
+    "apiproxy/policies/Method-Not-Allowed.xml",
+    "apiproxy/policies/No-Path-Suffix.xml",
+    "apiproxy/policies/Quota.xml",
+    "apiproxy/policies/Remove-API-Key.xml",
+    "apiproxy/policies/Spike-Arrest.xml",
+    "apiproxy/policies/Verify-API-Key.xml",
+    "apiproxy/targets/vertex.xml.j2",
+)
 
 _DEPLOYMENT_APIS = {
     "aiplatform.googleapis.com",
@@ -324,7 +341,15 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
             "environment": c.environment,
             "envgroup": "api",
             "hostname": hostname,
-            "api_resources": ["/predict", "/predict/**"],
+            "api_resources": ["/", "/**"],
+            "proxy_name": PROXY_NAME,
+            "proxy_dir": PROXY_DIR,
+            "proxy_sa_id": gcp_rules.service_account_id(spec, "api"),
+            # Only validated names and digits go in: escaping keeps the XML well-formed anyway.
+            "target_url": xml_escape(
+                f"https://{region}-aiplatform.googleapis.com/v1/projects/{project_id}/locations/"
+                f"{region}/endpoints/{endpoint_id(project_id, name_prefix)}:predict"
+            ),
             "waf_rules": [
                 {"priority": p, "expression": e, "description": d} for p, e, d in WAF_RULES
             ] if a.waf else [],
@@ -332,6 +357,10 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         }
 
     out["serving_apis"] = sorted(apis)
+    # Providers these phases need beyond google/google-beta/time (for versions.tf).
+    out["serving_providers"] = (
+        {"archive": {"source": "hashicorp/archive", "version": ARCHIVE_PROVIDER_VERSION}} if access else {}
+    )
     out["serving_readme"] = _readme(out)
     return out
 
@@ -410,10 +439,16 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
                 f"spike arrest {c['attributes']['spike_arrest_rate']}), developer {c['developer_email']}, "
                 f"app {c['app']} (API key in the sensitive output api_keys)."
             )
+        access.append(
+            f"API proxy {apigee['proxy_name']} (shipped in {apigee['proxy_dir']}, deployed by Terraform): "
+            "POST /predict with the app's key in the x-api-key header; it verifies the key, applies the "
+            "product's quota and spike arrest, and calls the Vertex AI endpoint as service account "
+            f"{apigee['proxy_sa_id']} (prediction rights on that endpoint only)."
+        )
         after.append(
-            "CI deploys the Apigee API proxy (base path /predict) to environment "
-            f"{apigee['environment']}: it verifies the API key, applies the product's quota and "
-            "spike_arrest_rate attribute and calls the Vertex AI endpoint with a Google access token."
+            "the API answers with an error until the first model is deployed to the endpoint; the "
+            "HTTPS certificate is issued once the DNS A record of the API host points at output "
+            "api_ip_address."
         )
     return {"deployment": deployment, "access": access, "after_apply": after}
 
@@ -424,4 +459,6 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         out += [("deployment.tf", "gcp/deployment.tf.j2"), ("monitoring.tf", "gcp/monitoring.tf.j2")]
     if ctx["apigee"] is not None:
         out.append(("access.tf", "gcp/access.tf.j2"))
+        for name in PROXY_FILES:
+            out.append((f"{PROXY_DIR}/{name.removesuffix('.j2')}", f"gcp/{PROXY_DIR}/{name}"))
     return out

@@ -277,3 +277,26 @@ def test_endpoint_id_is_stable_and_nine_digits():
     assert first == endpoint_id("acme-dsaas-prod", "acme-prod")
     assert first != endpoint_id("acme-dsaas-prod", "acme-staging")
     assert re.fullmatch(r"[1-9]\d{8}", first)
+
+
+def test_api_proxy_is_shipped_and_targets_the_endpoint():
+    spec = load_spec_text(BASE.format(env="prod", maturity="proactive", phases="  {}"))
+    files = render_blueprint(spec)
+    bundle = sorted(n for n in files if n.startswith("files/apigee/predict/"))
+    assert "files/apigee/predict/apiproxy/predict.xml" in bundle
+    assert not any(n.endswith(".j2") for n in bundle)
+    target = files["files/apigee/predict/apiproxy/targets/vertex.xml"].decode()
+    endpoint = endpoint_id("acme-dsaas-prod", "acme-prod")
+    assert (f"<URL>https://europe-west1-aiplatform.googleapis.com/v1/projects/acme-dsaas-prod/"
+            f"locations/europe-west1/endpoints/{endpoint}:predict</URL>") in target
+    # Every policy the descriptor lists is shipped.
+    descriptor = files["files/apigee/predict/apiproxy/predict.xml"].decode()
+    for policy in re.findall(r"<Policy>([^<]+)</Policy>", descriptor):
+        assert f"files/apigee/predict/apiproxy/policies/{policy}.xml" in files
+    parsed = {n: _clean(hcl2.loads(b.decode())) for n, b in files.items() if n.endswith(".tf")}
+    deployment = resources(parsed, "google_apigee_api_deployment")["predict"]
+    assert deployment["service_account"] == "${google_service_account.apigee_proxy.email}"
+    grant = resources(parsed, "google_vertex_ai_endpoint_iam_member")["apigee_proxy"]
+    assert grant["endpoint"] == "${google_vertex_ai_endpoint.main.name}"
+    product = resources(parsed, "google_apigee_api_product")["consumer"]
+    assert product["proxies"] == ["${google_apigee_api.predict.name}"]
