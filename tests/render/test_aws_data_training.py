@@ -1,0 +1,455 @@
+"""AWS blueprint, data and training phases: security and wiring facts read from the parsed HCL."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import hcl2
+import pytest
+
+from dsaas_infra.render import render_blueprint
+from dsaas_infra.spec import aws_rules, load_spec, load_spec_text
+from dsaas_infra.spec.model import ClientSpec
+
+REPO = Path(__file__).resolve().parents[2]
+AWS_EXAMPLES = sorted((REPO / "blueprints").glob("aws-*.yaml"))
+DATA_BUCKETS = ("raw", "curated", "artifacts")
+MAIN_KEY = "${aws_kms_key.main.arn}"
+# The files of the shared, data and training parts of the blueprint (the ones under test here).
+OWN_FILES = ("main.tf", "data.tf", "network.tf", "training.tf")
+
+BASE = """\
+apiVersion: dsaas-infra/v1
+client:
+  name: acme
+  display_name: ACME
+  environment: dev
+  maturity: {maturity}
+  owner: ml@acme.example
+cloud: aws
+aws:
+  region: eu-central-1
+  account_id: "111122223333"
+{network}phases:
+  data: {{raw_retention_days: 123{data}}}
+  training: {{users: {users}{training}}}
+{deployment}"""
+REUSED = """\
+  network:
+    vpc_id: vpc-0123456789abcdef0
+    subnet_ids: [subnet-0123456789abcdef0, subnet-0fedcba9876543210, subnet-00000000000000000]
+"""
+
+
+def spec_text(
+    maturity: str = "proactive",
+    network: str = "",
+    users: str = "[alice, bob]",
+    data: str = "",
+    training: str = "",
+    deployment: str = "",
+) -> str:
+    return BASE.format(
+        maturity=maturity, network=network, users=users, data=data, training=training,
+        deployment=deployment,
+    )
+
+
+def _unquote(value):
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def _norm(value):
+    if isinstance(value, dict):
+        return {
+            _unquote(k): _norm(v) for k, v in value.items() if k not in ("__comments__", "__is_block__")
+        }
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    return _unquote(value)
+
+
+@dataclass
+class Blueprint:
+    spec: ClientSpec
+    files: dict[str, bytes]
+    resources: dict[tuple[str, str], dict] = field(default_factory=dict)
+    data: dict[tuple[str, str], dict] = field(default_factory=dict)
+    locals: dict[str, object] = field(default_factory=dict)
+    variables: dict[str, dict] = field(default_factory=dict)
+    comments: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    file_of: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def of_type(self, rtype: str, own: bool = False) -> dict[str, dict]:
+        return {
+            name: body for (t, name), body in self.resources.items()
+            if t == rtype and (not own or self.file_of[("resource", t, name)] in OWN_FILES)
+        }
+
+    def text(self, name: str) -> str:
+        return self.files[name].decode()
+
+
+def build(spec: ClientSpec) -> Blueprint:
+    bp = Blueprint(spec, render_blueprint(spec))
+    for name, content in bp.files.items():
+        if not name.endswith(".tf"):
+            continue
+        parsed = hcl2.loads(content.decode())
+        for kind, target in (("resource", bp.resources), ("data", bp.data)):
+            for item in parsed.get(kind, []):
+                for rtype, named in item.items():
+                    for rname, body in named.items():
+                        key = (_unquote(rtype), _unquote(rname))
+                        assert key not in target, f"{kind} {key} declared twice"
+                        target[key] = _norm(body)
+                        bp.file_of[(kind, *key)] = name
+                        bp.comments[key] = [c["value"] for c in body.get("__comments__", [])]
+        for item in parsed.get("locals", []):
+            bp.locals.update(_norm(item))
+        for item in parsed.get("variable", []):
+            bp.variables.update(_norm(item))
+    return bp
+
+
+def render(text: str) -> Blueprint:
+    return build(load_spec_text(text, "test.yaml"))
+
+
+@pytest.fixture(scope="module", params=[p.stem for p in AWS_EXAMPLES])
+def example(request) -> Blueprint:
+    return build(load_spec(REPO / "blueprints" / f"{request.param}.yaml"))
+
+
+@pytest.fixture(scope="module")
+def proactive() -> Blueprint:
+    return render(spec_text())
+
+
+def test_there_is_an_aws_example_per_maturity_level():
+    levels = {load_spec(p).client.maturity for p in AWS_EXAMPLES}
+    assert levels == {"reactive", "proactive", "managed"}
+
+
+# --- versions, providers --------------------------------------------------------------------
+
+
+def test_versions_pin_terraform_aws_6_and_archive(example):
+    versions = _norm(hcl2.loads(example.text("versions.tf")))["terraform"][0]
+    assert versions["required_version"] == ">= 1.5.0"
+    providers = versions["required_providers"][0]
+    assert providers["aws"]["source"] == "hashicorp/aws"
+    assert providers["aws"]["version"] == "~> 6.0"
+    assert providers["archive"]["source"] == "hashicorp/archive"
+
+
+def test_provider_default_tags_identify_the_client(example):
+    provider = _norm(hcl2.loads(example.text("providers.tf")))["provider"][0]["aws"]
+    tags = provider["default_tags"][0]["tags"]
+    c = example.spec.client
+    assert {k: tags[k] for k in ("client", "environment", "owner", "managed-by")} == {
+        "client": c.name, "environment": c.environment, "owner": c.owner, "managed-by": "dsaas-infra",
+    }
+    assert provider["allowed_account_ids"] == [example.spec.aws.account_id]
+
+
+# --- data: KMS and buckets ------------------------------------------------------------------
+
+
+def test_main_key_rotates_and_lets_only_this_account_use_it(example):
+    key = example.resources[("aws_kms_key", "main")]
+    assert key["enable_key_rotation"] is True
+    policy = key["policy"]
+    assert "logs.${local.region}.${local.dns_suffix}" in policy
+    assert "kms:EncryptionContext:aws:logs:arn" in policy
+    assert "aws:SourceAccount" in policy
+    # Every service statement carries a condition: only the root statement has none.
+    statements = policy.split("Sid")[1:]
+    assert len(statements) >= 3
+    for statement in statements:
+        if "AccountAdministers" not in statement:
+            assert "Condition" in statement, statement
+
+
+@pytest.mark.parametrize("label", DATA_BUCKETS)
+def test_data_buckets_are_versioned_kms_encrypted_private_and_tls_only(example, label):
+    r = example.resources
+    ref = f"${{aws_s3_bucket.{label}.id}}"
+    assert r[("aws_s3_bucket_versioning", label)]["bucket"] == ref
+    assert r[("aws_s3_bucket_versioning", label)]["versioning_configuration"][0]["status"] == "Enabled"
+
+    rule = r[("aws_s3_bucket_server_side_encryption_configuration", label)]["rule"][0]
+    default = rule["apply_server_side_encryption_by_default"][0]
+    assert default == {"sse_algorithm": "aws:kms", "kms_master_key_id": MAIN_KEY}
+    assert rule["bucket_key_enabled"] is True
+
+    pab = r[("aws_s3_bucket_public_access_block", label)]
+    assert all(pab[k] is True for k in (
+        "block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    ownership = r[("aws_s3_bucket_ownership_controls", label)]["rule"][0]
+    assert ownership["object_ownership"] == "BucketOwnerEnforced"
+
+    assert r[("aws_s3_bucket_policy", label)]["policy"] == f"${{data.aws_iam_policy_document.{label}_bucket.json}}"
+    deny = example.data[("aws_iam_policy_document", f"{label}_bucket")]["statement"][0]
+    assert deny["effect"] == "Deny" and deny["actions"] == ["s3:*"]
+    assert deny["condition"][0] == {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+    assert f"${{aws_s3_bucket.{label}.arn}}/*" in deny["resources"]
+
+    logging = r[("aws_s3_bucket_logging", label)]
+    assert logging["target_bucket"] == "${aws_s3_bucket.logs.id}"
+
+    rules = r[("aws_s3_bucket_lifecycle_configuration", label)]["rule"]
+    assert any(x.get("abort_incomplete_multipart_upload") for x in rules)
+    assert any(x.get("noncurrent_version_expiration") for x in rules)
+
+
+def test_bucket_names_are_the_checked_derived_names(example):
+    names = aws_rules.derived_names(example.spec)
+    for label in (*DATA_BUCKETS, "logs"):
+        assert example.resources[("aws_s3_bucket", label)]["bucket"] == names[f"bucket_{label}"].name
+
+
+def test_logs_bucket_uses_sse_s3_with_a_documented_checkov_skip(example):
+    rule = example.resources[("aws_s3_bucket_server_side_encryption_configuration", "logs")]["rule"][0]
+    assert rule["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "AES256"
+    assert any(c.startswith("checkov:skip=CKV_AWS_145:") for c in example.comments[("aws_s3_bucket", "logs")])
+    delivery = example.data[("aws_iam_policy_document", "logs_bucket")]["statement"][0]
+    assert delivery["principals"][0]["identifiers"] == ["logging.s3.amazonaws.com"]
+    assert {c["variable"] for c in delivery["condition"]} == {"aws:SourceAccount", "aws:SourceArn"}
+
+
+def test_raw_data_expires_after_the_spec_retention(proactive):
+    rules = proactive.resources[("aws_s3_bucket_lifecycle_configuration", "raw")]["rule"]
+    assert rules[0]["expiration"][0]["days"] == 123
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_prevent_destroy_follows_the_spec(protect):
+    bp = render(spec_text(data=f", prevent_destroy: {str(protect).lower()}"))
+    for label in (*DATA_BUCKETS, "logs"):
+        assert bp.resources[("aws_s3_bucket", label)]["lifecycle"][0]["prevent_destroy"] is protect
+    assert bp.resources[("aws_kms_key", "main")]["lifecycle"][0]["prevent_destroy"] is protect
+
+
+def test_log_groups_are_encrypted_and_expire(example):
+    groups = example.of_type("aws_cloudwatch_log_group", own=True)
+    assert "glue_etl" in groups
+    if example.spec.aws.network is None:
+        assert "flow_logs" in groups
+    for body in groups.values():
+        assert body["kms_key_id"] == MAIN_KEY
+        assert body["retention_in_days"] == example.spec.phases.data.log_retention_days
+
+
+# --- data: Glue -----------------------------------------------------------------------------
+
+
+def test_glue_job_runs_the_shipped_script_with_a_security_configuration(example):
+    job = example.resources[("aws_glue_job", "etl")]
+    assert job["security_configuration"] == "${aws_glue_security_configuration.main.name}"
+    assert "aws_s3_object.glue_etl_script.key" in job["command"][0]["script_location"]
+    assert job["default_arguments"]["--job-bookmark-option"] == "job-bookmark-enable"
+    upload = example.resources[("aws_s3_object", "glue_etl_script")]
+    assert upload["source"] == "${path.module}/files/glue/etl.py"
+    shipped = (REPO / "templates" / "aws" / "files" / "glue" / "etl.py").read_bytes()
+    assert example.files["files/glue/etl.py"] == shipped
+    compile(shipped, "etl.py", "exec")
+
+    enc = example.resources[("aws_glue_security_configuration", "main")]["encryption_configuration"][0]
+    assert enc["s3_encryption"][0] == {"s3_encryption_mode": "SSE-KMS", "kms_key_arn": MAIN_KEY}
+    assert enc["cloudwatch_encryption"][0]["kms_key_arn"] == MAIN_KEY
+    assert enc["job_bookmarks_encryption"][0]["job_bookmarks_encryption_mode"] == "CSE-KMS"
+
+    crawler = example.resources[("aws_glue_crawler", "raw")]
+    assert crawler["s3_target"][0]["path"] == "s3://${aws_s3_bucket.raw.bucket}/"
+    assert crawler["security_configuration"] == "${aws_glue_security_configuration.main.name}"
+
+
+def test_glue_schedules_the_etl_only_without_a_deployment_pipeline():
+    with_pipeline = render(spec_text())
+    assert ("aws_glue_trigger", "etl") not in with_pipeline.resources
+    alone = render(spec_text(
+        maturity="reactive", data=', schedule: "15 4 * * 1"',
+        deployment="  deployment: {enabled: false}\n  access: {enabled: false}\n",
+    ))
+    trigger = alone.resources[("aws_glue_trigger", "etl")]
+    assert trigger["schedule"] == "cron(15 4 ? * 2 *)"
+    assert trigger["actions"][0]["job_name"] == "${aws_glue_job.etl.name}"
+
+
+# --- IAM ------------------------------------------------------------------------------------
+
+# Actions AWS does not let a policy scope to a resource ARN.
+UNSCOPABLE = re.compile(
+    r"^(ecr:GetAuthorizationToken|cloudwatch:PutMetricData|ec2:Describe\w+|"
+    r"sagemaker:(List\*|Search|GetSearchSuggestions))$"
+)
+
+
+def _policy_documents(bp: Blueprint) -> dict[str, dict]:
+    return {
+        name: body for (t, name), body in bp.data.items()
+        if t == "aws_iam_policy_document" and bp.file_of[("data", t, name)] in OWN_FILES
+    }
+
+
+def test_iam_policies_scope_s3_and_kms_to_exact_arns(example):
+    documents = _policy_documents(example)
+    assert {"glue", "sagemaker_execution"} <= set(documents)
+    for name, doc in documents.items():
+        for statement in doc["statement"]:
+            if statement.get("effect", "Allow") != "Allow" or "principals" in statement:
+                continue  # resource policies, assume-role policies
+            resources = statement["resources"]
+            resources = resources if isinstance(resources, list) else [resources]
+            for action in statement["actions"]:
+                if action.startswith(("s3:", "kms:")):
+                    assert "*" not in resources, f"{name}: {action} on *"
+                    for res in resources:
+                        assert res.startswith(("${aws_s3_bucket.", "${aws_kms_key.main.arn}")), (name, res)
+                if "*" in resources:
+                    assert UNSCOPABLE.match(action), f"{name}: {action} granted on *"
+
+
+def test_pass_role_is_limited_to_sagemaker(proactive):
+    doc = _policy_documents(proactive)["sagemaker_execution"]
+    (pass_role,) = [s for s in doc["statement"] if s["actions"] == ["iam:PassRole"]]
+    assert pass_role["resources"] == ["${aws_iam_role.sagemaker_execution.arn}"]
+    assert pass_role["condition"][0]["values"] == ["sagemaker.amazonaws.com"]
+
+
+def test_role_names_fit_iam(example):
+    for body in example.of_type("aws_iam_role", own=True).values():
+        assert len(body["name"]) <= 64
+
+
+# --- training -------------------------------------------------------------------------------
+
+
+def test_reactive_gets_one_private_notebook_per_user():
+    bp = render(spec_text(maturity="reactive", users="[ann, ben, cyd]"))
+    assert not bp.of_type("aws_sagemaker_domain")
+    notebook = bp.resources[("aws_sagemaker_notebook_instance", "workspace")]
+    assert notebook["for_each"] == "${local.notebooks}"
+    assert bp.locals["notebooks"] == {u: f"acme-dev-{u}" for u in ("ann", "ben", "cyd")}
+    assert notebook["direct_internet_access"] == "Disabled"
+    assert notebook["root_access"] == "Disabled"
+    assert notebook["kms_key_id"] == MAIN_KEY
+    assert notebook["security_groups"] == ["${aws_security_group.sagemaker.id}"]
+    assert "local.private_subnet_ids" in notebook["subnet_id"]
+    assert notebook["instance_type"] == "ml.t3.medium"
+
+
+def test_instance_type_override_reaches_the_workspace():
+    bp = render(spec_text(maturity="reactive", training=", instance_type: ml.c5.2xlarge"))
+    assert bp.resources[("aws_sagemaker_notebook_instance", "workspace")]["instance_type"] == "ml.c5.2xlarge"
+
+
+def test_gpu_maps_to_a_gpu_instance():
+    bp = render(spec_text(training=", gpu: t4"))
+    settings = bp.resources[("aws_sagemaker_domain", "main")]["default_user_settings"][0]
+    spec = settings["jupyter_lab_app_settings"][0]["default_resource_spec"][0]
+    assert spec["instance_type"] == "ml.g4dn.xlarge"
+
+
+@pytest.mark.parametrize("users", ["[alice, bob]", "[]"])
+def test_proactive_gets_a_vpc_only_studio_domain_with_profiles(users):
+    bp = render(spec_text(users=users))
+    assert not bp.of_type("aws_sagemaker_notebook_instance")
+    domain = bp.resources[("aws_sagemaker_domain", "main")]
+    assert domain["app_network_access_type"] == "VpcOnly"
+    assert domain["auth_mode"] == "IAM"
+    assert domain["kms_key_id"] == MAIN_KEY
+    assert domain["subnet_ids"] == "${local.private_subnet_ids}"
+    assert domain["default_user_settings"][0]["execution_role"] == "${aws_iam_role.sagemaker_execution.arn}"
+    expected = [] if users == "[]" else ["alice", "bob"]
+    assert bp.locals["studio_users"] == expected
+    profile = bp.resources[("aws_sagemaker_user_profile", "users")]
+    assert profile["for_each"] == "${toset(local.studio_users)}"
+
+
+def test_empty_notebook_users_render_no_instances():
+    bp = render(spec_text(maturity="reactive", users="[]"))
+    assert bp.locals["notebooks"] == {}
+
+
+def test_registry_and_image_repository(example):
+    repo = example.resources[("aws_ecr_repository", "models")]
+    assert repo["image_tag_mutability"] == "IMMUTABLE"
+    assert repo["image_scanning_configuration"][0]["scan_on_push"] is True
+    assert repo["encryption_configuration"][0] == {"encryption_type": "KMS", "kms_key": MAIN_KEY}
+    assert ("aws_ecr_lifecycle_policy", "models") in example.resources
+    assert ("aws_sagemaker_model_package_group", "main") in example.resources
+
+
+# --- network --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("maturity,azs", [("proactive", 2), ("managed", 3)])
+def test_created_vpc_is_private_with_flow_logs(maturity, azs):
+    bp = render(spec_text(maturity=maturity))
+    assert bp.resources[("aws_subnet", "private")]["count"] == azs
+    assert bp.resources[("aws_subnet", "private")]["map_public_ip_on_launch"] is False
+    for forbidden in ("aws_internet_gateway", "aws_nat_gateway", "aws_eip", "aws_route"):
+        assert not bp.of_type(forbidden), forbidden
+    flow = bp.resources[("aws_flow_log", "main")]
+    assert flow["traffic_type"] == "ALL"
+    default_sg = bp.resources[("aws_default_security_group", "main")]
+    assert "ingress" not in default_sg and "egress" not in default_sg
+    assert bp.locals["vpc_id"] == "${aws_vpc.main.id}"
+    assert bp.locals["create_vpc_endpoints"] is True
+    assert bp.variables == {}
+
+
+def test_reused_network_creates_no_vpc():
+    bp = render(spec_text(network=REUSED))
+    for rtype in ("aws_vpc", "aws_subnet", "aws_route_table", "aws_flow_log", "aws_default_security_group"):
+        assert not bp.of_type(rtype), rtype
+    assert bp.locals["vpc_id"] == "${data.aws_vpc.main.id}"
+    assert bp.data[("aws_vpc", "main")]["id"] == "vpc-0123456789abcdef0"
+    assert len(bp.locals["private_subnet_ids"]) == 3
+    assert bp.variables["create_vpc_endpoints"]["default"] is True
+    assert bp.locals["create_vpc_endpoints"] == "${var.create_vpc_endpoints}"
+
+
+def test_endpoints_cover_what_sagemaker_needs_without_internet(example):
+    services = set(example.locals["interface_endpoint_services"])
+    assert {"sagemaker.api", "sagemaker.runtime", "sts", "logs", "ecr.api", "ecr.dkr", "monitoring"} <= services
+    endpoint = example.resources[("aws_vpc_endpoint", "interface")]
+    assert endpoint["private_dns_enabled"] is True
+    assert endpoint["security_group_ids"] == ["${aws_security_group.vpc_endpoints.id}"]
+    assert example.resources[("aws_vpc_endpoint", "s3")]["vpc_endpoint_type"] == "Gateway"
+
+
+def test_security_group_rules_are_described_and_never_open_to_the_internet(example):
+    for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        for name, rule in example.of_type(rtype, own=True).items():
+            assert rule.get("description"), name
+            assert rule.get("cidr_ipv4") != "0.0.0.0/0", name
+            assert "cidr_ipv6" not in rule, name
+
+
+# --- free text ------------------------------------------------------------------------------
+
+
+def test_hostile_display_name_stays_text_in_readme_and_diagram():
+    hostile = 'Evil"] --> x[("pwn ${var.x} %{ if } `code` <script>'
+    text = spec_text().replace("display_name: ACME", f"display_name: '{hostile}'")
+    bp = render(text)
+    readme = bp.text("README.md")
+    assert "<script>" not in readme
+    heading = readme.splitlines()[0]
+    assert "\\<script\\>" in heading and "\\`code\\`" in heading
+    label = re.search(r'subgraph client\["([^"]*)"\]', readme).group(1)
+    assert not set(label) & set('"[](){}<>`$%')
+    # In HCL it is one escaped string literal: the value round-trips and nothing is live.
+    literal = bp.locals["display_name"]
+    assert "${" not in literal and "%{" not in literal
+    assert json.loads(f'"{literal}"') == hostile
+    main_tf = bp.text("main.tf")
+    assert "${var.x}" not in main_tf and "%{ if }" not in main_tf
