@@ -1,0 +1,550 @@
+"""AWS blueprint, deployment and access phases: facts read from the parsed HCL of rendered specs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import hcl2
+import pytest
+
+from dsaas_infra.render import render_blueprint
+from dsaas_infra.render import aws_pipeline
+from dsaas_infra.spec import load_spec, load_spec_text
+from dsaas_infra.spec.model import ClientSpec
+
+REPO = Path(__file__).resolve().parents[2]
+AWS_EXAMPLES = sorted((REPO / "blueprints").glob("aws-*.yaml"))
+OUR_FILES = ("deployment.tf", "monitoring.tf", "access.tf")
+MAIN_KEY = "${aws_kms_key.main.arn}"
+
+SPEC = """\
+apiVersion: dsaas-infra/v1
+client:
+  name: acme
+  display_name: {display_name}
+  environment: prod
+  maturity: {maturity}
+  owner: ml@acme.example
+cloud: aws
+aws:
+  region: eu-west-1
+  account_id: "111122223333"
+phases:
+  data: {{schedule: "{schedule}", log_retention_days: {retention}}}
+  training: {{users: [alice]{training}}}
+  deployment:
+    alert_emails: [oncall@acme.example, cto@acme.example]
+{deployment}  access:
+    consumers:
+      - {{name: partner-a, rate_limit: 50, burst_limit: 100, quota_per_day: 100000}}
+      - {{name: shop, rate_limit: 7.5, burst_limit: 15, quota_per_day: 2500}}
+{access}"""
+
+
+def spec_text(maturity="proactive", schedule="0 3 * * *", retention=90, training="",
+              deployment="", access="", display_name="ACME") -> str:
+    return SPEC.format(maturity=maturity, schedule=schedule, retention=retention,
+                       training=training, deployment=deployment, access=access,
+                       display_name=display_name)
+
+
+def _unquote(value):
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def _norm(value):
+    if isinstance(value, dict):
+        return {_unquote(k): _norm(v) for k, v in value.items()
+                if k not in ("__comments__", "__is_block__")}
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    return _unquote(value)
+
+
+@dataclass
+class Blueprint:
+    spec: ClientSpec
+    files: dict[str, bytes]
+    resources: dict[tuple[str, str], dict] = field(default_factory=dict)
+    data: dict[tuple[str, str], dict] = field(default_factory=dict)
+    locals: dict[str, object] = field(default_factory=dict)
+    origin: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (kind, type, name) -> file
+
+    def of_type(self, rtype: str) -> dict[str, dict]:
+        return {name: body for (t, name), body in self.resources.items() if t == rtype}
+
+    def ours(self, kind: str, rtype: str) -> dict[str, dict]:
+        """Blocks of a type declared in this phase's files (not the data/training files)."""
+        source = self.resources if kind == "resource" else self.data
+        return {name: body for (t, name), body in source.items()
+                if t == rtype and self.origin[(kind, t, name)] in OUR_FILES}
+
+    def text(self, name: str) -> str:
+        return self.files[name].decode()
+
+
+def build(spec: ClientSpec) -> Blueprint:
+    bp = Blueprint(spec, render_blueprint(spec))
+    for name, content in bp.files.items():
+        if not name.endswith(".tf"):
+            continue
+        parsed = hcl2.loads(content.decode())
+        for kind, target in (("resource", bp.resources), ("data", bp.data)):
+            for item in parsed.get(kind, []):
+                for rtype, named in item.items():
+                    for rname, body in named.items():
+                        key = (_unquote(rtype), _unquote(rname))
+                        assert key not in target, f"{kind} {key} declared twice"
+                        target[key] = _norm(body)
+                        bp.origin[(kind, *key)] = name
+        for item in parsed.get("locals", []):
+            bp.locals.update(_norm(item))
+    return bp
+
+
+def render(text: str) -> Blueprint:
+    return build(load_spec_text(text, "test.yaml"))
+
+
+@pytest.fixture(scope="module")
+def proactive() -> Blueprint:
+    return render(spec_text())
+
+
+@pytest.fixture(scope="module")
+def managed() -> Blueprint:
+    return render(spec_text(maturity="managed", retention=731))
+
+
+@pytest.fixture(scope="module")
+def reactive() -> Blueprint:
+    return render(spec_text(maturity="reactive", access=""))
+
+
+@pytest.fixture(scope="module", params=[p.stem for p in AWS_EXAMPLES])
+def example(request) -> Blueprint:
+    return build(load_spec(REPO / "blueprints" / f"{request.param}.yaml"))
+
+
+def pipeline_states(bp: Blueprint) -> dict[str, dict]:
+    return bp.locals["pipeline_definition"]["States"]
+
+
+def statements(document: dict) -> list[dict]:
+    return document.get("statement", [])
+
+
+# --- access: consumers, API keys, usage plans -----------------------------------------------
+
+
+def test_each_consumer_gets_an_api_key_and_usage_plan_with_its_throttle_and_quota(proactive):
+    assert proactive.locals["api_consumers"] == {
+        "partner-a": {"rate_limit": 50, "burst_limit": 100, "quota_per_day": 100000},
+        "shop": {"rate_limit": 7.5, "burst_limit": 15, "quota_per_day": 2500},
+    }
+    key = proactive.resources[("aws_api_gateway_api_key", "consumer")]
+    plan = proactive.resources[("aws_api_gateway_usage_plan", "consumer")]
+    link = proactive.resources[("aws_api_gateway_usage_plan_key", "consumer")]
+    for block in (key, plan, link):
+        assert block["for_each"] == "${local.api_consumers}"
+    assert plan["throttle_settings"][0] == {
+        "rate_limit": "${each.value.rate_limit}", "burst_limit": "${each.value.burst_limit}",
+    }
+    assert plan["quota_settings"][0] == {"limit": "${each.value.quota_per_day}", "period": "DAY"}
+    assert plan["api_stages"][0]["stage"] == "${aws_api_gateway_stage.main.stage_name}"
+    assert link["key_id"] == "${aws_api_gateway_api_key.consumer[each.key].id}"
+    assert link["usage_plan_id"] == "${aws_api_gateway_usage_plan.consumer[each.key].id}"
+
+
+def test_stage_throttle_leaves_room_for_every_usage_plan(proactive):
+    settings = proactive.resources[("aws_api_gateway_method_settings", "all")]["settings"][0]
+    assert settings["throttling_rate_limit"] == 57.5
+    assert settings["throttling_burst_limit"] == 115
+    assert settings["caching_enabled"] is False and settings["cache_data_encrypted"] is True
+    assert settings["data_trace_enabled"] is False and settings["metrics_enabled"] is True
+
+
+def test_predict_method_needs_an_api_key_and_a_valid_body(proactive):
+    method = proactive.resources[("aws_api_gateway_method", "predict")]
+    assert method["http_method"] == "POST" and method["api_key_required"] is True
+    validator = proactive.resources[("aws_api_gateway_request_validator", "predict")]
+    assert validator["validate_request_body"] is True
+    assert method["request_validator_id"] == "${aws_api_gateway_request_validator.predict.id}"
+    api = proactive.resources[("aws_api_gateway_rest_api", "main")]
+    assert api["endpoint_configuration"][0]["types"] == ["REGIONAL"]
+    integration = proactive.resources[("aws_api_gateway_integration", "predict")]
+    assert integration["type"] == "AWS_PROXY"
+    assert integration["uri"] == "${aws_lambda_function.predict.invoke_arn}"
+    permission = proactive.resources[("aws_lambda_permission", "api_gateway")]
+    assert permission["source_arn"].endswith("/*/POST/predict")
+
+
+def test_stage_logs_as_json_to_an_encrypted_group_and_traces(proactive):
+    stage = proactive.resources[("aws_api_gateway_stage", "main")]
+    assert stage["xray_tracing_enabled"] is True
+    logs = stage["access_log_settings"][0]
+    assert logs["destination_arn"] == "${aws_cloudwatch_log_group.api_access.arn}"
+    assert logs["format"].startswith("${jsonencode(")
+    assert "$context.identity.apiKeyId" in logs["format"]
+    for group in ("api_access", "api_execution"):
+        assert proactive.resources[("aws_cloudwatch_log_group", group)]["kms_key_id"] == MAIN_KEY
+    deployment = proactive.resources[("aws_api_gateway_deployment", "main")]
+    assert deployment["lifecycle"][0]["create_before_destroy"] is True
+    assert "redeployment" in deployment["triggers"]
+    account = proactive.resources[("aws_api_gateway_account", "main")]
+    assert account["cloudwatch_role_arn"] == "${aws_iam_role.api_gateway_cloudwatch.arn}"
+
+
+@pytest.mark.parametrize("text", [
+    spec_text(maturity="reactive"),
+    spec_text(access="    enabled: false\n"),
+])
+def test_access_disabled_renders_no_api(text):
+    bp = render(text)
+    assert "access.tf" not in bp.files and "files/lambda/predict.py" not in bp.files
+    assert not [k for k in bp.resources if k[0].startswith(("aws_api_gateway", "aws_wafv2"))]
+    assert ("aws_lambda_function", "predict") not in bp.resources
+    assert "api_predict_url" not in bp.text("outputs.tf")
+
+
+def test_waf_guards_the_stage_only_when_enabled(proactive, managed):
+    assert not [k for k in proactive.resources if k[0].startswith("aws_wafv2")]
+    assert "CKV2_AWS_29" in proactive.text("access.tf")  # the skip says why there is no WAF
+
+    acl = managed.resources[("aws_wafv2_web_acl", "api")]
+    assert acl["scope"] == "REGIONAL"
+    groups = [r["statement"][0]["managed_rule_group_statement"][0]["name"]
+              for r in acl["rule"] if "managed_rule_group_statement" in r["statement"][0]]
+    assert groups == ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                      "AWSManagedRulesAmazonIpReputationList"]
+    rate = [r for r in acl["rule"] if "rate_based_statement" in r["statement"][0]]
+    assert len(rate) == 1 and "block" in rate[0]["action"][0]
+    # Both consumers at full rate for 5 minutes, with 50% headroom.
+    assert rate[0]["statement"][0]["rate_based_statement"][0]["limit"] == 25875
+    assert managed.resources[("aws_wafv2_web_acl_association", "api")]["resource_arn"] == (
+        "${aws_api_gateway_stage.main.arn}")
+    logging = managed.resources[("aws_wafv2_web_acl_logging_configuration", "api")]
+    assert logging["log_destination_configs"] == ["${aws_cloudwatch_log_group.waf.arn}"]
+    assert managed.resources[("aws_cloudwatch_log_group", "waf")]["name"].startswith("aws-waf-logs-")
+    assert "CKV2_AWS_29" not in managed.text("access.tf")
+
+
+def test_waf_can_be_turned_off_at_managed_level():
+    bp = render(spec_text(maturity="managed", access="    waf: false\n"))
+    assert not [k for k in bp.resources if k[0].startswith("aws_wafv2")]
+
+
+def test_free_text_in_the_api_description_cannot_break_out():
+    hostile = '"Evil ${file(\\"/etc/passwd\\")} %{ if true }\\\\"'
+    bp = render(spec_text(display_name=hostile))
+    description = bp.resources[("aws_api_gateway_rest_api", "main")]["description"]
+    # Template sequences arrive escaped (no live interpolation or directive), the text intact.
+    assert "${" not in description and "%{" not in description
+    assert description.startswith("Model predictions for Evil ") and "/etc/passwd" in description
+    assert bp.text("access.tf").count("Model predictions for") == 1
+
+
+# --- deployment: pipeline, schedule, deploy step --------------------------------------------
+
+
+@pytest.mark.parametrize("cron,expected", [
+    ("0 3 * * *", "cron(0 3 * * ? *)"),
+    ("30 2 * * 1-5", "cron(30 2 ? * 2-6 *)"),
+    ("0 */6 * * *", "cron(0 */6 * * ? *)"),
+])
+def test_schedule_is_converted_to_eventbridge_cron_in_utc(cron, expected):
+    bp = render(spec_text(schedule=cron))
+    schedule = bp.resources[("aws_scheduler_schedule", "pipeline")]
+    assert schedule["schedule_expression"] == expected
+    assert schedule["schedule_expression_timezone"] == "UTC"
+    assert schedule["kms_key_arn"] == MAIN_KEY
+    target = schedule["target"][0]
+    assert target["arn"] == "${aws_sfn_state_machine.pipeline.arn}"
+    assert target["role_arn"] == "${aws_iam_role.scheduler.arn}"
+    assert target["dead_letter_config"][0]["arn"] == "${aws_sqs_queue.scheduler_dlq.arn}"
+
+
+def test_variants_and_weights_reach_the_deploy_lambda_config():
+    bp = render(spec_text(maturity="managed", deployment=(
+        "    size: large\n    min_instances: 2\n    max_instances: 5\n"
+        "    variants: [{name: blue, weight: 70}, {name: green, weight: 30}]\n")))
+    assert bp.locals["endpoint_variants"] == [
+        {"name": "blue", "weight": 70, "instance_type": "ml.m5.2xlarge",
+         "initial_instance_count": 2, "min_capacity": 2, "max_capacity": 5},
+        {"name": "green", "weight": 30, "instance_type": "ml.m5.2xlarge",
+         "initial_instance_count": 2, "min_capacity": 2, "max_capacity": 5},
+    ]
+    assert bp.locals["deploy_config"]["variants"] == "${local.endpoint_variants}"
+    assert bp.locals["deploy_config"]["endpoint_name"] == "${local.endpoint_name}"
+    assert bp.locals["endpoint_name"] == "acme-prod-endpoint"
+    env = bp.resources[("aws_lambda_function", "deploy")]["environment"][0]["variables"]
+    assert env["DEPLOY_CONFIG"] == "${jsonencode(local.deploy_config)}"
+    # The state machine scales the same variants.
+    states = pipeline_states(bp)
+    assert states["ListVariants"]["Result"] == "${local.endpoint_variants}"
+    assert states["Autoscale"]["ItemsPath"] == "$.variants"
+
+
+def test_instance_type_override_and_gpu_types_drop_the_volume_key():
+    bp = render(spec_text(maturity="managed", training=", gpu: t4",
+                          deployment="    instance_type: ml.g4dn.2xlarge\n"))
+    assert {v["instance_type"] for v in bp.locals["endpoint_variants"]} == {"ml.g4dn.2xlarge"}
+    assert bp.locals["deploy_config"]["volume_kms"] is False  # NVMe instance store
+    resources = pipeline_states(bp)["Train"]["Parameters"]["ResourceConfig"]
+    assert resources["InstanceType"] == "ml.g4dn.xlarge"
+    assert "VolumeKmsKeyId" not in resources
+
+
+def test_pipeline_runs_etl_train_register_deploy_in_order(proactive):
+    definition = proactive.locals["pipeline_definition"]
+    states = definition["States"]
+    order, state = [], definition["StartAt"]
+    while state and states[state]["Type"] not in ("Succeed", "Fail"):
+        order.append(state)
+        body = states[state]
+        if body["Type"] == "Choice":
+            state = body["Choices"][0]["Next"]
+        else:
+            state = body.get("Next")
+    assert [s for s in order if s in (
+        "RunEtl", "Train", "CreateModel", "RegisterModel", "Deploy", "Autoscale")] == [
+        "RunEtl", "Train", "CreateModel", "RegisterModel", "Deploy", "Autoscale"]
+    assert states["RunEtl"]["Resource"].endswith(":states:::glue:startJobRun.sync")
+    assert states["RunEtl"]["Parameters"]["JobName"] == "${aws_glue_job.etl.name}"
+    assert states["Train"]["Resource"].endswith(":states:::sagemaker:createTrainingJob.sync")
+    train = states["Train"]["Parameters"]
+    assert train["RoleArn"] == "${aws_iam_role.sagemaker_execution.arn}"
+    assert train["OutputDataConfig"]["KmsKeyId"] == MAIN_KEY
+    assert train["EnableNetworkIsolation"] is True
+    assert train["VpcConfig"] == "${local.pipeline_vpc_config}"
+    register = states["RegisterModel"]["Parameters"]
+    assert register["ModelPackageGroupName"] == (
+        "${aws_sagemaker_model_package_group.main.model_package_group_name}")
+    assert states["Deploy"]["Parameters"]["FunctionName"] == "${aws_lambda_function.deploy.arn}"
+    assert "MonitorDrift" not in states  # drift detection is off at proactive level
+    # Every task that can fail ends in the failure notification.
+    for name, body in states.items():
+        if body["Type"] in ("Task", "Map") and name != "NotifyFailure":
+            assert body["Catch"] == "${local.pipeline_catch}", name
+
+
+def test_drift_detection_captures_data_and_schedules_monitoring(managed):
+    config = managed.locals["deploy_config"]
+    assert config["drift_detection"] is True
+    assert config["monitor_image"] == (
+        "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest")
+    assert config["data_capture_uri"].startswith("s3://${aws_s3_bucket.artifacts.bucket}/")
+    assert pipeline_states(managed)["Autoscale"]["Next"] == "MonitorDrift"
+
+
+def test_reactive_scores_in_batch_without_an_endpoint(reactive):
+    states = pipeline_states(reactive)
+    assert "Deploy" not in states and "BatchTransform" in states
+    transform = states["BatchTransform"]["Parameters"]
+    assert transform["TransformResources"]["InstanceType"] == "ml.m5.large"
+    assert transform["TransformOutput"]["KmsKeyId"] == MAIN_KEY
+    assert not reactive.of_type("aws_lambda_function")
+    assert "files/lambda/deploy.py" not in reactive.files
+    assert not [n for n in reactive.of_type("aws_cloudwatch_metric_alarm") if n.startswith("endpoint")]
+    assert "endpoint_name" not in reactive.locals
+
+
+def test_state_machine_logs_traces_and_uses_the_main_key(example):
+    machine = example.resources[("aws_sfn_state_machine", "pipeline")]
+    assert machine["type"] == "STANDARD"
+    assert machine["definition"] == "${jsonencode(local.pipeline_definition)}"
+    logging = machine["logging_configuration"][0]
+    assert logging["level"] == "ALL" and logging["include_execution_data"] is True
+    assert logging["log_destination"] == "${aws_cloudwatch_log_group.pipeline.arn}:*"
+    assert machine["tracing_configuration"][0]["enabled"] is True
+    assert machine["encryption_configuration"][0]["kms_key_id"] == MAIN_KEY
+
+
+def test_lambda_sources_ship_with_the_blueprint_and_are_packaged_from_there(example):
+    for name, archive in example.ours("data", "archive_file").items():
+        source = archive["source_file"]
+        assert source == f"${{path.module}}/files/lambda/{name}.py"
+        assert f"files/lambda/{name}.py" in example.files
+        assert archive["output_path"].startswith("${path.module}/build/")
+
+
+# --- monitoring -----------------------------------------------------------------------------
+
+
+def test_every_alarm_notifies_the_encrypted_alerts_topic(example):
+    alarms = example.ours("resource", "aws_cloudwatch_metric_alarm")
+    assert alarms
+    assert example.locals["alarm_actions"] == ["${aws_sns_topic.alerts.arn}"]
+    for name, alarm in alarms.items():
+        assert alarm["alarm_actions"] == "${local.alarm_actions}", name
+        assert alarm["alarm_name"].startswith("${local.name_prefix}-"), name
+    topic = example.resources[("aws_sns_topic", "alerts")]
+    assert topic["kms_master_key_id"] == MAIN_KEY
+
+
+def test_alert_emails_are_subscribed(proactive):
+    subscription = proactive.resources[("aws_sns_topic_subscription", "alert_email")]
+    assert subscription["for_each"] == '${toset(["cto@acme.example", "oncall@acme.example"])}'
+    assert subscription["protocol"] == "email"
+
+
+def test_alarms_cover_pipeline_lambdas_endpoint_and_api(managed):
+    alarms = managed.of_type("aws_cloudwatch_metric_alarm")
+    metrics = {a["metric_name"] for a in alarms.values()}
+    assert {"ExecutionsFailed", "Errors", "Invocation5XXErrors", "ModelLatency", "5XXError"} <= metrics
+    latency = alarms["endpoint_latency"]
+    assert latency["extended_statistic"] == "p90"
+    assert latency["for_each"] == "${{for v in local.endpoint_variants : v.name => v}}"
+    assert managed.locals["monitored_functions"].keys() == {"deploy", "predict"}
+
+
+def test_dashboard_only_at_managed_level(proactive, managed):
+    assert ("aws_cloudwatch_dashboard", "main") not in proactive.resources
+    assert ("aws_cloudwatch_dashboard", "main") in managed.resources
+    override = render(spec_text(deployment="    dashboard: true\n"))
+    assert ("aws_cloudwatch_dashboard", "main") in override.resources
+
+
+# --- Lambda hygiene and IAM -----------------------------------------------------------------
+
+
+def test_every_lambda_has_dlq_tracing_kms_concurrency_vpc_and_retained_logs(example):
+    retention = example.spec.phases.data.log_retention_days
+    for name, fn in example.of_type("aws_lambda_function").items():
+        assert fn["runtime"] == "python3.12", name
+        assert fn["tracing_config"][0]["mode"] == "Active", name
+        assert fn["kms_key_arn"] == MAIN_KEY, name
+        assert fn["reserved_concurrent_executions"] > 0, name
+        dlq = fn["dead_letter_config"][0]["target_arn"]
+        assert dlq == f"${{aws_sqs_queue.{name}_dlq.arn}}", name
+        assert example.resources[("aws_sqs_queue", f"{name}_dlq")]["kms_master_key_id"] == MAIN_KEY
+        assert fn["vpc_config"][0]["subnet_ids"] == "${local.private_subnet_ids}", name
+        group = fn["logging_config"][0]["log_group"]
+        assert group == f"${{aws_cloudwatch_log_group.{name}.name}}", name
+        log_group = example.resources[("aws_cloudwatch_log_group", name)]
+        assert log_group["kms_key_id"] == MAIN_KEY and log_group["retention_in_days"] == retention
+
+
+def test_every_log_group_of_these_phases_is_encrypted_and_expires(example):
+    retention = example.spec.phases.data.log_retention_days
+    for name, group in example.ours("resource", "aws_cloudwatch_log_group").items():
+        assert group["kms_key_id"] == MAIN_KEY, name
+        assert group["retention_in_days"] == retention, name
+
+
+# Statements that need Resource "*" because the AWS APIs have no resource-level permissions:
+# log delivery and X-Ray (Step Functions), Application Auto Scaling (conditioned on the
+# SageMaker namespace), and ENI management plus X-Ray for VPC Lambda functions.
+WILDCARD_STATEMENTS = {
+    "LogDeliveryAndTracing": {
+        "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies", "logs:DescribeLogGroups", "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+    },
+    "AutoscaleVariants": {
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:DeregisterScalableTarget",
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:DescribeScalableTargets",
+        "application-autoscaling:DescribeScalingPolicies",
+    },
+    "VpcNetworkingAndTracing": {
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+    },
+}
+
+
+def test_iam_statements_use_wildcard_resources_only_where_aws_requires_it(example):
+    documents = example.ours("data", "aws_iam_policy_document")
+    assert documents
+    for doc_name, document in documents.items():
+        for statement in statements(document):
+            resources = statement.get("resources", [])
+            if any("*" == r for r in resources):
+                sid = statement.get("sid")
+                assert sid in WILDCARD_STATEMENTS, (doc_name, statement)
+                assert set(statement["actions"]) <= WILDCARD_STATEMENTS[sid], (doc_name, sid)
+                assert resources == ["*"]
+            for action in statement.get("actions", []):
+                assert not action.endswith(":*") and action != "*", (doc_name, action)
+
+
+def test_autoscaling_wildcard_is_pinned_to_sagemaker(managed):
+    pipeline = managed.data[("aws_iam_policy_document", "pipeline")]
+    [scaling] = [s for s in statements(pipeline) if s.get("sid") == "AutoscaleVariants"]
+    assert scaling["condition"][0]["variable"] == "application-autoscaling:service-namespace"
+    assert scaling["condition"][0]["values"] == ["sagemaker"]
+
+
+def test_pass_role_only_for_the_sagemaker_role_and_only_to_sagemaker(example):
+    found = 0
+    for document in example.ours("data", "aws_iam_policy_document").values():
+        for statement in statements(document):
+            if "iam:PassRole" in statement.get("actions", []):
+                found += 1
+                assert statement["actions"] == ["iam:PassRole"]
+                assert statement["resources"] == ["${aws_iam_role.sagemaker_execution.arn}"]
+                [condition] = statement["condition"]
+                assert condition["variable"] == "iam:PassedToService"
+                assert condition["values"] == ["sagemaker.amazonaws.com"]
+    assert found >= 1
+
+
+def test_endpoint_permissions_are_scoped_to_the_endpoint_arn(managed):
+    assert managed.locals["endpoint_arn"] == (
+        "${local.pipeline_sagemaker_arn}:endpoint/${local.endpoint_name}")
+    predict = managed.data[("aws_iam_policy_document", "predict")]
+    [invoke] = [s for s in statements(predict) if "sagemaker:InvokeEndpoint" in s["actions"]]
+    assert invoke["resources"] == ["${local.endpoint_arn}"]
+    deploy = managed.data[("aws_iam_policy_document", "deploy")]
+    [manage] = [s for s in statements(deploy) if s.get("sid") == "ManageEndpoint"]
+    assert manage["resources"] == [
+        "${local.endpoint_arn}",
+        "${local.pipeline_sagemaker_arn}:endpoint-config/${local.endpoint_name}-*",
+    ]
+
+
+def test_service_roles_trust_only_their_service_in_this_account(example):
+    for name in ("pipeline_assume", "scheduler_assume", "lambda_assume", "api_gateway_assume"):
+        document = example.data.get(("aws_iam_policy_document", name))
+        if document is None:
+            continue
+        [statement] = statements(document)
+        assert statement["condition"][0]["variable"] == "aws:SourceAccount"
+        assert statement["condition"][0]["values"] == ["${local.account_id}"]
+
+
+# --- the render context ---------------------------------------------------------------------
+
+
+def test_context_maps_sizes_to_types_valid_for_each_job_kind():
+    spec = load_spec_text(spec_text(maturity="reactive", training=", size: small"), "t.yaml")
+    ctx = aws_pipeline.build_context(spec, {"name_prefix": "acme-prod"})
+    assert ctx["training_instance_type"] == "ml.m5.large"  # ml.t3.medium is notebook-only
+    assert ctx["inference_instance_type"] == "ml.c5.large"
+    assert ctx["transform_instance_type"] == "ml.m5.large"  # transform jobs start at c5.xlarge
+    assert ctx["realtime"] is False and ctx["access_enabled"] is False
+
+
+def test_job_names_stay_within_sagemaker_limits():
+    spec = load_spec_text(spec_text(), "t.yaml")
+    ctx = aws_pipeline.build_context(spec, {"name_prefix": "abcdefghijklmnopqrst-staging"})
+    assert len(ctx["job_prefix"]) + 1 + 36 <= 63
+    assert not ctx["job_prefix"].endswith("-")
+
+
+def test_files_follow_the_enabled_phases():
+    spec = load_spec_text(spec_text(), "t.yaml")
+    ctx = aws_pipeline.build_context(spec, {"name_prefix": "acme-prod"})
+    assert [out for out, _ in aws_pipeline.files(ctx)] == [
+        "deployment.tf", "monitoring.tf", "files/lambda/deploy.py", "access.tf",
+        "files/lambda/predict.py",
+    ]
+    ctx.update(deployment_enabled=False, realtime=False, access_enabled=False)
+    assert aws_pipeline.files(ctx) == []
