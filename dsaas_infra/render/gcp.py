@@ -122,6 +122,11 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
     )
     ctx["service_agent_domains"] = SERVICE_AGENT_DOMAINS
+    # What the serving phases add to the shared files: providers for versions.tf, README bullets.
+    ctx["extra_providers"] = dict(sorted(serving.get("serving_providers", {}).items()))
+    ctx["serving_readme"] = serving.get(
+        "serving_readme", {"deployment": [], "access": [], "after_apply": []}
+    )
     return ctx
 
 

@@ -49,7 +49,7 @@ def spec_text(maturity="proactive", network="", users="[alice]", gpu="none", ser
 def _clean(value):
     """python-hcl2 keeps HCL quotes around strings and keys: drop them, and block markers."""
     if isinstance(value, dict):
-        return {_clean(k): _clean(v) for k, v in value.items() if k != "__is_block__"}
+        return {_clean(k): _clean(v) for k, v in value.items() if not k.startswith("__")}
     if isinstance(value, list):
         return [_clean(v) for v in value]
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
@@ -303,3 +303,27 @@ def test_schema_snapshot_knows_every_resource_type_used(examples):
             for rtype in block:
                 if rtype.startswith("google_"):
                     assert rtype in snapshot["resources"] or rtype in beta["resources"], (stem, rtype)
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in GCP_SPECS])
+def test_every_provider_used_is_pinned_in_versions_tf(examples, stem):
+    tf = examples[stem]
+    required = next(t["required_providers"][0] for t in tf["terraform"] if "required_providers" in t)
+    used = set()
+    for kind in ("resource", "data"):
+        for block in tf.get(kind, []):
+            for rtype, named in block.items():
+                used.add(rtype.split("_")[0])
+                used.update(body["provider"] for body in named.values() if "provider" in body)
+    assert used <= set(required), used - set(required)
+    assert all(p["version"].startswith("~> ") for p in required.values())
+
+
+def test_the_gcp_and_aws_proactive_examples_are_the_same_client():
+    aws, gcp_spec = load_spec(BLUEPRINTS / "aws-proactive.yaml"), load_spec(BLUEPRINTS / "gcp-proactive.yaml")
+    assert aws.client == gcp_spec.client
+    assert aws.phases == gcp_spec.phases
+    readme = render_blueprint(gcp_spec)["README.md"].decode()
+    for phase in ("data", "training", "deployment", "access"):
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{phase}` |"))
+        assert "S3" in row or "SageMaker" in row or "Step Functions" in row or "API Gateway" in row
