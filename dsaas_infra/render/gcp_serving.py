@@ -374,8 +374,9 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
         where = f"regional, {gke['location']}" if gke["regional"] else f"zonal, {gke['location']}"
         deployment.append(
             f"Private GKE cluster {gke['cluster_name']} ({where}, {gke['release_channel']} release "
-            "channel): private nodes and a private control-plane endpoint reachable only from the "
-            "subnet, Workload Identity, shielded nodes, Dataplane V2 network policies, Binary "
+            "channel): private nodes, a private control-plane IP endpoint reachable only from the "
+            "subnet plus the IAM-authorised DNS endpoint for operators and the pipeline (gcloud "
+            "container clusters get-credentials --dns-endpoint), Workload Identity, shielded nodes, Dataplane V2 network policies, Binary "
             "Authorization, Kubernetes secrets encrypted with the CMEK, system and workload logs."
         )
         for pool in gke["node_pools"]:

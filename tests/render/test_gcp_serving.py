@@ -103,6 +103,9 @@ def test_cluster_is_private_with_workload_identity_and_no_default_pool(managed):
     assert cluster["remove_default_node_pool"] is True
     assert cluster["initial_node_count"] == 1
     assert cluster["enable_shielded_nodes"] is True
+    # Outside the VPC, only the DNS endpoint (IAM on every request) reaches the control plane.
+    dns = block(block(cluster, "control_plane_endpoints_config"), "dns_endpoint_config")
+    assert dns["allow_external_traffic"] is True
     assert cluster["datapath_provider"] == "ADVANCED_DATAPATH"
     encryption = block(cluster, "database_encryption")
     assert encryption == {"state": "ENCRYPTED", "key_name": "${google_kms_crypto_key.main.id}"}
