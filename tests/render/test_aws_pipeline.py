@@ -437,7 +437,7 @@ def test_every_log_group_of_these_phases_is_encrypted_and_expires(example):
 
 # Statements that need Resource "*" because the AWS APIs have no resource-level permissions:
 # log delivery and X-Ray (Step Functions), Application Auto Scaling (conditioned on the
-# SageMaker namespace), and ENI management plus X-Ray for VPC Lambda functions.
+# SageMaker namespace), and Describe calls plus X-Ray for the VPC Lambda functions.
 WILDCARD_STATEMENTS = {
     "LogDeliveryAndTracing": {
         "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
@@ -452,10 +452,9 @@ WILDCARD_STATEMENTS = {
         "application-autoscaling:DescribeScalableTargets",
         "application-autoscaling:DescribeScalingPolicies",
     },
-    "VpcNetworkingAndTracing": {
-        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+    "DescribeNetworkAndTrace": {
+        "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
     },
 }
 
@@ -548,3 +547,13 @@ def test_files_follow_the_enabled_phases():
     ]
     ctx.update(deployment_enabled=False, realtime=False, access_enabled=False)
     assert aws_pipeline.files(ctx) == []
+
+
+def test_lambda_network_interfaces_are_confined_to_the_private_subnets(managed):
+    assert managed.locals["lambda_eni_resources"].startswith("${concat(")
+    assert "local.private_subnet_ids" in managed.locals["lambda_eni_resources"]
+    for name in ("deploy", "predict"):
+        document = managed.data[("aws_iam_policy_document", name)]
+        [create] = [s for s in statements(document) if s.get("sid") == "CreateNetworkInterfaces"]
+        assert create["actions"] == ["ec2:CreateNetworkInterface"]
+        assert create["resources"] == "${local.lambda_eni_resources}"
