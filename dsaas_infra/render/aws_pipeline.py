@@ -175,10 +175,19 @@ def _pipeline_steps(realtime: bool, drift: bool) -> list[str]:
         "model package registered in the model package group",
     ]
     if realtime:
-        steps.append("deploy Lambda: create or update the endpoint with its weighted variants")
+        steps.append(
+            "deploy Lambda: create or update the endpoint with its weighted variants; with several"
+            " variants the first keeps its model and the others get the new one (an A/B test);"
+            " start an execution with the input deploy_mode set to all to promote the new model"
+            " to every variant"
+        )
         steps.append("autoscaling registered per variant once the endpoint is in service")
         if drift:
-            steps.append("monitor Lambda: the hourly drift (data quality) monitoring schedule")
+            steps.append(
+                "monitor Lambda: the hourly drift (data quality) monitoring schedule, checked"
+                " against statistics.json and constraints.json under monitoring/baseline/ of the"
+                " artifacts bucket once they are uploaded"
+            )
     else:
         steps.append("SageMaker batch transform over inference/ of the curated bucket, "
                      "predictions to predictions/<run>/ of the artifacts bucket")
