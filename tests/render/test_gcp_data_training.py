@@ -226,6 +226,17 @@ def test_workbench_instances_have_no_public_ip_shielded_vm_and_cmek_disks(exampl
     assert setup["network_interfaces"][0]["subnet"] == "${local.subnetwork_id}"
 
 
+def test_vertex_tensorboard_metadata_and_registry_use_the_cmek(examples):
+    tf = examples["gcp-proactive"]
+    key = "${google_kms_crypto_key.main.id}"
+    assert resources(tf, "google_vertex_ai_tensorboard")["main"]["encryption_spec"][0]["kms_key_name"] == key
+    store = resources(tf, "google_vertex_ai_metadata_store")["default"]
+    assert store["name"] == "default" and store["provider"] == "google-beta"
+    assert store["encryption_spec"][0]["kms_key_name"] == key
+    repo = resources(tf, "google_artifact_registry_repository")["models"]
+    assert repo["kms_key_name"] == key and repo["docker_config"][0]["immutable_tags"] is True
+
+
 def test_no_users_means_no_workbench_instance():
     tf = render_text(spec_text(users="[]"))
     assert resources(tf, "google_workbench_instance") == {}
