@@ -287,7 +287,7 @@ def test_glue_schedules_the_etl_only_without_a_deployment_pipeline():
 # Actions AWS does not let a policy scope to a resource ARN.
 UNSCOPABLE = re.compile(
     r"^(ecr:GetAuthorizationToken|cloudwatch:PutMetricData|ec2:Describe\w+|"
-    r"sagemaker:(List\*|Search|GetSearchSuggestions))$"
+    r"sagemaker:(List\w+|Search|GetSearchSuggestions))$"
 )
 
 
