@@ -335,6 +335,9 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
             env_type = "INTERMEDIATE"
         out["apigee"] = {
             "billing_type": APIGEE_BILLING_TYPE,
+            # A deleted paid organisation blocks its project for the retention period: keep the
+            # 30-day recovery window in prod, let dev and staging be rebuilt the next day.
+            "retention": None if c.environment == "prod" else "MINIMUM",
             "environment_type": env_type,
             "display_name": f"{c.display_name or c.name} {c.environment}",
             "instance_name": name_prefix,
