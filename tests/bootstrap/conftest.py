@@ -61,3 +61,44 @@ cloud: aws
 aws: {{region: {region}, account_id: "{account}"}}
 {extra}
 """, "acme.yaml")
+def load_fake_gcp():
+    # Loaded by path: tests/bootstrap uses the same fake, and test folders are not packages.
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "preflight" / "fake_gcp.py"
+    spec = importlib.util.spec_from_file_location("dsaas_tests_fake_gcp", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def fake_gcp_server():
+    state, server = load_fake_gcp().start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fake_gcp(fake_gcp_server):
+    fake_gcp_server.reset()
+    return fake_gcp_server
+
+
+@pytest.fixture
+def gcp_spec():
+    return make_gcp_spec
+
+
+def make_gcp_spec(extra: str = "", maturity: str = "managed"):
+    return load_spec_text(f"""
+apiVersion: dsaas-infra/v1
+client: {{name: acme, environment: prod, owner: ml@acme.example, maturity: {maturity}}}
+cloud: gcp
+gcp: {{project_id: acme-dsaas-prod, region: europe-west1}}
+{extra}
+""", "acme.yaml")

@@ -1,0 +1,98 @@
+"""A tiny local stand-in for the Google APIs that preflight and bootstrap call (REST, JSON).
+
+It answers Resource Manager v3 (get project, testIamPermissions) and the Cloud Storage JSON API
+(get and insert bucket) from an in-memory state that tests set up, and records every request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+PROJECT_STATES = {"ACTIVE": 1, "DELETE_REQUESTED": 2}
+
+
+@dataclass
+class FakeGcp:
+    url: str = ""
+    projects: dict[str, str] = field(default_factory=dict)  # project id -> state
+    granted: set[str] = field(default_factory=set)  # permissions the caller holds
+    buckets: dict[str, dict] = field(default_factory=dict)  # name -> bucket resource
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.projects.clear()
+        self.granted.clear()
+        self.buckets.clear()
+        self.requests.clear()
+
+
+def _error(code: int, status: str, message: str) -> dict:
+    return {"error": {"code": code, "status": status, "message": message}}
+
+
+def make_handler(state: FakeGcp):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep test output clean
+            pass
+
+        def _send(self, code: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> dict:
+            length = int(self.headers.get("Content-Length") or 0)
+            return json.loads(self.rfile.read(length) or b"{}")
+
+        def do_GET(self):
+            parts = urlsplit(self.path)
+            state.requests.append(("GET", parts.path))
+            if m := re.fullmatch(r"/v3/projects/([^/:]+)", parts.path):
+                project = m.group(1)
+                if project not in state.projects:
+                    return self._send(404, _error(404, "NOT_FOUND", f"Project {project} not found."))
+                value = state.projects[project]
+                # The client asks for enums as numbers ($alt=json;enum-encoding=int), as Google answers.
+                enum_int = "enum-encoding=int" in parse_qs(parts.query).get("$alt", [""])[0]
+                return self._send(200, {"name": f"projects/{project}", "projectId": project,
+                                        "state": PROJECT_STATES[value] if enum_int else value})
+            if m := re.fullmatch(r"/storage/v1/b/([^/]+)", parts.path):
+                bucket = state.buckets.get(m.group(1))
+                if bucket is None:
+                    return self._send(404, _error(404, "NOT_FOUND", "The specified bucket does not exist."))
+                return self._send(200, bucket)
+            self._send(404, _error(404, "NOT_FOUND", f"no fake for GET {parts.path}"))
+
+        def do_POST(self):
+            parts = urlsplit(self.path)
+            state.requests.append(("POST", parts.path))
+            if m := re.fullmatch(r"/v3/projects/([^/:]+):testIamPermissions", parts.path):
+                asked = self._body().get("permissions", [])
+                return self._send(200, {"permissions": [p for p in asked if p in state.granted]})
+            if parts.path == "/storage/v1/b":
+                body = self._body()
+                body.update(kind="storage#bucket", id=body["name"],
+                            project=parse_qs(parts.query).get("project", [""])[0])
+                if body["name"] in state.buckets:
+                    return self._send(409, _error(409, "ALREADY_EXISTS", "You already own this bucket."))
+                state.buckets[body["name"]] = body
+                return self._send(200, body)
+            self._send(404, _error(404, "NOT_FOUND", f"no fake for POST {parts.path}"))
+
+    return Handler
+
+
+def start() -> tuple[FakeGcp, ThreadingHTTPServer]:
+    state = FakeGcp()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return state, server
