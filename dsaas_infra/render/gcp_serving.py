@@ -252,8 +252,11 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     deployment = bool(d.enabled)
     realtime = deployment and bool(d.realtime)
     access = bool(a.enabled) and realtime
+    # A reused network may live in a Shared VPC host project: peering ranges belong there.
+    network_project = spec.gcp.network.network.split("/")[1] if spec.gcp.network else project_id
     out: dict[str, Any] = {
         "gke": None, "vertex_endpoint": None, "observability": None, "apigee": None,
+        "shared_vpc_host": network_project if network_project != project_id else None,
     }
     apis: set[str] = set()
 
@@ -334,6 +337,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         else:
             env_type = "INTERMEDIATE"
         out["apigee"] = {
+            "network_project": network_project,
             "billing_type": APIGEE_BILLING_TYPE,
             # A deleted paid organisation blocks its project for the retention period: keep the
             # 30-day recovery window in prod, let dev and staging be rebuilt the next day.
@@ -424,6 +428,13 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
                 f"{obs['drift_metric']} and its alert fire on the job's anomalies; no drift alert can "
                 "fire before the job exists."
             )
+    host = out["shared_vpc_host"]
+    if gke is not None and host is not None:
+        deployment.append(
+            f"Shared VPC: before the first apply, an admin of host project {host} grants this "
+            "project's GKE service agent roles/container.hostServiceAgentUser on the host project, "
+            "and the GKE and Google APIs service agents roles/compute.networkUser on the subnet."
+        )
     access: list[str] = []
     if apigee is not None:
         access.append(

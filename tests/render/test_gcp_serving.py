@@ -303,3 +303,16 @@ def test_api_proxy_is_shipped_and_targets_the_endpoint():
     assert grant["endpoint"] == "${google_vertex_ai_endpoint.main.name}"
     product = resources(parsed, "google_apigee_api_product")["consumer"]
     assert product["proxies"] == ["${google_apigee_api.predict.name}"]
+
+
+def test_shared_vpc_puts_peering_ranges_in_the_host_project():
+    text = BASE.format(env="prod", maturity="proactive", phases="  {}").replace(
+        "  region: europe-west1\n",
+        "  region: europe-west1\n  network:\n"
+        "    network: projects/host-net-proj/global/networks/shared\n"
+        "    subnetwork: projects/host-net-proj/regions/europe-west1/subnetworks/ml\n",
+    )
+    files = render_blueprint(load_spec_text(text))
+    parsed = {n: _clean(hcl2.loads(b.decode())) for n, b in files.items() if n.endswith(".tf")}
+    for name in ("apigee_range", "apigee_support"):
+        assert resources(parsed, "google_compute_global_address")[name]["project"] == "host-net-proj"
