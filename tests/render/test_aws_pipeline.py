@@ -219,7 +219,7 @@ def test_waf_guards_the_stage_only_when_enabled(proactive, managed):
     groups = [r["statement"][0]["managed_rule_group_statement"][0]["name"]
               for r in acl["rule"] if "managed_rule_group_statement" in r["statement"][0]]
     assert groups == ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
-                      "AWSManagedRulesAmazonIpReputationList"]
+                      "AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList"]
     rate = [r for r in acl["rule"] if "rate_based_statement" in r["statement"][0]]
     assert len(rate) == 1 and "block" in rate[0]["action"][0]
     # Both consumers at full rate for 5 minutes, with 50% headroom.
