@@ -10,10 +10,10 @@ from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.model import ClientSpec
 from dsaas_infra.spec.sizes import GCP_MACHINE, gcp_accelerator, gcp_machine_type
 
-# Regions without an "-a" zone; every other GCP region has one. A zonal cluster pins its zone
-# here rather than reading google_compute_zones at plan time: a zone list that changes order
-# would otherwise move (and so replace) the cluster.
-_FIRST_ZONE = {"us-east1": "b", "europe-west1": "b"}
+# A zonal cluster lives in zone "b", which every GCP region has (europe-west1 and us-east1
+# have no "a"), like the Workbench instances. Pinned here rather than read from
+# google_compute_zones at plan time: a zone list that changed order would replace the cluster.
+_ZONE_SUFFIX = "b"
 # Cloud Logging keeps the _Default bucket at most this long (the spec's list also serves
 # CloudWatch, whose longest retention is 3653 days).
 _LOG_RETENTION_MAX = 3650
@@ -89,7 +89,7 @@ def endpoint_id(project_id: str, name_prefix: str) -> str:
 
 
 def _zone(region: str) -> str:
-    return f"{region}-{_FIRST_ZONE.get(region, 'a')}"
+    return f"{region}-{_ZONE_SUFFIX}"
 
 
 def _spike_arrest(rate_per_second: float) -> str:

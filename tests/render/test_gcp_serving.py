@@ -125,7 +125,7 @@ def test_managed_cluster_is_regional_stable_and_protected(managed):
 
 def test_reactive_dev_cluster_is_zonal_regular_and_unprotected(reactive):
     cluster = resources(reactive, "google_container_cluster")["serving"]
-    # europe-west1 has no "-a" zone.
+    # Zone "b": europe-west1 has no "a".
     assert cluster["location"] == "europe-west1-b"
     assert block(cluster, "release_channel")["channel"] == "REGULAR"
     assert cluster["deletion_protection"] is False
