@@ -7,7 +7,7 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from dsaas_infra.validate import hcl
+from dsaas_infra.validate import hcl, hclexpr
 
 
 def refs(expr: str) -> list[tuple[str, ...]]:
@@ -55,8 +55,8 @@ def test_blocks_and_attributes_are_located(tmp_path: Path) -> None:
 
 
 def test_literal_values() -> None:
-    body = hcl._body(hcl2.parses_to_tree('a = { source = "hashicorp/aws", version = "~> 6.0" }\nb = "x${1}"\n'))
-    attrs = [c for c in body.children if hcl._is(c, "attribute")]
+    body = hclexpr._body(hcl2.parses_to_tree('a = { source = "hashicorp/aws", version = "~> 6.0" }\nb = "x${1}"\n'))
+    attrs = [c for c in body.children if hclexpr._is(c, "attribute")]
     assert hcl.literal(attrs[0].children[-1]) == {"source": "hashicorp/aws", "version": "~> 6.0"}
     assert hcl.literal(attrs[1].children[-1]) is None
 

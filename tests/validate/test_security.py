@@ -39,7 +39,9 @@ def test_parse_reports_handles_one_value_a_list_and_values_back_to_back() -> Non
     assert security.parse_reports("") == []
 
 
-def test_without_checkov_the_stage_is_skipped_with_the_reason(make_blueprint, offline_env, tmp_path) -> None:
+def test_without_checkov_the_stage_is_skipped_with_the_reason(make_blueprint, offline_env, tmp_path,
+                                                              monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no .tools/checkov here
     offline_env["PATH"] = "/nonexistent"
     result = security.run([make_blueprint({"main.tf": PUBLIC})], Context(env=offline_env))
     assert result.status == "skipped" and "checkov not found" in result.skipped_reason

@@ -1,0 +1,190 @@
+"""Terraform expressions: their constant values and the references (``var.x``, ``aws_x.y.arn``) they make."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import hcl2
+from lark import Token, Tree
+from lark.exceptions import LarkError
+
+_CHAIN = {"get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"}
+_HEREDOC = {"HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM"}
+_INTERP = re.compile(r"\$\{|%\{")
+_TEMPLATE_FOR = re.compile(r"%\{~?\s*for\s+(\w+)(?:\s*,\s*(\w+))?\s+in\b")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A traversal such as ``var.name`` or ``aws_s3_bucket.raw[0].arn``: leading names only."""
+
+    parts: tuple[str, ...]
+    line: int
+    indexed: bool = False  # an index or splat follows parts[1] (``aws_x.y[0]``)
+
+
+def _is(node: object, name: str) -> bool:
+    return isinstance(node, Tree) and node.data == name
+
+
+def _body(node: Tree) -> Tree:
+    return next(c for c in node.children if _is(c, "body"))
+
+
+def _name(node: Tree | Token) -> str:
+    """Text of an identifier, keyword or a quoted label."""
+    if isinstance(node, Token):
+        return str(node)
+    if node.data == "string":
+        return "".join(str(t) for part in node.children if _is(part, "string_part") for t in part.children
+                       if isinstance(t, Token))
+    return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token)))
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+def literal(node: Tree | Token) -> object:
+    """The Python value of a constant expression, or None when it is not one."""
+    try:
+        return _literal(node)
+    except _NotLiteral:
+        return None
+
+
+def _literal(node: Tree | Token) -> object:
+    if isinstance(node, Token):
+        raise _NotLiteral
+    kids = [c for c in node.children if not (isinstance(c, Tree) and c.data == "new_line_or_comment")]
+    if node.data == "expr_term" and len(kids) == 1:
+        return _literal(kids[0])
+    if node.data == "string":
+        parts = [c for c in kids if isinstance(c, Tree)]
+        if any(not isinstance(t, Token) or t.type != "STRING_CHARS" for p in parts for t in p.children):
+            raise _NotLiteral
+        return "".join(str(t) for p in parts for t in p.children)
+    if node.data in ("int_lit", "float_lit"):
+        text = str(kids[0])
+        return float(text) if node.data == "float_lit" else int(text)
+    if node.data == "literal_value":
+        return {"true": True, "false": False, "null": None}[str(kids[0])]
+    if node.data == "tuple":
+        return [_literal(c) for c in kids if isinstance(c, Tree)]
+    if node.data == "object":
+        out = {}
+        for elem in (c for c in kids if _is(c, "object_elem")):
+            key_node, _ = _flatten(elem.children[0].children[0])
+            key = _name(key_node) if _is(key_node, "identifier") else _literal(key_node)
+            out[str(key)] = _literal(elem.children[-1])
+        return out
+    raise _NotLiteral
+
+
+def parse_expression(text: str, line: int) -> list[Ref]:
+    """References in a bare expression (used for interpolations inside heredocs)."""
+    try:
+        tree = hcl2.parses_to_tree(f"x = {text}\n")
+    except LarkError:
+        return []
+    refs: list[Ref] = []
+    _walk(_body(tree).children[0].children[-1], frozenset(), refs)
+    return [Ref(r.parts, line + r.line - 1, r.indexed) for r in refs]
+
+
+def _flatten(node: Tree) -> tuple[Tree, list]:
+    steps = []
+    while isinstance(node, Tree) and node.data in _CHAIN | {"expr_term"}:
+        if node.data == "expr_term":
+            if len(node.children) != 1 or not isinstance(node.children[0], Tree):
+                break
+            node = node.children[0]
+            continue
+        steps.append(node.children[1])
+        node = node.children[0]
+    steps.reverse()
+    return node, steps
+
+
+def _walk(node: Tree | Token, scope: frozenset[str], out: list[Ref]) -> None:
+    if isinstance(node, Token):
+        if node.type in _HEREDOC:
+            _heredoc(node, scope, out)
+        return
+    data = node.data
+    if data in _CHAIN or data == "identifier":
+        base, steps = _flatten(node)
+        if _is(base, "identifier"):
+            parts, indexed = [_name(base)], False
+            for step in steps:
+                if _is(step, "get_attr") and not indexed:
+                    parts.append(_name(step.children[-1]))
+                else:
+                    indexed = indexed or len(parts) == 2
+                    break
+            if parts[0] not in scope:
+                out.append(Ref(tuple(parts), base.meta.line, indexed))
+        else:
+            _walk(base, scope, out)
+        for step in steps:
+            inner = step.children if step.data in ("attr_splat", "full_splat") else [step]
+            for index in inner:  # only index expressions hold references
+                if _is(index, "braces_index"):
+                    _walk(index, scope, out)
+        return
+    if data == "function_call":
+        for child in node.children:
+            if _is(child, "arguments"):
+                _walk(child, scope, out)
+        return
+    if data in ("for_tuple_expr", "for_object_expr"):
+        intro = next(c for c in node.children if _is(c, "for_intro"))
+        names = [_name(c) for c in intro.children if _is(c, "identifier")]
+        for child in intro.children:
+            if isinstance(child, Tree) and child.data not in ("identifier", "new_line_or_comment"):
+                _walk(child, scope, out)
+        inner = scope | set(names)
+        for child in node.children:
+            if isinstance(child, Tree) and child.data != "for_intro":
+                _walk(child, inner, out)
+        return
+    if data == "object_elem":
+        key = node.children[0]
+        keynode, steps = _flatten(key.children[0] if _is(key, "object_elem_key") else key)
+        if not (_is(keynode, "identifier") and not steps) and not _is(keynode, "keyword"):
+            _walk(key, scope, out)
+        _walk(node.children[-1], scope, out)
+        return
+    if data == "string":
+        names = {_name(c) for part in node.children if isinstance(part, Tree)
+                 for tfs in part.children if _is(tfs, "template_for_start")
+                 for c in tfs.children if _is(c, "identifier")}
+        scope = scope | names
+    if data == "template_for_start":
+        exprs = [c for c in node.children if isinstance(c, Tree) and not _is(c, "identifier")]
+        for child in exprs:
+            _walk(child, scope, out)
+        return
+    for child in node.children:
+        _walk(child, scope, out)
+
+
+def _heredoc(token: Token, scope: frozenset[str], out: list[Ref]) -> None:
+    text = str(token)
+    names = {n for m in _TEMPLATE_FOR.finditer(text) for n in m.groups() if n}
+    scope = scope | names
+    for match in _INTERP.finditer(text):
+        start = match.end()
+        depth, pos = 1, start
+        while pos < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[pos], 0)
+            pos += 1
+        inner = text[start:pos - 1].strip().strip("~").strip()
+        if match.group() == "%{":
+            m = re.match(r"(?:for\s+\w+(?:\s*,\s*\w+)?\s+in|if)\s+(.*)$", inner, re.S)
+            if not m:
+                continue
+            inner = m.group(1)
+        line = token.line + text.count("\n", 0, start)
+        out.extend(r for r in parse_expression(inner, line) if r.parts[0] not in scope)
