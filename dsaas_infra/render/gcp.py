@@ -61,6 +61,10 @@ TIME_TRAVEL_HOURS = {"reactive": 48, "proactive": 168, "managed": 168}
 WORKBENCH_IDLE_SECONDS = {"reactive": 3600, "proactive": 10800, "managed": 10800}
 IMAGE_KEEP_COUNT = {"reactive": 5, "proactive": 10, "managed": 20}
 FLOW_LOG_SAMPLING = {"reactive": 0.5, "proactive": 0.5, "managed": 1.0}
+# Deleted objects stay recoverable this long (Cloud Storage soft delete).
+SOFT_DELETE_SECONDS = {"reactive": 604800, "proactive": 604800, "managed": 2592000}
+# Managed clients (established data policies) get data-access audit logs on their data.
+AUDITED_DATA_SERVICES = ("bigquery.googleapis.com", "storage.googleapis.com")
 # Workbench needs a zone: "b" exists in every GCP region (europe-west1 and us-east1 have no "a").
 WORKBENCH_ZONE_SUFFIX = "b"
 
@@ -106,6 +110,8 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         dataset_id=gcp_rules.dataset_id(spec),
         curated_table=CURATED_TABLE,
         time_travel_hours=TIME_TRAVEL_HOURS[maturity],
+        soft_delete_seconds=SOFT_DELETE_SECONDS[maturity],
+        audited_services=list(AUDITED_DATA_SERVICES) if maturity == "managed" else [],
         workbench={
             "instances": gcp_rules.workbench_names(spec),
             "machine_type": training.instance_type or gcp_machine_type(training.size, training.gpu),

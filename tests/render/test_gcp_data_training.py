@@ -338,3 +338,14 @@ def test_the_gcp_and_aws_proactive_examples_are_the_same_client():
     for phase in ("data", "training", "deployment", "access"):
         row = next(line for line in readme.splitlines() if line.startswith(f"| `{phase}` |"))
         assert "S3" in row or "SageMaker" in row or "Step Functions" in row or "API Gateway" in row
+
+
+def test_managed_clients_get_data_access_audit_logs_and_longer_soft_delete(examples):
+    managed, proactive = examples["gcp-managed"], examples["gcp-proactive"]
+    audit = resources(managed, "google_project_iam_audit_config")["data_access"]
+    assert toset(audit["for_each"]) == {"storage.googleapis.com", "bigquery.googleapis.com"}
+    assert {c["log_type"] for c in audit["audit_log_config"]} == {"ADMIN_READ", "DATA_READ", "DATA_WRITE"}
+    assert resources(proactive, "google_project_iam_audit_config") == {}
+    soft = {stem: resources(tf, "google_storage_bucket")["raw"]["soft_delete_policy"][0]["retention_duration_seconds"]
+            for stem, tf in examples.items()}
+    assert soft["gcp-managed"] == 30 * 86400 and soft["gcp-proactive"] == 7 * 86400
