@@ -10,6 +10,7 @@ from lark import Token, Tree
 from lark.exceptions import LarkError
 
 _CHAIN = {"get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"}
+_KEYWORDS = {"null": None, "true": True, "false": False}  # identifiers in older python-hcl2 grammars
 _HEREDOC = {"HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM"}
 _INTERP = re.compile(r"\$\{|%\{")
 _TEMPLATE_FOR = re.compile(r"%\{~?\s*for\s+(\w+)(?:\s*,\s*(\w+))?\s+in\b")
@@ -68,6 +69,8 @@ def _literal(node: Tree | Token) -> object:
     if node.data in ("int_lit", "float_lit"):
         text = str(kids[0])
         return float(text) if node.data == "float_lit" else int(text)
+    if node.data == "identifier" and _name(node) in _KEYWORDS:
+        return _KEYWORDS[_name(node)]
     if node.data == "literal_value":
         return {"true": True, "false": False, "null": None}[str(kids[0])]
     if node.data == "tuple":
@@ -123,7 +126,7 @@ def _walk(node: Tree | Token, scope: frozenset[str], out: list[Ref]) -> None:
                 else:
                     indexed = indexed or len(parts) == 2
                     break
-            if parts[0] not in scope:
+            if parts[0] not in scope and parts[0] not in _KEYWORDS:
                 out.append(Ref(tuple(parts), base.meta.line, indexed))
         else:
             _walk(base, scope, out)
