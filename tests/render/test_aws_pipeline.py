@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -557,3 +558,125 @@ def test_lambda_network_interfaces_are_confined_to_the_private_subnets(managed):
         [create] = [s for s in statements(document) if s.get("sid") == "CreateNetworkInterfaces"]
         assert create["actions"] == ["ec2:CreateNetworkInterface"]
         assert create["resources"] == "${local.lambda_eni_resources}"
+
+
+# --- the state machine against the AWS API models -------------------------------------------
+
+
+def _all_states(states: dict) -> dict[str, dict]:
+    """Top-level states plus those inside Map item processors."""
+    out = {}
+    for name, body in states.items():
+        out[name] = body
+        if body["Type"] == "Map":
+            out.update(_all_states(body["ItemProcessor"]["States"]))
+    return out
+
+
+def _targets(body: dict) -> list[str]:
+    out = [body[k] for k in ("Next", "Default") if k in body]
+    out += [c["Next"] for c in body.get("Choices", [])]
+    catch = body.get("Catch", [])
+    if isinstance(catch, list):
+        out += [c["Next"] for c in catch]
+    elif catch == "${local.pipeline_catch}":
+        out.append("NotifyFailure")
+    return out
+
+
+@pytest.mark.parametrize("fixture", ["reactive", "proactive", "managed"])
+def test_every_transition_leads_to_a_state_and_every_state_is_reachable(fixture, request):
+    bp = request.getfixturevalue(fixture)
+
+    def check(machine: dict) -> None:
+        states = machine["States"]
+        seen, todo = set(), [machine["StartAt"]]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            assert name in states, f"transition to unknown state {name}"
+            seen.add(name)
+            body = states[name]
+            if body["Type"] == "Map":
+                check(body["ItemProcessor"])
+            todo.extend(_targets(body))
+        assert seen == set(states), f"unreachable: {set(states) - seen}"
+
+    check(bp.locals["pipeline_definition"])
+
+
+_INTEGRATION = r"^arn:\$\{local\.partition\}:states:::(aws-sdk:)?([a-z]+):([A-Za-z0-9]+)(\.sync)?$"
+_SERVICES = {"applicationautoscaling": "application-autoscaling"}
+_LISTS = {"${local.private_subnet_ids}": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]}
+
+
+def _concrete(value, locals_: dict):
+    """Parameters with Terraform references replaced by plausible values of the right type."""
+    if isinstance(value, dict):
+        return {k: _concrete(v, locals_) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_concrete(v, locals_) for v in value]
+    if isinstance(value, str):
+        if value in _LISTS:
+            return _LISTS[value]
+        if value.startswith("${local.") and value.endswith("}") and value[8:-1] in locals_:
+            return _concrete(locals_[value[8:-1]], locals_)
+        return re.sub(r"\$\{[^}]+\}", "placeholder-0123456789", value)
+    return value
+
+
+def _dummy(shape):
+    kind = shape.type_name
+    if kind == "string":
+        return "x" * max(shape.metadata.get("min", 1), 1)
+    if kind in ("integer", "long"):
+        return max(shape.metadata.get("min", 1), 1)
+    if kind in ("float", "double"):
+        return 1.0
+    if kind == "boolean":
+        return True
+    if kind == "list":
+        return [_dummy(shape.member)]
+    if kind == "structure":
+        return {}
+    return "x"
+
+
+def _fill_paths(params: dict, shape) -> dict:
+    """Keys ending in ".$" take their value at run time: use a value of the member's type."""
+    out = {}
+    for key, value in params.items():
+        name = key[:-2] if key.endswith(".$") else key
+        assert name in shape.members, f"{shape.name} has no member {name}"
+        member = shape.members[name]
+        if key.endswith(".$"):
+            out[name] = _dummy(member)
+        elif isinstance(value, dict) and member.type_name == "structure":
+            out[name] = _fill_paths(value, member)
+        elif isinstance(value, list) and member.type_name == "list" and value and isinstance(value[0], dict):
+            out[name] = [_fill_paths(v, member.member) for v in value]
+        else:
+            out[name] = value
+    return out
+
+
+@pytest.mark.parametrize("fixture", ["reactive", "proactive", "managed"])
+def test_every_aws_call_of_the_pipeline_matches_the_api_model(fixture, request):
+    import botocore.session
+    from botocore.validate import validate_parameters
+
+    bp = request.getfixturevalue(fixture)
+    session = botocore.session.get_session()
+    checked = 0
+    for name, body in _all_states(pipeline_states(bp)).items():
+        match = re.match(_INTEGRATION, body.get("Resource", ""))
+        if body["Type"] != "Task" or match is None or match.group(2) == "lambda":
+            continue
+        service = _SERVICES.get(match.group(2), match.group(2))
+        operation_name = match.group(3)[0].upper() + match.group(3)[1:]
+        operation = session.get_service_model(service).operation_model(operation_name)
+        params = _fill_paths(_concrete(body["Parameters"], bp.locals), operation.input_shape)
+        validate_parameters(params, operation.input_shape)  # raises on any mismatch
+        checked += 1
+    assert checked >= 6
