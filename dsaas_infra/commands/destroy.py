@@ -34,7 +34,8 @@ def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | 
     outcome = workflow.make_plan(binary, ws.dir, planfile.plan_path(ws.dir, destroy=True), destroy=True,
                                  echo=sys.stdout, spec_hint=hint)
     print_summary(console, outcome.summary, f"destroy {ws.client} ({ws.dir})")
-    if not outcome.summary.has_changes:
+    # Resources only: older Terraform lists every output as deleted even when nothing is left.
+    if not outcome.plan.changes:
         outcome.plan_file.unlink(missing_ok=True)
         console.print("Nothing to destroy.")
         return 0

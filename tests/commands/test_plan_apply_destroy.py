@@ -38,7 +38,7 @@ def tf_env(tmp_path_factory) -> dict[str, str]:
         f'    include = ["{NULL_PROVIDER}"]\n  }}\n  direct {{\n    exclude = ["{NULL_PROVIDER}"]\n  }}\n}}\n')
     env = dict(os.environ)
     env.update(TF_CLI_CONFIG_FILE=str(config), DSAAS_TERRAFORM=terraform, CHECKPOINT_DISABLE="1",
-               PYTHONPATH=os.pathsep.join(p for p in sys.path if p), COLUMNS="200")
+               PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path), COLUMNS="200")
     return env
 
 
@@ -242,16 +242,15 @@ def test_ctrl_c_during_apply_lets_terraform_release_the_lock(tf_env, blueprint):
     proc = subprocess.Popen([sys.executable, "-m", "dsaas_infra", "apply", str(work), "--auto-approve"],
                             env=tf_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    started = time.monotonic()
     for line in proc.stdout:
         if "started-slow-create" in line:
             break
     # The lock is held while the provisioner runs.
     assert (work / ".terraform.tfstate.lock.info").exists()
     proc.send_signal(signal.SIGINT)
+    # Newer Terraform stops the provisioner at once; 1.0 lets it finish, then stops.
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 130, err
-    assert time.monotonic() - started < 55  # Terraform stopped the 60 s provisioner
     assert "asking Terraform to stop gracefully and release the state lock" in err
     assert "Traceback" not in err
     assert not (work / ".terraform.tfstate.lock.info").exists()
