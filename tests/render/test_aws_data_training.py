@@ -415,6 +415,10 @@ def test_reused_network_creates_no_vpc():
     assert len(bp.locals["private_subnet_ids"]) == 3
     assert bp.variables["create_vpc_endpoints"]["default"] is True
     assert bp.locals["create_vpc_endpoints"] == "${var.create_vpc_endpoints}"
+    # Subnets on the VPC's main route table have no explicit association: fall back to it.
+    route_tables = bp.locals["private_route_table_ids"]
+    assert "data.aws_route_tables.explicit" in route_tables and "data.aws_route_tables.main.ids" in route_tables
+    assert bp.data[("aws_route_tables", "main")]["filter"][0] == {"name": "association.main", "values": ["true"]}
 
 
 def test_endpoints_cover_what_sagemaker_needs_without_internet(example):
