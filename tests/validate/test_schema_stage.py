@@ -102,6 +102,9 @@ resource "random_id" "f" {
 }
 resource "weird_thing" "g" {}
 output "h" { value = aws_s3_bucket.b.arnn }
+data "aws_iam_policy_document" "p" {}
+output "i" { value = data.aws_iam_policy_document.p.jsn }
+output "j" { value = "${data.aws_iam_policy_document.p.json}${aws_s3_bucket.b.arn}" }
 '''
     assert findings(make_blueprint, main) == [
         ("SCH001", "error", 1, "aws_s3_buckt.a"),
@@ -116,6 +119,7 @@ output "h" { value = aws_s3_bucket.b.arnn }
         ("SCH008", "error", 23, "data.aws_no_such_thing.e"),
         ("SCH010", "info", 27, "weird_thing.g"),
         ("SCH012", "warning", 28, "output.h"),
+        ("SCH012", "warning", 30, "output.i"),
     ]
 
 
