@@ -58,19 +58,21 @@ def _address(context: str) -> str | None:
     return None
 
 
+OFFLINE_HINT = ("no filesystem mirror or plugin cache has them; set DSAAS_TF_PLUGIN_MIRROR or TF_PLUGIN_CACHE_DIR, "
+                "or DSAAS_TF_NETWORK=1 to let terraform init download them")
+
+
 def run(blueprints: list[Blueprint], context) -> StageResult:
+    """Blueprints whose providers are not on this machine are not run; the stage is then reported skipped
+    with the reason (findings from the blueprints that did run still count)."""
     result = StageResult(NAME, rules=RULES)
     tool = find_terraform(context.terraform_bin, context.env)
     if tool.path is None:
         result.skipped_reason = tool.reason
         return result
-    needed = sorted({p for bp in blueprints for p in providers.required(bp)})
-    plan = providers.locate(needed, context.env)
-    if plan.missing and not plan.network:
-        result.skipped_reason = (f"providers not available offline: {', '.join(plan.missing)} (no filesystem "
-                                 "mirror or plugin cache has them; set DSAAS_TF_PLUGIN_MIRROR or "
-                                 "TF_PLUGIN_CACHE_DIR, or DSAAS_TF_NETWORK=1 to let terraform init download)")
-        return result
+    needs = {bp.label: providers.required(bp) for bp in blueprints}
+    plan = providers.locate(sorted(set().union(*needs.values())), context.env)
+    not_run: list[str] = []
     with tempfile.TemporaryDirectory(prefix="dsaas-tf-") as tmp:
         env = {**context.env, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
         config = providers.write_cli_config(plan, Path(tmp) / "cli.tfrc")
@@ -78,23 +80,34 @@ def run(blueprints: list[Blueprint], context) -> StageResult:
             env["TF_CLI_CONFIG_FILE"] = str(config)
             env.pop("TF_PLUGIN_CACHE_DIR", None)
         for i, bp in enumerate(blueprints):
-            workdir = Path(tmp) / f"bp{i}"
-            # a copy: init writes .terraform/ and a lock file, which must not land in the user's blueprint
-            shutil.copytree(bp.path, workdir, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl"))
-            init = run_tool(init_args(tool.path), cwd=workdir, env=env, timeout=300)
-            if init.returncode != 0:
-                text = " ".join(init.stderr.split())
-                if any(marker in text for marker in _PROVIDER_TROUBLE):
-                    result.skipped_reason = f"terraform init could not install providers: {text[:400]}"
-                    return result
-                result.findings.append(Finding(NAME, "TF003", ERROR, f"terraform init failed: {text[:500]}",
-                                               bp.label))
+            missing = sorted(needs[bp.label] & set(plan.missing))
+            if missing and not plan.network:
+                not_run.append(f"{bp.label} (providers not available offline: {', '.join(missing)})")
                 continue
-            proc = run_tool(validate_args(tool.path), cwd=workdir, env=env, timeout=300)
-            try:
-                doc = json.loads(proc.stdout)
-            except json.JSONDecodeError:
-                doc = {"diagnostics": [{"severity": "error", "summary": "terraform validate gave no JSON",
-                                        "detail": proc.stderr}]}
-            result.findings.extend(diagnostics_to_findings(doc, bp, workdir))
+            problem = _run_one(tool.path, bp, Path(tmp) / f"bp{i}", env, result)
+            if problem:
+                not_run.append(f"{bp.label} ({problem})")
+    if not_run:
+        result.skipped_reason = f"not run on {'; '.join(not_run)}: {OFFLINE_HINT}"
     return result
+
+
+def _run_one(binary: str, bp: Blueprint, workdir: Path, env: dict[str, str], result: StageResult) -> str | None:
+    """init + validate one blueprint; returns why it could not run, if so."""
+    # a copy: init writes .terraform/ and a lock file, which must not land in the user's blueprint
+    shutil.copytree(bp.path, workdir, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl"))
+    init = run_tool(init_args(binary), cwd=workdir, env=env, timeout=300)
+    if init.returncode != 0:
+        text = " ".join(init.stderr.split())
+        if any(marker in text for marker in _PROVIDER_TROUBLE):
+            return f"terraform init could not install providers: {text[:300]}"
+        result.findings.append(Finding(NAME, "TF003", ERROR, f"terraform init failed: {text[:500]}", bp.label))
+        return None
+    proc = run_tool(validate_args(binary), cwd=workdir, env=env, timeout=300)
+    try:
+        doc = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        doc = {"diagnostics": [{"severity": "error", "summary": "terraform validate gave no JSON",
+                                "detail": proc.stderr}]}
+    result.findings.extend(diagnostics_to_findings(doc, bp, workdir))
+    return None

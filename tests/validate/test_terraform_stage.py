@@ -44,6 +44,16 @@ def test_missing_providers_skip_quickly_with_the_reason(make_blueprint, offline_
     assert "registry.terraform.io/hashicorp/aws" in result.skipped_reason
 
 
+def test_blueprints_with_providers_run_and_the_others_make_the_stage_skipped(make_blueprint, mirrored) -> None:
+    bad = make_blueprint({"versions.tf": VERSIONS, "main.tf": BAD}, "bad")
+    aws = make_blueprint({"main.tf": 'resource "aws_s3_bucket" "a" {}\n'}, "aws")
+    result = terraform_stage.run([bad, aws], mirrored)
+    assert result.status == "skipped"
+    assert result.skipped_reason.startswith("not run on aws (providers not available offline: "
+                                            "registry.terraform.io/hashicorp/aws)")
+    assert [(f.rule_id, f.file) for f in result.findings] == [("TF001", "bad/main.tf")]
+
+
 def test_without_terraform_the_stage_is_skipped(make_blueprint, offline_env) -> None:
     offline_env["PATH"] = "/nonexistent"
     result = terraform_stage.run([make_blueprint({"main.tf": GOOD})], Context(env=offline_env))
