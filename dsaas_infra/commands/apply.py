@@ -28,8 +28,7 @@ def _check_current(ws: Workspace, target: Path, record: planfile.PlanRecord) -> 
 
         # The spec may have been edited after the plan without re-rendering: its render must
         # still be what was planned.
-        rendered = planfile.blueprint_hashes_of(render_blueprint(ws.spec))
-        stale = [n for n, sha in rendered.items() if record.files.get(n) != sha]
+        stale = planfile.stale_render(record.files, render_blueprint(ws.spec))
         if stale:
             raise UsageError(f"{target} has changed since it was planned (it now renders "
                              f"{', '.join(stale[:5])} differently): {again}")

@@ -73,6 +73,12 @@ def differences(recorded: dict[str, str], current: dict[str, str]) -> list[str]:
     return out
 
 
+def stale_render(recorded: dict[str, str], rendered: dict[str, bytes]) -> list[str]:
+    """Rendered files whose content differs from what was planned (the spec changed since)."""
+    now = blueprint_hashes_of(rendered)
+    return [name for name, sha in now.items() if recorded.get(name) != sha]
+
+
 @dataclass
 class PlanRecord:
     """Written next to the plan file: which files, with which hashes, the plan was made for."""

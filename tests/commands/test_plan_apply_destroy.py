@@ -294,3 +294,22 @@ def test_plan_without_credentials_fails_at_preflight(tf_env, tmp_path, spec):
     assert len(errors) == 1 and errors[0].startswith("error: preflight failed: credentials resolve: ")
     assert time.monotonic() - started < 60
     assert not (tmp_path / "build").exists()  # nothing rendered, nothing run
+
+
+def test_apply_refuses_when_the_spec_changed_after_the_plan(tf_env, tmp_path):
+    # The spec was planned (rendered, hashed); then edited without planning again. The
+    # rendered files are untouched, so only re-rendering the spec in memory can notice.
+    from dsaas_infra.terraform import planfile
+    from dsaas_infra.terraform.workspace import render, resolve
+
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(OWN_SPEC)
+    ws = resolve(spec, tmp_path / "out")
+    render(ws)
+    planfile.write_record(ws.dir, planfile.PlanRecord.for_blueprint(ws.dir))
+    planfile.plan_path(ws.dir).write_bytes(b"never read: the refusal comes first")
+    spec.write_text(OWN_SPEC.replace("eu-west-1", "eu-central-1"))
+    result = cli(tf_env, "apply", spec, "--out", tmp_path / "out", "--auto-approve", cwd=tmp_path)
+    errors = assert_clean_error(result, 2)
+    assert errors[0].startswith(f"error: {spec} has changed since it was planned (it now renders ")
+    assert "backend.tf" in errors[0] and errors[0].endswith("again and review it")

@@ -67,3 +67,10 @@ def test_unreadable_record_is_no_record(tmp_path):
     planfile.record_path(tmp_path).parent.mkdir()
     planfile.record_path(tmp_path).write_text("{not json")
     assert planfile.read_record(tmp_path) is None
+
+
+def test_stale_render_names_the_files_a_changed_spec_renders_differently():
+    recorded = planfile.blueprint_hashes_of({"main.tf": b"a", "data.tf": b"b"})
+    assert planfile.stale_render(recorded, {"main.tf": b"a", "data.tf": b"b"}) == []
+    assert planfile.stale_render(recorded, {"main.tf": b"a", "data.tf": b"c", "new.tf": b"d"}) == [
+        "data.tf", "new.tf"]

@@ -1,0 +1,49 @@
+"""`dsaas-infra preflight` and `bootstrap` as a user runs them, against the moto server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+SPEC = """apiVersion: dsaas-infra/v1
+client: {name: acme, environment: prod, owner: ml@acme.example}
+cloud: aws
+aws: {region: eu-west-1, account_id: "123456789012"}
+"""
+
+
+def cli(*args, cwd):
+    # The moto fixture put the endpoint and fake credentials into os.environ.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path), COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "dsaas_infra", *args], env=env, cwd=cwd,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+
+
+def test_preflight_then_bootstrap_then_preflight(moto, tmp_path):
+    (tmp_path / "acme.yaml").write_text(SPEC)
+    before = cli("preflight", "acme.yaml", cwd=tmp_path)
+    assert before.returncode == 1, before.stderr
+    assert "acme-prod-tfstate-123456789012 does not exist: run `dsaas-infra bootstrap SPEC`" in before.stdout
+
+    created = cli("bootstrap", "acme.yaml", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert "s3 bucket acme-prod-tfstate-123456789012" in created.stdout
+    assert created.stdout.count("created") >= 2
+
+    again = cli("bootstrap", "acme.yaml", cwd=tmp_path)
+    assert again.returncode == 0 and "created" not in again.stdout
+    assert again.stdout.count("already existed") == 2
+
+    after = cli("preflight", "acme.yaml", cwd=tmp_path)
+    assert after.returncode == 0, after.stdout
+    assert " fail " not in after.stdout and "warn" in after.stdout  # moto has no SageMaker quotas
+
+
+def test_bootstrap_in_the_wrong_account_is_one_line(moto, tmp_path):
+    (tmp_path / "acme.yaml").write_text(SPEC.replace("123456789012", "111122223333"))
+    result = cli("bootstrap", "acme.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: bootstrap stopped before creating anything: the credentials belong to account "
+        "123456789012 (arn:aws:sts::123456789012:user/moto), the spec says 111122223333"]
