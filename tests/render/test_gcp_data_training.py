@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import hcl2
 import pytest
@@ -349,3 +351,25 @@ def test_managed_clients_get_data_access_audit_logs_and_longer_soft_delete(examp
     soft = {stem: resources(tf, "google_storage_bucket")["raw"]["soft_delete_policy"][0]["retention_duration_seconds"]
             for stem, tf in examples.items()}
     assert soft["gcp-managed"] == 30 * 86400 and soft["gcp-proactive"] == 7 * 86400
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="needs node to run the Dataflow UDF")
+def test_dataflow_udf_returns_rows_of_the_shipped_schema(tmp_path):
+    files = render_blueprint(load_spec(BLUEPRINTS / "gcp-proactive.yaml"))
+    schema = json.loads(files["files/dataflow/curated_schema.json"])["BigQuery Schema"]
+    script = tmp_path / "run.js"
+    script.write_text(
+        files["files/dataflow/transform.js"].decode()
+        + "\nconsole.log(transform(process.argv[2]));\n"
+    )
+    line = '{"id": 7, "event_time": "2026-01-02T03:04:05Z", "source": "pos", "amount": 3}'
+    out = subprocess.run([NODE, str(script), line], capture_output=True, text=True, check=True)
+    row = json.loads(out.stdout)
+    assert set(row) == {f["name"] for f in schema}
+    assert row["record_id"] == "7" and row["event_time"] == "2026-01-02T03:04:05.000Z"
+    assert json.loads(row["payload"])["amount"] == 3
+    bad = subprocess.run([NODE, str(script), "[1, 2]"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "one JSON object per line" in bad.stderr
