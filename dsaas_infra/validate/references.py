@@ -106,18 +106,23 @@ def run(blueprints: list[Blueprint], context: object = None) -> StageResult:
 def _check_module(bp: Blueprint, module: Module, scopes: dict) -> list[Finding]:
     scope, dups = declarations(module)
     findings = [Finding(NAME, "REF009", ERROR, f"duplicate declaration of {what}", bp.display(b.file), line,
-                        address(b)) for b, what, line in dups]
+                        what.replace("local ", "local.") if b.type == "locals" else address(b))
+                for b, what, line in dups]
 
-    def err(rule: str, msg: str, block: Block, line: int) -> None:
-        findings.append(Finding(NAME, rule, ERROR, msg, bp.display(block.file), line, address(block)))
+    def err(rule: str, msg: str, block: Block, line: int, addr: str | None = None) -> None:
+        findings.append(Finding(NAME, rule, ERROR, msg, bp.display(block.file), line, addr or address(block)))
 
     for block in module.blocks:
         if block.type == "terraform":
             continue
-        for ref in block_refs(block, SKIP_ATTRS.get(block.type, set())):
+        if block.type == "locals":  # each local value is its own address
+            pairs = [(r, f"local.{name}") for name, attr in block.attributes.items() for r in attr.refs]
+        else:
+            pairs = [(r, None) for r in block_refs(block, SKIP_ATTRS.get(block.type, set()))]
+        for ref, addr in pairs:
             problem = _resolve(ref, block, scope, bp, module, scopes)
             if problem:
-                err(problem[0], problem[1], block, ref.line)
+                err(problem[0], problem[1], block, ref.line, addr)
         if block.type == "module":
             _check_call(bp, module, block, scopes, err)
     return findings

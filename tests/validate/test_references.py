@@ -131,7 +131,12 @@ def test_references_inside_a_child_module_are_checked_there(make_blueprint) -> N
 def test_duplicates(make_blueprint) -> None:
     main = 'variable "a" {}\nvariable "a" {}\nlocals {\n  x = 1\n}\nlocals {\n  x = 2\n}\n'
     assert findings(make_blueprint, {"main.tf": main}) == [("REF009", "bp/main.tf", 2, "var.a"),
-                                                     ("REF009", "bp/main.tf", 7, "locals")]
+                                                     ("REF009", "bp/main.tf", 7, "local.x")]
+
+
+def test_findings_in_locals_are_addressed_by_local_name(make_blueprint) -> None:
+    main = 'locals {\n  a = 1\n  b = local.c\n}\n'
+    assert findings(make_blueprint, {"main.tf": main}) == [("REF002", "bp/main.tf", 3, "local.b")]
 
 
 def test_a_module_that_does_not_parse_is_left_to_the_syntax_stage(make_blueprint) -> None:
