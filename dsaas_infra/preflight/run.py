@@ -9,7 +9,6 @@ from dsaas_infra.preflight.results import CheckResult
 from dsaas_infra.spec.model import ClientSpec
 
 
-
 def cloud_module(cloud: str, package: str = "preflight"):
     """Import dsaas_infra.<package>.<cloud>; a missing SDK is a missing tool, not a crash."""
     try:

@@ -10,7 +10,6 @@ import pytest
 from dsaas_infra.bootstrap.aws import bootstrap
 from dsaas_infra.errors import OperationError
 
-
 BUCKET = "acme-prod-tfstate-123456789012"
 TABLE = f"{BUCKET}-lock"
 

@@ -74,7 +74,7 @@ def make_handler(state: FakeGcp):
         def do_POST(self):
             parts = urlsplit(self.path)
             state.requests.append(("POST", parts.path))
-            if m := re.fullmatch(r"/v3/projects/([^/:]+):testIamPermissions", parts.path):
+            if re.fullmatch(r"/v3/projects/[^/:]+:testIamPermissions", parts.path):
                 asked = self._body().get("permissions", [])
                 return self._send(200, {"permissions": [p for p in asked if p in state.granted]})
             if parts.path == "/storage/v1/b":
