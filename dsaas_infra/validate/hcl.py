@@ -9,7 +9,7 @@ import hcl2
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
-from dsaas_infra.validate.hclexpr import Ref, _body, _is, _name, _walk, literal, parse_expression
+from dsaas_infra.validate.hclexpr import Ref, body_of, collect_refs, is_rule, literal, name_of, parse_expression
 
 __all__ = ["Attribute", "Block", "Module", "ParseError", "Ref", "address", "literal", "parse_expression",
            "parse_file", "parse_module"]
@@ -91,7 +91,7 @@ def parse_file(path: Path) -> list[Block] | ParseError:
         return ParseError(path, e.line if e.line > 0 else 1, max(e.column, 1), _first_line(e))
     except LarkError as e:
         return ParseError(path, 1, 1, _first_line(e))
-    return [_block(node, path) for node in _body(tree).children if _is(node, "block")]
+    return [_block(node, path) for node in body_of(tree).children if is_rule(node, "block")]
 
 
 def _first_line(exc: Exception) -> str:
@@ -105,25 +105,25 @@ def _block(node: Tree, path: Path) -> Block:
         if isinstance(child, Token) and child.type == "LBRACE":
             break
         if isinstance(child, Tree) and child.data != "new_line_or_comment":
-            heads.append(_name(child))
+            heads.append(name_of(child))
     block = Block(type=heads[0], labels=heads[1:], file=path, line=node.meta.line, end_line=node.meta.end_line)
-    for child in _body(node).children:
-        if _is(child, "block"):
+    for child in body_of(node).children:
+        if is_rule(child, "block"):
             block.blocks.append(_block(child, path))
-        elif _is(child, "attribute"):
+        elif is_rule(child, "attribute"):
             attr = _attribute(child)
             block.attributes[attr.name] = attr
     return block
 
 
 def _attribute(node: Tree) -> Attribute:
-    name = _name(node.children[0])
+    name = name_of(node.children[0])
     expr = node.children[-1]
     refs: list[Ref] = []
-    _walk(expr, frozenset(), refs)
-    inner = expr.children[0] if _is(expr, "expr_term") and expr.children else expr
+    collect_refs(expr, frozenset(), refs)
+    inner = expr.children[0] if is_rule(expr, "expr_term") and expr.children else expr
     return Attribute(name=name, line=node.meta.line, refs=refs,
-                     is_object=_is(inner, "object") or _is(inner, "for_object_expr"), value=literal(expr))
+                     is_object=is_rule(inner, "object") or is_rule(inner, "for_object_expr"), value=literal(expr))
 
 
 def address(block: Block) -> str:

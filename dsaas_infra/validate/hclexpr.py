@@ -25,20 +25,20 @@ class Ref:
     indexed: bool = False  # an index or splat follows parts[1] (``aws_x.y[0]``)
 
 
-def _is(node: object, name: str) -> bool:
+def is_rule(node: object, name: str) -> bool:
     return isinstance(node, Tree) and node.data == name
 
 
-def _body(node: Tree) -> Tree:
-    return next(c for c in node.children if _is(c, "body"))
+def body_of(node: Tree) -> Tree:
+    return next(c for c in node.children if is_rule(c, "body"))
 
 
-def _name(node: Tree | Token) -> str:
+def name_of(node: Tree | Token) -> str:
     """Text of an identifier, keyword or a quoted label."""
     if isinstance(node, Token):
         return str(node)
     if node.data == "string":
-        return "".join(str(t) for part in node.children if _is(part, "string_part") for t in part.children
+        return "".join(str(t) for part in node.children if is_rule(part, "string_part") for t in part.children
                        if isinstance(t, Token))
     return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token)))
 
@@ -69,17 +69,17 @@ def _literal(node: Tree | Token) -> object:
     if node.data in ("int_lit", "float_lit"):
         text = str(kids[0])
         return float(text) if node.data == "float_lit" else int(text)
-    if node.data == "identifier" and _name(node) in _KEYWORDS:
-        return _KEYWORDS[_name(node)]
+    if node.data == "identifier" and name_of(node) in _KEYWORDS:
+        return _KEYWORDS[name_of(node)]
     if node.data == "literal_value":
         return {"true": True, "false": False, "null": None}[str(kids[0])]
     if node.data == "tuple":
         return [_literal(c) for c in kids if isinstance(c, Tree)]
     if node.data == "object":
         out = {}
-        for elem in (c for c in kids if _is(c, "object_elem")):
+        for elem in (c for c in kids if is_rule(c, "object_elem")):
             key_node, _ = _flatten(elem.children[0].children[0])
-            key = _name(key_node) if _is(key_node, "identifier") else _literal(key_node)
+            key = name_of(key_node) if is_rule(key_node, "identifier") else _literal(key_node)
             out[str(key)] = _literal(elem.children[-1])
         return out
     raise _NotLiteral
@@ -92,7 +92,7 @@ def parse_expression(text: str, line: int) -> list[Ref]:
     except LarkError:
         return []
     refs: list[Ref] = []
-    _walk(_body(tree).children[0].children[-1], frozenset(), refs)
+    collect_refs(body_of(tree).children[0].children[-1], frozenset(), refs)
     return [Ref(r.parts, line + r.line - 1, r.indexed) for r in refs]
 
 
@@ -110,7 +110,7 @@ def _flatten(node: Tree) -> tuple[Tree, list]:
     return node, steps
 
 
-def _walk(node: Tree | Token, scope: frozenset[str], out: list[Ref]) -> None:
+def collect_refs(node: Tree | Token, scope: frozenset[str], out: list[Ref]) -> None:
     if isinstance(node, Token):
         if node.type in _HEREDOC:
             _heredoc(node, scope, out)
@@ -118,59 +118,59 @@ def _walk(node: Tree | Token, scope: frozenset[str], out: list[Ref]) -> None:
     data = node.data
     if data in _CHAIN or data == "identifier":
         base, steps = _flatten(node)
-        if _is(base, "identifier"):
-            parts, indexed = [_name(base)], False
+        if is_rule(base, "identifier"):
+            parts, indexed = [name_of(base)], False
             for step in steps:
-                if _is(step, "get_attr") and not indexed:
-                    parts.append(_name(step.children[-1]))
+                if is_rule(step, "get_attr") and not indexed:
+                    parts.append(name_of(step.children[-1]))
                 else:
                     indexed = indexed or len(parts) == 2
                     break
             if parts[0] not in scope and parts[0] not in _KEYWORDS:
                 out.append(Ref(tuple(parts), base.meta.line, indexed))
         else:
-            _walk(base, scope, out)
+            collect_refs(base, scope, out)
         for step in steps:
             inner = step.children if step.data in ("attr_splat", "full_splat") else [step]
             for index in inner:  # only index expressions hold references
-                if _is(index, "braces_index"):
-                    _walk(index, scope, out)
+                if is_rule(index, "braces_index"):
+                    collect_refs(index, scope, out)
         return
     if data == "function_call":
         for child in node.children:
-            if _is(child, "arguments"):
-                _walk(child, scope, out)
+            if is_rule(child, "arguments"):
+                collect_refs(child, scope, out)
         return
     if data in ("for_tuple_expr", "for_object_expr"):
-        intro = next(c for c in node.children if _is(c, "for_intro"))
-        names = [_name(c) for c in intro.children if _is(c, "identifier")]
+        intro = next(c for c in node.children if is_rule(c, "for_intro"))
+        names = [name_of(c) for c in intro.children if is_rule(c, "identifier")]
         for child in intro.children:
             if isinstance(child, Tree) and child.data not in ("identifier", "new_line_or_comment"):
-                _walk(child, scope, out)
+                collect_refs(child, scope, out)
         inner = scope | set(names)
         for child in node.children:
             if isinstance(child, Tree) and child.data != "for_intro":
-                _walk(child, inner, out)
+                collect_refs(child, inner, out)
         return
     if data == "object_elem":
         key = node.children[0]
-        keynode, steps = _flatten(key.children[0] if _is(key, "object_elem_key") else key)
-        if not (_is(keynode, "identifier") and not steps) and not _is(keynode, "keyword"):
-            _walk(key, scope, out)
-        _walk(node.children[-1], scope, out)
+        keynode, steps = _flatten(key.children[0] if is_rule(key, "object_elem_key") else key)
+        if not (is_rule(keynode, "identifier") and not steps) and not is_rule(keynode, "keyword"):
+            collect_refs(key, scope, out)
+        collect_refs(node.children[-1], scope, out)
         return
     if data == "string":
-        names = {_name(c) for part in node.children if isinstance(part, Tree)
-                 for tfs in part.children if _is(tfs, "template_for_start")
-                 for c in tfs.children if _is(c, "identifier")}
+        names = {name_of(c) for part in node.children if isinstance(part, Tree)
+                 for tfs in part.children if is_rule(tfs, "template_for_start")
+                 for c in tfs.children if is_rule(c, "identifier")}
         scope = scope | names
     if data == "template_for_start":
-        exprs = [c for c in node.children if isinstance(c, Tree) and not _is(c, "identifier")]
+        exprs = [c for c in node.children if isinstance(c, Tree) and not is_rule(c, "identifier")]
         for child in exprs:
-            _walk(child, scope, out)
+            collect_refs(child, scope, out)
         return
     for child in node.children:
-        _walk(child, scope, out)
+        collect_refs(child, scope, out)
 
 
 def _heredoc(token: Token, scope: frozenset[str], out: list[Ref]) -> None:

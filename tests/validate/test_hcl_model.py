@@ -55,8 +55,8 @@ def test_blocks_and_attributes_are_located(tmp_path: Path) -> None:
 
 
 def test_literal_values() -> None:
-    body = hclexpr._body(hcl2.parses_to_tree('a = { source = "hashicorp/aws", version = "~> 6.0" }\nb = "x${1}"\n'))
-    attrs = [c for c in body.children if hclexpr._is(c, "attribute")]
+    body = hclexpr.body_of(hcl2.parses_to_tree('a = { source = "hashicorp/aws", version = "~> 6.0" }\nb = "x${1}"\n'))
+    attrs = [c for c in body.children if hclexpr.is_rule(c, "attribute")]
     assert hcl.literal(attrs[0].children[-1]) == {"source": "hashicorp/aws", "version": "~> 6.0"}
     assert hcl.literal(attrs[1].children[-1]) is None
 
