@@ -32,12 +32,10 @@ def preflight_or_fail(ws: Workspace, console: Console) -> None:
     if failures(results):
         print_table(console, results, f"preflight: {ws.spec.client.name} ({ws.spec.cloud})")
         raise OperationError(failure_line(results) + " (fix it, or pass --skip-preflight)")
-    console.print(f"preflight: {len(results)} checks passed"
-                  + (f" ({sum(r.status == 'warn' for r in results)} warning(s))"
-                     if any(r.status == "warn" for r in results) else ""))
-    for r in results:
-        if r.status == "warn":
-            console.print(f"[yellow]warning:[/] {r.title}: {r.detail}")
+    warnings = [r for r in results if r.status == "warn"]
+    console.print(f"preflight passed: {len(results)} checks, {len(warnings)} warning(s)")
+    for r in warnings:
+        console.print(f"[yellow]warning:[/] {r.title}: {r.detail}")
 
 
 def run(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,

@@ -103,8 +103,9 @@ def run_terraform(
     Terraform runs in its own process group so that a terminal's Ctrl-C reaches only us: we
     forward exactly one SIGINT, which Terraform treats as "stop gracefully and release the
     state lock" (a second one, which it would get from the terminal as well, means "abort
-    now"). A second Ctrl-C is forwarded too, so the user can still force it. After an
-    interrupt, whatever Terraform's exit status, we raise ``Interrupted`` (exit 130).
+    now"). A second Ctrl-C is forwarded too, so the user can still force it. SIGTERM (a CI
+    job being cancelled) is forwarded the same way. After an interrupt, whatever Terraform's
+    exit status, we raise ``Interrupted`` (exit 130).
     """
     argv = [binary, *args]
     full_env = dict(os.environ if env is None else env)
