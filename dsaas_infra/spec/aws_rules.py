@@ -69,6 +69,13 @@ RULES: dict[str, Callable[[str], str | None]] = {
     ),
     "log_group": _regex(r"^[.\-_/#A-Za-z0-9]+$", 512, "CloudWatch log group"),
     "security_group": _regex(r"^[\w .:/()#,@\[\]+=&;{}!$*-]+$", 255, "security group name"),
+    "lambda": _regex(r"^[a-zA-Z0-9_-]+$", 64, "Lambda function name"),
+    "state_machine": _regex(r"^[a-zA-Z0-9_-]+$", 80, "Step Functions state machine name"),
+    "sqs": _regex(r"^[a-zA-Z0-9_-]+$", 80, "SQS queue name"),
+    "scheduler": _regex(r"^[0-9a-zA-Z_.-]+$", 64, "EventBridge Scheduler schedule name"),
+    "sns": _regex(r"^[a-zA-Z0-9_-]+$", 256, "SNS topic name"),
+    "wafv2": _regex(r"^[\w-]+$", 128, "WAF web ACL name"),
+    "api_gateway": _regex(r"^[^\x00-\x1f]+$", 1024, "API Gateway name"),
 }
 
 
@@ -102,6 +109,33 @@ def derived_names(spec: ClientSpec) -> dict[str, DerivedName]:
     add("model_package_group", "sagemaker", f"{prefix}-models")
     add("endpoint", "sagemaker", f"{prefix}-endpoint")
     add("ecr_repository", "ecr_repository", f"{c.name}/{c.environment}/models")
+    # Names the deployment and access templates build from the same prefix (keep in step with
+    # templates/aws/{deployment,monitoring,access}.tf.j2).
+    phases = spec.phases
+    if phases.deployment.enabled:
+        add("pipeline_state_machine", "state_machine", f"{prefix}-pipeline")
+        add("pipeline_role", "iam_role", f"{prefix}-pipeline")
+        add("pipeline_schedule", "scheduler", f"{prefix}-pipeline")
+        add("pipeline_schedule_role", "iam_role", f"{prefix}-pipeline-schedule")
+        add("pipeline_schedule_dlq", "sqs", f"{prefix}-pipeline-schedule-dlq")
+        add("alerts_topic", "sns", f"{prefix}-alerts")
+        add("pipeline_log_group", "log_group", f"/aws/vendedlogs/states/{prefix}-pipeline")
+        if phases.deployment.realtime:
+            add("lambda_sg", "security_group", f"{prefix}-lambda")
+            add("deploy_function", "lambda", f"{prefix}-deploy")
+            add("deploy_role", "iam_role", f"{prefix}-deploy")
+            add("deploy_dlq", "sqs", f"{prefix}-deploy-dlq")
+    if phases.access.enabled:
+        add("predict_function", "lambda", f"{prefix}-predict")
+        add("predict_role", "iam_role", f"{prefix}-predict")
+        add("predict_dlq", "sqs", f"{prefix}-predict-dlq")
+        add("api", "api_gateway", f"{prefix}-api")
+        add("api_logs_role", "iam_role", f"{prefix}-apigw-logs")
+        add("waf_web_acl", "wafv2", f"{prefix}-api")
+        add("waf_log_group", "log_group", f"aws-waf-logs-{prefix}-api")
+        for i, consumer in enumerate(phases.access.consumers):
+            add(f"usage_plan:{consumer.name}", "api_gateway", f"{prefix}-{consumer.name}",
+                ("phases", "access", "consumers", i, "name"))
     for i, user in enumerate(spec.phases.training.users):
         path = ("phases", "training", "users", i)
         add(f"notebook:{user}", "sagemaker", f"{prefix}-{user}", path)

@@ -115,3 +115,55 @@ cloud: gcp
 gcp: {project_id: acme-dsaas-dev, region: us-central1}
 """
     assert aws_rules.check(load_spec_text(text)) == []
+
+
+# Name-bearing arguments of the resources the AWS blueprint creates.
+NAME_ARGUMENTS = {
+    "aws_s3_bucket": "bucket",
+    "aws_iam_role": "name",
+    "aws_kms_alias": "name",
+    "aws_lambda_function": "function_name",
+    "aws_sfn_state_machine": "name",
+    "aws_sqs_queue": "name",
+    "aws_scheduler_schedule": "name",
+    "aws_sns_topic": "name",
+    "aws_security_group": "name",
+    "aws_sagemaker_domain": "domain_name",
+    "aws_sagemaker_model_package_group": "model_package_group_name",
+    "aws_ecr_repository": "name",
+    "aws_glue_catalog_database": "name",
+    "aws_glue_crawler": "name",
+    "aws_glue_job": "name",
+    "aws_glue_security_configuration": "name",
+    "aws_wafv2_web_acl": "name",
+    "aws_api_gateway_rest_api": "name",
+}
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "blueprints").glob("aws-*.yaml")), ids=lambda p: p.stem)
+def test_every_rendered_resource_name_is_a_checked_derived_name(path):
+    """A template that names a resource the rules do not know about would escape the checks."""
+    import hcl2
+
+    from dsaas_infra.render import render_blueprint
+
+    spec = load_spec(path)
+    prefix = f"{spec.client.name}-{spec.client.environment}"
+    checked = {n.name for n in aws_rules.derived_names(spec).values()}
+    seen = 0
+    for name, content in render_blueprint(spec).items():
+        if not name.endswith(".tf"):
+            continue
+        for block in hcl2.loads(content.decode()).get("resource", []):
+            for rtype, named in block.items():
+                argument = NAME_ARGUMENTS.get(rtype.strip('"'))
+                if argument is None:
+                    continue
+                for body in named.values():
+                    value = str(body.get(argument, "")).strip('"')
+                    value = value.replace("${local.name_prefix}", prefix)
+                    if not value or "${" in value:
+                        continue  # per-item names (for_each) are checked item by item
+                    seen += 1
+                    assert value in checked, f"{name}: {rtype} name {value!r} is not in derived_names"
+    assert seen >= 15
