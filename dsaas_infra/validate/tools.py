@@ -29,7 +29,8 @@ def find_terraform(explicit: str | None, env: dict[str, str]) -> Found:
     """--terraform, then $DSAAS_TERRAFORM, then terraform or tofu on PATH."""
     for origin, candidate in (("--terraform", explicit), ("DSAAS_TERRAFORM", env.get("DSAAS_TERRAFORM"))):
         if candidate:
-            return Found(candidate) if _executable(candidate) else \
+            # absolute: stages run tools from other working directories
+            return Found(os.path.abspath(candidate)) if _executable(candidate) else \
                 Found(None, f"{origin}={candidate} is not an executable file")
     for name in ("terraform", "tofu"):
         found = shutil.which(name, path=env.get("PATH"))
@@ -42,7 +43,8 @@ def find_checkov(explicit: str | None, env: dict[str, str]) -> Found:
     """--checkov, then $DSAAS_CHECKOV, then .tools/checkov/bin/checkov, then checkov on PATH."""
     for origin, candidate in (("--checkov", explicit), ("DSAAS_CHECKOV", env.get("DSAAS_CHECKOV"))):
         if candidate:
-            return Found(candidate) if _executable(candidate) else \
+            # absolute: stages run tools from other working directories
+            return Found(os.path.abspath(candidate)) if _executable(candidate) else \
                 Found(None, f"{origin}={candidate} is not an executable file")
     if _executable(str(CHECKOV_VENV)):
         return Found(str(CHECKOV_VENV.resolve()))

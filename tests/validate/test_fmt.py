@@ -39,3 +39,11 @@ def test_without_terraform_the_stage_is_skipped_with_the_reason(make_blueprint, 
     result = fmt.run([make_blueprint({"main.tf": CLEAN})], Context(env=offline_env))
     assert result.status == "skipped"
     assert result.skipped_reason.startswith("no terraform or tofu binary")
+
+
+def test_a_relative_terraform_path_works(make_blueprint, terraform_bin, offline_env, tmp_path, monkeypatch) -> None:
+    import os
+    monkeypatch.chdir(tmp_path)
+    bp = make_blueprint({"main.tf": MESSY})
+    result = fmt.run([bp], Context(terraform_bin=os.path.relpath(terraform_bin), env=offline_env))
+    assert [f.rule_id for f in result.findings] == ["FMT001"]
