@@ -306,8 +306,9 @@ def test_pipeline_runs_etl_train_register_deploy_in_order(proactive):
     while state and states[state]["Type"] not in ("Succeed", "Fail"):
         order.append(state)
         body = states[state]
-        if body["Type"] == "Choice":
-            state = body["Choices"][0]["Next"]
+        if body["Type"] == "Choice":  # follow the branch that goes on working
+            options = [c["Next"] for c in body["Choices"]] + [body["Default"]]
+            state = next(o for o in options if states[o]["Type"] not in ("Succeed", "Fail"))
         else:
             state = body.get("Next")
     assert [s for s in order if s in (
@@ -607,7 +608,7 @@ def test_every_transition_leads_to_a_state_and_every_state_is_reachable(fixture,
 
 
 _INTEGRATION = r"^arn:\$\{local\.partition\}:states:::(aws-sdk:)?([a-z]+):([A-Za-z0-9]+)(\.sync)?$"
-_SERVICES = {"applicationautoscaling": "application-autoscaling"}
+_SERVICES = {"applicationautoscaling": "application-autoscaling", "sfn": "stepfunctions"}
 _LISTS = {"${local.private_subnet_ids}": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]}
 
 
@@ -646,8 +647,11 @@ def _dummy(shape):
 def _fill_paths(params: dict, shape) -> dict:
     """Keys ending in ".$" take their value at run time: use a value of the member's type."""
     out = {}
+    # aws-sdk integrations take PascalCase names even where the API uses camelCase.
+    members = {m[0].upper() + m[1:]: m for m in shape.members}
     for key, value in params.items():
         name = key[:-2] if key.endswith(".$") else key
+        name = name if name in shape.members else members.get(name, name)
         assert name in shape.members, f"{shape.name} has no member {name}"
         member = shape.members[name]
         if key.endswith(".$"):
@@ -680,3 +684,15 @@ def test_every_aws_call_of_the_pipeline_matches_the_api_model(fixture, request):
         validate_parameters(params, operation.input_shape)  # raises on any mismatch
         checked += 1
     assert checked >= 6
+
+
+def test_overlapping_runs_stop_early_and_the_check_names_the_machine_without_a_cycle(proactive):
+    definition = proactive.locals["pipeline_definition"]
+    assert definition["StartAt"] == "CheckOverlap"
+    check = definition["States"]["CheckOverlap"]
+    assert check["Parameters"]["StateMachineArn"] == "${local.pipeline_state_machine_arn}"
+    assert proactive.locals["pipeline_state_machine_arn"].endswith(":stateMachine:${local.pipeline_name}")
+    assert proactive.resources[("aws_sfn_state_machine", "pipeline")]["name"] == "${local.pipeline_name}"
+    pipeline = proactive.data[("aws_iam_policy_document", "pipeline")]
+    [listing] = [s for s in statements(pipeline) if "states:ListExecutions" in s["actions"]]
+    assert listing["resources"] == ["${local.pipeline_state_machine_arn}"]
