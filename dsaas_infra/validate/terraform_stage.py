@@ -58,8 +58,8 @@ def _address(context: str) -> str | None:
     return None
 
 
-OFFLINE_HINT = ("no filesystem mirror or plugin cache has them; set DSAAS_TF_PLUGIN_MIRROR or TF_PLUGIN_CACHE_DIR, "
-                "or DSAAS_TF_NETWORK=1 to let terraform init download them")
+OFFLINE_HINT = ("put the providers in a filesystem mirror or plugin cache (DSAAS_TF_PLUGIN_MIRROR, TF_PLUGIN_CACHE_DIR) "
+                "or set DSAAS_TF_NETWORK=1 to let terraform init download them")
 
 
 def run(blueprints: list[Blueprint], context) -> StageResult:
@@ -72,6 +72,7 @@ def run(blueprints: list[Blueprint], context) -> StageResult:
         return result
     needs = {bp.label: providers.required(bp) for bp in blueprints}
     plan = providers.locate(sorted(set().union(*needs.values())), context.env)
+    offline: dict[tuple[str, ...], list[str]] = {}  # missing providers -> blueprints
     not_run: list[str] = []
     with tempfile.TemporaryDirectory(prefix="dsaas-tf-") as tmp:
         env = {**context.env, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
@@ -82,11 +83,14 @@ def run(blueprints: list[Blueprint], context) -> StageResult:
         for i, bp in enumerate(blueprints):
             missing = sorted(needs[bp.label] & set(plan.missing))
             if missing and not plan.network:
-                not_run.append(f"{bp.label} (providers not available offline: {', '.join(missing)})")
+                offline.setdefault(tuple(m.removeprefix(providers.REGISTRY + "/") for m in missing), []).append(
+                    bp.label)
                 continue
             problem = _run_one(tool.path, bp, Path(tmp) / f"bp{i}", env, result)
             if problem:
                 not_run.append(f"{bp.label} ({problem})")
+    not_run = [f"{', '.join(labels)} (providers not available offline: {', '.join(missing)})"
+               for missing, labels in offline.items()] + not_run
     if not_run:
         result.skipped_reason = f"not run on {'; '.join(not_run)}: {OFFLINE_HINT}"
     return result
