@@ -29,7 +29,8 @@ MODULE_META = {"source", "version", "providers", "count", "for_each", "depends_o
 IGNORED_ROOTS = {"self", "path", "terraform"}
 # attributes whose values are not expressions to resolve (provider addresses, attribute names, type constraints)
 SKIP_ATTRS = {"resource": {"provider", "ignore_changes"}, "data": {"provider"}, "ephemeral": {"provider"},
-              "module": {"providers"}, "variable": {"type"}}
+              "module": {"providers"}, "variable": {"type"},
+              "moved": {"from"}, "removed": {"from"}}  # `from` names an address that no longer exists
 
 
 @dataclass
@@ -38,6 +39,7 @@ class _Scope:
     locals: set[str] = field(default_factory=set)
     resources: set[tuple[str, str]] = field(default_factory=set)
     data: set[tuple[str, str]] = field(default_factory=set)
+    ephemeral: set[tuple[str, str]] = field(default_factory=set)
     modules: dict[str, Block] = field(default_factory=dict)
     outputs: set[str] = field(default_factory=set)
 
@@ -66,6 +68,11 @@ def declarations(module: Module) -> tuple[_Scope, list[tuple[Block, str, int]]]:
         elif block.type == "data" and len(labels) == 2:
             add("data", labels, block, block.line)
             scope.data.add(labels)
+        elif block.type == "ephemeral" and len(labels) == 2:
+            add("ephemeral", labels, block, block.line)
+            scope.ephemeral.add(labels)
+        elif block.type == "check":  # a check block may declare scoped data sources
+            scope.data.update(tuple(d.labels) for d in block.children("data") if len(d.labels) == 2)
         elif block.type == "module" and labels:
             add("module", labels[0], block, block.line)
             scope.modules[labels[0]] = block
@@ -144,8 +151,8 @@ def _resolve(ref: Ref, block: Block, scope: _Scope, bp: Blueprint, module: Modul
         if meta not in block.attributes:
             return "REF011", f"{text} used in a block without {meta}"
         return None
-    if root in ("var", "local", "module") and len(parts) < 2 or root == "data" and len(parts) < 3:
-        return ("REF011", f"incomplete reference {text}") if root in ("var", "local", "module", "data") else None
+    if root in ("var", "local", "module") and len(parts) < 2 or root in ("data", "ephemeral") and len(parts) < 3:
+        return "REF011", f"incomplete reference {text}"
     if root == "var":
         if parts[1] not in scope.variables:
             return "REF001", f"undeclared variable var.{parts[1]}{_hint(parts[1], scope.variables)}"
@@ -157,6 +164,9 @@ def _resolve(ref: Ref, block: Block, scope: _Scope, bp: Blueprint, module: Modul
             names = [".".join(d) for d in scope.data]
             return "REF004", f"undeclared data source data.{parts[1]}.{parts[2]}" \
                              f"{_hint(parts[1] + '.' + parts[2], names)}"
+    elif root == "ephemeral":
+        if (parts[1], parts[2]) not in scope.ephemeral:
+            return "REF003", f"undeclared ephemeral resource ephemeral.{parts[1]}.{parts[2]}"
     elif root == "module":
         call = scope.modules.get(parts[1])
         if call is None:

@@ -141,3 +141,41 @@ def test_findings_in_locals_are_addressed_by_local_name(make_blueprint) -> None:
 
 def test_a_module_that_does_not_parse_is_left_to_the_syntax_stage(make_blueprint) -> None:
     assert findings(make_blueprint, {"main.tf": 'output "o" { value = var.x }\n', "bad.tf": "resource {\n"}) == []
+
+
+def test_check_blocks_and_ephemeral_resources(make_blueprint) -> None:
+    main = '''check "health" {
+  data "http" "site" {
+    url = "https://example.com"
+  }
+  assert {
+    condition     = data.http.site.status_code == 200
+    error_message = "down"
+  }
+}
+ephemeral "random_password" "db" {
+  length = 16
+}
+output "p" {
+  value     = "${ephemeral.random_password.db.result}${ephemeral.random_password.nope.result}"
+  ephemeral = true
+}
+'''
+    assert findings(make_blueprint, {"main.tf": main}) == [("REF003", "bp/main.tf", 14, "output.p")]
+
+
+def test_moved_and_removed_name_old_addresses(make_blueprint) -> None:
+    main = '''resource "aws_s3_bucket" "new" {}
+moved {
+  from = aws_s3_bucket.old
+  to   = aws_s3_bucket.new
+}
+moved {
+  from = aws_s3_bucket.older
+  to   = aws_s3_bucket.newer
+}
+removed {
+  from = aws_s3_bucket.gone
+}
+'''
+    assert findings(make_blueprint, {"main.tf": main}) == [("REF003", "bp/main.tf", 8, "moved")]
