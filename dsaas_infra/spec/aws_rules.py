@@ -158,6 +158,12 @@ def check(spec: ClientSpec) -> list[Problem]:
     if spec.aws is None:
         return []
     problems = name_problems(derived_names(spec))
+    network = spec.aws.network
+    if network is not None and len(set(network.subnet_ids)) != len(network.subnet_ids):
+        problems.append(
+            (("aws", "network", "subnet_ids"),
+             "subnet ids must be unique (one private subnet per availability zone)")
+        )
     data = spec.phases.data
     if data.enabled and data.schedule is not None:
         try:

@@ -107,6 +107,20 @@ def test_schedule_eventbridge_cannot_express_is_a_located_spec_error(good_aws):
     assert "EventBridge" in problem.message
 
 
+def test_repeated_subnet_is_a_located_spec_error(good_aws):
+    text = good_aws.replace(
+        '  account_id: "123456789012"\n',
+        '  account_id: "123456789012"\n  network:\n    vpc_id: vpc-0123456789abcdef0\n'
+        '    subnet_ids: [subnet-0123456789abcdef0, subnet-0123456789abcdef0]\n',
+    )
+    with pytest.raises(SpecError) as info:
+        load_spec_text(text, "client.yaml")
+    (problem,) = info.value.problems
+    assert problem.path == "aws.network.subnet_ids"
+    assert problem.line == 15
+    assert "unique" in problem.message
+
+
 def test_gcp_specs_are_not_checked_by_aws_rules():
     text = """\
 apiVersion: dsaas-infra/v1
