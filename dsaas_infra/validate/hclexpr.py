@@ -12,7 +12,7 @@ from lark.exceptions import LarkError
 _CHAIN = {"get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"}
 _KEYWORDS = {"null": None, "true": True, "false": False}  # identifiers in older python-hcl2 grammars
 _HEREDOC = {"HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM"}
-_INTERP = re.compile(r"\$\{|%\{")
+_INTERP = re.compile(r"(?<!\$)\$\{|(?<!%)%\{")  # $${ and %%{ are escapes, not templates
 _TEMPLATE_FOR = re.compile(r"%\{~?\s*for\s+(\w+)(?:\s*,\s*(\w+))?\s+in\b")
 
 

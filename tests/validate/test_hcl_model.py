@@ -40,6 +40,11 @@ def test_heredoc_interpolations_are_references_with_their_own_lines() -> None:
     assert [(r.parts, r.line) for r in found] == [(("var", "a"), 12), (("local", "zs"), 12)]
 
 
+def test_escaped_templates_in_heredocs_are_not_references() -> None:
+    found = hcl.parse_expression("<<EOT\n$${var.literal} %%{ for x in local.no } ${var.real}\nEOT\n", 1)
+    assert [r.parts for r in found] == [("var", "real")]
+
+
 def test_blocks_and_attributes_are_located(tmp_path: Path) -> None:
     path = tmp_path / "main.tf"
     path.write_text('locals {\n  a = 1\n}\n\nresource "aws_s3_bucket" "raw" {\n  bucket = local.a\n'
