@@ -32,7 +32,6 @@ KINDS = {"resource": ("resources", "SCH001", "resource type"), "data": ("data_so
          "ephemeral": ("ephemeral_resources", "SCH001", "ephemeral resource type")}
 META_ATTRS = {"count", "for_each", "depends_on", "provider"}
 META_BLOCKS = {"lifecycle", "provisioner", "connection"}
-DYNAMIC_ATTRS = {"for_each", "iterator", "labels"}
 
 
 class _Checker:

@@ -54,21 +54,24 @@ def stage_copies(blueprints: list[Blueprint], root: Path) -> dict[Path, Blueprin
     return copies
 
 
+def _display(path: str | None, copies: dict[Path, Blueprint]) -> str | None:
+    """A path inside the staged copies, shown as the user's blueprint path."""
+    if not path:
+        return None
+    resolved = Path(path).resolve()
+    for root, bp in copies.items():
+        if resolved.is_relative_to(root):
+            return bp.display(bp.path / resolved.relative_to(root))
+    return path
+
+
 def to_findings(reports: list[dict], copies: dict[Path, Blueprint]) -> list[Finding]:
     findings, seen = [], set()
-
-    def locate(check: dict) -> tuple[str | None, Blueprint | None]:
-        path = Path(check.get("file_abs_path") or "").resolve()
-        for root, bp in copies.items():
-            if path.is_relative_to(root):
-                return bp.display(bp.path / path.relative_to(root)), bp
-        return check.get("file_path"), None
-
     for report in reports:
         results = report.get("results", {})
         for kind in ("failed_checks", "skipped_checks"):
             for check in results.get(kind, []):
-                file, _ = locate(check)
+                file = _display(check.get("file_abs_path"), copies) or check.get("file_path")
                 lines = check.get("file_line_range") or [None, None]
                 key = (kind, check["check_id"], file, lines[0], check.get("resource"))
                 if key in seen:
@@ -87,10 +90,8 @@ def to_findings(reports: list[dict], copies: dict[Path, Blueprint]) -> list[Find
                     findings.append(Finding(NAME, check["check_id"], INFO,
                                             f"skipped: {check.get('check_name', '')} (reason: {reason})", **common))
         for path in results.get("parsing_errors", []):
-            root_bp = [(r, bp) for r, bp in copies.items() if Path(path).resolve().is_relative_to(r)]
-            file = root_bp[0][1].display(root_bp[0][1].path / Path(path).resolve().relative_to(root_bp[0][0])) \
-                if root_bp else path
-            findings.append(Finding(NAME, "SEC002", ERROR, "checkov could not parse this file", file=file))
+            findings.append(Finding(NAME, "SEC002", ERROR, "checkov could not parse this file",
+                                    file=_display(path, copies)))
     return findings
 
 
