@@ -12,6 +12,7 @@ from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.schema import provider_of
 
 REGISTRY = "registry.terraform.io"
+TOFU_REGISTRY = "registry.opentofu.org"  # where OpenTofu resolves short sources such as hashicorp/aws
 _MIRROR = re.compile(r"filesystem_mirror\s*\{[^}]*?path\s*=\s*\"([^\"]+)\"", re.S)
 _CACHE = re.compile(r"plugin_cache_dir\s*=\s*\"([^\"]+)\"")
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -24,14 +25,14 @@ class Plan:
     network: bool = False
 
 
-def address(source: str) -> str:
+def address(source: str, registry: str = REGISTRY) -> str:
     parts = source.lower().split("/")
     if len(parts) == 1:
         parts = ["hashicorp", *parts]
-    return "/".join([REGISTRY, *parts] if len(parts) == 2 else parts)
+    return "/".join([registry, *parts] if len(parts) == 2 else parts)
 
 
-def required(bp: Blueprint) -> set[str]:
+def required(bp: Blueprint, registry: str = REGISTRY) -> set[str]:
     """Provider addresses from required_providers plus those implied by resource type prefixes."""
     declared: dict[str, str] = {}
     for module in bp.modules.values():
@@ -39,14 +40,14 @@ def required(bp: Blueprint) -> set[str]:
             for req in tf.children("required_providers"):
                 for local, attr in req.attributes.items():
                     value = attr.value if isinstance(attr.value, dict) else {}
-                    declared[local] = address(str(value.get("source", local)))
+                    declared[local] = address(str(value.get("source", local)), registry)
     needed = set(declared.values())
     for module in bp.modules.values():
         for block in module.blocks:
             if block.type in ("resource", "data", "ephemeral") and len(block.labels) == 2:
                 local = provider_of(block)
                 if local != "terraform":  # terraform_data / terraform_remote_state are built in
-                    needed.add(declared.get(local, address(local)))
+                    needed.add(declared.get(local, address(local, registry)))
     return needed
 
 

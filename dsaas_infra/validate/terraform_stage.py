@@ -70,7 +70,8 @@ def run(blueprints: list[Blueprint], context) -> StageResult:
     if tool.path is None:
         result.skipped_reason = tool.reason
         return result
-    needs = {bp.label: providers.required(bp) for bp in blueprints}
+    registry = providers.TOFU_REGISTRY if Path(tool.path).name.startswith("tofu") else providers.REGISTRY
+    needs = {bp.label: providers.required(bp, registry) for bp in blueprints}
     plan = providers.locate(sorted(set().union(*needs.values())), context.env)
     offline: dict[tuple[str, ...], list[str]] = {}  # missing providers -> blueprints
     not_run: list[str] = []
@@ -83,7 +84,7 @@ def run(blueprints: list[Blueprint], context) -> StageResult:
         for i, bp in enumerate(blueprints):
             missing = sorted(needs[bp.label] & set(plan.missing))
             if missing and not plan.network:
-                offline.setdefault(tuple(m.removeprefix(providers.REGISTRY + "/") for m in missing), []).append(
+                offline.setdefault(tuple(m.removeprefix(registry + "/") for m in missing), []).append(
                     bp.label)
                 continue
             problem = _run_one(tool.path, bp, Path(tmp) / f"bp{i}", env, result)

@@ -55,3 +55,8 @@ def test_cli_config_installs_from_mirrors_only_unless_network_allowed(tmp_path: 
     text = providers.write_cli_config(plan, tmp_path / "b.tfrc").read_text()
     assert 'exclude = ["registry.terraform.io/hashicorp/null"]' in text
     assert providers.write_cli_config(providers.Plan(), tmp_path / "c.tfrc") is None
+
+
+def test_opentofu_resolves_short_sources_on_its_own_registry(make_blueprint) -> None:
+    bp = make_blueprint({"main.tf": 'resource "aws_s3_bucket" "a" {}\n'})
+    assert providers.required(bp, providers.TOFU_REGISTRY) == {"registry.opentofu.org/hashicorp/aws"}
