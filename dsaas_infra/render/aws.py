@@ -18,6 +18,7 @@ from dsaas_infra.spec.sizes import aws_training_type
 
 AWS_PROVIDER_VERSION = "~> 6.0"
 ARCHIVE_PROVIDER_VERSION = "~> 2.7"
+TIME_PROVIDER_VERSION = "~> 0.12"
 
 # The blueprint's own VPC when the spec does not reuse one: a /16 cut into /20 private subnets.
 VPC_CIDR = "10.42.0.0/16"
@@ -51,6 +52,7 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         aws=spec.aws,
         provider_version=AWS_PROVIDER_VERSION,
         archive_provider_version=ARCHIVE_PROVIDER_VERSION,
+        time_provider_version=TIME_PROVIDER_VERSION,
         state=spec.state,
         state_key=f"{spec.state.prefix}/terraform.tfstate",
         names=names,

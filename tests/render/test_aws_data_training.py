@@ -146,6 +146,7 @@ def test_versions_pin_terraform_aws_6_and_archive(example):
     assert providers["aws"]["source"] == "hashicorp/aws"
     assert providers["aws"]["version"] == "~> 6.0"
     assert providers["archive"]["source"] == "hashicorp/archive"
+    assert providers["time"]["source"] == "hashicorp/time"
 
 
 def test_provider_default_tags_identify_the_client(example):
@@ -343,6 +344,7 @@ def test_reactive_gets_one_private_notebook_per_user():
     assert notebook["security_groups"] == ["${aws_security_group.sagemaker.id}"]
     assert "local.private_subnet_ids" in notebook["subnet_id"]
     assert notebook["instance_type"] == "ml.t3.medium"
+    assert "${time_sleep.sagemaker_execution_role}" in notebook["depends_on"]
 
 
 def test_instance_type_override_reaches_the_workspace():
@@ -367,6 +369,8 @@ def test_proactive_gets_a_vpc_only_studio_domain_with_profiles(users):
     assert domain["kms_key_id"] == MAIN_KEY
     assert domain["subnet_ids"] == "${local.private_subnet_ids}"
     assert domain["default_user_settings"][0]["execution_role"] == "${aws_iam_role.sagemaker_execution.arn}"
+    # The workspace waits for IAM to propagate the new role.
+    assert "${time_sleep.sagemaker_execution_role}" in domain["depends_on"]
     expected = [] if users == "[]" else ["alice", "bob"]
     assert bp.locals["studio_users"] == expected
     profile = bp.resources[("aws_sagemaker_user_profile", "users")]
