@@ -169,8 +169,10 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
 def _pipeline_steps(realtime: bool, drift: bool) -> list[str]:
     steps = [
         "Glue ETL job (raw -> curated)",
-        "SageMaker training job on the feature set under training/train/ of the curated bucket"
-        " (the run stops quietly while there is none)",
+        (
+            "SageMaker training job on the feature set under training/train/ of the curated"
+            " bucket (the run stops quietly while there is none)"
+        ),
         "SageMaker model",
         "model package registered in the model package group",
     ]

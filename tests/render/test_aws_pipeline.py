@@ -9,8 +9,7 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from dsaas_infra.render import render_blueprint
-from dsaas_infra.render import aws_pipeline
+from dsaas_infra.render import aws_pipeline, render_blueprint
 from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.spec.model import ClientSpec
 
@@ -650,7 +649,7 @@ def _fill_paths(params: dict, shape) -> dict:
     # aws-sdk integrations take PascalCase names even where the API uses camelCase.
     members = {m[0].upper() + m[1:]: m for m in shape.members}
     for key, value in params.items():
-        name = key[:-2] if key.endswith(".$") else key
+        name = key.removesuffix(".$")
         name = name if name in shape.members else members.get(name, name)
         assert name in shape.members, f"{shape.name} has no member {name}"
         member = shape.members[name]
@@ -673,7 +672,7 @@ def test_every_aws_call_of_the_pipeline_matches_the_api_model(fixture, request):
     bp = request.getfixturevalue(fixture)
     session = botocore.session.get_session()
     checked = 0
-    for name, body in _all_states(pipeline_states(bp)).items():
+    for body in _all_states(pipeline_states(bp)).values():
         match = re.match(_INTEGRATION, body.get("Resource", ""))
         if body["Type"] != "Task" or match is None or match.group(2) == "lambda":
             continue
