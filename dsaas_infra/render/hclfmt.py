@@ -127,7 +127,8 @@ def format_hcl(source: str) -> str:
 
     for line in lines:
         if line.verbatim:
-            flush()
+            # hclwrite sees a heredoc as part of the line that opens it: the alignment run
+            # goes on after the terminator.
             out.append(line.text)
             continue
         if not line.text:

@@ -44,8 +44,12 @@ CASES = {
         "b {\n  a = 1\n\n  c = 2\n}\n",
     ),
     "heredoc_kept_verbatim": (
-        "x = <<EOT\n  keep   = this\nEOT\ny = 1\n",
-        "x = <<EOT\n  keep   = this\nEOT\ny = 1\n",
+        "x = <<EOT\n  keep   = this\nEOT\n\ny = 1\n",
+        "x = <<EOT\n  keep   = this\nEOT\n\ny = 1\n",
+    ),
+    "heredoc_does_not_break_alignment": (
+        "ccc = 3\ndd = <<-EOT\n    x\n  EOT\neeeee = 1\n",
+        "ccc   = 3\ndd    = <<-EOT\n    x\n  EOT\neeeee = 1\n",
     ),
     "escaped_interpolation_is_literal": (
         'a = "\\u0024{x} $${y}"\nbb = 1\n',
