@@ -1,6 +1,7 @@
 """plan / apply / destroy end to end: the real CLI, a real Terraform and the real null provider.
 
-Needs $DSAAS_TF_PLUGIN_MIRROR and Terraform ($DSAAS_TERRAFORM or on PATH); see tests/terraform/conftest.py.
+Needs $DSAAS_TF_PLUGIN_MIRROR and Terraform ($DSAAS_TERRAFORM or on PATH: tests/conftest.py's
+`terraform_bin`); scripts/install_test_tools.sh prepares both.
 """
 
 from __future__ import annotations
@@ -23,11 +24,8 @@ NULL_PROVIDER = "registry.terraform.io/hashicorp/null"
 
 
 @pytest.fixture(scope="module")
-def tf_env(tmp_path_factory) -> dict[str, str]:
+def tf_env(terraform_bin, tmp_path_factory) -> dict[str, str]:
     """The environment of every CLI run here: our Terraform, the mirror-only CLI config."""
-    terraform = os.environ.get("DSAAS_TERRAFORM") or shutil.which("terraform")
-    if not terraform:
-        pytest.fail("no Terraform: set DSAAS_TERRAFORM or put terraform on PATH (scripts/install_test_tools.sh)")
     mirror = os.environ.get("DSAAS_TF_PLUGIN_MIRROR")
     if not mirror or not (Path(mirror) / NULL_PROVIDER / "2.1.2").is_dir():
         pytest.fail(f"DSAAS_TF_PLUGIN_MIRROR={mirror!r} must hold {NULL_PROVIDER}/2.1.2 "
@@ -37,7 +35,7 @@ def tf_env(tmp_path_factory) -> dict[str, str]:
         f'provider_installation {{\n  filesystem_mirror {{\n    path = "{Path(mirror).resolve()}"\n'
         f'    include = ["{NULL_PROVIDER}"]\n  }}\n  direct {{\n    exclude = ["{NULL_PROVIDER}"]\n  }}\n}}\n')
     env = dict(os.environ)
-    env.update(TF_CLI_CONFIG_FILE=str(config), DSAAS_TERRAFORM=terraform, CHECKPOINT_DISABLE="1",
+    env.update(TF_CLI_CONFIG_FILE=str(config), DSAAS_TERRAFORM=terraform_bin, CHECKPOINT_DISABLE="1",
                PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path), COLUMNS="200")
     return env
 

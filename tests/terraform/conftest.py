@@ -1,7 +1,8 @@
 """A real Terraform and the real hashicorp/null provider from a filesystem mirror, for the runner tests.
 
 Needs: $DSAAS_TF_PLUGIN_MIRROR (a mirror holding registry.terraform.io/hashicorp/null/2.1.2) and
-Terraform as $DSAAS_TERRAFORM or on PATH; `scripts/install_test_tools.sh DIR` prepares both.
+Terraform as $DSAAS_TERRAFORM or on PATH (the `terraform_bin` fixture of tests/conftest.py);
+`scripts/install_test_tools.sh DIR` prepares both.
 Missing tools fail the tests: a green run must mean Terraform really ran.
 """
 
@@ -15,19 +16,6 @@ import pytest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "null_blueprint"
 NULL_PROVIDER = "registry.terraform.io/hashicorp/null"
-
-
-def find_test_terraform() -> str:
-    explicit = os.environ.get("DSAAS_TERRAFORM")
-    if explicit:
-        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
-            pytest.fail(f"DSAAS_TERRAFORM={explicit} is not an executable file")
-        return explicit
-    found = shutil.which("terraform")
-    if not found:
-        pytest.fail("no Terraform for the end-to-end tests: set DSAAS_TERRAFORM "
-                    "(scripts/install_test_tools.sh DIR puts one in DIR/bin/terraform) or put terraform on PATH")
-    return found
 
 
 def write_cli_config(path: Path) -> Path:
@@ -48,11 +36,6 @@ def write_cli_config(path: Path) -> Path:
 }}
 ''')
     return path
-
-
-@pytest.fixture(scope="session")
-def terraform_bin() -> str:
-    return find_test_terraform()
 
 
 @pytest.fixture(scope="session")
