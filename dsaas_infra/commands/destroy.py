@@ -27,7 +27,7 @@ def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | 
     if not auto_approve:
         confirm.require_tty("destroy", "--auto-approve --confirm CLIENT_NAME")
     render(ws)
-    hint = (f"run `dsaas-infra destroy {target}` again (it re-renders)" if ws.spec_path and not target.is_dir()
+    hint = (f"run `dsaas-infra destroy {target}` again (it re-renders)" if ws.from_spec
             else "re-render this directory from its spec (`dsaas-infra render SPEC --out DIR`), then destroy again")
     workflow.init(binary, ws.dir, sys.stdout)
     # Destroy through a saved destroy plan: what is destroyed is exactly what was shown.

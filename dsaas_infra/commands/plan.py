@@ -53,7 +53,7 @@ def run(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,
     # Hash after init (it writes the provider lock file) and before plan, which may package
     # archives: the record says exactly which files this plan was made from.
     record = planfile.PlanRecord.for_blueprint(ws.dir)
-    hint = "run plan again" if ws.spec_path else "re-render this directory from its spec"
+    hint = "run plan again" if ws.from_spec else "re-render this directory from its spec"
     outcome = workflow.make_plan(binary, ws.dir, planfile.plan_path(ws.dir), destroy=False,
                                  echo=echo, spec_hint=hint)
     planfile.write_record(ws.dir, record)

@@ -22,6 +22,7 @@ class Workspace:
     client: str  # the name a destroy must be confirmed with
     spec: ClientSpec | None
     spec_path: Path | None
+    from_spec: bool = False  # the target was a spec (rendered by plan/destroy), not a directory
 
 
 def default_out(spec: ClientSpec) -> Path:
@@ -71,15 +72,16 @@ def resolve(target: Path, out: Path | None) -> Workspace:
 
     spec = load_spec(target)
     out_dir = out if out is not None else default_out(spec)
-    return Workspace(out_dir, spec.client.name, spec, target)
+    return Workspace(out_dir, spec.client.name, spec, target, from_spec=True)
 
 
 def render(ws: Workspace) -> None:
-    """(Re-)render a spec target into its directory; a directory target is used as it is.
+    """(Re-)render a spec target into its directory; a directory target is used as it is
+    (even when its spec is known: what was reviewed in the directory is what runs).
 
     The render guard applies: files edited by hand since the last render stop the command.
     """
-    if ws.spec is None or ws.spec_path is None or ws.spec_path.is_dir():
+    if not ws.from_spec:
         return
     from dsaas_infra.render import render_blueprint, write_blueprint
 

@@ -37,12 +37,16 @@ def test_spec_renders_into_build_client_env_and_records_its_source(spec_file, tm
                       "cloud": "aws"}
 
 
-def test_a_planned_directory_knows_its_spec(spec_file, tmp_path):
+def test_a_planned_directory_knows_its_spec_but_is_not_rendered_again(spec_file, tmp_path):
     render(resolve(spec_file, tmp_path / "out"))
+    spec_file.write_text(SPEC.replace("eu-west-1", "eu-central-1"))
+    before = (tmp_path / "out" / "backend.tf").read_bytes()
     ws = resolve(tmp_path / "out", None)
-    assert ws.client == "acme"
-    assert ws.spec is not None and ws.spec.aws.account_id == "111122223333"
+    assert ws.client == "acme" and not ws.from_spec
+    assert ws.spec is not None and ws.spec.aws.region == "eu-central-1"  # for preflight
     assert ws.spec_path == spec_file.resolve()
+    render(ws)
+    assert (tmp_path / "out" / "backend.tf").read_bytes() == before
 
 
 def test_a_directory_whose_spec_is_gone_keeps_the_client_name(spec_file, tmp_path):
