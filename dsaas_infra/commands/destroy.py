@@ -20,12 +20,12 @@ def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | 
         raise UsageError("--auto-approve needs --confirm CLIENT_NAME (the name of the client to destroy)")
     binary = find_terraform(terraform)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    # A spec is rendered again first, so that lifting prevent_destroy in the spec takes effect.
     ws = resolve(target, out)
     if confirm_name is not None and confirm_name != ws.client:
         raise UsageError(f"--confirm {confirm_name!r} does not match the client name {ws.client!r}")
     if not auto_approve:
         confirm.require_tty("destroy", "--auto-approve --confirm CLIENT_NAME")
+    # A spec is rendered again first, so that lifting prevent_destroy in the spec takes effect.
     render(ws)
     hint = (f"run `dsaas-infra destroy {target}` again (it re-renders)" if ws.from_spec
             else "re-render this directory from its spec (`dsaas-infra render SPEC --out DIR`), then destroy again")
