@@ -1,0 +1,20 @@
+# DSaaS platform of client umbrella, prod environment.
+# Rendered by dsaas-infra 0.1.0 from the client spec; edit the spec and re-render rather
+# than editing these files (`dsaas-infra render` refuses to overwrite hand edits).
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  # <client>-<environment>: the prefix of every name in this blueprint.
+  name_prefix = "umbrella-prod"
+  # Free text from the spec, escaped: used in descriptions only, never in names.
+  display_name = "Umbrella Analytics \"Prod\""
+  account_id   = data.aws_caller_identity.current.account_id
+  region       = data.aws_region.current.region
+  partition    = data.aws_partition.current.partition
+  dns_suffix   = data.aws_partition.current.dns_suffix
+}

@@ -1,0 +1,350 @@
+# Phase 3, deployment: monitoring of the pipeline, the endpoint and the API.
+# Every alarm notifies the alerts topic (encrypted with the main key); e-mail subscribers must
+# confirm the subscription AWS sends them before they receive anything.
+
+resource "aws_sns_topic" "alerts" {
+  name              = "${local.name_prefix}-alerts"
+  display_name      = "umbrella prod ML alerts"
+  kms_master_key_id = aws_kms_key.main.arn
+}
+
+data "aws_iam_policy_document" "alerts" {
+  statement {
+    sid     = "CloudWatchAlarms"
+    actions = ["sns:Publish"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    resources = [aws_sns_topic.alerts.arn]
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${local.name_prefix}-*"]
+    }
+  }
+  statement {
+    sid     = "AccountPrincipals"
+    actions = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    resources = [aws_sns_topic.alerts.arn]
+  }
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["sns:Publish"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    resources = [aws_sns_topic.alerts.arn]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alerts" {
+  arn    = aws_sns_topic.alerts.arn
+  policy = data.aws_iam_policy_document.alerts.json
+}
+
+resource "aws_sns_topic_subscription" "alert_email" {
+  for_each  = toset(["head-of-data@umbrella.example", "mlops-oncall@umbrella.example"])
+  topic_arn = aws_sns_topic.alerts.arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+locals {
+  alarm_actions = [aws_sns_topic.alerts.arn]
+}
+
+# --- The pipeline -------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "pipeline_failed" {
+  alarm_name          = "${local.name_prefix}-pipeline-failed"
+  alarm_description   = "An ML pipeline execution failed: see the Step Functions execution history."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsFailed"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.pipeline.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "pipeline_timed_out" {
+  alarm_name          = "${local.name_prefix}-pipeline-timed-out"
+  alarm_description   = "An ML pipeline execution ran past its timeout."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsTimedOut"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.pipeline.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "schedule_dead_letters" {
+  alarm_name          = "${local.name_prefix}-pipeline-schedule-dead-letters"
+  alarm_description   = "EventBridge Scheduler could not start the ML pipeline (messages in its dead-letter queue)."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.scheduler_dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# --- Lambda functions ---------------------------------------------------------------------------
+
+locals {
+  monitored_functions = {
+    deploy  = { name = aws_lambda_function.deploy.function_name, dlq = aws_sqs_queue.deploy_dlq.name }
+    predict = { name = aws_lambda_function.predict.function_name, dlq = aws_sqs_queue.predict_dlq.name }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
+  for_each            = local.monitored_functions
+  alarm_name          = "${local.name_prefix}-lambda-${each.key}-errors"
+  alarm_description   = "The ${each.value.name} Lambda function reported errors."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
+  for_each            = local.monitored_functions
+  alarm_name          = "${local.name_prefix}-lambda-${each.key}-throttles"
+  alarm_description   = "The ${each.value.name} Lambda function hit its reserved concurrency."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = each.value.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_dead_letters" {
+  for_each            = local.monitored_functions
+  alarm_name          = "${local.name_prefix}-lambda-${each.key}-dead-letters"
+  alarm_description   = "Asynchronous invocations of ${each.value.name} failed into its dead-letter queue."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value.dlq }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# --- The SageMaker endpoint (created by the pipeline; the alarms wait for its metrics) ----------
+
+resource "aws_cloudwatch_metric_alarm" "endpoint_5xx" {
+  for_each            = { for v in local.endpoint_variants : v.name => v }
+  alarm_name          = "${local.name_prefix}-endpoint-${each.key}-5xx"
+  alarm_description   = "Variant ${each.key} of ${local.endpoint_name} returned server errors."
+  namespace           = "AWS/SageMaker"
+  metric_name         = "Invocation5XXErrors"
+  dimensions          = { EndpointName = local.endpoint_name, VariantName = each.key }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "endpoint_latency" {
+  for_each            = { for v in local.endpoint_variants : v.name => v }
+  alarm_name          = "${local.name_prefix}-endpoint-${each.key}-latency"
+  alarm_description   = "Variant ${each.key} of ${local.endpoint_name}: p90 model latency above 1000 ms for 15 minutes."
+  namespace           = "AWS/SageMaker"
+  metric_name         = "ModelLatency"
+  dimensions          = { EndpointName = local.endpoint_name, VariantName = each.key }
+  extended_statistic  = "p90"
+  unit                = "Microseconds"
+  period              = 300
+  evaluation_periods  = 3
+  threshold           = 1000000
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# --- Dashboard ----------------------------------------------------------------------------------
+
+locals {
+  dashboard_widgets = concat(
+    [
+      {
+        type   = "metric"
+        x      = 0
+        y      = 0
+        width  = 12
+        height = 6
+        properties = {
+          title  = "ML pipeline executions"
+          region = local.region
+          stat   = "Sum"
+          period = 3600
+          view   = "timeSeries"
+          metrics = [
+            ["AWS/States", "ExecutionsSucceeded", "StateMachineArn", aws_sfn_state_machine.pipeline.arn],
+            ["AWS/States", "ExecutionsFailed", "StateMachineArn", aws_sfn_state_machine.pipeline.arn],
+            ["AWS/States", "ExecutionsTimedOut", "StateMachineArn", aws_sfn_state_machine.pipeline.arn],
+          ]
+        }
+      },
+      {
+        type   = "metric"
+        x      = 12
+        y      = 0
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Lambda errors and throttles"
+          region = local.region
+          stat   = "Sum"
+          period = 300
+          view   = "timeSeries"
+          metrics = concat(
+            [for k, f in local.monitored_functions : ["AWS/Lambda", "Errors", "FunctionName", f.name]],
+            [for k, f in local.monitored_functions : ["AWS/Lambda", "Throttles", "FunctionName", f.name]],
+          )
+        }
+      },
+    ],
+    [
+      {
+        type   = "metric"
+        x      = 0
+        y      = 6
+        width  = 12
+        height = 6
+        properties = {
+          title   = "Endpoint invocations per variant (A/B split)"
+          region  = local.region
+          stat    = "Sum"
+          period  = 300
+          view    = "timeSeries"
+          metrics = [for v in local.endpoint_variants : ["AWS/SageMaker", "Invocations", "EndpointName", local.endpoint_name, "VariantName", v.name]]
+        }
+      },
+      {
+        type   = "metric"
+        x      = 12
+        y      = 6
+        width  = 12
+        height = 6
+        properties = {
+          title   = "Model latency p90 per variant (microseconds)"
+          region  = local.region
+          stat    = "p90"
+          period  = 300
+          view    = "timeSeries"
+          metrics = [for v in local.endpoint_variants : ["AWS/SageMaker", "ModelLatency", "EndpointName", local.endpoint_name, "VariantName", v.name]]
+        }
+      },
+      {
+        type   = "metric"
+        x      = 0
+        y      = 12
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Endpoint errors per variant"
+          region = local.region
+          stat   = "Sum"
+          period = 300
+          view   = "timeSeries"
+          metrics = concat(
+            [for v in local.endpoint_variants : ["AWS/SageMaker", "Invocation5XXErrors", "EndpointName", local.endpoint_name, "VariantName", v.name]],
+            [for v in local.endpoint_variants : ["AWS/SageMaker", "Invocation4XXErrors", "EndpointName", local.endpoint_name, "VariantName", v.name]],
+          )
+        }
+      },
+      {
+        type   = "metric"
+        x      = 12
+        y      = 12
+        width  = 12
+        height = 6
+        properties = {
+          title   = "Instances per variant (autoscaling)"
+          region  = local.region
+          stat    = "Average"
+          period  = 300
+          view    = "timeSeries"
+          metrics = [for v in local.endpoint_variants : ["/aws/sagemaker/Endpoints", "CPUUtilization", "EndpointName", local.endpoint_name, "VariantName", v.name]]
+        }
+      },
+    ],
+    [
+      {
+        type   = "metric"
+        x      = 0
+        y      = 18
+        width  = 24
+        height = 6
+        properties = {
+          title  = "Prediction API: requests, errors, latency"
+          region = local.region
+          period = 300
+          view   = "timeSeries"
+          metrics = [
+            ["AWS/ApiGateway", "Count", "ApiName", aws_api_gateway_rest_api.main.name, "Stage", aws_api_gateway_stage.main.stage_name, { stat = "Sum" }],
+            ["AWS/ApiGateway", "4XXError", "ApiName", aws_api_gateway_rest_api.main.name, "Stage", aws_api_gateway_stage.main.stage_name, { stat = "Sum" }],
+            ["AWS/ApiGateway", "5XXError", "ApiName", aws_api_gateway_rest_api.main.name, "Stage", aws_api_gateway_stage.main.stage_name, { stat = "Sum" }],
+            ["AWS/ApiGateway", "Latency", "ApiName", aws_api_gateway_rest_api.main.name, "Stage", aws_api_gateway_stage.main.stage_name, { stat = "p90", yAxis = "right" }],
+          ]
+        }
+      },
+    ],
+  )
+}
+
+resource "aws_cloudwatch_dashboard" "main" {
+  dashboard_name = "${local.name_prefix}-ml"
+  dashboard_body = jsonencode({ widgets = local.dashboard_widgets })
+}

@@ -1,0 +1,268 @@
+# Network of the training phase: private subnets with no route to the internet. SageMaker
+# reaches AWS APIs through VPC endpoints only, so notebooks and jobs cannot send data anywhere
+# but to this account's services (add a NAT gateway or a package mirror deliberately if needed).
+
+data "aws_availability_zones" "available" {
+  #checkov:skip=CKV_AWS_394:zones are taken by index from the region's sorted default zones; the zone letters an account has vary, so names cannot be pinned in a rendered blueprint, and new zones sort after the ones in use
+  # No state filter: a zone that is briefly impaired must not shift the list and move subnets.
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.42.0.0/16"
+  # Interface endpoints with private DNS need both.
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+
+  tags = {
+    Name = local.name_prefix
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(data.aws_availability_zones.available.names) >= 3
+      error_message = "This blueprint spreads its private subnets over 3 availability zones, but the region offers this account fewer. Reuse a VPC (aws.network) or turn multi_az off."
+    }
+  }
+}
+
+resource "aws_subnet" "private" {
+  count                   = 3
+  vpc_id                  = aws_vpc.main.id
+  cidr_block              = cidrsubnet(aws_vpc.main.cidr_block, 4, count.index)
+  availability_zone       = data.aws_availability_zones.available.names[count.index]
+  map_public_ip_on_launch = false
+
+  tags = {
+    Name = "${local.name_prefix}-private-${data.aws_availability_zones.available.names[count.index]}"
+  }
+}
+
+# No internet gateway and no NAT: the only routes are the VPC itself and the S3 gateway endpoint.
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.main.id
+
+  tags = {
+    Name = "${local.name_prefix}-private"
+  }
+}
+
+resource "aws_route_table_association" "private" {
+  count          = 3
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private.id
+}
+
+# Takes over the VPC's default security group and removes all its rules: nothing may use it.
+resource "aws_default_security_group" "main" {
+  vpc_id = aws_vpc.main.id
+
+  tags = {
+    Name = "${local.name_prefix}-default-unused"
+  }
+}
+
+resource "aws_cloudwatch_log_group" "flow_logs" {
+  name              = "/aws/vpc/flow-logs/umbrella-prod"
+  retention_in_days = 731
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+data "aws_iam_policy_document" "flow_logs_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["vpc-flow-logs.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:vpc-flow-log/*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "flow_logs" {
+  name               = "umbrella-prod-vpc-flow-logs"
+  description        = "Delivers the VPC flow logs of ${local.name_prefix} to CloudWatch Logs"
+  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+}
+
+data "aws_iam_policy_document" "flow_logs" {
+  statement {
+    sid       = "DeliverToTheFlowLogGroup"
+    actions   = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    resources = [aws_cloudwatch_log_group.flow_logs.arn, "${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+  }
+
+  # The delivery service looks its log group up before writing.
+  statement {
+    sid       = "FindTheFlowLogGroup"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  name   = "deliver-flow-logs"
+  role   = aws_iam_role.flow_logs.id
+  policy = data.aws_iam_policy_document.flow_logs.json
+}
+
+resource "aws_flow_log" "main" {
+  vpc_id                   = aws_vpc.main.id
+  traffic_type             = "ALL"
+  log_destination_type     = "cloud-watch-logs"
+  log_destination          = aws_cloudwatch_log_group.flow_logs.arn
+  iam_role_arn             = aws_iam_role.flow_logs.arn
+  max_aggregation_interval = 60
+
+  tags = {
+    Name = "${local.name_prefix}-vpc"
+  }
+}
+
+locals {
+  vpc_id                  = aws_vpc.main.id
+  private_subnet_ids      = aws_subnet.private[*].id
+  private_route_table_ids = [aws_route_table.private.id]
+  # Subnets without internet access cannot work without them.
+  create_vpc_endpoints = true
+}
+
+###############################################################################
+# Security groups: SageMaker workloads, and the interface endpoints they call.
+###############################################################################
+
+resource "aws_security_group" "sagemaker" {
+  #checkov:skip=CKV2_AWS_5:attached to the SageMaker Studio domain (default_user_settings, default_space_settings, domain_settings), which checkov does not follow
+  name        = "umbrella-prod-sagemaker"
+  description = "SageMaker Studio apps, notebook instances and jobs of ${local.name_prefix}"
+  vpc_id      = local.vpc_id
+
+  tags = {
+    Name = "umbrella-prod-sagemaker"
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "sagemaker_self" {
+  security_group_id            = aws_security_group.sagemaker.id
+  description                  = "Studio apps and distributed training nodes talk to each other"
+  ip_protocol                  = "-1"
+  referenced_security_group_id = aws_security_group.sagemaker.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "sagemaker_self" {
+  security_group_id            = aws_security_group.sagemaker.id
+  description                  = "Studio apps and distributed training nodes talk to each other"
+  ip_protocol                  = "-1"
+  referenced_security_group_id = aws_security_group.sagemaker.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "sagemaker_endpoints" {
+  security_group_id            = aws_security_group.sagemaker.id
+  description                  = "HTTPS to the interface VPC endpoints of AWS APIs"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.vpc_endpoints.id
+}
+
+data "aws_prefix_list" "s3" {
+  name = "com.amazonaws.${local.region}.s3"
+}
+
+resource "aws_vpc_security_group_egress_rule" "sagemaker_s3" {
+  security_group_id = aws_security_group.sagemaker.id
+  description       = "HTTPS to S3 through the gateway endpoint (data, artifacts, image layers)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = data.aws_prefix_list.s3.id
+}
+
+resource "aws_security_group" "vpc_endpoints" {
+  name        = "umbrella-prod-vpc-endpoints"
+  description = "Interface VPC endpoints of ${local.name_prefix}: HTTPS from SageMaker only"
+  vpc_id      = local.vpc_id
+
+  tags = {
+    Name = "umbrella-prod-vpc-endpoints"
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "vpc_endpoints_from_sagemaker" {
+  security_group_id            = aws_security_group.vpc_endpoints.id
+  description                  = "HTTPS from SageMaker workloads"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.sagemaker.id
+}
+
+###############################################################################
+# VPC endpoints
+###############################################################################
+
+locals {
+  interface_endpoint_services = ["ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "sagemaker.api", "sagemaker.runtime", "sts"]
+}
+
+locals {
+  # Data perimeter: the interface endpoints serve principals of this account only.
+  vpc_endpoint_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "OnlyThisAccountsPrincipals"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "*"
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:PrincipalAccount" = local.account_id }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each            = local.create_vpc_endpoints ? toset(local.interface_endpoint_services) : toset([])
+  vpc_id              = local.vpc_id
+  service_name        = "com.amazonaws.${local.region}.${each.value}"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = local.private_subnet_ids
+  security_group_ids  = [aws_security_group.vpc_endpoints.id]
+  policy              = local.vpc_endpoint_policy
+
+  tags = {
+    Name = "${local.name_prefix}-${each.value}"
+  }
+}
+
+# S3 keeps the default (full) endpoint policy: ECR image layers are served from AWS-owned buckets.
+resource "aws_vpc_endpoint" "s3" {
+  count             = local.create_vpc_endpoints ? 1 : 0
+  vpc_id            = local.vpc_id
+  service_name      = "com.amazonaws.${local.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = local.private_route_table_ids
+
+  tags = {
+    Name = "${local.name_prefix}-s3"
+  }
+}

@@ -1,0 +1,421 @@
+# Phase 4, access: the prediction API. A regional REST API with one method, POST /predict, backed
+# by a Lambda function that calls the SageMaker endpoint globex-staging-endpoint. Every call needs an API
+# key; each consumer gets its own key and usage plan (throttle and daily quota).
+
+locals {
+  api_stage_name = "v1"
+
+  # consumer -> throttle (requests per second, burst) and daily quota.
+  api_consumers = {
+    partner-a = {
+      rate_limit    = 50
+      burst_limit   = 100
+      quota_per_day = 100000
+    }
+  }
+}
+
+# --- Account-level logging role (one per account and region) ----------------------------------
+
+# API Gateway writes execution logs with a single account-wide role; this blueprint sets it. Other
+# APIs in the same account and region share the setting (it only enables their logging).
+data "aws_iam_policy_document" "api_gateway_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "api_gateway_cloudwatch" {
+  name               = "${local.name_prefix}-apigw-logs"
+  description        = "API Gateway: writes execution and access logs to CloudWatch Logs"
+  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
+  role       = aws_iam_role.api_gateway_cloudwatch.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}
+
+resource "aws_api_gateway_account" "main" {
+  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch.arn
+  depends_on          = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
+}
+
+# --- The prediction Lambda ----------------------------------------------------------------------
+
+data "archive_file" "predict" {
+  type             = "zip"
+  source_file      = "${path.module}/files/lambda/predict.py"
+  output_path      = "${path.module}/build/predict.zip"
+  output_file_mode = "0644"
+}
+
+resource "aws_sqs_queue" "predict_dlq" {
+  name                      = "${local.name_prefix}-predict-dlq"
+  kms_master_key_id         = aws_kms_key.main.arn
+  message_retention_seconds = 1209600
+}
+
+resource "aws_cloudwatch_log_group" "predict" {
+  name              = "/aws/lambda/${local.name_prefix}-predict"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.main.arn
+  #checkov:skip=CKV_AWS_338:retention follows phases.data.log_retention_days, the client's retention policy for its maturity level
+}
+
+resource "aws_iam_role" "predict" {
+  name               = "${local.name_prefix}-predict"
+  description        = "Lambda: serves POST /predict from the SageMaker endpoint"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "predict" {
+  statement {
+    sid       = "InvokeEndpoint"
+    actions   = ["sagemaker:InvokeEndpoint"]
+    resources = [local.endpoint_arn]
+  }
+  statement {
+    # Environment variables and the dead-letter queue use the main key.
+    sid       = "UseMainKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.predict_dlq.arn]
+  }
+  statement {
+    sid       = "WriteLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.predict.arn}:*"]
+  }
+  statement {
+    # The function's network interfaces: only in the private subnets, with the Lambda group.
+    sid       = "CreateNetworkInterfaces"
+    actions   = ["ec2:CreateNetworkInterface"]
+    resources = local.lambda_eni_resources
+  }
+  statement {
+    sid       = "ManageNetworkInterfaces"
+    actions   = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+    resources = ["${local.lambda_ec2_arn}:network-interface/*"]
+  }
+  statement {
+    # Describe calls and X-Ray writes have no resource-level permissions: AWS requires "*".
+    sid       = "DescribeNetworkAndTrace"
+    actions   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "predict" {
+  name   = "predict"
+  role   = aws_iam_role.predict.id
+  policy = data.aws_iam_policy_document.predict.json
+}
+
+resource "aws_lambda_function" "predict" {
+  #checkov:skip=CKV_AWS_272:code signing needs a Signer profile and signed artifacts; this code is packaged from the reviewed blueprint by Terraform itself
+  function_name                  = "${local.name_prefix}-predict"
+  description                    = "Prediction API: calls the SageMaker endpoint ${local.endpoint_name}"
+  role                           = aws_iam_role.predict.arn
+  runtime                        = "python3.12"
+  handler                        = "predict.handler"
+  architectures                  = ["arm64"]
+  filename                       = data.archive_file.predict.output_path
+  source_code_hash               = data.archive_file.predict.output_base64sha256
+  timeout                        = 25
+  memory_size                    = 512
+  reserved_concurrent_executions = 25
+  kms_key_arn                    = aws_kms_key.main.arn
+
+  environment {
+    variables = {
+      ENDPOINT_NAME = local.endpoint_name
+    }
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.predict_dlq.arn
+  }
+
+  vpc_config {
+    subnet_ids         = local.private_subnet_ids
+    security_group_ids = [aws_security_group.lambda.id]
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.predict.name
+    application_log_level = "INFO"
+    system_log_level      = "WARN"
+  }
+
+  depends_on = [aws_iam_role_policy.predict]
+}
+
+# --- The REST API -------------------------------------------------------------------------------
+
+resource "aws_api_gateway_rest_api" "main" {
+  name           = "${local.name_prefix}-api"
+  description    = "Model predictions for Globex Corp."
+  api_key_source = "HEADER"
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_resource" "predict" {
+  rest_api_id = aws_api_gateway_rest_api.main.id
+  parent_id   = aws_api_gateway_rest_api.main.root_resource_id
+  path_part   = "predict"
+}
+
+resource "aws_api_gateway_model" "predict_request" {
+  rest_api_id  = aws_api_gateway_rest_api.main.id
+  name         = "PredictRequest"
+  description  = "Rows of numeric features, in the order the model was trained on"
+  content_type = "application/json"
+  schema = jsonencode({
+    "$schema"            = "http://json-schema.org/draft-04/schema#"
+    title                = "PredictRequest"
+    type                 = "object"
+    required             = ["instances"]
+    additionalProperties = false
+    properties = {
+      instances = {
+        type     = "array"
+        minItems = 1
+        maxItems = 1000
+        items = {
+          type     = "array"
+          minItems = 1
+          maxItems = 10000
+          items    = { type = "number" }
+        }
+      }
+    }
+  })
+}
+
+resource "aws_api_gateway_request_validator" "predict" {
+  rest_api_id                 = aws_api_gateway_rest_api.main.id
+  name                        = "body-and-parameters"
+  validate_request_body       = true
+  validate_request_parameters = true
+}
+
+resource "aws_api_gateway_method" "predict" {
+  rest_api_id          = aws_api_gateway_rest_api.main.id
+  resource_id          = aws_api_gateway_resource.predict.id
+  http_method          = "POST"
+  authorization        = "NONE"
+  api_key_required     = true
+  request_validator_id = aws_api_gateway_request_validator.predict.id
+  request_models = {
+    "application/json" = aws_api_gateway_model.predict_request.name
+  }
+}
+
+resource "aws_api_gateway_integration" "predict" {
+  rest_api_id             = aws_api_gateway_rest_api.main.id
+  resource_id             = aws_api_gateway_resource.predict.id
+  http_method             = aws_api_gateway_method.predict.http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = aws_lambda_function.predict.invoke_arn
+  timeout_milliseconds    = 29000
+}
+
+resource "aws_lambda_permission" "api_gateway" {
+  statement_id  = "AllowApiGatewayPredict"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.predict.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.main.execution_arn}/*/POST/predict"
+}
+
+resource "aws_api_gateway_deployment" "main" {
+  rest_api_id = aws_api_gateway_rest_api.main.id
+  description = "Managed by dsaas-infra"
+
+  # A new deployment whenever the API's shape changes; the stage then moves to it.
+  triggers = {
+    redeployment = sha1(jsonencode([
+      aws_api_gateway_resource.predict.id,
+      aws_api_gateway_method.predict.id,
+      aws_api_gateway_method.predict.api_key_required,
+      aws_api_gateway_method.predict.request_validator_id,
+      aws_api_gateway_model.predict_request.schema,
+      aws_api_gateway_integration.predict.id,
+      aws_api_gateway_integration.predict.uri,
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [aws_api_gateway_integration.predict]
+}
+
+resource "aws_cloudwatch_log_group" "api_access" {
+  name              = "/aws/apigateway/${local.name_prefix}-api/access"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.main.arn
+  #checkov:skip=CKV_AWS_338:retention follows phases.data.log_retention_days, the client's retention policy for its maturity level
+}
+
+# Created here (rather than by API Gateway on first use) so execution logs are encrypted and expire.
+resource "aws_cloudwatch_log_group" "api_execution" {
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.main.id}/${local.api_stage_name}"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.main.arn
+  #checkov:skip=CKV_AWS_338:retention follows phases.data.log_retention_days, the client's retention policy for its maturity level
+}
+
+resource "aws_api_gateway_stage" "main" {
+  #checkov:skip=CKV_AWS_120:responses are per-request model predictions on POST; a cache would serve stale or other callers' results
+  #checkov:skip=CKV2_AWS_51:client certificates authenticate API Gateway to HTTP backends; this API's only backend is a Lambda proxy integration
+  #checkov:skip=CKV2_AWS_29:the WAF web ACL is enabled by access.waf (default at managed maturity); the API still requires a key per consumer
+  rest_api_id          = aws_api_gateway_rest_api.main.id
+  deployment_id        = aws_api_gateway_deployment.main.id
+  stage_name           = local.api_stage_name
+  description          = "Prediction API"
+  xray_tracing_enabled = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      extendedRequestId  = "$context.extendedRequestId"
+      requestTime        = "$context.requestTime"
+      sourceIp           = "$context.identity.sourceIp"
+      userAgent          = "$context.identity.userAgent"
+      apiKeyId           = "$context.identity.apiKeyId"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      protocol           = "$context.protocol"
+      status             = "$context.status"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationLatency = "$context.integration.latency"
+      integrationStatus  = "$context.integration.status"
+      errorMessage       = "$context.error.message"
+      wafResponseCode    = "$context.wafResponseCode"
+      xrayTraceId        = "$context.xrayTraceId"
+    })
+  }
+
+  depends_on = [aws_api_gateway_account.main, aws_cloudwatch_log_group.api_execution]
+}
+
+resource "aws_api_gateway_method_settings" "all" {
+  #checkov:skip=CKV_AWS_225:responses are per-request model predictions on POST; caching is off on purpose (and encrypted if ever enabled)
+  rest_api_id = aws_api_gateway_rest_api.main.id
+  stage_name  = aws_api_gateway_stage.main.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled = true
+    logging_level   = "INFO"
+    # Full request/response logging would copy client data into the logs.
+    data_trace_enabled = false
+    # The stage allows what all usage plans together allow; each key is held to its own plan.
+    throttling_rate_limit  = 50
+    throttling_burst_limit = 100
+    caching_enabled        = false
+    cache_data_encrypted   = true
+  }
+}
+
+# --- Consumers: one API key and usage plan each -------------------------------------------------
+
+resource "aws_api_gateway_api_key" "consumer" {
+  for_each    = local.api_consumers
+  name        = "${local.name_prefix}-${each.key}"
+  description = "Prediction API key of consumer ${each.key}"
+  enabled     = true
+}
+
+resource "aws_api_gateway_usage_plan" "consumer" {
+  for_each    = local.api_consumers
+  name        = "${local.name_prefix}-${each.key}"
+  description = "Throttle and daily quota of consumer ${each.key}"
+
+  api_stages {
+    api_id = aws_api_gateway_rest_api.main.id
+    stage  = aws_api_gateway_stage.main.stage_name
+  }
+
+  throttle_settings {
+    rate_limit  = each.value.rate_limit
+    burst_limit = each.value.burst_limit
+  }
+
+  quota_settings {
+    limit  = each.value.quota_per_day
+    period = "DAY"
+  }
+}
+
+resource "aws_api_gateway_usage_plan_key" "consumer" {
+  for_each      = local.api_consumers
+  key_id        = aws_api_gateway_api_key.consumer[each.key].id
+  key_type      = "API_KEY"
+  usage_plan_id = aws_api_gateway_usage_plan.consumer[each.key].id
+}
+
+# --- Alarms -------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "api_5xx" {
+  alarm_name          = "${local.name_prefix}-api-5xx"
+  alarm_description   = "The prediction API returned server errors."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "5XXError"
+  dimensions          = { ApiName = aws_api_gateway_rest_api.main.name, Stage = aws_api_gateway_stage.main.stage_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "api_latency" {
+  alarm_name          = "${local.name_prefix}-api-latency"
+  alarm_description   = "The prediction API's p90 latency stayed above 5 seconds for 15 minutes."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "Latency"
+  dimensions          = { ApiName = aws_api_gateway_rest_api.main.name, Stage = aws_api_gateway_stage.main.stage_name }
+  extended_statistic  = "p90"
+  period              = 300
+  evaluation_periods  = 3
+  threshold           = 5000
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}

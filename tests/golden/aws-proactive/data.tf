@@ -1,0 +1,873 @@
+# Phase 1, data: the customer-managed key, the data lake buckets and the Glue catalog and ETL.
+
+###############################################################################
+# KMS: one customer-managed key for everything this blueprint stores or logs.
+###############################################################################
+
+resource "aws_kms_key" "main" {
+  description             = "${local.display_name} (${local.name_prefix}): encrypts the data lake, logs, images, workspaces and alerts"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = 30
+
+  # The account administers the key and delegates use to IAM policies (the roles of this
+  # blueprint are granted the key explicitly); AWS services that encrypt on their own behalf
+  # get the narrowest statement they work with, always tied to this account.
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersKeyAndDelegatesToIam"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsThisAccountsLogGroups"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.${local.dns_suffix}" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
+          }
+        }
+      },
+      {
+        # CloudWatch alarms publish to the KMS-encrypted alerts topic (phase 3); the other
+        # services of the blueprint use the key through their roles' IAM policies.
+        Sid       = "CloudWatchAlarmsOfThisAccountPublishToEncryptedTopics"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.${local.dns_suffix}" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*" }
+        }
+      },
+      {
+        # Step Functions delivers the encrypted state machine's execution logs as vended
+        # logs: the log delivery service must decrypt the state machine's data key.
+        Sid       = "LogDeliveryOfThisAccountDecryptsVendedLogs"
+        Effect    = "Allow"
+        Principal = { Service = "delivery.logs.${local.dns_suffix}" }
+        Action    = "kms:Decrypt"
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+    ]
+  })
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_kms_alias" "main" {
+  name          = "alias/globex-staging"
+  target_key_id = aws_kms_key.main.key_id
+}
+
+###############################################################################
+# S3: access logs bucket. S3 server access logging only delivers to buckets
+# encrypted with SSE-S3, so this one bucket cannot use the customer key.
+###############################################################################
+
+resource "aws_s3_bucket" "logs" {
+  #checkov:skip=CKV_AWS_145:S3 server access log delivery requires SSE-S3 (AES256) on the target bucket
+  #checkov:skip=CKV_AWS_18:this is the access-log target; logging it into itself would loop
+  #checkov:skip=CKV_AWS_144:single-region platform; cross-region replication is a DR decision per client
+  bucket        = "globex-staging-logs-210987654321"
+  force_destroy = false
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_s3_bucket_ownership_controls" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "logs" {
+  bucket                  = aws_s3_bucket.logs.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  rule {
+    id     = "expire-access-logs"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      days = 90
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 7
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.logs]
+}
+
+resource "aws_s3_bucket_notification" "logs" {
+  bucket      = aws_s3_bucket.logs.id
+  eventbridge = true
+}
+
+data "aws_iam_policy_document" "logs_bucket" {
+  statement {
+    sid       = "S3ServerAccessLogDeliveryFromThisBlueprint"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.logs.arn}/*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logging.s3.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values = [
+        aws_s3_bucket.raw.arn,
+        aws_s3_bucket.curated.arn,
+        aws_s3_bucket.artifacts.arn,
+      ]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  policy = data.aws_iam_policy_document.logs_bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.logs]
+}
+
+###############################################################################
+# S3: data lake buckets (raw, curated, artifacts), encrypted with the main key.
+###############################################################################
+
+# raw: raw data as delivered by the client's sources.
+resource "aws_s3_bucket" "raw" {
+  #checkov:skip=CKV_AWS_144:single-region platform; cross-region replication is a DR decision per client
+  bucket        = "globex-staging-raw-210987654321"
+  force_destroy = false
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_s3_bucket_ownership_controls" "raw" {
+  bucket = aws_s3_bucket.raw.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "raw" {
+  bucket                  = aws_s3_bucket.raw.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "raw" {
+  bucket = aws_s3_bucket.raw.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "raw" {
+  bucket = aws_s3_bucket.raw.id
+
+  rule {
+    # S3 Bucket Keys cut KMS requests (and cost) by orders of magnitude for busy buckets.
+    bucket_key_enabled = true
+
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.main.arn
+    }
+  }
+}
+
+resource "aws_s3_bucket_logging" "raw" {
+  bucket        = aws_s3_bucket.raw.id
+  target_bucket = aws_s3_bucket.logs.id
+  target_prefix = "raw/"
+
+  target_object_key_format {
+    partitioned_prefix {
+      partition_date_source = "EventTime"
+    }
+  }
+
+  depends_on = [aws_s3_bucket_policy.logs]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "raw" {
+  bucket = aws_s3_bucket.raw.id
+
+  rule {
+    id     = "expire-raw-data"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      days = 365
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 90
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.raw]
+}
+
+resource "aws_s3_bucket_notification" "raw" {
+  bucket = aws_s3_bucket.raw.id
+  # S3 events go to EventBridge, where the pipeline (or the client) can react to new data.
+  eventbridge = true
+}
+
+data "aws_iam_policy_document" "raw_bucket" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.raw.arn, "${aws_s3_bucket.raw.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "DenyOutdatedTls"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.raw.arn, "${aws_s3_bucket.raw.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "raw" {
+  bucket = aws_s3_bucket.raw.id
+  policy = data.aws_iam_policy_document.raw_bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.raw]
+}
+
+# curated: cleaned, partitioned Parquet written by the Glue ETL job.
+resource "aws_s3_bucket" "curated" {
+  #checkov:skip=CKV_AWS_144:single-region platform; cross-region replication is a DR decision per client
+  bucket        = "globex-staging-curated-210987654321"
+  force_destroy = false
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_s3_bucket_ownership_controls" "curated" {
+  bucket = aws_s3_bucket.curated.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "curated" {
+  bucket                  = aws_s3_bucket.curated.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "curated" {
+  bucket = aws_s3_bucket.curated.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "curated" {
+  bucket = aws_s3_bucket.curated.id
+
+  rule {
+    # S3 Bucket Keys cut KMS requests (and cost) by orders of magnitude for busy buckets.
+    bucket_key_enabled = true
+
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.main.arn
+    }
+  }
+}
+
+resource "aws_s3_bucket_logging" "curated" {
+  bucket        = aws_s3_bucket.curated.id
+  target_bucket = aws_s3_bucket.logs.id
+  target_prefix = "curated/"
+
+  target_object_key_format {
+    partitioned_prefix {
+      partition_date_source = "EventTime"
+    }
+  }
+
+  depends_on = [aws_s3_bucket_policy.logs]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "curated" {
+  bucket = aws_s3_bucket.curated.id
+
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = 90
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.curated]
+}
+
+resource "aws_s3_bucket_notification" "curated" {
+  bucket = aws_s3_bucket.curated.id
+  # S3 events go to EventBridge, where the pipeline (or the client) can react to new data.
+  eventbridge = true
+}
+
+data "aws_iam_policy_document" "curated_bucket" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.curated.arn, "${aws_s3_bucket.curated.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "DenyOutdatedTls"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.curated.arn, "${aws_s3_bucket.curated.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "curated" {
+  bucket = aws_s3_bucket.curated.id
+  policy = data.aws_iam_policy_document.curated_bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.curated]
+}
+
+# artifacts: model artifacts, code, Glue scripts, data capture and monitoring output.
+resource "aws_s3_bucket" "artifacts" {
+  #checkov:skip=CKV_AWS_144:single-region platform; cross-region replication is a DR decision per client
+  bucket        = "globex-staging-artifacts-210987654321"
+  force_destroy = false
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_s3_bucket_ownership_controls" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "artifacts" {
+  bucket                  = aws_s3_bucket.artifacts.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  rule {
+    # S3 Bucket Keys cut KMS requests (and cost) by orders of magnitude for busy buckets.
+    bucket_key_enabled = true
+
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.main.arn
+    }
+  }
+}
+
+resource "aws_s3_bucket_logging" "artifacts" {
+  bucket        = aws_s3_bucket.artifacts.id
+  target_bucket = aws_s3_bucket.logs.id
+  target_prefix = "artifacts/"
+
+  target_object_key_format {
+    partitioned_prefix {
+      partition_date_source = "EventTime"
+    }
+  }
+
+  depends_on = [aws_s3_bucket_policy.logs]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  rule {
+    id     = "expire-glue-temporary-files"
+    status = "Enabled"
+
+    filter {
+      prefix = "glue/temp/"
+    }
+
+    expiration {
+      days = 7
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = 90
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.artifacts]
+}
+
+resource "aws_s3_bucket_notification" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  # S3 events go to EventBridge, where the pipeline (or the client) can react to new data.
+  eventbridge = true
+}
+
+data "aws_iam_policy_document" "artifacts_bucket" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "DenyOutdatedTls"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  policy = data.aws_iam_policy_document.artifacts_bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.artifacts]
+}
+
+###############################################################################
+# Glue: catalog, crawler over the raw data, ETL job raw -> curated.
+###############################################################################
+
+resource "aws_glue_catalog_database" "main" {
+  name        = "globex_staging"
+  description = "Raw and curated tables of ${local.display_name} (${local.name_prefix})"
+}
+
+resource "aws_glue_security_configuration" "main" {
+  name = "globex-staging-glue"
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = aws_kms_key.main.arn
+    }
+
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = aws_kms_key.main.arn
+    }
+
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = aws_kms_key.main.arn
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "glue_etl" {
+  #checkov:skip=CKV_AWS_338:retention is the client's choice in the spec (phases.data.log_retention_days, default by maturity level)
+  name              = "/aws-glue/jobs/globex-staging-etl"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+resource "aws_s3_object" "glue_etl_script" {
+  bucket                 = aws_s3_bucket.artifacts.id
+  key                    = "glue/scripts/etl.py"
+  source                 = "${path.module}/files/glue/etl.py"
+  source_hash            = filemd5("${path.module}/files/glue/etl.py")
+  content_type           = "text/x-python"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = aws_kms_key.main.arn
+  bucket_key_enabled     = true
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.artifacts]
+}
+
+data "aws_iam_policy_document" "glue_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "glue" {
+  name                 = "globex-staging-glue"
+  description          = "Glue crawler and ETL job of ${local.name_prefix}: reads raw, writes curated"
+  assume_role_policy   = data.aws_iam_policy_document.glue_assume.json
+  max_session_duration = 3600
+}
+
+data "aws_iam_policy_document" "glue" {
+  statement {
+    sid       = "ListDataBuckets"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [aws_s3_bucket.raw.arn, aws_s3_bucket.curated.arn, aws_s3_bucket.artifacts.arn]
+  }
+
+  statement {
+    sid       = "ReadRawData"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${aws_s3_bucket.raw.arn}/*"]
+  }
+
+  statement {
+    sid       = "ReadScripts"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/glue/scripts/*"]
+  }
+
+  statement {
+    sid       = "WriteCuratedDataAndTemporaryFiles"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.curated.arn}/*", "${aws_s3_bucket.artifacts.arn}/glue/temp/*"]
+  }
+
+  statement {
+    sid       = "UseTheMainKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+
+  statement {
+    sid = "MaintainTheCatalog"
+    actions = [
+      "glue:BatchCreatePartition",
+      "glue:BatchGetPartition",
+      "glue:BatchUpdatePartition",
+      "glue:CreatePartition",
+      "glue:CreateTable",
+      "glue:GetDatabase",
+      "glue:GetPartition",
+      "glue:GetPartitions",
+      "glue:GetTable",
+      "glue:GetTables",
+      "glue:UpdatePartition",
+      "glue:UpdateTable",
+    ]
+    resources = [
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
+      aws_glue_catalog_database.main.arn,
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.main.name}/*",
+    ]
+  }
+
+  statement {
+    sid     = "WriteGlueLogs"
+    actions = ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*",
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*:log-stream:*",
+    ]
+  }
+
+  statement {
+    sid       = "PublishGlueMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = ["Glue"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "glue" {
+  name   = "least-privilege"
+  role   = aws_iam_role.glue.id
+  policy = data.aws_iam_policy_document.glue.json
+}
+
+resource "aws_glue_crawler" "raw" {
+  name                   = "globex-staging-raw"
+  description            = "Catalogues new folders of the raw bucket as raw_* tables"
+  database_name          = aws_glue_catalog_database.main.name
+  role                   = aws_iam_role.glue.arn
+  security_configuration = aws_glue_security_configuration.main.name
+  table_prefix           = "raw_"
+  schedule               = "cron(0 3 * * ? *)"
+
+  s3_target {
+    path = "s3://${aws_s3_bucket.raw.bucket}/"
+  }
+
+  recrawl_policy {
+    recrawl_behavior = "CRAWL_NEW_FOLDERS_ONLY"
+  }
+
+  # Required by CRAWL_NEW_FOLDERS_ONLY: never drop or rewrite catalogued tables on a recrawl.
+  schema_change_policy {
+    delete_behavior = "LOG"
+    update_behavior = "LOG"
+  }
+
+  configuration = jsonencode({
+    Version = 1
+    CrawlerOutput = {
+      Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
+    }
+    Grouping = { TableGroupingPolicy = "CombineCompatibleSchemas" }
+  })
+
+  depends_on = [aws_iam_role_policy.glue]
+}
+
+resource "aws_glue_job" "etl" {
+  name                   = "globex-staging-etl"
+  description            = "ETL raw -> curated: cleans the raw data and writes partitioned Parquet"
+  role_arn               = aws_iam_role.glue.arn
+  glue_version           = "5.0"
+  worker_type            = "G.1X"
+  number_of_workers      = 5
+  execution_class        = "STANDARD"
+  timeout                = 180
+  max_retries            = 1
+  security_configuration = aws_glue_security_configuration.main.name
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "s3://${aws_s3_bucket.artifacts.bucket}/${aws_s3_object.glue_etl_script.key}"
+  }
+
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  default_arguments = {
+    "--job-language"                     = "python"
+    "--job-bookmark-option"              = "job-bookmark-enable"
+    "--enable-metrics"                   = "true"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.glue_etl.name
+    "--enable-glue-datacatalog"          = "true"
+    "--TempDir"                          = "s3://${aws_s3_bucket.artifacts.bucket}/glue/temp/"
+    "--raw_path"                         = "s3://${aws_s3_bucket.raw.bucket}/"
+    "--curated_path"                     = "s3://${aws_s3_bucket.curated.bucket}/"
+    "--database"                         = aws_glue_catalog_database.main.name
+    "--source_format"                    = "csv"
+  }
+
+  depends_on = [aws_iam_role_policy.glue]
+}

@@ -1,0 +1,394 @@
+# Phase 2, training: the SageMaker workspace of the data scientists, the model registry, the
+# image repository and the execution role every SageMaker job, model and endpoint runs as.
+
+###############################################################################
+# Execution role (least privilege: this blueprint's buckets, key, repository and registry)
+###############################################################################
+
+data "aws_iam_policy_document" "sagemaker_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "sagemaker_execution" {
+  name                 = "globex-staging-sagemaker-execution"
+  description          = "SageMaker workspaces, jobs, models and endpoints of ${local.name_prefix}"
+  assume_role_policy   = data.aws_iam_policy_document.sagemaker_assume.json
+  max_session_duration = 43200
+}
+
+locals {
+  sagemaker_arn_prefix = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
+  ec2_arn_prefix       = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
+}
+
+data "aws_iam_policy_document" "sagemaker_execution" {
+  statement {
+    sid       = "ListDataBuckets"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [aws_s3_bucket.raw.arn, aws_s3_bucket.curated.arn, aws_s3_bucket.artifacts.arn]
+  }
+
+  statement {
+    sid       = "ReadRawData"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${aws_s3_bucket.raw.arn}/*"]
+  }
+
+  statement {
+    sid       = "ReadWriteCuratedDataAndArtifacts"
+    actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.curated.arn}/*", "${aws_s3_bucket.artifacts.arn}/*"]
+  }
+
+  statement {
+    sid       = "UseTheMainKey"
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    resources = [aws_kms_key.main.arn]
+  }
+
+  statement {
+    sid       = "GrantTheMainKeyToSageMakerResources"
+    actions   = ["kms:CreateGrant"]
+    resources = [aws_kms_key.main.arn]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "PullModelImages"
+    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"]
+    resources = [aws_ecr_repository.models.arn]
+  }
+
+  statement {
+    sid     = "WriteSageMakerLogs"
+    actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:GetLogEvents", "logs:PutLogEvents"]
+    resources = [
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*",
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*:log-stream:*",
+    ]
+  }
+
+  statement {
+    sid       = "PublishSageMakerMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["/aws/sagemaker/*", "aws/sagemaker/*", "SageMaker"]
+    }
+  }
+
+  # Jobs and workspaces run in the private subnets: SageMaker creates their network interfaces.
+  statement {
+    sid = "DescribeTheNetwork"
+    actions = [
+      "ec2:DescribeDhcpOptions",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeRouteTables",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeVpcEndpoints",
+      "ec2:DescribeVpcs",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid     = "CreateNetworkInterfacesInThePrivateSubnets"
+    actions = ["ec2:CreateNetworkInterface"]
+    resources = concat(
+      ["${local.ec2_arn_prefix}:network-interface/*"],
+      [for id in local.private_subnet_ids : "${local.ec2_arn_prefix}:subnet/${id}"],
+    )
+  }
+
+  # Studio adds the security groups it manages for its home file system (NFS) to its apps'
+  # interfaces: any group of this VPC, not only the blueprint's.
+  statement {
+    sid       = "UseSecurityGroupsOfThisVpc"
+    actions   = ["ec2:CreateNetworkInterface"]
+    resources = ["${local.ec2_arn_prefix}:security-group/*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:Vpc"
+      values   = ["${local.ec2_arn_prefix}:vpc/${local.vpc_id}"]
+    }
+  }
+
+  statement {
+    sid       = "ManageOwnNetworkInterfaces"
+    actions   = ["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"]
+    resources = ["${local.ec2_arn_prefix}:network-interface/*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:Vpc"
+      values   = ["${local.ec2_arn_prefix}:vpc/${local.vpc_id}"]
+    }
+  }
+
+  # Listing and search cannot be scoped to resources in IAM: these name exactly what Studio and
+  # the SDK list; listings that can be scoped are granted on this account's ARNs below.
+  statement {
+    sid = "BrowseSageMaker"
+    actions = [
+      "sagemaker:GetSearchSuggestions",
+      "sagemaker:ListAlgorithms",
+      "sagemaker:ListAppImageConfigs",
+      "sagemaker:ListApps",
+      "sagemaker:ListAutoMLJobs",
+      "sagemaker:ListCodeRepositories",
+      "sagemaker:ListDataQualityJobDefinitions",
+      "sagemaker:ListDomains",
+      "sagemaker:ListEndpointConfigs",
+      "sagemaker:ListEndpoints",
+      "sagemaker:ListExperiments",
+      "sagemaker:ListHyperParameterTuningJobs",
+      "sagemaker:ListImages",
+      "sagemaker:ListInferenceRecommendationsJobs",
+      "sagemaker:ListMlflowTrackingServers",
+      "sagemaker:ListModelMetadata",
+      "sagemaker:ListModelPackageGroups",
+      "sagemaker:ListModels",
+      "sagemaker:ListMonitoringExecutions",
+      "sagemaker:ListMonitoringSchedules",
+      "sagemaker:ListNotebookInstances",
+      "sagemaker:ListPipelines",
+      "sagemaker:ListProcessingJobs",
+      "sagemaker:ListSpaces",
+      "sagemaker:ListStudioLifecycleConfigs",
+      "sagemaker:ListTrainingJobs",
+      "sagemaker:ListTransformJobs",
+      "sagemaker:ListTrialComponents",
+      "sagemaker:ListTrials",
+      "sagemaker:ListUserProfiles",
+      "sagemaker:Search",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "WorkWithSageMakerResourcesOfThisAccount"
+    actions = [
+      "sagemaker:AddTags",
+      "sagemaker:BatchDescribeModelPackage",
+      "sagemaker:CreateApp",
+      "sagemaker:CreateExperiment",
+      "sagemaker:CreateHyperParameterTuningJob",
+      "sagemaker:CreateModel",
+      "sagemaker:CreateProcessingJob",
+      "sagemaker:CreateSpace",
+      "sagemaker:CreateTrainingJob",
+      "sagemaker:CreateTransformJob",
+      "sagemaker:CreateTrial",
+      "sagemaker:CreateTrialComponent",
+      "sagemaker:DeleteApp",
+      "sagemaker:DeleteModel",
+      "sagemaker:DeleteSpace",
+      "sagemaker:Describe*",
+      "sagemaker:InvokeEndpoint",
+      "sagemaker:List*",
+      "sagemaker:StopHyperParameterTuningJob",
+      "sagemaker:StopProcessingJob",
+      "sagemaker:StopTrainingJob",
+      "sagemaker:StopTransformJob",
+      "sagemaker:UpdateSpace",
+      "sagemaker:UpdateTrialComponent",
+    ]
+    resources = ["${local.sagemaker_arn_prefix}:*"]
+  }
+
+  statement {
+    sid     = "RegisterModels"
+    actions = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage"]
+    resources = [
+      aws_sagemaker_model_package_group.main.arn,
+      "${local.sagemaker_arn_prefix}:model-package/${aws_sagemaker_model_package_group.main.model_package_group_name}/*",
+    ]
+  }
+
+  statement {
+    sid     = "ReadTheCatalog"
+    actions = ["glue:GetDatabase", "glue:GetPartition", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"]
+    resources = [
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
+      aws_glue_catalog_database.main.arn,
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.main.name}/*",
+    ]
+  }
+
+  statement {
+    sid       = "PassThisRoleToSageMakerOnly"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.sagemaker_execution.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "sagemaker_execution" {
+  name   = "least-privilege"
+  role   = aws_iam_role.sagemaker_execution.id
+  policy = data.aws_iam_policy_document.sagemaker_execution.json
+}
+
+# IAM is eventually consistent: SageMaker rejects a workspace whose brand-new role it cannot
+# assume yet, so workspaces wait a little after the role and its policy exist.
+resource "time_sleep" "sagemaker_execution_role" {
+  create_duration = "30s"
+
+  triggers = {
+    role_arn = aws_iam_role.sagemaker_execution.arn
+    policy   = aws_iam_role_policy.sagemaker_execution.policy
+  }
+}
+
+###############################################################################
+# Model registry and image repository
+###############################################################################
+
+resource "aws_sagemaker_model_package_group" "main" {
+  model_package_group_name        = "globex-staging-models"
+  model_package_group_description = "Model registry of ${local.name_prefix}: every trained model version, with its approval status"
+}
+
+resource "aws_ecr_repository" "models" {
+  name                 = "globex/staging/models"
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = false
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = aws_kms_key.main.arn
+  }
+}
+
+resource "aws_ecr_lifecycle_policy" "models" {
+  repository = aws_ecr_repository.models.name
+  policy = jsonencode({
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Drop untagged layers left by failed or superseded pushes after 14 days"
+        selection = {
+          tagStatus   = "untagged"
+          countType   = "sinceImagePushed"
+          countUnit   = "days"
+          countNumber = 14
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
+        description  = "Keep the 100 most recent images"
+        selection = {
+          tagStatus   = "any"
+          countType   = "imageCountMoreThan"
+          countNumber = 100
+        }
+        action = { type = "expire" }
+      },
+    ]
+  })
+}
+
+###############################################################################
+# SageMaker Studio: one domain in the private subnets, one profile per data scientist
+###############################################################################
+
+resource "aws_sagemaker_domain" "main" {
+  domain_name = "globex-staging"
+  auth_mode   = "IAM"
+  vpc_id      = local.vpc_id
+  subnet_ids  = local.private_subnet_ids
+  # All traffic stays in the VPC: no SageMaker-managed internet access.
+  app_network_access_type = "VpcOnly"
+  kms_key_id              = aws_kms_key.main.arn
+  tag_propagation         = "ENABLED"
+
+  default_user_settings {
+    execution_role      = aws_iam_role.sagemaker_execution.arn
+    security_groups     = [aws_security_group.sagemaker.id]
+    studio_web_portal   = "ENABLED"
+    default_landing_uri = "studio::"
+
+    jupyter_lab_app_settings {
+      default_resource_spec {
+        instance_type = "ml.m5.xlarge"
+      }
+
+      # Idle JupyterLab spaces shut down instead of billing all night.
+      app_lifecycle_management {
+        idle_settings {
+          lifecycle_management    = "ENABLED"
+          idle_timeout_in_minutes = 120
+        }
+      }
+    }
+
+    sharing_settings {
+      notebook_output_option = "Disabled"
+    }
+  }
+
+  default_space_settings {
+    execution_role  = aws_iam_role.sagemaker_execution.arn
+    security_groups = [aws_security_group.sagemaker.id]
+  }
+
+  domain_settings {
+    security_group_ids = [aws_security_group.sagemaker.id]
+  }
+
+  retention_policy {
+    # The users' home file system (EFS) outlives the domain when data is protected from destroy.
+    home_efs_file_system = "Retain"
+  }
+
+  # Apps need the endpoints; on destroy they go after the domain.
+  depends_on = [aws_vpc_endpoint.interface, aws_vpc_endpoint.s3, time_sleep.sagemaker_execution_role]
+}
+
+locals {
+  studio_users = ["alice", "bob"]
+}
+
+resource "aws_sagemaker_user_profile" "users" {
+  for_each          = toset(local.studio_users)
+  domain_id         = aws_sagemaker_domain.main.id
+  user_profile_name = each.value
+
+  user_settings {
+    execution_role  = aws_iam_role.sagemaker_execution.arn
+    security_groups = [aws_security_group.sagemaker.id]
+  }
+}

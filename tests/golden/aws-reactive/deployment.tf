@@ -1,0 +1,595 @@
+# Phase 3, deployment: the MLOps pipeline (Step Functions) that runs
+# Glue ETL -> SageMaker training -> model -> model registry -> batch transform,
+# started on a schedule by EventBridge Scheduler.
+
+locals {
+  pipeline_sagemaker_arn = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
+  pipeline_name          = "${local.name_prefix}-pipeline"
+  # Known before the state machine exists, so its own policy can name it without a cycle.
+  pipeline_state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.pipeline_name}"
+  pipeline_job_prefix        = "initech-prod"
+  # The default model: AWS's built-in XGBoost (CSV, label in the first column, no header).
+  pipeline_training_image = data.aws_sagemaker_prebuilt_ecr_image.training.registry_path
+  # Where the pipeline reads and writes. Feature sets for training (CSV, label first, no header)
+  # come from the data scientists or a client-specific feature step, not from the generic ETL.
+  pipeline_training_data_prefix  = "training/train/"
+  pipeline_training_data_uri     = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_training_data_prefix}"
+  pipeline_model_output_uri      = "s3://${aws_s3_bucket.artifacts.bucket}/models/"
+  pipeline_inference_data_prefix = "inference/"
+  pipeline_inference_data_uri    = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_inference_data_prefix}"
+}
+
+data "aws_sagemaker_prebuilt_ecr_image" "training" {
+  repository_name = "sagemaker-xgboost"
+  image_tag       = "1.7-1"
+}
+
+# --- Step Functions: the pipeline ---------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "pipeline" {
+  # The /aws/vendedlogs/ prefix keeps Step Functions' log delivery within the resource policy limits.
+  name              = "/aws/vendedlogs/states/${local.name_prefix}-pipeline"
+  retention_in_days = 30
+  kms_key_id        = aws_kms_key.main.arn
+  #checkov:skip=CKV_AWS_338:retention follows phases.data.log_retention_days, the client's retention policy for its maturity level
+}
+
+data "aws_iam_policy_document" "pipeline_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "pipeline" {
+  name               = "${local.name_prefix}-pipeline"
+  description        = "Step Functions: runs the MLOps pipeline"
+  assume_role_policy = data.aws_iam_policy_document.pipeline_assume.json
+}
+
+data "aws_iam_policy_document" "pipeline" {
+  statement {
+    sid       = "SkipOverlappingRuns"
+    actions   = ["states:ListExecutions"]
+    resources = [local.pipeline_state_machine_arn]
+  }
+  statement {
+    sid       = "RunEtlJob"
+    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
+    resources = [aws_glue_job.etl.arn]
+  }
+  statement {
+    sid = "RunSageMakerJobs"
+    actions = [
+      "sagemaker:CreateTrainingJob",
+      "sagemaker:DescribeTrainingJob",
+      "sagemaker:StopTrainingJob",
+      "sagemaker:CreateModel",
+      "sagemaker:CreateTransformJob",
+      "sagemaker:DescribeTransformJob",
+      "sagemaker:StopTransformJob",
+      "sagemaker:AddTags",
+    ]
+    resources = [
+      "${local.pipeline_sagemaker_arn}:training-job/${local.pipeline_job_prefix}-*",
+      "${local.pipeline_sagemaker_arn}:model/${local.pipeline_job_prefix}-*",
+      "${local.pipeline_sagemaker_arn}:transform-job/${local.pipeline_job_prefix}-*",
+    ]
+  }
+  statement {
+    sid       = "LookForNewData"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.curated.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.pipeline_training_data_prefix}*", "${local.pipeline_inference_data_prefix}*"]
+    }
+  }
+  statement {
+    sid     = "RegisterModel"
+    actions = ["sagemaker:CreateModelPackage", "sagemaker:AddTags"]
+    resources = [
+      aws_sagemaker_model_package_group.main.arn,
+      "${local.pipeline_sagemaker_arn}:model-package/${aws_sagemaker_model_package_group.main.model_package_group_name}/*",
+    ]
+  }
+  statement {
+    # The .sync integrations learn about job completion through these managed EventBridge rules.
+    sid     = "SyncJobEvents"
+    actions = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+    resources = [
+      "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+      "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForSageMakerTransformJobsRule",
+    ]
+  }
+  statement {
+    sid       = "PassSageMakerRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.sagemaker_execution.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "NotifyFailures"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+  }
+  statement {
+    # State machine data, the alerts topic and the jobs' volumes and outputs use the main key.
+    sid       = "UseMainKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+  statement {
+    sid       = "GrantMainKeyToSageMakerJobs"
+    actions   = ["kms:CreateGrant"]
+    resources = [aws_kms_key.main.arn]
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+  statement {
+    # Log delivery and X-Ray APIs have no resource-level permissions: AWS requires "*".
+    sid = "LogDeliveryAndTracing"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:GetLogDelivery",
+      "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "pipeline" {
+  name   = "pipeline"
+  role   = aws_iam_role.pipeline.id
+  policy = data.aws_iam_policy_document.pipeline.json
+}
+
+locals {
+  pipeline_lambda_errors = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
+  # API-level SageMaker errors (throttling, a momentary limit) are worth another try; a job
+  # that ran and failed is not.
+  pipeline_sagemaker_retry = [{
+    ErrorEquals     = ["SageMaker.AmazonSageMakerException"]
+    IntervalSeconds = 60
+    MaxAttempts     = 3
+    BackoffRate     = 2
+  }]
+  pipeline_catch = [{
+    ErrorEquals = ["States.ALL"]
+    ResultPath  = "$.error"
+    Next        = "NotifyFailure"
+  }]
+  pipeline_job_tags = [
+    { Key = "client", Value = "initech" },
+    { Key = "environment", Value = "prod" },
+    { Key = "managed-by", Value = "dsaas-infra" },
+  ]
+  pipeline_vpc_config = {
+    SecurityGroupIds = [aws_security_group.sagemaker.id]
+    Subnets          = local.private_subnet_ids
+  }
+
+  pipeline_definition = {
+    Comment        = "${local.name_prefix}: ETL, training, registration and batch inference"
+    StartAt        = "CheckOverlap"
+    TimeoutSeconds = 172800
+    States = {
+      # A scheduled run that finds the previous one still going stops: two runs would train
+      # twice and contend for the endpoint.
+      CheckOverlap = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:sfn:listExecutions"
+        Parameters = {
+          StateMachineArn = local.pipeline_state_machine_arn
+          StatusFilter    = "RUNNING"
+          MaxResults      = 2
+        }
+        ResultSelector = {
+          "running.$" = "States.ArrayLength($.Executions)"
+        }
+        ResultPath = "$.overlap"
+        Catch      = local.pipeline_catch
+        Next       = "AloneOrNot"
+      }
+      AloneOrNot = {
+        Type = "Choice"
+        Choices = [{
+          Variable           = "$.overlap.running"
+          NumericGreaterThan = 1
+          Next               = "PreviousRunStillGoing"
+        }]
+        Default = "NameRun"
+      }
+      PreviousRunStillGoing = {
+        Type    = "Succeed"
+        Comment = "Another execution of the pipeline is running; this one leaves the work to it."
+      }
+      # Every job of a run shares one name: <prefix>-<uuid> (at most 63 characters).
+      NameRun = {
+        Type = "Pass"
+        Parameters = {
+          "id.$" = "States.UUID()"
+        }
+        ResultPath = "$.run"
+        Next       = "JobName"
+      }
+      JobName = {
+        Type = "Pass"
+        Parameters = {
+          "id.$"       = "$.run.id"
+          "job_name.$" = "States.Format('{}-{}', '${local.pipeline_job_prefix}', $.run.id)"
+        }
+        ResultPath = "$.run"
+        Next       = "RunEtl"
+      }
+      RunEtl = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::glue:startJobRun.sync"
+        Parameters = {
+          JobName = aws_glue_job.etl.name
+        }
+        ResultSelector = {
+          "JobRunId.$" = "$.Id"
+          "State.$"    = "$.JobRunState"
+        }
+        ResultPath = "$.etl"
+        Retry = [{
+          ErrorEquals     = ["Glue.ConcurrentRunsExceededException", "Glue.ThrottlingException"]
+          IntervalSeconds = 60
+          MaxAttempts     = 5
+          BackoffRate     = 2
+        }]
+        Catch = local.pipeline_catch
+        Next  = "CheckTrainingData"
+      }
+      # Feature sets for training are prepared by the data scientists (or a client-specific
+      # step); until the first one exists, a run ends here successfully instead of alerting.
+      CheckTrainingData = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:s3:listObjectsV2"
+        Parameters = {
+          Bucket  = aws_s3_bucket.curated.bucket
+          Prefix  = local.pipeline_training_data_prefix
+          MaxKeys = 1
+        }
+        ResultSelector = {
+          "count.$" = "$.KeyCount"
+        }
+        ResultPath = "$.training_data"
+        Catch      = local.pipeline_catch
+        Next       = "HasTrainingData"
+      }
+      HasTrainingData = {
+        Type = "Choice"
+        Choices = [{
+          Variable           = "$.training_data.count"
+          NumericGreaterThan = 0
+          Next               = "Train"
+        }]
+        Default = "NoTrainingData"
+      }
+      NoTrainingData = {
+        Type    = "Succeed"
+        Comment = "No training data yet: the ETL ran; training waits for the first feature set."
+      }
+      Train = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::sagemaker:createTrainingJob.sync"
+        Parameters = {
+          "TrainingJobName.$" = "$.run.job_name"
+          AlgorithmSpecification = {
+            TrainingImage     = local.pipeline_training_image
+            TrainingInputMode = "File"
+          }
+          RoleArn = aws_iam_role.sagemaker_execution.arn
+          HyperParameters = {
+            objective = "reg:squarederror"
+            num_round = "100"
+          }
+          InputDataConfig = [{
+            ChannelName = "train"
+            ContentType = "text/csv"
+            DataSource = {
+              S3DataSource = {
+                S3DataType             = "S3Prefix"
+                S3Uri                  = local.pipeline_training_data_uri
+                S3DataDistributionType = "FullyReplicated"
+              }
+            }
+          }]
+          OutputDataConfig = {
+            S3OutputPath = local.pipeline_model_output_uri
+            KmsKeyId     = aws_kms_key.main.arn
+          }
+          ResourceConfig = {
+            InstanceCount  = 1
+            InstanceType   = "ml.m5.large"
+            VolumeSizeInGB = 30
+            VolumeKmsKeyId = aws_kms_key.main.arn
+          }
+          StoppingCondition = {
+            MaxRuntimeInSeconds = 86400
+          }
+          VpcConfig                             = local.pipeline_vpc_config
+          EnableNetworkIsolation                = true
+          EnableInterContainerTrafficEncryption = true
+          Tags                                  = local.pipeline_job_tags
+        }
+        ResultSelector = {
+          "ModelDataUrl.$"   = "$.ModelArtifacts.S3ModelArtifacts"
+          "TrainingJobArn.$" = "$.TrainingJobArn"
+        }
+        ResultPath = "$.training"
+        Retry      = local.pipeline_sagemaker_retry
+        Catch      = local.pipeline_catch
+        Next       = "CreateModel"
+      }
+      CreateModel = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::sagemaker:createModel"
+        Parameters = {
+          "ModelName.$" = "$.run.job_name"
+          PrimaryContainer = {
+            Image            = local.pipeline_training_image
+            "ModelDataUrl.$" = "$.training.ModelDataUrl"
+          }
+          ExecutionRoleArn       = aws_iam_role.sagemaker_execution.arn
+          VpcConfig              = local.pipeline_vpc_config
+          EnableNetworkIsolation = true
+          Tags                   = local.pipeline_job_tags
+        }
+        ResultSelector = {
+          "ModelArn.$" = "$.ModelArn"
+        }
+        ResultPath = "$.model"
+        Catch      = local.pipeline_catch
+        Next       = "RegisterModel"
+      }
+      RegisterModel = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:sagemaker:createModelPackage"
+        Parameters = {
+          ModelPackageGroupName       = aws_sagemaker_model_package_group.main.model_package_group_name
+          "ModelPackageDescription.$" = "States.Format('Trained by pipeline run {}', $.run.id)"
+          ModelApprovalStatus         = "Approved"
+          InferenceSpecification = {
+            Containers = [{
+              Image            = local.pipeline_training_image
+              "ModelDataUrl.$" = "$.training.ModelDataUrl"
+            }]
+            SupportedContentTypes           = ["text/csv"]
+            SupportedResponseMIMETypes      = ["text/csv"]
+            SupportedTransformInstanceTypes = ["ml.m5.large"]
+          }
+        }
+        ResultSelector = {
+          "ModelPackageArn.$" = "$.ModelPackageArn"
+        }
+        ResultPath = "$.model_package"
+        Catch      = local.pipeline_catch
+        Next       = "CheckInferenceData"
+      }
+      CheckInferenceData = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:s3:listObjectsV2"
+        Parameters = {
+          Bucket  = aws_s3_bucket.curated.bucket
+          Prefix  = local.pipeline_inference_data_prefix
+          MaxKeys = 1
+        }
+        ResultSelector = {
+          "count.$" = "$.KeyCount"
+        }
+        ResultPath = "$.inference_data"
+        Catch      = local.pipeline_catch
+        Next       = "HasInferenceData"
+      }
+      HasInferenceData = {
+        Type = "Choice"
+        Choices = [{
+          Variable           = "$.inference_data.count"
+          NumericGreaterThan = 0
+          Next               = "BatchTransform"
+        }]
+        Default = "NoInferenceData"
+      }
+      NoInferenceData = {
+        Type    = "Succeed"
+        Comment = "The model is trained and registered; there is nothing to score yet."
+      }
+      BatchTransform = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::sagemaker:createTransformJob.sync"
+        Parameters = {
+          "TransformJobName.$" = "$.run.job_name"
+          "ModelName.$"        = "$.run.job_name"
+          BatchStrategy        = "MultiRecord"
+          MaxPayloadInMB       = 6
+          TransformInput = {
+            ContentType = "text/csv"
+            SplitType   = "Line"
+            DataSource = {
+              S3DataSource = {
+                S3DataType = "S3Prefix"
+                S3Uri      = local.pipeline_inference_data_uri
+              }
+            }
+          }
+          TransformOutput = {
+            "S3OutputPath.$" = "States.Format('s3://${aws_s3_bucket.artifacts.bucket}/predictions/{}/', $.run.id)"
+            Accept           = "text/csv"
+            AssembleWith     = "Line"
+            KmsKeyId         = aws_kms_key.main.arn
+          }
+          TransformResources = {
+            InstanceCount  = 1
+            InstanceType   = "ml.m5.large"
+            VolumeKmsKeyId = aws_kms_key.main.arn
+          }
+          Tags = local.pipeline_job_tags
+        }
+        ResultSelector = {
+          "TransformJobArn.$" = "$.TransformJobArn"
+          "OutputPath.$"      = "$.TransformOutput.S3OutputPath"
+        }
+        ResultPath = "$.transform"
+        Retry      = local.pipeline_sagemaker_retry
+        Catch      = local.pipeline_catch
+        Next       = "Succeeded"
+      }
+      NotifyFailure = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::sns:publish"
+        Parameters = {
+          TopicArn    = aws_sns_topic.alerts.arn
+          Subject     = "${local.name_prefix}: ML pipeline failed"
+          "Message.$" = "States.Format('Pipeline execution {} failed: {}', $$.Execution.Id, States.JsonToString($.error))"
+        }
+        ResultPath = null
+        Next       = "Failed"
+      }
+      Failed = {
+        Type  = "Fail"
+        Error = "PipelineFailed"
+        Cause = "A pipeline step failed; see the execution history and the alert e-mail."
+      }
+      Succeeded = {
+        Type = "Succeed"
+      }
+    }
+  }
+}
+
+resource "aws_sfn_state_machine" "pipeline" {
+  name       = local.pipeline_name
+  type       = "STANDARD"
+  role_arn   = aws_iam_role.pipeline.arn
+  definition = jsonencode(local.pipeline_definition)
+
+  logging_configuration {
+    # Execution data holds ARNs, S3 URIs and errors, never client records: log it for debugging.
+    log_destination        = "${aws_cloudwatch_log_group.pipeline.arn}:*"
+    include_execution_data = true
+    level                  = "ALL"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  encryption_configuration {
+    type                              = "CUSTOMER_MANAGED_KMS_KEY"
+    kms_key_id                        = aws_kms_key.main.arn
+    kms_data_key_reuse_period_seconds = 300
+  }
+
+  depends_on = [aws_iam_role_policy.pipeline]
+}
+
+# --- EventBridge Scheduler: runs the pipeline on the spec's schedule ----------------------------
+
+resource "aws_sqs_queue" "scheduler_dlq" {
+  name                      = "${local.name_prefix}-pipeline-schedule-dlq"
+  kms_master_key_id         = aws_kms_key.main.arn
+  message_retention_seconds = 1209600
+}
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${local.name_prefix}-pipeline-schedule"
+  description        = "EventBridge Scheduler: starts the ML pipeline"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "StartPipeline"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.pipeline.arn]
+  }
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.scheduler_dlq.arn]
+  }
+  statement {
+    # The schedule's input, the state machine and the dead-letter queue use the main key.
+    sid       = "UseMainKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "start-pipeline"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+resource "aws_scheduler_schedule" "pipeline" {
+  name                         = "${local.name_prefix}-pipeline"
+  description                  = "Runs the ML pipeline: 30 2 * * 1-5 (UTC cron)"
+  schedule_expression          = "cron(30 2 ? * 2-6 *)"
+  schedule_expression_timezone = "UTC"
+  kms_key_arn                  = aws_kms_key.main.arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_sfn_state_machine.pipeline.arn
+    role_arn = aws_iam_role.scheduler.arn
+    input    = jsonencode({ trigger = "schedule" })
+
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 3
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.scheduler_dlq.arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.scheduler]
+}

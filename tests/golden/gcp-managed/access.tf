@@ -1,0 +1,448 @@
+# Phase 4, access: Apigee X in front of the models, one API product, developer and app (API key)
+# per consumer, each with its own quota and rate limits.
+
+variable "api_hostname" {
+  description = "Public host name of the prediction API (the Apigee environment group). Point it at your own domain."
+  type        = string
+  default     = "api.stark.prod.example"
+}
+
+# --- Private connectivity -------------------------------------------------------------------
+# Apigee X runs in a Google-managed tenant network peered with the blueprint's VPC: a /22 for
+# the runtime and a /28 for Apigee's support services, both chosen by Google from free space.
+resource "google_compute_global_address" "apigee_range" {
+  project       = "stark-dsaas-prod"
+  name          = "${local.name_prefix}-apigee"
+  description   = "Apigee X runtime (service networking peering)"
+  purpose       = "VPC_PEERING"
+  address_type  = "INTERNAL"
+  prefix_length = 22
+  network       = local.network_id
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_compute_global_address" "apigee_support" {
+  project       = "stark-dsaas-prod"
+  name          = "${local.name_prefix}-apigee-support"
+  description   = "Apigee X support range (service networking peering)"
+  purpose       = "VPC_PEERING"
+  address_type  = "INTERNAL"
+  prefix_length = 28
+  network       = local.network_id
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_service_networking_connection" "apigee" {
+  network = local.network_id
+  service = "servicenetworking.googleapis.com"
+  reserved_peering_ranges = [
+    google_compute_global_address.apigee_range.name,
+    google_compute_global_address.apigee_support.name,
+  ]
+  # A reused network may already peer with service networking: update that peering instead.
+  update_on_creation_fail = true
+  # Deleting the peering fails while the producer (Apigee) still holds addresses; the
+  # organisation's deletion releases them, so leave the peering to go with the network.
+  deletion_policy = "ABANDON"
+}
+
+# --- Encryption -----------------------------------------------------------------------------
+# The Apigee service agent only exists once it is asked for; it then encrypts the runtime
+# database and the instance disks with the blueprint's key.
+resource "google_project_service_identity" "apigee" {
+  provider = google-beta
+  project  = local.project_id
+  service  = "apigee.googleapis.com"
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_kms_crypto_key_iam_member" "apigee_agent" {
+  crypto_key_id = google_kms_crypto_key.main.id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:${google_project_service_identity.apigee.email}"
+}
+
+resource "time_sleep" "apigee_kms_grant" {
+  create_duration = "30s"
+
+  depends_on = [google_kms_crypto_key_iam_member.apigee_agent]
+}
+
+# --- Organisation, instance, environment ----------------------------------------------------
+resource "google_apigee_organization" "main" {
+  project_id                           = local.project_id
+  display_name                         = "Stark Mobility \"Prod\" prod"
+  description                          = "Prediction API of the DSaaS platform (dsaas-infra)"
+  analytics_region                     = local.region
+  runtime_type                         = "CLOUD"
+  billing_type                         = "PAYG"
+  authorized_network                   = local.network_id
+  runtime_database_encryption_key_name = google_kms_crypto_key.main.id
+
+  # Provisioning an organisation takes up to an hour.
+  timeouts {
+    create = "90m"
+  }
+
+  depends_on = [
+    google_service_networking_connection.apigee,
+    time_sleep.apigee_kms_grant,
+  ]
+}
+
+resource "google_apigee_instance" "main" {
+  name                     = "stark-prod"
+  org_id                   = google_apigee_organization.main.id
+  location                 = local.region
+  description              = "Apigee X runtime"
+  disk_encryption_key_name = google_kms_crypto_key.main.id
+  ip_range                 = "${google_compute_global_address.apigee_range.address}/22,${google_compute_global_address.apigee_support.address}/28"
+
+  timeouts {
+    create = "90m"
+  }
+}
+
+resource "google_apigee_environment" "main" {
+  name         = "prod"
+  org_id       = google_apigee_organization.main.id
+  display_name = "Stark Mobility \"Prod\" prod"
+  description  = "Environment of the prediction API"
+  # Pay-as-you-go tier: BASE in dev, else INTERMEDIATE, COMPREHENSIVE at the managed level.
+  type = "COMPREHENSIVE"
+}
+
+resource "google_apigee_envgroup" "main" {
+  name      = "api"
+  org_id    = google_apigee_organization.main.id
+  hostnames = [var.api_hostname]
+}
+
+resource "google_apigee_envgroup_attachment" "main" {
+  envgroup_id = google_apigee_envgroup.main.id
+  environment = google_apigee_environment.main.name
+}
+
+resource "google_apigee_instance_attachment" "main" {
+  instance_id = google_apigee_instance.main.id
+  environment = google_apigee_environment.main.name
+}
+
+# --- API proxy -----------------------------------------------------------------------------
+# The proxy shipped in files/apigee/predict (base path /predict): it verifies the API key, applies
+# the product's quota and spike_arrest_rate attribute, drops the key and calls the Vertex AI
+# endpoint with a Google access token of its own service account. An empty endpoint answers
+# with an error until the ML pipeline deploys the first model.
+data "archive_file" "predict_proxy" {
+  type        = "zip"
+  source_dir  = "${path.module}/files/apigee/predict"
+  output_path = "${path.module}/.terraform/dsaas-infra/predict-proxy.zip"
+}
+
+resource "google_apigee_api" "predict" {
+  org_id         = google_apigee_organization.main.name
+  name           = "predict"
+  config_bundle  = data.archive_file.predict_proxy.output_path
+  detect_md5hash = data.archive_file.predict_proxy.output_md5
+}
+
+resource "google_service_account" "apigee_proxy" {
+  account_id   = "stark-prd-api"
+  display_name = "Apigee predict proxy"
+  description  = "Identity of the Apigee proxy when it calls the Vertex AI endpoint"
+}
+
+# Least privilege: predictions on this endpoint only (endpoint IAM is in google-beta).
+resource "google_vertex_ai_endpoint_iam_member" "apigee_proxy" {
+  provider = google-beta
+  project  = local.project_id
+  location = local.region
+  endpoint = google_vertex_ai_endpoint.main.name
+  role     = "roles/aiplatform.user"
+  member   = "serviceAccount:${google_service_account.apigee_proxy.email}"
+}
+
+# Apigee mints the proxy's access tokens through its service agent.
+resource "google_service_account_iam_member" "apigee_proxy_tokens" {
+  service_account_id = google_service_account.apigee_proxy.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_project_service_identity.apigee.email}"
+}
+
+resource "google_apigee_api_deployment" "predict" {
+  org_id          = google_apigee_api.predict.org_id
+  environment     = google_apigee_environment.main.name
+  proxy_id        = google_apigee_api.predict.name
+  revision        = google_apigee_api.predict.latest_revision_id
+  service_account = google_service_account.apigee_proxy.email
+
+  depends_on = [
+    google_apigee_instance_attachment.main,
+    google_service_account_iam_member.apigee_proxy_tokens,
+  ]
+}
+
+# --- Consumers ------------------------------------------------------------------------------
+locals {
+  api_consumers = {
+    fleet-app = {
+      product         = "fleet-app-predict"
+      display_name    = "Predictions for fleet-app"
+      quota           = "5000000"
+      quota_interval  = "1"
+      quota_time_unit = "day"
+      attributes = {
+        access                = "private"
+        rate_limit_per_second = "200"
+        burst_limit           = "400"
+        spike_arrest_rate     = "200ps"
+      }
+      developer_email = "mlops+fleet-app@stark.example"
+      first_name      = "fleet-app"
+      last_name       = "Stark Mobility \"Prod\""
+      user_name       = "fleet-app"
+      app             = "fleet-app-app"
+    }
+    partner-portal = {
+      product         = "partner-portal-predict"
+      display_name    = "Predictions for partner-portal"
+      quota           = "10000"
+      quota_interval  = "1"
+      quota_time_unit = "day"
+      attributes = {
+        access                = "private"
+        rate_limit_per_second = "10"
+        burst_limit           = "20"
+        spike_arrest_rate     = "10ps"
+      }
+      developer_email = "mlops+partner-portal@stark.example"
+      first_name      = "partner-portal"
+      last_name       = "Stark Mobility \"Prod\""
+      user_name       = "partner-portal"
+      app             = "partner-portal-app"
+    }
+  }
+}
+
+resource "google_apigee_api_product" "consumer" {
+  for_each = local.api_consumers
+
+  org_id        = google_apigee_organization.main.id
+  name          = each.value.product
+  display_name  = each.value.display_name
+  description   = "Predictions API for consumer ${each.key}"
+  approval_type = "auto"
+  environments  = [google_apigee_environment.main.name]
+  proxies       = [google_apigee_api.predict.name]
+  api_resources = ["/", "/**"]
+
+  quota           = each.value.quota
+  quota_interval  = each.value.quota_interval
+  quota_time_unit = each.value.quota_time_unit
+
+  dynamic "attributes" {
+    for_each = each.value.attributes
+    content {
+      name  = attributes.key
+      value = attributes.value
+    }
+  }
+
+  depends_on = [google_apigee_instance_attachment.main]
+}
+
+resource "google_apigee_developer" "consumer" {
+  for_each = local.api_consumers
+
+  org_id     = google_apigee_organization.main.id
+  email      = each.value.developer_email
+  first_name = each.value.first_name
+  last_name  = each.value.last_name
+  user_name  = each.value.user_name
+
+  depends_on = [google_apigee_instance_attachment.main]
+}
+
+resource "google_apigee_developer_app" "consumer" {
+  for_each = local.api_consumers
+
+  org_id          = google_apigee_organization.main.id
+  name            = each.value.app
+  developer_email = google_apigee_developer.consumer[each.key].email
+  api_products    = [google_apigee_api_product.consumer[each.key].name]
+  callback_url    = "https://${var.api_hostname}/"
+}
+
+# --- Northbound: HTTPS load balancer -> Private Service Connect -> Apigee ---------------------
+# Client applications reach the API at https://<api_hostname>/predict: a global external
+# Application Load Balancer terminates TLS (Google-managed certificate, TLS 1.2+) and forwards
+# to the Apigee instance's service attachment. The certificate is issued once the host name's
+# DNS A record points at output api_ip_address.
+resource "google_compute_region_network_endpoint_group" "apigee" {
+  name                  = "${local.name_prefix}-apigee-psc"
+  region                = local.region
+  network_endpoint_type = "PRIVATE_SERVICE_CONNECT"
+  psc_target_service    = google_apigee_instance.main.service_attachment
+  network               = local.network_id
+  subnetwork            = local.subnetwork_id
+}
+
+resource "google_compute_global_address" "api" {
+  name         = "${local.name_prefix}-api"
+  description  = "Public address of the prediction API"
+  address_type = "EXTERNAL"
+  ip_version   = "IPV4"
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_compute_managed_ssl_certificate" "api" {
+  name = "${local.name_prefix}-api"
+  managed {
+    domains = [var.api_hostname]
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "google_compute_ssl_policy" "api" {
+  name            = "${local.name_prefix}-api"
+  description     = "TLS 1.2+ with modern ciphers only"
+  profile         = "MODERN"
+  min_tls_version = "TLS_1_2"
+}
+
+# Cloud Armor (access.waf): OWASP and CVE signatures, adaptive protection against L7 DDoS.
+resource "google_compute_security_policy" "api" {
+  name        = "${local.name_prefix}-api"
+  description = "WAF in front of the prediction API"
+  type        = "CLOUD_ARMOR"
+
+  adaptive_protection_config {
+    layer_7_ddos_defense_config {
+      enable = true
+    }
+  }
+
+  rule {
+    action      = "deny(403)"
+    priority    = 1000
+    description = "SQL injection"
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('sqli-v33-stable', {'sensitivity': 1})"
+      }
+    }
+  }
+
+  rule {
+    action      = "deny(403)"
+    priority    = 1001
+    description = "Cross-site scripting"
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('xss-v33-stable', {'sensitivity': 1})"
+      }
+    }
+  }
+
+  rule {
+    action      = "deny(403)"
+    priority    = 1002
+    description = "Local file inclusion"
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('lfi-v33-stable', {'sensitivity': 1})"
+      }
+    }
+  }
+
+  rule {
+    action      = "deny(403)"
+    priority    = 1003
+    description = "Remote code execution"
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('rce-v33-stable', {'sensitivity': 1})"
+      }
+    }
+  }
+
+  rule {
+    action      = "deny(403)"
+    priority    = 1004
+    description = "HTTP protocol attacks"
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('protocolattack-v33-stable', {'sensitivity': 1})"
+      }
+    }
+  }
+
+  rule {
+    action      = "deny(403)"
+    priority    = 1005
+    description = "Log4j CVE-2021-44228 and other CVEs"
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('cve-canary')"
+      }
+    }
+  }
+
+  rule {
+    action      = "allow"
+    priority    = 2147483647
+    description = "Everything the rules above let through (Apigee checks the API key)"
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+  }
+}
+
+resource "google_compute_backend_service" "apigee" {
+  name                  = "${local.name_prefix}-apigee"
+  description           = "Apigee X runtime behind Private Service Connect"
+  protocol              = "HTTPS"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+  security_policy       = google_compute_security_policy.api.id
+
+  backend {
+    group = google_compute_region_network_endpoint_group.apigee.id
+  }
+
+  log_config {
+    enable      = true
+    sample_rate = 1
+  }
+}
+
+resource "google_compute_url_map" "api" {
+  name            = "${local.name_prefix}-api"
+  description     = "Every path of the API host goes to Apigee"
+  default_service = google_compute_backend_service.apigee.id
+}
+
+resource "google_compute_target_https_proxy" "api" {
+  name             = "${local.name_prefix}-api"
+  url_map          = google_compute_url_map.api.id
+  ssl_certificates = [google_compute_managed_ssl_certificate.api.id]
+  ssl_policy       = google_compute_ssl_policy.api.id
+}
+
+resource "google_compute_global_forwarding_rule" "api" {
+  name                  = "${local.name_prefix}-api"
+  target                = google_compute_target_https_proxy.api.id
+  ip_address            = google_compute_global_address.api.id
+  ip_protocol           = "TCP"
+  port_range            = "443"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+}

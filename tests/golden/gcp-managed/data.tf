@@ -1,0 +1,458 @@
+# Access logs of the data buckets, kept for log_retention_days.
+resource "google_storage_bucket" "logs" {
+  #checkov:skip=CKV_GCP_62:this is the access-log bucket; logging it into itself would loop
+  name                        = "stark-dsaas-prod-prod-logs"
+  project                     = local.project_id
+  location                    = upper(local.region)
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  encryption {
+    default_kms_key_name = google_kms_crypto_key.main.id
+  }
+
+  soft_delete_policy {
+    retention_duration_seconds = 2592000
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 731
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 1
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 7
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
+# Cloud Storage writes usage logs as this Google group (uniform access: IAM, not ACLs).
+resource "google_storage_bucket_iam_member" "logs_writer" {
+  bucket = google_storage_bucket.logs.name
+  role   = "roles/storage.objectCreator"
+  member = "group:cloud-storage-analytics@google.com"
+}
+
+# Raw data as delivered by the client's sources, kept for raw_retention_days.
+resource "google_storage_bucket" "raw" {
+  name                        = "stark-dsaas-prod-prod-raw"
+  project                     = local.project_id
+  location                    = upper(local.region)
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  encryption {
+    default_kms_key_name = google_kms_crypto_key.main.id
+  }
+
+  soft_delete_policy {
+    retention_duration_seconds = 2592000
+  }
+
+  logging {
+    log_bucket        = google_storage_bucket.logs.name
+    log_object_prefix = "raw/"
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 1825
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 7
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
+# Curated files: cleaned data and feature sets that training reads.
+resource "google_storage_bucket" "curated" {
+  name                        = "stark-dsaas-prod-prod-curated"
+  project                     = local.project_id
+  location                    = upper(local.region)
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  encryption {
+    default_kms_key_name = google_kms_crypto_key.main.id
+  }
+
+  soft_delete_policy {
+    retention_duration_seconds = 2592000
+  }
+
+  logging {
+    log_bucket        = google_storage_bucket.logs.name
+    log_object_prefix = "curated/"
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 7
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
+# Model artifacts, pipeline outputs and Dataflow staging/temp files (under dataflow/).
+resource "google_storage_bucket" "artifacts" {
+  name                        = "stark-dsaas-prod-prod-artifacts"
+  project                     = local.project_id
+  location                    = upper(local.region)
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  encryption {
+    default_kms_key_name = google_kms_crypto_key.main.id
+  }
+
+  soft_delete_policy {
+    retention_duration_seconds = 2592000
+  }
+
+  logging {
+    log_bucket        = google_storage_bucket.logs.name
+    log_object_prefix = "artifacts/"
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 90
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age            = 7
+      matches_prefix = ["dataflow/temp/", "dataflow/bq-temp/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 7
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
+# Who read or changed which data: data-access audit logs on the data services.
+resource "google_project_iam_audit_config" "data_access" {
+  for_each = toset(["bigquery.googleapis.com", "storage.googleapis.com"])
+
+  project = local.project_id
+  service = each.value
+
+  audit_log_config {
+    log_type = "ADMIN_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
+}
+
+# Curated data for analysis and training, encrypted with the CMEK.
+resource "google_bigquery_dataset" "curated" {
+  dataset_id                 = "stark_prod_curated"
+  project                    = local.project_id
+  location                   = local.region
+  friendly_name              = "Stark Mobility \"Prod\" curated data"
+  description                = "Curated data loaded from the raw bucket by the scheduled Dataflow job."
+  delete_contents_on_destroy = false
+  max_time_travel_hours      = 168
+
+  default_encryption_configuration {
+    kms_key_name = google_kms_crypto_key.main.id
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
+# The table the Dataflow job appends to; its schema is the file the job itself reads.
+resource "google_bigquery_table" "events" {
+  dataset_id          = google_bigquery_dataset.curated.dataset_id
+  project             = local.project_id
+  table_id            = "events"
+  description         = "Records loaded from the raw bucket (one JSON object per line)."
+  deletion_protection = true
+  schema              = jsonencode(jsondecode(file("${path.module}/files/dataflow/curated_schema.json"))["BigQuery Schema"])
+  clustering          = ["source"]
+
+  time_partitioning {
+    type  = "DAY"
+    field = "event_time"
+  }
+
+  encryption_configuration {
+    kms_key_name = google_kms_crypto_key.main.id
+  }
+}
+
+# The latest version of each record: a re-delivered file is loaded again, so readers use this.
+resource "google_bigquery_table" "events_latest" {
+  #checkov:skip=CKV_GCP_80:a view stores no data; its rows come from the CMEK-encrypted events table
+  dataset_id          = google_bigquery_dataset.curated.dataset_id
+  project             = local.project_id
+  table_id            = "events_latest"
+  description         = "Latest version of each record of the events table (deduplicated on record_id)."
+  deletion_protection = true
+
+  view {
+    query          = "SELECT * EXCEPT (row_rank) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY ingested_at DESC) AS row_rank FROM `${local.project_id}.${google_bigquery_dataset.curated.dataset_id}.${google_bigquery_table.events.table_id}`) WHERE row_rank = 1"
+    use_legacy_sql = false
+  }
+}
+
+# The Dataflow job's inputs, shipped with the blueprint.
+resource "google_storage_bucket_object" "dataflow_udf" {
+  bucket       = google_storage_bucket.artifacts.name
+  name         = "dataflow/udf/transform.js"
+  source       = "${path.module}/files/dataflow/transform.js"
+  content_type = "application/javascript"
+}
+
+resource "google_storage_bucket_object" "dataflow_schema" {
+  bucket       = google_storage_bucket.artifacts.name
+  name         = "dataflow/schema/curated_schema.json"
+  source       = "${path.module}/files/dataflow/curated_schema.json"
+  content_type = "application/json"
+}
+
+# Dataflow workers run as a dedicated service account with only what the job needs.
+resource "google_service_account" "dataflow" {
+  account_id   = "stark-prd-df"
+  project      = local.project_id
+  display_name = "Dataflow workers (raw -> curated)"
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "dataflow_worker" {
+  for_each = toset(["roles/dataflow.worker", "roles/bigquery.jobUser"])
+
+  project = local.project_id
+  role    = each.value
+  member  = google_service_account.dataflow.member
+}
+
+resource "google_storage_bucket_iam_member" "dataflow_raw_reader" {
+  bucket = google_storage_bucket.raw.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.dataflow.member
+}
+
+# Staging, temp files and the job's inputs live under dataflow/ in the artifacts bucket: the
+# workers may write there and nowhere else in that bucket (model artifacts stay untouched).
+resource "google_storage_bucket_iam_member" "dataflow_artifacts" {
+  bucket = google_storage_bucket.artifacts.name
+  role   = "roles/storage.objectAdmin"
+  member = google_service_account.dataflow.member
+
+  condition {
+    title       = "dataflow-prefix-only"
+    description = "Objects under dataflow/ and bucket-level reads (listing)."
+    expression  = "resource.type == \"storage.googleapis.com/Bucket\" || resource.name.startsWith(\"projects/_/buckets/${google_storage_bucket.artifacts.name}/objects/dataflow/\")"
+  }
+}
+
+resource "google_bigquery_dataset_iam_member" "dataflow_curated_writer" {
+  dataset_id = google_bigquery_dataset.curated.dataset_id
+  project    = local.project_id
+  role       = "roles/bigquery.dataEditor"
+  member     = google_service_account.dataflow.member
+}
+
+# Cloud Scheduler launches the job with its own identity: it may create Dataflow jobs and
+# run them as the worker account, nothing else.
+resource "google_service_account" "scheduler" {
+  account_id   = "stark-prd-sched"
+  project      = local.project_id
+  display_name = "Cloud Scheduler: launches the raw -> curated Dataflow job"
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "scheduler_dataflow_developer" {
+  #checkov:skip=CKV_GCP_49:launching Dataflow jobs needs roles/dataflow.developer; the only account it can run jobs as is the worker SA (actAs bound on that SA alone)
+  project = local.project_id
+  role    = "roles/dataflow.developer"
+  member  = google_service_account.scheduler.member
+}
+
+resource "google_service_account_iam_member" "scheduler_acts_as_dataflow" {
+  service_account_id = google_service_account.dataflow.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.scheduler.member
+}
+
+# raw -> curated on the spec's schedule (UTC): Cloud Scheduler calls the Dataflow API to launch
+# Google's "Text Files on Cloud Storage to BigQuery" Flex Template, so nothing has to be built
+# before the first apply. The UDF (files/dataflow/transform.js) is where cleaning goes.
+resource "google_cloud_scheduler_job" "raw_to_curated" {
+  name             = "${local.name_prefix}-raw-to-curated"
+  project          = local.project_id
+  region           = local.region
+  description      = "Launches the raw -> curated Dataflow job."
+  schedule         = "15 */6 * * *"
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "320s"
+
+  retry_config {
+    retry_count          = 3
+    min_backoff_duration = "60s"
+    max_backoff_duration = "600s"
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = "https://dataflow.googleapis.com/v1b3/projects/${local.project_id}/locations/${local.region}/flexTemplates:launch"
+    headers = {
+      "Content-Type" = "application/json"
+    }
+    body = base64encode(jsonencode({
+      launchParameter = {
+        jobName              = "stark-prod-raw-to-curated"
+        containerSpecGcsPath = "gs://dataflow-templates-us-central1/latest/flex/GCS_Text_to_BigQuery_Flex"
+        parameters = {
+          inputFilePattern                    = var.dataflow_input_pattern
+          JSONPath                            = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.dataflow_schema.name}"
+          outputTable                         = "${local.project_id}:${google_bigquery_dataset.curated.dataset_id}.${google_bigquery_table.events.table_id}"
+          javascriptTextTransformGcsPath      = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.dataflow_udf.name}"
+          javascriptTextTransformFunctionName = "transform"
+          bigQueryLoadingTemporaryDirectory   = "gs://${google_storage_bucket.artifacts.name}/dataflow/bq-temp"
+        }
+        environment = {
+          serviceAccountEmail  = google_service_account.dataflow.email
+          tempLocation         = "gs://${google_storage_bucket.artifacts.name}/dataflow/temp"
+          stagingLocation      = "gs://${google_storage_bucket.artifacts.name}/dataflow/staging"
+          subnetwork           = local.subnetwork_self_link
+          ipConfiguration      = "WORKER_IP_PRIVATE"
+          kmsKeyName           = google_kms_crypto_key.main.id
+          machineType          = "n2-standard-4"
+          maxWorkers           = var.dataflow_max_workers
+          additionalUserLabels = local.labels
+        }
+      }
+    }))
+
+    oauth_token {
+      service_account_email = google_service_account.scheduler.email
+      scope                 = "https://www.googleapis.com/auth/cloud-platform"
+    }
+  }
+
+  depends_on = [
+    google_project_iam_member.scheduler_dataflow_developer,
+    google_service_account_iam_member.scheduler_acts_as_dataflow,
+    google_project_iam_member.dataflow_worker,
+    google_storage_bucket_iam_member.dataflow_raw_reader,
+    google_storage_bucket_iam_member.dataflow_artifacts,
+    google_bigquery_dataset_iam_member.dataflow_curated_writer,
+  ]
+}

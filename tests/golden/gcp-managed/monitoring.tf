@@ -1,0 +1,371 @@
+# Phase 3, deployment: monitoring of the pipeline, the serving cluster and the models, and the
+# retention of the project's logs.
+
+# --- Log retention --------------------------------------------------------------------------
+# The _Default bucket keeps every log the blueprint writes for phases.data.log_retention_days.
+# It is a global bucket: Cloud Logging only accepts a key from the bucket's location, and the
+# blueprint's key is regional, so these logs stay under Google-managed encryption.
+resource "google_logging_project_bucket_config" "default" {
+  project        = local.project_id
+  location       = "global"
+  bucket_id      = "_Default"
+  retention_days = 731
+
+  depends_on = [time_sleep.services]
+}
+
+# --- Notification channels ------------------------------------------------------------------
+# One e-mail channel per address of deployment.alert_emails (the client owner when empty).
+resource "google_monitoring_notification_channel" "email" {
+  for_each = toset(["head-of-data@stark.example", "mlops-oncall@stark.example"])
+
+  display_name = "${each.value} (${local.name_prefix})"
+  type         = "email"
+  labels = {
+    email_address = each.value
+  }
+  user_labels = local.labels
+
+  depends_on = [time_sleep.services]
+}
+
+locals {
+  notification_channels = [for c in google_monitoring_notification_channel.email : c.id]
+}
+
+# --- Alert policies -------------------------------------------------------------------------
+resource "google_monitoring_alert_policy" "dataflow_failed" {
+  display_name          = "Stark Mobility \"Prod\" prod: Dataflow job failed"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "A Dataflow job of the data pipeline failed"
+    condition_threshold {
+      filter          = "resource.type = \"dataflow_job\" AND metric.type = \"dataflow.googleapis.com/job/is_failed\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A Dataflow job (raw -> curated) failed. Open the job in the Dataflow console, read its logs and rerun the scheduled template once fixed."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+# Vertex AI Pipelines write a log entry for every state change of a run.
+resource "google_monitoring_alert_policy" "pipeline_failed" {
+  display_name          = "Stark Mobility \"Prod\" prod: ML pipeline run failed"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "A Vertex AI pipeline run failed"
+    condition_matched_log {
+      filter = "resource.type=\"aiplatform.googleapis.com/PipelineJob\" AND jsonPayload.state=\"PIPELINE_STATE_FAILED\""
+    }
+  }
+
+  alert_strategy {
+    notification_rate_limit {
+      period = "3600s"
+    }
+    auto_close = "86400s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A run of the ML pipeline (training -> evaluation -> deployment) failed. Open Vertex AI > Pipelines for the failed step and its logs."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_monitoring_alert_policy" "gke_restarts" {
+  display_name          = "Stark Mobility \"Prod\" prod: containers restarting on the serving cluster"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "More than 3 restarts of a container in 10 minutes"
+    condition_threshold {
+      filter          = "resource.type = \"k8s_container\" AND metric.type = \"kubernetes.io/container/restart_count\" AND resource.labels.cluster_name = \"stark-prod-serving\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 3
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "600s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.label.namespace_name", "resource.label.pod_name"]
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A container on the serving cluster keeps restarting (crash loop or OOM kill). Check `kubectl describe pod` and the container's logs."
+  }
+
+  depends_on = [google_container_cluster.serving]
+}
+
+resource "google_monitoring_alert_policy" "endpoint_errors" {
+  display_name          = "Stark Mobility \"Prod\" prod: Vertex AI endpoint errors"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "More than 10 failed predictions in 5 minutes"
+    condition_threshold {
+      filter          = "resource.type = \"aiplatform.googleapis.com/Endpoint\" AND resource.labels.endpoint_id = \"683965896\" AND metric.type = \"aiplatform.googleapis.com/prediction/online/error_count\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 10
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The Vertex AI endpoint returns errors. Check the deployed model's logs and the last deployment of the ML pipeline."
+  }
+
+  depends_on = [google_vertex_ai_endpoint.main]
+}
+
+resource "google_monitoring_alert_policy" "endpoint_latency" {
+  display_name          = "Stark Mobility \"Prod\" prod: Vertex AI endpoint latency"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "p99 prediction latency above 1000 ms for 5 minutes"
+    condition_threshold {
+      filter          = "resource.type = \"aiplatform.googleapis.com/Endpoint\" AND resource.labels.endpoint_id = \"683965896\" AND metric.type = \"aiplatform.googleapis.com/prediction/online/prediction_latencies\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 1000
+      duration        = "300s"
+      aggregations {
+        alignment_period     = "60s"
+        per_series_aligner   = "ALIGN_PERCENTILE_99"
+        cross_series_reducer = "REDUCE_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Predictions are slow. Check the endpoint's replica count and utilisation, and whether a new model version is heavier."
+  }
+
+  depends_on = [google_vertex_ai_endpoint.main]
+}
+
+# --- Drift detection ------------------------------------------------------------------------
+# Vertex AI Model Monitoring needs a deployed model, which only exists after the first
+# pipeline run: the pipeline's deploy step creates the model deployment monitoring job on the
+# endpoint (drift objectives on the inputs, anomaly logging on, the key below for encryption).
+# What can exist before that is here: a log-based metric counting the job's anomaly entries
+# and an alert on it, so that drift alerts work from the job's first anomaly on.
+resource "google_logging_metric" "drift_anomalies" {
+  name        = "stark-prod-drift-anomalies"
+  description = "Anomalies (feature drift) reported by Vertex AI Model Monitoring"
+  filter      = "logName=\"projects/stark-dsaas-prod/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly\""
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+# A new log-based metric takes a moment before alert policies can reference its type.
+resource "time_sleep" "drift_metric" {
+  create_duration = "60s"
+
+  depends_on = [google_logging_metric.drift_anomalies]
+}
+
+resource "google_monitoring_alert_policy" "drift" {
+  display_name          = "Stark Mobility \"Prod\" prod: model drift detected"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "Vertex AI Model Monitoring reported a drift anomaly"
+    condition_threshold {
+      filter          = "metric.type = \"logging.googleapis.com/user/${google_logging_metric.drift_anomalies.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "3600s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The distribution of the model's inputs drifted past the monitoring thresholds. Review the anomaly in Vertex AI > Model Monitoring and consider retraining."
+  }
+
+  depends_on = [time_sleep.drift_metric]
+}
+
+# --- Dashboard ------------------------------------------------------------------------------
+resource "google_monitoring_dashboard" "main" {
+  dashboard_json = jsonencode({
+    displayName = "Stark Mobility \"Prod\" prod: ML platform"
+    gridLayout = {
+      columns = "2"
+      widgets = [{
+        title = "GKE node CPU utilisation"
+        xyChart = {
+          dataSets = [{
+            plotType = "LINE"
+            timeSeriesQuery = {
+              timeSeriesFilter = {
+                filter = "resource.type = \"k8s_node\" AND metric.type = \"kubernetes.io/node/cpu/allocatable_utilization\" AND resource.labels.cluster_name = \"stark-prod-serving\""
+                aggregation = {
+                  alignmentPeriod  = "60s"
+                  perSeriesAligner = "ALIGN_MEAN"
+                }
+              }
+            }
+          }]
+        }
+        }, {
+        title = "GKE container restarts"
+        xyChart = {
+          dataSets = [{
+            plotType = "LINE"
+            timeSeriesQuery = {
+              timeSeriesFilter = {
+                filter = "resource.type = \"k8s_container\" AND metric.type = \"kubernetes.io/container/restart_count\" AND resource.labels.cluster_name = \"stark-prod-serving\""
+                aggregation = {
+                  alignmentPeriod    = "60s"
+                  perSeriesAligner   = "ALIGN_DELTA"
+                  crossSeriesReducer = "REDUCE_SUM"
+                }
+              }
+            }
+          }]
+        }
+        }, {
+        title = "Dataflow failed jobs"
+        xyChart = {
+          dataSets = [{
+            plotType = "LINE"
+            timeSeriesQuery = {
+              timeSeriesFilter = {
+                filter = "resource.type = \"dataflow_job\" AND metric.type = \"dataflow.googleapis.com/job/is_failed\""
+                aggregation = {
+                  alignmentPeriod  = "60s"
+                  perSeriesAligner = "ALIGN_MAX"
+                }
+              }
+            }
+          }]
+        }
+        }, {
+        title = "Vertex AI predictions / s"
+        xyChart = {
+          dataSets = [{
+            plotType = "LINE"
+            timeSeriesQuery = {
+              timeSeriesFilter = {
+                filter = "resource.type = \"aiplatform.googleapis.com/Endpoint\" AND resource.labels.endpoint_id = \"683965896\" AND metric.type = \"aiplatform.googleapis.com/prediction/online/prediction_count\""
+                aggregation = {
+                  alignmentPeriod    = "60s"
+                  perSeriesAligner   = "ALIGN_RATE"
+                  crossSeriesReducer = "REDUCE_SUM"
+                }
+              }
+            }
+          }]
+        }
+        }, {
+        title = "Vertex AI prediction errors / s"
+        xyChart = {
+          dataSets = [{
+            plotType = "LINE"
+            timeSeriesQuery = {
+              timeSeriesFilter = {
+                filter = "resource.type = \"aiplatform.googleapis.com/Endpoint\" AND resource.labels.endpoint_id = \"683965896\" AND metric.type = \"aiplatform.googleapis.com/prediction/online/error_count\""
+                aggregation = {
+                  alignmentPeriod    = "60s"
+                  perSeriesAligner   = "ALIGN_RATE"
+                  crossSeriesReducer = "REDUCE_SUM"
+                }
+              }
+            }
+          }]
+        }
+        }, {
+        title = "Vertex AI latency p99 (ms)"
+        xyChart = {
+          dataSets = [{
+            plotType = "LINE"
+            timeSeriesQuery = {
+              timeSeriesFilter = {
+                filter = "resource.type = \"aiplatform.googleapis.com/Endpoint\" AND resource.labels.endpoint_id = \"683965896\" AND metric.type = \"aiplatform.googleapis.com/prediction/online/prediction_latencies\""
+                aggregation = {
+                  alignmentPeriod    = "60s"
+                  perSeriesAligner   = "ALIGN_PERCENTILE_99"
+                  crossSeriesReducer = "REDUCE_MAX"
+                }
+              }
+            }
+          }]
+        }
+        }, {
+        title = "Drift anomalies (Vertex AI Model Monitoring)"
+        xyChart = {
+          dataSets = [{
+            plotType = "LINE"
+            timeSeriesQuery = {
+              timeSeriesFilter = {
+                filter = "metric.type = \"logging.googleapis.com/user/stark-prod-drift-anomalies\""
+                aggregation = {
+                  alignmentPeriod    = "60s"
+                  perSeriesAligner   = "ALIGN_DELTA"
+                  crossSeriesReducer = "REDUCE_SUM"
+                }
+              }
+            }
+          }]
+        }
+      }]
+    }
+  })
+
+  depends_on = [time_sleep.services]
+}

@@ -1,0 +1,133 @@
+# A custom-mode VPC for the client: one regional subnet with the secondary ranges GKE needs,
+# private Google access (workers and notebooks have no public IPs) and flow logs.
+resource "google_compute_network" "main" {
+  name                    = "${local.name_prefix}-vpc"
+  project                 = local.project_id
+  auto_create_subnetworks = false
+  routing_mode            = "REGIONAL"
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_compute_subnetwork" "main" {
+  name                     = "${local.name_prefix}-${local.region}"
+  project                  = local.project_id
+  region                   = local.region
+  network                  = google_compute_network.main.id
+  ip_cidr_range            = var.subnet_cidr
+  private_ip_google_access = true
+
+  secondary_ip_range {
+    range_name    = "pods"
+    ip_cidr_range = var.pods_cidr
+  }
+
+  secondary_ip_range {
+    range_name    = "services"
+    ip_cidr_range = var.services_cidr
+  }
+
+  log_config {
+    aggregation_interval = "INTERVAL_5_SEC"
+    flow_sampling        = 0.5
+    metadata             = "INCLUDE_ALL_METADATA"
+  }
+}
+
+# Outbound internet (package mirrors, public images) for instances without public IPs.
+resource "google_compute_router" "main" {
+  name    = "${local.name_prefix}-router"
+  project = local.project_id
+  region  = local.region
+  network = google_compute_network.main.id
+}
+
+resource "google_compute_router_nat" "main" {
+  name                               = "${local.name_prefix}-nat"
+  project                            = local.project_id
+  region                             = local.region
+  router                             = google_compute_router.main.name
+  nat_ip_allocate_option             = "AUTO_ONLY"
+  source_subnetwork_ip_ranges_to_nat = "LIST_OF_SUBNETWORKS"
+
+  subnetwork {
+    name                    = google_compute_subnetwork.main.id
+    source_ip_ranges_to_nat = ["ALL_IP_RANGES"]
+  }
+
+  log_config {
+    enable = true
+    filter = "ERRORS_ONLY"
+  }
+}
+
+# Ingress: deny everything by default, then allow only traffic from inside the VPC
+# (Dataflow workers talk to each other on 12345-12346) and Google's health checkers.
+resource "google_compute_firewall" "deny_all_ingress" {
+  name          = "${local.name_prefix}-deny-all-ingress"
+  project       = local.project_id
+  network       = google_compute_network.main.id
+  direction     = "INGRESS"
+  priority      = 65534
+  source_ranges = ["0.0.0.0/0"]
+
+  deny {
+    protocol = "all"
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+resource "google_compute_firewall" "allow_internal" {
+  name          = "${local.name_prefix}-allow-internal"
+  project       = local.project_id
+  network       = google_compute_network.main.id
+  direction     = "INGRESS"
+  priority      = 1000
+  source_ranges = [var.subnet_cidr, var.pods_cidr]
+
+  allow {
+    protocol = "tcp"
+  }
+
+  allow {
+    protocol = "udp"
+  }
+
+  allow {
+    protocol = "icmp"
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+resource "google_compute_firewall" "allow_health_checks" {
+  name      = "${local.name_prefix}-allow-health-checks"
+  project   = local.project_id
+  network   = google_compute_network.main.id
+  direction = "INGRESS"
+  priority  = 1000
+  # Google Cloud load balancer and health check ranges.
+  source_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
+
+  allow {
+    protocol = "tcp"
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+locals {
+  network_id           = google_compute_network.main.id
+  network_self_link    = google_compute_network.main.self_link
+  subnetwork_id        = google_compute_subnetwork.main.id
+  subnetwork_self_link = google_compute_subnetwork.main.self_link
+  pods_range_name      = "pods"
+  services_range_name  = "services"
+}

@@ -1,0 +1,256 @@
+# Docker images of training and serving containers, encrypted with the CMEK. Tags are
+# immutable: pipelines tag images with the commit they were built from.
+resource "google_artifact_registry_repository" "models" {
+  repository_id          = "${local.name_prefix}-models"
+  project                = local.project_id
+  location               = local.region
+  format                 = "DOCKER"
+  description            = "Training and serving images"
+  kms_key_name           = google_kms_crypto_key.main.id
+  cleanup_policy_dry_run = false
+
+  docker_config {
+    immutable_tags = true
+  }
+
+  cleanup_policies {
+    id     = "delete-untagged"
+    action = "DELETE"
+
+    condition {
+      tag_state  = "UNTAGGED"
+      older_than = "604800s"
+    }
+  }
+
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+
+    most_recent_versions {
+      keep_count = 10
+    }
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
+# Experiment tracking for training runs (the Vertex AI model registry needs no resource: the
+# pipeline registers models in it).
+resource "google_vertex_ai_tensorboard" "main" {
+  display_name = "${local.name_prefix}-tensorboard"
+  project      = local.project_id
+  region       = local.region
+  description  = "Training runs of the DSaaS platform"
+
+  encryption_spec {
+    kms_key_name = google_kms_crypto_key.main.id
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
+# The metadata store Vertex AI Pipelines record runs, artifacts and lineage in. "default" is
+# the one pipelines use; created here so that it is encrypted with the CMEK (created lazily by
+# the first pipeline run it would use a Google-managed key). Only in google-beta.
+resource "google_vertex_ai_metadata_store" "default" {
+  provider    = google-beta
+  name        = "default"
+  project     = local.project_id
+  region      = local.region
+  description = "Pipeline runs, artifacts and lineage"
+
+  encryption_spec {
+    kms_key_name = google_kms_crypto_key.main.id
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
+# Training pipelines and custom jobs run as this account: read curated data, write
+# artifacts, pull images, register models; nothing else.
+resource "google_service_account" "training" {
+  account_id   = "globex-stg-train"
+  project      = local.project_id
+  display_name = "Vertex AI training pipelines and jobs"
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "training" {
+  for_each = toset([
+    "roles/aiplatform.user",
+    "roles/bigquery.jobUser",
+    "roles/bigquery.readSessionUser",
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+  ])
+
+  project = local.project_id
+  role    = each.value
+  member  = google_service_account.training.member
+}
+
+# A pipeline step starts further jobs as the same account.
+resource "google_service_account_iam_member" "training_acts_as_itself" {
+  service_account_id = google_service_account.training.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.training.member
+}
+
+resource "google_storage_bucket_iam_member" "training_curated_reader" {
+  bucket = google_storage_bucket.curated.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.training.member
+}
+
+resource "google_storage_bucket_iam_member" "training_artifacts_writer" {
+  bucket = google_storage_bucket.artifacts.name
+  role   = "roles/storage.objectAdmin"
+  member = google_service_account.training.member
+}
+
+resource "google_bigquery_dataset_iam_member" "training_curated_reader" {
+  dataset_id = google_bigquery_dataset.curated.dataset_id
+  project    = local.project_id
+  role       = "roles/bigquery.dataViewer"
+  member     = google_service_account.training.member
+}
+
+resource "google_artifact_registry_repository_iam_member" "training_reader" {
+  repository = google_artifact_registry_repository.models.name
+  project    = local.project_id
+  location   = local.region
+  role       = "roles/artifactregistry.reader"
+  member     = google_service_account.training.member
+}
+
+# Workbench instances run as this account: explore raw and curated data, build and push
+# images, and submit training jobs that run as the training account.
+resource "google_service_account" "workbench" {
+  account_id   = "globex-stg-wb"
+  project      = local.project_id
+  display_name = "Vertex AI Workbench instances"
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "workbench" {
+  for_each = toset([
+    "roles/aiplatform.user",
+    "roles/bigquery.jobUser",
+    "roles/bigquery.readSessionUser",
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+  ])
+
+  project = local.project_id
+  role    = each.value
+  member  = google_service_account.workbench.member
+}
+
+resource "google_service_account_iam_member" "workbench_acts_as_training" {
+  service_account_id = google_service_account.training.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.workbench.member
+}
+
+resource "google_storage_bucket_iam_member" "workbench_raw_reader" {
+  bucket = google_storage_bucket.raw.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.workbench.member
+}
+
+resource "google_storage_bucket_iam_member" "workbench_curated_writer" {
+  bucket = google_storage_bucket.curated.name
+  role   = "roles/storage.objectAdmin"
+  member = google_service_account.workbench.member
+}
+
+resource "google_storage_bucket_iam_member" "workbench_artifacts_writer" {
+  bucket = google_storage_bucket.artifacts.name
+  role   = "roles/storage.objectAdmin"
+  member = google_service_account.workbench.member
+}
+
+resource "google_bigquery_dataset_iam_member" "workbench_curated_reader" {
+  dataset_id = google_bigquery_dataset.curated.dataset_id
+  project    = local.project_id
+  role       = "roles/bigquery.dataViewer"
+  member     = google_service_account.workbench.member
+}
+
+resource "google_artifact_registry_repository_iam_member" "workbench_writer" {
+  repository = google_artifact_registry_repository.models.name
+  project    = local.project_id
+  location   = local.region
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.workbench.member
+}
+
+# One Workbench instance per data scientist: no public IP (reached through the Workbench
+# proxy), shielded VM, CMEK disks, in the blueprint's subnet. Each user needs
+# roles/iam.serviceAccountUser on the workbench service account to open JupyterLab.
+resource "google_workbench_instance" "users" {
+  for_each = {
+    alice = "globex-staging-wb-alice"
+    bob   = "globex-staging-wb-bob"
+  }
+
+  name                 = each.value
+  project              = local.project_id
+  location             = var.workbench_zone
+  disable_proxy_access = false
+
+  gce_setup {
+    machine_type         = "n2-standard-4"
+    disable_public_ip    = true
+    enable_ip_forwarding = false
+    tags                 = ["workbench"]
+    metadata = {
+      # Stop idle instances (cost); root off and no file downloads from JupyterLab.
+      idle-timeout-seconds       = "10800"
+      notebook-disable-root      = "true"
+      notebook-disable-downloads = "true"
+      serial-port-logging-enable = "false"
+    }
+
+    service_accounts {
+      email = google_service_account.workbench.email
+    }
+
+    boot_disk {
+      disk_size_gb    = 150
+      disk_type       = "PD_BALANCED"
+      disk_encryption = "CMEK"
+      kms_key         = google_kms_crypto_key.main.id
+    }
+
+    data_disks {
+      disk_size_gb    = 100
+      disk_type       = "PD_BALANCED"
+      disk_encryption = "CMEK"
+      kms_key         = google_kms_crypto_key.main.id
+    }
+
+    shielded_instance_config {
+      enable_secure_boot          = true
+      enable_vtpm                 = true
+      enable_integrity_monitoring = true
+    }
+
+    network_interfaces {
+      network = local.network_id
+      subnet  = local.subnetwork_id
+    }
+  }
+
+  labels = {
+    workbench-user = each.key
+  }
+
+  depends_on = [
+    time_sleep.kms_grants,
+    google_project_iam_member.workbench,
+  ]
+}

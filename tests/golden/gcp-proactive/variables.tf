@@ -1,0 +1,63 @@
+# Defaults come from the client spec; override them (e.g. in a *.tfvars file) only for
+# choices the spec does not cover.
+
+variable "subnet_cidr" {
+  description = "Primary range of the subnet (nodes, notebooks, Dataflow workers)."
+  type        = string
+  default     = "10.10.0.0/20"
+
+  validation {
+    condition     = can(cidrhost(var.subnet_cidr, 0))
+    error_message = "Must be an IPv4 CIDR block, e.g. 10.10.0.0/20."
+  }
+}
+
+variable "pods_cidr" {
+  description = "Secondary range for GKE pods."
+  type        = string
+  default     = "10.16.0.0/14"
+
+  validation {
+    condition     = can(cidrhost(var.pods_cidr, 0))
+    error_message = "Must be an IPv4 CIDR block, e.g. 10.10.0.0/20."
+  }
+}
+
+variable "services_cidr" {
+  description = "Secondary range for GKE services."
+  type        = string
+  default     = "10.20.0.0/20"
+
+  validation {
+    condition     = can(cidrhost(var.services_cidr, 0))
+    error_message = "Must be an IPv4 CIDR block, e.g. 10.10.0.0/20."
+  }
+}
+
+variable "dataflow_input_pattern" {
+  description = "Files of the raw bucket the scheduled Dataflow job loads into the curated table (JSON lines)."
+  type        = string
+  default     = "gs://globex-dsaas-staging-staging-raw/incoming/*.jsonl"
+
+  validation {
+    condition     = startswith(var.dataflow_input_pattern, "gs://")
+    error_message = "Must be a gs:// path or pattern."
+  }
+}
+
+variable "dataflow_max_workers" {
+  description = "Upper bound of Dataflow autoscaling for the raw -> curated job."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.dataflow_max_workers >= 1 && var.dataflow_max_workers <= 1000
+    error_message = "Must be between 1 and 1000."
+  }
+}
+
+variable "workbench_zone" {
+  description = "Zone of the Workbench instances (choose one that offers the GPU, if any)."
+  type        = string
+  default     = "europe-west1-b"
+}

@@ -1,0 +1,25 @@
+terraform {
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = "~> 7.0"
+    }
+    # Only for what the google provider lacks: google_project_service_identity (services.tf:
+    # generates the service agents that are otherwise created lazily, so their CMEK grants work
+    # on a fresh project) and the CMEK-encrypted Vertex AI metadata store (training.tf).
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = "~> 7.0"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.12"
+    }
+    archive = {
+      source  = "hashicorp/archive"
+      version = "~> 2.4"
+    }
+  }
+}

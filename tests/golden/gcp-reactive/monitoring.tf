@@ -1,0 +1,125 @@
+# Phase 3, deployment: monitoring of the pipeline, the serving cluster and the models, and the
+# retention of the project's logs.
+
+# --- Log retention --------------------------------------------------------------------------
+# The _Default bucket keeps every log the blueprint writes for phases.data.log_retention_days.
+# It is a global bucket: Cloud Logging only accepts a key from the bucket's location, and the
+# blueprint's key is regional, so these logs stay under Google-managed encryption.
+resource "google_logging_project_bucket_config" "default" {
+  project        = local.project_id
+  location       = "global"
+  bucket_id      = "_Default"
+  retention_days = 30
+
+  depends_on = [time_sleep.services]
+}
+
+# --- Notification channels ------------------------------------------------------------------
+# One e-mail channel per address of deployment.alert_emails (the client owner when empty).
+resource "google_monitoring_notification_channel" "email" {
+  for_each = toset(["it-oncall@hooli.example"])
+
+  display_name = "${each.value} (${local.name_prefix})"
+  type         = "email"
+  labels = {
+    email_address = each.value
+  }
+  user_labels = local.labels
+
+  depends_on = [time_sleep.services]
+}
+
+locals {
+  notification_channels = [for c in google_monitoring_notification_channel.email : c.id]
+}
+
+# --- Alert policies -------------------------------------------------------------------------
+resource "google_monitoring_alert_policy" "dataflow_failed" {
+  display_name          = "Hooli Retail dev: Dataflow job failed"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "A Dataflow job of the data pipeline failed"
+    condition_threshold {
+      filter          = "resource.type = \"dataflow_job\" AND metric.type = \"dataflow.googleapis.com/job/is_failed\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A Dataflow job (raw -> curated) failed. Open the job in the Dataflow console, read its logs and rerun the scheduled template once fixed."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+# Vertex AI Pipelines write a log entry for every state change of a run.
+resource "google_monitoring_alert_policy" "pipeline_failed" {
+  display_name          = "Hooli Retail dev: ML pipeline run failed"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "A Vertex AI pipeline run failed"
+    condition_matched_log {
+      filter = "resource.type=\"aiplatform.googleapis.com/PipelineJob\" AND jsonPayload.state=\"PIPELINE_STATE_FAILED\""
+    }
+  }
+
+  alert_strategy {
+    notification_rate_limit {
+      period = "3600s"
+    }
+    auto_close = "86400s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A run of the ML pipeline (training -> evaluation -> deployment) failed. Open Vertex AI > Pipelines for the failed step and its logs."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_monitoring_alert_policy" "gke_restarts" {
+  display_name          = "Hooli Retail dev: containers restarting on the serving cluster"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "More than 3 restarts of a container in 10 minutes"
+    condition_threshold {
+      filter          = "resource.type = \"k8s_container\" AND metric.type = \"kubernetes.io/container/restart_count\" AND resource.labels.cluster_name = \"hooli-dev-serving\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 3
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "600s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.label.namespace_name", "resource.label.pod_name"]
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A container on the serving cluster keeps restarting (crash loop or OOM kill). Check `kubectl describe pod` and the container's logs."
+  }
+
+  depends_on = [google_container_cluster.serving]
+}
