@@ -75,7 +75,7 @@ def find_terraform(explicit: str | None = None, env: Mapping[str, str] | None = 
         if found:
             return found
     raise ToolMissingError(
-        "neither tofu nor terraform is on PATH (install one, or use --terraform PATH / set DSAAS_TERRAFORM)"
+        "no terraform or tofu binary on PATH (install one, or use --terraform PATH / set DSAAS_TERRAFORM)"
     )
 
 

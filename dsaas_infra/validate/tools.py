@@ -8,7 +8,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsaas_infra.errors import OperationError
+from dsaas_infra.errors import OperationError, ToolMissingError
+from dsaas_infra.terraform import runner
 
 CHECKOV_VENV = Path(".tools/checkov/bin/checkov")
 
@@ -26,17 +27,12 @@ def _executable(path: str) -> bool:
 
 
 def find_terraform(explicit: str | None, env: dict[str, str]) -> Found:
-    """--terraform, then $DSAAS_TERRAFORM, then terraform or tofu on PATH."""
-    for origin, candidate in (("--terraform", explicit), ("DSAAS_TERRAFORM", env.get("DSAAS_TERRAFORM"))):
-        if candidate:
-            # absolute: stages run tools from other working directories
-            return Found(os.path.abspath(candidate)) if _executable(candidate) else \
-                Found(None, f"{origin}={candidate} is not an executable file")
-    for name in ("terraform", "tofu"):
-        found = shutil.which(name, path=env.get("PATH"))
-        if found:
-            return Found(found)
-    return Found(None, "no terraform or tofu binary (use --terraform PATH or set DSAAS_TERRAFORM)")
+    """The same binary plan/apply would use (terraform.runner's order), or why there is none."""
+    try:
+        # absolute: stages run tools from other working directories
+        return Found(os.path.abspath(runner.find_terraform(explicit, env)))
+    except ToolMissingError as e:
+        return Found(None, str(e))
 
 
 def find_checkov(explicit: str | None, env: dict[str, str]) -> Found:

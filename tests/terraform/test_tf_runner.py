@@ -51,7 +51,7 @@ def test_flag_may_name_a_binary_on_path(tmp_path):
 @pytest.mark.parametrize("explicit, env, message", [
     ("/nonexistent/terraform", {}, "--terraform=/nonexistent/terraform: not an executable file"),
     (None, {"DSAAS_TERRAFORM": "/nonexistent/tf"}, "DSAAS_TERRAFORM=/nonexistent/tf: not an executable file"),
-    (None, {"PATH": "/nonexistent"}, "neither tofu nor terraform is on PATH"),
+    (None, {"PATH": "/nonexistent"}, "no terraform or tofu binary on PATH"),
 ])
 def test_missing_terraform_is_a_tool_error(explicit, env, message):
     with pytest.raises(ToolMissingError, match=message):
