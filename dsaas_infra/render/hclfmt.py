@@ -24,56 +24,55 @@ class _Line:
     verbatim: bool = False  # heredoc body: keep as is
 
 
+_ASSIGN = re.compile(r"(?<![=!<>])=(?![=>])")
+# What the scanner must look at; everything between matches is plain text.
+_TOKEN = re.compile(r'\\.|[$%]\{|//|[{}\[\]()"#=]')
+
+
+def _net(text: str) -> int:
+    return sum(text.count(c) for c in _OPEN) - sum(text.count(c) for c in _CLOSE)
+
+
 def _scan(text: str) -> tuple[int, int | None, str | None]:
     """Net bracket change, index of the attribute '=', heredoc marker."""
+    if '"' not in text and "#" not in text and "/" not in text and "<<" not in text:
+        # Fast path (most lines): no strings, comments or heredocs to step around.
+        delta = _net(text)
+        m = _ASSIGN.search(text, 1)
+        if m is None or _net(text[: m.start()]) != delta:
+            return delta, None, None
+        return delta, m.start(), None
     delta = 0
     assign_at = None
     depth_at_assign = None
-    stack: list[str] = []  # 's' string, 'i' interpolation inside a string
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
+    stack: list[str] = []  # 's' string, 'i' interpolation inside a string, 'b' bracket inside one
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        i = m.start()
         if stack and stack[-1] == "s":
-            if ch == "\\":
-                i += 2
-                continue
-            if ch in "$%" and text[i + 1:i + 2] == "{":
-                if text[i - 1:i] == ch:  # "$${" is a literal
-                    i += 2
-                    continue
-                stack.append("i")
-                i += 2
-                continue
-            if ch == '"':
+            if tok == '"':
                 stack.pop()
-            i += 1
+            elif tok[-1:] == "{" and tok[0] in "$%" and text[i - 1:i] != tok[0]:
+                stack.append("i")  # "$${" and "%%{" are literals
             continue
-        if ch == '"':
+        if tok == '"':
             stack.append("s")
-            i += 1
-            continue
-        if ch == "#" or text.startswith("//", i):
+        elif tok == "#" or tok == "//":
             break
-        if ch in _OPEN:
-            if stack and stack[-1] == "i":
+        elif tok[-1] in _OPEN:
+            if stack:
                 stack.append("b")
             else:
                 delta += 1
-        elif ch in _CLOSE:
-            if stack and stack[-1] == "b":
-                stack.pop()
-            elif stack and stack[-1] == "i" and ch == "}":
-                stack.pop()
+        elif tok in _CLOSE:
+            if stack:
+                stack.pop()  # a bracket inside an interpolation, or the interpolation's end
             else:
                 delta -= 1
-        elif ch == "=" and not stack:
-            prev = text[i - 1:i]
-            nxt = text[i + 1:i + 2]
-            if nxt not in "=>" and prev not in "=!<>" and assign_at is None and i > 0:
+        elif tok == "=" and not stack and assign_at is None and i > 0:
+            if text[i + 1:i + 2] not in ("=", ">") and text[i - 1:i] not in ("=", "!", "<", ">"):
                 assign_at = i
                 depth_at_assign = delta
-        i += 1
     heredoc = None
     m = _HEREDOC.search(text)
     if m and not stack:
