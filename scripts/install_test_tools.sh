@@ -35,6 +35,8 @@ if [[ $WITH_CHECKOV == 1 && ! -x "$DIR/checkov/bin/checkov" ]]; then
   "$DIR/checkov/bin/pip" install --quiet --disable-pip-version-check checkov
 fi
 
-"$DIR/bin/terraform" version | head -n 1
+# Not `| head -n 1`: with pipefail, Terraform dying of SIGPIPE on its later lines fails the script.
+tf_version=$(CHECKPOINT_DISABLE=1 "$DIR/bin/terraform" version)
+echo "${tf_version%%$'\n'*}"
 [[ -x "$DIR/checkov/bin/checkov" ]] && echo "checkov $("$DIR/checkov/bin/checkov" --version)"
 echo "export DSAAS_TEST_TOOLS=$DIR DSAAS_TERRAFORM=$DIR/bin/terraform DSAAS_TF_PLUGIN_MIRROR=$DIR/plugins"
