@@ -255,6 +255,8 @@ resource "google_project_iam_audit_config" "data_access" {
   audit_log_config {
     log_type = "DATA_WRITE"
   }
+
+  depends_on = [time_sleep.services]
 }
 
 # Curated data for analysis and training, encrypted with the CMEK.

@@ -5,7 +5,7 @@
 data "google_project" "current" {
   project_id = local.project_id
 
-  depends_on = [google_project_service.this]
+  depends_on = [time_sleep.services]
 }
 
 locals {

@@ -155,6 +155,8 @@ resource "google_service_account" "apigee_proxy" {
   account_id   = "globex-stg-api"
   display_name = "Apigee predict proxy"
   description  = "Identity of the Apigee proxy when it calls the Vertex AI endpoint"
+
+  depends_on = [time_sleep.services]
 }
 
 # Least privilege: predictions on this endpoint only (endpoint IAM is in google-beta).
@@ -292,6 +294,8 @@ resource "google_compute_managed_ssl_certificate" "api" {
   lifecycle {
     create_before_destroy = true
   }
+
+  depends_on = [time_sleep.services]
 }
 
 resource "google_compute_ssl_policy" "api" {
@@ -299,6 +303,8 @@ resource "google_compute_ssl_policy" "api" {
   description     = "TLS 1.2+ with modern ciphers only"
   profile         = "MODERN"
   min_tls_version = "TLS_1_2"
+
+  depends_on = [time_sleep.services]
 }
 
 resource "google_compute_backend_service" "apigee" {

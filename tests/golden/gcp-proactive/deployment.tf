@@ -26,6 +26,8 @@ resource "google_service_account" "gke_nodes" {
   account_id   = "globex-stg-gke"
   display_name = "GKE nodes of globex-staging-serving"
   description  = "Least-privilege identity of the serving cluster's nodes"
+
+  depends_on = [time_sleep.services]
 }
 
 resource "google_project_iam_member" "gke_nodes" {
@@ -54,6 +56,10 @@ resource "google_artifact_registry_repository_iam_member" "gke_nodes" {
 # back so that a reused network works the same as the one the blueprint creates).
 data "google_compute_subnetwork" "gke" {
   self_link = local.subnetwork_self_link
+
+  # A reused subnet is a literal path: without this the read races the Compute Engine API's
+  # enabling on a fresh project.
+  depends_on = [time_sleep.services]
 }
 
 resource "google_container_cluster" "serving" {
@@ -249,6 +255,8 @@ resource "google_service_account" "serving" {
   account_id   = "globex-stg-serve"
   display_name = "Model servers of globex-staging-serving"
   description  = "Workload Identity of the model-serving pods on GKE"
+
+  depends_on = [time_sleep.services]
 }
 
 resource "google_storage_bucket_iam_member" "serving_artifacts" {
