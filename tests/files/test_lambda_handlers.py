@@ -236,7 +236,10 @@ def test_monitor_creates_the_hourly_schedule_once(aws_env):
     sm, s3 = _client("sagemaker"), _client("s3")
     definition = deploy.job_definition_request(cfg, None)
     with Stubber(sm) as sm_stub, Stubber(s3) as s3_stub:
-        s3_stub.add_client_error("head_object", "404", http_status_code=404)
+        # Only ListObjectsV2 on the baseline prefix: the role may list that prefix and nothing
+        # else, so a HeadObject on a missing key would be denied (403) on every run.
+        s3_stub.add_response("list_objects_v2", {"KeyCount": 0, "IsTruncated": False},
+                             {"Bucket": "acme-artifacts", "Prefix": "monitoring/baseline/"})
         sm_stub.add_client_error("describe_data_quality_job_definition", "ResourceNotFound")
         sm_stub.add_response("create_data_quality_job_definition", {"JobDefinitionArn": ARN},
                              definition)
@@ -256,6 +259,59 @@ def test_monitor_creates_the_hourly_schedule_once(aws_env):
         "name": f"{ENDPOINT}-drift", "job_definition": definition["JobDefinitionName"],
         "baseline": False,
     }
+
+
+@pytest.fixture
+def artifacts(aws_env):
+    from moto import mock_aws
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="acme-artifacts",
+                         CreateBucketConfiguration={"LocationConstraint": REGION})
+        yield s3
+
+
+@pytest.mark.parametrize("uploaded,expected", [
+    ([], None),
+    (["statistics.json"], None),
+    (["constraints.json", "notes.txt"], None),
+    (["statistics.json", "constraints.json", "old/statistics.json"], {
+        "statistics": "s3://acme-artifacts/monitoring/baseline/statistics.json",
+        "constraints": "s3://acme-artifacts/monitoring/baseline/constraints.json",
+    }),
+])
+def test_baseline_is_found_by_listing_the_prefix(artifacts, uploaded, expected):
+    deploy = load("deploy")
+    for name in uploaded:
+        artifacts.put_object(Bucket="acme-artifacts", Key=f"monitoring/baseline/{name}", Body=b"{}")
+    assert deploy.baseline_uris(config(drift=True), artifacts) == expected
+
+
+def test_baseline_lookup_follows_continuation_pages():
+    deploy = load("deploy")
+    s3 = _client("s3")
+    prefix = {"Bucket": "acme-artifacts", "Prefix": "monitoring/baseline/"}
+    with Stubber(s3) as stub:
+        stub.add_response("list_objects_v2", {
+            "IsTruncated": True, "NextContinuationToken": "next",
+            "Contents": [{"Key": "monitoring/baseline/statistics.json"}],
+        }, prefix)
+        stub.add_response("list_objects_v2", {
+            "IsTruncated": False, "Contents": [{"Key": "monitoring/baseline/constraints.json"}],
+        }, {**prefix, "ContinuationToken": "next"})
+        uris = deploy.baseline_uris(config(drift=True), s3)
+        stub.assert_no_pending_responses()
+    assert set(uris) == {"statistics", "constraints"}
+
+
+def test_a_denied_listing_is_an_error_not_a_missing_baseline():
+    deploy = load("deploy")
+    s3 = _client("s3")
+    with Stubber(s3) as stub:
+        stub.add_client_error("list_objects_v2", "AccessDenied", http_status_code=403)
+        with pytest.raises(deploy.ClientError):
+            deploy.baseline_uris(config(drift=True), s3)
 
 
 def test_monitor_does_nothing_without_drift_detection():

@@ -695,3 +695,23 @@ def test_overlapping_runs_stop_early_and_the_check_names_the_machine_without_a_c
     pipeline = proactive.data[("aws_iam_policy_document", "pipeline")]
     [listing] = [s for s in statements(pipeline) if "states:ListExecutions" in s["actions"]]
     assert listing["resources"] == ["${local.pipeline_state_machine_arn}"]
+
+
+# --- drift baseline: what the deploy Lambda does is what its role allows --------------------
+
+
+def test_deploy_role_may_list_exactly_the_baseline_prefix_the_lambda_lists(managed):
+    from fnmatch import fnmatchcase
+
+    config = managed.locals["deploy_config"]
+    document = managed.data[("aws_iam_policy_document", "deploy")]
+    listing = [s for s in statements(document) if "s3:ListBucket" in s["actions"]]
+    assert len(listing) == 1
+    assert listing[0]["resources"] == ["${aws_s3_bucket.artifacts.arn}"]
+    (condition,) = listing[0]["condition"]
+    assert (condition["test"], condition["variable"]) == ("StringLike", "s3:prefix")
+    assert any(fnmatchcase(config["baseline_prefix"], v) for v in condition["values"])
+    # HeadObject on a missing key needs an unconditional ListBucket to answer 404 rather
+    # than 403: the handler must list, never head.
+    source = (REPO / "templates" / "aws" / "files" / "lambda" / "deploy.py").read_text()
+    assert "list_objects_v2" in source and "head_object" not in source

@@ -930,11 +930,9 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
   statement {
-    sid       = "FindDriftBaseline"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.artifacts.arn}/monitoring/baseline/*"]
-  }
-  statement {
+    # The function only lists the baseline prefix to learn whether a baseline was uploaded
+    # (ListObjectsV2 with Prefix = monitoring/baseline/); the monitoring jobs read the files
+    # with the SageMaker execution role.
     sid       = "ListDriftBaseline"
     actions   = ["s3:ListBucket"]
     resources = [aws_s3_bucket.artifacts.arn]

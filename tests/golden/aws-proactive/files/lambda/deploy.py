@@ -176,19 +176,26 @@ def monitor(config: dict[str, Any], sm: Any, s3: Any) -> dict[str, Any]:
 
 
 def baseline_uris(config: dict[str, Any], s3: Any) -> dict[str, str] | None:
-    """The data-quality baseline (statistics.json + constraints.json), if someone uploaded one."""
+    """The data-quality baseline (statistics.json + constraints.json), if someone uploaded one.
+
+    Listed rather than looked up with HeadObject: the function may list the baseline prefix
+    (s3:ListBucket with an s3:prefix condition) and nothing else, and without an unconditional
+    ListBucket S3 answers HeadObject on a missing key with 403, not 404.
+    """
     bucket, prefix = config["baseline_bucket"], config["baseline_prefix"]
-    uris = {}
-    for kind in ("statistics", "constraints"):
-        key = f"{prefix}{kind}.json"
-        try:
-            s3.head_object(Bucket=bucket, Key=key)
-        except ClientError as e:
-            if e.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-        uris[kind] = f"s3://{bucket}/{key}"
-    return uris
+    wanted = {f"{prefix}{kind}.json": kind for kind in ("statistics", "constraints")}
+    found: dict[str, str] = {}
+    request: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+    while True:
+        page = s3.list_objects_v2(**request)
+        for item in page.get("Contents", []):
+            kind = wanted.get(item["Key"])
+            if kind is not None:
+                found[kind] = f"s3://{bucket}/{item['Key']}"
+        if not page.get("IsTruncated"):
+            break
+        request["ContinuationToken"] = page["NextContinuationToken"]
+    return found if len(found) == len(wanted) else None
 
 
 def job_definition_request(config: dict[str, Any], baseline: dict[str, str] | None) -> dict[str, Any]:
