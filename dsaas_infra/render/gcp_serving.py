@@ -352,6 +352,8 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
             "proxy_name": PROXY_NAME,
             "proxy_dir": PROXY_DIR,
             "proxy_sa_id": gcp_rules.service_account_id(spec, "api"),
+            # Custom role ids allow letters, digits, "_" and "." (3-64): at most 6 + 28 + 8.
+            "predict_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_predict",
             # Only validated names and digits go in: escaping keeps the XML well-formed anyway.
             "target_url": xml_escape(
                 f"https://{region}-aiplatform.googleapis.com/v1/projects/{project_id}/locations/"
@@ -458,7 +460,8 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
             f"API proxy {apigee['proxy_name']} (shipped in {apigee['proxy_dir']}, deployed by Terraform): "
             "POST /predict with the app's key in the x-api-key header; it verifies the key, applies the "
             "product's quota and spike arrest, and calls the Vertex AI endpoint as service account "
-            f"{apigee['proxy_sa_id']} (prediction rights on that endpoint only)."
+            f"{apigee['proxy_sa_id']}, which holds only the permission aiplatform.endpoints.predict "
+            f"(custom role {apigee['predict_role_id']}), bound on that endpoint alone."
         )
         after.append(
             "the API answers with an error until the first model is deployed to the endpoint; the "

@@ -316,3 +316,27 @@ def test_shared_vpc_puts_peering_ranges_in_the_host_project():
     parsed = {n: _clean(hcl2.loads(b.decode())) for n, b in files.items() if n.endswith(".tf")}
     for name in ("apigee_range", "apigee_support"):
         assert resources(parsed, "google_compute_global_address")[name]["project"] == "host-net-proj"
+
+
+def test_apigee_proxy_may_only_predict_on_the_endpoint(managed):
+    """roles/aiplatform.user would also let the proxy deploy, undeploy and delete models."""
+    role = resources(managed, "google_project_iam_custom_role")["endpoint_predict"]
+    assert role["permissions"] == ["aiplatform.endpoints.predict"]
+    assert re.fullmatch(r"[A-Za-z0-9_.]{3,64}", role["role_id"]), role["role_id"]
+    grant = resources(managed, "google_vertex_ai_endpoint_iam_member")["apigee_proxy"]
+    assert grant["role"] == "${google_project_iam_custom_role.endpoint_predict.name}"
+    # The proxy's account holds nothing else: no project-level role, no other resource grant.
+    proxy = "google_service_account.apigee_proxy"
+    for body in managed.values():
+        for entry in body.get("resource", []):
+            for rtype, named in entry.items():
+                for name, res in named.items():
+                    if proxy in str(res.get("member", "")):
+                        assert (rtype, name) == ("google_vertex_ai_endpoint_iam_member", "apigee_proxy")
+
+
+def test_readme_states_the_proxy_permission_exactly():
+    spec = load_spec_text(BASE.format(env="prod", maturity="proactive", phases="  {}"))
+    readme = render_blueprint(spec)["README.md"].decode()
+    assert "aiplatform.endpoints.predict" in readme
+    assert "prediction rights on that endpoint only" not in readme

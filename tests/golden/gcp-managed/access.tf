@@ -157,13 +157,25 @@ resource "google_service_account" "apigee_proxy" {
   depends_on = [time_sleep.services]
 }
 
-# Least privilege: predictions on this endpoint only (endpoint IAM is in google-beta).
+# Least privilege: only the predict permission, and only on this endpoint. No predefined role
+# fits (roles/aiplatform.user also deploys, undeploys and deletes models and endpoints).
+resource "google_project_iam_custom_role" "endpoint_predict" {
+  project     = local.project_id
+  role_id     = "dsaas_stark_prod_predict"
+  title       = "Vertex AI endpoint predict only"
+  description = "Online predictions on a Vertex AI endpoint, nothing else (dsaas-infra)"
+  permissions = ["aiplatform.endpoints.predict"]
+
+  depends_on = [time_sleep.services]
+}
+
+# Endpoint IAM is in google-beta.
 resource "google_vertex_ai_endpoint_iam_member" "apigee_proxy" {
   provider = google-beta
   project  = local.project_id
   location = local.region
   endpoint = google_vertex_ai_endpoint.main.name
-  role     = "roles/aiplatform.user"
+  role     = google_project_iam_custom_role.endpoint_predict.name
   member   = "serviceAccount:${google_service_account.apigee_proxy.email}"
 }
 
