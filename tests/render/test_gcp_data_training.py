@@ -257,8 +257,11 @@ def test_training_roles_are_bound_on_the_exact_resources():
     buckets = resources(tf, "google_storage_bucket_iam_member")
     assert buckets["training_curated_reader"]["bucket"] == "${google_storage_bucket.curated.name}"
     assert buckets["training_curated_reader"]["role"] == "roles/storage.objectViewer"
-    repo = resources(tf, "google_artifact_registry_repository_iam_member")["training_reader"]
+    repo = resources(tf, "google_artifact_registry_repository_iam_member")["training_writer"]
     assert repo["repository"] == "${google_artifact_registry_repository.models.name}"
+    # The README says training pipelines push their images: that needs the writer role.
+    assert repo["role"] == "roles/artifactregistry.writer"
+    assert repo["member"] == "${google_service_account.training.member}"
     project_roles = set()
     for body in resources(tf, "google_project_iam_member").values():
         project_roles.update(toset(body["for_each"]) if "for_each" in body else {body["role"]})

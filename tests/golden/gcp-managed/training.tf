@@ -68,7 +68,7 @@ resource "google_vertex_ai_metadata_store" "default" {
 }
 
 # Training pipelines and custom jobs run as this account: read curated data, write
-# artifacts, pull images, register models; nothing else.
+# artifacts, push and pull images, register models; nothing else.
 resource "google_service_account" "training" {
   account_id   = "stark-prd-train"
   project      = local.project_id
@@ -117,11 +117,13 @@ resource "google_bigquery_dataset_iam_member" "training_curated_reader" {
   member     = google_service_account.training.member
 }
 
-resource "google_artifact_registry_repository_iam_member" "training_reader" {
+# Pipelines build their training images and push them here, tagged with the commit (tags are
+# immutable and the writer role cannot delete versions: a pushed image is never replaced).
+resource "google_artifact_registry_repository_iam_member" "training_writer" {
   repository = google_artifact_registry_repository.models.name
   project    = local.project_id
   location   = local.region
-  role       = "roles/artifactregistry.reader"
+  role       = "roles/artifactregistry.writer"
   member     = google_service_account.training.member
 }
 
