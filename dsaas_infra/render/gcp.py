@@ -121,6 +121,7 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         },
         image_keep_count=IMAGE_KEEP_COUNT[maturity],
     )
+    ctx["private_machines"] = _private_machines(spec)
     serving = gcp_serving.build_context(spec, ctx)
     ctx.update(serving)
     ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())))
@@ -134,6 +135,18 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         "serving_readme", {"deployment": [], "access": [], "after_apply": []}
     )
     return ctx
+
+
+def _private_machines(spec: ClientSpec) -> str:
+    """README: the virtual machines the blueprint runs, all on private addresses only."""
+    kinds = []
+    if spec.phases.deployment.enabled:
+        kinds.append("GKE nodes")
+    if spec.phases.training.enabled and spec.phases.training.users:
+        kinds.append("Workbench instances")
+    if spec.phases.data.enabled:
+        kinds.append("Dataflow workers")
+    return " and ".join(filter(None, [", ".join(kinds[:-1]), kinds[-1]])) if kinds else ""
 
 
 def _apis(spec: ClientSpec) -> list[str]:

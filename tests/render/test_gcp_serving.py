@@ -340,3 +340,16 @@ def test_readme_states_the_proxy_permission_exactly():
     readme = render_blueprint(spec)["README.md"].decode()
     assert "aiplatform.endpoints.predict" in readme
     assert "prediction rights on that endpoint only" not in readme
+
+
+def test_readme_names_what_the_internet_can_reach():
+    """The API's load balancer address is public, and the control plane's DNS endpoint is reachable."""
+    with_api = render_blueprint(load_spec_text(BASE.format(env="prod", maturity="proactive", phases="  {}")))
+    readme = with_api["README.md"].decode()
+    assert "nothing has a public IP" not in readme.lower()
+    reachable = readme.split("Reachable from the internet:", 1)[1].split("##", 1)[0]
+    assert "load balancer's global IP address (output `api_ip_address`)" in reachable
+    assert "DNS endpoint" in reachable
+    no_api = render_blueprint(load_spec_text(BASE.format(env="dev", maturity="reactive", phases="  {}")))
+    reachable = no_api["README.md"].decode().split("Reachable from the internet:", 1)[1].split("##", 1)[0]
+    assert "load balancer" not in reachable
