@@ -59,6 +59,9 @@ class SpecError(UserInputError):
 class OutputConflictError(UserInputError):
     """Rendering would overwrite files that were edited by hand since the last render."""
 
+    def lines(self) -> list[str]:
+        return str(self).splitlines()
+
 
 class OperationError(DsaasError):
     """An operation (Terraform, a cloud check) failed (exit status 1)."""

@@ -32,7 +32,8 @@ def test_version():
 
 def test_startup_imports_no_cloud_sdk_or_checkov():
     """`--help` and `render` must not pay for boto3, Google libraries or checkov."""
-    code = "import dsaas_infra.cli, dsaas_infra.commands.render, dsaas_infra.render.aws, dsaas_infra.render.gcp"
+    code = ("import dsaas_infra.cli, dsaas_infra.commands.render, dsaas_infra.commands.validate, "
+            "dsaas_infra.commands.init, dsaas_infra.render.aws, dsaas_infra.render.gcp")
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True
     )
@@ -142,3 +143,43 @@ def test_schema_is_json_schema_of_the_spec():
 
 def test_unknown_command_is_usage_error():
     assert run("frobnicate").returncode == 2
+
+
+def test_init_into_a_directory_or_a_missing_one(tmp_path):
+    assert run("init", "newco", "--out", str(tmp_path)).returncode == 0
+    assert (tmp_path / "newco.yaml").is_file()
+    missing = run("init", "newco", "--out", str(tmp_path / "no" / "such" / "x.yaml"))
+    assert missing.returncode == 1 and "cannot write" in missing.stderr
+    assert "Traceback" not in missing.stderr and "internal" not in missing.stderr
+
+
+@pytest.mark.parametrize("name", ["o[red]x", "b[/]"])
+def test_paths_that_look_like_markup_are_printed_as_they_are(tmp_path, name):
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(GOOD_AWS)
+    result = run("render", str(spec), "--out", str(tmp_path / name))
+    assert result.returncode == 0, result.stderr
+    assert f"-> {tmp_path / name} " in result.stderr
+
+
+def test_a_batch_with_a_hand_edit_writes_nothing(tmp_path):
+    a = tmp_path / "a.yaml"
+    b = tmp_path / "b.yaml"
+    a.write_text(GOOD_AWS)
+    b.write_text(GOOD_AWS.replace("name: acme", "name: beta"))
+    out = tmp_path / "out"
+    assert run("render", str(b), "--out", str(out / "beta-prod")).returncode == 0
+    (out / "beta-prod" / "versions.tf").write_text("# mine\n")
+    result = run("render", str(a), str(b), "--out", str(out))
+    assert result.returncode == 2 and "versions.tf" in result.stderr
+    assert not (out / "acme-prod").exists()
+
+
+def test_render_records_the_spec_so_plan_dir_finds_it(tmp_path):
+    import json as _json
+
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(GOOD_AWS)
+    assert run("render", str(spec), "--out", str(tmp_path / "bp")).returncode == 0
+    source = _json.loads((tmp_path / "bp" / ".dsaas" / "source.json").read_text())
+    assert source["spec"] == str(spec.resolve()) and source["client"] == "acme"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsaas_infra import __version__
-from dsaas_infra.errors import OutputConflictError
+from dsaas_infra.errors import OperationError, OutputConflictError
 
 MANIFEST = ".dsaas-infra-manifest.json"
 
@@ -32,13 +32,30 @@ def read_manifest(out_dir: Path) -> dict[str, str]:
     """The file hashes recorded by the last render into ``out_dir`` ({} if none)."""
     try:
         data = json.loads((out_dir / MANIFEST).read_text())
-        return dict(data["files"])
+        files = dict(data["files"])
     except FileNotFoundError:
         return {}
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise OutputConflictError(
             f"{out_dir / MANIFEST}: unreadable manifest ({e}); remove it or use --force"
         ) from e
+    unsafe = sorted(name for name in files if not _inside(name))
+    if unsafe:
+        # A manifest naming files outside the blueprint would make a re-render read or
+        # delete them: never trust it.
+        raise OutputConflictError(
+            f"{out_dir / MANIFEST}: names files outside the blueprint ({', '.join(unsafe)}); "
+            "remove the manifest and render with --force"
+        )
+    return files
+
+
+def _inside(name: object) -> bool:
+    """A relative POSIX path that stays below the blueprint folder."""
+    if not isinstance(name, str) or not name or "\\" in name or name.startswith("/"):
+        return False
+    parts = name.split("/")
+    return all(part not in ("", ".", "..") for part in parts)
 
 
 def manifest_bytes(files: dict[str, bytes]) -> bytes:
@@ -66,14 +83,9 @@ def hand_edits(out_dir: Path, previous: dict[str, str], files: dict[str, bytes])
     return conflicts
 
 
-def write_blueprint(files: dict[str, bytes], out_dir: Path, force: bool = False) -> WriteResult:
-    """Write ``files`` under ``out_dir``; never leave a half-written blueprint behind.
-
-    All new content is first written and flushed into a staging folder next to the files;
-    only then are the files moved into place by renames, and the manifest last. Files the
-    previous render wrote and this one does not are removed. Files that nobody rendered
-    (``.terraform/``, plan files) are left alone.
-    """
+def check_writable(files: dict[str, bytes], out_dir: Path, force: bool) -> dict[str, str]:
+    """Raise OutputConflictError if ``files`` may not be written to ``out_dir``; return the
+    previous render's manifest. Lets a batch check every target before writing any."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputConflictError(f"{out_dir}: exists and is not a directory")
@@ -85,6 +97,27 @@ def write_blueprint(files: dict[str, bytes], out_dir: Path, force: bool = False)
                 f"{out_dir}: refusing to overwrite files changed since the last render: "
                 f"{', '.join(conflicts)} (use --force to overwrite)"
             )
+    return previous
+
+
+def write_blueprint(files: dict[str, bytes], out_dir: Path, force: bool = False) -> WriteResult:
+    """Write ``files`` under ``out_dir`` (see _write); file system errors become OperationError."""
+    try:
+        return _write(files, Path(out_dir), force)
+    except OSError as e:
+        where = e.filename if e.filename else out_dir
+        raise OperationError(f"cannot write the blueprint to {out_dir}: {e.strerror or e} ({where})") from e
+
+
+def _write(files: dict[str, bytes], out_dir: Path, force: bool) -> WriteResult:
+    """Write ``files`` under ``out_dir``; never leave a half-written blueprint behind.
+
+    All new content is first written and flushed into a staging folder next to the files;
+    only then are the files moved into place by renames, and the manifest last. Files the
+    previous render wrote and this one does not are removed. Files that nobody rendered
+    (``.terraform/``, plan files) are left alone.
+    """
+    previous = check_writable(files, out_dir, force)
     result = WriteResult(out_dir=out_dir)
     all_files = {**files, MANIFEST: manifest_bytes(files)}
     if not out_dir.exists():

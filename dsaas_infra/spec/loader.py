@@ -120,6 +120,12 @@ def _message(item: dict, path: tuple) -> str:
         return f"{item['input']!r} does not match {item['ctx']['pattern']}"
     if kind == "string_type" and isinstance(item.get("input"), (int, float)):
         return f"{item['input']!r} must be a string: quote it"
+    if kind.endswith("_type") and isinstance(item.get("input"), (list, dict)):
+        got = "a list" if isinstance(item["input"], list) else "a mapping"
+        wanted = {"string_type": "a string", "int_type": "a whole number", "bool_type": "true or false",
+                  "float_type": "a number", "list_type": "a list", "dict_type": "a mapping",
+                  "model_type": "a mapping", "model_attributes_type": "a mapping"}.get(kind, "something else")
+        return f"must be {wanted}, got {got}"
     message = item["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]

@@ -48,16 +48,8 @@ class Client(Strict):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        for key, value in v.items():
-            if not naming.AWS_TAG_KEY.match(key) or key.lower().startswith("aws:"):
-                raise ValueError(
-                    f"tag key {key!r} must be 1-128 letters, digits, spaces or _.:/=+-@ "
-                    "and not start with 'aws:'"
-                )
-            if not naming.AWS_TAG_VALUE.match(value):
-                raise ValueError(
-                    f"tag {key!r}: value must be 0-256 letters, digits, spaces or _.:/=+-@"
-                )
+        # Key and value rules are checked per key in resolve.check_rules, so that each bad
+        # tag is reported at its own line (client.tags.<key>).
         return dict(sorted(v.items()))
 
 

@@ -40,6 +40,17 @@ def default_state(spec: ClientSpec) -> None:
 def check_rules(spec: ClientSpec) -> list[Problem]:
     """Rules between keys that single-field validation cannot see. Run after apply_maturity."""
     problems: list[Problem] = []
+    for key, value in spec.client.tags.items():
+        if not naming.AWS_TAG_KEY.match(key) or key.lower().startswith("aws:"):
+            problems.append(
+                (("client", "tags", key),
+                 f"tag key {key!r} must be 1-128 letters, digits, spaces or _.:/=+-@ and not start with 'aws:'")
+            )
+        elif not naming.AWS_TAG_VALUE.match(value):
+            problems.append(
+                (("client", "tags", key),
+                 f"tag {key!r}: value must be 0-256 letters, digits, spaces or _.:/=+-@")
+            )
     other = "gcp" if spec.cloud == "aws" else "aws"
     if getattr(spec, spec.cloud) is None:
         problems.append(((spec.cloud,), f"required when cloud is {spec.cloud}"))

@@ -47,7 +47,18 @@ def _pos(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _construct(node: yaml.Node, path: Path, out: LoadedYaml) -> Any:
+def _construct(node: yaml.Node, path: Path, out: LoadedYaml, seen: set[int] | None = None) -> Any:
+    if seen is None:
+        seen = set()
+    if id(node) in seen:
+        # An alias (*name) is the same node again: refusing it rules out self-referencing
+        # documents and exponential "billion laughs" expansion alike.
+        # The node only knows where its anchor is: report the key that uses the alias.
+        key_path = path[:-1] if path and isinstance(path[-1], int) else path
+        raise YamlProblem(
+            "YAML aliases (*name) are not supported: write the value out", *out.locate(key_path), path
+        )
+    seen.add(id(node))
     loader = yaml.SafeLoader("")
     expected = _STANDARD_TAGS.get(type(node))
     if expected is not None and node.tag != expected:
@@ -59,7 +70,7 @@ def _construct(node: yaml.Node, path: Path, out: LoadedYaml) -> Any:
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise YamlProblem("YAML merge keys (<<) are not supported", *_pos(key_node), path)
-            key = _construct(key_node, path, out)
+            key = _construct(key_node, path, out, seen)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise YamlProblem("mapping keys must be plain scalars", *_pos(key_node), path)
             key = str(key) if not isinstance(key, str) else key
@@ -67,14 +78,14 @@ def _construct(node: yaml.Node, path: Path, out: LoadedYaml) -> Any:
                 raise YamlProblem(f"duplicate key {key!r}", *_pos(key_node), path)
             child = (*path, key)
             out.positions[child] = _pos(key_node)
-            result[key] = _construct(value_node, child, out)
+            result[key] = _construct(value_node, child, out, seen)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
             child = (*path, index)
             out.positions[child] = _pos(item)
-            items.append(_construct(item, child, out))
+            items.append(_construct(item, child, out, seen))
         return items
     if isinstance(node, yaml.ScalarNode):
         # Only the standard scalar tags of the YAML core schema; anything that would

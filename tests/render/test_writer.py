@@ -2,10 +2,11 @@
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
-from dsaas_infra.errors import OutputConflictError
+from dsaas_infra.errors import OperationError, OutputConflictError
 from dsaas_infra.render.writer import MANIFEST, write_blueprint
 
 FILES = {"main.tf": b"a = 1\n", "lambda/handler.py": b"print()\n"}
@@ -84,7 +85,7 @@ def test_interrupted_write_leaves_old_files_and_manifest(tmp_path, monkeypatch):
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(OperationError, match="disk gone"):
         write_blueprint({"main.tf": b"a = 9\n", "lambda/handler.py": b"x\n"}, out)
     monkeypatch.undo()
     manifest = json.loads((out / MANIFEST).read_text())
@@ -99,3 +100,32 @@ def test_out_path_that_is_a_file(tmp_path):
     target.write_text("x")
     with pytest.raises(OutputConflictError, match="not a directory"):
         write_blueprint(FILES, target)
+
+
+@pytest.mark.parametrize("name", ["../victim.txt", "/etc/passwd", "a/../../b", "", "./x", "a\\b"])
+def test_a_manifest_naming_files_outside_the_blueprint_is_never_trusted(tmp_path, name):
+    out = tmp_path / "bp"
+    write_blueprint(FILES, out)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["files"][name] = "0" * 64
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(OutputConflictError, match="outside the blueprint"):
+        write_blueprint(FILES, out, force=True)
+    assert victim.read_text() == "precious"
+
+
+def test_file_system_errors_are_operation_errors(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            target = Path("/proc/dsaas-cannot-write-here")  # root ignores permissions
+        else:
+            target = locked / "bp"
+        with pytest.raises(OperationError, match="cannot write the blueprint"):
+            write_blueprint(FILES, target)
+    finally:
+        locked.chmod(0o700)

@@ -28,6 +28,9 @@ def test_locate_falls_back_to_nearest_ancestor():
         ("a: [1,\n", "invalid YAML", None),
         ("base: &b {k: 1}\nother:\n  <<: *b\n", "merge keys", 3),
         ("when: 2024-01-01\n", "unsupported YAML tag", 1),
+        ("a: &a [*a]\n", "aliases", 1),
+        ("a: &x {k: 1}\nb: *x\n", "aliases", 2),
+        ("a0: &a0 [x, x]\na1: &a1 [*a0, *a0]\na2: [*a1, *a1]\n", "aliases", 2),
     ],
 )
 def test_unsafe_or_broken_yaml_is_a_located_problem(text, fragment, line):
