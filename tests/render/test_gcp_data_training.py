@@ -190,7 +190,8 @@ def test_scheduler_launches_the_dataflow_template_privately_in_utc(examples):
     assert target["oauth_token"][0]["service_account_email"] == "${google_service_account.scheduler.email}"
     body = target["body"]
     for fragment in ('WORKER_IP_PRIVATE', 'google_service_account.dataflow.email',
-                     'google_kms_crypto_key.main.id', '/dataflow/temp', '/dataflow/staging',
+                     'google_kms_crypto_key.main.id', 'google_storage_bucket.dataflow.name}/temp',
+                     'google_storage_bucket.dataflow.name}/staging',
                      'local.subnetwork_self_link', 'GCS_Text_to_BigQuery_Flex'):
         assert fragment in body, fragment
     # The scheduler may launch jobs and act as the worker account, nothing more.
@@ -376,3 +377,26 @@ def test_dataflow_udf_returns_rows_of_the_shipped_schema(tmp_path):
     assert json.loads(row["payload"])["amount"] == 3
     bad = subprocess.run([NODE, str(script), "[1, 2]"], capture_output=True, text=True)
     assert bad.returncode != 0 and "one JSON object per line" in bad.stderr
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in GCP_SPECS])
+def test_only_the_dataflow_workers_can_write_the_code_they_run(examples, stem):
+    """The UDF runs as the Dataflow workers (bigquery.dataEditor on the curated dataset): anyone
+    who can write it can act as them. It and the staging files live in a bucket of their own
+    that no other account may write to; the Dataflow job reads nothing from the artifacts bucket."""
+    tf = examples[stem]
+    objects = resources(tf, "google_storage_bucket_object")
+    assert {o["bucket"] for o in objects.values()} == {"${google_storage_bucket.dataflow.name}"}
+    body = resources(tf, "google_cloud_scheduler_job")["raw_to_curated"]["http_target"][0]["body"]
+    assert "google_storage_bucket.artifacts" not in body
+    read_only = {"roles/storage.objectViewer", "roles/storage.legacyBucketReader"}
+    on_dataflow = [g for g in resources(tf, "google_storage_bucket_iam_member").values()
+                   if g["bucket"] == "${google_storage_bucket.dataflow.name}"]
+    assert on_dataflow, "no grant on the dataflow bucket: the workers could not stage"
+    for grant in on_dataflow:
+        if grant["role"] not in read_only:
+            assert grant["member"] == "${google_service_account.dataflow.member}", grant
+    # No project-wide storage write role that would reach the bucket anyway.
+    for body in resources(tf, "google_project_iam_member").values():
+        roles = toset(body["for_each"]) if "for_each" in body else {body["role"]}
+        assert not any(r.startswith("roles/storage.") for r in roles), roles

@@ -30,6 +30,7 @@ output "buckets" {
     raw       = google_storage_bucket.raw.name
     curated   = google_storage_bucket.curated.name
     artifacts = google_storage_bucket.artifacts.name
+    dataflow  = google_storage_bucket.dataflow.name
   }
 }
 

@@ -175,7 +175,7 @@ resource "google_storage_bucket" "curated" {
   depends_on = [time_sleep.kms_grants]
 }
 
-# Model artifacts, pipeline outputs and Dataflow staging/temp files (under dataflow/).
+# Model artifacts and pipeline outputs.
 resource "google_storage_bucket" "artifacts" {
   name                        = "globex-dsaas-staging-staging-artifacts"
   project                     = local.project_id
@@ -213,8 +213,62 @@ resource "google_storage_bucket" "artifacts" {
 
   lifecycle_rule {
     condition {
+      age = 7
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
+# The Dataflow job's code (UDF), schema, staging and temp files. A bucket of its own: whatever
+# runs from here runs as the Dataflow workers (write access to the curated dataset), so only they
+# and Terraform may write to it, unlike the artifacts bucket that notebooks and pipelines write.
+resource "google_storage_bucket" "dataflow" {
+  name                        = "globex-dsaas-staging-staging-dataflow"
+  project                     = local.project_id
+  location                    = upper(local.region)
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  encryption {
+    default_kms_key_name = google_kms_crypto_key.main.id
+  }
+
+  soft_delete_policy {
+    retention_duration_seconds = 604800
+  }
+
+  logging {
+    log_bucket        = google_storage_bucket.logs.name
+    log_object_prefix = "dataflow/"
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 7
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
       age            = 7
-      matches_prefix = ["dataflow/temp/", "dataflow/bq-temp/"]
+      matches_prefix = ["temp/", "bq-temp/"]
     }
     action {
       type = "Delete"
@@ -291,15 +345,15 @@ resource "google_bigquery_table" "events_latest" {
 
 # The Dataflow job's inputs, shipped with the blueprint.
 resource "google_storage_bucket_object" "dataflow_udf" {
-  bucket       = google_storage_bucket.artifacts.name
-  name         = "dataflow/udf/transform.js"
+  bucket       = google_storage_bucket.dataflow.name
+  name         = "udf/transform.js"
   source       = "${path.module}/files/dataflow/transform.js"
   content_type = "application/javascript"
 }
 
 resource "google_storage_bucket_object" "dataflow_schema" {
-  bucket       = google_storage_bucket.artifacts.name
-  name         = "dataflow/schema/curated_schema.json"
+  bucket       = google_storage_bucket.dataflow.name
+  name         = "schema/curated_schema.json"
   source       = "${path.module}/files/dataflow/curated_schema.json"
   content_type = "application/json"
 }
@@ -327,18 +381,12 @@ resource "google_storage_bucket_iam_member" "dataflow_raw_reader" {
   member = google_service_account.dataflow.member
 }
 
-# Staging, temp files and the job's inputs live under dataflow/ in the artifacts bucket: the
-# workers may write there and nowhere else in that bucket (model artifacts stay untouched).
-resource "google_storage_bucket_iam_member" "dataflow_artifacts" {
-  bucket = google_storage_bucket.artifacts.name
+# Staging and temp files (and the job's inputs) live in the Dataflow bucket; the workers have no
+# access to the artifacts bucket.
+resource "google_storage_bucket_iam_member" "dataflow_bucket" {
+  bucket = google_storage_bucket.dataflow.name
   role   = "roles/storage.objectAdmin"
   member = google_service_account.dataflow.member
-
-  condition {
-    title       = "dataflow-prefix-only"
-    description = "Objects under dataflow/ and bucket-level reads (listing)."
-    expression  = "resource.type == \"storage.googleapis.com/Bucket\" || resource.name.startsWith(\"projects/_/buckets/${google_storage_bucket.artifacts.name}/objects/dataflow/\")"
-  }
 }
 
 resource "google_bigquery_dataset_iam_member" "dataflow_curated_writer" {
@@ -401,16 +449,16 @@ resource "google_cloud_scheduler_job" "raw_to_curated" {
         containerSpecGcsPath = "gs://dataflow-templates-europe-west1/latest/flex/GCS_Text_to_BigQuery_Flex"
         parameters = {
           inputFilePattern                    = var.dataflow_input_pattern
-          JSONPath                            = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.dataflow_schema.name}"
+          JSONPath                            = "gs://${google_storage_bucket.dataflow.name}/${google_storage_bucket_object.dataflow_schema.name}"
           outputTable                         = "${local.project_id}:${google_bigquery_dataset.curated.dataset_id}.${google_bigquery_table.events.table_id}"
-          javascriptTextTransformGcsPath      = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.dataflow_udf.name}"
+          javascriptTextTransformGcsPath      = "gs://${google_storage_bucket.dataflow.name}/${google_storage_bucket_object.dataflow_udf.name}"
           javascriptTextTransformFunctionName = "transform"
-          bigQueryLoadingTemporaryDirectory   = "gs://${google_storage_bucket.artifacts.name}/dataflow/bq-temp"
+          bigQueryLoadingTemporaryDirectory   = "gs://${google_storage_bucket.dataflow.name}/bq-temp"
         }
         environment = {
           serviceAccountEmail  = google_service_account.dataflow.email
-          tempLocation         = "gs://${google_storage_bucket.artifacts.name}/dataflow/temp"
-          stagingLocation      = "gs://${google_storage_bucket.artifacts.name}/dataflow/staging"
+          tempLocation         = "gs://${google_storage_bucket.dataflow.name}/temp"
+          stagingLocation      = "gs://${google_storage_bucket.dataflow.name}/staging"
           subnetwork           = local.subnetwork_self_link
           ipConfiguration      = "WORKER_IP_PRIVATE"
           kmsKeyName           = google_kms_crypto_key.main.id
@@ -432,7 +480,7 @@ resource "google_cloud_scheduler_job" "raw_to_curated" {
     google_service_account_iam_member.scheduler_acts_as_dataflow,
     google_project_iam_member.dataflow_worker,
     google_storage_bucket_iam_member.dataflow_raw_reader,
-    google_storage_bucket_iam_member.dataflow_artifacts,
+    google_storage_bucket_iam_member.dataflow_bucket,
     google_bigquery_dataset_iam_member.dataflow_curated_writer,
   ]
 }
