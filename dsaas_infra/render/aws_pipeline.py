@@ -158,9 +158,6 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         # The stage caps the sum of what the usage plans allow, so no plan is starved by it.
         "api_stage_rate_limit": max(total_rate, 10),
         "api_stage_burst_limit": max(total_burst, 20),
-        # Little's law with a generous 0.5 s per prediction, bounded for small accounts.
-        "predict_concurrency": min(max(math.ceil(total_rate * 0.5), 5), 500),
-        "deploy_concurrency": 2,
         # Per client IP per 5 minutes: everything all consumers may send, with headroom.
         "waf_rate_limit": max(math.ceil(total_rate * 300 * 1.5), 1000),
     }

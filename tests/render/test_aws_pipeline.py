@@ -412,13 +412,17 @@ def test_dashboard_only_at_managed_level(proactive, managed):
 # --- Lambda hygiene and IAM -----------------------------------------------------------------
 
 
-def test_every_lambda_has_dlq_tracing_kms_concurrency_vpc_and_retained_logs(example):
+def test_every_lambda_has_dlq_tracing_kms_vpc_and_retained_logs_and_reserves_no_concurrency(example):
     retention = example.spec.phases.data.log_retention_days
     for name, fn in example.of_type("aws_lambda_function").items():
         assert fn["runtime"] == "python3.12", name
         assert fn["tracing_config"][0]["mode"] == "Active", name
         assert fn["kms_key_arn"] == MAIN_KEY, name
-        assert fn["reserved_concurrent_executions"] > 0, name
+        # A reservation fails the apply on a new account (quota 10, AWS keeps 10 unreserved):
+        # the functions use the shared pool, the skip of CKV_AWS_115 says why.
+        assert "reserved_concurrent_executions" not in fn, name
+        skips = example.text(example.origin[("resource", "aws_lambda_function", name)])
+        assert f"#checkov:skip=CKV_AWS_115:" in skips, name
         dlq = fn["dead_letter_config"][0]["target_arn"]
         assert dlq == f"${{aws_sqs_queue.{name}_dlq.arn}}", name
         assert example.resources[("aws_sqs_queue", f"{name}_dlq")]["kms_master_key_id"] == MAIN_KEY

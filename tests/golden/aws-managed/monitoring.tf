@@ -144,7 +144,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
 resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
   for_each            = local.monitored_functions
   alarm_name          = "${local.name_prefix}-lambda-${each.key}-throttles"
-  alarm_description   = "The ${each.value.name} Lambda function hit its reserved concurrency."
+  alarm_description   = "The ${each.value.name} Lambda function was throttled: the account's Lambda concurrency is exhausted (see the README on quotas)."
   namespace           = "AWS/Lambda"
   metric_name         = "Throttles"
   dimensions          = { FunctionName = each.value.name }
