@@ -1,15 +1,11 @@
-"""The pipeline: all stages in order over several blueprints; ``python -m dsaas_infra.validate``."""
+"""The pipeline: all stages in order over several blueprints."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from dsaas_infra.validate import pipeline
 from dsaas_infra.validate.pipeline import Context
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_stages_run_in_order_over_all_blueprints(make_blueprint, offline_env) -> None:
@@ -23,13 +19,3 @@ def test_stages_run_in_order_over_all_blueprints(make_blueprint, offline_env) ->
     assert [(f.rule_id, f.file, f.line) for f in report.findings] == [("REF001", "bad/main.tf", 2)]
     assert report.targets == ["good", "bad"] and report.exit_code() == 1
     assert [s.stage for s in report.unavailable()] == ["format", "terraform"]
-
-
-def test_module_entry_point(make_blueprint) -> None:
-    bp = make_blueprint({"main.tf": 'output "o" {\n  value = local.nope\n}\n'})
-    proc = subprocess.run([sys.executable, "-m", "dsaas_infra.validate", str(bp.path)], capture_output=True,
-                          text=True, cwd=REPO)
-    assert proc.returncode == 1
-    assert "REF002" in proc.stdout and "bp/main.tf:2" in proc.stdout
-    usage = subprocess.run([sys.executable, "-m", "dsaas_infra.validate"], capture_output=True, text=True, cwd=REPO)
-    assert usage.returncode == 2 and "usage" in usage.stderr
