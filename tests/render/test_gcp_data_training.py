@@ -400,3 +400,34 @@ def test_only_the_dataflow_workers_can_write_the_code_they_run(examples, stem):
     for body in resources(tf, "google_project_iam_member").values():
         roles = toset(body["for_each"]) if "for_each" in body else {body["role"]}
         assert not any(r.startswith("roles/storage.") for r in roles), roles
+
+
+def _quota_rows(readme: str) -> dict[str, tuple[str, str]]:
+    """README quota table: {metric: (scope, needed)}."""
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1] in ("regional", "global"):
+            rows[cells[0].strip("`")] = (cells[1], cells[2])
+    return rows
+
+
+def test_readme_lists_the_gpu_and_vcpu_quotas_the_blueprint_needs():
+    """GPU quotas are 0 on fresh projects; vCPUs must cover GKE's and Dataflow's maximum."""
+    spec = load_spec(BLUEPRINTS / "gcp-managed.yaml")
+    readme = render_blueprint(spec)["README.md"].decode()
+    rows = _quota_rows(readme)
+    users = len(spec.phases.training.users)
+    assert rows["NVIDIA_L4_GPUS"] == ("regional", f"{users} GPUs")
+    assert rows["GPUS_ALL_REGIONS"] == ("global", f"{users} GPUs")
+    d, df = spec.phases.deployment, gcp.DATAFLOW["managed"]
+    # GKE general pool (n2-standard-4 at max_instances) + Dataflow workers (n2-standard-4).
+    assert rows["N2_CPUS"] == ("regional", f"{4 * d.max_instances + 4 * df['max_workers']} vCPUs")
+    assert "CPUS_ALL_REGIONS" in rows
+
+    # A GPU serving pool adds its maximum node count to the GPU quota.
+    text = spec_text(maturity="managed", users="[ann, bob]", gpu="t4", serving="true").replace(
+        "deployment: {enabled: true}", "deployment: {enabled: true, gpu: t4, max_instances: 5}")
+    rows = _quota_rows(render_blueprint(load_spec_text(text, "initrode.yaml"))["README.md"].decode())
+    assert rows["NVIDIA_T4_GPUS"] == ("regional", "7 GPUs")
+    assert rows["GPUS_ALL_REGIONS"] == ("global", "7 GPUs")
