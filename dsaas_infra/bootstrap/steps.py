@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 Outcome = Literal["created", "exists", "warn"]
 STYLE = {"created": "green", "exists": "cyan", "warn": "yellow"}
@@ -23,10 +25,11 @@ class Step:
 
 
 def print_steps(console: Console, steps: list[Step], title: str) -> None:
-    table = Table(title=title, title_justify="left")
+    # Text, not markup: resource names and details come from the spec and the cloud.
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("resource")
     table.add_column("result")
     table.add_column("detail", overflow="fold")
     for s in steps:
-        table.add_row(s.resource, f"[{STYLE[s.outcome]}]{s.outcome}[/]", s.detail)
+        table.add_row(Text(s.resource), Text(s.outcome, STYLE[s.outcome]), Text(s.detail))
     console.print(table)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from dsaas_infra.errors import UsageError
 from dsaas_infra.terraform import args, confirm, planfile, workflow
@@ -63,5 +64,5 @@ def run(target: Path, auto_approve: bool, out: Path | None, terraform: str | Non
                   cwd=ws.dir, echo=sys.stdout)
     # A saved plan is good for one apply: Terraform would reject it as stale anyway.
     planfile.forget_plan(ws.dir)
-    console.print(f"[green]Applied[/] the plan to {ws.client}.")
+    console.print(f"[green]Applied[/] the plan to {escape(ws.client)}.")
     return 0

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from dsaas_infra.errors import UsageError
 from dsaas_infra.terraform import args, confirm, planfile, workflow
@@ -50,5 +51,5 @@ def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | 
     outcome.plan_file.unlink(missing_ok=True)
     # Any saved apply plan was made against resources that no longer exist.
     planfile.forget_plan(ws.dir)
-    console.print(f"[green]Destroyed[/] the resources of {ws.client}.")
+    console.print(f"[green]Destroyed[/] the resources of {escape(ws.client)}.")
     return 0

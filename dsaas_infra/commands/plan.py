@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from dsaas_infra.errors import OperationError, UsageError
 from dsaas_infra.terraform import planfile, workflow
@@ -35,7 +36,7 @@ def preflight_or_fail(ws: Workspace, console: Console) -> None:
     warnings = [r for r in results if r.status == "warn"]
     console.print(f"preflight passed: {len(results)} checks, {len(warnings)} warning(s)")
     for r in warnings:
-        console.print(f"[yellow]warning:[/] {r.title}: {r.detail}")
+        console.print(f"[yellow]warning:[/] {escape(r.title)}: {escape(r.detail)}")
 
 
 def run(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,
@@ -65,7 +66,7 @@ def run(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,
         print_summary(console, outcome.summary, f"plan for {ws.client} ({ws.dir})")
         if outcome.summary.has_changes:
             again = f"dsaas-infra apply {target}" + (f" --out {out}" if out is not None else "")
-            console.print(f"Saved plan: {outcome.plan_file}; apply it with: {again}")
+            console.print(f"Saved plan: {outcome.plan_file}; apply it with: {again}", markup=False)
     if detailed_exitcode and outcome.summary.has_changes:
         return EXIT_CHANGES
     return EXIT_NO_CHANGES

@@ -70,7 +70,7 @@ def _emit(report, fmt: str, output: Path | None, strict: bool) -> None:
                 console = Console(highlight=False, width=200)  # CI logs: one finding per line
             output_text.render(report, console)
             if strict and report.unavailable() and not report.count("error"):
-                console.print(_strict_note(report))
+                console.print(_strict_note(report), markup=False)
             return
         with output.open("w", encoding="utf-8") as f:
             output_text.render(report, Console(file=f, width=200, no_color=True, highlight=False))
@@ -83,9 +83,9 @@ def _emit(report, fmt: str, output: Path | None, strict: bool) -> None:
             return
         output.write_text(text, encoding="utf-8")
     err = Console(stderr=True, highlight=False)
-    err.print(f"report written to {output}: {output_text.summary(report)}")
+    err.print(f"report written to {output}: {output_text.summary(report)}", markup=False)
     if strict and report.unavailable():
-        err.print(_strict_note(report))
+        err.print(_strict_note(report), markup=False)
 
 
 def _strict_note(report) -> str:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 Status = Literal["pass", "warn", "fail", "skip"]
 STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
@@ -29,12 +31,13 @@ def failures(results: list[CheckResult]) -> list[CheckResult]:
 
 
 def print_table(console: Console, results: list[CheckResult], title: str) -> None:
-    table = Table(title=title, title_justify="left")
+    # Text, not markup: details carry names and cloud error messages ("[/]" would crash rich).
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("check")
     table.add_column("result")
     table.add_column("detail", overflow="fold")
     for r in results:
-        table.add_row(r.title, f"[{STYLE[r.status]}]{r.status}[/]", r.detail)
+        table.add_row(Text(r.title), Text(r.status, STYLE[r.status]), Text(r.detail))
     console.print(table)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -23,20 +24,22 @@ def totals_line(summary: PlanSummary) -> str:
 
 
 def print_summary(console: Console, summary: PlanSummary, title: str) -> None:
+    # The title names the blueprint directory: a user path, never markup.
     if not summary.has_changes:
-        console.print(f"{title}: no changes; the infrastructure matches the blueprint.")
+        console.print(f"{title}: no changes; the infrastructure matches the blueprint.", markup=False)
         return
-    table = Table(title=title, title_justify="left")
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("phase")
     table.add_column("resource type")
     for action in CHANGE_ACTIONS:
         table.add_column(action, justify="right")
     for phase, types in summary.by_phase.items():
         for i, (rtype, counts) in enumerate(sorted(types.items())):
-            table.add_row(phase if i == 0 else "", rtype, *(_cell(a, counts.get(a, 0)) for a in CHANGE_ACTIONS))
+            table.add_row(Text(phase if i == 0 else ""), Text(rtype), *(_cell(a, counts.get(a, 0)) for a in CHANGE_ACTIONS))
         table.add_section()
     console.print(table)
-    console.print(f"Plan: {totals_line(summary)}." + (" Outputs change too." if summary.outputs_change else ""))
+    console.print(f"Plan: {totals_line(summary)}." + (" Outputs change too." if summary.outputs_change else ""),
+                  markup=False)
     if summary.destructive:
         console.print(Text(f"{len(summary.destructive)} destructive change(s):", style="bold red"))
         for row in summary.destructive:

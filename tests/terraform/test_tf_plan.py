@@ -101,3 +101,18 @@ def test_no_changes():
 def test_output_only_change_counts_as_a_change():
     plan = Plan.from_json({"output_changes": {"endpoint": {"actions": ["update"]}}})
     assert plan.has_changes and summarize(plan, {}).has_changes
+
+
+@pytest.mark.parametrize("where", ["build/o[red]x", "build/b[/]"])
+def test_report_shows_user_paths_literally(where):
+    from rich.console import Console
+
+    from dsaas_infra.terraform.report import print_summary
+
+    changed = summarize(Plan.from_json({"resource_changes": [change("aws_s3_bucket.raw", "aws_s3_bucket",
+                                                                    "delete")]}), {})
+    unchanged = summarize(Plan.from_json({}), {})
+    for summary in (changed, unchanged):
+        out = io.StringIO()
+        print_summary(Console(file=out, width=200), summary, f"plan for acme ({where})")
+        assert f"plan for acme ({where})" in out.getvalue()

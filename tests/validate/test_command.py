@@ -80,6 +80,21 @@ def test_every_format_writes_a_report(fmt: str, clean_dir: Path, tmp_path: Path)
     assert target.stat().st_size > 100
 
 
+def test_paths_are_shown_literally_never_as_rich_markup(tmp_path: Path, capsys) -> None:
+    # "[/]" used to crash rich (exit 3); "[bold]" used to vanish from the path shown.
+    names = ["x[bold]y", "o[red]x", "b[/]"]
+    for name in names:
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / "main.tf").write_text('output "o" {\n  value = var.missing\n}\n')
+    report = Path("b[/]") / "r.txt"
+    assert validate.run([Path(n) for n in names], skip=["format", "terraform", "security"]) == 1
+    assert validate.run([Path(n) for n in names], skip=["security"], output=report, strict=True) == 1
+    out, err = capsys.readouterr()
+    for name in names:
+        assert f"{name}/main.tf:2" in out
+    assert f"report written to {report}" in err
+
+
 def test_a_bad_spec_is_a_spec_error(tmp_path: Path) -> None:
     spec = tmp_path / "bad.yaml"
     spec.write_text("apiVersion: dsaas-infra/v1\nclient:\n  name: X\n")
