@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -10,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from dsaas_infra import __version__
-from dsaas_infra.errors import UsageError
+from dsaas_infra.errors import OperationError, UsageError
 from dsaas_infra.validate import output_json, output_junit, output_sarif, output_text, pipeline
 
 FORMATS = ("text", "json", "sarif", "junit")
@@ -72,8 +73,9 @@ def _emit(report, fmt: str, output: Path | None, strict: bool) -> None:
             if strict and report.unavailable() and not report.count("error"):
                 console.print(_strict_note(report), markup=False)
             return
-        with output.open("w", encoding="utf-8") as f:
-            output_text.render(report, Console(file=f, width=200, no_color=True, highlight=False))
+        buffer = io.StringIO()
+        output_text.render(report, Console(file=buffer, width=200, no_color=True, highlight=False))
+        _write(output, buffer.getvalue())
     else:
         text = {"json": lambda: output_json.render(report, strict),
                 "sarif": lambda: output_sarif.render(report, __version__),
@@ -81,11 +83,18 @@ def _emit(report, fmt: str, output: Path | None, strict: bool) -> None:
         if output is None:
             sys.stdout.write(text)
             return
-        output.write_text(text, encoding="utf-8")
+        _write(output, text)
     err = Console(stderr=True, highlight=False)
     err.print(f"report written to {output}: {output_text.summary(report)}", markup=False)
     if strict and report.unavailable():
         err.print(_strict_note(report), markup=False)
+
+
+def _write(output: Path, text: str) -> None:
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise OperationError(f"cannot write {output}: {e.strerror or e}") from e
 
 
 def _strict_note(report) -> str:

@@ -8,6 +8,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+from dsaas_infra.errors import OperationError
 
 # dsaas-infra's own working folder inside a blueprint (plans, records); never hashed.
 WORK_DIR = ".dsaas"
@@ -102,12 +105,29 @@ def record_path(blueprint: Path) -> Path:
     return blueprint / WORK_DIR / RECORD_FILE
 
 
-def write_record(blueprint: Path, record: PlanRecord) -> None:
-    path = record_path(blueprint)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def work_dir(blueprint: Path) -> Path:
+    """Create (if needed) and return the blueprint's .dsaas folder; failing to is one error line."""
+    path = blueprint / WORK_DIR
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OperationError(f"cannot write {path}: {e.strerror or e}") from e
+    return path
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write a small JSON file atomically (temp file, then rename); failing to is one error line."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise OperationError(f"cannot write {path}: {e.strerror or e}") from e
+
+
+def write_record(blueprint: Path, record: PlanRecord) -> None:
+    write_json(record_path(blueprint), asdict(record))
 
 
 def read_record(blueprint: Path) -> PlanRecord | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from dsaas_infra.errors import OperationError
-from dsaas_infra.terraform import args
+from dsaas_infra.terraform import args, planfile
 from dsaas_infra.terraform.addresses import declarations
 from dsaas_infra.terraform.plan import Plan, PlanSummary, summarize
 from dsaas_infra.terraform.runner import TerraformError, run_terraform
@@ -54,8 +54,11 @@ def show(binary: str, blueprint: Path, plan_file: Path) -> Plan:
 def make_plan(binary: str, blueprint: Path, plan_file: Path, *, destroy: bool,
               echo: TextIO | None, spec_hint: str) -> PlanOutcome:
     """`plan -out` then `show -json`; a plan blocked by prevent_destroy is explained."""
-    plan_file.parent.mkdir(parents=True, exist_ok=True)
-    plan_file.unlink(missing_ok=True)  # never leave an older plan looking like this one
+    planfile.work_dir(blueprint)
+    try:
+        plan_file.unlink(missing_ok=True)  # never leave an older plan looking like this one
+    except OSError as e:
+        raise OperationError(f"cannot remove the old plan {plan_file}: {e.strerror or e}") from e
     try:
         run_terraform(binary, args.plan_args(plan_file.resolve(), destroy=destroy, color=_tty(echo)),
                       cwd=blueprint, echo=echo)

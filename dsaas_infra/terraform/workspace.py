@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsaas_infra.errors import UsageError
 from dsaas_infra.spec.model import ClientSpec
-from dsaas_infra.terraform.planfile import WORK_DIR
+from dsaas_infra.terraform.planfile import WORK_DIR, write_json
 
 # Written when plan/destroy render a spec, so that a later `plan DIR` / `destroy DIR` knows
 # which spec (for preflight) and which client name (for the destroy confirmation) it is.
@@ -31,13 +30,9 @@ def default_out(spec: ClientSpec) -> Path:
 
 
 def write_source(blueprint: Path, spec: ClientSpec, spec_path: Path) -> None:
-    path = blueprint / WORK_DIR / SOURCE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"spec": str(spec_path.resolve()), "client": spec.client.name,
             "environment": spec.client.environment, "cloud": spec.cloud}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_json(blueprint / WORK_DIR / SOURCE_FILE, data)
 
 
 def read_source(blueprint: Path) -> dict[str, str]:

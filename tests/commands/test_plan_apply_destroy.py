@@ -228,6 +228,13 @@ def test_terraform_failure_is_one_clear_line(tf_env, blueprint):
     assert 'A managed resource "null_resource" "missing" has not been declared' in result.stderr
 
 
+def test_plan_that_cannot_write_its_work_folder_is_one_error_line(tf_env, blueprint):
+    work = blueprint()
+    (work / ".dsaas").write_text("a file where the work folder should be")
+    errors = assert_clean_error(cli(tf_env, "plan", work, "--skip-preflight"), 1)
+    assert errors == [f"error: cannot write {work}/.dsaas: File exists"]
+
+
 def test_plan_of_a_directory_without_a_spec_needs_skip_preflight(tf_env, blueprint):
     work = blueprint()
     errors = assert_clean_error(cli(tf_env, "plan", work), 2)

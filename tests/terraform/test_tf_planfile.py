@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dsaas_infra.terraform import planfile
@@ -74,3 +76,19 @@ def test_stale_render_names_the_files_a_changed_spec_renders_differently():
     assert planfile.stale_render(recorded, {"main.tf": b"a", "data.tf": b"b"}) == []
     assert planfile.stale_render(recorded, {"main.tf": b"a", "data.tf": b"c", "new.tf": b"d"}) == [
         "data.tf", "new.tf"]
+
+
+def test_writing_the_record_or_source_where_it_cannot_be_is_one_error_line(tmp_path):
+    from dsaas_infra.errors import OperationError
+    from dsaas_infra.spec import load_spec
+    from dsaas_infra.terraform.workspace import write_source
+
+    (tmp_path / ".dsaas").write_text("a file where the work folder should be")
+    record = planfile.PlanRecord.for_blueprint(tmp_path)
+    with pytest.raises(OperationError, match=r"^cannot write .*/\.dsaas/plan\.json: File exists$"):
+        planfile.write_record(tmp_path, record)
+    with pytest.raises(OperationError, match=r"^cannot write .*/\.dsaas: File exists$"):
+        planfile.work_dir(tmp_path)
+    spec = Path(__file__).resolve().parents[2] / "blueprints" / "aws-reactive.yaml"
+    with pytest.raises(OperationError, match=r"^cannot write .*/\.dsaas/source\.json: File exists$"):
+        write_source(tmp_path, load_spec(spec), spec)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dsaas_infra.commands import validate
-from dsaas_infra.errors import SpecError, UsageError
+from dsaas_infra.errors import OperationError, SpecError, UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 CLEAN = {"main.tf": 'variable "name" {\n  type    = string\n  default = "x"\n}\n\noutput "name" {\n'
@@ -93,6 +93,16 @@ def test_paths_are_shown_literally_never_as_rich_markup(tmp_path: Path, capsys) 
     for name in names:
         assert f"{name}/main.tf:2" in out
     assert f"report written to {report}" in err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("where, reason", [("missing/dir/r.out", "No such file or directory"),
+                                           (".", "Is a directory")])
+def test_an_unwritable_output_is_one_error_line(fmt, where, reason, clean_dir: Path) -> None:
+    with pytest.raises(OperationError) as info:
+        validate.run([clean_dir], fmt=fmt, output=Path(where), skip=["security"])
+    assert info.value.lines() == [f"cannot write {where}: {reason}"]
+    assert info.value.exit_code == 1
 
 
 def test_a_bad_spec_is_a_spec_error(tmp_path: Path) -> None:
