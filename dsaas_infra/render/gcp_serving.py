@@ -71,6 +71,9 @@ _DEPLOYMENT_APIS = {
     "compute.googleapis.com",
     "container.googleapis.com",
     "iam.googleapis.com",
+    # Workload Identity: GKE's metadata server exchanges pod tokens for Google access tokens
+    # of the mapped service account through the IAM Service Account Credentials API.
+    "iamcredentials.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
 }

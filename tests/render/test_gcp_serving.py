@@ -249,6 +249,9 @@ def test_serving_apis_follow_enabled_phases():
     assert "apigee.googleapis.com" in with_api["serving_apis"]
     assert "apigee.googleapis.com" not in without["serving_apis"]
     assert "container.googleapis.com" in without["serving_apis"]
+    # Workload Identity mints the model servers' tokens through IAM Service Account Credentials.
+    assert "iamcredentials.googleapis.com" in without["serving_apis"]
+    assert "iamcredentials.googleapis.com" in without["apis"]
 
 
 def test_hostile_display_name_cannot_escape_strings():

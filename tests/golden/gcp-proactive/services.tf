@@ -15,6 +15,7 @@ resource "google_project_service" "this" {
     "container.googleapis.com",
     "dataflow.googleapis.com",
     "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
     "notebooks.googleapis.com",
