@@ -17,9 +17,14 @@ from dsaas_infra.terraform.runner import find_terraform, run_terraform
 from dsaas_infra.terraform.workspace import Workspace, resolve
 
 
-def _check_current(ws: Workspace, target: Path, record: planfile.PlanRecord) -> None:
+def _plan_command(target: Path, out: Path | None) -> str:
+    """The plan command a hint tells the user to run: the same target and --out as this apply."""
+    return f"dsaas-infra plan {target}" + (f" --out {out}" if out is not None else "")
+
+
+def _check_current(ws: Workspace, target: Path, record: planfile.PlanRecord, plan_command: str) -> None:
     """Refuse a plan that no longer describes the blueprint (or the spec) as it is now."""
-    again = f"run `dsaas-infra plan {target}` again and review it"
+    again = f"run `{plan_command}` again and review it"
     changed = planfile.differences(record.files, planfile.blueprint_hashes(ws.dir))
     if changed:
         shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
@@ -42,8 +47,8 @@ def run(target: Path, auto_approve: bool, out: Path | None, terraform: str | Non
     plan_file = planfile.plan_path(ws.dir)
     record = planfile.read_record(ws.dir)
     if not ws.dir.is_dir() or record is None or not plan_file.is_file():
-        raise UsageError(f"no saved plan in {ws.dir}: run `dsaas-infra plan {target}` first")
-    _check_current(ws, target, record)
+        raise UsageError(f"no saved plan in {ws.dir}: run `{_plan_command(target, out)}` first")
+    _check_current(ws, target, record, _plan_command(target, out))
     if not auto_approve:
         confirm.require_tty("apply", "--auto-approve")
     if not (ws.dir / ".terraform").is_dir():

@@ -317,4 +317,11 @@ def test_apply_refuses_when_the_spec_changed_after_the_plan(tf_env, tmp_path):
     result = cli(tf_env, "apply", spec, "--out", tmp_path / "out", "--auto-approve", cwd=tmp_path)
     errors = assert_clean_error(result, 2)
     assert errors[0].startswith(f"error: {spec} has changed since it was planned (it now renders ")
-    assert "backend.tf" in errors[0] and errors[0].endswith("again and review it")
+    assert "backend.tf" in errors[0]
+    assert errors[0].endswith(f"run `dsaas-infra plan {spec} --out {tmp_path / 'out'}` again and review it")
+
+
+def test_apply_hint_keeps_out(tf_env, tmp_path):
+    (tmp_path / "acme.yaml").write_text(OWN_SPEC)
+    errors = assert_clean_error(cli(tf_env, "apply", "acme.yaml", "--out", "p1", "--auto-approve", cwd=tmp_path), 2)
+    assert errors == ["error: no saved plan in p1: run `dsaas-infra plan acme.yaml --out p1` first"]
