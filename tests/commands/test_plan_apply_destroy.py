@@ -94,6 +94,24 @@ def test_plan_json_with_detailed_exitcode(tf_env, blueprint):
     assert "Plan: 8 to add" in result.stderr  # Terraform's output went to stderr instead
 
 
+BAD_SPEC = """apiVersion: dsaas-infra/v1
+client: {name: acme, environment: prod, owner: ml@acme.example, colour: red}
+cloud: aws
+aws: {region: eu-west-1, account_id: "111122223333", zone: a}
+"""
+
+
+@pytest.mark.parametrize("flags, status", [([], 2), (["--detailed-exitcode"], 1)])
+def test_bad_input_exits_1_under_detailed_exitcode_where_2_means_changes(tf_env, tmp_path, flags, status):
+    (tmp_path / "bad.yaml").write_text(BAD_SPEC)
+    result = cli(tf_env, "plan", "bad.yaml", *flags, cwd=tmp_path)
+    errors = assert_clean_error(result, status)
+    assert len(errors) == 2 and "colour" in errors[0] and "zone" in errors[1]  # one line per problem
+    assert result.stdout == ""
+    no_spec = assert_clean_error(cli(tf_env, "plan", tmp_path, "--out", "x", *flags), status)
+    assert no_spec == [f"error: {tmp_path} is a blueprint directory; --out only applies to a spec"]
+
+
 def test_apply_the_saved_plan_then_nothing_to_do(tf_env, blueprint):
     work = blueprint()
     assert cli(tf_env, "plan", work, "--skip-preflight").returncode == 0
