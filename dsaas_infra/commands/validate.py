@@ -12,7 +12,8 @@ from rich.console import Console
 
 from dsaas_infra import __version__
 from dsaas_infra.errors import OperationError, UsageError
-from dsaas_infra.validate import output_json, output_junit, output_sarif, output_text, pipeline
+from dsaas_infra.terraform import runner
+from dsaas_infra.validate import output_json, output_junit, output_sarif, output_text, pipeline, tools
 
 FORMATS = ("text", "json", "sarif", "junit")
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -38,9 +39,10 @@ def _check_usage(paths, fmt, skip, terraform_bin, checkov_bin) -> None:
     if unknown:
         raise UsageError(f"unknown stage {', '.join(map(repr, unknown))} for --skip; stages: "
                          f"{', '.join(pipeline.STAGES)}")
-    for option, value in (("--terraform", terraform_bin), ("--checkov", checkov_bin)):
-        if value and not (os.path.isfile(value) and os.access(value, os.X_OK)):
-            raise UsageError(f"{option} {value}: not an executable file")
+    # The lookups the stages use: a bad --terraform/--checkov (or $DSAAS_*) value stops here with
+    # a UsageError; a tool that is simply not installed is a skipped stage later.
+    tools.find_terraform(terraform_bin, os.environ)
+    tools.find_checkov(checkov_bin, os.environ)
     for path in map(Path, paths):
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from dsaas_infra.errors import Interrupted, OperationError, ToolMissingError
+from dsaas_infra.errors import Interrupted, OperationError, ToolMissingError, UsageError
 
 ENV_VAR = "DSAAS_TERRAFORM"
 # The CLI's --terraform help promises this order: OpenTofu first when both are installed.
@@ -60,16 +60,25 @@ def _executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
+def find_executable(origin: str, candidate: str, env: Mapping[str, str]) -> str:
+    """A tool the user named (a path, or a name on PATH); a bad name is a usage error (exit 2)."""
+    if os.sep in candidate:
+        if _executable(candidate):
+            return candidate
+        raise UsageError(f"{origin}={candidate}: not an executable file")
+    found = shutil.which(candidate, path=env.get("PATH"))
+    if found:
+        return found
+    raise UsageError(f"{origin}={candidate}: no executable of that name on PATH")
+
+
 def find_terraform(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """--terraform, then $DSAAS_TERRAFORM, then tofu or terraform on PATH; a name or a path."""
+    """--terraform, then $DSAAS_TERRAFORM (a name or a path: a bad one is a UsageError), then
+    tofu or terraform on PATH (ToolMissingError when neither is there)."""
     env = os.environ if env is None else env
     for origin, candidate in (("--terraform", explicit), (ENV_VAR, env.get(ENV_VAR))):
-        if not candidate:
-            continue
-        found = candidate if os.sep in candidate else shutil.which(candidate, path=env.get("PATH"))
-        if found and _executable(found):
-            return found
-        raise ToolMissingError(f"{origin}={candidate}: not an executable file")
+        if candidate:
+            return find_executable(origin, candidate, env)
     for name in SEARCH_ORDER:
         found = shutil.which(name, path=env.get("PATH"))
         if found:

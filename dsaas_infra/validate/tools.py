@@ -40,8 +40,7 @@ def find_checkov(explicit: str | None, env: dict[str, str]) -> Found:
     for origin, candidate in (("--checkov", explicit), ("DSAAS_CHECKOV", env.get("DSAAS_CHECKOV"))):
         if candidate:
             # absolute: stages run tools from other working directories
-            return Found(os.path.abspath(candidate)) if _executable(candidate) else \
-                Found(None, f"{origin}={candidate} is not an executable file")
+            return Found(os.path.abspath(runner.find_executable(origin, candidate, env)))
     if _executable(str(CHECKOV_VENV)):
         return Found(str(CHECKOV_VENV.resolve()))
     found = shutil.which("checkov", path=env.get("PATH"))

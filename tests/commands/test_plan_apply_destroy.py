@@ -253,6 +253,18 @@ def test_plan_that_cannot_write_its_work_folder_is_one_error_line(tf_env, bluepr
     assert errors == [f"error: cannot write {work}/.dsaas: File exists"]
 
 
+@pytest.mark.parametrize("value, problem", [("/nonexistent/terraform", "not an executable file"),
+                                            ("terraform-9", "no executable of that name on PATH")])
+def test_a_bad_terraform_is_a_usage_error_like_validate(tf_env, blueprint, value, problem):
+    work = blueprint()
+    for args in (["--terraform", value], []):
+        env = dict(tf_env, DSAAS_TERRAFORM=value) if not args else tf_env
+        origin = "--terraform" if args else "DSAAS_TERRAFORM"
+        for command in (["plan", work, "--skip-preflight"], ["validate", work]):
+            errors = assert_clean_error(cli(env, *command, *args), 2)
+            assert errors == [f"error: {origin}={value}: {problem}"]
+
+
 def test_plan_of_a_directory_without_a_spec_needs_skip_preflight(tf_env, blueprint):
     work = blueprint()
     errors = assert_clean_error(cli(tf_env, "plan", work), 2)

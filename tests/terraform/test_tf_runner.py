@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dsaas_infra.errors import ToolMissingError
+from dsaas_infra.errors import ToolMissingError, UsageError
 from dsaas_infra.terraform import args
 from dsaas_infra.terraform.runner import TerraformError, find_terraform, run_terraform
 
@@ -50,12 +50,19 @@ def test_flag_may_name_a_binary_on_path(tmp_path):
 
 @pytest.mark.parametrize("explicit, env, message", [
     ("/nonexistent/terraform", {}, "--terraform=/nonexistent/terraform: not an executable file"),
+    ("tofu-9", {"PATH": "/nonexistent"}, "--terraform=tofu-9: no executable of that name on PATH"),
     (None, {"DSAAS_TERRAFORM": "/nonexistent/tf"}, "DSAAS_TERRAFORM=/nonexistent/tf: not an executable file"),
-    (None, {"PATH": "/nonexistent"}, "no terraform or tofu binary on PATH"),
 ])
-def test_missing_terraform_is_a_tool_error(explicit, env, message):
-    with pytest.raises(ToolMissingError, match=message):
+def test_a_bad_explicit_terraform_is_a_usage_error(explicit, env, message):
+    with pytest.raises(UsageError, match=message) as info:
         find_terraform(explicit, env)
+    assert info.value.exit_code == 2
+
+
+def test_nothing_found_by_search_is_a_missing_tool():
+    with pytest.raises(ToolMissingError, match="no terraform or tofu binary on PATH") as info:
+        find_terraform(None, {"PATH": "/nonexistent"})
+    assert info.value.exit_code == 1
 
 
 def test_streams_stdout_and_captures_it(terraform_bin, tf_env, tmp_path):

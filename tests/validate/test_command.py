@@ -35,8 +35,11 @@ def _no_tools_from_the_user(monkeypatch, tmp_path: Path) -> None:
     (dict(paths=["MISSING"], fmt="text"), "no such file"),
     (dict(paths=["CLEAN"], fmt="xml"), "unknown format 'xml'"),
     (dict(paths=["CLEAN"], skip=["lint"]), "unknown stage 'lint'"),
-    (dict(paths=["CLEAN"], terraform_bin="/nonexistent/terraform"), "--terraform /nonexistent/terraform"),
+    (dict(paths=["CLEAN"], terraform_bin="/nonexistent/terraform"),
+     "--terraform=/nonexistent/terraform: not an executable file"),
+    (dict(paths=["CLEAN"], terraform_bin="terraform-9"), "--terraform=terraform-9: no executable of that name"),
     (dict(paths=["CLEAN"], checkov_bin="NOTEXEC"), "not an executable file"),
+    (dict(paths=["CLEAN"], checkov_bin="checkov-9"), "--checkov=checkov-9: no executable of that name"),
     (dict(paths=["FILE"]), "not a blueprint directory or a .yaml/.yml spec"),
 ])
 def test_bad_invocations_are_usage_errors(kwargs, message, clean_dir: Path, tmp_path: Path) -> None:
@@ -56,6 +59,21 @@ def test_a_clean_blueprint_exits_0_and_strict_turns_missing_tools_into_1(clean_d
     assert "format" in out and "skipped" in out and "no terraform or tofu binary" in out
     assert validate.run([clean_dir], strict=True) == 1
     assert "--strict" in capsys.readouterr().out
+
+
+def test_bad_tool_variables_are_usage_errors(clean_dir: Path, monkeypatch) -> None:
+    for var in ("DSAAS_TERRAFORM", "DSAAS_CHECKOV"):
+        with monkeypatch.context() as m:
+            m.setenv(var, "/nonexistent/tool")
+            with pytest.raises(UsageError, match=f"{var}=/nonexistent/tool: not an executable file"):
+                validate.run([clean_dir])
+
+
+def test_terraform_may_be_named_as_on_path(clean_dir: Path, terraform_bin, monkeypatch, capsys) -> None:
+    # The same lookup as plan: a bare name is looked up on PATH.
+    monkeypatch.setenv("PATH", str(Path(terraform_bin).parent))
+    assert validate.run([clean_dir], skip=["terraform", "security"], terraform_bin=Path(terraform_bin).name) == 0
+    assert "format     │ passed" in capsys.readouterr().out
 
 
 def test_stages_skipped_on_request_do_not_fail_strict(clean_dir: Path, terraform_bin) -> None:
