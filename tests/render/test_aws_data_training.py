@@ -461,3 +461,44 @@ def test_hostile_display_name_stays_text_in_readme_and_diagram():
     assert json.loads(f'"{literal}"') == hostile
     main_tf = bp.text("main.tf")
     assert "${var.x}" not in main_tf and "%{ if }" not in main_tf
+
+
+# --- training: jobs and models cannot leave the private subnets ----------------------------
+
+# SageMaker actions that start compute whose network comes from the request (VpcConfig).
+NETWORKED_CREATES = {
+    "sagemaker:CreateHyperParameterTuningJob", "sagemaker:CreateModel",
+    "sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob",
+}
+
+
+def _vpc_conditions(statement: dict) -> dict[tuple[str, str], object]:
+    return {(c["test"], c["variable"]): c["values"] for c in statement.get("condition", [])}
+
+
+def test_execution_role_creates_jobs_and_models_only_in_the_private_subnets(example):
+    doc = _policy_documents(example)["sagemaker_execution"]
+    granting = [s for s in doc["statement"] if NETWORKED_CREATES & set(s["actions"])
+                or any(a in ("sagemaker:*", "sagemaker:Create*") for a in s["actions"])]
+    assert len(granting) == 1, "the networked Create actions belong in one conditioned statement"
+    (statement,) = granting
+    assert set(statement["actions"]) == NETWORKED_CREATES
+    assert _vpc_conditions(statement) == {
+        ("ForAllValues:StringEquals", "sagemaker:VpcSubnets"): "${local.private_subnet_ids}",
+        ("Null", "sagemaker:VpcSubnets"): ["false"],
+        ("ForAllValues:StringEquals", "sagemaker:VpcSecurityGroupIds"): [
+            "${aws_security_group.sagemaker.id}"],
+        ("Null", "sagemaker:VpcSecurityGroupIds"): ["false"],
+    }
+    # No other statement of the role grants a Create* that starts compute with its own network.
+    for other in doc["statement"]:
+        if other is not statement:
+            assert not any(a.startswith("sagemaker:Create") and a.endswith("Job")
+                           and a != "sagemaker:CreateTransformJob" for a in other["actions"])
+
+
+def test_readme_no_longer_promises_what_iam_does_not_enforce(example):
+    readme = example.text("README.md")
+    assert "data cannot leave to the internet" not in readme
+    if example.spec.phases.training.enabled:
+        assert "sagemaker:VpcSubnets" in readme

@@ -719,3 +719,32 @@ def test_deploy_role_may_list_exactly_the_baseline_prefix_the_lambda_lists(manag
     # than 403: the handler must list, never head.
     source = (REPO / "templates" / "aws" / "files" / "lambda" / "deploy.py").read_text()
     assert "list_objects_v2" in source and "head_object" not in source
+
+
+# --- network: the pipeline's jobs and models run in the private subnets ---------------------
+
+
+def test_pipeline_role_creates_training_jobs_and_models_only_with_the_vpc_config(example):
+    document = example.data[("aws_iam_policy_document", "pipeline")]
+    granting = [s for s in statements(document)
+                if {"sagemaker:CreateTrainingJob", "sagemaker:CreateModel"} & set(s["actions"])]
+    assert len(granting) == 1
+    conditions = {(c["test"], c["variable"]): c["values"] for c in granting[0]["condition"]}
+    assert conditions == {
+        ("ForAllValues:StringEquals", "sagemaker:VpcSubnets"): "${local.pipeline_vpc_config.Subnets}",
+        ("Null", "sagemaker:VpcSubnets"): ["false"],
+        ("ForAllValues:StringEquals", "sagemaker:VpcSecurityGroupIds"):
+            "${local.pipeline_vpc_config.SecurityGroupIds}",
+        ("Null", "sagemaker:VpcSecurityGroupIds"): ["false"],
+    }
+    assert example.locals["pipeline_vpc_config"] == {
+        "SecurityGroupIds": ["${aws_security_group.sagemaker.id}"],
+        "Subnets": "${local.private_subnet_ids}",
+    }
+    states = pipeline_states(example)
+    assert states["Train"]["Parameters"]["VpcConfig"] == "${local.pipeline_vpc_config}"
+    assert states["CreateModel"]["Parameters"]["VpcConfig"] == "${local.pipeline_vpc_config}"
+    if example.spec.phases.deployment.realtime and example.spec.phases.deployment.drift_detection:
+        config = example.locals["deploy_config"]
+        assert config["subnet_ids"] == "${local.private_subnet_ids}"
+        assert config["security_group_ids"] == ["${aws_security_group.sagemaker.id}"]

@@ -195,11 +195,7 @@ data "aws_iam_policy_document" "sagemaker_execution" {
       "sagemaker:BatchDescribeModelPackage",
       "sagemaker:CreateApp",
       "sagemaker:CreateExperiment",
-      "sagemaker:CreateHyperParameterTuningJob",
-      "sagemaker:CreateModel",
-      "sagemaker:CreateProcessingJob",
       "sagemaker:CreateSpace",
-      "sagemaker:CreateTrainingJob",
       "sagemaker:CreateTransformJob",
       "sagemaker:CreateTrial",
       "sagemaker:CreateTrialComponent",
@@ -217,6 +213,47 @@ data "aws_iam_policy_document" "sagemaker_execution" {
       "sagemaker:UpdateTrialComponent",
     ]
     resources = ["${local.sagemaker_arn_prefix}:*"]
+  }
+
+  # Training, processing and tuning jobs and models run where their request says: a job
+  # without VpcConfig runs on SageMaker's own network, with internet access. This role may only
+  # create them inside the private subnets, with the blueprint's SageMaker security group (whose
+  # egress reaches the VPC endpoints and S3 only). Transform jobs take their network from their
+  # model (CreateTransformJob has no VPC settings nor condition keys), and the only models this
+  # role can create are these.
+  statement {
+    sid = "CreateJobsAndModelsOnlyInThePrivateSubnets"
+    actions = [
+      "sagemaker:CreateHyperParameterTuningJob",
+      "sagemaker:CreateModel",
+      "sagemaker:CreateProcessingJob",
+      "sagemaker:CreateTrainingJob",
+    ]
+    resources = ["${local.sagemaker_arn_prefix}:*"]
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "sagemaker:VpcSubnets"
+      values   = local.private_subnet_ids
+    }
+
+    condition {
+      test     = "Null"
+      variable = "sagemaker:VpcSubnets"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "sagemaker:VpcSecurityGroupIds"
+      values   = [aws_security_group.sagemaker.id]
+    }
+
+    condition {
+      test     = "Null"
+      variable = "sagemaker:VpcSecurityGroupIds"
+      values   = ["false"]
+    }
   }
 
   statement {

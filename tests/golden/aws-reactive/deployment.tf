@@ -67,12 +67,41 @@ data "aws_iam_policy_document" "pipeline" {
     resources = [aws_glue_job.etl.arn]
   }
   statement {
+    # A training job or model without VpcConfig would run on SageMaker's network, with internet
+    # access: the pipeline may only create them in the private subnets with the SageMaker group
+    # (local.pipeline_vpc_config). The batch transform job runs in its model's network.
+    sid     = "CreateTrainingJobsAndModelsInThePrivateSubnets"
+    actions = ["sagemaker:CreateTrainingJob", "sagemaker:CreateModel"]
+    resources = [
+      "${local.pipeline_sagemaker_arn}:training-job/${local.pipeline_job_prefix}-*",
+      "${local.pipeline_sagemaker_arn}:model/${local.pipeline_job_prefix}-*",
+    ]
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "sagemaker:VpcSubnets"
+      values   = local.pipeline_vpc_config.Subnets
+    }
+    condition {
+      test     = "Null"
+      variable = "sagemaker:VpcSubnets"
+      values   = ["false"]
+    }
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "sagemaker:VpcSecurityGroupIds"
+      values   = local.pipeline_vpc_config.SecurityGroupIds
+    }
+    condition {
+      test     = "Null"
+      variable = "sagemaker:VpcSecurityGroupIds"
+      values   = ["false"]
+    }
+  }
+  statement {
     sid = "RunSageMakerJobs"
     actions = [
-      "sagemaker:CreateTrainingJob",
       "sagemaker:DescribeTrainingJob",
       "sagemaker:StopTrainingJob",
-      "sagemaker:CreateModel",
       "sagemaker:CreateTransformJob",
       "sagemaker:DescribeTransformJob",
       "sagemaker:StopTransformJob",
