@@ -1,4 +1,10 @@
-"""Find the external tools (terraform/tofu, checkov) and run them: the one place a subprocess starts."""
+"""Find the validation tools (terraform/tofu, checkov) and run them with captured output.
+
+The validate stages run checkov and `terraform fmt/init/validate` here, to completion, and read
+their exit status and output themselves (a non-zero exit is a finding, not a failure).
+terraform.runner.run_terraform is the other place Terraform starts: it streams plan/apply/destroy
+to the user and forwards Ctrl-C so that Terraform can release the state lock.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from pathlib import Path
 from dsaas_infra.errors import OperationError, ToolMissingError
 from dsaas_infra.terraform import runner
 
-CHECKOV_VENV = Path(".tools/checkov/bin/checkov")
+CHECKOV_VENV = Path(".tools/checkov/bin/checkov")  # scripts/install_test_tools.sh puts it there
 
 
 @dataclass(frozen=True)
@@ -36,18 +42,31 @@ def find_terraform(explicit: str | None, env: dict[str, str]) -> Found:
 
 
 def find_checkov(explicit: str | None, env: dict[str, str]) -> Found:
-    """--checkov, then $DSAAS_CHECKOV, then .tools/checkov/bin/checkov, then checkov on PATH."""
+    """--checkov, then $DSAAS_CHECKOV, then .tools/checkov/bin/checkov (checkov_venv), then PATH."""
     for origin, candidate in (("--checkov", explicit), ("DSAAS_CHECKOV", env.get("DSAAS_CHECKOV"))):
         if candidate:
             # absolute: stages run tools from other working directories
             return Found(os.path.abspath(runner.find_executable(origin, candidate, env)))
-    if _executable(str(CHECKOV_VENV)):
-        return Found(str(CHECKOV_VENV.resolve()))
+    venv = checkov_venv(Path.cwd())
+    if venv is not None:
+        return Found(str(venv))
     found = shutil.which("checkov", path=env.get("PATH"))
     if found:
         return Found(found)
     return Found(None, "checkov not found (create its own venv: python -m venv .tools/checkov && "
                        ".tools/checkov/bin/pip install checkov; or use --checkov PATH / DSAAS_CHECKOV)")
+
+
+def checkov_venv(cwd: Path) -> Path | None:
+    """.tools/checkov/bin/checkov in ``cwd`` or a parent up to the repository root (the nearest
+    directory holding .git), so that validate finds it from any folder of the repository;
+    outside a repository only ``cwd`` is looked at."""
+    chain = [cwd.resolve(), *cwd.resolve().parents]
+    root = next((i for i, d in enumerate(chain) if (d / ".git").exists()), 0)
+    for directory in chain[:root + 1]:
+        if _executable(str(directory / CHECKOV_VENV)):
+            return directory / CHECKOV_VENV
+    return None
 
 
 def run_tool(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
