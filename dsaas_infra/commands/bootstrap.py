@@ -7,12 +7,12 @@ from pathlib import Path
 from rich.console import Console
 
 from dsaas_infra.bootstrap.steps import print_steps
+from dsaas_infra.commands.preflight import load_spec_file
 from dsaas_infra.preflight.run import cloud_module
-from dsaas_infra.spec import load_spec
 
 
 def run(spec_path: Path) -> int:
-    spec = load_spec(spec_path)
+    spec = load_spec_file("bootstrap", spec_path)
     steps = cloud_module(spec.cloud, "bootstrap").bootstrap(spec)
     print_steps(Console(highlight=False, soft_wrap=True), steps,
                 f"bootstrap: state storage for {spec.client.name} ({spec.cloud})")

@@ -6,15 +6,26 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dsaas_infra.preflight.results import failures, print_table
+from dsaas_infra.errors import OperationError, UsageError
+from dsaas_infra.preflight.results import failures, print_table, summary_line
 from dsaas_infra.preflight.run import run_preflight
 from dsaas_infra.spec import load_spec
+from dsaas_infra.spec.model import ClientSpec
+
+
+def load_spec_file(command: str, path: Path) -> ClientSpec:
+    """The spec of preflight/bootstrap: unlike plan, they take no blueprint directory."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory; {command} takes a spec file (YAML)")
+    return load_spec(path)
 
 
 def run(spec_path: Path) -> int:
-    spec = load_spec(spec_path)
+    spec = load_spec_file("preflight", spec_path)
     results = run_preflight(spec)
     where = spec.aws.account_id if spec.cloud == "aws" else spec.gcp.project_id
     print_table(Console(highlight=False, soft_wrap=True), results,
                 f"preflight: {spec.client.name} ({spec.cloud} {where})")
-    return 1 if failures(results) else 0
+    if failures(results):
+        raise OperationError(summary_line(results))  # the table above holds the details
+    return 0

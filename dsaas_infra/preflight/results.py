@@ -49,6 +49,13 @@ def failure_line(results: list[CheckResult]) -> str:
     return f"preflight failed: {first.title}: {first.detail}{more}"
 
 
+def summary_line(results: list[CheckResult]) -> str:
+    """The error line under the preflight table (which holds the details): which checks failed."""
+    failed = failures(results)
+    return (f"preflight failed: {len(failed)} check{'s' if len(failed) != 1 else ''} failed: "
+            + "; ".join(r.title for r in failed))
+
+
 Outcome = tuple[Status, str]
 
 

@@ -25,6 +25,9 @@ def test_preflight_then_bootstrap_then_preflight(moto, tmp_path):
     before = cli("preflight", "acme.yaml", cwd=tmp_path)
     assert before.returncode == 1, before.stderr
     assert "acme-prod-tfstate-123456789012 does not exist: run `dsaas-infra bootstrap SPEC`" in before.stdout
+    # The table holds the details; stderr says in one line that (and which checks) failed.
+    assert before.stderr.splitlines() == [
+        "error: preflight failed: 2 checks failed: state bucket (versioning, encryption); state lock table"]
 
     created = cli("bootstrap", "acme.yaml", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
@@ -38,6 +41,15 @@ def test_preflight_then_bootstrap_then_preflight(moto, tmp_path):
     after = cli("preflight", "acme.yaml", cwd=tmp_path)
     assert after.returncode == 0, after.stdout
     assert " fail " not in after.stdout and "warn" in after.stdout  # moto has no SageMaker quotas
+    assert after.stderr == ""
+
+
+def test_preflight_and_bootstrap_take_a_spec_not_a_directory(tmp_path):
+    (tmp_path / "build" / "x").mkdir(parents=True)
+    for command in ("preflight", "bootstrap"):
+        result = cli(command, "build/x", cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [f"error: build/x is a directory; {command} takes a spec file (YAML)"]
 
 
 def test_bootstrap_in_the_wrong_account_is_one_line(moto, tmp_path):
