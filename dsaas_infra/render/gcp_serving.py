@@ -448,8 +448,11 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
             "encrypted with the CMEK."
         )
         access.append(
-            f"API host {apigee['hostname']} (Terraform variable api_hostname: set the client's own "
-            "domain) behind an external HTTPS load balancer with a Google-managed certificate and "
+            f"API host from Terraform variable api_hostname, default {apigee['hostname']}: a placeholder "
+            "that lets plan run but can never get a certificate (plan warns about it). Before the first "
+            "apply, set a name in the client's own domain, e.g. api_hostname = \"api.client-domain.com\" "
+            "in terraform.tfvars or -var. The host is served by an external HTTPS load balancer with a "
+            "Google-managed certificate and "
             f"TLS 1.2+{', Cloud Armor WAF rules and adaptive protection' if apigee['waf_rules'] else ''}: "
             "create the DNS A record with output api_ip_address."
         )

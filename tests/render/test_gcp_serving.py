@@ -356,3 +356,27 @@ def test_readme_names_what_the_internet_can_reach():
     no_api = render_blueprint(load_spec_text(BASE.format(env="dev", maturity="reactive", phases="  {}")))
     reachable = no_api["README.md"].decode().split("Reachable from the internet:", 1)[1].split("##", 1)[0]
     assert "load balancer" not in reachable
+
+
+def test_proxy_bundle_is_packaged_reproducibly_under_build(managed):
+    """Not under .terraform/ (not part of the reviewed tree, gone on another machine) and with
+    fixed file modes, so that the zip's MD5 (detect_md5hash) does not depend on the checkout."""
+    archive = managed["access.tf"]["data"][0]["archive_file"]["predict_proxy"]
+    assert archive["output_path"] == "${path.module}/build/predict-proxy.zip"
+    assert archive["output_file_mode"] == "0644"
+
+
+def test_api_hostname_placeholder_warns_and_bad_names_are_rejected(managed):
+    variable = managed["access.tf"]["variable"][0]["api_hostname"]
+    assert variable["default"].endswith(".example")
+    assert "regex(" in block(variable, "validation")["condition"]
+    # A check block warns without failing plan (a required variable would break plan without input).
+    check = managed["access.tf"]["check"][0]["api_hostname_is_set"]
+    assert 'endswith(var.api_hostname, ".example")' in block(check, "assert")["condition"]
+    outputs = {k: v for body in managed.values() for entry in body.get("output", []) for k, v in entry.items()}
+    assert "api_ip_address" in outputs["api_hostname"]["description"]
+
+
+def test_peering_ranges_use_the_project_local_unless_shared_vpc(managed):
+    for name in ("apigee_range", "apigee_support"):
+        assert resources(managed, "google_compute_global_address")[name]["project"] == "${local.project_id}"

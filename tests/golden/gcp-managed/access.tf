@@ -2,16 +2,31 @@
 # per consumer, each with its own quota and rate limits.
 
 variable "api_hostname" {
-  description = "Public host name of the prediction API (the Apigee environment group). Point it at your own domain."
+  description = "Public host name of the prediction API (the Apigee environment group). Set it to a name in the client's own domain: the .example placeholder can never get a certificate."
   type        = string
   default     = "api.stark.prod.example"
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.api_hostname))
+    error_message = "Must be a lowercase DNS host name such as api.example.com (no scheme, port or path)."
+  }
+}
+
+# The placeholder default keeps `terraform plan` working without input, but Google can never
+# issue a managed certificate for a .example name: warn (a check block does not fail the run)
+# until api_hostname is set, e.g. api_hostname = "api.client.com" in a *.tfvars file.
+check "api_hostname_is_set" {
+  assert {
+    condition     = !endswith(var.api_hostname, ".example")
+    error_message = "api_hostname is the placeholder ${var.api_hostname}: set it to a host name in the client's domain (terraform.tfvars or -var), or the API certificate is never issued."
+  }
 }
 
 # --- Private connectivity -------------------------------------------------------------------
 # Apigee X runs in a Google-managed tenant network peered with the blueprint's VPC: a /22 for
 # the runtime and a /28 for Apigee's support services, both chosen by Google from free space.
 resource "google_compute_global_address" "apigee_range" {
-  project       = "stark-dsaas-prod"
+  project       = local.project_id
   name          = "${local.name_prefix}-apigee"
   description   = "Apigee X runtime (service networking peering)"
   purpose       = "VPC_PEERING"
@@ -23,7 +38,7 @@ resource "google_compute_global_address" "apigee_range" {
 }
 
 resource "google_compute_global_address" "apigee_support" {
-  project       = "stark-dsaas-prod"
+  project       = local.project_id
   name          = "${local.name_prefix}-apigee-support"
   description   = "Apigee X support range (service networking peering)"
   purpose       = "VPC_PEERING"
@@ -136,10 +151,13 @@ resource "google_apigee_instance_attachment" "main" {
 # the product's quota and spike_arrest_rate attribute, drops the key and calls the Vertex AI
 # endpoint with a Google access token of its own service account. An empty endpoint answers
 # with an error until the ML pipeline deploys the first model.
+# Packaged at plan time under build/ (ignored by git), with fixed file modes so that the same
+# sources give the same zip (and MD5) on every machine.
 data "archive_file" "predict_proxy" {
-  type        = "zip"
-  source_dir  = "${path.module}/files/apigee/predict"
-  output_path = "${path.module}/.terraform/dsaas-infra/predict-proxy.zip"
+  type             = "zip"
+  source_dir       = "${path.module}/files/apigee/predict"
+  output_path      = "${path.module}/build/predict-proxy.zip"
+  output_file_mode = "0644"
 }
 
 resource "google_apigee_api" "predict" {

@@ -118,7 +118,7 @@ output "apigee_organization" {
 }
 
 output "api_hostname" {
-  description = "Host name of the prediction API (point its DNS record at the Apigee ingress)"
+  description = "Host name of the prediction API (create its DNS A record with output api_ip_address)"
   value       = var.api_hostname
 }
 
