@@ -277,6 +277,10 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
             # the length check there covers these ids too.
             "node_sa_id": gcp_rules.service_account_id(spec, "gke"),
             "workload_sa_id": gcp_rules.service_account_id(spec, "serve"),
+            "connect_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_gke_connect",
+            "pipeline_sa_email": (
+                f"{gcp_rules.service_account_ids(spec)['training']}@{project_id}.iam.gserviceaccount.com"
+            ),
             "workload_pool": f"{project_id}.svc.id.goog",
             "namespace": SERVING_NAMESPACE,
             "service_account": SERVING_KSA,
@@ -401,6 +405,15 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
         deployment.append(
             f"Model servers run as Kubernetes service account {gke['namespace']}/{gke['service_account']}, "
             f"mapped by Workload Identity to {gke['workload_sa_id']} (read-only on the artifacts bucket)."
+        )
+    if gke is not None:
+        after.append(
+            "before the pipeline first rolls model servers out to GKE, a cluster admin (e.g. the "
+            "project Owner) creates the serving namespace and lets the pipeline's account edit it, "
+            "nothing else: kubectl create namespace "
+            f"{gke['namespace']}, then kubectl create rolebinding ml-pipeline --clusterrole=edit "
+            f"--user={gke['pipeline_sa_email']} --namespace {gke['namespace']} (IAM only lets that "
+            "account reach the control plane)."
         )
     if endpoint is not None:
         split = ", ".join(f"{k} {v}%" for k, v in endpoint["variants"].items())

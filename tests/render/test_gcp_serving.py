@@ -380,3 +380,20 @@ def test_api_hostname_placeholder_warns_and_bad_names_are_rejected(managed):
 def test_peering_ranges_use_the_project_local_unless_shared_vpc(managed):
     for name in ("apigee_range", "apigee_support"):
         assert resources(managed, "google_compute_global_address")[name]["project"] == "${local.project_id}"
+
+
+def test_pipeline_reaches_the_cluster_but_kubernetes_rbac_decides_what_it_changes(managed):
+    """roles/container.developer at project level is every Kubernetes object of every cluster."""
+    grants = resources(managed, "google_project_iam_member")
+    assert not any("container.developer" in str(g) for g in grants.values())
+    role = resources(managed, "google_project_iam_custom_role")["gke_connect"]
+    assert set(role["permissions"]) == {"container.clusters.connect", "container.clusters.get",
+                                        "container.clusters.getCredentials"}
+    assert re.fullmatch(r"[A-Za-z0-9_.]{3,64}", role["role_id"]), role["role_id"]
+    grant = grants["pipeline_gke_connect"]
+    assert grant["role"] == "${google_project_iam_custom_role.gke_connect.name}"
+    assert grant["member"] == "serviceAccount:${google_service_account.training.email}"
+    spec = load_spec_text(BASE.format(env="prod", maturity="proactive", phases="  {}"))
+    readme = render_blueprint(spec)["README.md"].decode()
+    assert "--clusterrole=edit" in readme and "--namespace serving" in readme
+    assert "acme-prd-train@acme-dsaas-prod.iam.gserviceaccount.com" in readme

@@ -274,10 +274,24 @@ resource "google_service_account_iam_member" "serving_workload_identity" {
   depends_on = [google_container_cluster.serving]
 }
 
-# The ML pipeline (training service account) rolls new model servers out to the cluster.
-resource "google_project_iam_member" "pipeline_gke_deployer" {
+# The ML pipeline (training service account) rolls new model servers out to the cluster. IAM
+# only lets it reach the control plane (DNS endpoint) and read the cluster: GKE has no
+# cluster-level IAM, and roles/container.developer would give it every Kubernetes object of
+# every cluster in the project. What it may change inside the cluster is Kubernetes RBAC: a
+# cluster admin binds it to the edit role in namespace serving (README, after apply).
+resource "google_project_iam_custom_role" "gke_connect" {
+  project     = local.project_id
+  role_id     = "dsaas_globex_staging_gke_connect"
+  title       = "GKE control plane access, no Kubernetes objects"
+  description = "Reach and read GKE clusters; Kubernetes RBAC decides the rest (dsaas-infra)"
+  permissions = ["container.clusters.connect", "container.clusters.get", "container.clusters.getCredentials"]
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "pipeline_gke_connect" {
   project = local.project_id
-  role    = "roles/container.developer"
+  role    = google_project_iam_custom_role.gke_connect.name
   member  = "serviceAccount:${google_service_account.training.email}"
 }
 
