@@ -431,3 +431,12 @@ def test_readme_lists_the_gpu_and_vcpu_quotas_the_blueprint_needs():
     rows = _quota_rows(render_blueprint(load_spec_text(text, "initrode.yaml"))["README.md"].decode())
     assert rows["NVIDIA_T4_GPUS"] == ("regional", "7 GPUs")
     assert rows["GPUS_ALL_REGIONS"] == ("global", "7 GPUs")
+
+
+def test_main_tf_header_is_plain_text():
+    """A Markdown-escaped display name in an HCL comment showed as a literal \\"; the header names
+    the client by its validated name instead."""
+    spec = load_spec(BLUEPRINTS / "gcp-managed.yaml")
+    assert '"' in (spec.client.display_name or "")
+    header = render_blueprint(spec)["main.tf"].decode().splitlines()[0]
+    assert header == f"# DSaaS platform of client {spec.client.name} on GCP (prod, managed)."

@@ -1,4 +1,4 @@
-# Stark Mobility \"Prod\": DSaaS platform on GCP (prod, managed).
+# DSaaS platform of client stark on GCP (prod, managed).
 # Rendered by dsaas-infra 0.1.0 from the client spec: edit the spec and re-render
 # rather than editing these files.
 

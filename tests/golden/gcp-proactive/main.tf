@@ -1,4 +1,4 @@
-# Globex Corp.: DSaaS platform on GCP (staging, proactive).
+# DSaaS platform of client globex on GCP (staging, proactive).
 # Rendered by dsaas-infra 0.1.0 from the client spec: edit the spec and re-render
 # rather than editing these files.
 

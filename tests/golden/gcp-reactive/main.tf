@@ -1,4 +1,4 @@
-# Hooli Retail: DSaaS platform on GCP (dev, reactive).
+# DSaaS platform of client hooli on GCP (dev, reactive).
 # Rendered by dsaas-infra 0.1.0 from the client spec: edit the spec and re-render
 # rather than editing these files.
 
