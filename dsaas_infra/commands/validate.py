@@ -48,14 +48,21 @@ def _check_usage(paths, fmt, skip, terraform_bin, checkov_bin) -> None:
             raise UsageError(f"{path}: no such file or directory")
         if not path.is_dir() and path.suffix not in SPEC_SUFFIXES:
             raise UsageError(f"{path}: not a blueprint directory or a .yaml/.yml spec")
+        # Without .tf files every stage would "pass": most likely the wrong directory.
+        if path.is_dir() and not any(path.glob("*.tf")):
+            raise UsageError(f"{path}: no .tf files here; give a rendered blueprint directory or a spec")
 
 
 def _targets(paths: list[Path], tmp: Path) -> list[tuple[Path, str]]:
-    """(directory, label) per path; a spec is rendered first (a bad spec raises SpecError: exit 2)."""
+    """(directory, label) per path, each path once (`validate out out` is one blueprint); a spec is
+    rendered first (a bad spec raises SpecError: exit 2)."""
     from dsaas_infra.render import render_spec_file
 
     targets = []
-    for i, path in enumerate(paths):
+    unique: dict[Path, Path] = {}
+    for path in paths:
+        unique.setdefault(path.resolve(), path)  # the first spelling names it
+    for i, path in enumerate(unique.values()):
         if path.is_dir():
             targets.append((path, os.path.normpath(path)))
             continue

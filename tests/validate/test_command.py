@@ -41,12 +41,16 @@ def _no_tools_from_the_user(monkeypatch, tmp_path: Path) -> None:
     (dict(paths=["CLEAN"], checkov_bin="NOTEXEC"), "not an executable file"),
     (dict(paths=["CLEAN"], checkov_bin="checkov-9"), "--checkov=checkov-9: no executable of that name"),
     (dict(paths=["FILE"]), "not a blueprint directory or a .yaml/.yml spec"),
+    (dict(paths=["EMPTY"]), "empty: no .tf files here"),
 ])
 def test_bad_invocations_are_usage_errors(kwargs, message, clean_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x")
     (tmp_path / "notes.txt").chmod(0o644)
     kwargs = {k: str(tmp_path / "notes.txt") if v == "NOTEXEC" else v for k, v in kwargs.items()}
-    subst = {"CLEAN": clean_dir, "MISSING": tmp_path / "missing", "FILE": tmp_path / "notes.txt"}
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "README.md").write_text("no Terraform here")
+    subst = {"CLEAN": clean_dir, "MISSING": tmp_path / "missing", "FILE": tmp_path / "notes.txt",
+             "EMPTY": tmp_path / "empty"}
     kwargs["paths"] = [subst[p] for p in kwargs["paths"]]
     with pytest.raises(UsageError, match=message.replace("(", r"\(")) as info:
         validate.run(**kwargs)
@@ -121,6 +125,13 @@ def test_an_unwritable_output_is_one_error_line(fmt, where, reason, clean_dir: P
         validate.run([clean_dir], fmt=fmt, output=Path(where), skip=["security"])
     assert info.value.lines() == [f"cannot write {where}: {reason}"]
     assert info.value.exit_code == 1
+
+
+def test_a_target_named_twice_is_validated_once(clean_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    same = [clean_dir, clean_dir / ".." / clean_dir.name, clean_dir]
+    validate.run(same, fmt="json", output=target, skip=["format", "terraform", "security"])
+    assert json.loads(target.read_text())["targets"] == [str(clean_dir)]
 
 
 def test_a_bad_spec_is_a_spec_error(tmp_path: Path) -> None:
