@@ -502,3 +502,35 @@ def test_readme_no_longer_promises_what_iam_does_not_enforce(example):
     assert "data cannot leave to the internet" not in readme
     if example.spec.phases.training.enabled:
         assert "sagemaker:VpcSubnets" in readme
+
+
+# --- data: Glue 5.0 logging -----------------------------------------------------------------
+
+
+def test_glue_5_logs_go_to_encrypted_expiring_groups_under_the_custom_prefix(example):
+    job = example.resources[("aws_glue_job", "etl")]
+    assert job["glue_version"] == "5.0"
+    arguments = job["default_arguments"]
+    # Glue 5.0 ignores the continuous-logging arguments of earlier versions.
+    assert "--enable-continuous-cloudwatch-log" not in arguments
+    assert "--continuous-log-logGroup" not in arguments
+    assert arguments["--custom-logGroup-prefix"] == "${local.glue_log_group_prefix}"
+    prefix = example.locals["glue_log_group_prefix"]
+    assert prefix == f"/aws-glue/jobs/{example.spec.client.name}-{example.spec.client.environment}-etl"
+
+    groups = example.resources[("aws_cloudwatch_log_group", "glue_etl")]
+    assert groups["for_each"] == '${toset(["error", "output"])}'
+    # With a security configuration that encrypts CloudWatch Logs, Glue names the groups
+    # <prefix>/<security configuration>-role/<role>/<error|output>.
+    assert groups["name"] == ("${local.glue_log_group_prefix}/${aws_glue_security_configuration"
+                              ".main.name}-role/${aws_iam_role.glue.name}/${each.key}")
+    assert groups["kms_key_id"] == MAIN_KEY
+    security = example.resources[("aws_glue_security_configuration", "main")]
+    mode = security["encryption_configuration"][0]["cloudwatch_encryption"][0]
+    assert mode["cloudwatch_encryption_mode"] == "SSE-KMS"
+    assert "${aws_cloudwatch_log_group.glue_etl}" in job["depends_on"]
+
+    # The Glue role may write there (and create a group itself should Glue name it otherwise).
+    (logs,) = [s for s in _policy_documents(example)["glue"]["statement"] if s["sid"] == "WriteGlueLogs"]
+    assert prefix.startswith("/aws-glue/")
+    assert any(r.endswith(":log-group:/aws-glue/*:log-stream:*") for r in logs["resources"])

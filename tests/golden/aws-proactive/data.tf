@@ -673,9 +673,21 @@ resource "aws_glue_security_configuration" "main" {
   }
 }
 
+# The ETL job's logs. Glue 5.0 ignores --enable-continuous-cloudwatch-log and
+# --continuous-log-logGroup: it writes to /aws-glue/jobs/error and /aws-glue/jobs/output, or to
+# <prefix>/error and <prefix>/output with --custom-logGroup-prefix. With a security
+# configuration that encrypts CloudWatch Logs (this one does), Glue inserts the configuration
+# and role names: <prefix>/<security configuration>-role/<role>/error|output. Terraform creates
+# exactly those two groups, so they are encrypted with the key and expire before the first run;
+# the role may still create groups under /aws-glue/ should Glue ever name them otherwise.
+locals {
+  glue_log_group_prefix = "/aws-glue/jobs/globex-staging-etl"
+}
+
 resource "aws_cloudwatch_log_group" "glue_etl" {
   #checkov:skip=CKV_AWS_338:retention is the client's choice in the spec (phases.data.log_retention_days, default by maturity level)
-  name              = "/aws-glue/jobs/globex-staging-etl"
+  for_each          = toset(["error", "output"])
+  name              = "${local.glue_log_group_prefix}/${aws_glue_security_configuration.main.name}-role/${aws_iam_role.glue.name}/${each.key}"
   retention_in_days = 90
   kms_key_id        = aws_kms_key.main.arn
 }
@@ -856,18 +868,18 @@ resource "aws_glue_job" "etl" {
   }
 
   default_arguments = {
-    "--job-language"                     = "python"
-    "--job-bookmark-option"              = "job-bookmark-enable"
-    "--enable-metrics"                   = "true"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.glue_etl.name
-    "--enable-glue-datacatalog"          = "true"
-    "--TempDir"                          = "s3://${aws_s3_bucket.artifacts.bucket}/glue/temp/"
-    "--raw_path"                         = "s3://${aws_s3_bucket.raw.bucket}/"
-    "--curated_path"                     = "s3://${aws_s3_bucket.curated.bucket}/"
-    "--database"                         = aws_glue_catalog_database.main.name
-    "--source_format"                    = "csv"
+    "--job-language"        = "python"
+    "--job-bookmark-option" = "job-bookmark-enable"
+    "--enable-metrics"      = "true"
+    # Glue 5.0 logs to <prefix>/... (see aws_cloudwatch_log_group.glue_etl).
+    "--custom-logGroup-prefix"  = local.glue_log_group_prefix
+    "--enable-glue-datacatalog" = "true"
+    "--TempDir"                 = "s3://${aws_s3_bucket.artifacts.bucket}/glue/temp/"
+    "--raw_path"                = "s3://${aws_s3_bucket.raw.bucket}/"
+    "--curated_path"            = "s3://${aws_s3_bucket.curated.bucket}/"
+    "--database"                = aws_glue_catalog_database.main.name
+    "--source_format"           = "csv"
   }
 
-  depends_on = [aws_iam_role_policy.glue]
+  depends_on = [aws_iam_role_policy.glue, aws_cloudwatch_log_group.glue_etl]
 }
