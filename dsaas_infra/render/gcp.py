@@ -65,6 +65,8 @@ FLOW_LOG_SAMPLING = {"reactive": 0.5, "proactive": 0.5, "managed": 1.0}
 SOFT_DELETE_SECONDS = {"reactive": 604800, "proactive": 604800, "managed": 2592000}
 # Managed clients (established data policies) get data-access audit logs on their data.
 AUDITED_DATA_SERVICES = ("bigquery.googleapis.com", "storage.googleapis.com")
+# Network tag of the Workbench instances (firewall target).
+WORKBENCH_TAG = "workbench"
 # Workbench needs a zone: "b" exists in every GCP region (europe-west1 and us-east1 have no "a").
 WORKBENCH_ZONE_SUFFIX = "b"
 
@@ -122,6 +124,16 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         image_keep_count=IMAGE_KEEP_COUNT[maturity],
     )
     ctx["private_machines"] = _private_machines(spec)
+    # Network tags the firewall rules of a created VPC target (Dataflow tags its own workers).
+    ctx["gke_node_tag"] = f"{ctx['name_prefix']}-gke-node"
+    ctx["workbench_tag"] = WORKBENCH_TAG
+    ctx["internal_tags"] = [
+        tag for tag, on in (
+            ("dataflow", spec.phases.data.enabled),
+            (WORKBENCH_TAG, spec.phases.training.enabled and bool(spec.phases.training.users)),
+            (ctx["gke_node_tag"], spec.phases.deployment.enabled),
+        ) if on
+    ]
     serving = gcp_serving.build_context(spec, ctx)
     ctx.update(serving)
     ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())))

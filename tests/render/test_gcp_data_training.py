@@ -440,3 +440,20 @@ def test_main_tf_header_is_plain_text():
     assert '"' in (spec.client.display_name or "")
     header = render_blueprint(spec)["main.tf"].decode().splitlines()[0]
     assert header == f"# DSaaS platform of client {spec.client.name} on GCP (prod, managed)."
+
+
+def test_firewall_rules_target_only_the_blueprints_workloads(examples):
+    """Without target tags the internal and health-check rules opened every VM in the VPC."""
+    tf = examples["gcp-proactive"]
+    rules = resources(tf, "google_compute_firewall")
+    node_pool_tags = {t for p in resources(tf, "google_container_node_pool").values()
+                      for t in p["node_config"][0]["tags"]}
+    workbench_tags = {t for w in resources(tf, "google_workbench_instance").values()
+                      for t in w["gce_setup"][0]["tags"]}
+    assert node_pool_tags and workbench_tags
+    # Dataflow tags its workers "dataflow" itself.
+    assert set(rules["allow_internal"]["target_tags"]) == {"dataflow"} | workbench_tags | node_pool_tags
+    assert set(rules["allow_health_checks"]["target_tags"]) == node_pool_tags
+    for name, rule in rules.items():
+        if name != "deny_all_ingress" and "allow" in rule:
+            assert rule.get("target_tags"), f"{name} allows ingress to every VM in the VPC"

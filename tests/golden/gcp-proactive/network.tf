@@ -61,8 +61,10 @@ resource "google_compute_router_nat" "main" {
   }
 }
 
-# Ingress: deny everything by default, then allow only traffic from inside the VPC
-# (Dataflow workers talk to each other on 12345-12346) and Google's health checkers.
+# Ingress: deny everything by default, then allow only traffic from inside the VPC to the
+# blueprint's own workloads (Dataflow workers talk to each other on 12345-12346) and Google's
+# health checkers to the GKE nodes. Rules target network tags: Dataflow tags its workers
+# "dataflow", the Workbench instances and GKE nodes carry theirs (training.tf, deployment.tf).
 resource "google_compute_firewall" "deny_all_ingress" {
   name          = "${local.name_prefix}-deny-all-ingress"
   project       = local.project_id
@@ -87,6 +89,7 @@ resource "google_compute_firewall" "allow_internal" {
   direction     = "INGRESS"
   priority      = 1000
   source_ranges = [var.subnet_cidr, var.pods_cidr]
+  target_tags   = ["dataflow", "workbench", "globex-staging-gke-node"]
 
   allow {
     protocol = "tcp"
@@ -111,8 +114,9 @@ resource "google_compute_firewall" "allow_health_checks" {
   network   = google_compute_network.main.id
   direction = "INGRESS"
   priority  = 1000
-  # Google Cloud load balancer and health check ranges.
+  # Google Cloud load balancer and health check ranges, to the GKE nodes only.
   source_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
+  target_tags   = ["globex-staging-gke-node"]
 
   allow {
     protocol = "tcp"

@@ -225,6 +225,8 @@ resource "google_container_node_pool" "general" {
     service_account   = google_service_account.gke_nodes.email
     oauth_scopes      = ["https://www.googleapis.com/auth/cloud-platform"]
     resource_labels   = local.labels
+    # Firewall target (network.tf: VPC-internal traffic and load balancer health checks).
+    tags = ["hooli-dev-gke-node"]
 
     labels = {
       "dsaas-infra/pool"    = "general"
