@@ -457,3 +457,10 @@ def test_firewall_rules_target_only_the_blueprints_workloads(examples):
     for name, rule in rules.items():
         if name != "deny_all_ingress" and "allow" in rule:
             assert rule.get("target_tags"), f"{name} allows ingress to every VM in the VPC"
+
+
+def test_readme_explains_that_overlapping_dataflow_runs_are_refused():
+    """The Scheduler body is static, so the job name is fixed: a late run blocks the next (409)."""
+    files = render_blueprint(load_spec(BLUEPRINTS / "gcp-proactive.yaml"))
+    readme = " ".join(files["README.md"].decode().split())
+    assert "409 ALREADY_EXISTS" in readme and "rather than overlap" in readme

@@ -27,6 +27,13 @@ NO_API_NEEDED = {
     "google_project_service.this": "enables the APIs; serviceusage.googleapis.com is always on",
 }
 
+# Resource and data source types of other providers, which call no Google API, with the reason.
+# Any other type must be classified here (or be google_*), so nothing new slips past the check.
+NO_API_TYPES = {
+    "time_sleep": "a local timer (hashicorp/time)",
+    "archive_file": "zips files of the blueprint on the machine running Terraform (hashicorp/archive)",
+}
+
 # A variant of the examples: a reused network (no google_compute_* network resources), with
 # every serving option on, so that references to literal network paths are covered too.
 REUSED_NETWORK = """\
@@ -123,6 +130,9 @@ def test_every_google_resource_waits_for_api_enablement(stem, source, tmp_path):
     graph, blocks = dependency_graph(directory)
     assert WAIT in blocks, "the blueprint has no time_sleep.services to wait on"
     assert graph[WAIT] == {"google_project_service.this"}, "the wait must follow the enabling"
+    unclassified = sorted(a for a in blocks if not a.removeprefix("data.").startswith("google_")
+                          and a.removeprefix("data.").split(".")[0] not in NO_API_TYPES)
+    assert not unclassified, f"classify these types in NO_API_TYPES or make them wait: {unclassified}"
     google = [a for a in blocks if a.removeprefix("data.").startswith("google_")]
     assert len(google) > 20, "too few Google resources found: is the parser reading the files?"
     missing = sorted(a for a in google if a not in NO_API_NEEDED and not waits_for_services(graph, a))

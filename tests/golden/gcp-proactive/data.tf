@@ -422,6 +422,9 @@ resource "google_service_account_iam_member" "scheduler_acts_as_dataflow" {
 # raw -> curated on the spec's schedule (UTC): Cloud Scheduler calls the Dataflow API to launch
 # Google's "Text Files on Cloud Storage to BigQuery" Flex Template, so nothing has to be built
 # before the first apply. The UDF (files/dataflow/transform.js) is where cleaning goes.
+# The request body is fixed, so every run has the same job name: Dataflow refuses a second
+# running job of that name (409), so a run still going when the next is due makes that launch
+# fail after its retries instead of overlapping it (two runs would load the same files twice).
 resource "google_cloud_scheduler_job" "raw_to_curated" {
   name             = "${local.name_prefix}-raw-to-curated"
   project          = local.project_id
