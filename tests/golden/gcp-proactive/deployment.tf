@@ -302,7 +302,7 @@ resource "google_project_iam_member" "pipeline_gke_connect" {
 # trained model to the registry and deploys it here with the traffic split of the spec's
 # variants (output serving_variants), so Terraform leaves deployed models and the split alone.
 resource "google_vertex_ai_endpoint" "main" {
-  #checkov:skip=CKV2_GCP_33:Callers need IAM prediction rights (Apigee holds them on this endpoint only) and use Google's TLS API; a private (peered or PSC) endpoint would also need a network path from the Apigee tenant network
+  #checkov:skip=CKV2_GCP_33:Callers need IAM prediction rights (the Apigee proxy's account holds only aiplatform.endpoints.predict, on this endpoint alone) and use Google's TLS API; a private (peered or PSC) endpoint would also need a network path from the Apigee tenant network
   name         = "967307714"
   display_name = "globex-staging-endpoint"
   description  = "Online predictions for Globex Corp. (staging); models are deployed by the ML pipeline"
