@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dsaas_infra.validate import pipeline
 from dsaas_infra.validate.pipeline import Context
 
