@@ -403,3 +403,19 @@ def test_predictions_are_parsed_one_per_row(text, count, expected):
 def test_a_prediction_count_mismatch_is_detected():
     with pytest.raises(ValueError):
         load("predict").parse_predictions("0.1\n0.2", 3)
+
+
+def test_predict_gives_up_before_its_lambda_timeout(predict, monkeypatch):
+    import re as _re
+
+    access = (LAMBDA_DIR.parents[1] / "access.tf.j2").read_text()
+    block = access[access.index('resource "aws_lambda_function" "predict"'):]
+    timeout = int(_re.search(r"^\s*timeout\s*=\s*(\d+)", block, _re.M).group(1))
+    module = load("predict")
+    monkeypatch.setattr(module, "_runtime", None)
+    client = module.runtime()
+    retries = client.meta.config.retries
+    # botocore's total_max_attempts counts every call; max_attempts counts only the retries.
+    worst = (client.meta.config.connect_timeout + client.meta.config.read_timeout) * (
+        retries["total_max_attempts"])
+    assert worst < timeout, f"{worst} s of calls inside a {timeout} s function"

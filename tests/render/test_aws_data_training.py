@@ -403,6 +403,8 @@ def test_created_vpc_is_private_with_flow_logs(maturity, azs):
         assert not bp.of_type(forbidden), forbidden
     flow = bp.resources[("aws_flow_log", "main")]
     assert flow["traffic_type"] == "ALL"
+    # Delivery starts at creation: the role's policy must exist first.
+    assert flow["depends_on"] == ["${aws_iam_role_policy.flow_logs}"]
     default_sg = bp.resources[("aws_default_security_group", "main")]
     assert "ingress" not in default_sg and "egress" not in default_sg
     assert bp.locals["vpc_id"] == "${aws_vpc.main.id}"

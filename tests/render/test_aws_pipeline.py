@@ -748,3 +748,9 @@ def test_pipeline_role_creates_training_jobs_and_models_only_with_the_vpc_config
         config = example.locals["deploy_config"]
         assert config["subnet_ids"] == "${local.private_subnet_ids}"
         assert config["security_group_ids"] == ["${aws_security_group.sagemaker.id}"]
+
+
+def test_dashboard_plots_what_autoscaling_tracks_not_cpu(managed):
+    body = managed.text("monitoring.tf")
+    assert "CPUUtilization" not in body
+    assert '"AWS/SageMaker", "InvocationsPerInstance"' in body

@@ -311,12 +311,16 @@ locals {
         width  = 12
         height = 6
         properties = {
-          title   = "Instances per variant (autoscaling)"
+          # The metric autoscaling tracks: above the target line the variant scales out.
+          title   = "Invocations per instance per variant (autoscaling target 70)"
           region  = local.region
-          stat    = "Average"
-          period  = 300
+          stat    = "Sum"
+          period  = 60
           view    = "timeSeries"
-          metrics = [for v in local.endpoint_variants : ["/aws/sagemaker/Endpoints", "CPUUtilization", "EndpointName", local.endpoint_name, "VariantName", v.name]]
+          metrics = [for v in local.endpoint_variants : ["AWS/SageMaker", "InvocationsPerInstance", "EndpointName", local.endpoint_name, "VariantName", v.name]]
+          annotations = {
+            horizontal = [{ label = "autoscaling target", value = 70 }]
+          }
         }
       },
     ],

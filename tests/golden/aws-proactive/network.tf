@@ -133,6 +133,9 @@ resource "aws_flow_log" "main" {
   tags = {
     Name = "${local.name_prefix}-vpc"
   }
+
+  # Delivery starts at once: the role must already be allowed to write.
+  depends_on = [aws_iam_role_policy.flow_logs]
 }
 
 locals {

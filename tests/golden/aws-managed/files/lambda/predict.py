@@ -24,15 +24,22 @@ LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
 MAX_INSTANCES = 1000
+CONNECT_TIMEOUT = 2
+READ_TIMEOUT = 20
+# botocore's max_attempts counts retries (max_attempts 2 meant three calls): count them all.
+TOTAL_ATTEMPTS = 1
 _runtime = None
 
 
 def runtime() -> Any:
     global _runtime
     if _runtime is None:
-        # Stay inside API Gateway's 29 s; retries only for throttling and transient errors.
+        # One attempt of at most CONNECT + READ seconds stays inside the function's 25 s timeout
+        # (and API Gateway's 29 s); a retry would not. A busy model answers 503 and the caller
+        # retries.
         _runtime = boto3.client("sagemaker-runtime", config=Config(
-            connect_timeout=2, read_timeout=20, retries={"mode": "standard", "max_attempts": 2}))
+            connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+            retries={"mode": "standard", "total_max_attempts": TOTAL_ATTEMPTS}))
     return _runtime
 
 
