@@ -64,6 +64,8 @@ _INSTANCE_STORE = re.compile(r"^ml\.([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5e
 INVOCATIONS_PER_INSTANCE_TARGET = 70
 # Seconds the pipeline waits between endpoint status checks while SageMaker deploys.
 ENDPOINT_POLL_SECONDS = 60
+# Seconds the pipeline waits before asking the deploy step again while the endpoint is busy.
+ENDPOINT_BUSY_WAIT_SECONDS = 120
 # Alarm thresholds.
 MODEL_LATENCY_P90_MICROSECONDS = 1_000_000
 # Training and batch jobs stop after this long; the state machine a little later.
@@ -144,6 +146,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "transform_volume_kms": _volume_kms(transform_type),
         "endpoint_name": endpoint_name,
         "endpoint_poll_seconds": ENDPOINT_POLL_SECONDS,
+        "endpoint_busy_wait_seconds": ENDPOINT_BUSY_WAIT_SECONDS,
         "variants": variants,
         "invocations_per_instance_target": INVOCATIONS_PER_INSTANCE_TARGET,
         "model_latency_threshold_us": MODEL_LATENCY_P90_MICROSECONDS,

@@ -189,18 +189,44 @@ def test_update_of_a_serving_endpoint_points_it_at_the_new_config():
     assert result["variants"] == {"champion": "model-old", "challenger": "model-new"}
 
 
-@pytest.mark.parametrize("status", ["Creating", "Updating", "SystemUpdating", "RollingBack"])
-def test_a_busy_endpoint_makes_the_state_machine_retry(status):
+def _endpoint(status: str) -> dict:
+    return {
+        "EndpointName": ENDPOINT, "EndpointArn": ARN, "EndpointConfigName": "c",
+        "EndpointStatus": status, "CreationTime": "2026-01-01T00:00:00Z",
+        "LastModifiedTime": "2026-01-01T00:00:00Z",
+    }
+
+
+@pytest.mark.parametrize("status", ["Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"])
+def test_a_busy_endpoint_is_an_answer_not_an_error(status):
+    # A raised error would count as a Lambda error and fire the function's error alarm for a
+    # normal wait: the state machine loops on {"busy": true} instead.
     deploy = load("deploy")
     sm = _client("sagemaker")
     with Stubber(sm) as stub:
-        stub.add_response("describe_endpoint", {
-            "EndpointName": ENDPOINT, "EndpointArn": ARN, "EndpointConfigName": "c",
-            "EndpointStatus": status, "CreationTime": "2026-01-01T00:00:00Z",
-            "LastModifiedTime": "2026-01-01T00:00:00Z",
-        })
-        with pytest.raises(deploy.EndpointBusy):
-            deploy.deploy({"run_id": "r", "model_name": "m"}, config(), sm)
+        stub.add_response("describe_endpoint", _endpoint(status))
+        result = deploy.deploy({"run_id": "r", "model_name": "m"}, config(), sm)
+        stub.assert_no_pending_responses()
+    assert result["busy"] is True and status in result["reason"]
+    assert result["endpoint_config"] is None and result["mode"] is None
+
+
+def test_a_failed_endpoint_is_deleted_and_reported_busy():
+    deploy = load("deploy")
+    sm = _client("sagemaker")
+    with Stubber(sm) as stub:
+        stub.add_response("describe_endpoint", {**_endpoint("Failed"), "FailureReason": "boom"})
+        stub.add_response("delete_endpoint", {}, {"EndpointName": ENDPOINT})
+        result = deploy.deploy({"run_id": "r", "model_name": "m"}, config(), sm)
+        stub.assert_no_pending_responses()
+    assert result["busy"] is True
+
+
+def test_a_deployment_answers_not_busy_with_the_keys_the_state_machine_selects(deploy, sagemaker):
+    result = deploy.deploy({"run_id": "run-1", "model_name": "model-1"}, config(), sagemaker)
+    assert result["busy"] is False
+    assert {"busy", "endpoint_config", "mode"} <= result.keys()
+    assert not hasattr(deploy, "EndpointBusy")
 
 
 def test_unknown_action_is_rejected(monkeypatch, aws_env):

@@ -307,7 +307,8 @@ def test_pipeline_runs_etl_train_register_deploy_in_order(proactive):
         body = states[state]
         if body["Type"] == "Choice":  # follow the branch that goes on working
             options = [c["Next"] for c in body["Choices"]] + [body["Default"]]
-            state = next(o for o in options if states[o]["Type"] not in ("Succeed", "Fail"))
+            state = next(o for o in options
+                         if states[o]["Type"] not in ("Succeed", "Fail") and o not in order)
         else:
             state = body.get("Next")
     assert [s for s in order if s in (
@@ -754,3 +755,17 @@ def test_dashboard_plots_what_autoscaling_tracks_not_cpu(managed):
     body = managed.text("monitoring.tf")
     assert "CPUUtilization" not in body
     assert '"AWS/SageMaker", "InvocationsPerInstance"' in body
+
+
+def test_a_busy_endpoint_loops_through_a_wait_instead_of_raising(managed):
+    states = pipeline_states(managed)
+    deploy = states["Deploy"]
+    assert deploy["ResultSelector"]["busy.$"] == "$.Payload.busy"
+    assert all("EndpointBusy" not in r["ErrorEquals"] for r in deploy["Retry"])
+    assert deploy["Next"] == "DeployedOrBusy"
+    choice = states["DeployedOrBusy"]
+    (rule,) = choice["Choices"]
+    assert (rule["Variable"], rule["BooleanEquals"]) == ("$.deploy.busy", False)
+    assert rule["Next"] == "WaitForEndpoint"
+    wait = states[choice["Default"]]
+    assert wait["Type"] == "Wait" and wait["Next"] == "Deploy"

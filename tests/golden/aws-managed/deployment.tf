@@ -548,28 +548,37 @@ locals {
           }
         }
         ResultSelector = {
+          "busy.$"            = "$.Payload.busy"
           "endpoint_config.$" = "$.Payload.endpoint_config"
           "mode.$"            = "$.Payload.mode"
         }
         ResultPath = "$.deploy"
-        Retry = [
-          {
-            ErrorEquals     = local.pipeline_lambda_errors
-            IntervalSeconds = 5
-            MaxAttempts     = 3
-            BackoffRate     = 2
-          },
-          {
-            # Another run is still changing the endpoint: wait for it.
-            ErrorEquals     = ["EndpointBusy"]
-            IntervalSeconds = 120
-            MaxAttempts     = 15
-            BackoffRate     = 1.5
-            MaxDelaySeconds = 900
-          },
-        ]
+        Retry = [{
+          ErrorEquals     = local.pipeline_lambda_errors
+          IntervalSeconds = 5
+          MaxAttempts     = 3
+          BackoffRate     = 2
+        }]
         Catch = local.pipeline_catch
-        Next  = "WaitForEndpoint"
+        Next  = "DeployedOrBusy"
+      }
+      # The deploy step answers {"busy": true} while the endpoint is changing (an answer, not an
+      # error, so the Lambda error alarm stays quiet): wait and call it again. The execution's
+      # TimeoutSeconds bounds the loop, and its timed-out alarm reports an endpoint that never
+      # settles.
+      DeployedOrBusy = {
+        Type = "Choice"
+        Choices = [{
+          Variable      = "$.deploy.busy"
+          BooleanEquals = false
+          Next          = "WaitForEndpoint"
+        }]
+        Default = "WaitForBusyEndpoint"
+      }
+      WaitForBusyEndpoint = {
+        Type    = "Wait"
+        Seconds = 120
+        Next    = "Deploy"
       }
       WaitForEndpoint = {
         Type    = "Wait"

@@ -29,12 +29,6 @@ from botocore.exceptions import ClientError
 LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
-BUSY_STATES = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
-
-
-class EndpointBusy(Exception):
-    """The endpoint is changing; the state machine retries this error after a pause."""
-
 
 def load_config() -> dict[str, Any]:
     return json.loads(os.environ["DEPLOY_CONFIG"])
@@ -124,19 +118,28 @@ def endpoint_config_name(endpoint: str, run_id: str) -> str:
     return f"{endpoint}-{suffix}"[:63].rstrip("-")
 
 
+def busy(endpoint: str, reason: str) -> dict[str, Any]:
+    """The endpoint is changing: the state machine waits and calls again.
+
+    An answer, not an exception: a raised error would count as a Lambda error and set off the
+    function's error alarm for what is a normal wait.
+    """
+    LOG.info("endpoint %s is busy (%s): the pipeline waits and tries again", endpoint, reason)
+    return {"busy": True, "reason": reason, "endpoint_name": endpoint, "endpoint_config": None,
+            "mode": None, "variants": {}, "model_package_arn": None}
+
+
 def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any) -> dict[str, Any]:
     endpoint = config["endpoint_name"]
     existing = describe_endpoint(sm, endpoint)
-    if existing is not None and existing["EndpointStatus"] in BUSY_STATES:
-        raise EndpointBusy(f"endpoint {endpoint} is {existing['EndpointStatus']}")
     if existing is not None and existing["EndpointStatus"] == "Failed":
-        # A failed endpoint cannot be updated: delete it; the retry creates it again.
+        # A failed endpoint cannot be updated: delete it; the next call creates it again.
         LOG.warning("endpoint %s failed earlier (%s): deleting it", endpoint,
                     existing.get("FailureReason", "no reason given"))
         sm.delete_endpoint(EndpointName=endpoint)
-        raise EndpointBusy(f"endpoint {endpoint} was Failed and is being deleted")
+        return busy(endpoint, "it was Failed and is being deleted")
     if existing is not None and existing["EndpointStatus"] not in ("InService", "OutOfService"):
-        raise EndpointBusy(f"endpoint {endpoint} is {existing['EndpointStatus']}")
+        return busy(endpoint, f"it is {existing['EndpointStatus']}")
 
     mode = deploy_mode(event.get("options"), len(config["variants"]))
     variants = production_variants(config, event["model_name"], current_models(sm, existing), mode)
@@ -157,6 +160,7 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any) -> dict[str, 
         LOG.info("updating endpoint %s to %s (mode %s)", endpoint, name, mode)
         sm.update_endpoint(EndpointName=endpoint, EndpointConfigName=name)
     return {
+        "busy": False,
         "endpoint_name": endpoint,
         "endpoint_config": name,
         "mode": mode,
