@@ -145,8 +145,23 @@ def test_versions_pin_terraform_aws_6_and_archive(example):
     providers = versions["required_providers"][0]
     assert providers["aws"]["source"] == "hashicorp/aws"
     assert providers["aws"]["version"] == "~> 6.0"
-    assert providers["archive"]["source"] == "hashicorp/archive"
     assert providers["time"]["source"] == "hashicorp/time"
+    # archive only where a Lambda handler is packaged (reactive has no Lambda function).
+    packages = any("data \"archive_file\"" in example.text(f) for f in example.files if f.endswith(".tf"))
+    if packages:
+        assert providers["archive"]["source"] == "hashicorp/archive"
+    else:
+        assert "archive" not in providers
+    assert packages == (example.spec.phases.deployment.enabled
+                        and bool(example.spec.phases.deployment.realtime))
+
+
+def test_reactive_readme_describes_no_lambda_it_does_not_have():
+    bp = render(spec_text(maturity="reactive"))
+    assert not bp.of_type("aws_lambda_function")
+    readme = bp.text("README.md")
+    assert "**Lambda**" not in readme and "Lambda errors" not in readme and "lambdas" not in readme
+    assert "batch transform" in readme
 
 
 def test_provider_default_tags_identify_the_client(example):

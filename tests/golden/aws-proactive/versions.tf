@@ -6,7 +6,7 @@ terraform {
       source  = "hashicorp/aws"
       version = "~> 6.0"
     }
-    # Packages the pipeline's Lambda handlers from files/ at plan time.
+    # Packages the Lambda handlers from files/ at plan time.
     archive = {
       source  = "hashicorp/archive"
       version = "~> 2.7"

@@ -6,11 +6,6 @@ terraform {
       source  = "hashicorp/aws"
       version = "~> 6.0"
     }
-    # Packages the pipeline's Lambda handlers from files/ at plan time.
-    archive = {
-      source  = "hashicorp/archive"
-      version = "~> 2.7"
-    }
     # Waits for IAM to propagate a new role before SageMaker is asked to assume it.
     time = {
       source  = "hashicorp/time"
