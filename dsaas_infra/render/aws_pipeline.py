@@ -57,6 +57,9 @@ _TRAINING_FALLBACK = "ml.m5.large"
 _TRANSFORM_FALLBACK = {"ml.c5.large": "ml.m5.large"}
 # Instance families with local NVMe storage reject a KMS key for the ML storage volume
 # (the instance store is encrypted by the hardware instead).
+# GPU instance families (G and P). The built-in XGBoost 1.7 trains on the CPU unless told
+# otherwise: on these, tree_method gpu_hist puts the training on the GPU that is paid for.
+_GPU_INSTANCE = re.compile(r"^ml\.[gp]\d")
 _INSTANCE_STORE = re.compile(r"^ml\.([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5en|inf2|trn1)\.")
 
 # Target tracking: invocations per instance per minute that trigger a scale-out; AWS's
@@ -77,6 +80,14 @@ _JOB_PREFIX_MAX = 63 - 1 - 36
 
 def _volume_kms(instance_type: str) -> bool:
     return not _INSTANCE_STORE.match(instance_type)
+
+
+def _training_hyperparameters(instance_type: str) -> dict[str, str]:
+    """Hyperparameters of the built-in XGBoost (strings, as SageMaker takes them)."""
+    params = {"objective": "reg:squarederror", "num_round": "100"}
+    if _GPU_INSTANCE.match(instance_type):
+        params["tree_method"] = "gpu_hist"
+    return params
 
 
 def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +147,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "pipeline_timeout_seconds": PIPELINE_TIMEOUT_SECONDS,
         "training_instance_type": training_type,
         "training_volume_kms": _volume_kms(training_type),
+        "training_hyperparameters": _training_hyperparameters(training_type),
         "training_image_repository": TRAINING_IMAGE_REPOSITORY,
         "training_image_tag": TRAINING_IMAGE_TAG,
         # Empty where no analyzer image is known: the deploy step then logs and skips the schedule.

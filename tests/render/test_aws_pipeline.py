@@ -769,3 +769,16 @@ def test_a_busy_endpoint_loops_through_a_wait_instead_of_raising(managed):
     assert rule["Next"] == "WaitForEndpoint"
     wait = states[choice["Default"]]
     assert wait["Type"] == "Wait" and wait["Next"] == "Deploy"
+
+
+@pytest.mark.parametrize("training,gpu_tree", [("", False), (", gpu: t4", True),
+                                               (", instance_type: ml.p3.2xlarge", True)])
+def test_xgboost_trains_on_the_gpu_it_is_given(training, gpu_tree):
+    bp = render(spec_text(training=training))
+    train = pipeline_states(bp)["Train"]["Parameters"]
+    params = train["HyperParameters"]
+    assert params["objective"] == "reg:squarederror"
+    assert ("tree_method" in params) == gpu_tree
+    if gpu_tree:
+        assert params["tree_method"] == "gpu_hist"
+        assert re.match(r"^ml\.[gp]\d", train["ResourceConfig"]["InstanceType"])

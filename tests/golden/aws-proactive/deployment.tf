@@ -396,6 +396,7 @@ locals {
             TrainingInputMode = "File"
           }
           RoleArn = aws_iam_role.sagemaker_execution.arn
+          # The built-in XGBoost's settings; on a GPU instance, tree_method gpu_hist trains there.
           HyperParameters = {
             objective = "reg:squarederror"
             num_round = "100"
