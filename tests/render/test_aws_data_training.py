@@ -433,6 +433,12 @@ def test_reused_network_creates_no_vpc():
         assert not bp.of_type(rtype), rtype
     assert bp.locals["vpc_id"] == "${data.aws_vpc.main.id}"
     assert bp.data[("aws_vpc", "main")]["id"] == "vpc-0123456789abcdef0"
+    # Private DNS of the VPC endpoints needs both settings: checked at plan time.
+    (check,) = bp.data[("aws_vpc", "main")]["lifecycle"][0]["postcondition"]
+    assert check["condition"] == "${self.enable_dns_support && self.enable_dns_hostnames}"
+    # Without our endpoints SageMaker may reach the VPC's range only, never a NAT beyond it.
+    egress = bp.resources[("aws_vpc_security_group_egress_rule", "sagemaker_https_in_vpc")]
+    assert egress["cidr_ipv4"] == "${data.aws_vpc.main.cidr_block}"
     assert len(bp.locals["private_subnet_ids"]) == 3
     assert bp.variables["create_vpc_endpoints"]["default"] is True
     assert bp.locals["create_vpc_endpoints"] == "${var.create_vpc_endpoints}"

@@ -5,6 +5,15 @@
 # The client's own VPC and private subnets (aws.network in the spec).
 data "aws_vpc" "main" {
   id = "vpc-0a1b2c3d4e5f60718"
+
+  lifecycle {
+    # Interface endpoints with private DNS (ours or the VPC's own) only resolve with both on;
+    # without them SageMaker would call the public API names and find no route.
+    postcondition {
+      condition     = self.enable_dns_support && self.enable_dns_hostnames
+      error_message = "The reused VPC (aws.network.vpc_id) must have DNS resolution and DNS hostnames enabled: the VPC endpoints' private DNS names need both."
+    }
+  }
 }
 
 # The route tables of the subnets, for the S3 gateway endpoint. A subnet without an explicit
@@ -38,7 +47,9 @@ locals {
   create_vpc_endpoints = var.create_vpc_endpoints
 }
 
-# Without our endpoints, SageMaker reaches the VPC's existing endpoints (or NAT) on HTTPS.
+# Without our endpoints, SageMaker reaches the VPC's existing endpoints on HTTPS. The rule allows
+# the VPC's own address range only: even if these subnets route to a NAT gateway, SageMaker's
+# group cannot reach the internet through it.
 resource "aws_vpc_security_group_egress_rule" "sagemaker_https_in_vpc" {
   count             = var.create_vpc_endpoints ? 0 : 1
   security_group_id = aws_security_group.sagemaker.id
