@@ -414,6 +414,14 @@ def test_created_vpc_is_private_with_flow_logs(maturity, azs):
     bp = render(spec_text(maturity=maturity))
     assert bp.resources[("aws_subnet", "private")]["count"] == azs
     assert bp.resources[("aws_subnet", "private")]["map_public_ip_on_launch"] is False
+    # Only zones that offer every interface endpoint; a subnet keeps its zone afterwards.
+    subnet = bp.resources[("aws_subnet", "private")]
+    assert subnet["availability_zone"] == "${local.subnet_zones[count.index]}"
+    assert subnet["lifecycle"][0]["ignore_changes"] == ["availability_zone"]
+    services = bp.data[("aws_vpc_endpoint_service", "interface")]
+    assert services["for_each"] == "${toset(local.interface_endpoint_services)}"
+    assert "data.aws_vpc_endpoint_service.interface" in bp.locals["subnet_zones"]
+    assert "local.subnet_zones" in bp.resources[("aws_vpc", "main")]["lifecycle"][0]["precondition"][0]["condition"]
     for forbidden in ("aws_internet_gateway", "aws_nat_gateway", "aws_eip", "aws_route"):
         assert not bp.of_type(forbidden), forbidden
     flow = bp.resources[("aws_flow_log", "main")]

@@ -3,12 +3,27 @@
 # but to this account's services (add a NAT gateway or a package mirror deliberately if needed).
 
 data "aws_availability_zones" "available" {
-  #checkov:skip=CKV_AWS_394:zones are taken by index from the region's sorted default zones; the zone letters an account has vary, so names cannot be pinned in a rendered blueprint, and new zones sort after the ones in use
+  #checkov:skip=CKV_AWS_394:zones are taken in the region's order among those offering every interface endpoint; the zone letters an account has vary, so names cannot be pinned in a rendered blueprint, and a subnet keeps the zone it was created in
   # No state filter: a zone that is briefly impaired must not shift the list and move subnets.
   filter {
     name   = "opt-in-status"
     values = ["opt-in-not-required"]
   }
+}
+
+# Some zones do not offer every endpoint service (us-east-1's use1-az3 lacks several SageMaker
+# ones): subnets go only to zones where every interface endpoint of this blueprint is offered.
+data "aws_vpc_endpoint_service" "interface" {
+  for_each     = toset(local.interface_endpoint_services)
+  service_name = "com.amazonaws.${local.region}.${each.value}"
+  service_type = "Interface"
+}
+
+locals {
+  subnet_zones = [
+    for zone in data.aws_availability_zones.available.names : zone
+    if alltrue([for service in data.aws_vpc_endpoint_service.interface : contains(service.availability_zones, zone)])
+  ]
 }
 
 resource "aws_vpc" "main" {
@@ -23,8 +38,8 @@ resource "aws_vpc" "main" {
 
   lifecycle {
     precondition {
-      condition     = length(data.aws_availability_zones.available.names) >= 2
-      error_message = "This blueprint spreads its private subnets over 2 availability zones, but the region offers this account fewer. Reuse a VPC (aws.network) or turn multi_az off."
+      condition     = length(local.subnet_zones) >= 2
+      error_message = "This blueprint spreads its private subnets over 2 availability zones, but fewer zones of this region offer every VPC endpoint SageMaker needs here. Reuse a VPC (aws.network) or turn multi_az off."
     }
   }
 }
@@ -33,11 +48,17 @@ resource "aws_subnet" "private" {
   count                   = 2
   vpc_id                  = aws_vpc.main.id
   cidr_block              = cidrsubnet(aws_vpc.main.cidr_block, 4, count.index)
-  availability_zone       = data.aws_availability_zones.available.names[count.index]
+  availability_zone       = local.subnet_zones[count.index]
   map_public_ip_on_launch = false
 
   tags = {
-    Name = "${local.name_prefix}-private-${data.aws_availability_zones.available.names[count.index]}"
+    Name = "${local.name_prefix}-private-${count.index + 1}"
+  }
+
+  lifecycle {
+    # A subnet keeps its zone when AWS later offers the endpoints in more zones (the list
+    # would shift): moving it would mean replacing everything in it.
+    ignore_changes = [availability_zone]
   }
 }
 
