@@ -436,7 +436,7 @@ def test_predict_gives_up_before_its_lambda_timeout(predict, monkeypatch):
 
     access = (LAMBDA_DIR.parents[1] / "access.tf.j2").read_text()
     block = access[access.index('resource "aws_lambda_function" "predict"'):]
-    timeout = int(_re.search(r"^\s*timeout\s*=\s*(\d+)", block, _re.M).group(1))
+    timeout = int(_re.search(r"^\s*timeout\s*=\s*(\d+)", block, _re.MULTILINE).group(1))
     module = load("predict")
     monkeypatch.setattr(module, "_runtime", None)
     client = module.runtime()

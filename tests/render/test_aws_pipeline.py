@@ -423,7 +423,7 @@ def test_every_lambda_has_dlq_tracing_kms_vpc_and_retained_logs_and_reserves_no_
         # the functions use the shared pool, the skip of CKV_AWS_115 says why.
         assert "reserved_concurrent_executions" not in fn, name
         skips = example.text(example.origin[("resource", "aws_lambda_function", name)])
-        assert f"#checkov:skip=CKV_AWS_115:" in skips, name
+        assert "#checkov:skip=CKV_AWS_115:" in skips, name
         dlq = fn["dead_letter_config"][0]["target_arn"]
         assert dlq == f"${{aws_sqs_queue.{name}_dlq.arn}}", name
         assert example.resources[("aws_sqs_queue", f"{name}_dlq")]["kms_master_key_id"] == MAIN_KEY
