@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.model import ClientSpec
-from dsaas_infra.spec.sizes import GCP_MACHINE, gcp_accelerator, gcp_machine_type
+from dsaas_infra.spec.sizes import GCP_MACHINE, gcp_accelerator, gcp_compute_accelerator, gcp_machine_type
 
 # A zonal cluster lives in zone "b", which every GCP region has (europe-west1 and us-east1
 # have no "a"), like the Workbench instances. Pinned here rather than read from
@@ -153,7 +153,8 @@ def _node_pools(spec: ClientSpec, regional: bool) -> list[dict[str, Any]]:
             "machine_type": serving_type,
             "min": d.min_instances,
             "max": d.max_instances,
-            "accelerator": {"type": accelerator, "count": 1},
+            # type: the Vertex AI name (quota metrics, README); gke_type: what GKE accepts.
+            "accelerator": {"type": accelerator, "gke_type": gcp_compute_accelerator(d.gpu), "count": 1},
             "labels": {"dsaas-infra/pool": "gpu", "dsaas-infra/serving": "true"},
             "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}],
         },

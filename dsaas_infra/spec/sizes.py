@@ -34,6 +34,10 @@ GCP_GPU = {
     "a100": ("a2-highgpu-1g", "NVIDIA_TESLA_A100"),
 }
 
+# Compute Engine (and so GKE guest_accelerator) names the same GPUs differently from the
+# Vertex AI / Workbench enum above.
+GCP_COMPUTE_ACCELERATOR = {"t4": "nvidia-tesla-t4", "l4": "nvidia-l4", "a100": "nvidia-tesla-a100"}
+
 AWS_INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
 GCP_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -52,3 +56,8 @@ def gcp_machine_type(size: str, gpu: str) -> str:
 
 def gcp_accelerator(gpu: str) -> str | None:
     return GCP_GPU[gpu][1] if gpu != "none" else None
+
+
+def gcp_compute_accelerator(gpu: str) -> str | None:
+    """The Compute Engine accelerator type (GKE node pools), e.g. nvidia-l4."""
+    return GCP_COMPUTE_ACCELERATOR[gpu] if gpu != "none" else None

@@ -153,7 +153,8 @@ def test_gpu_pool_only_when_gpu_is_set(managed, reactive):
     pool = resources(managed, "google_container_node_pool")["gpu"]
     config = block(pool, "node_config")
     assert config["machine_type"] == "n1-standard-8"
-    assert block(config, "guest_accelerator")["type"] == "NVIDIA_TESLA_T4"
+    # GKE takes Compute Engine accelerator names, not the Vertex AI enum.
+    assert block(config, "guest_accelerator")["type"] == "nvidia-tesla-t4"
     assert block(config, "taint") == {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
     general = resources(managed, "google_container_node_pool")["general"]
     assert "guest_accelerator" not in block(general, "node_config")
