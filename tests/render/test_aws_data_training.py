@@ -416,8 +416,11 @@ def test_created_vpc_is_private_with_flow_logs(maturity, azs):
     assert bp.resources[("aws_subnet", "private")]["map_public_ip_on_launch"] is False
     # Only zones that offer every interface endpoint; a subnet keeps its zone afterwards.
     subnet = bp.resources[("aws_subnet", "private")]
-    assert subnet["availability_zone"] == "${local.subnet_zones[count.index]}"
-    assert subnet["lifecycle"][0]["ignore_changes"] == ["availability_zone"]
+    # Zones are pinned at the first apply, so a subnet added later cannot reuse a zone.
+    assert subnet["availability_zone"] == "${terraform_data.subnet_zones.output[count.index]}"
+    pin = bp.resources[("terraform_data", "subnet_zones")]
+    assert pin["input"] == "${local.subnet_zones}"
+    assert pin["lifecycle"][0]["ignore_changes"] == ["input"]
     services = bp.data[("aws_vpc_endpoint_service", "interface")]
     assert services["for_each"] == "${toset(local.interface_endpoint_services)}"
     assert "data.aws_vpc_endpoint_service.interface" in bp.locals["subnet_zones"]

@@ -26,6 +26,17 @@ locals {
   ]
 }
 
+# The zones are pinned at the first apply: if AWS later offers the endpoints in more zones, the
+# list above grows or shifts, and a subnet added afterwards (multi_az turned on) must not land
+# in a zone an existing subnet already uses (an interface endpoint takes one subnet per zone).
+resource "terraform_data" "subnet_zones" {
+  input = local.subnet_zones
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 resource "aws_vpc" "main" {
   cidr_block = "10.42.0.0/16"
   # Interface endpoints with private DNS need both.
@@ -48,7 +59,7 @@ resource "aws_subnet" "private" {
   count                   = 2
   vpc_id                  = aws_vpc.main.id
   cidr_block              = cidrsubnet(aws_vpc.main.cidr_block, 4, count.index)
-  availability_zone       = local.subnet_zones[count.index]
+  availability_zone       = terraform_data.subnet_zones.output[count.index]
   map_public_ip_on_launch = false
 
   tags = {
@@ -56,9 +67,10 @@ resource "aws_subnet" "private" {
   }
 
   lifecycle {
-    # A subnet keeps its zone when AWS later offers the endpoints in more zones (the list
-    # would shift): moving it would mean replacing everything in it.
-    ignore_changes = [availability_zone]
+    precondition {
+      condition     = count.index < length(terraform_data.subnet_zones.output)
+      error_message = "Fewer zones offered every VPC endpoint when this VPC was created than the subnets now need; reuse a VPC (aws.network) or turn multi_az off."
+    }
   }
 }
 
