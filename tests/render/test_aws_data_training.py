@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import hcl2
 import pytest
 
-from dsaas_infra.render import render_blueprint
 from dsaas_infra.spec import aws_rules, load_spec, load_spec_text
 from dsaas_infra.spec.model import ClientSpec
+from tests.render.parsed_blueprint import ParsedBlueprint, norm, parse
 
 REPO = Path(__file__).resolve().parents[2]
 AWS_EXAMPLES = sorted((REPO / "blueprints").glob("aws-*.yaml"))
@@ -58,63 +57,19 @@ def spec_text(
     )
 
 
-def _unquote(value):
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    return value
-
-
-def _norm(value):
-    if isinstance(value, dict):
-        return {
-            _unquote(k): _norm(v) for k, v in value.items() if k not in ("__comments__", "__is_block__")
-        }
-    if isinstance(value, list):
-        return [_norm(v) for v in value]
-    return _unquote(value)
-
-
-@dataclass
-class Blueprint:
-    spec: ClientSpec
-    files: dict[str, bytes]
-    resources: dict[tuple[str, str], dict] = field(default_factory=dict)
-    data: dict[tuple[str, str], dict] = field(default_factory=dict)
-    locals: dict[str, object] = field(default_factory=dict)
-    variables: dict[str, dict] = field(default_factory=dict)
-    comments: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    file_of: dict[tuple[str, str, str], str] = field(default_factory=dict)
+class Blueprint(ParsedBlueprint):
+    @property
+    def file_of(self) -> dict[tuple[str, str, str], str]:
+        return self.origin
 
     def of_type(self, rtype: str, own: bool = False) -> dict[str, dict]:
-        return {
-            name: body for (t, name), body in self.resources.items()
-            if t == rtype and (not own or self.file_of[("resource", t, name)] in OWN_FILES)
-        }
-
-    def text(self, name: str) -> str:
-        return self.files[name].decode()
+        if own:
+            return self.declared_in("resource", rtype, OWN_FILES)
+        return {name: body for (t, name), body in self.resources.items() if t == rtype}
 
 
 def build(spec: ClientSpec) -> Blueprint:
-    bp = Blueprint(spec, render_blueprint(spec))
-    for name, content in bp.files.items():
-        if not name.endswith(".tf"):
-            continue
-        parsed = hcl2.loads(content.decode())
-        for kind, target in (("resource", bp.resources), ("data", bp.data)):
-            for item in parsed.get(kind, []):
-                for rtype, named in item.items():
-                    for rname, body in named.items():
-                        key = (_unquote(rtype), _unquote(rname))
-                        assert key not in target, f"{kind} {key} declared twice"
-                        target[key] = _norm(body)
-                        bp.file_of[(kind, *key)] = name
-                        bp.comments[key] = [c["value"] for c in body.get("__comments__", [])]
-        for item in parsed.get("locals", []):
-            bp.locals.update(_norm(item))
-        for item in parsed.get("variable", []):
-            bp.variables.update(_norm(item))
-    return bp
+    return parse(spec, Blueprint)
 
 
 def render(text: str) -> Blueprint:
@@ -140,7 +95,7 @@ def test_there_is_an_aws_example_per_maturity_level():
 
 
 def test_versions_pin_terraform_aws_6_and_archive(example):
-    versions = _norm(hcl2.loads(example.text("versions.tf")))["terraform"][0]
+    versions = norm(hcl2.loads(example.text("versions.tf")))["terraform"][0]
     assert versions["required_version"] == ">= 1.5.0"
     providers = versions["required_providers"][0]
     assert providers["aws"]["source"] == "hashicorp/aws"
@@ -165,7 +120,7 @@ def test_reactive_readme_describes_no_lambda_it_does_not_have():
 
 
 def test_provider_default_tags_identify_the_client(example):
-    provider = _norm(hcl2.loads(example.text("providers.tf")))["provider"][0]["aws"]
+    provider = norm(hcl2.loads(example.text("providers.tf")))["provider"][0]["aws"]
     tags = provider["default_tags"][0]["tags"]
     c = example.spec.client
     assert {k: tags[k] for k in ("client", "environment", "owner", "managed-by")} == {

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import hcl2
 import pytest
 
-from dsaas_infra.render import aws_pipeline, render_blueprint
+from dsaas_infra.render import aws_pipeline
 from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.spec.model import ClientSpec
+from tests.render.parsed_blueprint import ParsedBlueprint, parse
 
 REPO = Path(__file__).resolve().parents[2]
 AWS_EXAMPLES = sorted((REPO / "blueprints").glob("aws-*.yaml"))
@@ -49,60 +48,17 @@ def spec_text(maturity="proactive", schedule="0 3 * * *", retention=90, training
                        display_name=display_name)
 
 
-def _unquote(value):
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    return value
-
-
-def _norm(value):
-    if isinstance(value, dict):
-        return {_unquote(k): _norm(v) for k, v in value.items()
-                if k not in ("__comments__", "__is_block__")}
-    if isinstance(value, list):
-        return [_norm(v) for v in value]
-    return _unquote(value)
-
-
-@dataclass
-class Blueprint:
-    spec: ClientSpec
-    files: dict[str, bytes]
-    resources: dict[tuple[str, str], dict] = field(default_factory=dict)
-    data: dict[tuple[str, str], dict] = field(default_factory=dict)
-    locals: dict[str, object] = field(default_factory=dict)
-    origin: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (kind, type, name) -> file
-
+class Blueprint(ParsedBlueprint):
     def of_type(self, rtype: str) -> dict[str, dict]:
         return {name: body for (t, name), body in self.resources.items() if t == rtype}
 
     def ours(self, kind: str, rtype: str) -> dict[str, dict]:
         """Blocks of a type declared in this phase's files (not the data/training files)."""
-        source = self.resources if kind == "resource" else self.data
-        return {name: body for (t, name), body in source.items()
-                if t == rtype and self.origin[(kind, t, name)] in OUR_FILES}
-
-    def text(self, name: str) -> str:
-        return self.files[name].decode()
+        return self.declared_in(kind, rtype, OUR_FILES)
 
 
 def build(spec: ClientSpec) -> Blueprint:
-    bp = Blueprint(spec, render_blueprint(spec))
-    for name, content in bp.files.items():
-        if not name.endswith(".tf"):
-            continue
-        parsed = hcl2.loads(content.decode())
-        for kind, target in (("resource", bp.resources), ("data", bp.data)):
-            for item in parsed.get(kind, []):
-                for rtype, named in item.items():
-                    for rname, body in named.items():
-                        key = (_unquote(rtype), _unquote(rname))
-                        assert key not in target, f"{kind} {key} declared twice"
-                        target[key] = _norm(body)
-                        bp.origin[(kind, *key)] = name
-        for item in parsed.get("locals", []):
-            bp.locals.update(_norm(item))
-    return bp
+    return parse(spec, Blueprint)
 
 
 def render(text: str) -> Blueprint:
