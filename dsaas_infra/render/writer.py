@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -14,6 +15,11 @@ from dsaas_infra import __version__
 from dsaas_infra.errors import OperationError, OutputConflictError
 
 MANIFEST = ".dsaas-infra-manifest.json"
+STAGING_PREFIX = ".dsaas-staging-"
+# dsaas-infra's own folder in a blueprint (plans, records, source.json): also never a symlink.
+WORK_DIR = ".dsaas"
+# What a folder may hold before the first render into it (written by Terraform or by us).
+_ADOPTABLE = {".terraform", WORK_DIR, ".terraform.lock.hcl"}
 
 
 @dataclass
@@ -51,11 +57,133 @@ def read_manifest(out_dir: Path) -> dict[str, str]:
 
 
 def _inside(name: object) -> bool:
-    """A relative POSIX path that stays below the blueprint folder."""
+    """A plain relative POSIX path that stays below the blueprint folder: no ``..``, ``.``,
+    empty or absolute parts, no backslashes, no control characters."""
     if not isinstance(name, str) or not name or "\\" in name or name.startswith("/"):
+        return False
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
         return False
     parts = name.split("/")
     return all(part not in ("", ".", "..") for part in parts)
+
+
+def _symlink_in(out_dir: Path, name: str) -> str | None:
+    """The first part of ``out_dir/name`` (relative) that is a symlink, or None.
+
+    Writes and deletes never go through a symlink inside the blueprint: a blueprint kept in
+    git can carry one (``files -> /etc``) together with a manifest naming a file behind it.
+    """
+    path = out_dir
+    parts = name.split("/")
+    for i, part in enumerate(parts):
+        path = path / part
+        if path.is_symlink():
+            return "/".join(parts[: i + 1])
+        if not path.exists():
+            return None
+    return None
+
+
+def check_paths(out_dir: Path, names: set[str] | list[str]) -> None:
+    """Refuse (exit 2) if any of ``names`` would be written or deleted through a symlink,
+    or would resolve outside ``out_dir``."""
+    if not out_dir.is_dir():
+        return
+    root = out_dir.resolve()
+    links: set[str] = set()
+    outside: list[str] = []
+    for name in sorted({*names, WORK_DIR}):
+        link = _symlink_in(out_dir, name)
+        if link is not None:
+            links.add(link)
+            continue
+        target = (root / name).resolve()
+        if target != root and root not in target.parents:
+            outside.append(name)
+    if links:
+        raise OutputConflictError(
+            f"{out_dir}: refusing to write or delete through symlinks inside the blueprint: "
+            f"{', '.join(sorted(links))} (replace them by plain folders or files)"
+        )
+    if outside:
+        raise OutputConflictError(f"{out_dir}: paths resolve outside the blueprint: {', '.join(outside)}")
+
+
+def _tool_dirs() -> tuple[set[Path], set[Path]]:
+    """(folders --out may never be, folders --out may never be in): /, the home folder and the
+    tool's own repository root; the installed package and its templates."""
+    import dsaas_infra
+
+    package = Path(dsaas_infra.__file__).resolve().parent
+    exact = {Path("/"), package.parent}
+    try:
+        exact.add(Path.home().resolve())
+    except (RuntimeError, KeyError, OSError):
+        pass
+    within = {package, (package / "templates").resolve()}
+    return exact, within
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an output folder that must never be rendered into (even with --force)."""
+    target = out_dir.resolve()
+    exact, within = _tool_dirs()
+    if target in exact:
+        raise OutputConflictError(
+            f"{out_dir}: refusing to render into {target} (the file system root, the home folder "
+            "or dsaas-infra's own folder); choose a folder of its own, e.g. build/<client>-<env>"
+        )
+    for folder in within:
+        if target == folder or folder in target.parents:
+            raise OutputConflictError(
+                f"{out_dir}: refusing to render into dsaas-infra's installed package or templates "
+                f"({folder}); choose a folder of its own"
+            )
+
+
+def _foreign_files(out_dir: Path) -> list[str]:
+    """Entries of an existing folder without a manifest that no render could have made."""
+    return sorted(
+        p.name for p in out_dir.iterdir()
+        if p.name not in _ADOPTABLE and not p.name.startswith(STAGING_PREFIX)
+    )
+
+
+def clean_stale_staging(out_dir: Path) -> list[Path]:
+    """Remove staging folders left by a render that was killed (its process is gone): the
+    ``.dsaas-staging-PID-*`` folders inside ``out_dir`` and ``.NAME.tmp-PID-*`` next to it."""
+    removed = []
+    candidates: list[Path] = []
+    if out_dir.is_dir() and not out_dir.is_symlink():
+        candidates += [p for p in out_dir.iterdir() if p.name.startswith(STAGING_PREFIX)]
+    if out_dir.parent.is_dir():
+        prefix = f".{out_dir.name}.tmp-"
+        candidates += [p for p in out_dir.parent.iterdir() if p.name.startswith(prefix)]
+    for path in candidates:
+        if path.is_symlink() or not path.is_dir():
+            continue
+        if _owner_alive(path.name):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _owner_alive(name: str) -> bool:
+    """Whether the render that made a staging folder (its pid is in the name) still runs."""
+    m = re.search(r"(?:staging|tmp)-(\d+)-", name)
+    if m is None:
+        return False  # an old-style name: no render of this version is using it
+    pid = int(m.group(1))
+    if pid == os.getpid():
+        return True  # another thread of this process (a parallel render)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def manifest_bytes(files: dict[str, bytes]) -> bytes:
@@ -87,9 +215,22 @@ def check_writable(files: dict[str, bytes], out_dir: Path, force: bool) -> dict[
     """Raise OutputConflictError if ``files`` may not be written to ``out_dir``; return the
     previous render's manifest. Lets a batch check every target before writing any."""
     out_dir = Path(out_dir)
+    check_out_dir(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputConflictError(f"{out_dir}: exists and is not a directory")
+    if out_dir.is_dir():
+        # The manifest itself is read through no symlink either.
+        check_paths(out_dir, [MANIFEST])
     previous = read_manifest(out_dir) if out_dir.is_dir() else {}
+    check_paths(out_dir, {*previous, *files})
+    if out_dir.is_dir() and not previous and not force:
+        foreign = _foreign_files(out_dir)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise OutputConflictError(
+                f"{out_dir}: not empty and not rendered by dsaas-infra (holds {shown}); "
+                "choose a new or empty folder, or use --force to render into it"
+            )
     if not force:
         conflicts = hand_edits(out_dir, previous, files)
         if conflicts:
@@ -117,14 +258,18 @@ def _write(files: dict[str, bytes], out_dir: Path, force: bool) -> WriteResult:
     previous render wrote and this one does not are removed. Files that nobody rendered
     (``.terraform/``, plan files) are left alone.
     """
+    unsafe = sorted(name for name in files if not _inside(name))
+    if unsafe:
+        raise OutputConflictError(f"{out_dir}: refusing to write files outside the blueprint: {', '.join(unsafe)}")
     previous = check_writable(files, out_dir, force)
     result = WriteResult(out_dir=out_dir)
     all_files = {**files, MANIFEST: manifest_bytes(files)}
+    clean_stale_staging(out_dir)
     if not out_dir.exists():
         _write_new(all_files, out_dir)
         result.written = sorted(files)
         return result
-    staging = Path(tempfile.mkdtemp(prefix=".dsaas-staging-", dir=out_dir))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
     try:
         to_move = []
         for name, content in all_files.items():
@@ -162,7 +307,7 @@ def _write(files: dict[str, bytes], out_dir: Path, force: bool) -> WriteResult:
 def _write_new(all_files: dict[str, bytes], out_dir: Path) -> None:
     """A new blueprint appears whole: written into a sibling folder, then renamed."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
     try:
         umask = os.umask(0)
         os.umask(umask)

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from dsaas_infra.errors import OperationError
+from dsaas_infra.errors import OperationError, UsageError
 
 # dsaas-infra's own working folder inside a blueprint (plans, records); never hashed.
 WORK_DIR = ".dsaas"
@@ -108,6 +108,7 @@ def record_path(blueprint: Path) -> Path:
 def work_dir(blueprint: Path) -> Path:
     """Create (if needed) and return the blueprint's .dsaas folder; failing to is one error line."""
     path = blueprint / WORK_DIR
+    _refuse_symlink(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -115,8 +116,16 @@ def work_dir(blueprint: Path) -> Path:
     return path
 
 
+def _refuse_symlink(path: Path) -> None:
+    """Never write through a symlinked .dsaas folder (a blueprint from git can carry one)."""
+    if path.is_symlink():
+        raise UsageError(f"{path} is a symlink: refusing to write through it (make it a plain folder)")
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write a small JSON file atomically (temp file, then rename); failing to is one error line."""
+    _refuse_symlink(path.parent)
+    _refuse_symlink(path)
     tmp = path.with_suffix(".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
