@@ -39,7 +39,7 @@ def hcl_string(value: str) -> str:
 
 def hcl_key(key: str) -> str:
     """An object key: bare when it is a plain identifier, else a quoted string."""
-    return key if _IDENT.match(key) and key not in {"true", "false", "null"} else hcl_string(key)
+    return key if _IDENT.fullmatch(key) and key not in {"true", "false", "null"} else hcl_string(key)
 
 
 def hcl_value(value: Any, indent: int = 0) -> str:

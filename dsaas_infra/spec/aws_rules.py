@@ -34,7 +34,7 @@ def _regex(pattern: str, max_len: int, what: str) -> Callable[[str], str | None]
     def check(name: str) -> str | None:
         if len(name) > max_len:
             return f"{what} {name!r} is {len(name)} characters long; AWS allows at most {max_len}"
-        if not rx.match(name):
+        if not rx.fullmatch(name):
             return f"{what} {name!r} must match {pattern}"
         return None
 

@@ -35,6 +35,8 @@ def _value(token: str, name: str, low: int, high: int) -> int:
 def parse_cron(expr: str) -> list[str]:
     """Validate a 5-field cron expression; return its fields normalised (names to numbers)."""
     fields = expr.split()
+    if expr != expr.strip() or any(ch.isspace() and ch != " " for ch in expr):
+        raise ValueError("separate the 5 cron fields by spaces only, with none before or after")
     if len(fields) != 5:
         raise ValueError(
             "must be a standard 5-field cron expression in UTC "
@@ -44,7 +46,7 @@ def parse_cron(expr: str) -> list[str]:
     for raw, (name, low, high) in zip(fields, _FIELDS):
         parts = []
         for item in raw.split(","):
-            m = _ITEM.match(item.lower())
+            m = _ITEM.fullmatch(item.lower())
             if not m:
                 raise ValueError(f"{name} field: {item!r} is not valid cron syntax")
             start, end, step = m.groups()

@@ -84,14 +84,14 @@ def tag_labels(spec: ClientSpec) -> tuple[dict[str, str], list[Problem]]:
     for key, value in spec.client.tags.items():
         where: tuple[str | int, ...] = ("client", "tags", key)
         label_key, label_value = key.lower(), value.lower()
-        if not LABEL_KEY.match(label_key):
+        if not LABEL_KEY.fullmatch(label_key):
             problems.append((where, (
                 f"tag key {key!r} cannot become a GCP label key: label keys are 1-63 lowercase "
                 "letters, digits, '_' or '-', starting with a letter (suggestion: "
                 f"{_suggest_key(key)!r})"
             )))
             continue
-        if not LABEL_VALUE.match(label_value):
+        if not LABEL_VALUE.fullmatch(label_value):
             problems.append((where, (
                 f"tag {key!r}: value {value!r} cannot become a GCP label value: label values are "
                 f"at most 63 lowercase letters, digits, '_' or '-' (suggestion: "
@@ -139,20 +139,20 @@ def check(spec: ClientSpec) -> list[Problem]:
         except ValueError as e:
             problems.append((("gcp", "project_id"), f"derived {kind} bucket {name!r}: {e}"))
     for key, sa in service_account_ids(spec).items():
-        if not SERVICE_ACCOUNT_ID.match(sa):
+        if not SERVICE_ACCOUNT_ID.fullmatch(sa):
             problems.append((("client", "name"), (
                 f"derived {key} service account id {sa!r} must be 6-30 lowercase letters, digits "
                 "or '-', starting with a letter: shorten the client name"
             )))
     for i, (user, name) in enumerate(workbench_names(spec).items()):
-        if not RESOURCE_NAME.match(name) or len(name) > 63:
+        if not RESOURCE_NAME.fullmatch(name) or len(name) > 63:
             problems.append((("phases", "training", "users", i), (
                 f"derived Workbench instance name {name!r} is longer than 63 characters or not a "
                 "valid GCE name: shorten the user name"
             )))
-    if not BIGQUERY_DATASET.match(dataset_id(spec)):
+    if not BIGQUERY_DATASET.fullmatch(dataset_id(spec)):
         problems.append((("client", "name"), f"derived BigQuery dataset {dataset_id(spec)!r} is invalid"))
-    if not KMS_NAME.match(f"{name_prefix(spec)}-keyring"):
+    if not KMS_NAME.fullmatch(f"{name_prefix(spec)}-keyring"):
         problems.append((("client", "name"), "derived KMS key ring name is invalid"))
 
     network = spec.gcp.network
@@ -167,7 +167,7 @@ def check(spec: ClientSpec) -> list[Problem]:
             problems.append((("gcp", "network", "services_range_name"),
                              "the pods and services secondary ranges must be different ranges"))
         for key in ("pods_range_name", "services_range_name"):
-            if not RESOURCE_NAME.match(getattr(network, key)):
+            if not RESOURCE_NAME.fullmatch(getattr(network, key)):
                 problems.append((("gcp", "network", key), (
                     f"{getattr(network, key)!r} is not a valid secondary range name (lowercase "
                     "letters, digits and '-', starting with a letter, at most 63 characters)"

@@ -17,6 +17,19 @@ Email = Annotated[str, StringConstraints(pattern=naming.EMAIL.pattern, max_lengt
 UserName = Annotated[str, StringConstraints(pattern=naming.USER_NAME.pattern)]
 ShortName = Annotated[str, StringConstraints(pattern=naming.SHORT_NAME.pattern)]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# DynamoDB table names (CreateTable API reference).
+_DYNAMODB_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+
+
+def _invisible(value: str) -> str | None:
+    """The first control, format (bidi overrides, zero-width), line/paragraph separator,
+    surrogate or unassigned character of ``value``, if any."""
+    import unicodedata
+
+    for ch in value:
+        if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}:
+            return ch
+    return None
 
 
 class Strict(BaseModel):
@@ -43,6 +56,10 @@ class Client(Strict):
     def _display(cls, v: str | None) -> str | None:
         if v is not None and _CONTROL.search(v):
             raise ValueError("must not contain control characters")
+        if v is not None and (ch := _invisible(v)) is not None:
+            raise ValueError(
+                f"must not contain invisible or direction-changing characters (U+{ord(ch):04X})"
+            )
         return v
 
     @field_validator("tags")
@@ -100,7 +117,7 @@ class GcpSettings(Strict):
     @field_validator("project_id")
     @classmethod
     def _project(cls, v: str) -> str:
-        if not re.match(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v):
+        if not re.fullmatch(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v):
             raise ValueError(
                 "GCP project ids are 6-30 lowercase letters, digits or '-', starting with a "
                 "letter and not ending with '-'"
@@ -125,6 +142,13 @@ class StateSettings(Strict):
     lock_table: str | None = Field(
         None, description="AWS: DynamoDB lock table (default <bucket>-lock)"
     )
+
+    @field_validator("lock_table")
+    @classmethod
+    def _lock_table(cls, v: str | None) -> str | None:
+        if v is not None and not _DYNAMODB_TABLE.fullmatch(v):
+            raise ValueError("DynamoDB table names are 3-255 letters, digits, '_', '-' or '.'")
+        return v
 
 
 class Variant(Strict):

@@ -22,7 +22,7 @@ IAM_ROLE_NAME_MAX = 64
 def check_client_name(name: str) -> str:
     if not 3 <= len(name) <= 20:
         raise ValueError("must be 3 to 20 characters long")
-    if not CLIENT_NAME.match(name):
+    if not CLIENT_NAME.fullmatch(name):
         raise ValueError(
             "must start with a lowercase letter and hold only lowercase letters, digits "
             "and '-', not ending with '-'"
@@ -33,7 +33,7 @@ def check_client_name(name: str) -> str:
 
 
 def check_dns_like(name: str, pattern: re.Pattern[str], what: str) -> str:
-    if not pattern.match(name) or "--" in name:
+    if not pattern.fullmatch(name) or "--" in name:
         raise ValueError(
             f"{what} must match {pattern.pattern} and not contain '--'"
         )
@@ -41,12 +41,12 @@ def check_dns_like(name: str, pattern: re.Pattern[str], what: str) -> str:
 
 
 def check_s3_bucket(name: str) -> str:
-    if not S3_BUCKET.match(name):
+    if not S3_BUCKET.fullmatch(name):
         raise ValueError(
             "S3 bucket names are 3-63 characters of lowercase letters, digits, '.' and '-', "
             "starting and ending with a letter or digit"
         )
-    if ".." in name or re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
+    if ".." in name or re.fullmatch(r"^\d+\.\d+\.\d+\.\d+$", name):
         raise ValueError("S3 bucket names must not contain '..' or look like an IP address")
     if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(
         ("-s3alias", "--ol-s3", "--x-s3", ".mrap")
@@ -56,7 +56,7 @@ def check_s3_bucket(name: str) -> str:
 
 
 def check_gcs_bucket(name: str) -> str:
-    if not GCS_BUCKET.match(name):
+    if not GCS_BUCKET.fullmatch(name):
         raise ValueError(
             "GCS bucket names are 3-63 characters of lowercase letters, digits, '.', '_' "
             "and '-', starting and ending with a letter or digit"

@@ -41,12 +41,12 @@ def check_rules(spec: ClientSpec) -> list[Problem]:
     """Rules between keys that single-field validation cannot see. Run after apply_maturity."""
     problems: list[Problem] = []
     for key, value in spec.client.tags.items():
-        if not naming.AWS_TAG_KEY.match(key) or key.lower().startswith("aws:"):
+        if not naming.AWS_TAG_KEY.fullmatch(key) or key.lower().startswith("aws:"):
             problems.append(
                 (("client", "tags", key),
                  f"tag key {key!r} must be 1-128 letters, digits, spaces or _.:/=+-@ and not start with 'aws:'")
             )
-        elif not naming.AWS_TAG_VALUE.match(value):
+        elif not naming.AWS_TAG_VALUE.fullmatch(value):
             problems.append(
                 (("client", "tags", key),
                  f"tag {key!r}: value must be 0-256 letters, digits, spaces or _.:/=+-@")
@@ -61,7 +61,7 @@ def check_rules(spec: ClientSpec) -> list[Problem]:
     example = "ml.m5.xlarge" if spec.cloud == "aws" else "n2-standard-4"
     for phase in ("training", "deployment"):
         value = getattr(spec.phases, phase).instance_type
-        if value is not None and not type_rule.match(value):
+        if value is not None and not type_rule.fullmatch(value):
             problems.append(
                 (("phases", phase, "instance_type"),
                  f"{value!r} is not a {spec.cloud} instance type (e.g. {example})")
