@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsaas_infra.render import gcp_serving
+from dsaas_infra.render import gcp_kms, gcp_serving
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.cron import to_unix_cron
@@ -56,7 +56,6 @@ DATAFLOW = {
     "proactive": {"machine_type": "n2-standard-2", "max_workers": 5},
     "managed": {"machine_type": "n2-standard-4", "max_workers": 10},
 }
-KMS_PROTECTION = {"reactive": "SOFTWARE", "proactive": "SOFTWARE", "managed": "HSM"}
 TIME_TRAVEL_HOURS = {"reactive": 48, "proactive": 168, "managed": 168}
 WORKBENCH_IDLE_SECONDS = {"reactive": 3600, "proactive": 10800, "managed": 10800}
 IMAGE_KEEP_COUNT = {"reactive": 5, "proactive": 10, "managed": 20}
@@ -97,12 +96,6 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         network_created=gcp.network is None,
         network_cidrs=NETWORK_CIDRS,
         flow_log_sampling=FLOW_LOG_SAMPLING[maturity],
-        kms={
-            "key_ring": f"{ctx['name_prefix']}-keyring",
-            "key": f"{ctx['name_prefix']}-cmek",
-            "rotation_period": "7776000s",  # 90 days
-            "protection_level": KMS_PROTECTION[maturity],
-        },
         dataflow={
             **DATAFLOW[maturity],
             "schedule": to_unix_cron(data.schedule),
@@ -141,6 +134,8 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
     )
     ctx["service_agent_domains"] = SERVICE_AGENT_DOMAINS
+    ctx["kms"] = gcp_kms.build(spec, ctx["name_prefix"], set(ctx["apis"]),
+                               apigee_dedicated=ctx["apigee"] is not None)
     ctx["quotas"] = _quotas(spec, ctx)
     # What the serving phases add to the shared files: providers for versions.tf, README bullets.
     ctx["extra_providers"] = dict(sorted(serving.get("serving_providers", {}).items()))

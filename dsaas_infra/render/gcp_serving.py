@@ -34,6 +34,16 @@ MAINTENANCE_WINDOW = {
 # keep (EVALUATION organisations are deleted after 60 days, SUBSCRIPTION needs a contract);
 # the environment type carries the per-environment choice instead.
 APIGEE_BILLING_TYPE = "PAYG"
+# Environment type by need: the blueprint deploys one proxy whose policies (API key, quota,
+# spike arrest, JSON threat protection, message handling, Google authentication) every type
+# offers, so the cheapest one. INTERMEDIATE/COMPREHENSIVE only raise the number of proxy
+# deployments and add features the proxy does not use; COMPREHENSIVE in one region would
+# also give none of the multi-region availability that justifies its price.
+APIGEE_ENVIRONMENT_TYPE = "BASE"
+APIGEE_ENVIRONMENT_REASON = (
+    "BASE: one proxy whose policies every environment type offers; larger types only add "
+    "proxy deployments and features the proxy does not use."
+)
 
 # Cloud Armor rules in front of the API at access.waf: Google's preconfigured OWASP rule sets at
 # sensitivity 1 (few false positives) and the Log4Shell signatures.
@@ -338,12 +348,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
                 "user_name": consumer.name,
                 "app": f"{consumer.name}-app",
             }
-        if c.environment == "dev":
-            env_type = "BASE"
-        elif c.maturity == "managed":
-            env_type = "COMPREHENSIVE"
-        else:
-            env_type = "INTERMEDIATE"
+        env_type = APIGEE_ENVIRONMENT_TYPE
         out["apigee"] = {
             "network_project": network_project,
             "billing_type": APIGEE_BILLING_TYPE,
@@ -351,6 +356,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
             # 30-day recovery window in prod, let dev and staging be rebuilt the next day.
             "retention": None if c.environment == "prod" else "MINIMUM",
             "environment_type": env_type,
+            "environment_type_reason": APIGEE_ENVIRONMENT_REASON,
             "display_name": f"{c.display_name or c.name} {c.environment}",
             "instance_name": name_prefix,
             "environment": c.environment,
@@ -459,7 +465,7 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
         access.append(
             f"Apigee X organisation (pay-as-you-go, {apigee['environment_type']} environment "
             f"{apigee['environment']}) peered with the VPC; runtime database and instance disks "
-            "encrypted with the CMEK."
+            "encrypted with keys of their own, in separate key rings (Apigee's requirement)."
         )
         access.append(
             f"API host from Terraform variable api_hostname, default {apigee['hostname']}: a placeholder "

@@ -108,7 +108,7 @@ def test_cluster_is_private_with_workload_identity_and_no_default_pool(managed):
     assert dns["allow_external_traffic"] is True
     assert cluster["datapath_provider"] == "ADVANCED_DATAPATH"
     encryption = block(cluster, "database_encryption")
-    assert encryption == {"state": "ENCRYPTED", "key_name": "${google_kms_crypto_key.main.id}"}
+    assert encryption == {"state": "ENCRYPTED", "key_name": '${google_kms_crypto_key.keys["compute"].id}'}
     assert block(cluster, "logging_config")["enable_components"] == ["SYSTEM_COMPONENTS", "WORKLOADS"]
     authorized = block(cluster, "master_authorized_networks_config")
     assert [c["cidr_block"] for c in authorized["cidr_blocks"]] == [
@@ -139,7 +139,7 @@ def test_node_pool_autoscaling_follows_the_spec(reactive, managed):
     config = block(pools["general"], "node_config")
     assert config["machine_type"] == "e2-standard-4"
     assert config["service_account"] == "${google_service_account.gke_nodes.email}"
-    assert config["boot_disk_kms_key"] == "${google_kms_crypto_key.main.id}"
+    assert config["boot_disk_kms_key"] == '${google_kms_crypto_key.keys["compute"].id}'
     assert block(config, "workload_metadata_config")["mode"] == "GKE_METADATA"
     assert block(config, "shielded_instance_config")["enable_secure_boot"] is True
     # Regional (managed): the limits are totals over the zones, not per zone.
@@ -195,7 +195,7 @@ def test_alert_policies_by_level(managed, reactive):
 def test_vertex_endpoint_is_cmek_encrypted_and_empty(managed):
     endpoint = resources(managed, "google_vertex_ai_endpoint")["main"]
     assert re.fullmatch(r"[1-9]\d{8}", endpoint["name"])
-    assert block(endpoint, "encryption_spec")["kms_key_name"] == "${google_kms_crypto_key.main.id}"
+    assert block(endpoint, "encryption_spec")["kms_key_name"] == '${google_kms_crypto_key.keys["vertex"].id}'
     assert "deployed_models" not in endpoint
 
 
@@ -225,10 +225,10 @@ def test_one_product_developer_and_app_per_consumer_with_quota(managed):
 def test_apigee_is_wired_to_the_vpc_with_cmek(managed):
     org = resources(managed, "google_apigee_organization")["main"]
     assert org["authorized_network"] == "${local.network_id}"
-    assert org["runtime_database_encryption_key_name"] == "${google_kms_crypto_key.main.id}"
+    assert org["runtime_database_encryption_key_name"] == "${google_kms_crypto_key.apigee_database.id}"
     assert org["billing_type"] == "PAYG"
     instance = resources(managed, "google_apigee_instance")["main"]
-    assert instance["disk_encryption_key_name"] == "${google_kms_crypto_key.main.id}"
+    assert instance["disk_encryption_key_name"] == "${google_kms_crypto_key.apigee_disk.id}"
     peering = resources(managed, "google_service_networking_connection")["apigee"]
     assert peering["service"] == "servicenetworking.googleapis.com"
 

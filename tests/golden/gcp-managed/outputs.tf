@@ -8,9 +8,14 @@ output "region" {
   value       = local.region
 }
 
+output "kms_keys" {
+  description = "The customer-managed keys (CMEK) by service family."
+  value       = { for family, key in google_kms_crypto_key.keys : family => key.id }
+}
+
 output "kms_key_id" {
-  description = "The customer-managed key (CMEK) used across the blueprint."
-  value       = google_kms_crypto_key.main.id
+  description = "The Vertex AI key: pipeline jobs and models pass it as encryption_spec_key_name."
+  value       = google_kms_crypto_key.keys["vertex"].id
 }
 
 output "network_id" {
@@ -26,7 +31,6 @@ output "subnetwork_id" {
 output "buckets" {
   description = "Data buckets by role."
   value = {
-    logs      = google_storage_bucket.logs.name
     raw       = google_storage_bucket.raw.name
     curated   = google_storage_bucket.curated.name
     artifacts = google_storage_bucket.artifacts.name

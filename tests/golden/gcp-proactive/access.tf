@@ -64,8 +64,68 @@ resource "google_service_networking_connection" "apigee" {
 }
 
 # --- Encryption -----------------------------------------------------------------------------
+# Apigee requires its two key types in separate key rings ("About the Apigee encryption keys"):
+# the runtime-database key in a multi-region location where there is one (the organisation's
+# data is not tied to the instance region), the disk key in the instance's region. An
+# organisation created with the wrong key cannot be changed in place.
+resource "google_kms_key_ring" "apigee_database" {
+  name     = "globex-staging-apigee-db"
+  location = "europe"
+  project  = local.project_id
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_kms_key_ring" "apigee_disk" {
+  name     = "globex-staging-apigee-disk"
+  location = local.region
+  project  = local.project_id
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_kms_crypto_key" "apigee_database" {
+  name                       = "globex-staging-apigee-db"
+  key_ring                   = google_kms_key_ring.apigee_database.id
+  purpose                    = "ENCRYPT_DECRYPT"
+  rotation_period            = "7776000s"
+  destroy_scheduled_duration = "2592000s"
+  labels = {
+    family = "apigee-database"
+  }
+
+  version_template {
+    algorithm        = "GOOGLE_SYMMETRIC_ENCRYPTION"
+    protection_level = "SOFTWARE"
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "google_kms_crypto_key" "apigee_disk" {
+  name                       = "globex-staging-apigee-disk"
+  key_ring                   = google_kms_key_ring.apigee_disk.id
+  purpose                    = "ENCRYPT_DECRYPT"
+  rotation_period            = "7776000s"
+  destroy_scheduled_duration = "2592000s"
+  labels = {
+    family = "apigee-disk"
+  }
+
+  version_template {
+    algorithm        = "GOOGLE_SYMMETRIC_ENCRYPTION"
+    protection_level = "SOFTWARE"
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
 # The Apigee service agent only exists once it is asked for; it then encrypts the runtime
-# database and the instance disks with the blueprint's key.
+# database and the instance disks, each with its own key.
 resource "google_project_service_identity" "apigee" {
   provider = google-beta
   project  = local.project_id
@@ -74,19 +134,44 @@ resource "google_project_service_identity" "apigee" {
   depends_on = [time_sleep.services]
 }
 
-resource "google_kms_crypto_key_iam_member" "apigee_agent" {
-  crypto_key_id = google_kms_crypto_key.main.id
+# A freshly generated agent is not usable in IAM policies at once.
+resource "time_sleep" "apigee_agent" {
+  create_duration = "30s"
+
+  depends_on = [google_project_service_identity.apigee]
+}
+
+resource "google_kms_crypto_key_iam_member" "apigee_database" {
+  crypto_key_id = google_kms_crypto_key.apigee_database.id
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
   member        = "serviceAccount:${google_project_service_identity.apigee.email}"
+
+  depends_on = [time_sleep.apigee_agent]
+}
+
+resource "google_kms_crypto_key_iam_member" "apigee_disk" {
+  crypto_key_id = google_kms_crypto_key.apigee_disk.id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:${google_project_service_identity.apigee.email}"
+
+  depends_on = [time_sleep.apigee_agent]
 }
 
 resource "time_sleep" "apigee_kms_grant" {
   create_duration = "30s"
 
-  depends_on = [google_kms_crypto_key_iam_member.apigee_agent]
+  depends_on = [
+    google_kms_crypto_key_iam_member.apigee_database,
+    google_kms_crypto_key_iam_member.apigee_disk,
+  ]
 }
 
 # --- Organisation, instance, environment ----------------------------------------------------
+# Apigee runs one long-running operation per organisation at a time and rejects the others
+# with "the resource is locked by another operation". Provider 7.x retries that only for
+# google_apigee_instance; magic-modules PR #18649 (merged 2026-08-14) adds the retry to the other
+# org-scoped resources in later releases. The chain below does not rely on it: instance ->
+# environment -> environment group -> group attachment -> instance attachment, one at a time.
 resource "google_apigee_organization" "main" {
   project_id                           = local.project_id
   display_name                         = "Globex Corp. staging"
@@ -95,7 +180,7 @@ resource "google_apigee_organization" "main" {
   runtime_type                         = "CLOUD"
   billing_type                         = "PAYG"
   authorized_network                   = local.network_id
-  runtime_database_encryption_key_name = google_kms_crypto_key.main.id
+  runtime_database_encryption_key_name = google_kms_crypto_key.apigee_database.id
   # Deleted organisations are kept 24 hours (not 30 days) before the project can get a new one.
   retention = "MINIMUM"
 
@@ -115,7 +200,7 @@ resource "google_apigee_instance" "main" {
   org_id                   = google_apigee_organization.main.id
   location                 = local.region
   description              = "Apigee X runtime"
-  disk_encryption_key_name = google_kms_crypto_key.main.id
+  disk_encryption_key_name = google_kms_crypto_key.apigee_disk.id
   ip_range                 = "${google_compute_global_address.apigee_range.address}/22,${google_compute_global_address.apigee_support.address}/28"
 
   timeouts {
@@ -128,14 +213,18 @@ resource "google_apigee_environment" "main" {
   org_id       = google_apigee_organization.main.id
   display_name = "Globex Corp. staging"
   description  = "Environment of the prediction API"
-  # Pay-as-you-go tier: BASE in dev, else INTERMEDIATE, COMPREHENSIVE at the managed level.
-  type = "INTERMEDIATE"
+  # BASE: one proxy whose policies every environment type offers; larger types only add proxy deployments and features the proxy does not use.
+  type = "BASE"
+
+  depends_on = [google_apigee_instance.main]
 }
 
 resource "google_apigee_envgroup" "main" {
   name      = "api"
   org_id    = google_apigee_organization.main.id
   hostnames = [var.api_hostname]
+
+  depends_on = [google_apigee_environment.main]
 }
 
 resource "google_apigee_envgroup_attachment" "main" {
@@ -146,6 +235,8 @@ resource "google_apigee_envgroup_attachment" "main" {
 resource "google_apigee_instance_attachment" "main" {
   instance_id = google_apigee_instance.main.id
   environment = google_apigee_environment.main.name
+
+  depends_on = [google_apigee_envgroup_attachment.main]
 }
 
 # --- API proxy -----------------------------------------------------------------------------
@@ -315,8 +406,10 @@ resource "google_compute_global_address" "api" {
   depends_on = [time_sleep.services]
 }
 
+# The name carries a hash of the host name: with create_before_destroy, a new api_hostname
+# creates the new certificate next to the old one (a fixed name would collide, 409).
 resource "google_compute_managed_ssl_certificate" "api" {
-  name = "${local.name_prefix}-api"
+  name = "${local.name_prefix}-api-${substr(sha256(var.api_hostname), 0, 8)}"
   managed {
     domains = [var.api_hostname]
   }

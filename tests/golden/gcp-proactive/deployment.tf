@@ -5,7 +5,7 @@
 # Application-layer secrets encryption: the GKE service agent wraps etcd secrets with the
 # blueprint's key. The agent exists as soon as the Kubernetes Engine API is enabled.
 resource "google_kms_crypto_key_iam_member" "gke_agent" {
-  crypto_key_id = google_kms_crypto_key.main.id
+  crypto_key_id = google_kms_crypto_key.keys["compute"].id
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
   member        = "serviceAccount:service-${data.google_project.current.number}@container-engine-robot.iam.gserviceaccount.com"
 
@@ -89,7 +89,7 @@ resource "google_container_cluster" "serving" {
     image_type        = "COS_CONTAINERD"
     disk_type         = "pd-balanced"
     disk_size_gb      = 50
-    boot_disk_kms_key = google_kms_crypto_key.main.id
+    boot_disk_kms_key = google_kms_crypto_key.keys["compute"].id
     metadata = {
       disable-legacy-endpoints = "true"
     }
@@ -149,7 +149,7 @@ resource "google_container_cluster" "serving" {
   }
   database_encryption {
     state    = "ENCRYPTED"
-    key_name = google_kms_crypto_key.main.id
+    key_name = google_kms_crypto_key.keys["compute"].id
   }
   logging_config {
     enable_components = ["SYSTEM_COMPONENTS", "WORKLOADS"]
@@ -221,7 +221,7 @@ resource "google_container_node_pool" "general" {
     image_type        = "COS_CONTAINERD"
     disk_type         = "pd-balanced"
     disk_size_gb      = 100
-    boot_disk_kms_key = google_kms_crypto_key.main.id
+    boot_disk_kms_key = google_kms_crypto_key.keys["compute"].id
     service_account   = google_service_account.gke_nodes.email
     oauth_scopes      = ["https://www.googleapis.com/auth/cloud-platform"]
     resource_labels   = local.labels
@@ -311,7 +311,7 @@ resource "google_vertex_ai_endpoint" "main" {
   labels       = local.labels
 
   encryption_spec {
-    kms_key_name = google_kms_crypto_key.main.id
+    kms_key_name = google_kms_crypto_key.keys["vertex"].id
   }
 
   lifecycle {

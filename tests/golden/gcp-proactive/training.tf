@@ -6,7 +6,7 @@ resource "google_artifact_registry_repository" "models" {
   location               = local.region
   format                 = "DOCKER"
   description            = "Training and serving images"
-  kms_key_name           = google_kms_crypto_key.main.id
+  kms_key_name           = google_kms_crypto_key.keys["registry"].id
   cleanup_policy_dry_run = false
 
   docker_config {
@@ -44,7 +44,7 @@ resource "google_vertex_ai_tensorboard" "main" {
   description  = "Training runs of the DSaaS platform"
 
   encryption_spec {
-    kms_key_name = google_kms_crypto_key.main.id
+    kms_key_name = google_kms_crypto_key.keys["vertex"].id
   }
 
   depends_on = [time_sleep.kms_grants]
@@ -61,7 +61,7 @@ resource "google_vertex_ai_metadata_store" "default" {
   description = "Pipeline runs, artifacts and lineage"
 
   encryption_spec {
-    kms_key_name = google_kms_crypto_key.main.id
+    kms_key_name = google_kms_crypto_key.keys["vertex"].id
   }
 
   depends_on = [time_sleep.kms_grants]
@@ -225,14 +225,14 @@ resource "google_workbench_instance" "users" {
       disk_size_gb    = 150
       disk_type       = "PD_BALANCED"
       disk_encryption = "CMEK"
-      kms_key         = google_kms_crypto_key.main.id
+      kms_key         = google_kms_crypto_key.keys["compute"].id
     }
 
     data_disks {
       disk_size_gb    = 100
       disk_type       = "PD_BALANCED"
       disk_encryption = "CMEK"
-      kms_key         = google_kms_crypto_key.main.id
+      kms_key         = google_kms_crypto_key.keys["compute"].id
     }
 
     shielded_instance_config {

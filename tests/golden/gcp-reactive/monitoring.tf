@@ -2,16 +2,21 @@
 # retention of the project's logs.
 
 # --- Log retention --------------------------------------------------------------------------
-# The _Default bucket keeps every log the blueprint writes for phases.data.log_retention_days.
-# It is a global bucket: Cloud Logging only accepts a key from the bucket's location, and the
-# blueprint's key is regional, so these logs stay under Google-managed encryption.
+# The _Default bucket keeps every log the blueprint writes for phases.data.log_retention_days,
+# encrypted with the logging key (a global key: Cloud Logging only accepts a key from the
+# bucket's location, and _Default is global).
 resource "google_logging_project_bucket_config" "default" {
   project        = local.project_id
   location       = "global"
   bucket_id      = "_Default"
   retention_days = 30
 
-  depends_on = [time_sleep.services]
+  cmek_settings {
+    kms_key_name = google_kms_crypto_key.logging.id
+  }
+
+  # The Cloud Logging service account's grant on the key (kms.tf).
+  depends_on = [time_sleep.kms_grants]
 }
 
 # --- Notification channels ------------------------------------------------------------------

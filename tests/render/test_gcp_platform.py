@@ -1,0 +1,168 @@
+"""GCP platform concerns across phases: keys per service family, Apigee ordering, org policy."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from dsaas_infra.render import gcp_kms
+from dsaas_infra.spec import load_spec, load_spec_text
+from tests.conftest import example_specs
+from tests.render.parsed_blueprint import ParsedBlueprint, parse
+
+GCP_SPECS = {p.stem: p for p in example_specs() if p.stem.startswith("gcp-")}
+
+SPEC = """\
+apiVersion: dsaas-infra/v1
+client: {{name: acme, environment: {env}, maturity: {maturity}, owner: ml@acme.example}}
+cloud: gcp
+gcp: {{project_id: acme-dsaas-{env}, region: {region}{gcp}}}
+phases:
+{phases}
+"""
+
+
+def render(maturity="managed", env="prod", region="europe-west1", phases="  {}", gcp="") -> ParsedBlueprint:
+    return parse(load_spec_text(SPEC.format(
+        maturity=maturity, env=env, region=region, phases=phases, gcp=gcp), "acme.yaml"))
+
+
+@pytest.fixture(scope="module")
+def examples() -> dict[str, ParsedBlueprint]:
+    return {stem: parse(load_spec(path)) for stem, path in GCP_SPECS.items()}
+
+
+def grants_by_key(bp: ParsedBlueprint) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for grant in bp.locals["kms_grants"].values():
+        out.setdefault(grant["key"], set()).add(grant["agent"])
+    return out
+
+
+def test_one_key_per_service_family_granted_to_exactly_its_agents(examples):
+    bp = examples["gcp-managed"]
+    families = bp.locals["kms_keys"]
+    assert set(families) == {"storage", "bigquery", "compute", "vertex", "registry"}
+    assert grants_by_key(bp) == {
+        "storage": {"storage"},
+        "bigquery": {"bigquery"},
+        "compute": {"compute", "dataflow", "notebooks"},
+        "vertex": {"aiplatform"},
+        "registry": {"artifactregistry"},
+        "logging": {"logging"},
+    }
+    # GKE's agent is granted the disk/secrets key next to the cluster, with its own wait.
+    gke = bp.resources[("google_kms_crypto_key_iam_member", "gke_agent")]
+    assert gke["crypto_key_id"] == '${google_kms_crypto_key.keys["compute"].id}'
+    assert "container-engine-robot" in gke["member"]
+    # Every key name is distinct and follows the family.
+    names = [v["name"] for v in families.values()]
+    assert len(set(names)) == len(names) and all(n.startswith("stark-prod-") for n in names)
+
+
+def test_each_service_uses_the_key_of_its_family(examples):
+    bp = examples["gcp-managed"]
+    key = '${{google_kms_crypto_key.keys["{}"].id}}'.format
+    for name in ("raw", "curated", "artifacts", "dataflow"):
+        assert bp.resources[("google_storage_bucket", name)]["encryption"][0]["default_kms_key_name"] == key("storage")
+    assert bp.resources[("google_bigquery_dataset", "curated")]["default_encryption_configuration"][0][
+        "kms_key_name"] == key("bigquery")
+    assert bp.resources[("google_artifact_registry_repository", "models")]["kms_key_name"] == key("registry")
+    assert bp.resources[("google_vertex_ai_endpoint", "main")]["encryption_spec"][0]["kms_key_name"] == key("vertex")
+    log_bucket = bp.resources[("google_logging_project_bucket_config", "default")]
+    assert log_bucket["cmek_settings"][0]["kms_key_name"] == "${google_kms_crypto_key.logging.id}"
+    assert bp.resources[("google_kms_key_ring", "logging")]["location"] == "global"
+    assert "google_kms_crypto_key.main" not in "".join(bp.text(n) for n in bp.files if n.endswith(".tf"))
+
+
+def test_reactive_without_serving_has_no_logging_or_vertex_endpoint_key():
+    bp = render("reactive", env="dev", phases="  training: {enabled: false}\n  deployment: {enabled: false}")
+    assert set(bp.locals["kms_keys"]) == {"storage", "bigquery", "compute"}
+    assert grants_by_key(bp)["compute"] == {"compute", "dataflow"}
+    assert ("google_kms_key_ring", "logging") not in bp.resources
+    assert "kms_key_id" not in bp.text("outputs.tf")
+
+
+def test_grants_wait_for_generated_service_agents(examples):
+    bp = examples["gcp-proactive"]
+    grants = bp.resources[("google_kms_crypto_key_iam_member", "agents")]
+    assert grants["depends_on"] == ["${time_sleep.service_agents}"]
+    wait = bp.resources[("time_sleep", "service_agents")]
+    assert wait["depends_on"] == ["${google_project_service_identity.agents}"]
+    # Storage, BigQuery and Logging agents are created by reading their data sources.
+    for ds in ("google_storage_project_service_account", "google_bigquery_default_service_account"):
+        assert any(t == ds for t, _ in bp.data), ds
+
+
+@pytest.mark.parametrize("region, location", [
+    ("europe-west1", "europe"), ("us-central1", "us"), ("asia-southeast1", "asia"),
+    ("australia-southeast1", "australia-southeast1"),
+])
+def test_apigee_keys_are_in_separate_rings_database_multi_region(region, location):
+    bp = render(region=region)
+    db_ring = bp.resources[("google_kms_key_ring", "apigee_database")]
+    disk_ring = bp.resources[("google_kms_key_ring", "apigee_disk")]
+    assert db_ring["location"] == location == gcp_kms.apigee_database_location(region)
+    assert disk_ring["location"] == "${local.region}"
+    assert db_ring["name"] != disk_ring["name"]
+    db = bp.resources[("google_kms_crypto_key", "apigee_database")]
+    disk = bp.resources[("google_kms_crypto_key", "apigee_disk")]
+    assert db["key_ring"] == "${google_kms_key_ring.apigee_database.id}"
+    assert disk["key_ring"] == "${google_kms_key_ring.apigee_disk.id}"
+    org = bp.resources[("google_apigee_organization", "main")]
+    assert org["runtime_database_encryption_key_name"] == "${google_kms_crypto_key.apigee_database.id}"
+    instance = bp.resources[("google_apigee_instance", "main")]
+    assert instance["disk_encryption_key_name"] == "${google_kms_crypto_key.apigee_disk.id}"
+    for key in ("apigee_database", "apigee_disk"):
+        grant = bp.resources[("google_kms_crypto_key_iam_member", key)]
+        assert grant["crypto_key_id"] == f"${{google_kms_crypto_key.{key}.id}}"
+        assert grant["depends_on"] == ["${time_sleep.apigee_agent}"]
+    assert set(bp.resources[("time_sleep", "apigee_kms_grant")]["depends_on"]) == {
+        "${google_kms_crypto_key_iam_member.apigee_database}", "${google_kms_crypto_key_iam_member.apigee_disk}"}
+
+
+def test_org_scoped_apigee_operations_run_one_at_a_time():
+    bp = render()
+    chain = [
+        ("google_apigee_instance", "main"),
+        ("google_apigee_environment", "main"),
+        ("google_apigee_envgroup", "main"),
+        ("google_apigee_envgroup_attachment", "main"),
+        ("google_apigee_instance_attachment", "main"),
+    ]
+
+    def after(rtype: str, name: str) -> set[str]:
+        body = bp.resources[(rtype, name)]
+        refs = {d.strip("${}") for d in body.get("depends_on", [])}
+        text = repr(body)
+        refs |= {f"{t}.{n}" for t, n in chain if f"{t}.{n}." in text}
+        return refs
+
+    for (prev_type, prev_name), (rtype, name) in zip(chain, chain[1:]):
+        assert f"{prev_type}.{prev_name}" in after(rtype, name), (rtype, "must wait for", prev_type)
+
+
+def test_certificate_name_carries_a_hash_of_the_hostname():
+    bp = render()
+    cert = bp.resources[("google_compute_managed_ssl_certificate", "api")]
+    assert cert["name"] == "${local.name_prefix}-api-${substr(sha256(var.api_hostname), 0, 8)}"
+    assert cert["lifecycle"][0]["create_before_destroy"] is True
+    # 63 characters at most: the longest prefix (28) + "-api-" + 8 hex digits.
+    assert len("x" * 28 + "-api-" + hashlib.sha256(b"h").hexdigest()[:8]) <= 63
+
+
+def test_environment_type_is_base_by_need(examples):
+    for stem in ("gcp-proactive", "gcp-managed"):
+        bp = examples[stem]
+        envs = {k: v for k, v in bp.resources.items() if k[0] == "google_apigee_environment"}
+        for body in envs.values():
+            assert body["type"] == "BASE"
+
+
+def test_no_grant_to_the_storage_analytics_group(examples):
+    for stem, bp in examples.items():
+        for (rtype, _), body in bp.resources.items():
+            if rtype.endswith("_iam_member"):
+                assert "cloud-storage-analytics" not in body.get("member", ""), stem
+        assert ("google_storage_bucket", "logs") not in bp.resources
