@@ -25,8 +25,10 @@ RULES = {r.id: r for r in [
                                          "checked.", INFO),
     Rule("SCH011", "provider-major-mismatch", "The blueprint pins a provider major other than the snapshot's.",
          WARNING),
-    Rule("SCH012", "unknown-attribute-reference", "A reference reads an attribute the resource does not have.",
-         WARNING),
+    Rule("SCH012", "unknown-attribute-reference", "A reference reads an attribute the resource type does not "
+                                                  "export."),
+    Rule("SCH013", "wrong-value-type", "A literal value has a type the attribute cannot take (Terraform's own "
+                                       "conversions allowed: number or bool to string, numeric string to number)."),
 ]}
 KINDS = {"resource": ("resources", "SCH001", "resource type"), "data": ("data_sources", "SCH008", "data source"),
          "ephemeral": ("ephemeral_resources", "SCH001", "ephemeral resource type")}
@@ -82,11 +84,15 @@ class _Checker:
     def check_body(self, block: Block, schema: dict, addr: str, meta_attrs: set, meta_blocks: set) -> None:
         if schema.get("any"):
             return  # the snapshot does not know this block's contents
-        attrs, blocks = schema["a"], schema["b"]
+        attrs, blocks, types = schema["a"], schema["b"], schema.get("t", {})
         for name, attr in block.attributes.items():
             if name in meta_attrs:
                 continue
             flags = attrs.get(name)
+            if flags and flags != "c" and attr.value is not None and name in types:
+                problem = type_mismatch(attr.value, types[name])
+                if problem:
+                    self.add("SCH013", f"{name!r}: {problem}", block, attr.line, addr)
             if flags == "c":
                 self.add("SCH003", f"{name!r} is read-only (computed by the provider)", block, attr.line, addr)
             elif flags is None and name in blocks:
@@ -117,7 +123,7 @@ class _Checker:
         for name, flags in attrs.items():
             if "r" in flags and name not in block.attributes:
                 self.add("SCH004", f"missing required argument {name!r}", block, block.line, addr)
-        for name, (_, min_items, max_items) in blocks.items():
+        for name, (_, min_items, max_items, *_) in blocks.items():
             if min_items and not counts.get(name) and name not in dynamic:
                 self.add("SCH006", f"missing required block {name!r}", block, block.line, addr)
             if max_items and counts.get(name, 0) > max_items:
@@ -183,12 +189,85 @@ def _attr_refs(refs, block: Block, types: dict, checker: _Checker, addr: str) ->
         schema = snap and snap[key[0]].get(target.labels[0])
         if not schema or schema.get("any"):
             continue
-        # computed names from jsii getters are camelCase turned back into snake_case, which cannot tell
-        # output_base64sha256 from output_base64_sha256: compare without underscores
-        known = {n.replace("_", "") for n in (*schema["a"], *schema["b"])}
-        if rest[0].replace("_", "") not in known:
-            checker.add("SCH012", f"{target.labels[0]} has no attribute {rest[0]!r}"
-                                  f"{_hint(rest[0], schema['a'])}", block, ref.line, addr, WARNING)
+        if rest[0] not in schema["a"] and rest[0] not in schema["b"]:
+            checker.add("SCH012", f"{target.labels[0]} does not export an attribute {rest[0]!r}"
+                                  f"{_hint(rest[0], [*schema['a'], *schema['b']])}", block, ref.line, addr)
+
+
+_TYPE_NAMES = {"string": "a string", "number": "a number", "bool": "a bool", "list": "a list", "set": "a set",
+               "map": "a map", "object": "an object", "tuple": "a tuple"}
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _type_name(ty: object) -> str:
+    if isinstance(ty, str):
+        return _TYPE_NAMES.get(ty, ty)
+    if ty[0] in ("list", "set", "map"):
+        return f"{_TYPE_NAMES[ty[0]]} of {_type_name(ty[1]).split(' ', 1)[1]}"
+    return _TYPE_NAMES.get(ty[0], str(ty[0]))
+
+
+def type_mismatch(value: object, ty: object) -> str | None:
+    """Why a literal ``value`` cannot convert to the Terraform type ``ty`` (JSON type notation), or None.
+
+    Terraform's safe conversions are allowed: number and bool to string, a numeric string to number,
+    "true"/"false" to bool, a tuple to a list or set, an object to a map or object."""
+    if value is None or ty == "dynamic":
+        return None
+    want = f"expected {_type_name(ty)}, got {_describe(value)}"
+    if ty == "string":
+        return want if isinstance(value, (list, dict)) else None
+    if ty == "number":
+        if isinstance(value, bool) or isinstance(value, (list, dict)):
+            return want
+        if isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                return f"expected a number, got the string {value!r}"
+        return None
+    if ty == "bool":
+        if isinstance(value, bool) or value in ("true", "false"):
+            return None
+        return want
+    if not isinstance(ty, list) or len(ty) != 2:
+        return None
+    kind, inner = ty
+    if kind in ("list", "set"):
+        if not isinstance(value, list):
+            return want
+        for i, item in enumerate(value):
+            problem = type_mismatch(item, inner)
+            if problem:
+                return f"element {i}: {problem}"
+        return None
+    if kind == "map":
+        if not isinstance(value, dict):
+            return want
+        for key, item in value.items():
+            problem = type_mismatch(item, inner)
+            if problem:
+                return f"key {key!r}: {problem}"
+        return None
+    if kind == "object":
+        if not isinstance(value, dict):
+            return want
+        for key, item in value.items():
+            if key in inner:
+                problem = type_mismatch(item, inner[key])
+                if problem:
+                    return f"attribute {key!r}: {problem}"
+        return None
+    return None
 
 
 def run(blueprints: list[Blueprint], context: object = None) -> StageResult:

@@ -118,8 +118,8 @@ output "j" { value = "${data.aws_iam_policy_document.p.json}${aws_s3_bucket.b.ar
         ("SCH007", "error", 14, "aws_s3_bucket_versioning.d"),
         ("SCH008", "error", 23, "data.aws_no_such_thing.e"),
         ("SCH010", "info", 27, "weird_thing.g"),
-        ("SCH012", "warning", 28, "output.h"),
-        ("SCH012", "warning", 30, "output.i"),
+        ("SCH012", "error", 28, "output.h"),
+        ("SCH012", "error", 30, "output.i"),
     ]
 
 
@@ -154,3 +154,49 @@ def test_provider_local_names_follow_required_providers(make_blueprint) -> None:
     versions = 'terraform {\n  required_providers {\n    gb = {\n      source = "hashicorp/google-beta"\n    }\n  }\n}\n'
     main = 'resource "google_storage_bucket" "g" {\n  provider = gb\n  name = "g"\n  location = "US"\n  nope = 1\n}\n'
     assert findings(make_blueprint, main, versions) == [("SCH002", "error", 5, "google_storage_bucket.g")]
+
+
+def test_literal_values_are_checked_against_the_attribute_types(make_blueprint) -> None:
+    main = '''resource "aws_cloudwatch_log_group" "a" {
+  name              = "a"
+  retention_in_days = { a = 1 }
+  skip_destroy      = "yes"
+  tags              = ["x"]
+}
+resource "aws_s3_bucket_public_access_block" "b" {
+  bucket            = "b"
+  block_public_acls = [1, 2]
+  ignore_public_acls = "true"
+}
+resource "aws_security_group" "c" {
+  name = 42
+  tags = { owner = 1, ok = true }
+  ingress {
+    from_port   = "443"
+    to_port     = "https"
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/8", { a = 1 }]
+  }
+}
+'''
+    result = schema.run([make_blueprint({"main.tf": main, "versions.tf": VERSIONS})])
+    got = sorted((f.line, f.rule_id, f.message) for f in result.findings)
+    assert got == [
+        (3, "SCH013", "'retention_in_days': expected a number, got an object"),
+        (4, "SCH013", "'skip_destroy': expected a bool, got a string"),
+        (5, "SCH013", "'tags': expected a map of string, got a list"),
+        (9, "SCH013", "'block_public_acls': expected a bool, got a list"),
+        (17, "SCH013", "'to_port': expected a number, got the string 'https'"),
+        (19, "SCH013", "'cidr_blocks': element 1: expected a string, got an object"),
+    ]
+
+
+def test_type_mismatch_follows_terraform_conversions() -> None:
+    assert schema.type_mismatch(1, "string") is None and schema.type_mismatch(True, "string") is None
+    assert schema.type_mismatch("1.5", "number") is None and schema.type_mismatch("false", "bool") is None
+    assert schema.type_mismatch([1], ["set", "string"]) is None
+    assert schema.type_mismatch({"a": [1]}, ["map", ["list", "number"]]) is None
+    assert schema.type_mismatch({"a": "x"}, ["map", ["list", "number"]]) == "key 'a': expected a list of number, " \
+                                                                            "got a string"
+    assert schema.type_mismatch({"a": "x"}, ["object", {"a": "bool"}]) == "attribute 'a': expected a bool, got a string"
+    assert schema.type_mismatch([{"x": 1}], "dynamic") is None
