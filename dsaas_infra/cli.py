@@ -74,16 +74,47 @@ TerraformOpt = Annotated[
 
 @app.command("init")
 def init_cmd(
-    name: Annotated[str, typer.Argument(help="Client name (3-20 chars, lowercase).")],
-    cloud: Annotated[Cloud, typer.Option(help="Target cloud.")] = Cloud.aws,
-    maturity: Annotated[Maturity, typer.Option(help="Client data-maturity level.")] = Maturity.proactive,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Spec file to write (default NAME.yaml).")] = None,
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    name: Annotated[str, typer.Argument(help="Client name (3-20 chars, lowercase).", metavar="NAME")],
+    cloud: Annotated[
+        Optional[Cloud], typer.Option(help="Target cloud (default: the assessment's advice, else aws).")
+    ] = None,
+    maturity: Annotated[
+        Optional[Maturity],
+        typer.Option(help="Data-maturity level (default: the assessment's result, else proactive)."),
+    ] = None,
+    assess: Annotated[
+        bool, typer.Option("--assess", help="Answer a short maturity self-assessment on the terminal.")
+    ] = False,
+    answers: Annotated[
+        Optional[Path],
+        typer.Option("--answers", metavar="FILE", help="Assessment answers from a YAML file (or a spec's assessment block)."),
+    ] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", "-o", metavar="FILE", help="Spec file to write (default NAME.yaml).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter spec for a new client."""
+    """Write a commented starter spec for a new client (optionally from a maturity self-assessment)."""
     from dsaas_infra.commands import init
 
-    _run(init.run, name, cloud.value, maturity.value, out, force)
+    _run(init.run, name, cloud.value if cloud else None, maturity.value if maturity else None, out, force,
+         assess, answers)
+
+
+@app.command("cost")
+def cost_cmd(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Specs, folders of specs or rendered blueprints.", metavar="SPEC|DIR...")
+    ],
+    fmt: Annotated[PlanFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")] = PlanFormat.text,
+    prices: Annotated[
+        Optional[Path], typer.Option("--prices", metavar="FILE", help="Price rows overriding the shipped table.")
+    ] = None,
+) -> None:
+    """Estimate the monthly cost per client, phase and resource family (idle floor to max scale)."""
+    from dsaas_infra.commands import cost
+
+    _run(cost.run, paths, fmt.value, prices)
 
 
 @app.command("render")

@@ -22,4 +22,5 @@ def test_wheel_contains_templates_and_schemas(tmp_path):
     assert source_templates and source_templates <= names, sorted(source_templates - names)[:5]
     assert "dsaas_infra/templates/common/gitignore.j2" in names
     assert any(n.startswith("dsaas_infra/schemas/") and n.endswith(".json.gz") for n in names)
+    assert "dsaas_infra/cost/prices.yaml" in names
     assert not any("/tests/" in n or n.startswith("tests/") for n in names)

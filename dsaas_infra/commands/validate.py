@@ -55,7 +55,9 @@ def _check_usage(paths, fmt, skip, terraform_bin, checkov_bin) -> None:
 def _targets(paths: list[Path], tmp: Path) -> list[tuple[Path, str]]:
     """(directory, label) per path, each path once (`validate out out` is one blueprint); a spec is
     rendered first (a bad spec raises SpecError: exit 2)."""
-    from dsaas_infra.render import render_spec_file
+    from dsaas_infra.render import render_blueprint, write_blueprint
+    from dsaas_infra.spec import load_spec
+    from dsaas_infra.terraform.workspace import write_source
 
     targets = []
     unique: dict[Path, Path] = {}
@@ -66,7 +68,9 @@ def _targets(paths: list[Path], tmp: Path) -> list[tuple[Path, str]]:
             targets.append((path, os.path.normpath(path)))
             continue
         out = tmp / f"{i}-{path.stem}"
-        render_spec_file(path, out)
+        spec = load_spec(path)
+        write_blueprint(render_blueprint(spec), out)
+        write_source(out, spec, path)  # lets the budget stage find the spec
         targets.append((out, f"{os.path.normpath(path)}[rendered]"))
     return targets
 

@@ -29,4 +29,17 @@ def render_blueprint(spec: ClientSpec) -> dict[str, bytes]:
             # Shipped as they are (e.g. Lambda handler source): no templating.
             resource = importlib.resources.files("dsaas_infra") / "templates" / template
             out[output] = resource.read_bytes()
+    if "README.md" in out:
+        out["README.md"] += _cost_section(spec, out, env).encode("utf-8")
     return dict(sorted(out.items()))
+
+
+def _cost_section(spec: ClientSpec, files: dict[str, bytes], env) -> str:
+    """The client README's cost table: estimated from the .tf files just rendered."""
+    from dsaas_infra import __version__
+    from dsaas_infra.cost.estimate import estimate
+    from dsaas_infra.cost.prices import load_prices
+    from dsaas_infra.cost.report import markdown_context
+
+    ctx = markdown_context(estimate(spec, files, load_prices()))
+    return env.get_template("common/cost.md.j2").render(version=__version__, **ctx)

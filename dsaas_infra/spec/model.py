@@ -226,6 +226,35 @@ class Phases(Strict):
     deployment: DeploymentPhase = Field(default_factory=DeploymentPhase)
     access: AccessPhase = Field(default_factory=AccessPhase)
 
+    @field_validator("data", "training", "deployment", "access", mode="before")
+    @classmethod
+    def _empty(cls, v: object) -> object:
+        # `data:` with only commented settings under it (as `init` writes) means "all defaults".
+        return {} if v is None else v
+
+
+class Budget(Strict):
+    monthly_usd: float = Field(gt=0, le=10_000_000, description="monthly budget; validate checks the estimate")
+
+
+class Assessment(Strict):
+    """The maturity self-assessment `init --assess` recorded, so the choice can be replayed."""
+
+    answers: dict[str, str] = Field(description="question -> choice (dsaas-infra init --answers)")
+    recommended_level: Literal["reactive", "proactive", "managed"] | None = None
+    recommended_cloud: Literal["aws", "gcp"] | None = None
+
+    @field_validator("answers")
+    @classmethod
+    def _answers(cls, v: dict[str, str]) -> dict[str, str]:
+        from dsaas_infra.assess.score import check_answers
+        from dsaas_infra.errors import UsageError
+
+        try:
+            return check_answers(v)
+        except UsageError as e:
+            raise ValueError(str(e).removeprefix("assessment: ")) from e
+
 
 class ClientSpec(Strict):
     """One DSaaS client in one environment on one cloud."""
@@ -237,5 +266,7 @@ class ClientSpec(Strict):
     gcp: GcpSettings | None = None
     state: StateSettings = Field(default_factory=StateSettings)
     phases: Phases = Field(default_factory=Phases)
+    budget: Budget | None = None
+    assessment: Assessment | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=False)

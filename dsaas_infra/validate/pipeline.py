@@ -16,6 +16,7 @@ STAGES: dict[str, str] = {
     "syntax": "dsaas_infra.validate.syntax",
     "references": "dsaas_infra.validate.references",
     "schema": "dsaas_infra.validate.schema",
+    "budget": "dsaas_infra.validate.budget",
     "format": "dsaas_infra.validate.fmt",
     "terraform": "dsaas_infra.validate.terraform_stage",
     "security": "dsaas_infra.validate.security",

@@ -89,7 +89,7 @@ def test_json_report_to_output_file(clean_dir: Path, tmp_path: Path, capsys) -> 
     target = tmp_path / "report.json"
     assert validate.run([clean_dir], fmt="json", output=target, skip=["security"]) == 0
     doc = json.loads(target.read_text())
-    assert [s["stage"] for s in doc["stages"]] == ["syntax", "references", "schema", "format", "terraform",
+    assert [s["stage"] for s in doc["stages"]] == ["syntax", "references", "schema", "budget", "format", "terraform",
                                                    "security"]
     assert doc["stages"][-1]["skipped_reason"] == "skipped on request (--skip)"
     assert "report written to" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def test_every_example_passes_every_offline_stage(report) -> None:
     errors = [f for s in doc["stages"] for f in s["findings"] if f["severity"] == "error"]
     assert errors == []
     assert {s["stage"]: s["status"] for s in doc["stages"]} == {
-        "syntax": "passed", "references": "passed", "schema": "passed", "format": "passed",
+        "syntax": "passed", "references": "passed", "schema": "passed", "budget": "passed", "format": "passed",
         "terraform": "skipped", "security": "passed"}
     assert code == 0
 

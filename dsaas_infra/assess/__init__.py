@@ -1,0 +1,1 @@
+"""The maturity self-assessment behind `init --assess`: questions, scoring, reasons, interview."""

@@ -1,0 +1,111 @@
+"""What a rendered blueprint deploys, read from its files: resources by type, with their literals.
+
+Rendered files are `terraform fmt`-clean, so a line scan is exact for what the estimate needs (the
+top-level literal attributes of each resource block), and far cheaper than a full HCL parse.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from dsaas_infra.terraform.addresses import PHASE_BY_FILE, SHARED
+
+_BLOCK = re.compile(r'^resource\s+"([^"]+)"\s+"([^"]+)"\s*\{\s*$')
+_LOCALS = re.compile(r'^locals\s*\{\s*$')
+_ATTR = re.compile(r'^(  |    )([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(.+?)\s*$')
+_NESTED = re.compile(r'^  ([A-Za-z_][A-Za-z0-9_]*)\s*\{\s*$')
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    file: str
+    phase: str
+    # attr (or block.attr, one level deep) -> str/number/bool/list, or the expression's source text
+    literals: dict[str, object] = field(default_factory=dict)
+    expressions: dict[str, str] = field(default_factory=dict)
+    blocks: dict[str, int] = field(default_factory=dict)  # nested block type -> how many
+
+    @property
+    def address(self) -> str:
+        return f"{self.type}.{self.name}"
+
+
+def _literal(text: str):
+    try:
+        return json.loads(text)  # HCL strings, numbers, bools and flat lists are JSON here
+    except ValueError:
+        return None
+
+
+@dataclass
+class Inventory:
+    resources: list[Resource]
+    locals: dict[str, object]  # top-level literal locals
+    text: str  # every .tf file, for "does the blueprint call this API at all" questions
+
+    def of(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def has(self, type_: str) -> bool:
+        return any(r.type == type_ for r in self.resources)
+
+
+def scan(files: dict[str, bytes]) -> Inventory:
+    out: list[Resource] = []
+    local_values: dict[str, object] = {}
+    texts: list[str] = []
+    for name, data in sorted(files.items()):
+        if not name.endswith(".tf") or "/" in name:
+            continue
+        phase = PHASE_BY_FILE.get(name, SHARED)
+        text = data.decode("utf-8")
+        texts.append(text)
+        in_locals = False
+        current: Resource | None = None
+        nested: str | None = None
+        marker = None
+        for line in text.splitlines():
+            if marker is not None:
+                if line.strip() == marker:
+                    marker = None
+                continue
+            if in_locals:
+                if line == "}":
+                    in_locals = False
+                elif (m := _ATTR.match(line)) is not None and len(m.group(1)) == 2:
+                    value = _literal(m.group(3))
+                    if value is not None:
+                        local_values[m.group(2)] = value
+            elif current is None:
+                m = _BLOCK.match(line)
+                if m:
+                    current = Resource(m.group(1), m.group(2), name, phase)
+                elif _LOCALS.match(line):
+                    in_locals = True
+            elif line == "}":
+                out.append(current)
+                current = None
+            elif line == "  }":
+                nested = None
+            elif (n := _NESTED.match(line)) is not None:
+                nested = n.group(1)
+                current.blocks[nested] = current.blocks.get(nested, 0) + 1
+            elif (m := _ATTR.match(line)) is not None:
+                deep = len(m.group(1)) == 4
+                if deep and nested is None:
+                    continue  # inside an object expression or a deeper block
+                key = f"{nested}.{m.group(2)}" if deep else m.group(2)
+                value = _literal(m.group(3))
+                if value is None:
+                    current.expressions[key] = m.group(3)
+                else:
+                    current.literals[key] = value
+            h = _HEREDOC.search(line)
+            if h:
+                marker = h.group(1)
+    return Inventory(out, local_values, "\n".join(texts))

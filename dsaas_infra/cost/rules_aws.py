@@ -1,0 +1,157 @@
+"""Cost rules for AWS blueprints: one function per priced family, each adding its line items.
+
+Rules read what the rendered blueprint declares (resource blocks and their literals) and, for
+what the pipeline creates at run time (training jobs, the SageMaker endpoint), the resolved spec.
+"""
+
+from __future__ import annotations
+
+from dsaas_infra.cost.estimate import DAYS, HOURS, RuleContext
+from dsaas_infra.spec import sizes
+
+# Per pipeline run: (shortest, longest) plausible duration in hours.
+TRAINING_HOURS = (0.25, 2.0)
+PROCESSING_HOURS = (0.1, 0.5)
+ETL_HOURS = (1 / 6, 1.0)
+CRAWLER_DPU_HOURS = (2 * 1 / 6, 2 * 0.5)
+WORKING_HOURS = 176  # 8 h x 22 days: an interactive workspace in use
+
+
+def _requests_per_month(ctx: RuleContext) -> float:
+    return sum(c.quota_per_day for c in ctx.spec.phases.access.consumers) * DAYS
+
+
+def endpoint(ctx: RuleContext) -> None:
+    d = ctx.spec.phases.deployment
+    if not d.enabled:
+        return
+    itype = d.instance_type or sizes.aws_inference_type(d.size, d.gpu)
+    n = len(d.variants)
+    if d.realtime:
+        ctx.add("deployment", "SageMaker endpoint", "pipeline: SageMaker endpoint",
+                f"aws.sagemaker.hosting.{itype}", n * d.min_instances * HOURS, n * d.max_instances * HOURS,
+                f"{n} variant(s) x {d.min_instances}-{d.max_instances} {itype} always on (autoscaling range)")
+    else:
+        ctx.add("deployment", "SageMaker batch transform", "pipeline: batch transform jobs",
+                f"aws.sagemaker.hosting.{itype}", ctx.runs_per_month * 0.1, ctx.runs_per_month * 1.0,
+                f"one {itype} for 6-60 min per pipeline run ({ctx.runs_per_month:g} runs/month)")
+
+
+def training_jobs(ctx: RuleContext) -> None:
+    t, d = ctx.spec.phases.training, ctx.spec.phases.deployment
+    if not (t.enabled and d.enabled and ctx.inventory.has("aws_sfn_state_machine")):
+        return
+    itype = t.instance_type or sizes.aws_training_type(t.size, t.gpu)
+    runs = ctx.runs_per_month
+    ctx.add("training", "SageMaker training jobs", "pipeline: training job per run",
+            f"aws.sagemaker.training.{itype}", runs * TRAINING_HOURS[0], runs * TRAINING_HOURS[1],
+            f"{runs:g} runs/month x {TRAINING_HOURS[0]:g}-{TRAINING_HOURS[1]:g} h on {itype}")
+    if "createprocessingjob" in ctx.inventory.text.lower():
+        ctx.add("training", "SageMaker processing jobs", "pipeline: evaluation job per run",
+                "aws.sagemaker.processing.ml.m5.xlarge", runs * PROCESSING_HOURS[0], runs * PROCESSING_HOURS[1],
+                f"{runs:g} runs/month x {PROCESSING_HOURS[0]:g}-{PROCESSING_HOURS[1]:g} h (evaluation)")
+
+
+def workspaces(ctx: RuleContext) -> None:
+    t = ctx.spec.phases.training
+    users = len(t.users)
+    for r in ctx.inventory.of("aws_sagemaker_notebook_instance"):
+        itype = r.literals.get("instance_type") or t.instance_type or sizes.aws_training_type(t.size, t.gpu)
+        count = users if "for_each" in r.expressions else 1
+        ctx.add("training", "SageMaker notebook instances", r.address, f"aws.sagemaker.notebook.{itype}",
+                count * HOURS, count * HOURS,
+                f"{count} instance(s) of {itype} in service all month (stop them when unused)")
+    if ctx.inventory.has("aws_sagemaker_user_profile") and users:
+        itype = _studio_instance(ctx)
+        ctx.add("training", "SageMaker Studio JupyterLab", "users' JupyterLab spaces",
+                f"aws.sagemaker.notebook.{itype}", 0, users * WORKING_HOURS,
+                f"{users} user(s) x 0-{WORKING_HOURS} h on {itype} (apps stop when idle)")
+
+
+def _studio_instance(ctx: RuleContext) -> str:
+    for r in ctx.inventory.of("aws_sagemaker_domain"):
+        for key, value in r.literals.items():
+            if key.endswith("instance_type") and isinstance(value, str):
+                return value
+    t = ctx.spec.phases.training
+    return t.instance_type or sizes.aws_training_type(t.size, t.gpu)
+
+
+def glue(ctx: RuleContext) -> None:
+    runs = ctx.runs_per_month
+    for r in ctx.inventory.of("aws_glue_job"):
+        workers = r.literals.get("number_of_workers", 2)
+        dpu = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}.get(str(r.literals.get("worker_type", "G.1X")), 1)
+        flex = r.literals.get("execution_class") == "FLEX"
+        ctx.add("data", "Glue ETL", r.address, "aws.glue.dpu_flex" if flex else "aws.glue.dpu",
+                runs * workers * dpu * ETL_HOURS[0], runs * workers * dpu * ETL_HOURS[1],
+                f"{runs:g} runs/month x {workers} x {dpu} DPU x {ETL_HOURS[0] * 60:.0f}-{ETL_HOURS[1] * 60:.0f} min")
+    for r in ctx.inventory.of("aws_glue_crawler"):
+        ctx.add("data", "Glue crawler", r.address, "aws.glue.dpu", runs * CRAWLER_DPU_HOURS[0],
+                runs * CRAWLER_DPU_HOURS[1], f"{runs:g} runs/month x 2 DPU x 10-30 min")
+
+
+def network(ctx: RuleContext) -> None:
+    services = ctx.inventory.locals.get("interface_endpoint_services") or []
+    if not ctx.inventory.has("aws_vpc_endpoint") or not isinstance(services, list):
+        return
+    net = ctx.spec.aws.network
+    zones = len(net.subnet_ids) if net else _created_zones(ctx)
+    n = len(services) * zones
+    ctx.add("training", "VPC interface endpoints", "aws_vpc_endpoint.interface", "aws.vpc.interface_endpoint",
+            n * HOURS, n * HOURS, f"{len(services)} endpoints x {zones} zones, always on")
+    for r in ctx.inventory.of("aws_nat_gateway"):
+        ctx.add("training", "NAT gateway", r.address, "aws.vpc.nat_gateway", HOURS, HOURS, "always on")
+
+
+def _created_zones(ctx: RuleContext) -> int:
+    for r in ctx.inventory.of("aws_subnet"):
+        if isinstance(r.literals.get("count"), int):
+            return r.literals["count"]
+    return 2
+
+
+def keys_and_alarms(ctx: RuleContext) -> None:
+    for r in ctx.inventory.of("aws_kms_key"):
+        ctx.add(r.phase, "KMS keys", r.address, "aws.kms.key", 1, 1, "one key")
+    alarms = [r for r in ctx.inventory.of("aws_cloudwatch_metric_alarm")]
+    for phase in sorted({r.phase for r in alarms}):
+        rows = [r for r in alarms if r.phase == phase]
+        n = len(rows)
+        fan_out = any("for_each" in r.expressions or "count" in r.expressions for r in rows)
+        ctx.add(phase, "CloudWatch alarms", f"{n} aws_cloudwatch_metric_alarm block(s)", "aws.cloudwatch.alarm",
+                n, n, f"{n} alarm block(s)" + (" (some repeat per variant/consumer: at least)" if fan_out else ""))
+    for r in ctx.inventory.of("aws_cloudwatch_dashboard"):
+        ctx.add(r.phase, "CloudWatch dashboard", r.address, "aws.cloudwatch.dashboard", 1, 1, "one dashboard")
+
+
+def access(ctx: RuleContext) -> None:
+    requests = _requests_per_month(ctx) / 1e6
+    for r in ctx.inventory.of("aws_api_gateway_rest_api"):
+        ctx.add("access", "API Gateway requests", r.address, "aws.apigateway.rest_requests", 0, requests,
+                f"0 to every consumer's daily quota x {DAYS} days ({requests:g} M requests)")
+    if ctx.inventory.has("aws_lambda_function") and "predict" in ctx.inventory.text:
+        ctx.add("access", "Lambda requests", "predict function", "aws.lambda.requests", 0, requests,
+                "one invocation per API request (duration not included)")
+    for r in ctx.inventory.of("aws_wafv2_web_acl"):
+        rules = r.blocks.get("rule", 0)
+        ctx.add("access", "WAF", r.address, "aws.waf.web_acl", 1, 1, "one web ACL")
+        ctx.add("access", "WAF", f"{r.address} rules", "aws.waf.rule", rules, rules, f"{rules} rules")
+        ctx.add("access", "WAF", f"{r.address} requests", "aws.waf.requests", 0, requests,
+                "every API request inspected")
+
+
+def usage(ctx: RuleContext) -> None:
+    buckets = ctx.inventory.of("aws_s3_bucket")
+    if buckets:
+        ctx.add("data", "S3 storage", f"{len(buckets)} bucket(s)", "aws.s3.standard", 0, 0,
+                "usage-based: $ per GB-month stored; transitions lower it", usage_based=True)
+    if ctx.inventory.has("aws_cloudwatch_log_group"):
+        ctx.add("deployment", "CloudWatch Logs", "log groups", "aws.cloudwatch.logs_ingestion", 0, 0,
+                "usage-based: ingestion and storage per GB", usage_based=True)
+    if ctx.inventory.has("aws_sfn_state_machine"):
+        ctx.add("deployment", "Step Functions", "state machine transitions", "aws.sfn.transitions", 0, 0,
+                "usage-based: per 1,000 state transitions", usage_based=True)
+
+
+RULES = (endpoint, training_jobs, workspaces, glue, network, keys_and_alarms, access, usage)

@@ -1,0 +1,118 @@
+"""Cost rules for GCP blueprints: one function per priced family, each adding its line items."""
+
+from __future__ import annotations
+
+from dsaas_infra.cost.estimate import DAYS, HOURS, RuleContext
+from dsaas_infra.spec import sizes
+
+TRAINING_HOURS = (0.25, 2.0)
+DATAFLOW_HOURS = (0.25, 1.0)
+# Google-provided Flex Templates run on n1-standard-1 workers unless told otherwise.
+DATAFLOW_WORKER = (1, 3.75)  # vCPU, GB
+DATAFLOW_MAX_WORKERS = 10
+
+
+def _machine(size: str, gpu: str, override: str | None) -> str:
+    return override or sizes.gcp_machine_type(size, gpu)
+
+
+def endpoint(ctx: RuleContext) -> None:
+    d = ctx.spec.phases.deployment
+    if not (d.enabled and d.realtime and ctx.inventory.has("google_vertex_ai_endpoint")):
+        return
+    machine = _machine(d.size, d.gpu, d.instance_type)
+    n = len(d.variants)
+    ctx.add("deployment", "Vertex AI endpoint", "pipeline: deployed model replicas",
+            f"gcp.vertex.prediction.{machine}", n * d.min_instances * HOURS, n * d.max_instances * HOURS,
+            f"{n} variant(s) x {d.min_instances}-{d.max_instances} {machine} replicas always on")
+
+
+def pipeline(ctx: RuleContext) -> None:
+    t = ctx.spec.phases.training
+    if "pipelinejobs" not in ctx.inventory.text.lower():
+        return
+    runs = ctx.runs_per_month
+    machine = _machine(t.size, t.gpu, t.instance_type)
+    ctx.add("training", "Vertex AI training", "pipeline: custom training job per run",
+            f"gcp.vertex.training.{machine}", runs * TRAINING_HOURS[0], runs * TRAINING_HOURS[1],
+            f"{runs:g} runs/month x {TRAINING_HOURS[0]:g}-{TRAINING_HOURS[1]:g} h on {machine}")
+    ctx.add("training", "Vertex AI Pipelines", "pipeline runs", "gcp.vertex.pipeline_run", runs, runs,
+            f"{runs:g} runs/month")
+
+
+def workbench(ctx: RuleContext) -> None:
+    t = ctx.spec.phases.training
+    for r in ctx.inventory.of("google_workbench_instance"):
+        machine = r.literals.get("gce_setup.machine_type") or _machine(t.size, t.gpu, t.instance_type)
+        count = len(t.users) if "for_each" in r.expressions else 1
+        idle_stop = "idle-timeout-seconds" in ctx.inventory.text
+        ctx.add("training", "Vertex AI Workbench", r.address, f"gcp.compute.{machine}",
+                0 if idle_stop else count * HOURS, count * HOURS,
+                f"{count} instance(s) of {machine}" + (", stopped when idle (0 h) up to all month" if idle_stop else ", all month"))
+
+
+def gke(ctx: RuleContext) -> None:
+    for r in ctx.inventory.of("google_container_cluster"):
+        ctx.add("deployment", "GKE cluster fee", r.address, "gcp.gke.cluster", HOURS, HOURS,
+                "management fee, always on (one zonal or Autopilot cluster per billing account is covered by GKE's free tier credit)")
+    for r in ctx.inventory.of("google_container_node_pool"):
+        machine = r.literals.get("node_config.machine_type")
+        lo = r.literals.get("autoscaling.total_min_node_count", r.literals.get("autoscaling.min_node_count"))
+        hi = r.literals.get("autoscaling.total_max_node_count", r.literals.get("autoscaling.max_node_count"))
+        if not isinstance(lo, int) or not isinstance(hi, int):
+            lo = hi = r.literals.get("node_count", r.literals.get("initial_node_count", 1))
+        ctx.add("deployment", "GKE nodes", r.address, f"gcp.compute.{machine}", lo * HOURS, hi * HOURS,
+                f"{lo}-{hi} {machine} nodes (autoscaling range)")
+
+
+def dataflow(ctx: RuleContext) -> None:
+    if "flextemplates" not in ctx.inventory.text.lower() and not ctx.inventory.has("google_dataflow_flex_template_job"):
+        return
+    runs = ctx.runs_per_month
+    vcpu, mem = DATAFLOW_WORKER
+    lo = runs * DATAFLOW_HOURS[0]
+    hi = runs * DATAFLOW_HOURS[1] * DATAFLOW_MAX_WORKERS
+    note = f"{runs:g} runs/month x 1-{DATAFLOW_MAX_WORKERS} n1-standard-1 workers x {DATAFLOW_HOURS[0] * 60:.0f}-{DATAFLOW_HOURS[1] * 60:.0f} min"
+    ctx.add("data", "Dataflow", "scheduled Dataflow runs (vCPU)", "gcp.dataflow.vcpu", lo * vcpu, hi * vcpu, note)
+    ctx.add("data", "Dataflow", "scheduled Dataflow runs (memory)", "gcp.dataflow.memory", lo * mem, hi * mem, note)
+
+
+def apigee(ctx: RuleContext) -> None:
+    for r in ctx.inventory.of("google_apigee_environment"):
+        env_type = str(r.literals.get("type", "BASE")).upper()
+        ctx.add("access", "Apigee environment", r.address, f"gcp.apigee.environment.{env_type}", 1, 1,
+                f"one {env_type.lower()} pay-as-you-go environment in one region")
+    if ctx.inventory.has("google_apigee_api"):
+        calls = sum(c.quota_per_day for c in ctx.spec.phases.access.consumers) * DAYS / 1e6
+        ctx.add("access", "Apigee API calls", "prediction proxy calls", "gcp.apigee.standard_calls", 0, calls,
+                f"0 to every consumer's daily quota x {DAYS} days ({calls:g} M calls)")
+    for r in ctx.inventory.of("google_compute_global_forwarding_rule"):
+        ctx.add("access", "Load balancer", r.address, "gcp.lb.forwarding_rule", HOURS, HOURS, "always on")
+
+
+def network_keys_scheduler(ctx: RuleContext) -> None:
+    for r in ctx.inventory.of("google_compute_router_nat"):
+        ctx.add(r.phase if r.phase != "shared" else "training", "Cloud NAT", r.address, "gcp.nat.gateway",
+                HOURS, HOURS, "one gateway, always on (data processing per GB not included)")
+    for r in ctx.inventory.of("google_kms_crypto_key"):
+        count = 1 if "for_each" not in r.expressions else max(1, len(r.literals.get("for_each") or []))
+        ctx.add("shared" if r.phase == "shared" else r.phase, "Cloud KMS keys", r.address, "gcp.kms.key",
+                count, count, "one active key version each (rotation adds versions)")
+    for r in ctx.inventory.of("google_cloud_scheduler_job"):
+        ctx.add(r.phase, "Cloud Scheduler", r.address, "gcp.scheduler.job", 1, 1, "one job")
+
+
+def usage(ctx: RuleContext) -> None:
+    buckets = ctx.inventory.of("google_storage_bucket")
+    if buckets:
+        ctx.add("data", "Cloud Storage", f"{len(buckets)} bucket(s)", "gcp.gcs.standard", 0, 0,
+                "usage-based: $ per GB-month stored", usage_based=True)
+    if ctx.inventory.has("google_bigquery_dataset"):
+        ctx.add("data", "BigQuery", "datasets", "gcp.bigquery.storage", 0, 0,
+                "usage-based: storage per GB-month and queries per TiB scanned", usage_based=True)
+    if ctx.inventory.has("google_monitoring_alert_policy"):
+        ctx.add("deployment", "Cloud Monitoring alerting", "alert policies", "gcp.monitoring.alert_condition",
+                0, 0, "usage-based: alerting and metric volume", usage_based=True)
+
+
+RULES = (endpoint, pipeline, workbench, gke, dataflow, apigee, network_keys_scheduler, usage)
