@@ -95,9 +95,10 @@ def network_keys_scheduler(ctx: RuleContext) -> None:
         ctx.add(r.phase if r.phase != "shared" else "training", "Cloud NAT", r.address, "gcp.nat.gateway",
                 HOURS, HOURS, "one gateway, always on (data processing per GB not included)")
     for r in ctx.inventory.of("google_kms_crypto_key"):
-        count = 1 if "for_each" not in r.expressions else max(1, len(r.literals.get("for_each") or []))
-        ctx.add("shared" if r.phase == "shared" else r.phase, "Cloud KMS keys", r.address, "gcp.kms.key",
-                count, count, "one active key version each (rotation adds versions)")
+        fan_out = "for_each" in r.expressions
+        ctx.add(r.phase, "Cloud KMS keys", r.address, "gcp.kms.key", 1, 1,
+                ("at least one key (one per entry of its for_each)" if fan_out else "one key")
+                + ", one active version each (rotation adds versions)")
     for r in ctx.inventory.of("google_cloud_scheduler_job"):
         ctx.add(r.phase, "Cloud Scheduler", r.address, "gcp.scheduler.job", 1, 1, "one job")
 

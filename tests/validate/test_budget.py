@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _spec(tmp_path: Path, budget: float | None) -> Path:
     data = yaml.safe_load((REPO / "blueprints" / "aws-proactive.yaml").read_text())
+    data.pop("budget", None)
     if budget is not None:
         data["budget"] = {"monthly_usd": budget}
     path = tmp_path / "spec.yaml"
