@@ -15,8 +15,8 @@ from dsaas_infra.spec.cron import to_unix_cron
 from dsaas_infra.spec.model import ClientSpec
 from dsaas_infra.spec.sizes import gcp_accelerator, gcp_machine_type
 
-# The schema snapshot under dsaas_infra/schemas/ is google 7.x: pin the same major.
-GOOGLE_PROVIDER_VERSION = "~> 7.0"
+# The schema snapshot under dsaas_infra/schemas/ is google 8.x: pin the same major.
+GOOGLE_PROVIDER_VERSION = "~> 8.0"
 TIME_PROVIDER_VERSION = "~> 0.12"
 
 # APIs every blueprint uses (Terraform itself and the shared network/encryption).

@@ -10,6 +10,7 @@ import tarfile
 from pathlib import Path
 
 from dsaas_infra import schemas
+from dsaas_infra.render.gcp import GOOGLE_PROVIDER_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("build_schema_snapshot", REPO / "scripts/build_schema_snapshot.py")
@@ -21,7 +22,12 @@ def test_shipped_snapshots_and_pinned_majors() -> None:
     assert {"aws", "google", "google-beta", "archive", "null", "random", "time", "tls"} <= set(schemas.available())
     aws, google = schemas.load("aws"), schemas.load("google")
     assert aws["format"] == google["format"] == 2
-    assert aws["version"].startswith("6.")
+    assert aws["version"].startswith("6.") and google["version"].startswith("8.")
+    # The snapshots hold the major the GCP templates pin, for both google and google-beta.
+    pinned_major = GOOGLE_PROVIDER_VERSION.removeprefix("~> ").split(".")[0]
+    assert pinned_major == "8"
+    for name in ("google", "google-beta"):
+        assert schemas.load(name)["version"].split(".")[0] == pinned_major, name
     assert google["source"] == "registry.terraform.io/hashicorp/google"
     bucket = aws["resources"]["aws_s3_bucket"]
     assert bucket["a"]["bucket"] == "oc" and bucket["a"]["arn"] == "c" and bucket["t"]["force_destroy"] == "bool"

@@ -4,14 +4,14 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "~> 7.0"
+      version = "~> 8.0"
     }
     # Only for what the google provider lacks: google_project_service_identity (services.tf:
     # generates the service agents that are otherwise created lazily, so their CMEK grants work
     # on a fresh project) and the CMEK-encrypted Vertex AI metadata store (training.tf).
     google-beta = {
       source  = "hashicorp/google-beta"
-      version = "~> 7.0"
+      version = "~> 8.0"
     }
     time = {
       source  = "hashicorp/time"
