@@ -105,6 +105,6 @@ def make_gcp_spec(extra: str = "", maturity: str = "managed"):
 apiVersion: dsaas-infra/v1
 client: {{name: acme, environment: prod, owner: ml@acme.example, maturity: {maturity}}}
 cloud: gcp
-gcp: {{project_id: acme-dsaas-prod, region: europe-west1}}
+gcp: {{project_id: acme-dsaas-prod, region: europe-west1, apigee: {{organization: dedicated}}}}
 {extra}
 """, "acme.yaml")

@@ -9,7 +9,8 @@ from dsaas_infra.render.environment import environment
 from dsaas_infra.render.hclfmt import format_hcl
 from dsaas_infra.spec.model import ClientSpec
 
-# Each cloud module provides build_context(spec) -> dict and files(ctx) -> [(output, template)].
+# Each cloud module provides build_context(spec) -> dict and files(ctx) -> [(output, template)],
+# optionally derived_files(ctx, rendered) -> {output: bytes} for files built from rendered ones.
 CLOUD_MODULES = {"aws": "dsaas_infra.render.aws", "gcp": "dsaas_infra.render.gcp"}
 
 
@@ -29,6 +30,10 @@ def render_blueprint(spec: ClientSpec) -> dict[str, bytes]:
             # Shipped as they are (e.g. Lambda handler source): no templating.
             resource = importlib.resources.files("dsaas_infra") / "templates" / template
             out[output] = resource.read_bytes()
+    # Files built from the rendered ones (e.g. an archive of shipped sources), if the cloud has any.
+    derived = getattr(module, "derived_files", None)
+    if derived is not None:
+        out.update(derived(ctx, out))
     if "README.md" in out:
         out["README.md"] += _cost_section(spec, out, env).encode("utf-8")
     return dict(sorted(out.items()))

@@ -135,7 +135,7 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
     )
     ctx["service_agent_domains"] = SERVICE_AGENT_DOMAINS
     ctx["kms"] = gcp_kms.build(spec, ctx["name_prefix"], set(ctx["apis"]),
-                               apigee_dedicated=ctx["apigee"] is not None)
+                               apigee_dedicated=ctx["apigee"] is not None and not ctx["apigee"]["shared"])
     ctx["quotas"] = _quotas(spec, ctx)
     # What the serving phases add to the shared files: providers for versions.tf, README bullets.
     ctx["extra_providers"] = dict(sorted(serving.get("serving_providers", {}).items()))
@@ -265,6 +265,10 @@ def _apis(spec: ClientSpec) -> list[str]:
     if spec.phases.training.enabled:
         apis.extend(TRAINING_APIS)
     return apis
+
+
+def derived_files(ctx: dict[str, Any], rendered: dict[str, bytes]) -> dict[str, bytes]:
+    return gcp_serving.derived_files(ctx, rendered)
 
 
 def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import math
+import zipfile
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
@@ -57,21 +60,26 @@ WAF_RULES = [
     (1005, "evaluatePreconfiguredWaf('cve-canary')", "Log4j CVE-2021-44228 and other CVEs"),
 ]
 
-ARCHIVE_PROVIDER_VERSION = "~> 2.4"
-# The API proxy shipped with the blueprint (Apigee bundle layout under files/apigee/predict).
+# The API proxy shipped with the blueprint: its sources (Apigee bundle layout under
+# files/apigee/predict) and the bundle zipped from them at render time (PROXY_BUNDLE), so that
+# a saved plan applies on any runner and the reviewed tree is exactly what is uploaded.
 PROXY_NAME = "predict"
 PROXY_DIR = "files/apigee/predict"
+PROXY_BUNDLE = "files/apigee/predict.zip"
+PROXY_POLICIES = (
+    "Error-Backend-Rejected", "Error-Backend-Unavailable", "Error-Bad-Request", "Error-Internal",
+    "Error-Rate-Limited", "Error-Unauthorized", "JSON-Threat-Protection", "Length-Required",
+    "Method-Not-Allowed", "No-Path-Suffix", "Payload-Too-Large", "Quota", "Rate-Quota",
+    "Remove-API-Key", "Spike-Arrest", "Verify-API-Key",
+)
 PROXY_FILES = (
     "apiproxy/predict.xml",
     "apiproxy/proxies/default.xml",
-    "apiproxy/policies/Method-Not-Allowed.xml",
-    "apiproxy/policies/No-Path-Suffix.xml",
-    "apiproxy/policies/Quota.xml",
-    "apiproxy/policies/Remove-API-Key.xml",
-    "apiproxy/policies/Spike-Arrest.xml",
-    "apiproxy/policies/Verify-API-Key.xml",
+    *(f"apiproxy/policies/{p}.xml" for p in PROXY_POLICIES),
     "apiproxy/targets/vertex.xml.j2",
 )
+# Largest request body the proxy forwards (Vertex AI refuses bodies above 1.5 MB).
+MAX_REQUEST_BYTES = 1_048_576
 
 _DEPLOYMENT_APIS = {
     "aiplatform.googleapis.com",
@@ -105,11 +113,35 @@ def _zone(region: str) -> str:
     return f"{region}-{_ZONE_SUFFIX}"
 
 
-def _spike_arrest(rate_per_second: float) -> str:
-    """Apigee SpikeArrest rate syntax: per second when possible, else per minute."""
-    if rate_per_second >= 1:
-        return f"{int(rate_per_second)}ps"
-    return f"{max(1, int(rate_per_second * 60))}pm"
+def _spike_arrest(burst_limit: int) -> str:
+    """Apigee SpikeArrest rate: the burst limit per second (counted over a sliding second)."""
+    return f"{burst_limit}ps"
+
+
+def _rate_per_minute(rate_per_second: float) -> int:
+    """The sustained rate as the per-minute count of the Rate-Quota policy (at least 1)."""
+    return max(1, math.ceil(rate_per_second * 60))
+
+
+def proxy_bundle(files: dict[str, bytes]) -> bytes:
+    """The proxy's rendered sources as an Apigee bundle zip: sorted entries, fixed time and
+    modes, stored (not deflated, whose bytes can differ between zlib builds): same sources,
+    same bytes, same MD5 on every machine."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for name in sorted(n for n in files if n.startswith(f"{PROXY_DIR}/")):
+            info = zipfile.ZipInfo(name.removeprefix(f"{PROXY_DIR}/"), date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3
+            zf.writestr(info, files[name])
+    return buf.getvalue()
+
+
+def derived_files(ctx: dict[str, Any], rendered: dict[str, bytes]) -> dict[str, bytes]:
+    """Files built from other rendered files: the proxy bundle."""
+    if ctx["apigee"] is None:
+        return {}
+    return {PROXY_BUNDLE: proxy_bundle(rendered)}
 
 
 def _developer_email(owner: str, consumer: str) -> str:
@@ -329,9 +361,13 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         apis |= _ACCESS_APIS
         hostname = f"api.{c.name}.{c.environment}.example"
         consumers = {}
+        apigee_spec = spec.gcp.apigee
+        shared = apigee_spec.organization == "shared"
+        # Org-scoped names carry the client and environment in a shared organisation.
+        org_prefix = f"{name_prefix}-" if shared else ""
         for consumer in a.consumers:
             consumers[consumer.name] = {
-                "product": f"{consumer.name}-predict",
+                "product": f"{org_prefix}{consumer.name}-predict",
                 "display_name": f"Predictions for {consumer.name}",
                 "quota": str(consumer.quota_per_day),
                 "quota_interval": "1",
@@ -340,31 +376,41 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
                     "access": "private",
                     "rate_limit_per_second": f"{consumer.rate_limit:g}",
                     "burst_limit": str(consumer.burst_limit),
-                    "spike_arrest_rate": _spike_arrest(consumer.rate_limit),
+                    "spike_arrest_rate": _spike_arrest(consumer.burst_limit),
+                    "rate_limit_per_minute": str(_rate_per_minute(consumer.rate_limit)),
                 },
-                "developer_email": _developer_email(c.owner, consumer.name),
+                "developer_email": _developer_email(c.owner, f"{org_prefix}{consumer.name}"),
                 "first_name": consumer.name,
                 "last_name": c.display_name or c.name,
                 "user_name": consumer.name,
                 "app": f"{consumer.name}-app",
             }
-        env_type = APIGEE_ENVIRONMENT_TYPE
+        env_type = apigee_spec.environment_type or APIGEE_ENVIRONMENT_TYPE
         out["apigee"] = {
+            "shared": shared,
+            # The organisation's name is its project's id.
+            "org_project": apigee_spec.project_id if shared else project_id,
+            "shared_instance": apigee_spec.instance,
             "network_project": network_project,
             "billing_type": APIGEE_BILLING_TYPE,
             # A deleted paid organisation blocks its project for the retention period: keep the
             # 30-day recovery window in prod, let dev and staging be rebuilt the next day.
             "retention": None if c.environment == "prod" else "MINIMUM",
             "environment_type": env_type,
-            "environment_type_reason": APIGEE_ENVIRONMENT_REASON,
+            "environment_type_reason": (
+                APIGEE_ENVIRONMENT_REASON if apigee_spec.environment_type is None
+                else f"{env_type}: set by the spec (gcp.apigee.environment_type)."
+            ),
             "display_name": f"{c.display_name or c.name} {c.environment}",
             "instance_name": name_prefix,
-            "environment": c.environment,
-            "envgroup": "api",
+            "environment": name_prefix if shared else c.environment,
+            "envgroup": name_prefix if shared else "api",
             "hostname": hostname,
             "api_resources": ["/", "/**"],
-            "proxy_name": PROXY_NAME,
+            "proxy_name": f"{org_prefix}{PROXY_NAME}",
             "proxy_dir": PROXY_DIR,
+            "proxy_bundle": PROXY_BUNDLE,
+            "max_request_bytes": MAX_REQUEST_BYTES,
             "proxy_sa_id": gcp_rules.service_account_id(spec, "api"),
             # Custom role ids allow letters, digits, "_" and "." (3-64): at most 6 + 28 + 8.
             "predict_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_predict",
@@ -381,9 +427,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
 
     out["serving_apis"] = sorted(apis)
     # Providers these phases need beyond google/google-beta/time (for versions.tf).
-    out["serving_providers"] = (
-        {"archive": {"source": "hashicorp/archive", "version": ARCHIVE_PROVIDER_VERSION}} if access else {}
-    )
+    out["serving_providers"] = {}
     out["serving_readme"] = _readme(out)
     return out
 
@@ -462,32 +506,61 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
         )
     access: list[str] = []
     if apigee is not None:
+        if apigee["shared"]:
+            access.append(
+                f"The provider's shared Apigee X organisation {apigee['org_project']} (its instance "
+                f"{apigee['shared_instance']}, peering and encryption keys belong to the provider's "
+                f"Apigee baseline, created once for every client); this client gets its own "
+                f"{apigee['environment_type']} environment {apigee['environment']}, environment group "
+                f"{apigee['envgroup']}, proxy, API products, developers and apps in it. Before the first "
+                "apply, the provider adds this project to the instance's Private Service Connect "
+                "consumer accept list, and the identity that "
+                f"applies this blueprint needs roles/apigee.admin and roles/iam.serviceAccountAdmin on "
+                f"project {apigee['org_project']} (the proxy's service account lives there: Apigee "
+                "deploys proxies as an account of the organisation's project). Apigee runs one "
+                "long-running operation per organisation at a time: run client applies on the same "
+                "organisation one after the other (or re-run an apply that failed with \"the resource "
+                "is locked by another operation\")."
+            )
+        else:
+            access.append(
+                f"A dedicated Apigee X organisation (pay-as-you-go, {apigee['environment_type']} environment "
+                f"{apigee['environment']}, asked for by gcp.apigee.organization: dedicated) peered with the "
+                "VPC; runtime database and instance disks encrypted with keys of their own, in separate "
+                "key rings (Apigee's requirement). Creating it takes about an hour."
+            )
         access.append(
-            f"Apigee X organisation (pay-as-you-go, {apigee['environment_type']} environment "
-            f"{apigee['environment']}) peered with the VPC; runtime database and instance disks "
-            "encrypted with keys of their own, in separate key rings (Apigee's requirement)."
+            f"Environment type {apigee['environment_type']}: "
+            + apigee["environment_type_reason"].split(": ", 1)[1]
         )
         access.append(
             f"API host from Terraform variable api_hostname, default {apigee['hostname']}: a placeholder "
             "that lets plan run but can never get a certificate (plan warns about it). Before the first "
             "apply, set a name in the client's own domain, e.g. api_hostname = \"api.client-domain.com\" "
             "in terraform.tfvars or -var. The host is served by an external HTTPS load balancer with a "
-            "Google-managed certificate and "
+            "Google-managed certificate (its name carries a hash of the host name, so a new api_hostname "
+            "gets a new certificate before the old one goes) and "
             f"TLS 1.2+{', Cloud Armor WAF rules and adaptive protection' if apigee['waf_rules'] else ''}: "
             "create the DNS A record with output api_ip_address."
         )
         for name, c in apigee["consumers"].items():
+            attrs = c["attributes"]
             access.append(
                 f"Consumer {name}: API product {c['product']} (quota {c['quota']} requests a day, "
-                f"spike arrest {c['attributes']['spike_arrest_rate']}), developer {c['developer_email']}, "
+                f"{attrs['rate_limit_per_second']} requests/s sustained ({attrs['rate_limit_per_minute']} a "
+                f"minute), bursts up to {attrs['burst_limit']} in any second), developer {c['developer_email']}, "
                 f"app {c['app']} (API key in the sensitive output api_keys)."
             )
         access.append(
-            f"API proxy {apigee['proxy_name']} (shipped in {apigee['proxy_dir']}, deployed by Terraform): "
-            "POST /predict with the app's key in the x-api-key header; it verifies the key, applies the "
-            "product's quota and spike arrest, and calls the Vertex AI endpoint as service account "
+            f"API proxy {apigee['proxy_name']} (sources in {apigee['proxy_dir']}, zipped at render time "
+            f"into {apigee['proxy_bundle']}, deployed by Terraform): POST /predict with the app's key in "
+            "the x-api-key header; it verifies the key, applies the burst limit (spike arrest), the "
+            f"sustained rate and the daily quota (429 when exceeded), refuses bodies above "
+            f"{apigee['max_request_bytes']} bytes (413) or without Content-Length (411) and JSON "
+            "beyond its structure limits (400), and calls the Vertex AI endpoint as service account "
             f"{apigee['proxy_sa_id']}, which holds only the permission aiplatform.endpoints.predict "
-            f"(custom role {apigee['predict_role_id']}), bound on that endpoint alone."
+            f"(custom role {apigee['predict_role_id']}), bound on that endpoint alone. Every error is a "
+            "short JSON message of the proxy's own: the endpoint's error details never reach the caller."
         )
         after.append(
             "the API answers with an error until the first model is deployed to the endpoint; the "

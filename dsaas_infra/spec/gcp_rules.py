@@ -55,6 +55,13 @@ def workbench_names(spec: ClientSpec) -> dict[str, str]:
     return {u: f"{name_prefix(spec)}-wb-{u}" for u in spec.phases.training.users}
 
 
+def user_emails(spec: ClientSpec) -> dict[str, str]:
+    """Each training user's Google account: the spec's, else <user>@<the client owner's domain>."""
+    t = spec.phases.training
+    domain = spec.client.owner.split("@", 1)[1]
+    return {u: t.user_emails.get(u, f"{u}@{domain}") for u in t.users}
+
+
 def dataset_id(spec: ClientSpec) -> str:
     return name_prefix(spec).replace("-", "_") + "_curated"
 
@@ -155,6 +162,12 @@ def check(spec: ClientSpec) -> list[Problem]:
     if not KMS_NAME.fullmatch(f"{name_prefix(spec)}-keyring"):
         problems.append((("client", "name"), "derived KMS key ring name is invalid"))
 
+    for user in spec.phases.training.user_emails:
+        if user not in spec.phases.training.users:
+            problems.append((("phases", "training", "user_emails", user),
+                             f"{user!r} is not in phases.training.users"))
+    problems.extend(_apigee_problems(spec))
+
     network = spec.gcp.network
     if network is not None:
         region = network.subnetwork.split("/")[3]
@@ -173,3 +186,33 @@ def check(spec: ClientSpec) -> list[Problem]:
                     "letters, digits and '-', starting with a letter, at most 63 characters)"
                 )))
     return problems
+
+
+def _apigee_problems(spec: ClientSpec) -> list[Problem]:
+    assert spec.gcp is not None
+    apigee = spec.gcp.apigee
+    out: list[Problem] = []
+    if apigee.organization == "dedicated":
+        for key in ("project_id", "instance"):
+            if getattr(apigee, key) is not None:
+                out.append((("gcp", "apigee", key),
+                            "only for organization: shared (a dedicated organisation is created here)"))
+        return out
+    if not spec.phases.access.enabled:
+        return out
+    if apigee.project_id is None or apigee.instance is None:
+        missing = " and ".join(k for k in ("project_id", "instance") if getattr(apigee, k) is None)
+        out.append((("gcp", "apigee"), (
+            "the API uses the provider's shared Apigee organisation by default: set gcp.apigee."
+            f"{missing} (from the provider's Apigee baseline), or gcp.apigee.organization: "
+            "dedicated for an organisation of this client's own (about an hour to create, and a "
+            "paid organisation per client)"
+        )))
+    elif not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", apigee.project_id):
+        out.append((("gcp", "apigee", "project_id"), "must be a GCP project id"))
+    elif apigee.project_id == spec.gcp.project_id:
+        out.append((("gcp", "apigee", "project_id"), (
+            "the shared organisation lives in the provider's project, not the client's: use "
+            "organization: dedicated to create one in this project"
+        )))
+    return out

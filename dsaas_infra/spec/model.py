@@ -109,10 +109,28 @@ class GcpNetwork(Strict):
     services_range_name: str = "services"
 
 
+class GcpApigee(Strict):
+    organization: Literal["shared", "dedicated"] = Field(
+        "shared",
+        description="shared: the provider's Apigee organisation (one environment, group, products "
+                    "and apps per client); dedicated: an organisation of this client's own",
+    )
+    project_id: str | None = Field(
+        None, description="shared: project of the provider's Apigee organisation (its id is the org name)"
+    )
+    instance: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")] | None = Field(
+        None, description="shared: the organisation's runtime instance the client's environment attaches to"
+    )
+    environment_type: Literal["BASE", "INTERMEDIATE", "COMPREHENSIVE"] | None = Field(
+        None, description="pay-as-you-go environment type; default BASE (what the proxy needs)"
+    )
+
+
 class GcpSettings(Strict):
     project_id: str = Field(description="6-30 chars, GCP project id rules")
     region: str
     network: GcpNetwork | None = None
+    apigee: GcpApigee = Field(default_factory=GcpApigee)
 
     @field_validator("project_id")
     @classmethod
@@ -190,6 +208,10 @@ class TrainingPhase(Strict):
     gpu: Gpu | None = None
     instance_type: str | None = Field(None, description="overrides size/gpu; validated per cloud")
     users: list[UserName] = Field(default_factory=list)
+    user_emails: dict[UserName, Email] = Field(
+        default_factory=dict,
+        description="GCP: Google account of each user (Workbench owner); default <user>@<owner's domain>",
+    )
 
     @field_validator("users")
     @classmethod

@@ -31,6 +31,7 @@ cloud: gcp
 gcp:
   project_id: initrode-ml-dev
   region: europe-west1
+  apigee: {{organization: dedicated}}
 {network}phases:
   data: {{schedule: "0 4 * * 1-5", raw_retention_days: 30}}
   training: {{users: {users}, gpu: {gpu}}}

@@ -47,6 +47,7 @@ cloud: gcp
 gcp:
   project_id: initech-ml-stg
   region: europe-west1
+  apigee: {organization: dedicated}
   network:
     network: projects/initech-ml-stg/global/networks/corp
     subnetwork: projects/initech-ml-stg/regions/europe-west1/subnetworks/ml

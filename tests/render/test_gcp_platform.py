@@ -23,7 +23,8 @@ phases:
 """
 
 
-def render(maturity="managed", env="prod", region="europe-west1", phases="  {}", gcp="") -> ParsedBlueprint:
+def render(maturity="managed", env="prod", region="europe-west1", phases="  {}",
+           gcp=", apigee: {organization: dedicated}") -> ParsedBlueprint:
     return parse(load_spec_text(SPEC.format(
         maturity=maturity, env=env, region=region, phases=phases, gcp=gcp), "acme.yaml"))
 
@@ -166,3 +167,75 @@ def test_no_grant_to_the_storage_analytics_group(examples):
             if rtype.endswith("_iam_member"):
                 assert "cloud-storage-analytics" not in body.get("member", ""), stem
         assert ("google_storage_bucket", "logs") not in bp.resources
+
+
+SHARED = ", apigee: {project_id: dsaas-apigee-prod, instance: europe-west1}"
+
+
+@pytest.fixture(scope="module")
+def shared() -> ParsedBlueprint:
+    return render(gcp=SHARED, phases="""\
+  access:
+    consumers: [{name: partner, rate_limit: 2.5, burst_limit: 8, quota_per_day: 500}]""")
+
+
+def test_shared_organisation_adds_only_the_clients_own_apigee_resources(shared):
+    types = {t for t, _ in shared.resources}
+    for owned_by_the_provider in ("google_apigee_organization", "google_apigee_instance",
+                                  "google_service_networking_connection", "google_compute_global_address"):
+        assert owned_by_the_provider not in types or owned_by_the_provider == "google_compute_global_address"
+    # The only global address left is the API's public one (no peering ranges).
+    assert {n for t, n in shared.resources if t == "google_compute_global_address"} == {"api"}
+    assert ("google_kms_key_ring", "apigee_database") not in shared.resources
+    env = shared.resources[("google_apigee_environment", "main")]
+    assert env["org_id"] == "${local.apigee_org_id}" and env["name"] == "acme-prod"
+    assert shared.locals["apigee_org_id"] == "organizations/dsaas-apigee-prod"
+    assert shared.locals["apigee_instance_id"] == "organizations/dsaas-apigee-prod/instances/europe-west1"
+    instance = shared.data[("google_apigee_instance", "shared")]
+    assert instance["org_id"] == "organizations/dsaas-apigee-prod" and instance["name"] == "europe-west1"
+    neg = shared.resources[("google_compute_region_network_endpoint_group", "apigee")]
+    assert neg["psc_target_service"] == "${local.apigee_service_attachment}"
+    attach = shared.resources[("google_apigee_instance_attachment", "main")]
+    assert attach["instance_id"] == "${local.apigee_instance_id}"
+    # Org-scoped names carry the client and environment; the proxy's account lives in the org's project.
+    consumers = shared.locals["api_consumers"]
+    assert consumers["partner"]["product"] == "acme-prod-partner-predict"
+    assert consumers["partner"]["developer_email"] == "ml+acme-prod-partner@acme.example"
+    assert shared.resources[("google_apigee_api", "predict")]["name"] == "acme-prod-predict"
+    assert shared.resources[("google_service_account", "apigee_proxy")]["project"] == "${local.apigee_org_name}"
+    tokens = shared.resources[("google_service_account_iam_member", "apigee_proxy_tokens")]
+    assert tokens["member"] == "${local.apigee_agent}"
+    assert "gcp-sa-apigee" in shared.locals["apigee_agent"]
+    for rtype in ("google_apigee_api_product", "google_apigee_developer", "google_apigee_developer_app"):
+        assert shared.resources[(rtype, "consumer")]["org_id"] == "${local.apigee_org_id}"
+    readme = shared.text("README.md")
+    assert "shared Apigee X organisation dsaas-apigee-prod" in readme.replace("\\", "")
+    assert "consumer accept list" in readme
+
+
+@pytest.mark.parametrize("gcp, where, fragment", [
+    ("", "gcp.apigee", "set gcp.apigee.project_id and instance"),
+    (", apigee: {project_id: dsaas-apigee-prod}", "gcp.apigee", "set gcp.apigee.instance"),
+    (", apigee: {project_id: acme-dsaas-prod, instance: x1}", "gcp.apigee.project_id", "provider's project"),
+    (", apigee: {organization: dedicated, instance: x1}", "gcp.apigee.instance", "only for organization: shared"),
+])
+def test_apigee_organisation_choice_is_checked(gcp, where, fragment):
+    from dsaas_infra.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        render(gcp=gcp)
+    text = str(e.value)
+    assert f": {where}: " in text and fragment in text, text
+
+
+def test_shared_is_the_default_and_no_api_needs_no_organisation():
+    from dsaas_infra.spec.model import GcpApigee
+
+    assert GcpApigee().organization == "shared"
+    bp = render("reactive", env="dev", gcp="")  # reactive: no API, nothing to configure
+    assert not any(t.startswith("google_apigee") for t, _ in bp.resources)
+
+
+def test_environment_type_can_be_set_by_the_spec():
+    bp = render(gcp=", apigee: {organization: dedicated, environment_type: INTERMEDIATE}")
+    assert bp.resources[("google_apigee_environment", "main")]["type"] == "INTERMEDIATE"

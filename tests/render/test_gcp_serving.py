@@ -24,6 +24,7 @@ cloud: gcp
 gcp:
   project_id: acme-dsaas-{env}
   region: europe-west1
+  apigee: {{organization: dedicated}}
 phases:
 {phases}
 """
@@ -212,7 +213,11 @@ def test_one_product_developer_and_app_per_consumer_with_quota(managed):
     assert consumers["partner-a"]["quota"] == "100000"
     assert consumers["partner-b"]["quota"] == "2000"
     assert consumers["partner-b"]["quota_time_unit"] == "day"
-    assert consumers["partner-b"]["attributes"]["spike_arrest_rate"] == "30pm"
+    # Bursts: burst_limit per (sliding) second; sustained: rate_limit per second, counted a minute.
+    assert consumers["partner-b"]["attributes"]["spike_arrest_rate"] == "5ps"
+    assert consumers["partner-b"]["attributes"]["rate_limit_per_minute"] == "30"
+    assert consumers["partner-a"]["attributes"]["spike_arrest_rate"] == "100ps"
+    assert consumers["partner-a"]["attributes"]["rate_limit_per_minute"] == "3000"
     assert consumers["partner-a"]["developer_email"] == "ml-platform+partner-a@acme.example"
     for rtype in ("google_apigee_api_product", "google_apigee_developer", "google_apigee_developer_app"):
         assert resources(managed, rtype)["consumer"]["for_each"] == "${local.api_consumers}"
@@ -359,12 +364,14 @@ def test_readme_names_what_the_internet_can_reach():
     assert "load balancer" not in reachable
 
 
-def test_proxy_bundle_is_packaged_reproducibly_under_build(managed):
-    """Not under .terraform/ (not part of the reviewed tree, gone on another machine) and with
-    fixed file modes, so that the zip's MD5 (detect_md5hash) does not depend on the checkout."""
-    archive = managed["access.tf"]["data"][0]["archive_file"]["predict_proxy"]
-    assert archive["output_path"] == "${path.module}/build/predict-proxy.zip"
-    assert archive["output_file_mode"] == "0644"
+def test_proxy_bundle_is_built_at_render_time_into_the_blueprint(managed):
+    """Not built at plan time into an ignored folder (gone on another runner, so a saved plan
+    fails to apply): the zip is part of the rendered tree and uploaded as it is."""
+    api = resources(managed, "google_apigee_api")["predict"]
+    assert api["config_bundle"] == "${path.module}/files/apigee/predict.zip"
+    assert api["detect_md5hash"] == '${filemd5("${path.module}/files/apigee/predict.zip")}'
+    assert "data" not in managed["access.tf"] or "archive_file" not in repr(managed["access.tf"]["data"])
+    assert "archive" not in repr(managed["versions.tf"])
 
 
 def test_api_hostname_placeholder_warns_and_bad_names_are_rejected(managed):

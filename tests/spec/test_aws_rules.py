@@ -126,7 +126,7 @@ def test_gcp_specs_are_not_checked_by_aws_rules():
 apiVersion: dsaas-infra/v1
 client: {name: acme, owner: ml@acme.example}
 cloud: gcp
-gcp: {project_id: acme-dsaas-dev, region: us-central1}
+gcp: {project_id: acme-dsaas-dev, region: us-central1, apigee: {organization: dedicated}}
 """
     assert aws_rules.check(load_spec_text(text)) == []
 

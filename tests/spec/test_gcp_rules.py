@@ -23,6 +23,7 @@ cloud: gcp
 gcp:
   project_id: acme-dsaas-prod
   region: us-central1
+  apigee: {organization: dedicated}
 phases:
   training: {users: [alice]}
 """

@@ -22,204 +22,55 @@ check "api_hostname_is_set" {
   }
 }
 
-# --- Private connectivity -------------------------------------------------------------------
-# Apigee X runs in a Google-managed tenant network peered with the blueprint's VPC: a /22 for
-# the runtime and a /28 for Apigee's support services, both chosen by Google from free space.
-resource "google_compute_global_address" "apigee_range" {
-  project       = local.project_id
-  name          = "${local.name_prefix}-apigee"
-  description   = "Apigee X runtime (service networking peering)"
-  purpose       = "VPC_PEERING"
-  address_type  = "INTERNAL"
-  prefix_length = 22
-  network       = local.network_id
+# --- The provider's shared Apigee organisation ---------------------------------------------
+# The organisation, its runtime instance, peering and keys belong to the provider's Apigee
+# baseline (project dsaas-apigee-prod), created once for every client; this blueprint adds
+# the client's own environment, environment group, proxy, products, developers and apps to it.
+data "google_project" "apigee" {
+  project_id = "dsaas-apigee-prod"
 
   depends_on = [time_sleep.services]
 }
 
-resource "google_compute_global_address" "apigee_support" {
-  project       = local.project_id
-  name          = "${local.name_prefix}-apigee-support"
-  description   = "Apigee X support range (service networking peering)"
-  purpose       = "VPC_PEERING"
-  address_type  = "INTERNAL"
-  prefix_length = 28
-  network       = local.network_id
+data "google_apigee_instance" "shared" {
+  org_id = "organizations/dsaas-apigee-prod"
+  name   = "us-central1"
 
   depends_on = [time_sleep.services]
 }
 
-resource "google_service_networking_connection" "apigee" {
-  network = local.network_id
-  service = "servicenetworking.googleapis.com"
-  reserved_peering_ranges = [
-    google_compute_global_address.apigee_range.name,
-    google_compute_global_address.apigee_support.name,
-  ]
-  # A reused network may already peer with service networking: update that peering instead.
-  update_on_creation_fail = true
-  # Deleting the peering fails while the producer (Apigee) still holds addresses; the
-  # organisation's deletion releases them, so leave the peering to go with the network.
-  deletion_policy = "ABANDON"
+locals {
+  apigee_org_id             = "organizations/dsaas-apigee-prod"
+  apigee_org_name           = "dsaas-apigee-prod"
+  apigee_instance_id        = "organizations/dsaas-apigee-prod/instances/us-central1"
+  apigee_service_attachment = data.google_apigee_instance.shared.service_attachment
+  apigee_instance_host      = data.google_apigee_instance.shared.host
+  # The organisation project's Apigee service agent mints the proxy's access tokens.
+  apigee_agent = "serviceAccount:service-${data.google_project.apigee.number}@gcp-sa-apigee.iam.gserviceaccount.com"
 }
 
-# --- Encryption -----------------------------------------------------------------------------
-# Apigee requires its two key types in separate key rings ("About the Apigee encryption keys"):
-# the runtime-database key in a multi-region location where there is one (the organisation's
-# data is not tied to the instance region), the disk key in the instance's region. An
-# organisation created with the wrong key cannot be changed in place.
-resource "google_kms_key_ring" "apigee_database" {
-  name     = "stark-prod-apigee-db"
-  location = "us"
-  project  = local.project_id
-
-  depends_on = [time_sleep.services]
-}
-
-resource "google_kms_key_ring" "apigee_disk" {
-  name     = "stark-prod-apigee-disk"
-  location = local.region
-  project  = local.project_id
-
-  depends_on = [time_sleep.services]
-}
-
-resource "google_kms_crypto_key" "apigee_database" {
-  name                       = "stark-prod-apigee-db"
-  key_ring                   = google_kms_key_ring.apigee_database.id
-  purpose                    = "ENCRYPT_DECRYPT"
-  rotation_period            = "7776000s"
-  destroy_scheduled_duration = "2592000s"
-  labels = {
-    family = "apigee-database"
-  }
-
-  version_template {
-    algorithm        = "GOOGLE_SYMMETRIC_ENCRYPTION"
-    protection_level = "HSM"
-  }
-
-  lifecycle {
-    prevent_destroy = true
-  }
-}
-
-resource "google_kms_crypto_key" "apigee_disk" {
-  name                       = "stark-prod-apigee-disk"
-  key_ring                   = google_kms_key_ring.apigee_disk.id
-  purpose                    = "ENCRYPT_DECRYPT"
-  rotation_period            = "7776000s"
-  destroy_scheduled_duration = "2592000s"
-  labels = {
-    family = "apigee-disk"
-  }
-
-  version_template {
-    algorithm        = "GOOGLE_SYMMETRIC_ENCRYPTION"
-    protection_level = "HSM"
-  }
-
-  lifecycle {
-    prevent_destroy = true
-  }
-}
-
-# The Apigee service agent only exists once it is asked for; it then encrypts the runtime
-# database and the instance disks, each with its own key.
-resource "google_project_service_identity" "apigee" {
-  provider = google-beta
-  project  = local.project_id
-  service  = "apigee.googleapis.com"
-
-  depends_on = [time_sleep.services]
-}
-
-# A freshly generated agent is not usable in IAM policies at once.
-resource "time_sleep" "apigee_agent" {
-  create_duration = "30s"
-
-  depends_on = [google_project_service_identity.apigee]
-}
-
-resource "google_kms_crypto_key_iam_member" "apigee_database" {
-  crypto_key_id = google_kms_crypto_key.apigee_database.id
-  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-  member        = "serviceAccount:${google_project_service_identity.apigee.email}"
-
-  depends_on = [time_sleep.apigee_agent]
-}
-
-resource "google_kms_crypto_key_iam_member" "apigee_disk" {
-  crypto_key_id = google_kms_crypto_key.apigee_disk.id
-  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-  member        = "serviceAccount:${google_project_service_identity.apigee.email}"
-
-  depends_on = [time_sleep.apigee_agent]
-}
-
-resource "time_sleep" "apigee_kms_grant" {
-  create_duration = "30s"
-
-  depends_on = [
-    google_kms_crypto_key_iam_member.apigee_database,
-    google_kms_crypto_key_iam_member.apigee_disk,
-  ]
-}
-
-# --- Organisation, instance, environment ----------------------------------------------------
+# --- Environment ----------------------------------------------------------------------------
 # Apigee runs one long-running operation per organisation at a time and rejects the others
-# with "the resource is locked by another operation". Provider 7.x retries that only for
+# with "the resource is locked by another operation". Older providers retry that only for
 # google_apigee_instance; magic-modules PR #18649 (merged 2026-08-14) adds the retry to the other
-# org-scoped resources in later releases. The chain below does not rely on it: instance ->
-# environment -> environment group -> group attachment -> instance attachment, one at a time.
-resource "google_apigee_organization" "main" {
-  project_id                           = local.project_id
-  display_name                         = "Stark Mobility \"Prod\" prod"
-  description                          = "Prediction API of the DSaaS platform (dsaas-infra)"
-  analytics_region                     = local.region
-  runtime_type                         = "CLOUD"
-  billing_type                         = "PAYG"
-  authorized_network                   = local.network_id
-  runtime_database_encryption_key_name = google_kms_crypto_key.apigee_database.id
-
-  # Provisioning an organisation takes up to an hour.
-  timeouts {
-    create = "90m"
-  }
-
-  depends_on = [
-    google_service_networking_connection.apigee,
-    time_sleep.apigee_kms_grant,
-  ]
-}
-
-resource "google_apigee_instance" "main" {
-  name                     = "stark-prod"
-  org_id                   = google_apigee_organization.main.id
-  location                 = local.region
-  description              = "Apigee X runtime"
-  disk_encryption_key_name = google_kms_crypto_key.apigee_disk.id
-  ip_range                 = "${google_compute_global_address.apigee_range.address}/22,${google_compute_global_address.apigee_support.address}/28"
-
-  timeouts {
-    create = "90m"
-  }
-}
-
+# org-scoped resources in the google 8.x releases built after it. Within this blueprint the chain below runs them one
+# at a time (environment -> environment group -> group attachment -> instance attachment);
+# other clients' applies on the same organisation can still collide: run them one after the
+# other, or re-run the apply.
 resource "google_apigee_environment" "main" {
-  name         = "prod"
-  org_id       = google_apigee_organization.main.id
+  name         = "stark-prod"
+  org_id       = local.apigee_org_id
   display_name = "Stark Mobility \"Prod\" prod"
   description  = "Environment of the prediction API"
   # BASE: one proxy whose policies every environment type offers; larger types only add proxy deployments and features the proxy does not use.
   type = "BASE"
 
-  depends_on = [google_apigee_instance.main]
+  depends_on = [time_sleep.services]
 }
 
 resource "google_apigee_envgroup" "main" {
-  name      = "api"
-  org_id    = google_apigee_organization.main.id
+  name      = "stark-prod"
+  org_id    = local.apigee_org_id
   hostnames = [var.api_hostname]
 
   depends_on = [google_apigee_environment.main]
@@ -231,34 +82,33 @@ resource "google_apigee_envgroup_attachment" "main" {
 }
 
 resource "google_apigee_instance_attachment" "main" {
-  instance_id = google_apigee_instance.main.id
+  instance_id = local.apigee_instance_id
   environment = google_apigee_environment.main.name
 
   depends_on = [google_apigee_envgroup_attachment.main]
 }
 
 # --- API proxy -----------------------------------------------------------------------------
-# The proxy shipped in files/apigee/predict (base path /predict): it verifies the API key, applies
-# the product's quota and spike_arrest_rate attribute, drops the key and calls the Vertex AI
-# endpoint with a Google access token of its own service account. An empty endpoint answers
-# with an error until the ML pipeline deploys the first model.
-# Packaged at plan time under build/ (ignored by git), with fixed file modes so that the same
-# sources give the same zip (and MD5) on every machine.
-data "archive_file" "predict_proxy" {
-  type             = "zip"
-  source_dir       = "${path.module}/files/apigee/predict"
-  output_path      = "${path.module}/build/predict-proxy.zip"
-  output_file_mode = "0644"
-}
-
+# The proxy shipped in files/apigee/predict (base path /predict): it verifies the API key,
+# applies the product's burst limit (spike arrest), sustained rate and daily quota, refuses
+# bodies above 1048576 bytes or outside the JSON structure limits, drops the
+# key and calls the Vertex AI endpoint with a Google access token of its own service account;
+# every failure answers with a short JSON error of the proxy's own, never the backend's. An
+# empty endpoint answers 502 until the ML pipeline deploys the first model.
+# files/apigee/predict.zip is that folder zipped by dsaas-infra at render time (sorted entries,
+# fixed times and modes): part of the reviewed tree, so a saved plan applies on any runner.
 resource "google_apigee_api" "predict" {
-  org_id         = google_apigee_organization.main.name
-  name           = "predict"
-  config_bundle  = data.archive_file.predict_proxy.output_path
-  detect_md5hash = data.archive_file.predict_proxy.output_md5
+  org_id         = local.apigee_org_name
+  name           = "stark-prod-predict"
+  config_bundle  = "${path.module}/files/apigee/predict.zip"
+  detect_md5hash = filemd5("${path.module}/files/apigee/predict.zip")
+
+  depends_on = [time_sleep.services]
 }
 
 resource "google_service_account" "apigee_proxy" {
+  # Apigee deploys proxies as a service account of the organisation's project.
+  project      = local.apigee_org_name
   account_id   = "stark-prd-api"
   display_name = "Apigee predict proxy"
   description  = "Identity of the Apigee proxy when it calls the Vertex AI endpoint"
@@ -292,7 +142,7 @@ resource "google_vertex_ai_endpoint_iam_member" "apigee_proxy" {
 resource "google_service_account_iam_member" "apigee_proxy_tokens" {
   service_account_id = google_service_account.apigee_proxy.name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = "serviceAccount:${google_project_service_identity.apigee.email}"
+  member             = local.apigee_agent
 }
 
 resource "google_apigee_api_deployment" "predict" {
@@ -312,7 +162,7 @@ resource "google_apigee_api_deployment" "predict" {
 locals {
   api_consumers = {
     fleet-app = {
-      product         = "fleet-app-predict"
+      product         = "stark-prod-fleet-app-predict"
       display_name    = "Predictions for fleet-app"
       quota           = "5000000"
       quota_interval  = "1"
@@ -321,16 +171,17 @@ locals {
         access                = "private"
         rate_limit_per_second = "200"
         burst_limit           = "400"
-        spike_arrest_rate     = "200ps"
+        spike_arrest_rate     = "400ps"
+        rate_limit_per_minute = "12000"
       }
-      developer_email = "mlops+fleet-app@stark.example"
+      developer_email = "mlops+stark-prod-fleet-app@stark.example"
       first_name      = "fleet-app"
       last_name       = "Stark Mobility \"Prod\""
       user_name       = "fleet-app"
       app             = "fleet-app-app"
     }
     partner-portal = {
-      product         = "partner-portal-predict"
+      product         = "stark-prod-partner-portal-predict"
       display_name    = "Predictions for partner-portal"
       quota           = "10000"
       quota_interval  = "1"
@@ -339,9 +190,10 @@ locals {
         access                = "private"
         rate_limit_per_second = "10"
         burst_limit           = "20"
-        spike_arrest_rate     = "10ps"
+        spike_arrest_rate     = "20ps"
+        rate_limit_per_minute = "600"
       }
-      developer_email = "mlops+partner-portal@stark.example"
+      developer_email = "mlops+stark-prod-partner-portal@stark.example"
       first_name      = "partner-portal"
       last_name       = "Stark Mobility \"Prod\""
       user_name       = "partner-portal"
@@ -353,7 +205,7 @@ locals {
 resource "google_apigee_api_product" "consumer" {
   for_each = local.api_consumers
 
-  org_id        = google_apigee_organization.main.id
+  org_id        = local.apigee_org_id
   name          = each.value.product
   display_name  = each.value.display_name
   description   = "Predictions API for consumer ${each.key}"
@@ -380,7 +232,7 @@ resource "google_apigee_api_product" "consumer" {
 resource "google_apigee_developer" "consumer" {
   for_each = local.api_consumers
 
-  org_id     = google_apigee_organization.main.id
+  org_id     = local.apigee_org_id
   email      = each.value.developer_email
   first_name = each.value.first_name
   last_name  = each.value.last_name
@@ -392,7 +244,7 @@ resource "google_apigee_developer" "consumer" {
 resource "google_apigee_developer_app" "consumer" {
   for_each = local.api_consumers
 
-  org_id          = google_apigee_organization.main.id
+  org_id          = local.apigee_org_id
   name            = each.value.app
   developer_email = google_apigee_developer.consumer[each.key].email
   api_products    = [google_apigee_api_product.consumer[each.key].name]
@@ -408,7 +260,7 @@ resource "google_compute_region_network_endpoint_group" "apigee" {
   name                  = "${local.name_prefix}-apigee-psc"
   region                = local.region
   network_endpoint_type = "PRIVATE_SERVICE_CONNECT"
-  psc_target_service    = google_apigee_instance.main.service_attachment
+  psc_target_service    = local.apigee_service_attachment
   network               = local.network_id
   subnetwork            = local.subnetwork_id
 }

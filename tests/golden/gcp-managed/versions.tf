@@ -17,9 +17,5 @@ terraform {
       source  = "hashicorp/time"
       version = "~> 0.12"
     }
-    archive = {
-      source  = "hashicorp/archive"
-      version = "~> 2.4"
-    }
   }
 }

@@ -168,9 +168,9 @@ resource "time_sleep" "apigee_kms_grant" {
 
 # --- Organisation, instance, environment ----------------------------------------------------
 # Apigee runs one long-running operation per organisation at a time and rejects the others
-# with "the resource is locked by another operation". Provider 7.x retries that only for
+# with "the resource is locked by another operation". Older providers retry that only for
 # google_apigee_instance; magic-modules PR #18649 (merged 2026-08-14) adds the retry to the other
-# org-scoped resources in later releases. The chain below does not rely on it: instance ->
+# org-scoped resources in the google 8.x releases built after it. The chain below does not rely on it: instance ->
 # environment -> environment group -> group attachment -> instance attachment, one at a time.
 resource "google_apigee_organization" "main" {
   project_id                           = local.project_id
@@ -208,9 +208,18 @@ resource "google_apigee_instance" "main" {
   }
 }
 
+locals {
+  apigee_org_id             = google_apigee_organization.main.id
+  apigee_org_name           = google_apigee_organization.main.name
+  apigee_instance_id        = google_apigee_instance.main.id
+  apigee_service_attachment = google_apigee_instance.main.service_attachment
+  apigee_instance_host      = google_apigee_instance.main.host
+  apigee_agent              = "serviceAccount:${google_project_service_identity.apigee.email}"
+}
+
 resource "google_apigee_environment" "main" {
   name         = "staging"
-  org_id       = google_apigee_organization.main.id
+  org_id       = local.apigee_org_id
   display_name = "Globex Corp. staging"
   description  = "Environment of the prediction API"
   # BASE: one proxy whose policies every environment type offers; larger types only add proxy deployments and features the proxy does not use.
@@ -221,7 +230,7 @@ resource "google_apigee_environment" "main" {
 
 resource "google_apigee_envgroup" "main" {
   name      = "api"
-  org_id    = google_apigee_organization.main.id
+  org_id    = local.apigee_org_id
   hostnames = [var.api_hostname]
 
   depends_on = [google_apigee_environment.main]
@@ -233,31 +242,26 @@ resource "google_apigee_envgroup_attachment" "main" {
 }
 
 resource "google_apigee_instance_attachment" "main" {
-  instance_id = google_apigee_instance.main.id
+  instance_id = local.apigee_instance_id
   environment = google_apigee_environment.main.name
 
   depends_on = [google_apigee_envgroup_attachment.main]
 }
 
 # --- API proxy -----------------------------------------------------------------------------
-# The proxy shipped in files/apigee/predict (base path /predict): it verifies the API key, applies
-# the product's quota and spike_arrest_rate attribute, drops the key and calls the Vertex AI
-# endpoint with a Google access token of its own service account. An empty endpoint answers
-# with an error until the ML pipeline deploys the first model.
-# Packaged at plan time under build/ (ignored by git), with fixed file modes so that the same
-# sources give the same zip (and MD5) on every machine.
-data "archive_file" "predict_proxy" {
-  type             = "zip"
-  source_dir       = "${path.module}/files/apigee/predict"
-  output_path      = "${path.module}/build/predict-proxy.zip"
-  output_file_mode = "0644"
-}
-
+# The proxy shipped in files/apigee/predict (base path /predict): it verifies the API key,
+# applies the product's burst limit (spike arrest), sustained rate and daily quota, refuses
+# bodies above 1048576 bytes or outside the JSON structure limits, drops the
+# key and calls the Vertex AI endpoint with a Google access token of its own service account;
+# every failure answers with a short JSON error of the proxy's own, never the backend's. An
+# empty endpoint answers 502 until the ML pipeline deploys the first model.
+# files/apigee/predict.zip is that folder zipped by dsaas-infra at render time (sorted entries,
+# fixed times and modes): part of the reviewed tree, so a saved plan applies on any runner.
 resource "google_apigee_api" "predict" {
-  org_id         = google_apigee_organization.main.name
+  org_id         = local.apigee_org_name
   name           = "predict"
-  config_bundle  = data.archive_file.predict_proxy.output_path
-  detect_md5hash = data.archive_file.predict_proxy.output_md5
+  config_bundle  = "${path.module}/files/apigee/predict.zip"
+  detect_md5hash = filemd5("${path.module}/files/apigee/predict.zip")
 }
 
 resource "google_service_account" "apigee_proxy" {
@@ -294,7 +298,7 @@ resource "google_vertex_ai_endpoint_iam_member" "apigee_proxy" {
 resource "google_service_account_iam_member" "apigee_proxy_tokens" {
   service_account_id = google_service_account.apigee_proxy.name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = "serviceAccount:${google_project_service_identity.apigee.email}"
+  member             = local.apigee_agent
 }
 
 resource "google_apigee_api_deployment" "predict" {
@@ -323,7 +327,8 @@ locals {
         access                = "private"
         rate_limit_per_second = "50"
         burst_limit           = "100"
-        spike_arrest_rate     = "50ps"
+        spike_arrest_rate     = "100ps"
+        rate_limit_per_minute = "3000"
       }
       developer_email = "ml-platform+partner-a@globex.example"
       first_name      = "partner-a"
@@ -337,7 +342,7 @@ locals {
 resource "google_apigee_api_product" "consumer" {
   for_each = local.api_consumers
 
-  org_id        = google_apigee_organization.main.id
+  org_id        = local.apigee_org_id
   name          = each.value.product
   display_name  = each.value.display_name
   description   = "Predictions API for consumer ${each.key}"
@@ -364,7 +369,7 @@ resource "google_apigee_api_product" "consumer" {
 resource "google_apigee_developer" "consumer" {
   for_each = local.api_consumers
 
-  org_id     = google_apigee_organization.main.id
+  org_id     = local.apigee_org_id
   email      = each.value.developer_email
   first_name = each.value.first_name
   last_name  = each.value.last_name
@@ -376,7 +381,7 @@ resource "google_apigee_developer" "consumer" {
 resource "google_apigee_developer_app" "consumer" {
   for_each = local.api_consumers
 
-  org_id          = google_apigee_organization.main.id
+  org_id          = local.apigee_org_id
   name            = each.value.app
   developer_email = google_apigee_developer.consumer[each.key].email
   api_products    = [google_apigee_api_product.consumer[each.key].name]
@@ -392,7 +397,7 @@ resource "google_compute_region_network_endpoint_group" "apigee" {
   name                  = "${local.name_prefix}-apigee-psc"
   region                = local.region
   network_endpoint_type = "PRIVATE_SERVICE_CONNECT"
-  psc_target_service    = google_apigee_instance.main.service_attachment
+  psc_target_service    = local.apigee_service_attachment
   network               = local.network_id
   subnetwork            = local.subnetwork_id
 }

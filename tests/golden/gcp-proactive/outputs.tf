@@ -118,7 +118,7 @@ output "serving_variants" {
 # --- access ---------------------------------------------------------------------------------
 output "apigee_organization" {
   description = "Apigee organisation (the project id)"
-  value       = google_apigee_organization.main.name
+  value       = local.apigee_org_name
 }
 
 output "api_hostname" {
@@ -128,7 +128,7 @@ output "api_hostname" {
 
 output "apigee_instance_host" {
   description = "Internal IP of the Apigee instance (reachable from the VPC)"
-  value       = google_apigee_instance.main.host
+  value       = local.apigee_instance_host
 }
 
 output "api_keys" {
