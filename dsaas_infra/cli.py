@@ -16,7 +16,7 @@ app = typer.Typer(
     help="Render, validate and run Terraform blueprints for Data Science as a Service clients.",
     pretty_exceptions_enable=False,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def run(target: Path, auto_approve: bool, out: Path | None, terraform: str | Non
     ):
         console.print("Apply cancelled; nothing was changed.")
         return 1
-    run_terraform(binary, args.apply_args(plan_file.resolve(), color=sys.stdout.isatty()),
+    run_terraform(binary, args.apply_args(plan_file.resolve(), color=args.color_wanted(sys.stdout.isatty(), dict(os.environ))),
                   cwd=ws.dir, echo=sys.stdout)
     # A saved plan is good for one apply: Terraform would reject it as stale anyway.
     planfile.forget_plan(ws.dir)

@@ -20,6 +20,7 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path | None = None,
         strict: bool = False, terraform_bin: str | None = None, checkov_bin: str | None = None) -> int:
+    paths = _tf_files_to_blueprints([Path(p) for p in paths])
     _check_usage(paths, fmt, skip, terraform_bin, checkov_bin)
     context = pipeline.Context(terraform_bin=terraform_bin, checkov_bin=checkov_bin)
     with tempfile.TemporaryDirectory(prefix="dsaas-validate-") as tmp:
@@ -27,6 +28,12 @@ def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path
         report = pipeline.run(targets, tuple(skip), context)
     _emit(report, fmt, output, strict)
     return report.exit_code(strict)
+
+
+def _tf_files_to_blueprints(paths: list[Path]) -> list[Path]:
+    """A .tf file stands for its blueprint directory (what pre-commit passes); each once, in order."""
+    out = [p.parent if p.suffix == ".tf" and p.is_file() else p for p in paths]
+    return list(dict.fromkeys(out))
 
 
 def _check_usage(paths, fmt, skip, terraform_bin, checkov_bin) -> None:

@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def color_wanted(is_tty: bool, environ: dict[str, str]) -> bool:
+    """Colours only on a terminal, and never when the user asked for none (NO_COLOR, any
+    non-empty value, as no-color.org says; TERM=dumb)."""
+    return is_tty and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+
+
 def _color(color: bool) -> list[str]:
     # Terraform colours even when piped; without a terminal the escapes are noise in CI logs.
     return [] if color else ["-no-color"]

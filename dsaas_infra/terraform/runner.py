@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,7 @@ ENV_VAR = "DSAAS_TERRAFORM"
 # The CLI's --terraform help promises this order: OpenTofu first when both are installed.
 SEARCH_ORDER = ("tofu", "terraform")
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _STDERR = object()  # sentinel: "the sys.stderr of the moment" (pytest swaps it)
 
 
@@ -32,18 +34,32 @@ class TerraformError(OperationError):
         self.cwd = cwd
         super().__init__(self.lines()[0])
 
+    def plain_lines(self) -> list[str]:
+        """Terraform's stderr without colour escapes and without its diagnostic box drawing."""
+        text = _ANSI.sub("", self.diagnostics)
+        out = []
+        for line in text.splitlines():
+            line = line.strip().lstrip("│╷╵").strip()
+            if line:
+                out.append(line)
+        return out
+
     def summaries(self) -> list[str]:
-        """Terraform's one-line diagnostic headlines ("Error: ..."), in order."""
-        heads = [line.strip() for line in self.diagnostics.splitlines()]
-        heads = [h.lstrip("│ ").strip() for h in heads]
-        return [h for h in heads if h.startswith("Error:")]
+        """Terraform's one-line diagnostic headlines ("Error: ..."), in order; each with the first
+        line of its detail when there is one (the headline alone is often too terse to act on)."""
+        lines = self.plain_lines()
+        out = []
+        for i, line in enumerate(lines):
+            if line.startswith("Error:"):
+                detail = next((d for d in lines[i + 1:i + 2] if not d.startswith(("Error:", "on ", "with "))), "")
+                out.append(f"{line} {detail}".strip() if detail else line)
+        return out
 
     def lines(self) -> list[str]:
         name = f"{Path(self.argv[0]).name} {self.argv[1] if len(self.argv) > 1 else ''}".strip()
         summaries = self.summaries()
         if not summaries:
-            tail = [line for line in self.diagnostics.splitlines() if line.strip()]
-            summaries = tail[-1:] or ["(no diagnostics on stderr)"]
+            summaries = self.plain_lines()[-1:] or ["(no diagnostics on stderr)"]
         head = f"{name} failed (exit {self.returncode}) in {self.cwd}: {summaries[0]}"
         return [head, *(f"  {s}" for s in dict.fromkeys(summaries[1:]))]
 

@@ -36,7 +36,11 @@ class PlanOutcome:
 
 
 def _tty(stream: TextIO | None) -> bool:
-    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+    """Colour for Terraform's output to ``stream``: a terminal, and no NO_COLOR."""
+    import os
+
+    is_tty = bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+    return args.color_wanted(is_tty, dict(os.environ))
 
 
 def init(binary: str, blueprint: Path, echo: TextIO | None) -> None:

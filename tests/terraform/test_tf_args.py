@@ -36,3 +36,15 @@ def test_apply_args_always_apply_a_saved_plan(kwargs, expected):
 
 def test_show_json_args():
     assert args.show_json_args("x/p.tfplan") == ["show", "-json", "x/p.tfplan"]
+
+
+@pytest.mark.parametrize("is_tty, environ, expected", [
+    (True, {}, True),
+    (False, {}, False),
+    (True, {"NO_COLOR": "1"}, False),
+    (True, {"NO_COLOR": ""}, True),  # no-color.org: only a non-empty value disables colour
+    (True, {"TERM": "dumb"}, False),
+    (False, {"NO_COLOR": "1"}, False),
+])
+def test_color_wanted(is_tty, environ, expected):
+    assert args.color_wanted(is_tty, environ) is expected

@@ -120,3 +120,17 @@ def test_failure_carries_terraforms_diagnostics(terraform_bin, tf_env, fixture_c
 def test_a_binary_that_cannot_start_is_a_tool_error(tmp_path):
     with pytest.raises(ToolMissingError, match="cannot run"):
         run_terraform(str(tmp_path / "missing-terraform"), ["version"], cwd=tmp_path)
+
+
+def test_a_coloured_failure_still_names_terraforms_error(terraform_bin, tf_env, fixture_copy):
+    """On a terminal Terraform draws its diagnostics in colour: the one-line error must still carry
+    the "Error: ..." headline, not an escape sequence or the box's last line."""
+    work = fixture_copy("broken")
+    run_terraform(terraform_bin, args.init_args(), cwd=work, env=tf_env, echo=io.StringIO())
+    with pytest.raises(TerraformError) as info:
+        run_terraform(terraform_bin, args.plan_args(work / "p.tfplan", color=True), cwd=work, env=tf_env,
+                      echo=io.StringIO(), echo_stderr=io.StringIO())
+    err = info.value
+    assert "\x1b[" in err.diagnostics  # Terraform really coloured it
+    assert err.lines()[0].endswith(": Error: Reference to undeclared resource")
+    assert "\x1b" not in "".join(err.lines())
