@@ -1,5 +1,6 @@
-"""AWS state storage: an S3 bucket (versioning, KMS encryption, no public access, TLS only) and a
-DynamoDB lock table. Existing resources are only inspected, never changed."""
+"""AWS state storage: an S3 bucket (versioning, KMS encryption, no public access, TLS only); Terraform
+locks state with a lock file in it (use_lockfile), so no DynamoDB table is created. A deprecated
+state.lock_table is only inspected. Existing resources are only inspected, never changed."""
 
 from __future__ import annotations
 
@@ -107,7 +108,9 @@ def ensure_bucket(s3: Any, spec: ClientSpec) -> Step:
     return Step(resource, "exists", "already existed with versioning and encryption; left unchanged")
 
 
-def ensure_lock_table(ddb: Any, spec: ClientSpec) -> Step:
+def inspect_lock_table(ddb: Any, spec: ClientSpec) -> Step:
+    """The deprecated state.lock_table: never created now (S3 native locking needs no table), only
+    checked, because the rendered backend still locks it for one release of migration."""
     table = spec.state.lock_table
     resource = f"dynamodb table {table}"
     try:
@@ -115,21 +118,13 @@ def ensure_lock_table(ddb: Any, spec: ClientSpec) -> Step:
     except ClientError as e:
         if error_code(e) != "ResourceNotFoundException":
             raise
-        ddb.create_table(
-            TableName=table,
-            AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-            SSESpecification={"Enabled": True},
-            DeletionProtectionEnabled=True,
-            Tags=_tags(spec),
-        )
-        ddb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
-        return Step(resource, "created", "hash key LockID, on-demand, encrypted, deletion protection")
+        return Step(resource, "warn", "state.lock_table names a table that does not exist and bootstrap no "
+                    "longer creates lock tables (state is locked in S3): remove state.lock_table from the spec")
     keys = [(k["AttributeName"], k["KeyType"]) for k in desc.get("KeySchema", [])]
     if keys != [("LockID", "HASH")]:
         return Step(resource, "warn", "already existed without the hash key LockID: Terraform cannot lock with it")
-    return Step(resource, "exists", "already existed; left unchanged")
+    return Step(resource, "exists", "deprecated state.lock_table: locked as well as the S3 lock file for this "
+                "release; left unchanged")
 
 
 def bootstrap(spec: ClientSpec, sess: Any = None) -> list[Step]:
@@ -140,6 +135,9 @@ def bootstrap(spec: ClientSpec, sess: Any = None) -> list[Step]:
         if status == "fail":
             raise OperationError(f"bootstrap stopped before creating anything: {detail}")
     try:
-        return [ensure_bucket(ctx.client("s3"), spec), ensure_lock_table(ctx.client("dynamodb"), spec)]
+        steps = [ensure_bucket(ctx.client("s3"), spec)]
+        if spec.state.lock_table:
+            steps.append(inspect_lock_table(ctx.client("dynamodb"), spec))
+        return steps
     except AWS_ERRORS as e:
         raise OperationError(f"bootstrap failed: {describe(e)} (it is safe to run it again)") from e

@@ -1,4 +1,4 @@
-"""AWS preflight: credentials, account, region, state bucket and lock table, SageMaker quotas."""
+"""AWS preflight: credentials, account, region, state bucket and locking, SageMaker quotas."""
 
 from __future__ import annotations
 
@@ -88,20 +88,43 @@ def check_state_bucket(ctx: Context) -> Outcome:
     return ("pass", bucket)
 
 
-def check_lock_table(ctx: Context) -> Outcome:
+def legacy_lock_table(bucket: str) -> str:
+    """The DynamoDB lock table earlier releases created by default (bootstrap) and rendered."""
+    return f"{bucket}-lock"
+
+
+def check_state_lock(ctx: Context) -> Outcome:
+    """S3 native locking needs nothing but the bucket; a DynamoDB table is checked only if the spec
+    still names one (deprecated) and a table left from an earlier release is pointed out."""
     table = ctx.spec.state.lock_table
+    if table:
+        try:
+            desc = ctx.client("dynamodb").describe_table(TableName=table)["Table"]
+        except ClientError as e:
+            if error_code(e) == "ResourceNotFoundException":
+                return ("fail", f"{table} does not exist (and bootstrap no longer creates lock tables): "
+                        "remove state.lock_table from the spec, S3 native locking needs no table")
+            return ("fail", f"{table}: {describe(e)}")
+        except AWS_ERRORS as e:
+            return ("fail", f"{table}: {describe(e)}")
+        keys = [(k["AttributeName"], k["KeyType"]) for k in desc.get("KeySchema", [])]
+        if keys != [("LockID", "HASH")]:
+            return ("fail", f"{table} must have the string hash key LockID (Terraform's lock key)")
+        return ("warn", f"S3 lock file and {table} (state.lock_table is deprecated: remove it once every "
+                "run uses this version)")
+    native = "S3 lock file (use_lockfile)"
+    legacy = legacy_lock_table(ctx.spec.state.bucket)
     try:
-        desc = ctx.client("dynamodb").describe_table(TableName=table)["Table"]
+        ctx.client("dynamodb").describe_table(TableName=legacy)
     except ClientError as e:
         if error_code(e) == "ResourceNotFoundException":
-            return ("fail", f"{table} does not exist: {BOOTSTRAP_HINT}")
-        return ("fail", f"{table}: {describe(e)}")
+            return ("pass", native)
+        return ("pass", f"{native}; could not look for an old lock table ({describe(e)})")
     except AWS_ERRORS as e:
-        return ("fail", f"{table}: {describe(e)}")
-    keys = [(k["AttributeName"], k["KeyType"]) for k in desc.get("KeySchema", [])]
-    if keys != [("LockID", "HASH")]:
-        return ("fail", f"{table} must have the string hash key LockID (Terraform's lock key)")
-    return ("pass", table)
+        return ("pass", f"{native}; could not look for an old lock table ({describe(e)})")
+    return ("warn", f"{native}, but the DynamoDB lock table {legacy} of an earlier release exists: while any run "
+            f"still uses an older rendering, set state.lock_table: {legacy} so that both locks are taken; "
+            "delete the table afterwards")
 
 
 def needed_quotas(spec: ClientSpec) -> list[str]:
@@ -152,7 +175,7 @@ CHECKS = [
     Check("aws-account", "account matches aws.account_id", check_account, blocking=True),
     Check("aws-region", "region enabled", check_region, blocking=True),
     Check("aws-state-bucket", "state bucket (versioning, encryption)", check_state_bucket),
-    Check("aws-lock-table", "state lock table", check_lock_table),
+    Check("aws-state-lock", "state locking", check_state_lock),
     Check("aws-sagemaker-quotas", "SageMaker quotas above zero", check_sagemaker_quotas),
 ]
 

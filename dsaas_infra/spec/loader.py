@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 import typing
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from dsaas_infra.errors import SpecError, SpecProblem
 from dsaas_infra.spec import naming
 from dsaas_infra.spec.model import ClientSpec
-from dsaas_infra.spec.resolve import apply_maturity, check_rules, default_state
+from dsaas_infra.spec.resolve import apply_maturity, check_rules, default_state, deprecations
 from dsaas_infra.spec.yaml_positions import LoadedYaml, YamlProblem, load_yaml
 
 MAX_SPEC_BYTES = 1_000_000
@@ -54,6 +55,9 @@ def load_spec_text(text: str, filename: str = "<spec>") -> ClientSpec:
     problems = check_rules(spec)
     if problems:
         raise SpecError([_locate(loaded, filename, path, msg) for path, msg in problems])
+    for path, msg in deprecations(spec):
+        # A warning, not an error: the spec still works for this release.
+        sys.stderr.write(f"warning: {_locate(loaded, filename, path, msg)}\n")
     return spec
 
 

@@ -158,7 +158,9 @@ class StateSettings(Strict):
         None, description="default: dsaas-infra/<client>/<env>"
     )
     lock_table: str | None = Field(
-        None, description="AWS: DynamoDB lock table (default <bucket>-lock)"
+        None,
+        description="AWS, deprecated: an existing DynamoDB lock table, locked as well as the S3 lock file "
+        "for one release while migrating (no default: S3 native locking needs no table)",
     )
 
     @field_validator("lock_table")

@@ -33,8 +33,18 @@ def default_state(spec: ClientSpec) -> None:
             spec.state.bucket = f"{spec.gcp.project_id}-{c.environment}-tfstate"
     if spec.state.prefix is None:
         spec.state.prefix = f"dsaas-infra/{c.name}/{c.environment}"
-    if spec.cloud == "aws" and spec.state.lock_table is None and spec.state.bucket:
-        spec.state.lock_table = f"{spec.state.bucket}-lock"
+
+
+def deprecations(spec: ClientSpec) -> list[Problem]:
+    """Keys that still work for this release but are on their way out (warnings, not errors)."""
+    out: list[Problem] = []
+    if spec.cloud == "aws" and spec.state.lock_table:
+        out.append((("state", "lock_table"),
+                    "deprecated: state is locked with S3 native locking (use_lockfile); the DynamoDB table "
+                    "is locked as well for this release only, so that runs from older renderings still "
+                    "exclude this one. Remove state.lock_table once every run uses this version "
+                    "(README: 'Migrating from a DynamoDB lock table')"))
+    return out
 
 
 def check_rules(spec: ClientSpec) -> list[Problem]:

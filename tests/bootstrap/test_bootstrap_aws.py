@@ -18,10 +18,20 @@ def s3():
     return boto3.client("s3", region_name="eu-west-1")
 
 
-def test_creates_a_locked_down_bucket_and_lock_table(moto, aws_spec):
+def ddb():
+    return boto3.client("dynamodb", region_name="eu-west-1")
+
+
+def create_table(name: str = TABLE, key: str = "LockID") -> None:
+    ddb().create_table(TableName=name, AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                       KeySchema=[{"AttributeName": key, "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+
+
+def test_creates_a_locked_down_bucket_and_no_lock_table(moto, aws_spec):
     steps = bootstrap(aws_spec())
-    assert [(s.resource, s.outcome) for s in steps] == [
-        (f"s3 bucket {BUCKET}", "created"), (f"dynamodb table {TABLE}", "created")]
+    # State is locked with a lock file in the bucket (use_lockfile): no DynamoDB table.
+    assert [(s.resource, s.outcome) for s in steps] == [(f"s3 bucket {BUCKET}", "created")]
+    assert ddb().list_tables()["TableNames"] == []
     c = s3()
     assert c.get_bucket_location(Bucket=BUCKET)["LocationConstraint"] == "eu-west-1"
     assert c.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
@@ -31,16 +41,26 @@ def test_creates_a_locked_down_bucket_and_lock_table(moto, aws_spec):
     statement = json.loads(c.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"][0]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    table = boto3.client("dynamodb", region_name="eu-west-1").describe_table(TableName=TABLE)["Table"]
-    assert table["KeySchema"] == [{"AttributeName": "LockID", "KeyType": "HASH"}]
-    assert table["AttributeDefinitions"] == [{"AttributeName": "LockID", "AttributeType": "S"}]
+
+
+def test_deprecated_lock_table_is_inspected_never_created(moto, aws_spec, capsys):
+    spec = aws_spec(extra=f"state: {{lock_table: {TABLE}}}")
+    assert "state.lock_table: deprecated" in capsys.readouterr().err
+    steps = bootstrap(spec)
+    assert (steps[1].resource, steps[1].outcome) == (f"dynamodb table {TABLE}", "warn")
+    assert "does not exist" in steps[1].detail and "remove state.lock_table" in steps[1].detail
+    assert ddb().list_tables()["TableNames"] == []
+    create_table()
+    steps = bootstrap(spec)
+    assert [s.outcome for s in steps] == ["exists", "exists"]
+    assert "deprecated" in steps[1].detail
 
 
 def test_second_bootstrap_is_a_no_op(moto, aws_spec):
     bootstrap(aws_spec())
     before = s3().get_bucket_policy(Bucket=BUCKET)["Policy"]
     steps = bootstrap(aws_spec())
-    assert [s.outcome for s in steps] == ["exists", "exists"]
+    assert [s.outcome for s in steps] == ["exists"]
     assert s3().get_bucket_policy(Bucket=BUCKET)["Policy"] == before
 
 
@@ -55,7 +75,7 @@ def test_existing_weak_bucket_is_reported_and_left_untouched(moto, aws_spec):
     with pytest.raises(c.exceptions.ClientError):
         c.get_bucket_policy(Bucket=BUCKET)
     assert c.get_object(Bucket=BUCKET, Key="keep.txt")["Body"].read() == b"data"
-    assert steps[1].outcome == "created"  # the missing table is still created
+    assert len(steps) == 1
 
 
 def test_us_east_1_bucket_has_no_location_constraint(moto, aws_spec):

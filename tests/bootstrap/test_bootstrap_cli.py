@@ -27,16 +27,16 @@ def test_preflight_then_bootstrap_then_preflight(moto, tmp_path):
     assert "acme-prod-tfstate-123456789012 does not exist: run `dsaas-infra bootstrap SPEC`" in before.stdout
     # The table holds the details; stderr says in one line that (and which checks) failed.
     assert before.stderr.splitlines() == [
-        "error: preflight failed: 2 checks failed: state bucket (versioning, encryption); state lock table"]
+        "error: preflight failed: 1 check failed: state bucket (versioning, encryption)"]
 
     created = cli("bootstrap", "acme.yaml", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
     assert "s3 bucket acme-prod-tfstate-123456789012" in created.stdout
-    assert created.stdout.count("created") >= 2
+    assert created.stdout.count("created") == 1 and "dynamodb" not in created.stdout
 
     again = cli("bootstrap", "acme.yaml", cwd=tmp_path)
     assert again.returncode == 0 and "created" not in again.stdout
-    assert again.stdout.count("already existed") == 2
+    assert again.stdout.count("already existed") == 1
 
     after = cli("preflight", "acme.yaml", cwd=tmp_path)
     assert after.returncode == 0, after.stdout

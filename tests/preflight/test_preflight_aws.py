@@ -22,11 +22,11 @@ def test_account_mismatch_names_the_credentials_account(moto, aws_spec):
     assert f"belong to account {ACCOUNT}" in results["aws-account"].detail
     assert "the spec says 111122223333" in results["aws-account"].detail
     # Nothing is looked at in an account the spec does not name.
-    for later in ("aws-region", "aws-state-bucket", "aws-lock-table", "aws-sagemaker-quotas"):
+    for later in ("aws-region", "aws-state-bucket", "aws-state-lock", "aws-sagemaker-quotas"):
         assert results[later].status == "skip"
 
 
-def test_missing_state_bucket_and_table_point_to_bootstrap(moto, aws_spec):
+def test_missing_state_bucket_points_to_bootstrap(moto, aws_spec):
     listed = run_checks(aws_spec())
     results = by_id(listed)
     assert results["aws-account"].status == "pass"
@@ -34,9 +34,10 @@ def test_missing_state_bucket_and_table_point_to_bootstrap(moto, aws_spec):
     assert results["aws-state-bucket"].status == "fail"
     assert "acme-prod-tfstate-123456789012 does not exist" in results["aws-state-bucket"].detail
     assert "dsaas-infra bootstrap" in results["aws-state-bucket"].detail
-    assert results["aws-lock-table"].status == "fail"
+    # S3 native locking needs nothing but the bucket.
+    assert results["aws-state-lock"].status == "pass"
+    assert results["aws-state-lock"].detail == "S3 lock file (use_lockfile)"
     assert failure_line(listed).startswith("preflight failed: state bucket")
-    assert "and 1 more failed check(s)" in failure_line(listed)
 
 
 def test_bucket_without_versioning_fails(moto, aws_spec):
@@ -54,7 +55,36 @@ def test_all_good_after_bootstrap(moto, aws_spec):
     assert failures(results) == []
     statuses = {r.id: r.status for r in results}
     assert statuses["aws-state-bucket"] == "pass"
-    assert statuses["aws-lock-table"] == "pass"
+    assert statuses["aws-state-lock"] == "pass"
+
+
+def create_table(name: str, key: str = "LockID") -> None:
+    boto3.client("dynamodb", region_name="eu-west-1").create_table(
+        TableName=name, AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+
+
+def test_a_lock_table_left_by_an_earlier_release_is_pointed_out(moto, aws_spec):
+    spec = aws_spec()
+    bootstrap(spec)
+    create_table("acme-prod-tfstate-123456789012-lock")
+    result = by_id(run_checks(spec))["aws-state-lock"]
+    assert result.status == "warn"
+    assert "set state.lock_table: acme-prod-tfstate-123456789012-lock" in result.detail
+
+
+def test_deprecated_lock_table_is_checked(moto, aws_spec):
+    spec = aws_spec(extra="state: {lock_table: old-locks}")
+    bootstrap(spec)
+    missing = by_id(run_checks(spec))["aws-state-lock"]
+    assert missing.status == "fail" and "old-locks does not exist" in missing.detail
+    create_table("old-locks", key="Id")
+    wrong = by_id(run_checks(spec))["aws-state-lock"]
+    assert wrong.status == "fail" and "hash key LockID" in wrong.detail
+    boto3.client("dynamodb", region_name="eu-west-1").delete_table(TableName="old-locks")
+    create_table("old-locks")
+    good = by_id(run_checks(spec))["aws-state-lock"]
+    assert good.status == "warn" and "deprecated" in good.detail and "S3 lock file and old-locks" in good.detail
 
 
 def test_sagemaker_quotas_unsupported_by_moto_is_a_warning(moto, aws_spec):

@@ -96,7 +96,7 @@ def test_there_is_an_aws_example_per_maturity_level():
 
 def test_versions_pin_terraform_aws_6_and_archive(example):
     versions = norm(hcl2.loads(example.text("versions.tf")))["terraform"][0]
-    assert versions["required_version"] == ">= 1.5.0"
+    assert versions["required_version"] == ">= 1.11.0"
     providers = versions["required_providers"][0]
     assert providers["aws"]["source"] == "hashicorp/aws"
     assert providers["aws"]["version"] == "~> 6.0"

@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.5.0"
+  # 1.11: S3 native state locking (backend.tf use_lockfile).
+  required_version = ">= 1.11.0"
 
   required_providers {
     aws = {
