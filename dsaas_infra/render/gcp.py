@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsaas_infra.render import gcp_kms, gcp_serving
+from dsaas_infra.render import gcp_kms, gcp_pipeline, gcp_serving
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.cron import to_unix_cron
@@ -29,6 +29,8 @@ SHARED_APIS = (
     "serviceusage.googleapis.com",
 )
 DATA_APIS = (
+    # The data schedule starts the Vertex AI pipeline, whose first step is the curation.
+    "aiplatform.googleapis.com",
     "bigquery.googleapis.com",
     "cloudscheduler.googleapis.com",
     "dataflow.googleapis.com",
@@ -75,6 +77,9 @@ NETWORK_CIDRS = {"subnet": "10.10.0.0/20", "pods": "10.16.0.0/14", "services": "
 # The curated table the scheduled Dataflow job loads (schema shipped as a file and reused by
 # the google_bigquery_table, so the two never drift apart).
 CURATED_TABLE = "events"
+# The Vertex AI pipeline the blueprint ships: its source, its compiled spec (what Cloud Scheduler
+# sends to pipelineJobs.create) and the training script its custom job runs.
+PIPELINE_FILES = ("pipeline.py", "pipeline.yaml", "train.py")
 
 
 def build_context(spec: ClientSpec) -> dict[str, Any]:
@@ -99,7 +104,6 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         dataflow={
             **DATAFLOW[maturity],
             "schedule": to_unix_cron(data.schedule),
-            "job_name": f"{ctx['name_prefix']}-raw-to-curated",
             "template": f"gs://dataflow-templates-{gcp.region}/latest/flex/GCS_Text_to_BigQuery_Flex",
         },
         dataset_id=gcp_rules.dataset_id(spec),
@@ -129,6 +133,7 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
     ]
     serving = gcp_serving.build_context(spec, ctx)
     ctx.update(serving)
+    ctx["pipeline"] = gcp_pipeline.build_context(spec, ctx)
     ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())))
     ctx["service_identities"] = sorted(
         s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
@@ -290,6 +295,10 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(("data.tf", "gcp/data.tf.j2"))
         out.append(("files/dataflow/transform.js", "gcp/files/dataflow/transform.js"))
         out.append(("files/dataflow/curated_schema.json", "gcp/files/dataflow/curated_schema.json"))
+        out.append(("files/dataflow/staging_schema.json", "gcp/files/dataflow/staging_schema.json"))
+        out.append(("pipeline.tf", "gcp/pipeline.tf.j2"))
+        for name in PIPELINE_FILES:
+            out.append((f"files/pipeline/{name}", f"gcp/files/pipeline/{name}"))
     if phases.training.enabled:
         out.append(("training.tf", "gcp/training.tf.j2"))
     out.extend(gcp_serving.files(ctx))

@@ -73,7 +73,8 @@ def build(spec: ClientSpec, name_prefix: str, apis: set[str], apigee_dedicated: 
     disk_agents = disks + ["dataflow"] * data + ["notebooks"] * workbench + ["container"] * deployment
     if disk_agents:
         add("compute", "persistent disks (Dataflow, Workbench, GKE) and GKE secrets", disk_agents)
-    if training or realtime:
+    # data: the pipeline jobs the data schedule starts (pipeline.tf) are encrypted with it.
+    if data or training or realtime:
         add("vertex", "Vertex AI (TensorBoard, metadata, endpoint, pipeline jobs, models)", ["aiplatform"])
     if training:
         add("registry", "Artifact Registry images", ["artifactregistry"])

@@ -30,6 +30,7 @@ SERVICE_ACCOUNTS = {
     "scheduler": "sched",
     "workbench": "wb",
     "training": "train",
+    "pipeline": "pipe",
 }
 
 

@@ -183,6 +183,15 @@ class Consumer(Strict):
     quota_per_day: int = Field(100000, gt=0)
 
 
+class Approval(Strict):
+    """Promote a newly trained model without a human when its held-out metric meets a threshold."""
+
+    metric: Literal["rmse", "mae", "r2"] = Field(
+        description="held-out metric: rmse/mae must be at most the threshold, r2 at least"
+    )
+    threshold: float
+
+
 class DataPhase(Strict):
     enabled: bool | None = None
     schedule: str | None = Field(None, description="5-field cron, UTC")
@@ -236,6 +245,11 @@ class DeploymentPhase(Strict):
     dashboard: bool | None = None
     multi_az: bool | None = None
     alert_emails: list[Email] = Field(default_factory=list)
+    approval: Approval | None = Field(
+        None,
+        description="metric threshold that approves new models automatically; without it every "
+        "model waits for a manual approval (proactive/managed)",
+    )
 
 
 class AccessPhase(Strict):

@@ -180,25 +180,62 @@ def test_default_labels_carry_identity_and_normalised_tags():
     }
 
 
-def test_scheduler_launches_the_dataflow_template_privately_in_utc(examples):
+def test_scheduler_starts_the_pipeline_as_its_account_in_utc(examples):
+    """The data schedule starts the Vertex AI pipeline (its curate step launches Dataflow)."""
     spec = load_spec(BLUEPRINTS / "gcp-proactive.yaml")
     tf = examples["gcp-proactive"]
-    job = resources(tf, "google_cloud_scheduler_job")["raw_to_curated"]
+    job = resources(tf, "google_cloud_scheduler_job")["pipeline"]
     assert job["time_zone"] == "Etc/UTC"
     assert job["schedule"] == to_unix_cron(spec.phases.data.schedule)
     target = job["http_target"][0]
-    assert target["uri"].endswith("/flexTemplates:launch")
+    assert target["uri"].endswith("/locations/${local.region}/pipelineJobs")
     assert target["oauth_token"][0]["service_account_email"] == "${google_service_account.scheduler.email}"
     body = target["body"]
-    for fragment in ('WORKER_IP_PRIVATE', 'google_service_account.dataflow.email',
-                     'google_kms_crypto_key.keys["compute"].id', 'google_storage_bucket.dataflow.name}/temp',
-                     'google_storage_bucket.dataflow.name}/staging',
-                     'local.subnetwork_self_link', 'GCS_Text_to_BigQuery_Flex'):
+    for fragment in ('yamldecode(file("${path.module}/files/pipeline/pipeline.yaml"))',
+                     "serviceAccount = google_service_account.pipeline.email",
+                     'kmsKeyName = google_kms_crypto_key.keys["vertex"].id',
+                     "parameterValues = local.pipeline_parameters"):
         assert fragment in body, fragment
-    # The scheduler may launch jobs and act as the worker account, nothing more.
-    assert resources(tf, "google_project_iam_member")["scheduler_dataflow_developer"]["role"] == "roles/dataflow.developer"
-    acts = resources(tf, "google_service_account_iam_member")["scheduler_acts_as_dataflow"]
-    assert acts["service_account_id"] == "${google_service_account.dataflow.name}"
+    params = next(b["pipeline_parameters"] for b in tf["locals"] if "pipeline_parameters" in b)
+    assert params["dataflow_service_account"] == "${google_service_account.dataflow.email}"
+    assert params["subnetwork"] == "${local.subnetwork_self_link}"
+    assert params["dataflow_kms_key"] == '${google_kms_crypto_key.keys["compute"].id}'
+    assert params["kms_key"] == '${google_kms_crypto_key.keys["vertex"].id}'
+    assert params["dataflow_template"].endswith("/GCS_Text_to_BigQuery_Flex")
+    # The scheduler may create pipeline jobs and act as the pipeline's account, nothing more.
+    role = resources(tf, "google_project_iam_custom_role")["pipeline_launch"]
+    assert role["permissions"] == ["aiplatform.pipelineJobs.create"]
+    grant = resources(tf, "google_project_iam_member")["scheduler_pipeline_launch"]
+    assert grant["role"] == "${google_project_iam_custom_role.pipeline_launch.name}"
+    acts = resources(tf, "google_service_account_iam_member")
+    assert acts["scheduler_acts_as_pipeline"]["service_account_id"] == "${google_service_account.pipeline.name}"
+    assert acts["pipeline_acts_as_dataflow"]["service_account_id"] == "${google_service_account.dataflow.name}"
+    assert not any(a["member"] == "${google_service_account.scheduler.member}"
+                   for n, a in acts.items() if n != "scheduler_acts_as_pipeline")
+
+
+def test_pipeline_parameters_carry_the_specs_serving_choices(examples):
+    spec = load_spec(BLUEPRINTS / "gcp-managed.yaml")
+    params = next(b["pipeline_parameters"] for b in examples["gcp-managed"]["locals"]
+                  if "pipeline_parameters" in b)
+    d = spec.phases.deployment
+    assert params["variants"] == [{"name": v.name, "weight": v.weight} for v in d.variants]
+    assert (params["min_replicas"], params["max_replicas"]) == (d.min_instances, d.max_instances)
+    assert params["serving_machine_type"] == "n2-standard-4"  # size medium
+    assert params["training_machine_type"] == "n2-standard-8"  # size large; sklearn needs no GPU
+    assert params["approval"] == "manual" and params["deploy_enabled"] is True
+    assert params["drift_enabled"] is True
+    assert params["endpoint"] == "${google_vertex_ai_endpoint.main.name}"
+    reactive = next(b["pipeline_parameters"] for b in examples["gcp-reactive"]["locals"]
+                    if "pipeline_parameters" in b)
+    assert reactive["deploy_enabled"] is False and "endpoint" not in reactive
+    # A metric threshold in the spec replaces the manual approval.
+    text = spec_text(serving="true").replace(
+        "deployment: {enabled: true}",
+        "deployment: {enabled: true, alert_emails: [a@initrode.example], approval: {metric: r2, threshold: 0.8}}")
+    params = next(b["pipeline_parameters"] for b in render_text(text)["locals"] if "pipeline_parameters" in b)
+    assert (params["approval"], params["approval_metric"], params["approval_threshold"]) == (
+        "threshold", "rSquared", 0.8)
 
 
 def test_curated_dataset_and_table_use_the_cmek_and_the_shipped_schema(examples):
@@ -362,22 +399,34 @@ NODE = shutil.which("node")
 
 
 @pytest.mark.skipif(NODE is None, reason="needs node to run the Dataflow UDF")
-def test_dataflow_udf_returns_rows_of_the_shipped_schema(tmp_path):
+def test_dataflow_udf_curates_good_lines_and_marks_malformed_ones_for_quarantine(tmp_path):
+    """The UDF never throws (one throw fails the whole Dataflow job, and every later run with it):
+    malformed lines come back with `error` set, for the curate step's quarantine table."""
     files = render_blueprint(load_spec(BLUEPRINTS / "gcp-proactive.yaml"))
-    schema = json.loads(files["files/dataflow/curated_schema.json"])["BigQuery Schema"]
+    staging = json.loads(files["files/dataflow/staging_schema.json"])["BigQuery Schema"]
+    curated = json.loads(files["files/dataflow/curated_schema.json"])["BigQuery Schema"]
+    assert {f["name"] for f in staging} == {f["name"] for f in curated} | {"error"}
     script = tmp_path / "run.js"
     script.write_text(
         files["files/dataflow/transform.js"].decode()
-        + "\nconsole.log(transform(process.argv[2]));\n"
+        + "\nprocess.argv.slice(2).forEach(function (l) { console.log(transform(l)); });\n"
     )
-    line = '{"id": 7, "event_time": "2026-01-02T03:04:05Z", "source": "pos", "amount": 3}'
-    out = subprocess.run([NODE, str(script), line], capture_output=True, text=True, check=True)
-    row = json.loads(out.stdout)
-    assert set(row) == {f["name"] for f in schema}
-    assert row["record_id"] == "7" and row["event_time"] == "2026-01-02T03:04:05.000Z"
-    assert json.loads(row["payload"])["amount"] == 3
-    bad = subprocess.run([NODE, str(script), "[1, 2]"], capture_output=True, text=True)
-    assert bad.returncode != 0 and "one JSON object per line" in bad.stderr
+    good = '{"id": 7, "event_time": "2026-01-02T03:04:05Z", "source": "pos", "amount": 3}'
+    bad = ["[1, 2]", "not json", '{"event_time": "2026-01-01"}', '{"id": 1, "event_time": "yesterday"}']
+    out = subprocess.run([NODE, str(script), good, *bad], capture_output=True, text=True, check=True)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == 5 and all(set(r) == {f["name"] for f in staging} for r in rows)
+    assert rows[0]["error"] is None
+    assert rows[0]["record_id"] == "7" and rows[0]["event_time"] == "2026-01-02T03:04:05.000Z"
+    assert json.loads(rows[0]["payload"])["amount"] == 3
+    reasons = [r["error"] for r in rows[1:]]
+    assert reasons[0] == "expected one JSON object per line"
+    assert reasons[2] == "record without an id" and reasons[3] == "event_time is not a date"
+    assert reasons[1]  # the JSON parser's message
+    assert [r["payload"] for r in rows[1:]] == bad and all(r["record_id"] is None for r in rows[1:])
+    # The curated table takes only good rows: the MERGE's source filters on error IS NULL.
+    curate = (BLUEPRINTS.parent / "templates/gcp/files/pipeline/pipeline.py").read_text()
+    assert "WHERE error IS NULL" in curate and "WHERE error IS NOT NULL" in curate
 
 
 @pytest.mark.parametrize("stem", [p.stem for p in GCP_SPECS])
@@ -387,9 +436,12 @@ def test_only_the_dataflow_workers_can_write_the_code_they_run(examples, stem):
     that no other account may write to; the Dataflow job reads nothing from the artifacts bucket."""
     tf = examples[stem]
     objects = resources(tf, "google_storage_bucket_object")
-    assert {o["bucket"] for o in objects.values()} == {"${google_storage_bucket.dataflow.name}"}
-    body = resources(tf, "google_cloud_scheduler_job")["raw_to_curated"]["http_target"][0]["body"]
-    assert "google_storage_bucket.artifacts" not in body
+    assert {o["bucket"] for n, o in objects.items() if n.startswith("dataflow")} == {
+        "${google_storage_bucket.dataflow.name}"}
+    # The Dataflow job's code comes from the dataflow bucket alone (the curate step's launch).
+    curate = (BLUEPRINTS.parent / "templates/gcp/files/pipeline/pipeline.py").read_text()
+    assert 'f"gs://{dataflow_bucket}/udf/transform.js"' in curate
+    assert 'f"gs://{dataflow_bucket}/schema/staging_schema.json"' in curate
     read_only = {"roles/storage.objectViewer", "roles/storage.legacyBucketReader"}
     on_dataflow = [g for g in resources(tf, "google_storage_bucket_iam_member").values()
                    if g["bucket"] == "${google_storage_bucket.dataflow.name}"]
@@ -460,8 +512,9 @@ def test_firewall_rules_target_only_the_blueprints_workloads(examples):
             assert rule.get("target_tags"), f"{name} allows ingress to every VM in the VPC"
 
 
-def test_readme_explains_that_overlapping_dataflow_runs_are_refused():
-    """The Scheduler body is static, so the job name is fixed: a late run blocks the next (409)."""
+def test_readme_explains_how_runs_claim_new_files():
+    """Each run moves what it loads out of incoming/: overlapping runs never load a file twice."""
     files = render_blueprint(load_spec(BLUEPRINTS / "gcp-proactive.yaml"))
     readme = " ".join(files["README.md"].decode().split())
-    assert "409 ALREADY_EXISTS" in readme and "rather than overlap" in readme
+    assert "processing/<run>/" in readme and "processed/<run>/" in readme
+    assert "quarantine" in readme and "MERGE" in readme

@@ -221,7 +221,7 @@ resource "google_bigquery_dataset" "curated" {
   project                    = local.project_id
   location                   = local.region
   friendly_name              = "Globex Corp. curated data"
-  description                = "Curated data loaded from the raw bucket by the scheduled Dataflow job."
+  description                = "Curated data loaded from the raw bucket by the pipeline's curate step (Dataflow)."
   delete_contents_on_destroy = false
   max_time_travel_hours      = 168
 
@@ -232,12 +232,13 @@ resource "google_bigquery_dataset" "curated" {
   depends_on = [time_sleep.kms_grants]
 }
 
-# The table the Dataflow job appends to; its schema is the file the job itself reads.
+# The curated table: one row per record_id. The pipeline MERGEs each run's staging table into it
+# (a re-delivered record updates its row, never duplicates it).
 resource "google_bigquery_table" "events" {
   dataset_id          = google_bigquery_dataset.curated.dataset_id
   project             = local.project_id
   table_id            = "events"
-  description         = "Records loaded from the raw bucket (one JSON object per line)."
+  description         = "Curated records, one per record_id (MERGEd by the pipeline's curate step)."
   deletion_protection = true
   schema              = jsonencode(jsondecode(file("${path.module}/files/dataflow/curated_schema.json"))["BigQuery Schema"])
   clustering          = ["source"]
@@ -252,18 +253,28 @@ resource "google_bigquery_table" "events" {
   }
 }
 
-# The latest version of each record: a re-delivered file is loaded again, so readers use this.
-resource "google_bigquery_table" "events_latest" {
-  #checkov:skip=CKV_GCP_80:a view stores no data; its rows come from the CMEK-encrypted events table
+# Lines the Dataflow UDF could not curate (not JSON, no id, bad date): kept with the reason, never
+# loaded into the curated table, never fatal to a run. The pipeline's curate step moves them here.
+resource "google_bigquery_table" "events_quarantine" {
   dataset_id          = google_bigquery_dataset.curated.dataset_id
   project             = local.project_id
-  table_id            = "events_latest"
-  description         = "Latest version of each record of the events table (deduplicated on record_id)."
+  table_id            = "events_quarantine"
+  description         = "Raw lines the curation rejected, with the reason and the pipeline run."
   deletion_protection = true
+  schema = jsonencode([
+    { name = "run_id", type = "STRING", mode = "REQUIRED", description = "Pipeline run that read the line" },
+    { name = "line", type = "STRING", mode = "NULLABLE", description = "The raw line" },
+    { name = "error", type = "STRING", mode = "REQUIRED", description = "Why it was rejected" },
+    { name = "quarantined_at", type = "TIMESTAMP", mode = "REQUIRED", description = "When" },
+  ])
 
-  view {
-    query          = "SELECT * EXCEPT (row_rank) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY ingested_at DESC) AS row_rank FROM `${local.project_id}.${google_bigquery_dataset.curated.dataset_id}.${google_bigquery_table.events.table_id}`) WHERE row_rank = 1"
-    use_legacy_sql = false
+  time_partitioning {
+    type  = "DAY"
+    field = "quarantined_at"
+  }
+
+  encryption_configuration {
+    kms_key_name = google_kms_crypto_key.keys["bigquery"].id
   }
 }
 
@@ -275,10 +286,11 @@ resource "google_storage_bucket_object" "dataflow_udf" {
   content_type = "application/javascript"
 }
 
+# The schema of each run's staging table (the UDF's output, quarantined lines included).
 resource "google_storage_bucket_object" "dataflow_schema" {
   bucket       = google_storage_bucket.dataflow.name
-  name         = "schema/curated_schema.json"
-  source       = "${path.module}/files/dataflow/curated_schema.json"
+  name         = "schema/staging_schema.json"
+  source       = "${path.module}/files/dataflow/staging_schema.json"
   content_type = "application/json"
 }
 
@@ -318,96 +330,4 @@ resource "google_bigquery_dataset_iam_member" "dataflow_curated_writer" {
   project    = local.project_id
   role       = "roles/bigquery.dataEditor"
   member     = google_service_account.dataflow.member
-}
-
-# Cloud Scheduler launches the job with its own identity: it may create Dataflow jobs and
-# run them as the worker account, nothing else.
-resource "google_service_account" "scheduler" {
-  account_id   = "globex-stg-sched"
-  project      = local.project_id
-  display_name = "Cloud Scheduler: launches the raw -> curated Dataflow job"
-
-  depends_on = [time_sleep.services]
-}
-
-resource "google_project_iam_member" "scheduler_dataflow_developer" {
-  #checkov:skip=CKV_GCP_49:launching Dataflow jobs needs roles/dataflow.developer; the only account it can run jobs as is the worker SA (actAs bound on that SA alone)
-  project = local.project_id
-  role    = "roles/dataflow.developer"
-  member  = google_service_account.scheduler.member
-}
-
-resource "google_service_account_iam_member" "scheduler_acts_as_dataflow" {
-  service_account_id = google_service_account.dataflow.name
-  role               = "roles/iam.serviceAccountUser"
-  member             = google_service_account.scheduler.member
-}
-
-# raw -> curated on the spec's schedule (UTC): Cloud Scheduler calls the Dataflow API to launch
-# Google's "Text Files on Cloud Storage to BigQuery" Flex Template, so nothing has to be built
-# before the first apply. The UDF (files/dataflow/transform.js) is where cleaning goes.
-# The request body is fixed, so every run has the same job name: Dataflow refuses a second
-# running job of that name (409), so a run still going when the next is due makes that launch
-# fail after its retries instead of overlapping it (two runs would load the same files twice).
-resource "google_cloud_scheduler_job" "raw_to_curated" {
-  name             = "${local.name_prefix}-raw-to-curated"
-  project          = local.project_id
-  region           = local.region
-  description      = "Launches the raw -> curated Dataflow job."
-  schedule         = "0 3 * * *"
-  time_zone        = "Etc/UTC"
-  attempt_deadline = "320s"
-
-  retry_config {
-    retry_count          = 3
-    min_backoff_duration = "60s"
-    max_backoff_duration = "600s"
-  }
-
-  http_target {
-    http_method = "POST"
-    uri         = "https://dataflow.googleapis.com/v1b3/projects/${local.project_id}/locations/${local.region}/flexTemplates:launch"
-    headers = {
-      "Content-Type" = "application/json"
-    }
-    body = base64encode(jsonencode({
-      launchParameter = {
-        jobName              = "globex-staging-raw-to-curated"
-        containerSpecGcsPath = "gs://dataflow-templates-europe-west1/latest/flex/GCS_Text_to_BigQuery_Flex"
-        parameters = {
-          inputFilePattern                    = var.dataflow_input_pattern
-          JSONPath                            = "gs://${google_storage_bucket.dataflow.name}/${google_storage_bucket_object.dataflow_schema.name}"
-          outputTable                         = "${local.project_id}:${google_bigquery_dataset.curated.dataset_id}.${google_bigquery_table.events.table_id}"
-          javascriptTextTransformGcsPath      = "gs://${google_storage_bucket.dataflow.name}/${google_storage_bucket_object.dataflow_udf.name}"
-          javascriptTextTransformFunctionName = "transform"
-          bigQueryLoadingTemporaryDirectory   = "gs://${google_storage_bucket.dataflow.name}/bq-temp"
-        }
-        environment = {
-          serviceAccountEmail  = google_service_account.dataflow.email
-          tempLocation         = "gs://${google_storage_bucket.dataflow.name}/temp"
-          stagingLocation      = "gs://${google_storage_bucket.dataflow.name}/staging"
-          subnetwork           = local.subnetwork_self_link
-          ipConfiguration      = "WORKER_IP_PRIVATE"
-          kmsKeyName           = google_kms_crypto_key.keys["compute"].id
-          machineType          = "n2-standard-2"
-          maxWorkers           = var.dataflow_max_workers
-          additionalUserLabels = local.labels
-        }
-      }
-    }))
-
-    oauth_token {
-      service_account_email = google_service_account.scheduler.email
-      scope                 = "https://www.googleapis.com/auth/cloud-platform"
-    }
-  }
-
-  depends_on = [
-    google_project_iam_member.scheduler_dataflow_developer,
-    google_service_account_iam_member.scheduler_acts_as_dataflow,
-    google_project_iam_member.dataflow_worker,
-    google_storage_bucket_iam_member.dataflow_raw_reader,
-    google_storage_bucket_iam_member.dataflow_bucket,
-    google_bigquery_dataset_iam_member.dataflow_curated_writer,
-  ]
 }

@@ -43,9 +43,14 @@ output "curated_dataset" {
   value       = google_bigquery_dataset.curated.dataset_id
 }
 
-output "dataflow_schedule_job" {
-  description = "Cloud Scheduler job that launches the raw -> curated Dataflow job (run it by hand with gcloud scheduler jobs run)."
-  value       = google_cloud_scheduler_job.raw_to_curated.name
+output "pipeline_schedule_job" {
+  description = "Cloud Scheduler job that starts the MLOps pipeline (run it now with gcloud scheduler jobs run)."
+  value       = google_cloud_scheduler_job.pipeline.name
+}
+
+output "pipeline_service_account" {
+  description = "Service account every step of the MLOps pipeline runs as."
+  value       = google_service_account.pipeline.email
 }
 
 output "dataflow_service_account" {

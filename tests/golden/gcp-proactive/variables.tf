@@ -34,17 +34,6 @@ variable "services_cidr" {
   }
 }
 
-variable "dataflow_input_pattern" {
-  description = "Files of the raw bucket the scheduled Dataflow job loads into the curated table (JSON lines)."
-  type        = string
-  default     = "gs://globex-dsaas-staging-staging-raw/incoming/*.jsonl"
-
-  validation {
-    condition     = startswith(var.dataflow_input_pattern, "gs://")
-    error_message = "Must be a gs:// path or pattern."
-  }
-}
-
 variable "dataflow_max_workers" {
   description = "Upper bound of Dataflow autoscaling for the raw -> curated job."
   type        = number

@@ -67,19 +67,20 @@ resource "google_vertex_ai_metadata_store" "default" {
   depends_on = [time_sleep.kms_grants]
 }
 
-# Training pipelines and custom jobs run as this account: read curated data, write
-# artifacts, push and pull images, register models; nothing else.
+# Training custom jobs (the pipeline's and the notebooks') run as this account: read curated
+# data, write artifacts, push and pull images. No Vertex AI role: registering and deploying
+# models is the pipeline account's job, so a notebook that runs code as this account cannot
+# change what the endpoint serves.
 resource "google_service_account" "training" {
   account_id   = "hooli-dev-train"
   project      = local.project_id
-  display_name = "Vertex AI training pipelines and jobs"
+  display_name = "Vertex AI training jobs"
 
   depends_on = [time_sleep.services]
 }
 
 resource "google_project_iam_member" "training" {
   for_each = toset([
-    "roles/aiplatform.user",
     "roles/bigquery.jobUser",
     "roles/bigquery.readSessionUser",
     "roles/logging.logWriter",
@@ -89,13 +90,6 @@ resource "google_project_iam_member" "training" {
   project = local.project_id
   role    = each.value
   member  = google_service_account.training.member
-}
-
-# A pipeline step starts further jobs as the same account.
-resource "google_service_account_iam_member" "training_acts_as_itself" {
-  service_account_id = google_service_account.training.name
-  role               = "roles/iam.serviceAccountUser"
-  member             = google_service_account.training.member
 }
 
 resource "google_storage_bucket_iam_member" "training_curated_reader" {

@@ -1,0 +1,63 @@
+"""The GCP blueprint's Vertex AI pipeline: the parameter values Cloud Scheduler starts it with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsaas_infra.spec import gcp_rules
+from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.sizes import GCP_MACHINE
+
+# The spec's cloud-neutral metric names -> the names of the pipeline's evaluation (Vertex AI's
+# regression metrics schema).
+APPROVAL_METRICS = {"rmse": "rootMeanSquaredError", "mae": "meanAbsoluteError", "r2": "rSquared"}
+# Drift monitoring: a starting point, to be tuned on the client's data.
+DRIFT_THRESHOLD = 0.3
+DRIFT_SAMPLE_RATE = 0.8
+DRIFT_INTERVAL_HOURS = 1
+# Share of the curated records held out for evaluation.
+TEST_PERCENT = 20
+# The payload field the shipped prepare step predicts (README: how to change it).
+LABEL_FIELD = "label"
+
+
+def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
+    """Values pipeline.tf lays out; serving values come from gcp_serving's context."""
+    assert spec.gcp is not None
+    t, d = spec.phases.training, spec.phases.deployment
+    name_prefix: str = ctx["name_prefix"]
+    endpoint = ctx.get("vertex_endpoint")
+    obs = ctx.get("observability") or {}
+    approval = d.approval
+    training = bool(t.enabled)
+    deploy = training and endpoint is not None
+    return {
+        "sa_id": gcp_rules.service_account_ids(spec)["pipeline"],
+        # Custom role ids allow letters, digits, "_" and "." (3-64).
+        "launch_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_pipeline_launch",
+        "job_name": f"{name_prefix}-mlops-loop",
+        "display_name": f"{name_prefix} MLOps loop",
+        "model_id": f"{name_prefix}-model",
+        "training_enabled": training,
+        # scikit-learn trains on CPUs: the spec's GPU goes to the Workbench notebooks, not here.
+        "training_machine_type": (t.instance_type if t.instance_type and t.gpu in (None, "none")
+                                  else GCP_MACHINE[t.size or "medium"]),
+        "deploy_enabled": deploy,
+        "endpoint": endpoint["name"] if endpoint else "",
+        "variants": [{"name": v.name, "weight": v.weight} for v in d.variants or []],
+        "approval": "threshold" if approval is not None else "manual",
+        "approval_metric": APPROVAL_METRICS[approval.metric] if approval else "rootMeanSquaredError",
+        "approval_threshold": float(approval.threshold) if approval else 0.0,
+        # The prebuilt scikit-learn container serves on CPUs: a machine of the spec's size.
+        "serving_machine_type": (d.instance_type if d.instance_type and d.gpu in (None, "none")
+                                 else GCP_MACHINE[d.size or "small"]),
+        "min_replicas": d.min_instances or 1,
+        "max_replicas": max(d.max_instances or 1, d.min_instances or 1),
+        "drift_enabled": deploy and bool(obs.get("drift")),
+        "alert_emails": obs.get("emails", []),
+        "drift_threshold": DRIFT_THRESHOLD,
+        "drift_sample_rate": DRIFT_SAMPLE_RATE,
+        "drift_interval_hours": DRIFT_INTERVAL_HOURS,
+        "test_percent": TEST_PERCENT,
+        "label_field": LABEL_FIELD,
+    }

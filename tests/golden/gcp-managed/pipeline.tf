@@ -1,0 +1,224 @@
+# The MLOps loop: a Vertex AI pipeline (files/pipeline/pipeline.py, compiled to pipeline.yaml)
+# that Cloud Scheduler starts on the data schedule. One run: curate the new raw files (Dataflow,
+# quarantine, MERGE into the curated table) -> prepare the training set -> train (custom job) ->
+# evaluate -> register the version with its evaluation -> gate -> deploy to the endpoint -> drift
+# monitoring.
+
+# --- Identity of the pipeline -----------------------------------------------------------------
+# Every step runs as this account. It alone may start the Dataflow job as the workers' account,
+# move raw files, write the curated table, start training jobs as the training account and deploy
+# to the endpoint; only the scheduler's account may act as it.
+resource "google_service_account" "pipeline" {
+  account_id   = "stark-prd-pipe"
+  project      = local.project_id
+  display_name = "Vertex AI pipeline (the MLOps loop)"
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "pipeline" {
+  #checkov:skip=CKV_GCP_49:launching the Dataflow Flex Template needs roles/dataflow.developer; the only account the pipeline can run jobs as is the worker SA (actAs bound on that SA alone)
+  for_each = toset([
+    "roles/aiplatform.user",
+    "roles/bigquery.jobUser",
+    "roles/dataflow.developer",
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+  ])
+
+  project = local.project_id
+  role    = each.value
+  member  = google_service_account.pipeline.member
+}
+
+resource "google_service_account_iam_member" "pipeline_acts_as_dataflow" {
+  service_account_id = google_service_account.dataflow.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.pipeline.member
+}
+
+# The training custom job runs as the training account (data in, model out; no Vertex AI rights).
+resource "google_service_account_iam_member" "pipeline_acts_as_training" {
+  service_account_id = google_service_account.training.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.pipeline.member
+}
+
+# curate claims new files by moving them (incoming/ -> processing/<run>/ -> processed/<run>/).
+resource "google_storage_bucket_iam_member" "pipeline_raw" {
+  bucket = google_storage_bucket.raw.name
+  role   = "roles/storage.objectUser"
+  member = google_service_account.pipeline.member
+}
+
+# Pipeline root (run artefacts, curated snapshots, training sets, models) and the shipped code.
+resource "google_storage_bucket_iam_member" "pipeline_artifacts" {
+  bucket = google_storage_bucket.artifacts.name
+  role   = "roles/storage.objectUser"
+  member = google_service_account.pipeline.member
+}
+
+# MERGE into the curated table, the staging table of each run and the quarantine table.
+resource "google_bigquery_dataset_iam_member" "pipeline_curated" {
+  dataset_id = google_bigquery_dataset.curated.dataset_id
+  project    = local.project_id
+  role       = "roles/bigquery.dataEditor"
+  member     = google_service_account.pipeline.member
+}
+
+# --- Who starts it: Cloud Scheduler --------------------------------------------------------------
+# The scheduler's account may create pipeline jobs and act as the pipeline's account, nothing else.
+resource "google_project_iam_custom_role" "pipeline_launch" {
+  project     = local.project_id
+  role_id     = "dsaas_stark_prod_pipeline_launch"
+  title       = "Start the MLOps pipeline"
+  description = "Create Vertex AI pipeline jobs (dsaas-infra)"
+  permissions = ["aiplatform.pipelineJobs.create"]
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_service_account" "scheduler" {
+  account_id   = "stark-prd-sched"
+  project      = local.project_id
+  display_name = "Cloud Scheduler: starts the MLOps pipeline"
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "scheduler_pipeline_launch" {
+  project = local.project_id
+  role    = google_project_iam_custom_role.pipeline_launch.name
+  member  = google_service_account.scheduler.member
+}
+
+resource "google_service_account_iam_member" "scheduler_acts_as_pipeline" {
+  service_account_id = google_service_account.pipeline.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.scheduler.member
+}
+
+# --- The shipped pipeline -------------------------------------------------------------------------
+# The source and compiled spec (for audits and manual runs) and the training script the custom
+# job runs from /gcs/<artifacts bucket>/pipeline/train.py.
+resource "google_storage_bucket_object" "pipeline" {
+  for_each = {
+    "pipeline.py"   = "text/x-python"
+    "pipeline.yaml" = "application/yaml"
+    "train.py"      = "text/x-python"
+  }
+
+  bucket       = google_storage_bucket.artifacts.name
+  name         = "pipeline/${each.key}"
+  source       = "${path.module}/files/pipeline/${each.key}"
+  content_type = each.value
+}
+
+locals {
+  # The pipeline's parameters: everything client-specific is here, nothing in the compiled spec.
+  pipeline_parameters = {
+    project                  = local.project_id
+    region                   = local.region
+    raw_bucket               = google_storage_bucket.raw.name
+    dataflow_bucket          = google_storage_bucket.dataflow.name
+    artifacts_bucket         = google_storage_bucket.artifacts.name
+    dataset                  = google_bigquery_dataset.curated.dataset_id
+    table                    = google_bigquery_table.events.table_id
+    dataflow_template        = "gs://dataflow-templates-us-central1/latest/flex/GCS_Text_to_BigQuery_Flex"
+    dataflow_service_account = google_service_account.dataflow.email
+    subnetwork               = local.subnetwork_self_link
+    dataflow_kms_key         = google_kms_crypto_key.keys["compute"].id
+    kms_key                  = google_kms_crypto_key.keys["vertex"].id
+    dataflow_machine_type    = "n2-standard-4"
+    dataflow_max_workers     = var.dataflow_max_workers
+    training_enabled         = true
+    label_field              = "label"
+    test_percent             = 20
+    training_service_account = google_service_account.training.email
+    training_machine_type    = "n2-standard-8"
+    model_id                 = "stark-prod-model"
+    model_display_name       = "stark-prod-model"
+    deploy_enabled           = true
+    endpoint                 = google_vertex_ai_endpoint.main.name
+    variants = [{
+      name   = "champion"
+      weight = 80
+      }, {
+      name   = "challenger"
+      weight = 20
+    }]
+    approval              = "manual"
+    approval_metric       = "rootMeanSquaredError"
+    approval_threshold    = 0
+    serving_machine_type  = "n2-standard-4"
+    min_replicas          = 2
+    max_replicas          = 8
+    drift_enabled         = true
+    alert_emails          = ["head-of-data@stark.example", "mlops-oncall@stark.example"]
+    notification_channels = [for c in google_monitoring_notification_channel.email : c.id]
+    drift_threshold       = 0.3
+    drift_sample_rate     = 0.8
+    drift_interval_hours  = 1
+  }
+}
+
+# One run of the loop on the spec's schedule (UTC): Cloud Scheduler calls pipelineJobs.create
+# with the compiled spec inline (a job's payload may be up to 1 MB) as the pipeline's account.
+# Runs never load a file twice, even when they overlap: each moves the files it loads out of
+# incoming/ first.
+resource "google_cloud_scheduler_job" "pipeline" {
+  name             = "stark-prod-mlops-loop"
+  project          = local.project_id
+  region           = local.region
+  description      = "Starts one run of the MLOps pipeline (Vertex AI Pipelines)."
+  schedule         = "15 */6 * * *"
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "320s"
+
+  retry_config {
+    retry_count          = 3
+    min_backoff_duration = "60s"
+    max_backoff_duration = "600s"
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = "https://${local.region}-aiplatform.googleapis.com/v1/projects/${local.project_id}/locations/${local.region}/pipelineJobs"
+    headers = {
+      "Content-Type" = "application/json"
+    }
+    body = base64encode(jsonencode({
+      displayName    = "stark-prod MLOps loop"
+      pipelineSpec   = yamldecode(file("${path.module}/files/pipeline/pipeline.yaml"))
+      serviceAccount = google_service_account.pipeline.email
+      encryptionSpec = {
+        kmsKeyName = google_kms_crypto_key.keys["vertex"].id
+      }
+      labels = local.labels
+      runtimeConfig = {
+        gcsOutputDirectory = "gs://${google_storage_bucket.artifacts.name}/pipeline-root"
+        parameterValues    = local.pipeline_parameters
+      }
+    }))
+
+    oauth_token {
+      service_account_email = google_service_account.scheduler.email
+      scope                 = "https://www.googleapis.com/auth/cloud-platform"
+    }
+  }
+
+  depends_on = [
+    google_project_iam_member.scheduler_pipeline_launch,
+    google_service_account_iam_member.scheduler_acts_as_pipeline,
+    google_project_iam_member.pipeline,
+    google_service_account_iam_member.pipeline_acts_as_dataflow,
+    google_storage_bucket_iam_member.pipeline_raw,
+    google_storage_bucket_iam_member.pipeline_artifacts,
+    google_bigquery_dataset_iam_member.pipeline_curated,
+    google_storage_bucket_object.pipeline,
+    google_project_iam_member.dataflow_worker,
+    google_storage_bucket_iam_member.dataflow_raw_reader,
+    google_storage_bucket_iam_member.dataflow_bucket,
+    google_bigquery_dataset_iam_member.dataflow_curated_writer,
+  ]
+}

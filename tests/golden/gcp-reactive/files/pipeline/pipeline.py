@@ -1,0 +1,738 @@
+"""The blueprint's Vertex AI Pipelines (KFP v2) pipeline: one run of the MLOps loop.
+
+curate -> prepare -> train -> evaluate -> register -> gate -> deploy -> monitor
+
+Cloud Scheduler starts a run on the data schedule (pipelineJobs.create with the compiled spec,
+pipeline.yaml, and the client's parameter values: see pipeline.tf). Nothing here is specific to
+one client: every value comes in as a pipeline parameter.
+
+- curate: claims the new raw files (incoming/ -> processing/<run>/), loads them with Google's
+  "Text Files on Cloud Storage to BigQuery" Dataflow Flex Template into a staging table (the UDF
+  marks malformed lines instead of failing), quarantines the marked rows, MERGEs the good ones into
+  the curated table on record_id (idempotent: a re-delivered file changes nothing), moves the files
+  to processed/<run>/ and exports a snapshot of the curated table for prepare.
+- prepare: the pluggable step that turns curated rows into the training set (label first, numeric
+  features after, as CSV) and a held-out test set; no usable rows is a failure, not a success.
+- train: a Vertex AI custom job on the spec's machine type, in the blueprint's network when one is
+  peered, running train.py (uploaded next to this file) in the serving container.
+- evaluate: metrics on the held-out set, stored with the model version.
+- register: a new version of the model in the Vertex AI Model Registry with its evaluation.
+- gate: manual approval (the version waits in the registry) or the spec's metric threshold.
+- deploy: the new version on the endpoint with the variants' traffic split, replica counts and
+  machine type; success only once the endpoint serves that split; older versions are undeployed.
+- monitor: the endpoint's drift monitoring job, alerting the notification channels.
+
+Recompile after a change (the blueprint's tests check the two are the same):
+    python pipeline.py pipeline.yaml
+"""
+
+
+import sys
+
+from kfp import compiler, dsl
+from kfp.dsl import Artifact, Dataset, Input, Metrics, Model, Output
+
+PYTHON_IMAGE = "python:3.11-slim"
+# Vertex AI's prebuilt scikit-learn serving container: it serves the model, and train and evaluate
+# run in it too, so the three use the same scikit-learn.
+SKLEARN_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest"
+# The Google client code the cloud steps need (pinned: a run is reproducible).
+GOOGLE_PACKAGES = ["google-auth==2.38.0", "requests==2.32.3"]
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def curate(
+    project: str,
+    region: str,
+    run_id: str,
+    raw_bucket: str,
+    dataflow_bucket: str,
+    dataset: str,
+    table: str,
+    template: str,
+    dataflow_service_account: str,
+    subnetwork: str,
+    kms_key: str,
+    machine_type: str,
+    max_workers: int,
+    snapshot: Output[Dataset],
+    report: Output[Artifact],
+) -> int:
+    """Load the new raw files into the curated table; returns the number of quarantined lines."""
+    import json
+    import re
+    import time
+    import urllib.parse
+
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+
+    def call(method, url, **kwargs):
+        response = http.request(method, url, timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:2000]}")
+        return response.json() if response.content else {}
+
+    run = re.sub(r"[^a-z0-9_]", "_", run_id.lower())[-40:]
+    storage = "https://storage.googleapis.com/storage/v1"
+
+    def objects(prefix):
+        token, out = None, []
+        while True:
+            params = {"prefix": prefix, "fields": "items(name,generation),nextPageToken"}
+            if token:
+                params["pageToken"] = token
+            page = call("GET", f"{storage}/b/{raw_bucket}/o", params=params)
+            out += [o for o in page.get("items", []) if not o["name"].endswith("/")]
+            token = page.get("nextPageToken")
+            if not token:
+                return out
+
+    def move(obj, new_name):
+        quoted = urllib.parse.quote(obj["name"], safe="")
+        target = urllib.parse.quote(new_name, safe="")
+        params = {}
+        while True:  # rewriteTo may need several calls for large objects
+            result = call("POST", f"{storage}/b/{raw_bucket}/o/{quoted}/rewriteTo/b/{raw_bucket}/o/{target}",
+                          params=params, json={})
+            if result.get("done"):
+                break
+            params = {"rewriteToken": result["rewriteToken"]}
+        # Only the generation that was copied: a newer upload under the same name stays new.
+        call("DELETE", f"{storage}/b/{raw_bucket}/o/{quoted}", params={"ifGenerationMatch": obj["generation"]})
+
+    # 1. Claim the new input: each run owns what it moved, so overlapping runs never load a file twice.
+    claimed = []
+    for obj in objects("incoming/"):
+        name = f"processing/{run}/{obj['name'][len('incoming/'):]}"
+        move(obj, name)
+        claimed.append(name)
+
+    bq = f"https://bigquery.googleapis.com/bigquery/v2/projects/{project}"
+
+    def query(sql):
+        job = call("POST", f"{bq}/jobs", json={
+            "configuration": {"query": {"query": sql, "useLegacySql": False}},
+            "jobReference": {"projectId": project, "location": region},
+        })
+        ref = job["jobReference"]
+        while job.get("status", {}).get("state") != "DONE":
+            time.sleep(5)
+            job = call("GET", f"{bq}/jobs/{ref['jobId']}", params={"location": ref["location"]})
+        if job["status"].get("errorResult"):
+            raise RuntimeError(f"BigQuery job {ref['jobId']} failed: {job['status']['errorResult']}")
+        return call("GET", f"{bq}/queries/{ref['jobId']}", params={"location": ref["location"]})
+
+    target = f"`{project}.{dataset}.{table}`"
+    staging_id = f"{table}_staging_{run}"
+    staging = f"`{project}.{dataset}.{staging_id}`"
+    counts = {"files": len(claimed), "loaded": 0, "quarantined": 0}
+    if claimed:
+        # 2. Dataflow: the new files -> a staging table of this run (the UDF never throws).
+        launch = call("POST", f"https://dataflow.googleapis.com/v1b3/projects/{project}/locations/{region}/flexTemplates:launch", json={
+            "launchParameter": {
+                "jobName": f"curate-{run.replace('_', '-')}"[:63].rstrip("-"),
+                "containerSpecGcsPath": template,
+                "parameters": {
+                    "inputFilePattern": f"gs://{raw_bucket}/processing/{run}/**",
+                    "JSONPath": f"gs://{dataflow_bucket}/schema/staging_schema.json",
+                    "outputTable": f"{project}:{dataset}.{staging_id}",
+                    "javascriptTextTransformGcsPath": f"gs://{dataflow_bucket}/udf/transform.js",
+                    "javascriptTextTransformFunctionName": "transform",
+                    "bigQueryLoadingTemporaryDirectory": f"gs://{dataflow_bucket}/bq-temp",
+                },
+                "environment": {
+                    "serviceAccountEmail": dataflow_service_account,
+                    "tempLocation": f"gs://{dataflow_bucket}/temp",
+                    "stagingLocation": f"gs://{dataflow_bucket}/staging",
+                    "subnetwork": subnetwork,
+                    "ipConfiguration": "WORKER_IP_PRIVATE",
+                    "kmsKeyName": kms_key,
+                    "machineType": machine_type,
+                    "maxWorkers": max_workers,
+                },
+            }
+        })
+        job_id = launch["job"]["id"]
+        job_url = f"https://dataflow.googleapis.com/v1b3/projects/{project}/locations/{region}/jobs/{job_id}"
+        state = ""
+        while state not in ("JOB_STATE_DONE", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
+            time.sleep(30)
+            state = call("GET", job_url).get("currentState", "")
+        if state != "JOB_STATE_DONE":
+            raise RuntimeError(f"Dataflow job {job_id} ended {state}: the files stay in processing/{run}/")
+        # 3. Quarantine the marked lines, MERGE the good rows (latest event per record wins).
+        stats = query(
+            f"SELECT COUNTIF(error IS NULL) AS good, COUNTIF(error IS NOT NULL) AS bad FROM {staging}")
+        good, bad = (int(v["v"] or 0) for v in stats["rows"][0]["f"])
+        counts.update(loaded=good, quarantined=bad)
+        query(f"""
+INSERT INTO `{project}.{dataset}.{table}_quarantine` (run_id, line, error, quarantined_at)
+SELECT '{run}', payload, error, CURRENT_TIMESTAMP() FROM {staging} WHERE error IS NOT NULL;
+MERGE {target} AS t
+USING (
+  SELECT * EXCEPT (error) FROM {staging} WHERE error IS NULL
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY event_time DESC, ingested_at DESC) = 1
+) AS s
+ON t.record_id = s.record_id
+WHEN MATCHED AND s.event_time >= t.event_time THEN
+  UPDATE SET event_time = s.event_time, source = s.source, payload = s.payload, ingested_at = s.ingested_at
+WHEN NOT MATCHED THEN
+  INSERT (record_id, event_time, source, payload, ingested_at)
+  VALUES (s.record_id, s.event_time, s.source, s.payload, s.ingested_at);
+DROP TABLE {staging};
+""")
+        # 4. Done with these files: processing/<run>/ -> processed/<run>/.
+        for obj in objects(f"processing/{run}/"):
+            move(obj, "processed/" + obj["name"][len("processing/"):])
+
+    # 5. The curated rows for prepare (a snapshot of this run, kept with the run's artifacts).
+    query(f"""
+EXPORT DATA OPTIONS (uri = '{snapshot.uri}/part-*.json', format = 'JSON', overwrite = true) AS
+SELECT record_id, event_time, payload FROM {target}
+""")
+    snapshot.metadata.update(counts)
+    with open(report.path, "w") as f:
+        json.dump({"run": run, **counts}, f)
+    return counts["quarantined"]
+
+
+@dsl.component(base_image=PYTHON_IMAGE)
+def prepare(
+    snapshot: Input[Dataset],
+    label_field: str,
+    test_percent: int,
+    train: Output[Dataset],
+    test: Output[Dataset],
+    features: Output[Artifact],
+) -> int:
+    """Curated rows -> training set; returns its number of rows.
+
+    The default contract (replace this component to change it): each curated record's payload is a
+    JSON object; `label_field` is the value to predict, every other numeric field present in all
+    labelled records is a feature. Rows go to the held-out test set by a hash of their record id,
+    so a record stays on the same side from run to run. CSV, no header, label first.
+    """
+    import csv
+    import glob
+    import hashlib
+    import json
+    import os
+
+    paths = sorted(glob.glob(os.path.join(snapshot.path, "*.json")))
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    record = json.loads(line)
+                    payload = json.loads(record["payload"])
+                    if isinstance(payload, dict) and isinstance(payload.get(label_field), (int, float)):
+                        rows.append((str(record["record_id"]), payload))
+    if not rows:
+        raise RuntimeError(
+            f"no training set: none of the curated records in {len(paths)} snapshot file(s) has a "
+            f"numeric {label_field!r}")
+
+    def numeric(value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    names = sorted(k for k, v in rows[0][1].items() if k not in (label_field, "id") and numeric(v))
+    names = [n for n in names if all(numeric(p.get(n)) for _, p in rows)]
+    if not names:
+        raise RuntimeError(f"no training set: the labelled records share no numeric feature")
+    split = {"train": [], "test": []}
+    for record_id, payload in sorted(rows, key=lambda r: r[0]):
+        bucket = int(hashlib.sha256(record_id.encode()).hexdigest(), 16) % 100
+        split["test" if bucket < test_percent else "train"].append(
+            [payload[label_field]] + [payload[n] for n in names])
+    for side, artifact in (("train", train), ("test", test)):
+        if not split[side]:
+            raise RuntimeError(f"no training set: the {side} side is empty ({len(rows)} labelled rows)")
+        with open(artifact.path, "w", newline="") as f:
+            csv.writer(f).writerows(split[side])
+        artifact.metadata["rows"] = len(split[side])
+    with open(features.path, "w") as f:
+        json.dump({"label": label_field, "features": names}, f)
+    return len(split["train"])
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def train(
+    project: str,
+    region: str,
+    run_id: str,
+    train_data: Input[Dataset],
+    features: Input[Artifact],
+    trainer_uri: str,
+    image: str,
+    machine_type: str,
+    accelerator_type: str,
+    accelerator_count: int,
+    service_account: str,
+    network: str,
+    kms_key: str,
+    model: Output[Model],
+):
+    """Run train.py as a Vertex AI custom job on the given machine; the model lands in `model`."""
+    import time
+
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+
+    def fuse(uri):  # custom jobs see Cloud Storage under /gcs
+        return "/gcs/" + uri.removeprefix("gs://")
+
+    machine = {"machineType": machine_type}
+    if accelerator_type:
+        machine.update(acceleratorType=accelerator_type, acceleratorCount=accelerator_count)
+    job = {
+        "displayName": f"train-{run_id}"[:128],
+        "jobSpec": {
+            "workerPoolSpecs": [{
+                "machineSpec": machine,
+                "replicaCount": "1",
+                "diskSpec": {"bootDiskType": "pd-ssd", "bootDiskSizeGb": 100},
+                "containerSpec": {
+                    "imageUri": image,
+                    "command": ["python3", fuse(trainer_uri)],
+                    "args": ["--train", fuse(train_data.uri), "--features", fuse(features.uri),
+                             "--model-dir", fuse(model.uri)],
+                },
+            }],
+            "serviceAccount": service_account,
+            "scheduling": {"timeout": "86400s"},
+        },
+        "encryptionSpec": {"kmsKeyName": kms_key},
+    }
+    if network:
+        job["jobSpec"]["network"] = network
+    base = f"https://{region}-aiplatform.googleapis.com/v1"
+    response = http.post(f"{base}/projects/{project}/locations/{region}/customJobs", json=job, timeout=120)
+    if response.status_code >= 400:
+        raise RuntimeError(f"custom job refused: {response.status_code} {response.text[:2000]}")
+    name = response.json()["name"]
+    state = ""
+    while state not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"):
+        time.sleep(30)
+        current = http.get(f"{base}/{name}", timeout=120).json()
+        state = current.get("state", "")
+    if state != "JOB_STATE_SUCCEEDED":
+        raise RuntimeError(f"training job {name} ended {state}: {current.get('error')}")
+    model.metadata["custom_job"] = name
+
+
+@dsl.component(base_image=SKLEARN_IMAGE)
+def evaluate(
+    model: Input[Model],
+    test: Input[Dataset],
+    metrics: Output[Metrics],
+    evaluation: Output[Artifact],
+) -> float:
+    """Regression metrics of the model on the held-out set; returns the RMSE."""
+    import csv
+    import json
+    import math
+    import os
+
+    import joblib
+
+    estimator = joblib.load(os.path.join(model.path, "model.joblib"))
+    with open(test.path, newline="") as f:
+        rows = [[float(v) for v in row] for row in csv.reader(f) if row]
+    if not rows:
+        raise RuntimeError("the held-out set is empty")
+    actual = [r[0] for r in rows]
+    predicted = [float(p) for p in estimator.predict([r[1:] for r in rows])]
+    errors = [p - a for p, a in zip(predicted, actual)]
+    mean = sum(actual) / len(actual)
+    total = sum((a - mean) ** 2 for a in actual)
+    result = {
+        "rootMeanSquaredError": math.sqrt(sum(e * e for e in errors) / len(errors)),
+        "meanAbsoluteError": sum(abs(e) for e in errors) / len(errors),
+        "rSquared": 1 - sum(e * e for e in errors) / total if total else 0.0,
+        "rows": len(rows),
+    }
+    for key, value in result.items():
+        metrics.log_metric(key, value)
+    with open(evaluation.path, "w") as f:
+        json.dump(result, f)
+    return result["rootMeanSquaredError"]
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def register(
+    project: str,
+    region: str,
+    run_id: str,
+    model_id: str,
+    display_name: str,
+    serving_image: str,
+    kms_key: str,
+    model: Input[Model],
+    evaluation: Input[Artifact],
+) -> str:
+    """Upload the model as a new version in the Model Registry with its evaluation; returns
+    the version's resource name (projects/.../models/ID@VERSION)."""
+    import json
+    import time
+
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+    base = f"https://{region}-aiplatform.googleapis.com/v1"
+    parent = f"projects/{project}/locations/{region}"
+
+    def call(method, url, **kwargs):
+        response = http.request(method, url, timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:2000]}")
+        return response.json()
+
+    def wait(operation):
+        while not operation.get("done"):
+            time.sleep(10)
+            operation = call("GET", f"{base}/{operation['name']}")
+        if "error" in operation:
+            raise RuntimeError(f"{operation['name']}: {operation['error']}")
+        return operation.get("response", {})
+
+    with open(evaluation.path) as f:
+        result = json.load(f)
+    body = {"model": {
+        "displayName": display_name,
+        "artifactUri": model.uri,
+        "containerSpec": {"imageUri": serving_image},
+        "versionDescription": f"pipeline run {run_id}; held-out RMSE {result['rootMeanSquaredError']:.6g}",
+        "labels": {"pipeline-run": run_id.lower()[-63:]},
+        "encryptionSpec": {"kmsKeyName": kms_key},
+    }}
+    exists = http.get(f"{base}/{parent}/models/{model_id}", timeout=120)
+    if exists.status_code == 404:
+        body["modelId"] = model_id
+    elif exists.status_code >= 400:
+        raise RuntimeError(f"model {model_id}: {exists.status_code} {exists.text[:2000]}")
+    else:
+        body["parentModel"] = f"{parent}/models/{model_id}"
+    uploaded = wait(call("POST", f"{base}/{parent}/models:upload", json=body))
+    version = f"{uploaded['model']}@{uploaded['modelVersionId']}"
+    # The evaluation import answers with the evaluation itself (no long-running operation).
+    call("POST", f"{base}/{version}/evaluations:import", json={"modelEvaluation": {
+        "displayName": f"held-out {run_id}"[:128],
+        "metricsSchemaUri": "gs://google-cloud-aiplatform/schema/modelevaluation/regression_metrics_1.0.0.yaml",
+        "metrics": {k: v for k, v in result.items() if k != "rows"},
+    }})
+    return version
+
+
+@dsl.component(base_image=PYTHON_IMAGE)
+def gate(
+    evaluation: Input[Artifact],
+    approval: str,
+    metric: str,
+    threshold: float,
+    decision: Output[Artifact],
+) -> str:
+    """Deploy or not: "deploy", "hold" (waits for a manual approval) or "reject".
+
+    approval "manual": every version waits in the registry until someone approves it (a run with
+    approved_model set). "threshold": deployed when `metric` of the held-out evaluation meets
+    `threshold` (errors at most, rSquared at least), rejected otherwise.
+    """
+    import json
+
+    with open(evaluation.path) as f:
+        result = json.load(f)
+    if approval == "manual":
+        verdict, reason = "hold", "manual approval required: the version waits in the Model Registry"
+    elif approval == "threshold":
+        if metric not in result:
+            raise ValueError(f"unknown metric {metric!r}; the evaluation has {sorted(result)}")
+        value = result[metric]
+        higher_is_better = metric == "rSquared"
+        ok = value >= threshold if higher_is_better else value <= threshold
+        verdict = "deploy" if ok else "reject"
+        reason = f"{metric} {value:.6g} {'meets' if ok else 'misses'} the threshold {threshold:g}"
+    else:
+        raise ValueError(f"unknown approval mode {approval!r}: manual or threshold")
+    with open(decision.path, "w") as f:
+        json.dump({"decision": verdict, "reason": reason, "metrics": result}, f)
+    decision.metadata["decision"] = verdict
+    print(f"gate: {verdict}: {reason}")
+    return verdict
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def deploy(
+    project: str,
+    region: str,
+    endpoint: str,
+    model: str,
+    variants: list,
+    promote: bool,
+    machine_type: str,
+    min_replicas: int,
+    max_replicas: int,
+    service_account: str,
+) -> str:
+    """Deploy a registered version to the endpoint with the variants' traffic split.
+
+    One variant: the new version takes all traffic once it serves, then the old ones are
+    undeployed. Several: the first variant (champion) keeps the model it serves and its weight,
+    the new version takes the other variants' weights (an A/B test); with promote (or when nothing
+    is deployed yet) the new version becomes the champion with all traffic. Deployed models that no
+    longer get traffic are undeployed (pruned) only after the new split is in place.
+    Returns the new deployed model's id.
+    """
+    import time
+
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+    base = f"https://{region}-aiplatform.googleapis.com/v1"
+    url = f"{base}/projects/{project}/locations/{region}/endpoints/{endpoint}"
+
+    def call(method, target, **kwargs):
+        response = http.request(method, target, timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {target}: {response.status_code} {response.text[:2000]}")
+        return response.json()
+
+    def wait(operation):
+        while not operation.get("done"):
+            time.sleep(20)
+            operation = call("GET", f"{base}/{operation['name']}")
+        if "error" in operation:
+            raise RuntimeError(f"{operation['name']}: {operation['error']}")
+        return operation.get("response", {})
+
+    current = call("GET", url)
+    deployed = current.get("deployedModels", [])
+    champion_name = variants[0]["name"]
+    champion = next((d for d in deployed if d.get("displayName") == champion_name), None)
+    if len(variants) == 1 or promote or champion is None:
+        name, split = champion_name, {"0": 100}
+    else:
+        name = variants[1]["name"]
+        split = {champion["id"]: variants[0]["weight"], "0": sum(v["weight"] for v in variants[1:])}
+    body = {
+        "deployedModel": {
+            "model": model,
+            "displayName": name,
+            "dedicatedResources": {
+                "machineSpec": {"machineType": machine_type},
+                "minReplicaCount": min_replicas,
+                "maxReplicaCount": max_replicas,
+            },
+            "enableAccessLogging": True,
+        },
+        "trafficSplit": split,
+    }
+    if service_account:
+        body["deployedModel"]["serviceAccount"] = service_account
+    new_id = wait(call("POST", f"{url}:deployModel", json=body))["deployedModel"]["id"]
+    expected = {(new_id if k == "0" else k): v for k, v in split.items() if v}
+    served = {k: v for k, v in call("GET", url).get("trafficSplit", {}).items() if v}
+    if served != expected:
+        raise RuntimeError(f"endpoint {endpoint} serves {served}, expected {expected}")
+    for old in deployed:
+        if old["id"] not in expected:
+            wait(call("POST", f"{url}:undeployModel", json={"deployedModelId": old["id"]}))
+    return new_id
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def monitor(
+    project: str,
+    region: str,
+    endpoint: str,
+    model: str,
+    emails: list,
+    notification_channels: list,
+    kms_key: str,
+    drift_threshold: float,
+    sample_rate: float,
+    interval_hours: int,
+) -> str:
+    """(Re)create the endpoint's drift monitoring job for the models it now serves.
+
+    A monitoring job covers the deployed models it was created for: after a deployment the old one
+    is deleted and a new one created. The features and the instance schema come from the model's
+    artifact directory (train.py writes them). Anomalies are logged (the blueprint's log-based
+    metric and alert) and sent to the notification channels and e-mails. Returns the job's name.
+    """
+    import json
+    import time
+    import urllib.parse
+
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+    base = f"https://{region}-aiplatform.googleapis.com/v1"
+    parent = f"projects/{project}/locations/{region}"
+    endpoint_name = f"{parent}/endpoints/{endpoint}"
+
+    def call(method, target, **kwargs):
+        response = http.request(method, target, timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {target}: {response.status_code} {response.text[:2000]}")
+        return response.json()
+
+    artifact_uri = call("GET", f"{base}/{model}")["artifactUri"].rstrip("/")
+    bucket, _, prefix = artifact_uri.removeprefix("gs://").partition("/")
+    obj = urllib.parse.quote(f"{prefix}/features.json".lstrip("/"), safe="")
+    names = call("GET", f"https://storage.googleapis.com/storage/v1/b/{bucket}/o/{obj}",
+                 params={"alt": "media"})["features"]
+    listed = call("GET", f"{base}/{parent}/modelDeploymentMonitoringJobs")
+    for job in listed.get("modelDeploymentMonitoringJobs", []):
+        if job.get("endpoint") == endpoint_name:
+            operation = call("DELETE", f"{base}/{job['name']}")
+            while not operation.get("done"):
+                time.sleep(10)
+                operation = call("GET", f"{base}/{operation['name']}")
+    deployed = call("GET", f"{base}/{endpoint_name}").get("deployedModels", [])
+    job = call("POST", f"{base}/{parent}/modelDeploymentMonitoringJobs", json={
+        "displayName": f"drift-{endpoint}",
+        "endpoint": endpoint_name,
+        "modelDeploymentMonitoringObjectiveConfigs": [{
+            "deployedModelId": d["id"],
+            "objectiveConfig": {"predictionDriftDetectionConfig": {
+                "driftThresholds": {n: {"value": drift_threshold} for n in names},
+            }},
+        } for d in deployed],
+        "modelDeploymentMonitoringScheduleConfig": {"monitorInterval": f"{interval_hours * 3600}s"},
+        "loggingSamplingStrategy": {"randomSampleConfig": {"sampleRate": sample_rate}},
+        # Instances are arrays of numbers: the schema names them, in order.
+        "analysisInstanceSchemaUri": f"{artifact_uri}/instance_schema.yaml",
+        "modelMonitoringAlertConfig": {
+            "emailAlertConfig": {"userEmails": emails},
+            "enableLogging": True,
+            "notificationChannels": notification_channels,
+        },
+        "encryptionSpec": {"kmsKeyName": kms_key},
+    })
+    print(f"monitoring deployed models {[d['id'] for d in deployed]} on {len(names)} features")
+    return job["name"]
+
+
+@dsl.pipeline(name="dsaas-mlops-loop", description="curate -> prepare -> train -> evaluate -> register -> gate -> deploy -> monitor")
+def loop(
+    project: str,
+    region: str,
+    raw_bucket: str,
+    dataflow_bucket: str,
+    artifacts_bucket: str,
+    dataset: str,
+    table: str,
+    dataflow_template: str,
+    dataflow_service_account: str,
+    subnetwork: str,
+    dataflow_kms_key: str,
+    kms_key: str,
+    dataflow_machine_type: str,
+    dataflow_max_workers: int,
+    training_enabled: bool = True,
+    label_field: str = "label",
+    test_percent: int = 20,
+    training_service_account: str = "",
+    training_machine_type: str = "n2-standard-4",
+    training_accelerator_type: str = "",
+    training_accelerator_count: int = 0,
+    training_network: str = "",
+    serving_image: str = SKLEARN_IMAGE,
+    model_id: str = "model",
+    model_display_name: str = "model",
+    deploy_enabled: bool = False,
+    endpoint: str = "",
+    variants: list = [{"name": "champion", "weight": 100}],
+    promote: bool = False,
+    approval: str = "manual",
+    approval_metric: str = "rootMeanSquaredError",
+    approval_threshold: float = 0.0,
+    serving_machine_type: str = "n2-standard-2",
+    min_replicas: int = 1,
+    max_replicas: int = 1,
+    drift_enabled: bool = False,
+    alert_emails: list = [],
+    notification_channels: list = [],
+    drift_threshold: float = 0.3,
+    drift_sample_rate: float = 0.8,
+    drift_interval_hours: int = 1,
+    approved_model: str = "",
+):
+    """One run of the loop. With approved_model set (a version a human approved), the run only
+    deploys that version (and re-creates the drift monitoring)."""
+    with dsl.If(approved_model == "", "train-new-version"):
+        cur = curate(
+            project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+            raw_bucket=raw_bucket, dataflow_bucket=dataflow_bucket, dataset=dataset, table=table,
+            template=dataflow_template, dataflow_service_account=dataflow_service_account,
+            subnetwork=subnetwork, kms_key=dataflow_kms_key, machine_type=dataflow_machine_type,
+            max_workers=dataflow_max_workers,
+        ).set_display_name("curate")
+        with dsl.If(training_enabled == True, "training"):  # noqa: E712 (a pipeline condition)
+            prep = prepare(snapshot=cur.outputs["snapshot"], label_field=label_field,
+                           test_percent=test_percent).set_display_name("prepare")
+            fit = train(
+                project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                train_data=prep.outputs["train"], features=prep.outputs["features"],
+                trainer_uri=f"gs://{artifacts_bucket}/pipeline/train.py", image=serving_image,
+                machine_type=training_machine_type, accelerator_type=training_accelerator_type,
+                accelerator_count=training_accelerator_count,
+                service_account=training_service_account, network=training_network, kms_key=kms_key,
+            ).set_display_name("train")
+            ev = evaluate(model=fit.outputs["model"], test=prep.outputs["test"]).set_display_name("evaluate")
+            reg = register(
+                project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                model_id=model_id, display_name=model_display_name, serving_image=serving_image,
+                kms_key=kms_key, model=fit.outputs["model"], evaluation=ev.outputs["evaluation"],
+            ).set_display_name("register")
+            with dsl.If(deploy_enabled == True, "serving"):  # noqa: E712
+                decision = gate(evaluation=ev.outputs["evaluation"], approval=approval,
+                                metric=approval_metric, threshold=approval_threshold).set_display_name("gate")
+                with dsl.If(decision.outputs["Output"] == "deploy", "approved"):
+                    dep = deploy(
+                        project=project, region=region, endpoint=endpoint, model=reg.output,
+                        variants=variants, promote=promote, machine_type=serving_machine_type,
+                        min_replicas=min_replicas, max_replicas=max_replicas, service_account="",
+                    ).set_display_name("deploy")
+                    with dsl.If(drift_enabled == True, "drift"):  # noqa: E712
+                        monitor(
+                            project=project, region=region, endpoint=endpoint, model=reg.output,
+                            emails=alert_emails, notification_channels=notification_channels,
+                            kms_key=kms_key, drift_threshold=drift_threshold,
+                            sample_rate=drift_sample_rate, interval_hours=drift_interval_hours,
+                        ).set_display_name("monitor").after(dep)
+    with dsl.Else():
+        dep = deploy(
+            project=project, region=region, endpoint=endpoint, model=approved_model,
+            variants=variants, promote=promote, machine_type=serving_machine_type,
+            min_replicas=min_replicas, max_replicas=max_replicas, service_account="",
+        ).set_display_name("deploy approved version")
+        with dsl.If(drift_enabled == True, "approved-drift"):  # noqa: E712
+            monitor(
+                project=project, region=region, endpoint=endpoint, model=approved_model,
+                emails=alert_emails, notification_channels=notification_channels,
+                kms_key=kms_key, drift_threshold=drift_threshold,
+                sample_rate=drift_sample_rate, interval_hours=drift_interval_hours,
+            ).set_display_name("monitor approved version").after(dep)
+
+
+def compile_to(path: str) -> None:
+    compiler.Compiler().compile(loop, package_path=path)
+
+
+if __name__ == "__main__":
+    compile_to(sys.argv[1] if len(sys.argv) > 1 else "pipeline.yaml")
