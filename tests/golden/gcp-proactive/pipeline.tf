@@ -16,17 +16,22 @@ resource "google_service_account" "pipeline" {
 }
 
 resource "google_project_iam_member" "pipeline" {
-  #checkov:skip=CKV_GCP_49:launching the Dataflow Flex Template needs roles/dataflow.developer; the only account the pipeline can run jobs as is the worker SA (actAs bound on that SA alone)
   for_each = toset([
     "roles/aiplatform.user",
     "roles/bigquery.jobUser",
-    "roles/dataflow.developer",
     "roles/logging.logWriter",
     "roles/monitoring.metricWriter",
   ])
 
   project = local.project_id
   role    = each.value
+  member  = google_service_account.pipeline.member
+}
+
+resource "google_project_iam_member" "pipeline_dataflow_developer" {
+  #checkov:skip=CKV_GCP_49:launching the Dataflow Flex Template needs roles/dataflow.developer; the only account the pipeline can run jobs as is the worker SA (actAs bound on that SA alone)
+  project = local.project_id
+  role    = "roles/dataflow.developer"
   member  = google_service_account.pipeline.member
 }
 
@@ -202,6 +207,7 @@ resource "google_cloud_scheduler_job" "pipeline" {
     google_project_iam_member.scheduler_pipeline_launch,
     google_service_account_iam_member.scheduler_acts_as_pipeline,
     google_project_iam_member.pipeline,
+    google_project_iam_member.pipeline_dataflow_developer,
     google_service_account_iam_member.pipeline_acts_as_dataflow,
     google_storage_bucket_iam_member.pipeline_raw,
     google_storage_bucket_iam_member.pipeline_artifacts,
