@@ -79,7 +79,10 @@ def test_each_service_uses_the_key_of_its_family(examples):
 
 def test_reactive_without_serving_has_no_logging_or_vertex_endpoint_key():
     bp = render("reactive", env="dev", phases="  training: {enabled: false}\n  deployment: {enabled: false}")
-    assert set(bp.locals["kms_keys"]) == {"storage", "bigquery", "compute"}
+    # vertex: the pipeline jobs the data schedule starts (curation runs in the pipeline).
+    assert set(bp.locals["kms_keys"]) == {"storage", "bigquery", "compute", "vertex"}
+    assert grants_by_key(bp)["vertex"] == {"aiplatform"}
+    assert ("google_vertex_ai_endpoint", "main") not in bp.resources
     assert grants_by_key(bp)["compute"] == {"compute", "dataflow"}
     assert ("google_kms_key_ring", "logging") not in bp.resources
     assert "kms_key_id" not in bp.text("outputs.tf")
