@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dsaas_infra.cost.estimate import DAYS, HOURS, RuleContext
+from dsaas_infra.render import gcp_pipeline
 from dsaas_infra.spec import sizes
 
 TRAINING_HOURS = (0.25, 2.0)
@@ -20,7 +21,7 @@ def endpoint(ctx: RuleContext) -> None:
     d = ctx.spec.phases.deployment
     if not (d.enabled and d.realtime and ctx.inventory.has("google_vertex_ai_endpoint")):
         return
-    machine = _machine(d.size, d.gpu, d.instance_type)
+    machine = gcp_pipeline.serving_machine_type(d)
     n = len(d.variants)
     ctx.add("deployment", "Vertex AI endpoint", "pipeline: deployed model replicas",
             f"gcp.vertex.prediction.{machine}", n * d.min_instances * HOURS, n * d.max_instances * HOURS,
@@ -32,7 +33,7 @@ def pipeline(ctx: RuleContext) -> None:
     if "pipelinejobs" not in ctx.inventory.text.lower():
         return
     runs = ctx.runs_per_month
-    machine = _machine(t.size, t.gpu, t.instance_type)
+    machine = gcp_pipeline.training_machine_type(t)
     ctx.add("training", "Vertex AI training", "pipeline: custom training job per run",
             f"gcp.vertex.training.{machine}", runs * TRAINING_HOURS[0], runs * TRAINING_HOURS[1],
             f"{runs:g} runs/month x {TRAINING_HOURS[0]:g}-{TRAINING_HOURS[1]:g} h on {machine}")
@@ -66,7 +67,10 @@ def gke(ctx: RuleContext) -> None:
 
 
 def dataflow(ctx: RuleContext) -> None:
-    if "flextemplates" not in ctx.inventory.text.lower() and not ctx.inventory.has("google_dataflow_flex_template_job"):
+    # The pipeline's curate step launches the Flex Template (its parameters name it).
+    text = ctx.inventory.text.lower()
+    if ("flextemplates" not in text and "dataflow_template" not in text
+            and not ctx.inventory.has("google_dataflow_flex_template_job")):
         return
     runs = ctx.runs_per_month
     vcpu, mem = DATAFLOW_WORKER

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra.spec import gcp_rules
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.model import ClientSpec, DeploymentPhase, TrainingPhase
 from dsaas_infra.spec.sizes import GCP_MACHINE
 
 # The spec's cloud-neutral metric names -> the names of the pipeline's evaluation (Vertex AI's
@@ -19,6 +19,16 @@ DRIFT_INTERVAL_HOURS = 1
 TEST_PERCENT = 20
 # The payload field the shipped prepare step predicts (README: how to change it).
 LABEL_FIELD = "label"
+
+
+def training_machine_type(t: TrainingPhase) -> str:
+    """scikit-learn trains on CPUs: the spec's GPU goes to the Workbench notebooks, not here."""
+    return t.instance_type if t.instance_type and t.gpu in (None, "none") else GCP_MACHINE[t.size or "medium"]
+
+
+def serving_machine_type(d: DeploymentPhase) -> str:
+    """The prebuilt scikit-learn container serves on CPUs: a machine of the spec's size."""
+    return d.instance_type if d.instance_type and d.gpu in (None, "none") else GCP_MACHINE[d.size or "small"]
 
 
 def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
@@ -39,18 +49,14 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "display_name": f"{name_prefix} MLOps loop",
         "model_id": f"{name_prefix}-model",
         "training_enabled": training,
-        # scikit-learn trains on CPUs: the spec's GPU goes to the Workbench notebooks, not here.
-        "training_machine_type": (t.instance_type if t.instance_type and t.gpu in (None, "none")
-                                  else GCP_MACHINE[t.size or "medium"]),
+        "training_machine_type": training_machine_type(t),
         "deploy_enabled": deploy,
         "endpoint": endpoint["name"] if endpoint else "",
         "variants": [{"name": v.name, "weight": v.weight} for v in d.variants or []],
         "approval": "threshold" if approval is not None else "manual",
         "approval_metric": APPROVAL_METRICS[approval.metric] if approval else "rootMeanSquaredError",
         "approval_threshold": float(approval.threshold) if approval else 0.0,
-        # The prebuilt scikit-learn container serves on CPUs: a machine of the spec's size.
-        "serving_machine_type": (d.instance_type if d.instance_type and d.gpu in (None, "none")
-                                 else GCP_MACHINE[d.size or "small"]),
+        "serving_machine_type": serving_machine_type(d),
         "min_replicas": d.min_instances or 1,
         "max_replicas": max(d.max_instances or 1, d.min_instances or 1),
         "drift_enabled": deploy and bool(obs.get("drift")),

@@ -85,7 +85,6 @@ def test_reactive_without_serving_has_no_logging_or_vertex_endpoint_key():
     assert ("google_vertex_ai_endpoint", "main") not in bp.resources
     assert grants_by_key(bp)["compute"] == {"compute", "dataflow"}
     assert ("google_kms_key_ring", "logging") not in bp.resources
-    assert "kms_key_id" not in bp.text("outputs.tf")
 
 
 def test_grants_wait_for_generated_service_agents(examples):
