@@ -165,10 +165,14 @@ def test_no_training_set_is_a_loud_failure(pipeline_module, local_runner, capfd)
     assert "no training set" in out + err
 
 
-def test_the_pipeline_source_runs_as_a_script(tmp_path):
-    """`python pipeline.py OUT` is how the README says to recompile."""
+@pytest.mark.parametrize("hash_seed", ["0", "1"])
+def test_the_pipeline_source_runs_as_a_script_and_compiles_the_same_every_time(tmp_path, hash_seed):
+    """`python pipeline.py OUT` is how the README says to recompile. The compile must not depend
+    on string hashing (a dict-valued parameter default once came out in a different key order)."""
+    import os
     import subprocess
 
     out = tmp_path / "spec.yaml"
-    subprocess.run([sys.executable, str(SOURCE / "pipeline.py"), str(out)], check=True)
+    subprocess.run([sys.executable, str(SOURCE / "pipeline.py"), str(out)], check=True,
+                   env={**os.environ, "PYTHONHASHSEED": hash_seed})
     assert out.read_bytes() == (SOURCE / "pipeline.yaml").read_bytes()

@@ -516,6 +516,8 @@ def deploy(
             raise RuntimeError(f"{operation['name']}: {operation['error']}")
         return operation.get("response", {})
 
+    if not variants or sum(v["weight"] for v in variants) != 100:
+        raise ValueError(f"variants must be given and their weights sum to 100: {variants}")
     current = call("GET", url)
     deployed = current.get("deployedModels", [])
     champion_name = variants[0]["name"]
@@ -656,7 +658,8 @@ def loop(
     model_display_name: str = "model",
     deploy_enabled: bool = False,
     endpoint: str = "",
-    variants: list = [{"name": "champion", "weight": 100}],
+    # [{"name": ..., "weight": ...}], champion first (pipeline.tf passes the spec's variants).
+    variants: list = [],
     promote: bool = False,
     approval: str = "manual",
     approval_metric: str = "rootMeanSquaredError",
