@@ -31,6 +31,7 @@ class Finding:
     address: str | None = None
     guideline: str | None = None
     end_line: int | None = None
+    suppression: str | None = None  # a deliberate, reasoned suppression (checkov:skip=ID:reason): the reason
 
     def location(self) -> str:
         if not self.file:

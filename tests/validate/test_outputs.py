@@ -57,7 +57,8 @@ def test_json(report: Report) -> None:
     assert [s["status"] for s in doc["stages"]] == ["passed", "failed", "skipped", "failed", "skipped"]
     assert doc["stages"][1]["findings"][0] == {
         "stage": "schema", "rule_id": "SCH002", "severity": "error", "message": "unknown argument 'buckt'",
-        "file": "bp/main.tf", "line": 3, "address": "aws_s3_bucket.b", "guideline": None, "end_line": None}
+        "file": "bp/main.tf", "line": 3, "address": "aws_s3_bucket.b", "guideline": None, "end_line": None,
+        "suppression": None}
 
 
 def test_sarif_meets_what_github_code_scanning_requires(report: Report) -> None:
