@@ -7,8 +7,9 @@ from pathlib import Path
 
 import hcl2
 from lark import Token, Tree
-from lark.exceptions import LarkError, UnexpectedInput
+from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
 
+from dsaas_infra.validate.hclscan import find_unclosed
 from dsaas_infra.validate.hclexpr import Ref, body_of, collect_refs, is_rule, literal, name_of, parse_expression
 
 __all__ = ["Attribute", "Block", "Module", "ParseError", "Ref", "address", "literal", "parse_expression",
@@ -88,10 +89,30 @@ def parse_file(path: Path) -> list[Block] | ParseError:
     try:
         tree = hcl2.parses_to_tree(text)
     except UnexpectedInput as e:
-        return ParseError(path, e.line if e.line > 0 else 1, max(e.column, 1), _first_line(e))
+        if _at_end_of_file(e):
+            # A missing brace mid-file shows only at the end: locate where the block opens, as Terraform does.
+            unclosed = find_unclosed(text)
+            if unclosed is not None:
+                return ParseError(path, unclosed.line, unclosed.column, unclosed.message)
+        return ParseError(path, e.line if e.line > 0 else 1, max(e.column, 1), _unexpected(e))
     except LarkError as e:
         return ParseError(path, 1, 1, _first_line(e))
     return [_block(node, path) for node in body_of(tree).children if is_rule(node, "block")]
+
+
+def _at_end_of_file(exc: UnexpectedInput) -> bool:
+    token = getattr(exc, "token", None)
+    return isinstance(exc, UnexpectedEOF) or getattr(token, "type", None) == "$END"
+
+
+def _unexpected(exc: UnexpectedInput) -> str:
+    """lark's message names the token with its whole value (which can run to the end of the file)."""
+    token = getattr(exc, "token", None)
+    if isinstance(token, Token) and token.type != "$END":
+        value = str(token.value).strip().splitlines()
+        shown = (value[0][:40] + ("..." if len(value[0]) > 40 or len(value) > 1 else "")) if value else ""
+        return f"unexpected {shown!r} ({token.type})" if shown else f"unexpected {token.type}"
+    return _first_line(exc)
 
 
 def _first_line(exc: Exception) -> str:

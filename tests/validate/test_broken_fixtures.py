@@ -15,8 +15,8 @@ CASES = sorted(p.name for p in BROKEN.iterdir() if (p / "expected.json").is_file
 
 def test_all_kinds_are_there() -> None:
     assert CASES == ["block_as_attribute", "missing_required_argument", "misspelt_resource_type", "public_bucket",
-                     "syntax_error", "unencrypted_bucket", "unknown_argument", "unknown_exported_attribute",
-                     "unresolved_reference", "wrong_literal_type"]
+                     "syntax_error", "unclosed_block", "unencrypted_bucket", "unknown_argument",
+                     "unknown_exported_attribute", "unresolved_reference", "wrong_literal_type"]
 
 
 @pytest.fixture(scope="module")
