@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import hcl2
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
 
+from dsaas_infra.validate.hclparser import parses_to_tree
 from dsaas_infra.validate.hclscan import find_unclosed
 from dsaas_infra.validate.hclexpr import Ref, body_of, collect_refs, is_rule, literal, name_of, parse_expression
 
@@ -87,7 +87,7 @@ def parse_file(path: Path) -> list[Block] | ParseError:
     except (OSError, UnicodeDecodeError) as e:
         return ParseError(path, 1, 1, f"cannot read file: {e}")
     try:
-        tree = hcl2.parses_to_tree(text)
+        tree = parses_to_tree(text)
     except UnexpectedInput as e:
         if _at_end_of_file(e):
             # A missing brace mid-file shows only at the end: locate where the block opens, as Terraform does.

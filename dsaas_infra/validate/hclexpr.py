@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import hcl2
 from lark import Token, Tree
 from lark.exceptions import LarkError
+
+from dsaas_infra.validate.hclparser import parses_to_tree
 
 _CHAIN = {"get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"}
 _KEYWORDS = {"null": None, "true": True, "false": False}  # identifiers in older python-hcl2 grammars
@@ -88,7 +89,7 @@ def _literal(node: Tree | Token) -> object:
 def parse_expression(text: str, line: int) -> list[Ref]:
     """References in a bare expression (used for interpolations inside heredocs)."""
     try:
-        tree = hcl2.parses_to_tree(f"x = {text}\n")
+        tree = parses_to_tree(f"x = {text}\n")
     except LarkError:
         return []
     refs: list[Ref] = []
