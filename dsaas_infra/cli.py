@@ -168,6 +168,23 @@ def validate_cmd(
     _run(validate.run, paths, fmt.value, list(skip or []), output, strict, terraform, checkov)
 
 
+@app.command("doctor")
+def doctor_cmd(
+    spec: Annotated[Optional[Path], typer.Argument(help="A client spec: its cloud's SDKs and credentials must work.")] = None,
+    cloud: Annotated[
+        Optional[list[Cloud]], typer.Option("--cloud", help="A cloud whose SDKs and credentials must work (repeatable).")
+    ] = None,
+    terraform: TerraformOpt = None,
+    checkov: Annotated[
+        Optional[str], typer.Option("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH).")
+    ] = None,
+) -> None:
+    """Check this machine: Terraform/OpenTofu version, checkov, schema snapshots, cloud SDKs, credentials."""
+    from dsaas_infra.commands import doctor
+
+    _run(doctor.run, [c.value for c in cloud or []], spec, terraform, checkov)
+
+
 @app.command("preflight")
 def preflight_cmd(spec: Annotated[Path, typer.Argument(help="Client spec (YAML).")]) -> None:
     """Check the cloud account/project before Terraform runs."""
@@ -178,7 +195,7 @@ def preflight_cmd(spec: Annotated[Path, typer.Argument(help="Client spec (YAML).
 
 @app.command("bootstrap")
 def bootstrap_cmd(spec: Annotated[Path, typer.Argument(help="Client spec (YAML).")]) -> None:
-    """Create the remote state storage (and lock table) if missing; never weakens what exists."""
+    """Create the remote state storage if missing; never weakens what exists."""
     from dsaas_infra.commands import bootstrap
 
     _run(bootstrap.run, spec)

@@ -20,7 +20,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_help_lists_every_command():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("init", "render", "phases", "schema", "validate", "preflight",
+    for command in ("init", "render", "phases", "schema", "validate", "preflight", "doctor",
                     "bootstrap", "plan", "apply", "destroy"):
         assert command in result.stdout
 

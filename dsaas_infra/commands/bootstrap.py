@@ -1,4 +1,4 @@
-"""`dsaas-infra bootstrap`: create the remote state storage (and lock table) if missing."""
+"""`dsaas-infra bootstrap`: create the remote state storage if missing."""
 
 from __future__ import annotations
 
