@@ -19,9 +19,9 @@ SERVICES = {
         "access": ["API Gateway", "WAF (managed)"],
     },
     "gcp": {
-        "data": ["Cloud Storage", "Dataflow", "BigQuery", "Cloud KMS"],
-        "training": ["Vertex AI (Workbench, TensorBoard, model registry)", "Artifact Registry"],
-        "deployment": ["GKE", "Vertex AI endpoint", "Cloud Monitoring", "Cloud Logging"],
+        "data": ["Cloud Storage", "Vertex AI Pipelines", "Dataflow", "BigQuery", "Cloud KMS"],
+        "training": ["Vertex AI (Workbench, custom jobs, TensorBoard, Model Registry)", "Artifact Registry"],
+        "deployment": ["Vertex AI endpoint", "Vertex AI model monitoring", "Cloud Monitoring", "Cloud Logging"],
         "access": ["Apigee"],
     },
 }

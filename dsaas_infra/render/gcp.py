@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra.render import gcp_kms, gcp_pipeline, gcp_serving
+from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.cron import to_unix_cron
@@ -128,12 +129,15 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         tag for tag, on in (
             ("dataflow", spec.phases.data.enabled),
             (WORKBENCH_TAG, spec.phases.training.enabled and bool(spec.phases.training.users)),
-            (ctx["gke_node_tag"], spec.phases.deployment.enabled),
+            # GKE nodes: only if a cluster is ever created again (gcp_serving creates none).
+            (ctx["gke_node_tag"], False),
         ) if on
     ]
     serving = gcp_serving.build_context(spec, ctx)
     ctx.update(serving)
     ctx["pipeline"] = gcp_pipeline.build_context(spec, ctx)
+    ctx["loop_steps"] = LOOP_STEPS
+    ctx["serving_plan"] = gcp_pipeline.serving_plan(spec, ctx)
     ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())))
     ctx["service_identities"] = sorted(
         s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
@@ -254,8 +258,6 @@ def _quotas(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
 def _private_machines(spec: ClientSpec) -> str:
     """README: the virtual machines the blueprint runs, all on private addresses only."""
     kinds = []
-    if spec.phases.deployment.enabled:
-        kinds.append("GKE nodes")
     if spec.phases.training.enabled and spec.phases.training.users:
         kinds.append("Workbench instances")
     if spec.phases.data.enabled:

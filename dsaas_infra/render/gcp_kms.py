@@ -69,10 +69,13 @@ def build(spec: ClientSpec, name_prefix: str, apis: set[str], apigee_dedicated: 
     if data:
         add("storage", "Cloud Storage buckets", ["storage"])
         add("bigquery", "BigQuery curated dataset", ["bigquery"])
-    disks = ["compute"] * bool(data or workbench or deployment)
-    disk_agents = disks + ["dataflow"] * data + ["notebooks"] * workbench + ["container"] * deployment
+    disks = ["compute"] * bool(data or workbench or "container.googleapis.com" in apis)
+    # GKE's agent exists only where its API is enabled (no blueprint creates a cluster today).
+    gke = "container.googleapis.com" in apis
+    disk_agents = disks + ["dataflow"] * data + ["notebooks"] * workbench + ["container"] * gke
     if disk_agents:
-        add("compute", "persistent disks (Dataflow, Workbench, GKE) and GKE secrets", disk_agents)
+        add("compute", "persistent disks (Dataflow workers, Workbench instances)"
+            + (", GKE nodes and secrets" if gke else ""), disk_agents)
     # data: the pipeline jobs the data schedule starts (pipeline.tf) are encrypted with it.
     if data or training or realtime:
         add("vertex", "Vertex AI (TensorBoard, metadata, endpoint, pipeline jobs, models)", ["aiplatform"])

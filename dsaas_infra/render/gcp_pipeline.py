@@ -67,3 +67,48 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "test_percent": TEST_PERCENT,
         "label_field": LABEL_FIELD,
     }
+
+
+def serving_plan(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, str]]:
+    """README: what serves predictions and runs the loop's work at this level, and how it bills."""
+    p = ctx["pipeline"]
+    endpoint = ctx.get("vertex_endpoint")
+    d = spec.phases.deployment
+    rows = []
+    if spec.phases.data.enabled:
+        rows.append({
+            "what": "the loop's work (curate, prepare, train, evaluate, register"
+                    + (", deploy, monitor" if p["deploy_enabled"] else "") + ")",
+            "where": "Vertex AI Pipelines, one Dataflow job and one custom training job per run",
+            "cost": "per run only (pipeline run fee, Dataflow worker and training machine time); "
+                    "nothing while no run is going",
+        })
+    if endpoint is not None:
+        n = len(d.variants or [])
+        rows.append({
+            "what": "online predictions",
+            "where": f"Vertex AI endpoint {endpoint['display_name']}: {n} variant(s), each "
+                     f"{p['min_replicas']}-{p['max_replicas']} x {p['serving_machine_type']} replicas",
+            "cost": f"always on from the first deployment: at least {n * p['min_replicas']} "
+                    f"{p['serving_machine_type']} node(s) billed per node-hour, more while autoscaling",
+        })
+    else:
+        rows.append({
+            "what": "predictions",
+            "where": "no endpoint at this level (`deployment.realtime` off): registered models are "
+                     "used in the Workbench notebooks or in Vertex AI batch prediction jobs someone starts",
+            "cost": "per batch job or notebook hour; nothing always on",
+        })
+    if ctx.get("apigee") is not None:
+        rows.append({
+            "what": "the API",
+            "where": "Apigee in front of the endpoint",
+            "cost": "the Apigee environment (always on) and API calls",
+        })
+    rows.append({
+        "what": "GKE",
+        "where": "not created: no workload of the blueprint needs a cluster (Vertex AI Pipelines and "
+                 "Dataflow run the loop" + (", the endpoint serves" if endpoint is not None else "") + ")",
+        "cost": "none (a cluster would cost its management fee and nodes while idle)",
+    })
+    return rows

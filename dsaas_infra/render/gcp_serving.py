@@ -11,28 +11,15 @@ from xml.sax.saxutils import escape as xml_escape
 
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.model import ClientSpec
-from dsaas_infra.spec.sizes import GCP_MACHINE, gcp_accelerator, gcp_compute_accelerator, gcp_machine_type
 
-# A zonal cluster lives in zone "b", which every GCP region has (europe-west1 and us-east1
-# have no "a"), like the Workbench instances. Pinned here rather than read from
-# google_compute_zones at plan time: a zone list that changed order would replace the cluster.
-_ZONE_SUFFIX = "b"
 # Cloud Logging keeps the _Default bucket at most this long (the spec's list also serves
 # CloudWatch, whose longest retention is 3653 days).
 _LOG_RETENTION_MAX = 3650
 # Alert thresholds: a starting point for CPU models, to be tuned after a load test.
 LATENCY_P99_MS = 1000
 ENDPOINT_ERRORS_PER_5_MIN = 10
-CONTAINER_RESTARTS_PER_10_MIN = 3
-# Kubernetes identity of the model servers (Workload Identity maps it to a Google account).
-SERVING_NAMESPACE = "serving"
-SERVING_KSA = "model-server"
-# A weekend maintenance window (UTC); the dates only anchor the weekly recurrence.
-MAINTENANCE_WINDOW = {
-    "start_time": "2025-01-04T02:00:00Z",
-    "end_time": "2025-01-04T08:00:00Z",
-    "recurrence": "FREQ=WEEKLY;BYDAY=SA,SU",
-}
+# Share of online predictions logged to BigQuery with a single variant (all with several).
+LOG_SAMPLING_RATE = 0.1
 # Apigee: pay-as-you-go is the only billing type that a fresh project can both create and
 # keep (EVALUATION organisations are deleted after 60 days, SUBSCRIPTION needs a contract);
 # the environment type carries the per-environment choice instead.
@@ -81,17 +68,15 @@ PROXY_FILES = (
 # Largest request body the proxy forwards (Vertex AI refuses bodies above 1.5 MB).
 MAX_REQUEST_BYTES = 1_048_576
 
+# No GKE cluster: nothing in the loop runs on one (the Vertex AI endpoint serves, Vertex AI
+# Pipelines and Dataflow run the pipeline's work), and a cluster with nothing to run is an idle
+# cost at every level (issue 10). The README says so, per level.
 _DEPLOYMENT_APIS = {
     "aiplatform.googleapis.com",
-    "binaryauthorization.googleapis.com",
     "cloudkms.googleapis.com",
     "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
-    "container.googleapis.com",
     "iam.googleapis.com",
-    # Workload Identity: GKE's metadata server exchanges pod tokens for Google access tokens
-    # of the mapped service account through the IAM Service Account Credentials API.
-    "iamcredentials.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
 }
@@ -107,10 +92,6 @@ def endpoint_id(project_id: str, name_prefix: str) -> str:
     """A stable numeric Vertex endpoint id: 9 digits, no leading zero (the API's rule)."""
     digest = hashlib.sha256(f"{project_id}/{name_prefix}".encode()).hexdigest()
     return str(100_000_000 + int(digest, 16) % 900_000_000)
-
-
-def _zone(region: str) -> str:
-    return f"{region}-{_ZONE_SUFFIX}"
 
 
 def _spike_arrest(burst_limit: int) -> str:
@@ -150,60 +131,7 @@ def _developer_email(owner: str, consumer: str) -> str:
     return f"{local.split('+', 1)[0]}+{consumer}@{domain}"
 
 
-def _node_pools(spec: ClientSpec, regional: bool) -> list[dict[str, Any]]:
-    d = spec.phases.deployment
-    serving_type = d.instance_type or gcp_machine_type(d.size, d.gpu)
-    accelerator = gcp_accelerator(d.gpu)
-    common = {
-        "disk_size_gb": 100,
-        "disk_type": "pd-balanced",
-        "image_type": "COS_CONTAINERD",
-        # Regional clusters count per zone in min/max_node_count: use the total_* limits so
-        # that the spec's instance counts mean the whole pool.
-        "total_limits": regional,
-    }
-    if accelerator is None:
-        return [{
-            **common,
-            "key": "general",
-            "name": "general",
-            "machine_type": serving_type,
-            "min": d.min_instances,
-            "max": d.max_instances,
-            "accelerator": None,
-            "labels": {"dsaas-infra/pool": "general", "dsaas-infra/serving": "true"},
-            "taints": [],
-        }]
-    # With a GPU the model servers run on the GPU pool (tainted, so only pods that tolerate
-    # the taint land there); the CPU pool keeps system pods and CPU-side services small.
-    return [
-        {
-            **common,
-            "key": "general",
-            "name": "general",
-            "machine_type": GCP_MACHINE[d.size],
-            "min": 1,
-            "max": max(1, d.max_instances),
-            "accelerator": None,
-            "labels": {"dsaas-infra/pool": "general", "dsaas-infra/serving": "false"},
-            "taints": [],
-        },
-        {
-            **common,
-            "key": "gpu",
-            "name": f"gpu-{d.gpu}",
-            "machine_type": serving_type,
-            "min": d.min_instances,
-            "max": d.max_instances,
-            # type: the Vertex AI name (quota metrics, README); gke_type: what GKE accepts.
-            "accelerator": {"type": accelerator, "gke_type": gcp_compute_accelerator(d.gpu), "count": 1},
-            "labels": {"dsaas-infra/pool": "gpu", "dsaas-infra/serving": "true"},
-            "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}],
-        },
-    ]
-
-
-def _filters(project_id: str, cluster: str, endpoint: str | None) -> dict[str, str]:
+def _filters(project_id: str, endpoint: str | None) -> dict[str, str]:
     """Cloud Monitoring and Logging filters, built here so that templates only escape them."""
     out = {
         "dataflow_failed": (
@@ -213,16 +141,6 @@ def _filters(project_id: str, cluster: str, endpoint: str | None) -> dict[str, s
         "pipeline_failed": (
             'resource.type="aiplatform.googleapis.com/PipelineJob" AND '
             'jsonPayload.state="PIPELINE_STATE_FAILED"'
-        ),
-        "container_restarts": (
-            'resource.type = "k8s_container" AND '
-            'metric.type = "kubernetes.io/container/restart_count" AND '
-            f'resource.labels.cluster_name = "{cluster}"'
-        ),
-        "node_cpu": (
-            'resource.type = "k8s_node" AND '
-            'metric.type = "kubernetes.io/node/cpu/allocatable_utilization" AND '
-            f'resource.labels.cluster_name = "{cluster}"'
         ),
     }
     if endpoint is not None:
@@ -267,8 +185,6 @@ def _chart(title: str, flt: str, aligner: str, reducer: str | None = None) -> di
 
 def _dashboard(title: str, filters: dict[str, str], drift_metric: str | None) -> dict[str, Any]:
     widgets = [
-        _chart("GKE node CPU utilisation", filters["node_cpu"], "ALIGN_MEAN"),
-        _chart("GKE container restarts", filters["container_restarts"], "ALIGN_DELTA", "REDUCE_SUM"),
         _chart("Dataflow failed jobs", filters["dataflow_failed"], "ALIGN_MAX"),
     ]
     if "endpoint_requests" in filters:
@@ -308,29 +224,6 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
 
     if deployment:
         apis |= _DEPLOYMENT_APIS
-        regional = bool(d.multi_az)
-        cluster_name = f"{name_prefix}-serving"
-        out["gke"] = {
-            "cluster_name": cluster_name,
-            "regional": regional,
-            "location": region if regional else _zone(region),
-            "release_channel": "STABLE" if c.maturity == "managed" else "REGULAR",
-            "deletion_protection": c.environment == "prod",
-            # <client>-<env short>-<suffix>: suffixes no longer than gcp_rules' longest, so
-            # the length check there covers these ids too.
-            "node_sa_id": gcp_rules.service_account_id(spec, "gke"),
-            "workload_sa_id": gcp_rules.service_account_id(spec, "serve"),
-            "connect_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_gke_connect",
-            "pipeline_sa_email": (
-                f"{gcp_rules.service_account_ids(spec)['training']}@{project_id}.iam.gserviceaccount.com"
-            ),
-            "workload_pool": f"{project_id}.svc.id.goog",
-            "namespace": SERVING_NAMESPACE,
-            "service_account": SERVING_KSA,
-            "maintenance": MAINTENANCE_WINDOW,
-            "node_pools": _node_pools(spec, regional),
-            "gpu": d.gpu,
-        }
         endpoint = endpoint_id(project_id, name_prefix) if realtime else None
         if realtime:
             out["vertex_endpoint"] = {
@@ -339,10 +232,18 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
                 "description": f"Online predictions for {c.display_name or c.name} ({c.environment}); "
                                "models are deployed by the ML pipeline",
                 "variants": {v.name: v.weight for v in d.variants},
+                # Vertex AI has no deletion protection of its own: Terraform refuses to destroy
+                # the prod endpoint (deletion_policy PREVENT); the pipeline owns what it serves.
+                "deletion_policy": "PREVENT" if c.environment == "prod" else "DELETE",
+                # Request/response logging into the curated dataset, so that variants can be
+                # compared on real traffic; every request where there are variants to compare.
+                "log_requests": bool(spec.phases.data.enabled),
+                "log_sampling_rate": 1.0 if len(d.variants or []) > 1 else LOG_SAMPLING_RATE,
+                "log_table": "prediction_log",
             }
         drift = realtime and bool(d.drift_detection)
         drift_metric = f"{name_prefix}-drift-anomalies" if drift else None
-        filters = _filters(project_id, cluster_name, endpoint)
+        filters = _filters(project_id, endpoint)
         title = f"{c.display_name or c.name} {c.environment}: ML platform"
         out["observability"] = {
             "emails": sorted(set(d.alert_emails or [c.owner])),
@@ -350,7 +251,6 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
             "filters": filters,
             "latency_p99_ms": LATENCY_P99_MS,
             "endpoint_errors": ENDPOINT_ERRORS_PER_5_MIN,
-            "container_restarts": CONTAINER_RESTARTS_PER_10_MIN,
             "drift": drift,
             "drift_metric": drift_metric,
             "dashboard": _dashboard(title, filters, drift_metric) if d.dashboard else None,
@@ -434,51 +334,27 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
 
 def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
     """Plain-text bullets for the client README (the README template escapes them with `md`)."""
-    gke, endpoint, obs, apigee = out["gke"], out["vertex_endpoint"], out["observability"], out["apigee"]
+    endpoint, obs, apigee = out["vertex_endpoint"], out["observability"], out["apigee"]
     deployment: list[str] = []
     after: list[str] = []
-    if gke is not None:
-        where = f"regional, {gke['location']}" if gke["regional"] else f"zonal, {gke['location']}"
-        deployment.append(
-            f"Private GKE cluster {gke['cluster_name']} ({where}, {gke['release_channel']} release "
-            "channel): private nodes, a private control-plane IP endpoint reachable only from the "
-            "subnet plus the IAM-authorised DNS endpoint for operators and the pipeline (gcloud "
-            "container clusters get-credentials --dns-endpoint), Workload Identity, shielded nodes, Dataplane V2 network policies, Binary "
-            "Authorization, Kubernetes secrets encrypted with the CMEK, system and workload logs."
-        )
-        for pool in gke["node_pools"]:
-            gpu = f" with 1 x {pool['accelerator']['type']} (tainted nvidia.com/gpu)" if pool["accelerator"] else ""
-            deployment.append(
-                f"Node pool {pool['name']}: {pool['machine_type']}{gpu}, {pool['min']} to {pool['max']} "
-                f"nodes (autoscaling{', totals over the zones' if pool['total_limits'] else ''}), CMEK boot "
-                f"disks, secure boot, running as the least-privilege account {gke['node_sa_id']}."
-            )
-        deployment.append(
-            f"Model servers run as Kubernetes service account {gke['namespace']}/{gke['service_account']}, "
-            f"mapped by Workload Identity to {gke['workload_sa_id']} (read-only on the artifacts bucket)."
-        )
-    if gke is not None:
-        after.append(
-            "before the pipeline first rolls model servers out to GKE, a cluster admin (e.g. the "
-            "project Owner) creates the serving namespace and lets the pipeline's account edit it, "
-            "nothing else: kubectl create namespace "
-            f"{gke['namespace']}, then kubectl create rolebinding ml-pipeline --clusterrole=edit "
-            f"--user={gke['pipeline_sa_email']} --namespace {gke['namespace']} (IAM only lets that "
-            "account reach the control plane)."
-        )
     if endpoint is not None:
         split = ", ".join(f"{k} {v}%" for k, v in endpoint["variants"].items())
+        logged = (f"request/response logging of {endpoint['log_sampling_rate']:.0%} of predictions to "
+                  f"BigQuery table {endpoint['log_table']} (per deployed model, so variants can be compared)"
+                  if endpoint["log_requests"] else "no request/response logging (no data phase, no dataset)")
+        protected = ("Terraform refuses to destroy it (deletion_policy PREVENT)"
+                     if endpoint["deletion_policy"] == "PREVENT" else "not protected from destroy outside prod")
         deployment.append(
             f"Vertex AI endpoint {endpoint['display_name']} (id {endpoint['name']}, CMEK) for managed "
-            f"online predictions, created empty; variants: {split}."
+            f"online predictions, created empty; variants: {split}; {logged}; {protected}."
         )
         after.append(
-            "the deploy step uploads each trained model to the Vertex AI model registry and deploys it "
-            f"to endpoint {endpoint['name']} with the traffic split of output serving_variants "
-            f"({split}), or rolls model-server pods out to the GKE cluster."
+            "the pipeline's deploy step deploys each approved model version to endpoint "
+            f"{endpoint['name']} with the traffic split of the variants ({split}) and the spec's "
+            "replica counts and machine type (output serving_variants)."
         )
     if obs is not None:
-        alerts = ["Dataflow job failed", "ML pipeline run failed", "containers restarting on GKE"]
+        alerts = ["Dataflow job failed", "ML pipeline run failed"]
         if endpoint is not None:
             alerts += [f"endpoint errors (more than {obs['endpoint_errors']} in 5 minutes)",
                        f"p99 latency above {obs['latency_p99_ms']} ms"]
@@ -486,7 +362,7 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
             alerts.append("drift anomalies")
         deployment.append(f"Alerts e-mailed to {', '.join(obs['emails'])}: {'; '.join(alerts)}.")
         if obs["dashboard"] is not None:
-            deployment.append("A Cloud Monitoring dashboard of the cluster, the pipeline and the endpoint.")
+            deployment.append("A Cloud Monitoring dashboard of the pipeline and the endpoint.")
         deployment.append(f"Project logs (_Default bucket) kept {obs['log_retention_days']} days.")
         if obs["drift"]:
             after.append(
@@ -497,13 +373,6 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
                 f"{obs['drift_metric']} and its alert fire on the job's anomalies; no drift alert can "
                 "fire before the job exists."
             )
-    host = out["shared_vpc_host"]
-    if gke is not None and host is not None:
-        deployment.append(
-            f"Shared VPC: before the first apply, an admin of host project {host} grants this "
-            "project's GKE service agent roles/container.hostServiceAgentUser on the host project, "
-            "and the GKE and Google APIs service agents roles/compute.networkUser on the subnet."
-        )
     access: list[str] = []
     if apigee is not None:
         if apigee["shared"]:
@@ -572,8 +441,10 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
 
 def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    if ctx["gke"] is not None:
-        out += [("deployment.tf", "gcp/deployment.tf.j2"), ("monitoring.tf", "gcp/monitoring.tf.j2")]
+    if ctx["vertex_endpoint"] is not None:
+        out.append(("deployment.tf", "gcp/deployment.tf.j2"))
+    if ctx["observability"] is not None:
+        out.append(("monitoring.tf", "gcp/monitoring.tf.j2"))
     if ctx["apigee"] is not None:
         out.append(("access.tf", "gcp/access.tf.j2"))
         for name in PROXY_FILES:

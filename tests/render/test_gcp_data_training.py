@@ -466,7 +466,8 @@ def _quota_rows(readme: str) -> dict[str, tuple[str, str]]:
 
 
 def test_readme_lists_the_gpu_and_vcpu_quotas_the_blueprint_needs():
-    """GPU quotas are 0 on fresh projects; vCPUs must cover GKE's and Dataflow's maximum."""
+    """GPU quotas are 0 on fresh projects; vCPUs must cover Dataflow's maximum and the notebooks.
+    The endpoint's replicas and training jobs count against Vertex AI's quotas, not these."""
     spec = load_spec(BLUEPRINTS / "gcp-managed.yaml")
     readme = render_blueprint(spec)["README.md"].decode()
     rows = _quota_rows(readme)
@@ -474,16 +475,17 @@ def test_readme_lists_the_gpu_and_vcpu_quotas_the_blueprint_needs():
     assert rows["NVIDIA_L4_GPUS"] == ("regional", f"{users} GPUs")
     assert rows["GPUS_ALL_REGIONS"] == ("global", f"{users} GPUs")
     d, df = spec.phases.deployment, gcp.DATAFLOW["managed"]
-    # GKE general pool (n2-standard-4 at max_instances) + Dataflow workers (n2-standard-4).
-    assert rows["N2_CPUS"] == ("regional", f"{4 * d.max_instances + 4 * df['max_workers']} vCPUs")
+    # Dataflow workers (n2-standard-4); no GKE pool any more.
+    assert rows["N2_CPUS"] == ("regional", f"{4 * df['max_workers']} vCPUs")
+    assert d.max_instances  # (the endpoint's replicas are a Vertex AI quota)
     assert "CPUS_ALL_REGIONS" in rows
 
-    # A GPU serving pool adds its maximum node count to the GPU quota.
+    # A deployment GPU adds no Compute Engine GPU: only the two notebooks count.
     text = spec_text(maturity="managed", users="[ann, bob]", gpu="t4", serving="true").replace(
         "deployment: {enabled: true}", "deployment: {enabled: true, gpu: t4, max_instances: 5}")
     rows = _quota_rows(render_blueprint(load_spec_text(text, "initrode.yaml"))["README.md"].decode())
-    assert rows["NVIDIA_T4_GPUS"] == ("regional", "7 GPUs")
-    assert rows["GPUS_ALL_REGIONS"] == ("global", "7 GPUs")
+    assert rows["NVIDIA_T4_GPUS"] == ("regional", "2 GPUs")
+    assert rows["GPUS_ALL_REGIONS"] == ("global", "2 GPUs")
 
 
 def test_main_tf_header_is_plain_text():
@@ -499,14 +501,12 @@ def test_firewall_rules_target_only_the_blueprints_workloads(examples):
     """Without target tags the internal and health-check rules opened every VM in the VPC."""
     tf = examples["gcp-proactive"]
     rules = resources(tf, "google_compute_firewall")
-    node_pool_tags = {t for p in resources(tf, "google_container_node_pool").values()
-                      for t in p["node_config"][0]["tags"]}
     workbench_tags = {t for w in resources(tf, "google_workbench_instance").values()
                       for t in w["gce_setup"][0]["tags"]}
-    assert node_pool_tags and workbench_tags
-    # Dataflow tags its workers "dataflow" itself.
-    assert set(rules["allow_internal"]["target_tags"]) == {"dataflow"} | workbench_tags | node_pool_tags
-    assert set(rules["allow_health_checks"]["target_tags"]) == node_pool_tags
+    assert workbench_tags
+    # Dataflow tags its workers "dataflow" itself; no GKE nodes, so no health-check rule.
+    assert set(rules["allow_internal"]["target_tags"]) == {"dataflow"} | workbench_tags
+    assert "allow_health_checks" not in rules
     for name, rule in rules.items():
         if name != "deny_all_ingress" and "allow" in rule:
             assert rule.get("target_tags"), f"{name} allows ingress to every VM in the VPC"

@@ -10,7 +10,8 @@ import pytest
 
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.render.gcp_serving import endpoint_id
-from dsaas_infra.spec import load_spec_text
+from dsaas_infra.spec import load_spec, load_spec_text
+from tests.conftest import BLUEPRINTS
 
 BASE = """\
 apiVersion: dsaas-infra/v1
@@ -95,80 +96,29 @@ def reactive() -> dict[str, Any]:
     return render("reactive", env="dev", phases="  deployment: {min_instances: 1, max_instances: 3}")
 
 
-def test_cluster_is_private_with_workload_identity_and_no_default_pool(managed):
-    cluster = resources(managed, "google_container_cluster")["serving"]
-    private = block(cluster, "private_cluster_config")
-    assert private["enable_private_nodes"] is True
-    assert private["enable_private_endpoint"] is True
-    assert block(cluster, "workload_identity_config")["workload_pool"] == "acme-dsaas-prod.svc.id.goog"
-    assert cluster["remove_default_node_pool"] is True
-    assert cluster["initial_node_count"] == 1
-    assert cluster["enable_shielded_nodes"] is True
-    # Outside the VPC, only the DNS endpoint (IAM on every request) reaches the control plane.
-    dns = block(block(cluster, "control_plane_endpoints_config"), "dns_endpoint_config")
-    assert dns["allow_external_traffic"] is True
-    assert cluster["datapath_provider"] == "ADVANCED_DATAPATH"
-    encryption = block(cluster, "database_encryption")
-    assert encryption == {"state": "ENCRYPTED", "key_name": '${google_kms_crypto_key.keys["compute"].id}'}
-    assert block(cluster, "logging_config")["enable_components"] == ["SYSTEM_COMPONENTS", "WORKLOADS"]
-    authorized = block(cluster, "master_authorized_networks_config")
-    assert [c["cidr_block"] for c in authorized["cidr_blocks"]] == [
-        "${data.google_compute_subnetwork.gke.ip_cidr_range}"
-    ]
+@pytest.mark.parametrize("level", ["reactive", "proactive", "managed"])
+def test_no_level_pays_for_an_idle_gke_cluster(level):
+    """Nothing in the loop runs on GKE (the endpoint serves, Vertex AI Pipelines and Dataflow run
+    the pipeline): a cluster would be an idle cost, so no level creates one or enables its API."""
+    tf = render(level, env="prod" if level == "managed" else "dev")
+    assert not resources(tf, "google_container_cluster")
+    assert not resources(tf, "google_container_node_pool")
+    assert not resources(tf, "google_binary_authorization_policy")
+    apis = str(resources(tf, "google_project_service")["this"]["for_each"])
+    assert "container.googleapis.com" not in apis and "binaryauthorization" not in apis
 
 
-def test_managed_cluster_is_regional_stable_and_protected(managed):
-    cluster = resources(managed, "google_container_cluster")["serving"]
-    assert cluster["location"] == "europe-west1"
-    assert block(cluster, "release_channel")["channel"] == "STABLE"
-    assert cluster["deletion_protection"] is True
-
-
-def test_reactive_dev_cluster_is_zonal_regular_and_unprotected(reactive):
-    cluster = resources(reactive, "google_container_cluster")["serving"]
-    # Zone "b": europe-west1 has no "a".
-    assert cluster["location"] == "europe-west1-b"
-    assert block(cluster, "release_channel")["channel"] == "REGULAR"
-    assert cluster["deletion_protection"] is False
-
-
-def test_node_pool_autoscaling_follows_the_spec(reactive, managed):
-    pools = resources(reactive, "google_container_node_pool")
-    assert list(pools) == ["general"]
-    scaling = block(pools["general"], "autoscaling")
-    assert (scaling["min_node_count"], scaling["max_node_count"]) == (1, 3)
-    config = block(pools["general"], "node_config")
-    assert config["machine_type"] == "e2-standard-4"
-    assert config["service_account"] == "${google_service_account.gke_nodes.email}"
-    assert config["boot_disk_kms_key"] == '${google_kms_crypto_key.keys["compute"].id}'
-    assert block(config, "workload_metadata_config")["mode"] == "GKE_METADATA"
-    assert block(config, "shielded_instance_config")["enable_secure_boot"] is True
-    # Regional (managed): the limits are totals over the zones, not per zone.
-    gpu = block(resources(managed, "google_container_node_pool")["gpu"], "autoscaling")
-    assert (gpu["total_min_node_count"], gpu["total_max_node_count"]) == (2, 7)
-    assert "min_node_count" not in gpu
-
-
-def test_gpu_pool_only_when_gpu_is_set(managed, reactive):
-    assert "gpu" not in resources(reactive, "google_container_node_pool")
-    pool = resources(managed, "google_container_node_pool")["gpu"]
-    config = block(pool, "node_config")
-    assert config["machine_type"] == "n1-standard-8"
-    # GKE takes Compute Engine accelerator names, not the Vertex AI enum.
-    assert block(config, "guest_accelerator")["type"] == "nvidia-tesla-t4"
-    assert block(config, "taint") == {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
-    general = resources(managed, "google_container_node_pool")["general"]
-    assert "guest_accelerator" not in block(general, "node_config")
-
-
-def test_node_service_account_is_least_privilege(managed):
-    text = str(resources(managed, "google_project_iam_member")["gke_nodes"]["for_each"])
-    for role in ("logging.logWriter", "monitoring.metricWriter", "monitoring.viewer",
-                 "stackdriver.resourceMetadata.writer"):
-        assert f"roles/{role}" in text
-    assert "editor" not in text and "owner" not in text
-    repo = resources(managed, "google_artifact_registry_repository_iam_member")["gke_nodes"]
-    assert repo["role"] == "roles/artifactregistry.reader"
+def test_readme_says_what_serves_and_how_it_bills_per_level():
+    reactive = render_blueprint(load_spec(BLUEPRINTS / "gcp-reactive.yaml"))["README.md"].decode()
+    managed = render_blueprint(load_spec(BLUEPRINTS / "gcp-managed.yaml"))["README.md"].decode()
+    assert "## What serves, and what it costs" in reactive and "## What serves, and what it costs" in managed
+    assert "no endpoint at this level" in reactive and "Vertex AI endpoint" not in reactive.split(
+        "## What serves")[1].split("## Plan")[0].split("| predictions")[0]
+    assert "always on from the first deployment: at least 4 n2-standard-4 node" in " ".join(managed.split())
+    # The reactive diagram shows no endpoint: none is deployed.
+    diagram = reactive.split("```mermaid")[1].split("```")[0]
+    assert "endpoint" not in diagram and "gke" not in diagram.lower()
+    assert "ep[Vertex AI endpoint]" in managed.split("```mermaid")[1].split("```")[0]
 
 
 def test_one_notification_channel_per_email(managed, reactive):
@@ -183,11 +133,12 @@ def test_one_notification_channel_per_email(managed, reactive):
 
 def test_alert_policies_by_level(managed, reactive):
     policies = set(resources(managed, "google_monitoring_alert_policy"))
-    assert policies == {"dataflow_failed", "pipeline_failed", "gke_restarts", "endpoint_errors",
-                        "endpoint_latency", "drift"}
+    assert {"dataflow_failed", "pipeline_failed", "endpoint_errors", "endpoint_latency",
+            "drift"} <= policies and "gke_restarts" not in policies
     # Reactive: batch only, no endpoint, no drift, no dashboard.
-    assert set(resources(reactive, "google_monitoring_alert_policy")) == {
-        "dataflow_failed", "pipeline_failed", "gke_restarts"}
+    reactive_policies = set(resources(reactive, "google_monitoring_alert_policy"))
+    assert {"dataflow_failed", "pipeline_failed"} <= reactive_policies
+    assert not reactive_policies & {"gke_restarts", "endpoint_errors", "endpoint_latency", "drift"}
     assert not resources(reactive, "google_vertex_ai_endpoint")
     assert not resources(reactive, "google_monitoring_dashboard")
     assert resources(managed, "google_monitoring_dashboard")
@@ -198,6 +149,24 @@ def test_vertex_endpoint_is_cmek_encrypted_and_empty(managed):
     assert re.fullmatch(r"[1-9]\d{8}", endpoint["name"])
     assert block(endpoint, "encryption_spec")["kms_key_name"] == '${google_kms_crypto_key.keys["vertex"].id}'
     assert "deployed_models" not in endpoint
+
+
+def test_prod_endpoint_is_protected_and_logs_requests_for_comparing_variants(managed):
+    """Managed prod (two variants): Terraform refuses to destroy the endpoint, and every request
+    and response is logged to BigQuery per deployed model, where the variants can be compared."""
+    endpoint = resources(managed, "google_vertex_ai_endpoint")["main"]
+    assert endpoint["deletion_policy"] == "PREVENT"
+    logging = block(endpoint, "predict_request_response_logging_config")
+    assert logging["enabled"] is True and logging["sampling_rate"] == 1.0
+    assert block(logging, "bigquery_destination")["output_uri"] == (
+        "bq://${local.project_id}.${google_bigquery_dataset.curated.dataset_id}.prediction_log")
+    grant = resources(managed, "google_bigquery_dataset_iam_member")["vertex_prediction_log"]
+    assert grant["role"] == "roles/bigquery.dataEditor"
+    assert grant["member"].endswith("@gcp-sa-aiplatform.iam.gserviceaccount.com")
+    assert "${google_bigquery_dataset_iam_member.vertex_prediction_log}" in endpoint["depends_on"]
+    dev = resources(render("proactive", env="dev"), "google_vertex_ai_endpoint")["main"]
+    assert dev["deletion_policy"] == "DELETE"
+    assert block(dev, "predict_request_response_logging_config")["sampling_rate"] == 0.1
 
 
 def test_log_retention_from_the_data_phase():
@@ -254,10 +223,11 @@ def test_serving_apis_follow_enabled_phases():
     assert with_api["serving_apis"] == sorted(with_api["serving_apis"])
     assert "apigee.googleapis.com" in with_api["serving_apis"]
     assert "apigee.googleapis.com" not in without["serving_apis"]
-    assert "container.googleapis.com" in without["serving_apis"]
-    # Workload Identity mints the model servers' tokens through IAM Service Account Credentials.
-    assert "iamcredentials.googleapis.com" in without["serving_apis"]
-    assert "iamcredentials.googleapis.com" in without["apis"]
+    # No GKE cluster at any level: neither its API nor Workload Identity's token API.
+    for ctx in (with_api, without):
+        assert "container.googleapis.com" not in ctx["apis"]
+        assert "iamcredentials.googleapis.com" not in ctx["apis"]
+    assert "monitoring.googleapis.com" in without["serving_apis"]
 
 
 def test_hostile_display_name_cannot_escape_strings():
@@ -281,7 +251,7 @@ def test_service_account_ids_fit_gcp_rules_for_the_longest_names():
     for blueprint in (parsed, longest):
         for sa in resources(blueprint, "google_service_account").values():
             assert re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", sa["account_id"]), sa["account_id"]
-    assert resources(longest, "google_service_account")["gke_nodes"]["account_id"] == "abcdefghij-klmnopqrs-stg-gke"
+    assert resources(longest, "google_service_account")["pipeline"]["account_id"] == "abcdefghij-klmnopqrs-stg-pipe"
 
 
 def test_endpoint_id_is_stable_and_nine_digits():
@@ -352,13 +322,13 @@ def test_readme_states_the_proxy_permission_exactly():
 
 
 def test_readme_names_what_the_internet_can_reach():
-    """The API's load balancer address is public, and the control plane's DNS endpoint is reachable."""
+    """The API's load balancer address is public; no cluster control plane exists to reach."""
     with_api = render_blueprint(load_spec_text(BASE.format(env="prod", maturity="proactive", phases="  {}")))
     readme = with_api["README.md"].decode()
     assert "nothing has a public IP" not in readme.lower()
     reachable = readme.split("Reachable from the internet:", 1)[1].split("##", 1)[0]
     assert "load balancer's global IP address (output `api_ip_address`)" in reachable
-    assert "DNS endpoint" in reachable
+    assert "DNS endpoint" not in reachable
     no_api = render_blueprint(load_spec_text(BASE.format(env="dev", maturity="reactive", phases="  {}")))
     reachable = no_api["README.md"].decode().split("Reachable from the internet:", 1)[1].split("##", 1)[0]
     assert "load balancer" not in reachable
@@ -390,18 +360,3 @@ def test_peering_ranges_use_the_project_local_unless_shared_vpc(managed):
         assert resources(managed, "google_compute_global_address")[name]["project"] == "${local.project_id}"
 
 
-def test_pipeline_reaches_the_cluster_but_kubernetes_rbac_decides_what_it_changes(managed):
-    """roles/container.developer at project level is every Kubernetes object of every cluster."""
-    grants = resources(managed, "google_project_iam_member")
-    assert not any("container.developer" in str(g) for g in grants.values())
-    role = resources(managed, "google_project_iam_custom_role")["gke_connect"]
-    assert set(role["permissions"]) == {"container.clusters.connect", "container.clusters.get",
-                                        "container.clusters.getCredentials"}
-    assert re.fullmatch(r"[A-Za-z0-9_.]{3,64}", role["role_id"]), role["role_id"]
-    grant = grants["pipeline_gke_connect"]
-    assert grant["role"] == "${google_project_iam_custom_role.gke_connect.name}"
-    assert grant["member"] == "serviceAccount:${google_service_account.training.email}"
-    spec = load_spec_text(BASE.format(env="prod", maturity="proactive", phases="  {}"))
-    readme = render_blueprint(spec)["README.md"].decode()
-    assert "--clusterrole=edit" in readme and "--namespace serving" in readme
-    assert "acme-prd-train@acme-dsaas-prod.iam.gserviceaccount.com" in readme

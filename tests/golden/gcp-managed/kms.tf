@@ -21,7 +21,7 @@ locals {
     }
     compute = {
       name    = "stark-prod-compute"
-      purpose = "persistent disks (Dataflow, Workbench, GKE) and GKE secrets"
+      purpose = "persistent disks (Dataflow workers, Workbench instances)"
     }
     vertex = {
       name    = "stark-prod-vertex"

@@ -89,7 +89,7 @@ resource "google_compute_firewall" "allow_internal" {
   direction     = "INGRESS"
   priority      = 1000
   source_ranges = [var.subnet_cidr, var.pods_cidr]
-  target_tags   = ["dataflow", "workbench", "stark-prod-gke-node"]
+  target_tags   = ["dataflow", "workbench"]
 
   allow {
     protocol = "tcp"
@@ -101,25 +101,6 @@ resource "google_compute_firewall" "allow_internal" {
 
   allow {
     protocol = "icmp"
-  }
-
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
-  }
-}
-
-resource "google_compute_firewall" "allow_health_checks" {
-  name      = "${local.name_prefix}-allow-health-checks"
-  project   = local.project_id
-  network   = google_compute_network.main.id
-  direction = "INGRESS"
-  priority  = 1000
-  # Google Cloud load balancer and health check ranges, to the GKE nodes only.
-  source_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
-  target_tags   = ["stark-prod-gke-node"]
-
-  allow {
-    protocol = "tcp"
   }
 
   log_config {

@@ -21,7 +21,7 @@ locals {
     }
     compute = {
       name    = "globex-staging-compute"
-      purpose = "persistent disks (Dataflow, Workbench, GKE) and GKE secrets"
+      purpose = "persistent disks (Dataflow workers, Workbench instances)"
     }
     vertex = {
       name    = "globex-staging-vertex"

@@ -1,4 +1,4 @@
-# Phase 3, deployment: monitoring of the pipeline, the serving cluster and the models, and the
+# Phase 3, deployment: monitoring of the pipeline and the models, and the
 # retention of the project's logs.
 
 # --- Log retention --------------------------------------------------------------------------
@@ -96,35 +96,4 @@ resource "google_monitoring_alert_policy" "pipeline_failed" {
   }
 
   depends_on = [time_sleep.services]
-}
-
-resource "google_monitoring_alert_policy" "gke_restarts" {
-  display_name          = "Hooli Retail dev: containers restarting on the serving cluster"
-  combiner              = "OR"
-  severity              = "WARNING"
-  notification_channels = local.notification_channels
-  user_labels           = local.labels
-
-  conditions {
-    display_name = "More than 3 restarts of a container in 10 minutes"
-    condition_threshold {
-      filter          = "resource.type = \"k8s_container\" AND metric.type = \"kubernetes.io/container/restart_count\" AND resource.labels.cluster_name = \"hooli-dev-serving\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 3
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "600s"
-        per_series_aligner   = "ALIGN_DELTA"
-        cross_series_reducer = "REDUCE_SUM"
-        group_by_fields      = ["resource.label.namespace_name", "resource.label.pod_name"]
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "A container on the serving cluster keeps restarting (crash loop or OOM kill). Check `kubectl describe pod` and the container's logs."
-  }
-
-  depends_on = [google_container_cluster.serving]
 }

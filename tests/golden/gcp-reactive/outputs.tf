@@ -84,24 +84,6 @@ output "workbench_instances" {
 }
 
 # --- deployment -----------------------------------------------------------------------------
-output "gke_cluster_name" {
-  description = "Name of the private GKE serving cluster"
-  value       = google_container_cluster.serving.name
-}
-
-output "gke_cluster_location" {
-  description = "Zone or region of the serving cluster (gcloud container clusters get-credentials --location)"
-  value       = google_container_cluster.serving.location
-}
-
-output "gke_serving_identity" {
-  description = "Kubernetes namespace/service account of the model servers and the Google account it maps to"
-  value = {
-    kubernetes_service_account = "serving/model-server"
-    google_service_account     = google_service_account.serving.email
-  }
-}
-
 output "notification_channels" {
   description = "Cloud Monitoring e-mail channels (for the model monitoring job the pipeline creates)"
   value       = local.notification_channels
