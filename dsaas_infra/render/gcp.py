@@ -67,6 +67,28 @@ FLOW_LOG_SAMPLING = {"reactive": 0.5, "proactive": 0.5, "managed": 1.0}
 SOFT_DELETE_SECONDS = {"reactive": 604800, "proactive": 604800, "managed": 2592000}
 # Managed clients (established data policies) get data-access audit logs on their data.
 AUDITED_DATA_SERVICES = ("bigquery.googleapis.com", "storage.googleapis.com")
+# What notebooks may do in Vertex AI (custom role on the Workbench account): run and follow their
+# own experiments (custom and tuning jobs as the Workbench account, TensorBoard, metadata) and
+# read models, endpoints and pipeline runs; never upload, change, deploy, undeploy or delete a
+# model or endpoint, and no pipeline runs (the pipeline's accounts are not theirs to act as).
+NOTEBOOK_PERMISSIONS = sorted([
+    *(f"aiplatform.customJobs.{v}" for v in ("cancel", "create", "get", "list")),
+    *(f"aiplatform.hyperparameterTuningJobs.{v}" for v in ("cancel", "create", "get", "list")),
+    *(f"aiplatform.{r}.{v}" for r in ("studies", "trials") for v in ("create", "get", "list", "update")),
+    *(f"aiplatform.{r}.{v}" for r in ("models", "modelEvaluations", "endpoints", "pipelineJobs",
+                                      "datasets", "locations", "tensorboards") for v in ("get", "list")),
+    "aiplatform.operations.list", "aiplatform.metadataStores.get",
+    *(f"aiplatform.metadataSchemas.{v}" for v in ("create", "get", "list")),
+    *(f"aiplatform.artifacts.{v}" for v in ("create", "get", "list", "update")),
+    *(f"aiplatform.contexts.{v}" for v in ("addContextArtifactsAndExecutions", "addContextChildren",
+                                           "create", "get", "list", "queryContextLineageSubgraph", "update")),
+    *(f"aiplatform.executions.{v}" for v in ("addExecutionEvents", "create", "get", "list",
+                                             "queryExecutionInputsAndOutputs", "update")),
+    *(f"aiplatform.tensorboardExperiments.{v}" for v in ("create", "get", "list", "update", "write")),
+    *(f"aiplatform.tensorboardRuns.{v}" for v in ("batchCreate", "create", "get", "list", "update", "write")),
+    *(f"aiplatform.tensorboardTimeSeries.{v}" for v in ("batchCreate", "batchRead", "create", "get", "list",
+                                                        "read", "update")),
+])
 # Network tag of the Workbench instances (firewall target).
 WORKBENCH_TAG = "workbench"
 # Workbench needs a zone: "b" exists in every GCP region (europe-west1 and us-east1 have no "a").
@@ -118,6 +140,10 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
             "accelerator": gcp_accelerator(training.gpu),
             "zone": f"{gcp.region}-{WORKBENCH_ZONE_SUFFIX}",
             "idle_timeout_seconds": WORKBENCH_IDLE_SECONDS[maturity],
+            "owners": gcp_rules.user_emails(spec),
+            "deletion_protection": spec.client.environment == "prod",
+            "role_id": "dsaas_" + ctx["name_prefix"].replace("-", "_") + "_notebook",
+            "permissions": NOTEBOOK_PERMISSIONS,
         },
         image_keep_count=IMAGE_KEEP_COUNT[maturity],
     )
@@ -125,14 +151,6 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
     # Network tags the firewall rules of a created VPC target (Dataflow tags its own workers).
     ctx["gke_node_tag"] = f"{ctx['name_prefix']}-gke-node"
     ctx["workbench_tag"] = WORKBENCH_TAG
-    ctx["internal_tags"] = [
-        tag for tag, on in (
-            ("dataflow", spec.phases.data.enabled),
-            (WORKBENCH_TAG, spec.phases.training.enabled and bool(spec.phases.training.users)),
-            # GKE nodes: only if a cluster is ever created again (gcp_serving creates none).
-            (ctx["gke_node_tag"], False),
-        ) if on
-    ]
     serving = gcp_serving.build_context(spec, ctx)
     ctx.update(serving)
     ctx["pipeline"] = gcp_pipeline.build_context(spec, ctx)

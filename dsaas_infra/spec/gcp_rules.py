@@ -167,6 +167,13 @@ def check(spec: ClientSpec) -> list[Problem]:
         if user not in spec.phases.training.users:
             problems.append((("phases", "training", "user_emails", user),
                              f"{user!r} is not in phases.training.users"))
+    t = spec.phases.training
+    if t.enabled and t.gpu not in (None, "none") and not t.users:
+        # A GPU nobody gets would be silently dropped (and its quota asked for in vain).
+        problems.append((("phases", "training", "gpu"), (
+            f"gpu {t.gpu!r} equips the Workbench instances, but phases.training.users is empty: "
+            "list the users who need it, or set gpu: none"
+        )))
     problems.extend(_apigee_problems(spec))
 
     network = spec.gcp.network

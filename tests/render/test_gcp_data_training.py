@@ -504,9 +504,15 @@ def test_firewall_rules_target_only_the_blueprints_workloads(examples):
     workbench_tags = {t for w in resources(tf, "google_workbench_instance").values()
                       for t in w["gce_setup"][0]["tags"]}
     assert workbench_tags
-    # Dataflow tags its workers "dataflow" itself; no GKE nodes, so no health-check rule.
-    assert set(rules["allow_internal"]["target_tags"]) == {"dataflow"} | workbench_tags
-    assert "allow_health_checks" not in rules
+    # Dataflow tags its workers "dataflow" itself; only they reach each other, on the shuffle ports.
+    assert rules["allow_dataflow"]["source_tags"] == rules["allow_dataflow"]["target_tags"] == ["dataflow"]
+    assert rules["allow_dataflow"]["allow"] == [{"protocol": "tcp", "ports": ["12345-12346"]}]
+    # No GKE nodes, so no GKE or health-check rule.
+    assert "allow_gke_internal" not in rules and "allow_health_checks" not in rules
+    # Nothing admits traffic to the Workbench instances (Jupyter): not from pods, not from the subnet.
+    for name, rule in rules.items():
+        if "allow" in rule:
+            assert not set(rule.get("target_tags", [])) & workbench_tags, name
     for name, rule in rules.items():
         if name != "deny_all_ingress" and "allow" in rule:
             assert rule.get("target_tags"), f"{name} allows ingress to every VM in the VPC"

@@ -239,3 +239,68 @@ def test_shared_is_the_default_and_no_api_needs_no_organisation():
 def test_environment_type_can_be_set_by_the_spec():
     bp = render(gcp=", apigee: {organization: dedicated, environment_type: INTERMEDIATE}")
     assert bp.resources[("google_apigee_environment", "main")]["type"] == "INTERMEDIATE"
+
+
+@pytest.fixture(scope="module")
+def notebooks() -> ParsedBlueprint:
+    return render(phases="""\
+  training:
+    users: [ann, bob]
+    user_emails: {bob: robert@partner.example}""")
+
+
+def test_notebooks_cannot_change_models_or_endpoints_nor_act_as_the_pipeline(notebooks):
+    role = notebooks.resources[("google_project_iam_custom_role", "notebook")]
+    perms = set(role["permissions"])
+    assert "aiplatform.customJobs.create" in perms and "aiplatform.models.get" in perms
+    mutations = {p for p in perms if p.split(".")[1] in ("models", "endpoints", "pipelineJobs")
+                 and p.split(".")[2] not in ("get", "list")}
+    assert mutations == set()
+    assert not any(p.startswith(("aiplatform.endpoints.predict", "iam.")) for p in perms)
+    roles = notebooks.resources[("google_project_iam_member", "workbench")]["for_each"]
+    assert "roles/aiplatform.user" not in roles
+    assert notebooks.resources[("google_project_iam_member", "workbench_vertex")]["role"] == (
+        "${google_project_iam_custom_role.notebook.name}")
+    # The workbench account may act as itself only, never as the training account.
+    for (rtype, name), body in notebooks.resources.items():
+        if rtype == "google_service_account_iam_member" and body["member"] == "${google_service_account.workbench.member}":
+            assert body["service_account_id"] == "${google_service_account.workbench.name}", name
+
+
+def test_each_user_owns_exactly_their_instance(notebooks):
+    assert notebooks.locals["workbench_owners"] == {"ann": "ann@acme.example", "bob": "robert@partner.example"}
+    wb = notebooks.resources[("google_workbench_instance", "users")]
+    assert wb["instance_owners"] == ["${local.workbench_owners[each.key]}"]
+    assert wb["enable_deletion_protection"] is True  # prod
+    owners = notebooks.resources[("google_workbench_instance_iam_member", "owners")]
+    assert owners["for_each"] == "${local.workbench_owners}"
+    assert owners["name"] == "${google_workbench_instance.users[each.key].name}"
+    assert owners["member"] == "user:${each.value}"
+    users = notebooks.resources[("google_service_account_iam_member", "workbench_users")]
+    assert users["service_account_id"] == "${google_service_account.workbench.name}"
+    dev = render(env="dev", phases="  training: {users: [ann]}")
+    assert dev.resources[("google_workbench_instance", "users")]["enable_deletion_protection"] is False
+
+
+def test_no_firewall_rule_reaches_jupyter_and_dataflow_only_its_shuffle_ports(notebooks):
+    rules = {n: b for (t, n), b in notebooks.resources.items() if t == "google_compute_firewall"}
+    assert "allow_internal" not in rules
+    for name, rule in rules.items():
+        if "allow" in rule:
+            assert "workbench" not in rule.get("target_tags", []), name
+    assert rules["allow_dataflow"]["allow"] == [{"protocol": "tcp", "ports": ["12345-12346"]}]
+    assert rules["allow_dataflow"]["source_tags"] == ["dataflow"]
+    assert "source_ranges" not in rules["allow_dataflow"]
+
+
+@pytest.mark.parametrize("phases, where, fragment", [
+    ("  training: {gpu: t4}", "phases.training.gpu", "users is empty"),
+    ("  training: {users: [ann], user_emails: {bob: b@x.example}}", "phases.training.user_emails.bob",
+     "not in phases.training.users"),
+])
+def test_training_rules(phases, where, fragment):
+    from dsaas_infra.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        render(phases=phases)
+    assert f": {where}: " in str(e.value) and fragment in str(e.value), str(e.value)

@@ -61,9 +61,9 @@ resource "google_compute_router_nat" "main" {
   }
 }
 
-# Ingress: deny everything by default, then allow only traffic from inside the VPC to the
-# blueprint's own workloads (Dataflow workers talk to each other on 12345-12346) and Google's
-# health checkers to the GKE nodes. Rules target network tags: Dataflow tags its workers
+# Ingress: deny everything by default, then allow only Dataflow workers to each other
+# (12345-12346), GKE nodes and pods to the nodes, and Google's health checkers to the GKE
+# nodes. Rules target network tags: Dataflow tags its workers
 # "dataflow", the Workbench instances and GKE nodes carry theirs (training.tf, deployment.tf).
 resource "google_compute_firewall" "deny_all_ingress" {
   name          = "${local.name_prefix}-deny-all-ingress"
@@ -82,14 +82,35 @@ resource "google_compute_firewall" "deny_all_ingress" {
   }
 }
 
-resource "google_compute_firewall" "allow_internal" {
-  name          = "${local.name_prefix}-allow-internal"
+# Dataflow workers exchange shuffle data with each other on TCP 12345-12346, nothing else.
+resource "google_compute_firewall" "allow_dataflow" {
+  name        = "${local.name_prefix}-allow-dataflow"
+  project     = local.project_id
+  network     = google_compute_network.main.id
+  direction   = "INGRESS"
+  priority    = 1000
+  source_tags = ["dataflow"]
+  target_tags = ["dataflow"]
+
+  allow {
+    protocol = "tcp"
+    ports    = ["12345-12346"]
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+# GKE nodes and pods talk to each other (pod-to-pod, kubelet, DNS) inside the cluster's ranges.
+resource "google_compute_firewall" "allow_gke_internal" {
+  name          = "${local.name_prefix}-allow-gke-internal"
   project       = local.project_id
   network       = google_compute_network.main.id
   direction     = "INGRESS"
   priority      = 1000
   source_ranges = [var.subnet_cidr, var.pods_cidr]
-  target_tags   = ["dataflow", "workbench"]
+  target_tags   = ["stark-prod-gke-node"]
 
   allow {
     protocol = "tcp"
@@ -101,6 +122,28 @@ resource "google_compute_firewall" "allow_internal" {
 
   allow {
     protocol = "icmp"
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+# No rule admits anything to the Workbench instances: JupyterLab is reached through Google's
+# Workbench proxy, which the instance connects out to, so no pod or VM can reach Jupyter.
+
+resource "google_compute_firewall" "allow_health_checks" {
+  name      = "${local.name_prefix}-allow-health-checks"
+  project   = local.project_id
+  network   = google_compute_network.main.id
+  direction = "INGRESS"
+  priority  = 1000
+  # Google Cloud load balancer and health check ranges, to the GKE nodes only.
+  source_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
+  target_tags   = ["stark-prod-gke-node"]
+
+  allow {
+    protocol = "tcp"
   }
 
   log_config {

@@ -122,7 +122,8 @@ resource "google_artifact_registry_repository_iam_member" "training_writer" {
 }
 
 # Workbench instances run as this account: explore raw and curated data, build and push
-# images, and submit training jobs that run as the training account.
+# images, and run their own experiments. It cannot act as the training (or any pipeline)
+# account and cannot change models or endpoints: notebook users never touch production serving.
 resource "google_service_account" "workbench" {
   account_id   = "hooli-dev-wb"
   project      = local.project_id
@@ -131,9 +132,26 @@ resource "google_service_account" "workbench" {
   depends_on = [time_sleep.services]
 }
 
+# Vertex AI for notebooks without roles/aiplatform.user (which also deploys, undeploys, re-splits
+# and deletes models and endpoints): experiments and read-only views, see NOTEBOOK_PERMISSIONS.
+resource "google_project_iam_custom_role" "notebook" {
+  project     = local.project_id
+  role_id     = "dsaas_hooli_dev_notebook"
+  title       = "Vertex AI for notebooks (no model or endpoint changes)"
+  description = "Experiments, custom jobs as the notebook account, read-only models and endpoints (dsaas-infra)"
+  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.cancel", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.customJobs.list", "aiplatform.datasets.get", "aiplatform.datasets.list", "aiplatform.endpoints.get", "aiplatform.endpoints.list", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.hyperparameterTuningJobs.cancel", "aiplatform.hyperparameterTuningJobs.create", "aiplatform.hyperparameterTuningJobs.get", "aiplatform.hyperparameterTuningJobs.list", "aiplatform.locations.get", "aiplatform.locations.list", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.get", "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list", "aiplatform.models.get", "aiplatform.models.list", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list", "aiplatform.studies.create", "aiplatform.studies.get", "aiplatform.studies.list", "aiplatform.studies.update", "aiplatform.tensorboardExperiments.create", "aiplatform.tensorboardExperiments.get", "aiplatform.tensorboardExperiments.list", "aiplatform.tensorboardExperiments.update", "aiplatform.tensorboardExperiments.write", "aiplatform.tensorboardRuns.batchCreate", "aiplatform.tensorboardRuns.create", "aiplatform.tensorboardRuns.get", "aiplatform.tensorboardRuns.list", "aiplatform.tensorboardRuns.update", "aiplatform.tensorboardRuns.write", "aiplatform.tensorboardTimeSeries.batchCreate", "aiplatform.tensorboardTimeSeries.batchRead", "aiplatform.tensorboardTimeSeries.create", "aiplatform.tensorboardTimeSeries.get", "aiplatform.tensorboardTimeSeries.list", "aiplatform.tensorboardTimeSeries.read", "aiplatform.tensorboardTimeSeries.update", "aiplatform.tensorboards.get", "aiplatform.tensorboards.list", "aiplatform.trials.create", "aiplatform.trials.get", "aiplatform.trials.list", "aiplatform.trials.update"]
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "workbench_vertex" {
+  project = local.project_id
+  role    = google_project_iam_custom_role.notebook.name
+  member  = google_service_account.workbench.member
+}
+
 resource "google_project_iam_member" "workbench" {
   for_each = toset([
-    "roles/aiplatform.user",
     "roles/bigquery.jobUser",
     "roles/bigquery.readSessionUser",
     "roles/logging.logWriter",
@@ -145,8 +163,9 @@ resource "google_project_iam_member" "workbench" {
   member  = google_service_account.workbench.member
 }
 
-resource "google_service_account_iam_member" "workbench_acts_as_training" {
-  service_account_id = google_service_account.training.name
+# Custom jobs a notebook submits run as the notebook's own account, never as the training one.
+resource "google_service_account_iam_member" "workbench_acts_as_itself" {
+  service_account_id = google_service_account.workbench.name
   role               = "roles/iam.serviceAccountUser"
   member             = google_service_account.workbench.member
 }
@@ -184,9 +203,17 @@ resource "google_artifact_registry_repository_iam_member" "workbench_writer" {
   member     = google_service_account.workbench.member
 }
 
+locals {
+  # Each data scientist's Google account (phases.training.user_emails, default
+  # <user>@<the client owner's domain>): the single owner of their instance.
+  workbench_owners = {
+    dinesh = "dinesh@hooli.example"
+  }
+}
+
 # One Workbench instance per data scientist: no public IP (reached through the Workbench
-# proxy), shielded VM, CMEK disks, in the blueprint's subnet. Each user needs
-# roles/iam.serviceAccountUser on the workbench service account to open JupyterLab.
+# proxy), shielded VM, CMEK disks, in the blueprint's subnet. Single-user: only its owner can
+# open JupyterLab.
 resource "google_workbench_instance" "users" {
   for_each = {
     dinesh = "hooli-dev-wb-dinesh"
@@ -196,6 +223,9 @@ resource "google_workbench_instance" "users" {
   project              = local.project_id
   location             = var.workbench_zone
   disable_proxy_access = false
+  instance_owners      = [local.workbench_owners[each.key]]
+  # Prod notebooks hold work that is not in git yet: refuse deletion (also by terraform destroy).
+  enable_deletion_protection = false
 
   gce_setup {
     machine_type         = "e2-standard-4"
@@ -247,5 +277,26 @@ resource "google_workbench_instance" "users" {
   depends_on = [
     time_sleep.kms_grants,
     google_project_iam_member.workbench,
+    google_project_iam_member.workbench_vertex,
   ]
+}
+
+# What each listed user may do: open and start/stop their own instance (idle instances stop),
+# and run as its account inside JupyterLab; nothing on other users' instances.
+resource "google_workbench_instance_iam_member" "owners" {
+  for_each = local.workbench_owners
+
+  project  = local.project_id
+  location = var.workbench_zone
+  name     = google_workbench_instance.users[each.key].name
+  role     = "roles/notebooks.admin"
+  member   = "user:${each.value}"
+}
+
+resource "google_service_account_iam_member" "workbench_users" {
+  for_each = local.workbench_owners
+
+  service_account_id = google_service_account.workbench.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "user:${each.value}"
 }
