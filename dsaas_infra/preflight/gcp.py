@@ -1,4 +1,4 @@
-"""GCP preflight: credentials, project ACTIVE, the caller's permissions, the state bucket."""
+"""GCP preflight: credentials, project ACTIVE, the caller's permissions, the state bucket, quotas, org policies."""
 
 from __future__ import annotations
 
@@ -108,11 +108,26 @@ def check_state_bucket(ctx: Context) -> Outcome:
     return ("pass", bucket)
 
 
+def check_quotas(ctx: Context) -> Outcome:
+    from dsaas_infra.preflight import gcp_limits
+
+    return gcp_limits.check_quotas(ctx.spec, ctx.connection)
+
+
+def check_org_policies(ctx: Context) -> Outcome:
+    from dsaas_infra.preflight import gcp_limits
+
+    return gcp_limits.check_org_policies(ctx.spec, ctx.connection)
+
+
 CHECKS = [
     Check("gcp-credentials", "credentials resolve", check_credentials, blocking=True),
     Check("gcp-project", "project exists and is ACTIVE", check_project, blocking=True),
     Check("gcp-permissions", "caller holds the blueprint's permissions", check_permissions),
     Check("gcp-state-bucket", "state bucket (versioning)", check_state_bucket),
+    # Fresh projects have GPUS_ALL_REGIONS at 0 and low vCPU quotas: say what to request now.
+    Check("gcp-quotas", "Compute Engine GPU and vCPU quotas", check_quotas),
+    Check("gcp-org-policies", "organisation policies accept the blueprint", check_org_policies),
 ]
 
 

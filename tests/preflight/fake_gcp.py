@@ -1,6 +1,7 @@
 """A tiny local stand-in for the Google APIs that preflight and bootstrap call (REST, JSON).
 
-It answers Resource Manager v3 (get project, testIamPermissions) and the Cloud Storage JSON API
+It answers Resource Manager v3 (get project, testIamPermissions), Resource Manager v1
+(getEffectiveOrgPolicy), Compute Engine (project and region quotas) and the Cloud Storage JSON API
 (get and insert bucket) from an in-memory state that tests set up, and records every request.
 """
 
@@ -22,12 +23,17 @@ class FakeGcp:
     projects: dict[str, str] = field(default_factory=dict)  # project id -> state
     granted: set[str] = field(default_factory=set)  # permissions the caller holds
     buckets: dict[str, dict] = field(default_factory=dict)  # name -> bucket resource
+    # "global" or a region -> metric -> (limit, usage), as Compute Engine reports quotas.
+    quotas: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    org_policies: dict[str, dict] = field(default_factory=dict)  # constraint -> effective policy
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def reset(self) -> None:
         self.projects.clear()
         self.granted.clear()
         self.buckets.clear()
+        self.quotas.clear()
+        self.org_policies.clear()
         self.requests.clear()
 
 
@@ -64,6 +70,14 @@ def make_handler(state: FakeGcp):
                 enum_int = "enum-encoding=int" in parse_qs(parts.query).get("$alt", [""])[0]
                 return self._send(200, {"name": f"projects/{project}", "projectId": project,
                                         "state": PROJECT_STATES[value] if enum_int else value})
+            if m := re.fullmatch(r"/compute/v1/projects/([^/]+)(?:/regions/([^/]+))?", parts.path):
+                project, region = m.groups()
+                if project not in state.projects:
+                    return self._send(404, _error(404, "NOT_FOUND", f"The resource 'projects/{project}' was not found"))
+                table = state.quotas.get(region or "global", {})
+                quotas = [{"metric": k, "limit": lim, "usage": use} for k, (lim, use) in sorted(table.items())]
+                kind = "compute#region" if region else "compute#project"
+                return self._send(200, {"kind": kind, "name": region or project, "quotas": quotas})
             if m := re.fullmatch(r"/storage/v1/b/([^/]+)", parts.path):
                 bucket = state.buckets.get(m.group(1))
                 if bucket is None:
@@ -77,6 +91,12 @@ def make_handler(state: FakeGcp):
             if re.fullmatch(r"/v3/projects/[^/:]+:testIamPermissions", parts.path):
                 asked = self._body().get("permissions", [])
                 return self._send(200, {"permissions": [p for p in asked if p in state.granted]})
+            if m := re.fullmatch(r"/v1/projects/([^/:]+):getEffectiveOrgPolicy", parts.path):
+                if m.group(1) not in state.projects:
+                    return self._send(403, _error(403, "PERMISSION_DENIED", "The caller does not have permission"))
+                constraint = self._body().get("constraint", "")
+                # Unset constraints come back as an empty policy naming the constraint.
+                return self._send(200, {"constraint": constraint, **state.org_policies.get(constraint, {})})
             if parts.path == "/storage/v1/b":
                 body = self._body()
                 body.update(kind="storage#bucket", id=body["name"],

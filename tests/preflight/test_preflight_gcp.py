@@ -31,6 +31,9 @@ def test_all_good(fake_gcp, connection, gcp_spec):
     spec = gcp_spec()
     all_good(fake_gcp, spec)
     results = statuses(run_checks(spec, connection))
+    # Quotas and org policies: tests/preflight/test_preflight_gcp_limits.py.
+    assert results.pop("gcp-org-policies")[0] == "pass"
+    assert results.pop("gcp-quotas")[0] == "warn"  # the fake reports no quotas here
     assert results == {
         "gcp-credentials": ("pass", "AnonymousCredentials"),
         "gcp-project": ("pass", f"{PROJECT} is ACTIVE"),

@@ -102,54 +102,8 @@ resource "google_compute_firewall" "allow_dataflow" {
   }
 }
 
-# GKE nodes and pods talk to each other (pod-to-pod, kubelet, DNS) inside the cluster's ranges.
-resource "google_compute_firewall" "allow_gke_internal" {
-  name          = "${local.name_prefix}-allow-gke-internal"
-  project       = local.project_id
-  network       = google_compute_network.main.id
-  direction     = "INGRESS"
-  priority      = 1000
-  source_ranges = [var.subnet_cidr, var.pods_cidr]
-  target_tags   = ["globex-staging-gke-node"]
-
-  allow {
-    protocol = "tcp"
-  }
-
-  allow {
-    protocol = "udp"
-  }
-
-  allow {
-    protocol = "icmp"
-  }
-
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
-  }
-}
-
 # No rule admits anything to the Workbench instances: JupyterLab is reached through Google's
 # Workbench proxy, which the instance connects out to, so no pod or VM can reach Jupyter.
-
-resource "google_compute_firewall" "allow_health_checks" {
-  name      = "${local.name_prefix}-allow-health-checks"
-  project   = local.project_id
-  network   = google_compute_network.main.id
-  direction = "INGRESS"
-  priority  = 1000
-  # Google Cloud load balancer and health check ranges, to the GKE nodes only.
-  source_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
-  target_tags   = ["globex-staging-gke-node"]
-
-  allow {
-    protocol = "tcp"
-  }
-
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
-  }
-}
 
 locals {
   network_id           = google_compute_network.main.id
