@@ -71,6 +71,11 @@ TerraformOpt = Annotated[
     typer.Option("--terraform", help="terraform or tofu binary (default: $DSAAS_TERRAFORM, tofu, terraform)."),
 ]
 
+JobsOpt = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", min=1, help="Clients processed at once (default: the number of cores)."),
+]
+
 
 @app.command("init")
 def init_cmd(
@@ -119,14 +124,15 @@ def cost_cmd(
 
 @app.command("render")
 def render_cmd(
-    specs: Annotated[list[Path], typer.Argument(help="Client spec files (YAML).")],
+    specs: Annotated[list[Path], typer.Argument(help="Client spec files (YAML) or folders of specs.")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output directory.")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite files edited by hand since the last render.")] = False,
+    jobs: JobsOpt = None,
 ) -> None:
-    """Render one blueprint per spec (several specs: into OUT/<client>-<environment>/)."""
+    """Render one blueprint per spec (several specs or a folder: into OUT/<client>-<environment>/)."""
     from dsaas_infra.commands import render
 
-    _run(render.run, specs, out, force)
+    _run(render.run, specs, out, force, jobs)
 
 
 @app.command("phases")

@@ -4,7 +4,7 @@
 variable "api_hostname" {
   description = "Public host name of the prediction API (the Apigee environment group). Set it to a name in the client's own domain: the .example placeholder can never get a certificate."
   type        = string
-  default     = "api.globex.staging.example"
+  default     = "api.globex-eu.staging.example"
 
   validation {
     condition     = can(regex("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.api_hostname))
@@ -69,7 +69,7 @@ resource "google_service_networking_connection" "apigee" {
 # data is not tied to the instance region), the disk key in the instance's region. An
 # organisation created with the wrong key cannot be changed in place.
 resource "google_kms_key_ring" "apigee_database" {
-  name     = "globex-staging-apigee-db"
+  name     = "globex-eu-staging-apigee-db"
   location = "europe"
   project  = local.project_id
 
@@ -77,7 +77,7 @@ resource "google_kms_key_ring" "apigee_database" {
 }
 
 resource "google_kms_key_ring" "apigee_disk" {
-  name     = "globex-staging-apigee-disk"
+  name     = "globex-eu-staging-apigee-disk"
   location = local.region
   project  = local.project_id
 
@@ -85,7 +85,7 @@ resource "google_kms_key_ring" "apigee_disk" {
 }
 
 resource "google_kms_crypto_key" "apigee_database" {
-  name                       = "globex-staging-apigee-db"
+  name                       = "globex-eu-staging-apigee-db"
   key_ring                   = google_kms_key_ring.apigee_database.id
   purpose                    = "ENCRYPT_DECRYPT"
   rotation_period            = "7776000s"
@@ -105,7 +105,7 @@ resource "google_kms_crypto_key" "apigee_database" {
 }
 
 resource "google_kms_crypto_key" "apigee_disk" {
-  name                       = "globex-staging-apigee-disk"
+  name                       = "globex-eu-staging-apigee-disk"
   key_ring                   = google_kms_key_ring.apigee_disk.id
   purpose                    = "ENCRYPT_DECRYPT"
   rotation_period            = "7776000s"
@@ -174,7 +174,7 @@ resource "time_sleep" "apigee_kms_grant" {
 # environment -> environment group -> group attachment -> instance attachment, one at a time.
 resource "google_apigee_organization" "main" {
   project_id                           = local.project_id
-  display_name                         = "Globex Corp. staging"
+  display_name                         = "Globex Corp. EU staging"
   description                          = "Prediction API of the DSaaS platform (dsaas-infra)"
   analytics_region                     = local.region
   runtime_type                         = "CLOUD"
@@ -196,7 +196,7 @@ resource "google_apigee_organization" "main" {
 }
 
 resource "google_apigee_instance" "main" {
-  name                     = "globex-staging"
+  name                     = "globex-eu-staging"
   org_id                   = google_apigee_organization.main.id
   location                 = local.region
   description              = "Apigee X runtime"
@@ -220,7 +220,7 @@ locals {
 resource "google_apigee_environment" "main" {
   name         = "staging"
   org_id       = local.apigee_org_id
-  display_name = "Globex Corp. staging"
+  display_name = "Globex Corp. EU staging"
   description  = "Environment of the prediction API"
   # BASE: one proxy whose policies every environment type offers; larger types only add proxy deployments and features the proxy does not use.
   type = "BASE"
@@ -265,7 +265,7 @@ resource "google_apigee_api" "predict" {
 }
 
 resource "google_service_account" "apigee_proxy" {
-  account_id   = "globex-stg-api"
+  account_id   = "globex-eu-stg-api"
   display_name = "Apigee predict proxy"
   description  = "Identity of the Apigee proxy when it calls the Vertex AI endpoint"
 
@@ -276,7 +276,7 @@ resource "google_service_account" "apigee_proxy" {
 # fits (roles/aiplatform.user also deploys, undeploys and deletes models and endpoints).
 resource "google_project_iam_custom_role" "endpoint_predict" {
   project     = local.project_id
-  role_id     = "dsaas_globex_staging_predict"
+  role_id     = "dsaas_globex_eu_staging_predict"
   title       = "Vertex AI endpoint predict only"
   description = "Online predictions on a Vertex AI endpoint, nothing else (dsaas-infra)"
   permissions = ["aiplatform.endpoints.predict"]
@@ -332,7 +332,7 @@ locals {
       }
       developer_email = "ml-platform+partner-a@globex.example"
       first_name      = "partner-a"
-      last_name       = "Globex Corp."
+      last_name       = "Globex Corp. EU"
       user_name       = "partner-a"
       app             = "partner-a-app"
     }

@@ -3,6 +3,6 @@ terraform {
   # gcloud storage buckets create gs://globex-dsaas-staging-staging-tfstate --project=globex-dsaas-staging --location=europe-west1 --uniform-bucket-level-access --public-access-prevention
   backend "gcs" {
     bucket = "globex-dsaas-staging-staging-tfstate"
-    prefix = "dsaas-infra/globex/staging"
+    prefix = "dsaas-infra/globex-eu/staging"
   }
 }

@@ -217,10 +217,10 @@ resource "google_storage_bucket" "dataflow" {
 
 # Curated data for analysis and training, encrypted with the CMEK.
 resource "google_bigquery_dataset" "curated" {
-  dataset_id                 = "globex_staging_curated"
+  dataset_id                 = "globex_eu_staging_curated"
   project                    = local.project_id
   location                   = local.region
-  friendly_name              = "Globex Corp. curated data"
+  friendly_name              = "Globex Corp. EU curated data"
   description                = "Curated data loaded from the raw bucket by the pipeline's curate step (Dataflow)."
   delete_contents_on_destroy = false
   max_time_travel_hours      = 168
@@ -296,7 +296,7 @@ resource "google_storage_bucket_object" "dataflow_schema" {
 
 # Dataflow workers run as a dedicated service account with only what the job needs.
 resource "google_service_account" "dataflow" {
-  account_id   = "globex-stg-df"
+  account_id   = "globex-eu-stg-df"
   project      = local.project_id
   display_name = "Dataflow workers (raw -> curated)"
 

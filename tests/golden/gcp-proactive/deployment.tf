@@ -8,9 +8,9 @@
 # replica counts and machine type, so Terraform leaves deployed models and the split alone.
 resource "google_vertex_ai_endpoint" "main" {
   #checkov:skip=CKV2_GCP_33:Callers need IAM prediction rights (the Apigee proxy's account holds only aiplatform.endpoints.predict, on this endpoint alone) and use Google's TLS API; a private (peered or PSC) endpoint would also need a network path from the Apigee tenant network
-  name            = "967307714"
-  display_name    = "globex-staging-endpoint"
-  description     = "Online predictions for Globex Corp. (staging); models are deployed by the ML pipeline"
+  name            = "589183504"
+  display_name    = "globex-eu-staging-endpoint"
+  description     = "Online predictions for Globex Corp. EU (staging); models are deployed by the ML pipeline"
   location        = local.region
   region          = local.region
   labels          = local.labels

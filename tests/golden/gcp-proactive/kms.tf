@@ -2,7 +2,7 @@
 # agents of its family, so a compromised or misconfigured service can decrypt its own data
 # only. Software keys cost cents a month; HSM keys about a dollar.
 resource "google_kms_key_ring" "main" {
-  name     = "globex-staging-keyring"
+  name     = "globex-eu-staging-keyring"
   location = local.region
   project  = local.project_id
 
@@ -12,23 +12,23 @@ resource "google_kms_key_ring" "main" {
 locals {
   kms_keys = {
     storage = {
-      name    = "globex-staging-storage"
+      name    = "globex-eu-staging-storage"
       purpose = "Cloud Storage buckets"
     }
     bigquery = {
-      name    = "globex-staging-bigquery"
+      name    = "globex-eu-staging-bigquery"
       purpose = "BigQuery curated dataset"
     }
     compute = {
-      name    = "globex-staging-compute"
+      name    = "globex-eu-staging-compute"
       purpose = "persistent disks (Dataflow workers, Workbench instances)"
     }
     vertex = {
-      name    = "globex-staging-vertex"
+      name    = "globex-eu-staging-vertex"
       purpose = "Vertex AI (TensorBoard, metadata, endpoint, pipeline jobs, models)"
     }
     registry = {
-      name    = "globex-staging-registry"
+      name    = "globex-eu-staging-registry"
       purpose = "Artifact Registry images"
     }
   }
@@ -60,7 +60,7 @@ resource "google_kms_crypto_key" "keys" {
 # Cloud Logging only accepts a key in the log bucket's location, and the _Default bucket is
 # global (monitoring.tf). Software protection: the key must sit in location global.
 resource "google_kms_key_ring" "logging" {
-  name     = "globex-staging-logging"
+  name     = "globex-eu-staging-logging"
   location = "global"
   project  = local.project_id
 
@@ -68,7 +68,7 @@ resource "google_kms_key_ring" "logging" {
 }
 
 resource "google_kms_crypto_key" "logging" {
-  name                       = "globex-staging-logging"
+  name                       = "globex-eu-staging-logging"
   key_ring                   = google_kms_key_ring.logging.id
   purpose                    = "ENCRYPT_DECRYPT"
   rotation_period            = "7776000s"

@@ -1,4 +1,4 @@
-# DSaaS platform of client globex on GCP (staging, proactive).
+# DSaaS platform of client globex-eu on GCP (staging, proactive).
 # Rendered by dsaas-infra 0.1.0 from the client spec: edit the spec and re-render
 # rather than editing these files.
 
@@ -9,13 +9,13 @@ data "google_project" "current" {
 }
 
 locals {
-  name_prefix = "globex-staging"
+  name_prefix = "globex-eu-staging"
   project_id  = "globex-dsaas-staging"
   region      = "europe-west1"
   # Also set as provider default_labels; resources whose labels are not covered by
   # default_labels (e.g. Dataflow job labels) use this map.
   labels = {
-    client      = "globex"
+    client      = "globex-eu"
     cost-center = "cc-4200"
     environment = "staging"
     managed-by  = "dsaas-infra"

@@ -40,7 +40,7 @@ locals {
 
 # --- Alert policies -------------------------------------------------------------------------
 resource "google_monitoring_alert_policy" "dataflow_failed" {
-  display_name          = "Globex Corp. staging: Dataflow job failed"
+  display_name          = "Globex Corp. EU staging: Dataflow job failed"
   combiner              = "OR"
   severity              = "ERROR"
   notification_channels = local.notification_channels
@@ -70,7 +70,7 @@ resource "google_monitoring_alert_policy" "dataflow_failed" {
 
 # Vertex AI Pipelines write a log entry for every state change of a run.
 resource "google_monitoring_alert_policy" "pipeline_failed" {
-  display_name          = "Globex Corp. staging: ML pipeline run failed"
+  display_name          = "Globex Corp. EU staging: ML pipeline run failed"
   combiner              = "OR"
   severity              = "ERROR"
   notification_channels = local.notification_channels
@@ -99,7 +99,7 @@ resource "google_monitoring_alert_policy" "pipeline_failed" {
 }
 
 resource "google_monitoring_alert_policy" "endpoint_errors" {
-  display_name          = "Globex Corp. staging: Vertex AI endpoint errors"
+  display_name          = "Globex Corp. EU staging: Vertex AI endpoint errors"
   combiner              = "OR"
   severity              = "ERROR"
   notification_channels = local.notification_channels
@@ -108,7 +108,7 @@ resource "google_monitoring_alert_policy" "endpoint_errors" {
   conditions {
     display_name = "More than 10 failed predictions in 5 minutes"
     condition_threshold {
-      filter          = "resource.type = \"aiplatform.googleapis.com/Endpoint\" AND resource.labels.endpoint_id = \"967307714\" AND metric.type = \"aiplatform.googleapis.com/prediction/online/error_count\""
+      filter          = "resource.type = \"aiplatform.googleapis.com/Endpoint\" AND resource.labels.endpoint_id = \"589183504\" AND metric.type = \"aiplatform.googleapis.com/prediction/online/error_count\""
       comparison      = "COMPARISON_GT"
       threshold_value = 10
       duration        = "0s"
@@ -129,7 +129,7 @@ resource "google_monitoring_alert_policy" "endpoint_errors" {
 }
 
 resource "google_monitoring_alert_policy" "endpoint_latency" {
-  display_name          = "Globex Corp. staging: Vertex AI endpoint latency"
+  display_name          = "Globex Corp. EU staging: Vertex AI endpoint latency"
   combiner              = "OR"
   severity              = "WARNING"
   notification_channels = local.notification_channels
@@ -138,7 +138,7 @@ resource "google_monitoring_alert_policy" "endpoint_latency" {
   conditions {
     display_name = "p99 prediction latency above 1000 ms for 5 minutes"
     condition_threshold {
-      filter          = "resource.type = \"aiplatform.googleapis.com/Endpoint\" AND resource.labels.endpoint_id = \"967307714\" AND metric.type = \"aiplatform.googleapis.com/prediction/online/prediction_latencies\""
+      filter          = "resource.type = \"aiplatform.googleapis.com/Endpoint\" AND resource.labels.endpoint_id = \"589183504\" AND metric.type = \"aiplatform.googleapis.com/prediction/online/prediction_latencies\""
       comparison      = "COMPARISON_GT"
       threshold_value = 1000
       duration        = "300s"

@@ -8,7 +8,7 @@
 # move raw files, write the curated table, start training jobs as the training account and deploy
 # to the endpoint; only the scheduler's account may act as it.
 resource "google_service_account" "pipeline" {
-  account_id   = "globex-stg-pipe"
+  account_id   = "globex-eu-stg-pipe"
   project      = local.project_id
   display_name = "Vertex AI pipeline (the MLOps loop)"
 
@@ -74,7 +74,7 @@ resource "google_bigquery_dataset_iam_member" "pipeline_curated" {
 # The scheduler's account may create pipeline jobs and act as the pipeline's account, nothing else.
 resource "google_project_iam_custom_role" "pipeline_launch" {
   project     = local.project_id
-  role_id     = "dsaas_globex_staging_pipeline_launch"
+  role_id     = "dsaas_globex_eu_staging_pipeline_launch"
   title       = "Start the MLOps pipeline"
   description = "Create Vertex AI pipeline jobs (dsaas-infra)"
   permissions = ["aiplatform.pipelineJobs.create"]
@@ -83,7 +83,7 @@ resource "google_project_iam_custom_role" "pipeline_launch" {
 }
 
 resource "google_service_account" "scheduler" {
-  account_id   = "globex-stg-sched"
+  account_id   = "globex-eu-stg-sched"
   project      = local.project_id
   display_name = "Cloud Scheduler: starts the MLOps pipeline"
 
@@ -140,8 +140,8 @@ locals {
     test_percent             = 20
     training_service_account = google_service_account.training.email
     training_machine_type    = "n2-standard-4"
-    model_id                 = "globex-staging-model"
-    model_display_name       = "globex-staging-model"
+    model_id                 = "globex-eu-staging-model"
+    model_display_name       = "globex-eu-staging-model"
     deploy_enabled           = true
     endpoint                 = google_vertex_ai_endpoint.main.name
     variants = [{
@@ -163,7 +163,7 @@ locals {
 # Runs never load a file twice, even when they overlap: each moves the files it loads out of
 # incoming/ first.
 resource "google_cloud_scheduler_job" "pipeline" {
-  name             = "globex-staging-mlops-loop"
+  name             = "globex-eu-staging-mlops-loop"
   project          = local.project_id
   region           = local.region
   description      = "Starts one run of the MLOps pipeline (Vertex AI Pipelines)."
@@ -184,7 +184,7 @@ resource "google_cloud_scheduler_job" "pipeline" {
       "Content-Type" = "application/json"
     }
     body = base64encode(jsonencode({
-      displayName    = "globex-staging MLOps loop"
+      displayName    = "globex-eu-staging MLOps loop"
       pipelineSpec   = yamldecode(file("${path.module}/files/pipeline/pipeline.yaml"))
       serviceAccount = google_service_account.pipeline.email
       encryptionSpec = {

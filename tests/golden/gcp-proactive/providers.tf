@@ -5,7 +5,7 @@ provider "google" {
   # Every resource that takes labels gets these: client, environment, maturity, owner,
   # managed-by and the client's tags as GCP labels.
   default_labels = {
-    client      = "globex"
+    client      = "globex-eu"
     cost-center = "cc-4200"
     environment = "staging"
     managed-by  = "dsaas-infra"
@@ -19,7 +19,7 @@ provider "google-beta" {
   region  = "europe-west1"
 
   default_labels = {
-    client      = "globex"
+    client      = "globex-eu"
     cost-center = "cc-4200"
     environment = "staging"
     managed-by  = "dsaas-infra"

@@ -72,7 +72,7 @@ resource "google_vertex_ai_metadata_store" "default" {
 # models is the pipeline account's job, so a notebook that runs code as this account cannot
 # change what the endpoint serves.
 resource "google_service_account" "training" {
-  account_id   = "globex-stg-train"
+  account_id   = "globex-eu-stg-train"
   project      = local.project_id
   display_name = "Vertex AI training jobs"
 
@@ -125,7 +125,7 @@ resource "google_artifact_registry_repository_iam_member" "training_writer" {
 # images, and run their own experiments. It cannot act as the training (or any pipeline)
 # account and cannot change models or endpoints: notebook users never touch production serving.
 resource "google_service_account" "workbench" {
-  account_id   = "globex-stg-wb"
+  account_id   = "globex-eu-stg-wb"
   project      = local.project_id
   display_name = "Vertex AI Workbench instances"
 
@@ -136,7 +136,7 @@ resource "google_service_account" "workbench" {
 # and deletes models and endpoints): experiments and read-only views, see NOTEBOOK_PERMISSIONS.
 resource "google_project_iam_custom_role" "notebook" {
   project     = local.project_id
-  role_id     = "dsaas_globex_staging_notebook"
+  role_id     = "dsaas_globex_eu_staging_notebook"
   title       = "Vertex AI for notebooks (no model or endpoint changes)"
   description = "Experiments, custom jobs as the notebook account, read-only models and endpoints (dsaas-infra)"
   permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.cancel", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.customJobs.list", "aiplatform.datasets.get", "aiplatform.datasets.list", "aiplatform.endpoints.get", "aiplatform.endpoints.list", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.hyperparameterTuningJobs.cancel", "aiplatform.hyperparameterTuningJobs.create", "aiplatform.hyperparameterTuningJobs.get", "aiplatform.hyperparameterTuningJobs.list", "aiplatform.locations.get", "aiplatform.locations.list", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.get", "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list", "aiplatform.models.get", "aiplatform.models.list", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list", "aiplatform.studies.create", "aiplatform.studies.get", "aiplatform.studies.list", "aiplatform.studies.update", "aiplatform.tensorboardExperiments.create", "aiplatform.tensorboardExperiments.get", "aiplatform.tensorboardExperiments.list", "aiplatform.tensorboardExperiments.update", "aiplatform.tensorboardExperiments.write", "aiplatform.tensorboardRuns.batchCreate", "aiplatform.tensorboardRuns.create", "aiplatform.tensorboardRuns.get", "aiplatform.tensorboardRuns.list", "aiplatform.tensorboardRuns.update", "aiplatform.tensorboardRuns.write", "aiplatform.tensorboardTimeSeries.batchCreate", "aiplatform.tensorboardTimeSeries.batchRead", "aiplatform.tensorboardTimeSeries.create", "aiplatform.tensorboardTimeSeries.get", "aiplatform.tensorboardTimeSeries.list", "aiplatform.tensorboardTimeSeries.read", "aiplatform.tensorboardTimeSeries.update", "aiplatform.tensorboards.get", "aiplatform.tensorboards.list", "aiplatform.trials.create", "aiplatform.trials.get", "aiplatform.trials.list", "aiplatform.trials.update"]
@@ -217,8 +217,8 @@ locals {
 # open JupyterLab.
 resource "google_workbench_instance" "users" {
   for_each = {
-    alice = "globex-staging-wb-alice"
-    bob   = "globex-staging-wb-bob"
+    alice = "globex-eu-staging-wb-alice"
+    bob   = "globex-eu-staging-wb-bob"
   }
 
   name                 = each.value
