@@ -167,11 +167,14 @@ def validate_cmd(
     checkov: Annotated[
         Optional[str], typer.Option("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH).")
     ] = None,
+    jobs: JobsOpt = None,
 ) -> None:
-    """Validate blueprints offline: syntax, references, schema, format, terraform, security."""
+    """Validate blueprints offline: syntax, references, schema, format, terraform, security.
+
+    Several blueprints are validated in parallel (--jobs) into one report."""
     from dsaas_infra.commands import validate
 
-    _run(validate.run, paths, fmt.value, list(skip or []), output, strict, terraform, checkov)
+    _run(validate.run, paths, fmt.value, list(skip or []), output, strict, terraform, checkov, jobs=jobs)
 
 
 @app.command("doctor")
@@ -209,7 +212,9 @@ def bootstrap_cmd(spec: Annotated[Path, typer.Argument(help="Client spec (YAML).
 
 @app.command("plan")
 def plan_cmd(
-    target: SpecArg,
+    targets: Annotated[
+        list[Path], typer.Argument(help="Client specs, folders of specs or blueprints, blueprint directories.")
+    ],
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 1 error, 2... see README.")
     ] = False,
@@ -217,11 +222,85 @@ def plan_cmd(
     skip_preflight: Annotated[bool, typer.Option("--skip-preflight")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Render a spec here.")] = None,
     terraform: TerraformOpt = None,
+    jobs: JobsOpt = None,
 ) -> None:
-    """Render (for a spec), preflight, init and plan; summarise the changes by phase."""
+    """Render (for a spec), preflight, init and plan; summarise the changes by phase.
+
+    Several clients: preflight them all, then plan them in parallel (--jobs) with one summary table."""
+    from dsaas_infra.fleet.targets import is_many
+
+    if is_many(targets):
+        from dsaas_infra.commands import fleet_run
+
+        _run(fleet_run.plan, targets, detailed_exitcode, fmt.value, jobs, skip_preflight, out, terraform)
     from dsaas_infra.commands import plan
 
-    _run(plan.run, target, detailed_exitcode, fmt.value, skip_preflight, out, terraform)
+    _run(plan.run, targets[0], detailed_exitcode, fmt.value, skip_preflight, out, terraform)
+
+
+@app.command("drift")
+def drift_cmd(
+    targets: Annotated[
+        list[Path], typer.Argument(help="Client specs, folders of specs or blueprints, blueprint directories.")
+    ],
+    fmt: Annotated[PlanFormat, typer.Option("--format", "-f")] = PlanFormat.text,
+    skip_preflight: Annotated[bool, typer.Option("--skip-preflight")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Render specs into OUT/<client>-<env>.")] = None,
+    terraform: TerraformOpt = None,
+    jobs: JobsOpt = None,
+) -> None:
+    """Refresh-only plan per blueprint: resources changed outside Terraform (exit 0 none, 2 drift, 1 error)."""
+    from dsaas_infra.commands import drift
+
+    _run(drift.run, targets, fmt.value, jobs, skip_preflight, out, terraform)
+
+
+class Engine(str, Enum):
+    github = "github"
+    atlantis = "atlantis"
+
+
+@app.command("fleet")
+def fleet_cmd(
+    specs_dir: Annotated[Path, typer.Argument(help="Folder of client specs (searched recursively).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The fleet repository to lay out.")],
+    engine: Annotated[Engine, typer.Option(help="CI engine that runs the fleet.")] = Engine.github,
+    max_parallel: Annotated[int, typer.Option("--max-parallel", min=1, max=256,
+                                              help="Clients a workflow runs at once.")] = 20,
+    default_branch: Annotated[str, typer.Option("--default-branch")] = "main",
+    drift_schedule: Annotated[str, typer.Option("--drift-schedule", help="Cron (UTC) of drift runs.")] = "17 5 * * *",
+    force: Annotated[bool, typer.Option(help="Overwrite blueprint files edited by hand.")] = False,
+    jobs: JobsOpt = None,
+) -> None:
+    """Lay out a GitOps repository: clients/<client>-<env>/, specs/, fleet.json and CI workflows."""
+    from dsaas_infra.commands import fleet
+
+    _run(fleet.run, specs_dir, out, engine.value, jobs, max_parallel, default_branch, drift_schedule, force)
+
+
+@app.command("fleet-matrix")
+def fleet_matrix_cmd(
+    index_file: Annotated[Path, typer.Argument(help="fleet.json of the repository.")],
+    changed: Annotated[Optional[Path], typer.Option("--changed", help="File with one changed path a line.")] = None,
+    all_clients: Annotated[bool, typer.Option("--all", help="Every client.")] = False,
+    shard: Annotated[Optional[int], typer.Option("--shard", min=1, help="Only this shard's clients.")] = None,
+) -> None:
+    """Print `matrix=` and `count=` lines for $GITHUB_OUTPUT (used by the fleet workflows)."""
+    from dsaas_infra.commands import fleet_matrix
+
+    _run(fleet_matrix.run, index_file, changed, all_clients, shard)
+
+
+@app.command("fleet-report")
+def fleet_report_cmd(
+    kind: Annotated[str, typer.Argument(help="plan or drift")],
+    report: Annotated[Path, typer.Argument(help="The JSON report (plan/drift --format json).")],
+    client: Annotated[str, typer.Option("--client", help="Client-environment the report is for.")] = "",
+) -> None:
+    """Print a JSON plan or drift report as Markdown (for $GITHUB_STEP_SUMMARY)."""
+    from dsaas_infra.commands import fleet_report
+
+    _run(fleet_report.run, kind, report, client)
 
 
 @app.command("apply")

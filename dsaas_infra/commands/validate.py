@@ -12,20 +12,21 @@ from rich.console import Console
 
 from dsaas_infra import __version__
 from dsaas_infra.errors import OperationError, UsageError
-from dsaas_infra.validate import output_json, output_junit, output_sarif, output_text, pipeline, tools
+from dsaas_infra.validate import output_json, output_junit, output_sarif, output_text, parallel, pipeline, tools
 
 FORMATS = ("text", "json", "sarif", "junit")
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
 def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path | None = None,
-        strict: bool = False, terraform_bin: str | None = None, checkov_bin: str | None = None) -> int:
+        strict: bool = False, terraform_bin: str | None = None, checkov_bin: str | None = None,
+        jobs: int | None = None) -> int:
     paths = _tf_files_to_blueprints([Path(p) for p in paths])
     _check_usage(paths, fmt, skip, terraform_bin, checkov_bin)
     context = pipeline.Context(terraform_bin=terraform_bin, checkov_bin=checkov_bin)
     with tempfile.TemporaryDirectory(prefix="dsaas-validate-") as tmp:
         targets = _targets([Path(p) for p in paths], Path(tmp))
-        report = pipeline.run(targets, tuple(skip), context)
+        report = parallel.run(targets, tuple(skip), context, jobs)
     _emit(report, fmt, output, strict)
     return report.exit_code(strict)
 

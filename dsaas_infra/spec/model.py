@@ -83,6 +83,14 @@ class AwsSettings(Strict):
         description="12 digits, quoted"
     )
     network: AwsNetwork | None = None
+    ci_role_arn: Annotated[str, StringConstraints(pattern=naming.IAM_ROLE_ARN)] | None = Field(
+        None, description="role the fleet's CI assumes with GitHub OIDC to apply (GitHub environment "
+        "<client>-<env>); with ci.create_identity the blueprint creates it"
+    )
+    ci_plan_role_arn: Annotated[str, StringConstraints(pattern=naming.IAM_ROLE_ARN)] | None = Field(
+        None, description="read-only role for pull-request plans and drift (GitHub environment "
+        "<client>-<env>-plan); default ci_role_arn"
+    )
 
     @field_validator("region")
     @classmethod
@@ -131,6 +139,16 @@ class GcpSettings(Strict):
     region: str
     network: GcpNetwork | None = None
     apigee: GcpApigee = Field(default_factory=GcpApigee)
+    workload_identity_provider: Annotated[str, StringConstraints(pattern=naming.GCP_WIF_PROVIDER)] | None = Field(
+        None, description="projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER "
+        "the fleet's CI authenticates with (Workload Identity Federation)"
+    )
+    ci_service_account: Annotated[str, StringConstraints(pattern=naming.GCP_SERVICE_ACCOUNT)] | None = Field(
+        None, description="service account CI impersonates to apply"
+    )
+    ci_plan_service_account: Annotated[str, StringConstraints(pattern=naming.GCP_SERVICE_ACCOUNT)] | None = Field(
+        None, description="read-only service account for pull-request plans and drift; default ci_service_account"
+    )
 
     @field_validator("project_id")
     @classmethod
@@ -294,6 +312,22 @@ class Assessment(Strict):
             raise ValueError(str(e).removeprefix("assessment: ")) from e
 
 
+class CiSettings(Strict):
+    """The fleet repository's CI identity for this client (see `dsaas-infra fleet`)."""
+
+    repository: Annotated[str, StringConstraints(pattern=naming.GITHUB_REPOSITORY)] = Field(
+        description="GitHub owner/name of the fleet repository whose workflows may act for this client"
+    )
+    create_identity: bool = Field(
+        False, description="the blueprint creates the CI identity (AWS: OIDC roles; GCP: WIF pool, provider, "
+        "service accounts), trusted only from this repository's GitHub environments <client>-<env>[-plan]"
+    )
+    aws_oidc_provider_arn: Annotated[str, StringConstraints(pattern=naming.IAM_OIDC_PROVIDER_ARN)] | None = Field(
+        None, description="AWS: the account's existing GitHub OIDC provider (one per account); unset with "
+        "create_identity: this blueprint creates and owns it"
+    )
+
+
 class ClientSpec(Strict):
     """One DSaaS client in one environment on one cloud."""
 
@@ -306,5 +340,6 @@ class ClientSpec(Strict):
     phases: Phases = Field(default_factory=Phases)
     budget: Budget | None = None
     assessment: Assessment | None = None
+    ci: CiSettings | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=False)

@@ -64,3 +64,11 @@ def check_gcs_bucket(name: str) -> str:
     if name.startswith("goog") or "google" in name or "g00gle" in name:
         raise ValueError("GCS bucket names must not start with 'goog' or contain 'google'")
     return name
+
+# CI identity references in the spec (`dsaas-infra fleet`).
+IAM_ROLE_ARN = r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+IAM_OIDC_PROVIDER_ARN = r"^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+GCP_WIF_PROVIDER = (r"^projects/\d{1,20}/locations/global/workloadIdentityPools/[a-z0-9-]{4,32}"
+                    r"/providers/[a-z0-9-]{4,32}$")
+GCP_SERVICE_ACCOUNT = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$"
+GITHUB_REPOSITORY = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsaas_infra.spec import aws_rules, gcp_rules, naming
+from dsaas_infra.spec import aws_rules, ci_rules, gcp_rules, naming
 from dsaas_infra.spec.maturity import DEFAULTS, default
 from dsaas_infra.spec.model import ClientSpec, Variant
 from dsaas_infra.spec.sizes import AWS_INSTANCE_TYPE, GCP_MACHINE_TYPE
@@ -61,6 +61,7 @@ def check_rules(spec: ClientSpec) -> list[Problem]:
                 (("client", "tags", key),
                  f"tag {key!r}: value must be 0-256 letters, digits, spaces or _.:/=+-@")
             )
+    problems.extend(ci_rules.check(spec))
     other = "gcp" if spec.cloud == "aws" else "aws"
     if getattr(spec, spec.cloud) is None:
         problems.append(((spec.cloud,), f"required when cloud is {spec.cloud}"))

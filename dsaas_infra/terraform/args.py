@@ -33,6 +33,12 @@ def plan_args(plan_file: str | Path, *, destroy: bool = False, color: bool = Fal
     return args + _color(color)
 
 
+def refresh_only_plan_args(plan_file: str | Path, *, color: bool = False) -> list[str]:
+    """Drift detection: refresh and compare with the state, change nothing (the saved plan is
+    read with `show -json`; its resource_drift is the answer, so no -detailed-exitcode)."""
+    return ["plan", "-refresh-only", "-input=false", "-lock=false", f"-out={plan_file}", *_color(color)]
+
+
 def show_json_args(plan_file: str | Path) -> list[str]:
     return ["show", "-json", str(plan_file)]
 

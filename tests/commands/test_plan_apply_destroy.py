@@ -108,8 +108,10 @@ def test_bad_input_exits_1_under_detailed_exitcode_where_2_means_changes(tf_env,
     errors = assert_clean_error(result, status)
     assert len(errors) == 2 and "colour" in errors[0] and "zone" in errors[1]  # one line per problem
     assert result.stdout == ""
-    no_spec = assert_clean_error(cli(tf_env, "plan", tmp_path, "--out", "x", *flags), status)
-    assert no_spec == [f"error: {tmp_path} is a blueprint directory; --out only applies to a spec"]
+    (tmp_path / "bp").mkdir()
+    (tmp_path / "bp" / "main.tf").write_text("")
+    no_spec = assert_clean_error(cli(tf_env, "plan", tmp_path / "bp", "--out", "x", *flags), status)
+    assert no_spec == [f"error: {tmp_path / 'bp'} is a blueprint directory; --out only applies to a spec"]
 
 
 def test_apply_the_saved_plan_then_nothing_to_do(tf_env, blueprint):
