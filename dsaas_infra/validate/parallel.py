@@ -9,6 +9,9 @@ from pathlib import Path
 from dsaas_infra.validate import pipeline
 from dsaas_infra.validate.findings import Report, StageResult
 
+# How a stage says it had nothing to check on a blueprint (not that it could not run).
+NOTHING_TO_CHECK = "(nothing to check)"
+
 
 def _one(target: tuple[Path, str], skip: tuple[str, ...], context: pipeline.Context) -> Report:
     return pipeline.run([target], skip, context)
@@ -38,9 +41,19 @@ def merge(reports: list[Report]) -> Report:
             merged.findings.extend(part.findings)
             merged.rules.update(part.rules)
             merged.seconds += part.seconds
-            # A stage that could not run for one blueprint did not run for the batch either.
-            if part.skipped_reason is not None and merged.skipped_reason is None:
-                merged.skipped_reason = part.skipped_reason
+        merged.skipped_reason = _skipped(parts)
         merged.findings.sort(key=lambda f: f.sort_key())
         stages.append(merged)
     return Report(targets=[t for r in reports for t in r.targets], stages=stages)
+
+
+def _skipped(parts: list[StageResult]) -> str | None:
+    """A stage that did not run on some blueprint did not run for the batch (never "passed"),
+    unless it only had nothing to check there (e.g. no budget in that spec) and ran elsewhere."""
+    reasons = list(dict.fromkeys(p.skipped_reason for p in parts if p.skipped_reason is not None))
+    ran = any(p.skipped_reason is None for p in parts)
+    if not reasons or (ran and all(r.endswith(NOTHING_TO_CHECK) for r in reasons)):
+        return None
+    if not ran and all(r.endswith(NOTHING_TO_CHECK) for r in reasons):
+        return reasons[0]
+    return "; ".join(r for r in reasons if not r.endswith(NOTHING_TO_CHECK))

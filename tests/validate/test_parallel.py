@@ -44,3 +44,23 @@ def test_a_stage_that_could_not_run_stays_skipped_in_the_merged_report(tmp_path)
     terraform = next(s for s in pooled.stages if s.stage == "terraform")
     assert terraform.skipped_reason and not terraform.user_skipped
     assert pooled.exit_code(strict=True) == 1
+
+
+def _stage(reason=None, findings=()):
+    from dsaas_infra.validate.findings import StageResult
+
+    return StageResult("budget", findings=list(findings), skipped_reason=reason)
+
+
+def test_nothing_to_check_on_some_blueprints_is_not_a_skip_but_not_running_is():
+    from dsaas_infra.validate.findings import Report
+
+    def merged(*stages):
+        return parallel.merge([Report([f"t{i}"], [s]) for i, s in enumerate(stages)]).stages[0].skipped_reason
+
+    nothing = "no spec with budget.monthly_usd among the targets (nothing to check)"
+    assert merged(_stage(), _stage(nothing)) is None  # ran where there was a budget
+    assert merged(_stage(nothing), _stage(nothing)) == nothing
+    assert merged(_stage(), _stage("checkov not found")) == "checkov not found"  # never "passed"
+    assert merged(_stage("not run on a: x"), _stage("not run on b: x"), _stage(nothing)) == \
+        "not run on a: x; not run on b: x"
