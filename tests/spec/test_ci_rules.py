@@ -9,7 +9,7 @@ from dsaas_infra.spec import load_spec_text
 from tests.spec.conftest import GOOD_AWS
 
 GCP = """apiVersion: dsaas-infra/v1
-client: {name: acme, environment: prod, owner: ml@acme.example}
+client: {name: acme, environment: prod, maturity: reactive, owner: ml@acme.example}
 cloud: gcp
 gcp:
   project_id: acme-dsaas-prod
