@@ -40,6 +40,8 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "drift_detection": {"reactive": False, "proactive": False, "managed": True},
         "dashboard": {"reactive": False, "proactive": False, "managed": True},
         "multi_az": {"reactive": False, "proactive": False, "managed": True},
+        "retained_versions": {"reactive": 3, "proactive": 5, "managed": 10},
+        "data_capture_percent": {"reactive": 20, "proactive": 20, "managed": 20},
     },
     "access": {
         "enabled": {"reactive": False, "proactive": True, "managed": True},

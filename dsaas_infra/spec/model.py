@@ -268,6 +268,13 @@ class DeploymentPhase(Strict):
         description="metric threshold that approves new models automatically; without it every "
         "model waits for a manual approval (proactive/managed)",
     )
+    # --- model versions and data capture (the AWS pipeline's deploy step and drift monitoring) ---
+    retained_versions: int | None = Field(
+        None, ge=2, le=50, description="models, endpoint configs and model packages kept (older ones pruned)"
+    )
+    data_capture_percent: int | None = Field(
+        None, ge=1, le=100, description="share of endpoint requests captured for drift detection"
+    )
 
 
 class AccessPhase(Strict):
