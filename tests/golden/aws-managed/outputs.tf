@@ -99,8 +99,13 @@ output "alerts_topic_arn" {
   value       = aws_sns_topic.alerts.arn
 }
 
+output "deploy_state_machine_arn" {
+  description = "Deploys approved models; promote the challenger with: aws stepfunctions start-execution --state-machine-arn <this> --input '{\"promote\": true}'"
+  value       = aws_sfn_state_machine.deploy.arn
+}
+
 output "endpoint_name" {
-  description = "SageMaker endpoint created and updated by the pipeline's deploy step (absent until its first run)"
+  description = "SageMaker endpoint created and updated by the deploy state machine (absent until a model is first approved)"
   value       = local.endpoint_name
 }
 

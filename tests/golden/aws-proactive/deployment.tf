@@ -1,13 +1,14 @@
-# Phase 3, deployment: the MLOps pipeline (Step Functions) that runs
-# Glue ETL -> SageMaker training -> model -> model registry -> endpoint deploy,
-# started on a schedule by EventBridge Scheduler.
+# Phase 3, deployment: the MLOps pipeline (Step Functions), started on a schedule by EventBridge
+# Scheduler: Glue ETL -> prepare the training set (Glue, pluggable) -> SageMaker training
+# -> evaluation (processing job) -> model registry.
 #
-# Why the SageMaker endpoint is not a Terraform resource: an endpoint needs a model, and no model
-# exists when this blueprint is first applied. The pipeline's deploy step (Lambda "deploy") creates
-# the endpoint globex-staging-endpoint on its first run and updates it on later runs, with one weighted
-# production variant per spec variant. Once the endpoint is InService, the state machine registers
-# autoscaling for each variant.
-# Terraform owns everything around it: roles, alarms (fine before the endpoint exists), the API.
+# Deployment follows approval, not training: when a model package of the group is Approved (by a
+# human, or by the metric gate of phases.deployment.approval_threshold), EventBridge starts the
+# deploy state machine. Its Lambda creates or updates the endpoint globex-staging-endpoint with one
+# weighted production variant per spec variant (the challengers get the new model), waits until the
+# endpoint is InService on the endpoint config it just deployed (anything else fails the execution
+# with SageMaker's FailureReason), then sets up autoscaling and prunes old versions.
+# The endpoint is not a Terraform resource: no model exists when this blueprint is first applied.
 
 locals {
   pipeline_sagemaker_arn = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
@@ -17,10 +18,9 @@ locals {
   pipeline_job_prefix        = "globex-staging"
   # The default model: AWS's built-in XGBoost (CSV, label in the first column, no header).
   pipeline_training_image = data.aws_sagemaker_prebuilt_ecr_image.training.registry_path
-  # Where the pipeline reads and writes. Feature sets for training (CSV, label first, no header)
-  # come from the data scientists or a client-specific feature step, not from the generic ETL.
-  pipeline_training_data_prefix = "training/train/"
-  pipeline_training_data_uri    = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_training_data_prefix}"
+  # Each run's training set is versioned: training-sets/<run id>/ of the curated bucket, written by
+  # the prepare step.
+  pipeline_training_data_prefix = "training-sets/"
   pipeline_model_output_uri     = "s3://${aws_s3_bucket.artifacts.bucket}/models/"
   endpoint_name                 = "globex-staging-endpoint"
   endpoint_arn                  = "${local.pipeline_sagemaker_arn}:endpoint/${local.endpoint_name}"
@@ -33,6 +33,95 @@ locals {
     min_capacity           = 1
     max_capacity           = 3
   }]
+}
+
+# --- The prepare step: curated tables -> this run's training set (pluggable) --------------------
+
+variable "training_dataset" {
+  description = "Curated table (= raw dataset prefix) the default prepare step turns into the training set"
+  type        = string
+  default     = "training"
+  nullable    = false
+}
+
+variable "training_label" {
+  description = "Column of training_dataset that the model predicts (the default prepare step puts it first)"
+  type        = string
+  default     = "label"
+  nullable    = false
+}
+
+variable "prepare_script_s3_uri" {
+  description = "Your own prepare script (Glue 5.0 PySpark, honouring the contract in the README), uploaded under s3://<artifacts bucket>/glue/scripts/ where the Glue role reads scripts; null runs the shipped files/glue/prepare.py"
+  type        = string
+  default     = null
+}
+
+resource "aws_s3_object" "prepare_script" {
+  bucket                 = aws_s3_bucket.artifacts.id
+  key                    = "glue/scripts/prepare.py"
+  source                 = "${path.module}/files/glue/prepare.py"
+  source_hash            = filemd5("${path.module}/files/glue/prepare.py")
+  content_type           = "text/x-python"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = aws_kms_key.main.arn
+  bucket_key_enabled     = true
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.artifacts]
+}
+
+resource "aws_glue_job" "prepare" {
+  name                   = "${local.name_prefix}-prepare"
+  description            = "Prepare step of the ML pipeline: curated table -> versioned training set"
+  role_arn               = aws_iam_role.glue.arn
+  glue_version           = aws_glue_job.etl.glue_version
+  worker_type            = "G.1X"
+  number_of_workers      = 2
+  timeout                = 120
+  max_retries            = 0
+  security_configuration = aws_glue_security_configuration.main.name
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = coalesce(var.prepare_script_s3_uri, "s3://${aws_s3_bucket.artifacts.bucket}/${aws_s3_object.prepare_script.key}")
+  }
+
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  default_arguments = {
+    "--job-language"            = "python"
+    "--job-bookmark-option"     = "job-bookmark-disable"
+    "--enable-metrics"          = "true"
+    "--custom-logGroup-prefix"  = local.glue_log_group_prefix
+    "--enable-glue-datacatalog" = "true"
+    "--TempDir"                 = "s3://${aws_s3_bucket.artifacts.bucket}/glue/temp/"
+    "--curated_path"            = "s3://${aws_s3_bucket.curated.bucket}/"
+    "--database"                = aws_glue_catalog_database.main.name
+    "--dataset"                 = var.training_dataset
+    "--label"                   = var.training_label
+    # Set per run by the pipeline: s3://<curated>/training-sets/<run id>/
+    "--output_uri" = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_training_data_prefix}manual/"
+  }
+
+  depends_on = [aws_iam_role_policy.glue, aws_cloudwatch_log_group.glue_etl]
+}
+
+# --- The evaluation step's script ---------------------------------------------------------------
+
+resource "aws_s3_object" "evaluation_script" {
+  bucket                 = aws_s3_bucket.artifacts.id
+  key                    = "code/evaluation/evaluate.py"
+  source                 = "${path.module}/files/evaluation/evaluate.py"
+  source_hash            = filemd5("${path.module}/files/evaluation/evaluate.py")
+  content_type           = "text/x-python"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = aws_kms_key.main.arn
+  bucket_key_enabled     = true
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.artifacts]
 }
 
 data "aws_sagemaker_prebuilt_ecr_image" "training" {
@@ -80,17 +169,17 @@ data "aws_iam_policy_document" "pipeline" {
   statement {
     sid       = "RunEtlJob"
     actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
-    resources = [aws_glue_job.etl.arn]
+    resources = [aws_glue_job.etl.arn, aws_glue_job.prepare.arn]
   }
   statement {
     # A training job or model without VpcConfig would run on SageMaker's network, with internet
     # access: the pipeline may only create them in the private subnets with the SageMaker group
     # (local.pipeline_vpc_config). The batch transform job runs in its model's network.
     sid     = "CreateTrainingJobsAndModelsInThePrivateSubnets"
-    actions = ["sagemaker:CreateTrainingJob", "sagemaker:CreateModel"]
+    actions = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"]
     resources = [
       "${local.pipeline_sagemaker_arn}:training-job/${local.pipeline_job_prefix}-*",
-      "${local.pipeline_sagemaker_arn}:model/${local.pipeline_job_prefix}-*",
+      "${local.pipeline_sagemaker_arn}:processing-job/${local.pipeline_job_prefix}-*",
     ]
     condition {
       test     = "ForAllValues:StringEquals"
@@ -118,10 +207,13 @@ data "aws_iam_policy_document" "pipeline" {
     actions = [
       "sagemaker:DescribeTrainingJob",
       "sagemaker:StopTrainingJob",
+      "sagemaker:DescribeProcessingJob",
+      "sagemaker:StopProcessingJob",
       "sagemaker:AddTags",
     ]
     resources = [
       "${local.pipeline_sagemaker_arn}:training-job/${local.pipeline_job_prefix}-*",
+      "${local.pipeline_sagemaker_arn}:processing-job/${local.pipeline_job_prefix}-*",
       "${local.pipeline_sagemaker_arn}:model/${local.pipeline_job_prefix}-*",
     ]
   }
@@ -136,6 +228,11 @@ data "aws_iam_policy_document" "pipeline" {
     }
   }
   statement {
+    sid       = "ReadEvaluationMetrics"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/evaluation/*"]
+  }
+  statement {
     sid     = "RegisterModel"
     actions = ["sagemaker:CreateModelPackage", "sagemaker:AddTags"]
     resources = [
@@ -144,60 +241,12 @@ data "aws_iam_policy_document" "pipeline" {
     ]
   }
   statement {
-    # DescribeEndpoint for the wait loop; the rest is what registering autoscaling requires.
-    sid = "WatchAndScaleEndpoint"
-    actions = [
-      "sagemaker:DescribeEndpoint",
-      "sagemaker:DescribeEndpointConfig",
-      "sagemaker:UpdateEndpointWeightsAndCapacities",
-    ]
-    resources = [local.endpoint_arn, "${local.pipeline_sagemaker_arn}:endpoint-config/${local.endpoint_name}-*"]
-  }
-  statement {
-    # Application Auto Scaling has no resource-level permissions for these actions: AWS requires
-    # "*"; the condition pins them to SageMaker.
-    sid = "AutoscaleVariants"
-    actions = [
-      "application-autoscaling:RegisterScalableTarget",
-      "application-autoscaling:DeregisterScalableTarget",
-      "application-autoscaling:PutScalingPolicy",
-      "application-autoscaling:DescribeScalableTargets",
-      "application-autoscaling:DescribeScalingPolicies",
-    ]
-    resources = ["*"]
-    condition {
-      test     = "StringEquals"
-      variable = "application-autoscaling:service-namespace"
-      values   = ["sagemaker"]
-    }
-  }
-  statement {
-    # Target tracking creates and maintains its own alarms, named after the endpoint.
-    sid       = "TargetTrackingAlarms"
-    actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"]
-    resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:TargetTracking-endpoint/${local.endpoint_name}/*"]
-  }
-  statement {
-    sid       = "AutoscalingServiceLinkedRole"
-    actions   = ["iam:CreateServiceLinkedRole"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"]
-    condition {
-      test     = "StringLike"
-      variable = "iam:AWSServiceName"
-      values   = ["sagemaker.application-autoscaling.amazonaws.com"]
-    }
-  }
-  statement {
-    sid       = "InvokeDeployStep"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.deploy.arn, "${aws_lambda_function.deploy.arn}:*"]
-  }
-  statement {
     # The .sync integrations learn about job completion through these managed EventBridge rules.
     sid     = "SyncJobEvents"
     actions = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
     resources = [
       "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+      "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForSageMakerProcessingJobsRule",
     ]
   }
   statement {
@@ -282,14 +331,16 @@ locals {
     SecurityGroupIds = [aws_security_group.sagemaker.id]
     Subnets          = local.private_subnet_ids
   }
+  # Where a run's versioned training set lands: training-sets/<run id>/{train,validation,test,baseline}/.
+  pipeline_run_data_format = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_training_data_prefix}{}/"
 
   pipeline_definition = {
-    Comment        = "${local.name_prefix}: ETL, training, registration and deployment"
+    Comment        = "${local.name_prefix}: ETL, training set, training, evaluation, registration"
     StartAt        = "CheckOverlap"
     TimeoutSeconds = 172800
     States = {
       # A scheduled run that finds the previous one still going stops: two runs would train
-      # twice and contend for the endpoint.
+      # twice and contend for the same jobs.
       CheckOverlap = {
         Type     = "Task"
         Resource = "arn:${local.partition}:states:::aws-sdk:sfn:listExecutions"
@@ -318,7 +369,8 @@ locals {
         Type    = "Succeed"
         Comment = "Another execution of the pipeline is running; this one leaves the work to it."
       }
-      # Every job of a run shares one name: <prefix>-<uuid> (at most 63 characters).
+      # Every job of a run shares one name: <prefix>-<uuid>, with -eval/-base for the
+      # processing jobs (at most 63 characters).
       NameRun = {
         Type = "Pass"
         Parameters = {
@@ -330,8 +382,12 @@ locals {
       JobName = {
         Type = "Pass"
         Parameters = {
-          "id.$"       = "$.run.id"
-          "job_name.$" = "States.Format('{}-{}', '${local.pipeline_job_prefix}', $.run.id)"
+          "id.$"             = "$.run.id"
+          "job_name.$"       = "States.Format('{}-{}', '${local.pipeline_job_prefix}', $.run.id)"
+          "data_uri.$"       = "States.Format('${local.pipeline_run_data_format}', $.run.id)"
+          "data_prefix.$"    = "States.Format('${local.pipeline_training_data_prefix}{}/train/', $.run.id)"
+          "evaluation_uri.$" = "States.Format('s3://${aws_s3_bucket.artifacts.bucket}/evaluation/{}/', $.run.id)"
+          "evaluation_key.$" = "States.Format('evaluation/{}/evaluation.json', $.run.id)"
         }
         ResultPath = "$.run"
         Next       = "RunEtl"
@@ -354,17 +410,41 @@ locals {
           BackoffRate     = 2
         }]
         Catch = local.pipeline_catch
+        Next  = "PrepareTrainingSet"
+      }
+      # The pluggable step: curated tables -> this run's training set (see the README,
+      # "The prepare step"). Its contract: write CSV, label first, no header, to
+      # <data_uri>train/, validation/ and test/ (and the features alone to baseline/).
+      PrepareTrainingSet = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::glue:startJobRun.sync"
+        Parameters = {
+          JobName = aws_glue_job.prepare.name
+          Arguments = {
+            "--output_uri.$" = "$.run.data_uri"
+          }
+        }
+        ResultSelector = {
+          "JobRunId.$" = "$.Id"
+          "State.$"    = "$.JobRunState"
+        }
+        ResultPath = "$.prepare"
+        Retry = [{
+          ErrorEquals     = ["Glue.ConcurrentRunsExceededException", "Glue.ThrottlingException"]
+          IntervalSeconds = 60
+          MaxAttempts     = 5
+          BackoffRate     = 2
+        }]
+        Catch = local.pipeline_catch
         Next  = "CheckTrainingData"
       }
-      # Feature sets for training are prepared by the data scientists (or a client-specific
-      # step); until the first one exists, a run ends here successfully instead of alerting.
       CheckTrainingData = {
         Type     = "Task"
         Resource = "arn:${local.partition}:states:::aws-sdk:s3:listObjectsV2"
         Parameters = {
-          Bucket  = aws_s3_bucket.curated.bucket
-          Prefix  = local.pipeline_training_data_prefix
-          MaxKeys = 1
+          Bucket     = aws_s3_bucket.curated.bucket
+          "Prefix.$" = "$.run.data_prefix"
+          MaxKeys    = 1
         }
         ResultSelector = {
           "count.$" = "$.KeyCount"
@@ -382,9 +462,16 @@ locals {
         }]
         Default = "NoTrainingData"
       }
+      # No training set is a failure that alerts, not a quiet success: the prepare step ran
+      # and wrote nothing.
       NoTrainingData = {
-        Type    = "Succeed"
-        Comment = "No training data yet: the ETL ran; training waits for the first feature set."
+        Type = "Pass"
+        Parameters = {
+          Error     = "NoTrainingData"
+          "Cause.$" = "States.Format('The prepare step wrote no training data under s3://${aws_s3_bucket.curated.bucket}/{}', $.run.data_prefix)"
+        }
+        ResultPath = "$.error"
+        Next       = "NotifyFailure"
       }
       Train = {
         Type     = "Task"
@@ -407,7 +494,7 @@ locals {
             DataSource = {
               S3DataSource = {
                 S3DataType             = "S3Prefix"
-                S3Uri                  = local.pipeline_training_data_uri
+                "S3Uri.$"              = "States.Format('{}train/', $.run.data_uri)"
                 S3DataDistributionType = "FullyReplicated"
               }
             }
@@ -437,27 +524,105 @@ locals {
         ResultPath = "$.training"
         Retry      = local.pipeline_sagemaker_retry
         Catch      = local.pipeline_catch
-        Next       = "CreateModel"
+        Next       = "Evaluate"
       }
-      CreateModel = {
+      # The shipped script files/evaluation/evaluate.py scores the model on the held-out test
+      # split and writes evaluation.json (SageMaker's model quality format) next to the run.
+      Evaluate = {
         Type     = "Task"
-        Resource = "arn:${local.partition}:states:::sagemaker:createModel"
+        Resource = "arn:${local.partition}:states:::sagemaker:createProcessingJob.sync"
         Parameters = {
-          "ModelName.$" = "$.run.job_name"
-          PrimaryContainer = {
-            Image            = local.pipeline_training_image
-            "ModelDataUrl.$" = "$.training.ModelDataUrl"
+          "ProcessingJobName.$" = "States.Format('{}-eval', $.run.job_name)"
+          AppSpecification = {
+            ImageUri            = local.pipeline_training_image
+            ContainerEntrypoint = ["python3", "/opt/ml/processing/code/evaluate.py"]
           }
-          ExecutionRoleArn       = aws_iam_role.sagemaker_execution.arn
-          VpcConfig              = local.pipeline_vpc_config
-          EnableNetworkIsolation = true
-          Tags                   = local.pipeline_job_tags
+          ProcessingInputs = [
+            {
+              InputName = "code"
+              S3Input = {
+                S3Uri       = "s3://${aws_s3_bucket.artifacts.bucket}/${aws_s3_object.evaluation_script.key}"
+                LocalPath   = "/opt/ml/processing/code"
+                S3DataType  = "S3Prefix"
+                S3InputMode = "File"
+              }
+            },
+            {
+              InputName = "model"
+              S3Input = {
+                "S3Uri.$"   = "$.training.ModelDataUrl"
+                LocalPath   = "/opt/ml/processing/model"
+                S3DataType  = "S3Prefix"
+                S3InputMode = "File"
+              }
+            },
+            {
+              InputName = "test"
+              S3Input = {
+                "S3Uri.$"   = "States.Format('{}test/', $.run.data_uri)"
+                LocalPath   = "/opt/ml/processing/test"
+                S3DataType  = "S3Prefix"
+                S3InputMode = "File"
+              }
+            },
+          ]
+          ProcessingOutputConfig = {
+            Outputs = [{
+              OutputName = "evaluation"
+              S3Output = {
+                "S3Uri.$"    = "$.run.evaluation_uri"
+                LocalPath    = "/opt/ml/processing/evaluation"
+                S3UploadMode = "EndOfJob"
+              }
+            }]
+            KmsKeyId = aws_kms_key.main.arn
+          }
+          ProcessingResources = {
+            ClusterConfig = {
+              InstanceCount  = 1
+              InstanceType   = "ml.m5.large"
+              VolumeSizeInGB = 20
+              VolumeKmsKeyId = aws_kms_key.main.arn
+            }
+          }
+          NetworkConfig = {
+            EnableNetworkIsolation                = true
+            EnableInterContainerTrafficEncryption = true
+            VpcConfig                             = local.pipeline_vpc_config
+          }
+          RoleArn = aws_iam_role.sagemaker_execution.arn
+          StoppingCondition = {
+            MaxRuntimeInSeconds = 3600
+          }
+          Tags = local.pipeline_job_tags
         }
         ResultSelector = {
-          "ModelArn.$" = "$.ModelArn"
+          "ProcessingJobArn.$" = "$.ProcessingJobArn"
         }
-        ResultPath = "$.model"
+        ResultPath = "$.evaluation"
+        Retry      = local.pipeline_sagemaker_retry
         Catch      = local.pipeline_catch
+        Next       = "ReadMetrics"
+      }
+      ReadMetrics = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:s3:getObject"
+        Parameters = {
+          Bucket  = aws_s3_bucket.artifacts.bucket
+          "Key.$" = "$.run.evaluation_key"
+        }
+        ResultSelector = {
+          "report.$" = "States.StringToJson($.Body)"
+        }
+        ResultPath = "$.metrics"
+        Catch      = local.pipeline_catch
+        Next       = "Gate"
+      }
+      # Approval is manual (phases.deployment.approval): a human approves in the registry.
+      Gate = {
+        Type       = "Pass"
+        Result     = "PendingManualApproval"
+        ResultPath = "$.approval"
         Next       = "RegisterModel"
       }
       RegisterModel = {
@@ -466,7 +631,7 @@ locals {
         Parameters = {
           ModelPackageGroupName       = aws_sagemaker_model_package_group.main.model_package_group_name
           "ModelPackageDescription.$" = "States.Format('Trained by pipeline run {}', $.run.id)"
-          ModelApprovalStatus         = "Approved"
+          "ModelApprovalStatus.$"     = "$.approval"
           InferenceSpecification = {
             Containers = [{
               Image            = local.pipeline_training_image
@@ -476,205 +641,31 @@ locals {
             SupportedResponseMIMETypes              = ["text/csv"]
             SupportedRealtimeInferenceInstanceTypes = ["ml.c5.large"]
           }
+          ModelMetrics = {
+            ModelQuality = {
+              Statistics = {
+                ContentType = "application/json"
+                "S3Uri.$"   = "States.Format('{}evaluation.json', $.run.evaluation_uri)"
+              }
+            }
+          }
+          CustomerMetadataProperties = {
+            "run_id.$"       = "$.run.id"
+            "training_job.$" = "$.run.job_name"
+          }
         }
         ResultSelector = {
           "ModelPackageArn.$" = "$.ModelPackageArn"
         }
         ResultPath = "$.model_package"
         Catch      = local.pipeline_catch
-        Next       = "ListVariants"
+        Next       = "Registered"
       }
-      ListVariants = {
-        Type       = "Pass"
-        Result     = local.endpoint_variants
-        ResultPath = "$.variants"
-        Next       = "ReleaseAutoscaling"
-      }
-      # SageMaker rejects some endpoint updates while a variant is an autoscaling target: let
-      # go of the targets first (none exist before the first deployment).
-      ReleaseAutoscaling = {
-        Type      = "Map"
-        ItemsPath = "$.variants"
-        ItemSelector = {
-          "resource_id.$" = "States.Format('endpoint/{}/variant/{}', '${local.endpoint_name}', $$.Map.Item.Value.name)"
-        }
-        ItemProcessor = {
-          ProcessorConfig = { Mode = "INLINE" }
-          StartAt         = "Deregister"
-          States = {
-            Deregister = {
-              Type     = "Task"
-              Resource = "arn:${local.partition}:states:::aws-sdk:applicationautoscaling:deregisterScalableTarget"
-              Parameters = {
-                ServiceNamespace  = "sagemaker"
-                ScalableDimension = "sagemaker:variant:DesiredInstanceCount"
-                "ResourceId.$"    = "$.resource_id"
-              }
-              # Best effort: nothing is registered before the first deployment, and a real
-              # problem resurfaces in the endpoint update or in Autoscale, which alert.
-              Catch = [{
-                ErrorEquals = ["States.TaskFailed"]
-                Next        = "NotRegistered"
-              }]
-              End = true
-            }
-            NotRegistered = {
-              Type = "Pass"
-              End  = true
-            }
-          }
-        }
-        ResultPath = null
-        Catch      = local.pipeline_catch
-        Next       = "Deploy"
-      }
-      Deploy = {
-        Type     = "Task"
-        Resource = "arn:${local.partition}:states:::lambda:invoke"
-        Parameters = {
-          FunctionName = aws_lambda_function.deploy.arn
-          Payload = {
-            action                = "deploy"
-            "run_id.$"            = "$.run.id"
-            "model_name.$"        = "$.run.job_name"
-            "model_package_arn.$" = "$.model_package.ModelPackageArn"
-            # {"deploy_mode": "all"} in the execution input promotes the new model to every
-            # variant; the default keeps the first variant's model and updates the others.
-            "options.$" = "$$.Execution.Input"
-          }
-        }
-        ResultSelector = {
-          "busy.$"            = "$.Payload.busy"
-          "endpoint_config.$" = "$.Payload.endpoint_config"
-          "mode.$"            = "$.Payload.mode"
-        }
-        ResultPath = "$.deploy"
-        Retry = [{
-          ErrorEquals     = local.pipeline_lambda_errors
-          IntervalSeconds = 5
-          MaxAttempts     = 3
-          BackoffRate     = 2
-        }]
-        Catch = local.pipeline_catch
-        Next  = "DeployedOrBusy"
-      }
-      # The deploy step answers {"busy": true} while the endpoint is changing (an answer, not an
-      # error, so the Lambda error alarm stays quiet): wait and call it again. The execution's
-      # TimeoutSeconds bounds the loop, and its timed-out alarm reports an endpoint that never
-      # settles.
-      DeployedOrBusy = {
-        Type = "Choice"
-        Choices = [{
-          Variable      = "$.deploy.busy"
-          BooleanEquals = false
-          Next          = "WaitForEndpoint"
-        }]
-        Default = "WaitForBusyEndpoint"
-      }
-      WaitForBusyEndpoint = {
-        Type    = "Wait"
-        Seconds = 120
-        Next    = "Deploy"
-      }
-      WaitForEndpoint = {
-        Type    = "Wait"
-        Seconds = 60
-        Next    = "DescribeEndpoint"
-      }
-      DescribeEndpoint = {
-        Type     = "Task"
-        Resource = "arn:${local.partition}:states:::aws-sdk:sagemaker:describeEndpoint"
-        Parameters = {
-          EndpointName = local.endpoint_name
-        }
-        ResultSelector = {
-          "status.$" = "$.EndpointStatus"
-        }
-        ResultPath = "$.endpoint"
-        Catch      = local.pipeline_catch
-        Next       = "EndpointReady"
-      }
-      EndpointReady = {
-        Type = "Choice"
-        Choices = [
-          {
-            Variable     = "$.endpoint.status"
-            StringEquals = "InService"
-            Next         = "Autoscale"
-          },
-          {
-            Or = [
-              { Variable = "$.endpoint.status", StringEquals = "Creating" },
-              { Variable = "$.endpoint.status", StringEquals = "Updating" },
-              { Variable = "$.endpoint.status", StringEquals = "SystemUpdating" },
-            ]
-            Next = "WaitForEndpoint"
-          },
-        ]
-        Default = "EndpointFailed"
-      }
-      EndpointFailed = {
-        Type = "Pass"
-        Parameters = {
-          Error     = "EndpointFailed"
-          "Cause.$" = "States.Format('Endpoint {} ended in status {}', '${local.endpoint_name}', $.endpoint.status)"
-        }
-        ResultPath = "$.error"
-        Next       = "NotifyFailure"
-      }
-      # Autoscaling per variant between min and max instances, tracking invocations per instance.
-      Autoscale = {
-        Type      = "Map"
-        ItemsPath = "$.variants"
-        ItemSelector = {
-          "resource_id.$"  = "States.Format('endpoint/{}/variant/{}', '${local.endpoint_name}', $$.Map.Item.Value.name)"
-          "policy_name.$"  = "States.Format('{}-{}-invocations', '${local.endpoint_name}', $$.Map.Item.Value.name)"
-          "min_capacity.$" = "$$.Map.Item.Value.min_capacity"
-          "max_capacity.$" = "$$.Map.Item.Value.max_capacity"
-        }
-        ItemProcessor = {
-          ProcessorConfig = { Mode = "INLINE" }
-          StartAt         = "RegisterTarget"
-          States = {
-            RegisterTarget = {
-              Type     = "Task"
-              Resource = "arn:${local.partition}:states:::aws-sdk:applicationautoscaling:registerScalableTarget"
-              Parameters = {
-                ServiceNamespace  = "sagemaker"
-                ScalableDimension = "sagemaker:variant:DesiredInstanceCount"
-                "ResourceId.$"    = "$.resource_id"
-                "MinCapacity.$"   = "$.min_capacity"
-                "MaxCapacity.$"   = "$.max_capacity"
-              }
-              ResultPath = null
-              Next       = "TrackInvocations"
-            }
-            TrackInvocations = {
-              Type     = "Task"
-              Resource = "arn:${local.partition}:states:::aws-sdk:applicationautoscaling:putScalingPolicy"
-              Parameters = {
-                ServiceNamespace  = "sagemaker"
-                ScalableDimension = "sagemaker:variant:DesiredInstanceCount"
-                PolicyType        = "TargetTrackingScaling"
-                "ResourceId.$"    = "$.resource_id"
-                "PolicyName.$"    = "$.policy_name"
-                TargetTrackingScalingPolicyConfiguration = {
-                  TargetValue      = 70
-                  ScaleOutCooldown = 60
-                  ScaleInCooldown  = 300
-                  PredefinedMetricSpecification = {
-                    PredefinedMetricType = "SageMakerVariantInvocationsPerInstance"
-                  }
-                }
-              }
-              ResultPath = null
-              End        = true
-            }
-          }
-        }
-        ResultPath = null
-        Catch      = local.pipeline_catch
-        Next       = "Succeeded"
+      # Deployment follows approval, not training: the registry's "Approved" event starts the
+      # deploy state machine (aws_cloudwatch_event_rule.model_approved).
+      Registered = {
+        Type    = "Succeed"
+        Comment = "The evaluated model is in the registry; approving it deploys it."
       }
       NotifyFailure = {
         Type     = "Task"
@@ -685,15 +676,23 @@ locals {
           "Message.$" = "States.Format('Pipeline execution {} failed: {}', $$.Execution.Id, States.JsonToString($.error))"
         }
         ResultPath = null
+        Next       = "FailureCause"
+      }
+      # The execution fails with the failed step's error and cause (the pipeline-failed alarm
+      # and the e-mail above both report it). The error name goes into the cause: a Fail state
+      # may not re-raise the States.* errors a Catch receives.
+      FailureCause = {
+        Type = "Pass"
+        Parameters = {
+          "text.$" = "States.Format('{}: {}', $.error.Error, $.error.Cause)"
+        }
+        ResultPath = "$.failure"
         Next       = "Failed"
       }
       Failed = {
-        Type  = "Fail"
-        Error = "PipelineFailed"
-        Cause = "A pipeline step failed; see the execution history and the alert e-mail."
-      }
-      Succeeded = {
-        Type = "Succeed"
+        Type      = "Fail"
+        Error     = "PipelineFailed"
+        CausePath = "$.failure.text"
       }
     }
   }
@@ -905,16 +904,111 @@ data "aws_iam_policy_document" "deploy" {
     actions = [
       "sagemaker:CreateEndpointConfig",
       "sagemaker:DescribeEndpointConfig",
+      "sagemaker:DeleteEndpointConfig",
       "sagemaker:CreateEndpoint",
       "sagemaker:UpdateEndpoint",
       "sagemaker:DeleteEndpoint",
       "sagemaker:DescribeEndpoint",
+      "sagemaker:DescribeModel",
+      "sagemaker:DeleteModel",
       "sagemaker:AddTags",
     ]
     resources = [
       local.endpoint_arn,
       "${local.pipeline_sagemaker_arn}:endpoint-config/${local.endpoint_name}-*",
+      "${local.pipeline_sagemaker_arn}:model/${local.endpoint_name}-v*",
     ]
+  }
+  statement {
+    # A model from an approved package, only in the private subnets with the SageMaker group
+    # (without VpcConfig it would run on SageMaker's network, with internet access).
+    sid       = "CreateModelsInThePrivateSubnets"
+    actions   = ["sagemaker:CreateModel"]
+    resources = ["${local.pipeline_sagemaker_arn}:model/${local.endpoint_name}-v*"]
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "sagemaker:VpcSubnets"
+      values   = local.pipeline_vpc_config.Subnets
+    }
+    condition {
+      test     = "Null"
+      variable = "sagemaker:VpcSubnets"
+      values   = ["false"]
+    }
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "sagemaker:VpcSecurityGroupIds"
+      values   = local.pipeline_vpc_config.SecurityGroupIds
+    }
+    condition {
+      test     = "Null"
+      variable = "sagemaker:VpcSecurityGroupIds"
+      values   = ["false"]
+    }
+  }
+  statement {
+    sid     = "ReadAndPruneModelPackages"
+    actions = ["sagemaker:DescribeModelPackage", "sagemaker:DeleteModelPackage", "sagemaker:ListModelPackages"]
+    resources = [
+      aws_sagemaker_model_package_group.main.arn,
+      "${local.pipeline_sagemaker_arn}:model-package/${aws_sagemaker_model_package_group.main.model_package_group_name}/*",
+    ]
+  }
+  statement {
+    # These list calls have no resource-level permissions: AWS requires "*".
+    sid       = "ListVersionsToPrune"
+    actions   = ["sagemaker:ListEndpointConfigs", "sagemaker:ListModels"]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "PassSageMakerRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.sagemaker_execution.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+  statement {
+    # Application Auto Scaling has no resource-level permissions for these actions: AWS requires
+    # "*"; the condition pins them to SageMaker.
+    sid = "AutoscaleVariants"
+    actions = [
+      "application-autoscaling:RegisterScalableTarget",
+      "application-autoscaling:DeregisterScalableTarget",
+      "application-autoscaling:PutScalingPolicy",
+      "application-autoscaling:DescribeScalableTargets",
+      "application-autoscaling:DescribeScalingPolicies",
+    ]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "application-autoscaling:service-namespace"
+      values   = ["sagemaker"]
+    }
+  }
+  statement {
+    # What registering a variant as a scalable target requires of the caller.
+    sid       = "ScaleEndpointVariants"
+    actions   = ["sagemaker:UpdateEndpointWeightsAndCapacities"]
+    resources = [local.endpoint_arn]
+  }
+  statement {
+    # Target tracking creates and maintains its own alarms, named after the endpoint.
+    sid       = "TargetTrackingAlarms"
+    actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"]
+    resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:TargetTracking-endpoint/${local.endpoint_name}/*"]
+  }
+  statement {
+    sid       = "AutoscalingServiceLinkedRole"
+    actions   = ["iam:CreateServiceLinkedRole"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"]
+    condition {
+      test     = "StringLike"
+      variable = "iam:AWSServiceName"
+      values   = ["sagemaker.application-autoscaling.amazonaws.com"]
+    }
   }
   statement {
     # Environment variables, the dead-letter queue and SageMaker volumes use the main key.
@@ -970,12 +1064,17 @@ resource "aws_iam_role_policy" "deploy" {
 locals {
   # Everything the deploy Lambda needs, as one JSON environment variable.
   deploy_config = {
-    endpoint_name      = local.endpoint_name
-    variants           = local.endpoint_variants
-    volume_kms         = true
-    kms_key_arn        = aws_kms_key.main.arn
-    invocations_target = 70
-    drift_detection    = false
+    endpoint_name       = local.endpoint_name
+    variants            = local.endpoint_variants
+    volume_kms          = true
+    kms_key_arn         = aws_kms_key.main.arn
+    invocations_target  = 70
+    retained_versions   = 5
+    model_package_group = aws_sagemaker_model_package_group.main.model_package_group_name
+    sagemaker_role_arn  = aws_iam_role.sagemaker_execution.arn
+    subnet_ids          = local.private_subnet_ids
+    security_group_ids  = [aws_security_group.sagemaker.id]
+    drift_detection     = false
 
     tags = {
       client      = "globex"
@@ -1030,4 +1129,386 @@ resource "aws_lambda_function" "deploy" {
   }
 
   depends_on = [aws_iam_role_policy.deploy]
+}
+
+# --- Step Functions: the deploy state machine (runs on approval or promotion) -------------------
+
+locals {
+  deploy_name              = "${local.name_prefix}-deploy"
+  deploy_state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.deploy_name}"
+  deploy_lambda_retry = [{
+    ErrorEquals     = local.pipeline_lambda_errors
+    IntervalSeconds = 5
+    MaxAttempts     = 3
+    BackoffRate     = 2
+  }]
+  deploy_catch = [{
+    ErrorEquals = ["States.ALL"]
+    ResultPath  = "$.error"
+    Next        = "NotifyFailure"
+  }]
+  # Every answer of the deploy Lambda has these keys (files/lambda/deploy.py, answer()).
+  deploy_answer = {
+    "state.$"           = "$.Payload.state"
+    "reason.$"          = "$.Payload.reason"
+    "endpoint_config.$" = "$.Payload.endpoint_config"
+    "variants.$"        = "$.Payload.variants"
+  }
+
+  deploy_definition = {
+    Comment        = "${local.name_prefix}: deploy an approved model to ${local.endpoint_name}, or promote the challenger"
+    StartAt        = "Start"
+    TimeoutSeconds = 21600
+    States = {
+      # Input: {"model_package_arn": "..."} from the approval event, or {"promote": true}
+      # (optionally "challenger": "<variant>") to move a challenger's model to the champion.
+      Start = {
+        Type = "Pass"
+        Parameters = {
+          count = 0
+        }
+        ResultPath = "$.polls"
+        Next       = "Deploy"
+      }
+      Deploy = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::lambda:invoke"
+        Parameters = {
+          FunctionName = aws_lambda_function.deploy.arn
+          Payload = {
+            action           = "deploy"
+            "execution_id.$" = "$$.Execution.Id"
+            "input.$"        = "$$.Execution.Input"
+          }
+        }
+        ResultSelector = local.deploy_answer
+        ResultPath     = "$.deploy"
+        Retry          = local.deploy_lambda_retry
+        Catch          = local.deploy_catch
+        Next           = "Deployed"
+      }
+      Deployed = {
+        Type = "Choice"
+        Choices = [
+          { Variable = "$.deploy.state", StringEquals = "updating", Next = "WaitForEndpoint" },
+          { Variable = "$.deploy.state", StringEquals = "unchanged", Next = "Autoscale" },
+          { Variable = "$.deploy.state", StringEquals = "busy", Next = "CountBusyWait" },
+        ]
+        Default = "DeployFailed"
+      }
+      # The endpoint is changing (another deployment, a SageMaker update): wait and ask again,
+      # at most 120 times.
+      CountBusyWait = {
+        Type = "Pass"
+        Parameters = {
+          "count.$" = "States.MathAdd($.polls.count, 1)"
+        }
+        ResultPath = "$.polls"
+        Next       = "BusyTooLong"
+      }
+      BusyTooLong = {
+        Type = "Choice"
+        Choices = [{
+          Variable           = "$.polls.count"
+          NumericGreaterThan = 120
+          Next               = "GaveUpWaiting"
+        }]
+        Default = "WaitWhileBusy"
+      }
+      WaitWhileBusy = {
+        Type    = "Wait"
+        Seconds = 120
+        Next    = "Deploy"
+      }
+      WaitForEndpoint = {
+        Type    = "Wait"
+        Seconds = 60
+        Next    = "CheckEndpoint"
+      }
+      CheckEndpoint = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::lambda:invoke"
+        Parameters = {
+          FunctionName = aws_lambda_function.deploy.arn
+          Payload = {
+            action              = "check"
+            "endpoint_config.$" = "$.deploy.endpoint_config"
+          }
+        }
+        ResultSelector = local.deploy_answer
+        ResultPath     = "$.check"
+        Retry          = local.deploy_lambda_retry
+        Catch          = local.deploy_catch
+        Next           = "Serving"
+      }
+      # Success only when the endpoint is InService on the config this execution deployed.
+      Serving = {
+        Type = "Choice"
+        Choices = [
+          { Variable = "$.check.state", StringEquals = "in_service", Next = "Autoscale" },
+          { Variable = "$.check.state", StringEquals = "busy", Next = "CountPoll" },
+        ]
+        Default = "CheckFailed"
+      }
+      CountPoll = {
+        Type = "Pass"
+        Parameters = {
+          "count.$" = "States.MathAdd($.polls.count, 1)"
+        }
+        ResultPath = "$.polls"
+        Next       = "PolledTooLong"
+      }
+      PolledTooLong = {
+        Type = "Choice"
+        Choices = [{
+          Variable           = "$.polls.count"
+          NumericGreaterThan = 120
+          Next               = "GaveUpWaiting"
+        }]
+        Default = "WaitForEndpoint"
+      }
+      GaveUpWaiting = {
+        Type = "Pass"
+        Parameters = {
+          Error     = "EndpointNotReady"
+          "Cause.$" = "States.Format('Endpoint ${local.endpoint_name} did not settle after {} checks', $.polls.count)"
+        }
+        ResultPath = "$.error"
+        Next       = "NotifyFailure"
+      }
+      DeployFailed = {
+        Type = "Pass"
+        Parameters = {
+          Error     = "DeploymentFailed"
+          "Cause.$" = "$.deploy.reason"
+        }
+        ResultPath = "$.error"
+        Next       = "NotifyFailure"
+      }
+      CheckFailed = {
+        Type = "Pass"
+        Parameters = {
+          Error     = "DeploymentFailed"
+          "Cause.$" = "$.check.reason"
+        }
+        ResultPath = "$.error"
+        Next       = "NotifyFailure"
+      }
+      # Autoscaling per spec variant (min/max instances, invocations per instance); the
+      # Lambda released only the variants that left or changed type before the update.
+      Autoscale = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::lambda:invoke"
+        Parameters = {
+          FunctionName = aws_lambda_function.deploy.arn
+          Payload = {
+            action = "autoscale"
+          }
+        }
+        ResultPath = null
+        Retry      = local.deploy_lambda_retry
+        Catch      = local.deploy_catch
+        Next       = "Prune"
+      }
+      # Old endpoint configs, models and model packages beyond 5 are deleted.
+      Prune = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::lambda:invoke"
+        Parameters = {
+          FunctionName = aws_lambda_function.deploy.arn
+          Payload = {
+            action = "prune"
+          }
+        }
+        ResultPath = null
+        Retry      = local.deploy_lambda_retry
+        Catch      = local.deploy_catch
+        Next       = "Succeeded"
+      }
+      NotifyFailure = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::sns:publish"
+        Parameters = {
+          TopicArn    = aws_sns_topic.alerts.arn
+          Subject     = "${local.name_prefix}: model deployment failed"
+          "Message.$" = "States.Format('Deployment {} to ${local.endpoint_name} failed: {}', $$.Execution.Id, States.JsonToString($.error))"
+        }
+        ResultPath = null
+        Next       = "FailureCause"
+      }
+      FailureCause = {
+        Type = "Pass"
+        Parameters = {
+          "text.$" = "States.Format('{}: {}', $.error.Error, $.error.Cause)"
+        }
+        ResultPath = "$.failure"
+        Next       = "Failed"
+      }
+      Failed = {
+        Type      = "Fail"
+        Error     = "DeploymentFailed"
+        CausePath = "$.failure.text"
+      }
+      Succeeded = {
+        Type = "Succeed"
+      }
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "deploy_pipeline" {
+  name              = "/aws/vendedlogs/states/${local.deploy_name}"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.main.arn
+  #checkov:skip=CKV_AWS_338:retention follows phases.data.log_retention_days, the client's retention policy for its maturity level
+}
+
+resource "aws_iam_role" "deploy_pipeline" {
+  name               = "${local.name_prefix}-deploy-pipeline"
+  description        = "Step Functions: deploys approved models to the endpoint"
+  assume_role_policy = data.aws_iam_policy_document.pipeline_assume.json
+}
+
+data "aws_iam_policy_document" "deploy_pipeline" {
+  statement {
+    sid       = "InvokeDeployStep"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.deploy.arn, "${aws_lambda_function.deploy.arn}:*"]
+  }
+  statement {
+    sid       = "NotifyFailures"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+  }
+  statement {
+    sid       = "UseMainKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+  statement {
+    # Log delivery and X-Ray APIs have no resource-level permissions: AWS requires "*".
+    sid = "LogDeliveryAndTracing"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:GetLogDelivery",
+      "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "deploy_pipeline" {
+  name   = "deploy-pipeline"
+  role   = aws_iam_role.deploy_pipeline.id
+  policy = data.aws_iam_policy_document.deploy_pipeline.json
+}
+
+resource "aws_sfn_state_machine" "deploy" {
+  name       = local.deploy_name
+  type       = "STANDARD"
+  role_arn   = aws_iam_role.deploy_pipeline.arn
+  definition = jsonencode(local.deploy_definition)
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.deploy_pipeline.arn}:*"
+    include_execution_data = true
+    level                  = "ALL"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  encryption_configuration {
+    type                              = "CUSTOMER_MANAGED_KMS_KEY"
+    kms_key_id                        = aws_kms_key.main.arn
+    kms_data_key_reuse_period_seconds = 300
+  }
+
+  depends_on = [aws_iam_role_policy.deploy_pipeline]
+}
+
+# --- EventBridge: an approved model package starts the deploy state machine ---------------------
+
+resource "aws_cloudwatch_event_rule" "model_approved" {
+  name        = "${local.name_prefix}-model-approved"
+  description = "A model package of ${aws_sagemaker_model_package_group.main.model_package_group_name} was approved: deploy it"
+  event_pattern = jsonencode({
+    source        = ["aws.sagemaker"]
+    "detail-type" = ["SageMaker Model Package State Change"]
+    detail = {
+      ModelPackageGroupName = [aws_sagemaker_model_package_group.main.model_package_group_name]
+      ModelApprovalStatus   = ["Approved"]
+      ModelPackageStatus    = ["Completed"]
+    }
+  })
+}
+
+data "aws_iam_policy_document" "events_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "model_approved" {
+  name               = "${local.name_prefix}-model-approved"
+  description        = "EventBridge: starts the deploy state machine when a model is approved"
+  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+}
+
+data "aws_iam_policy_document" "model_approved" {
+  statement {
+    sid       = "StartDeployment"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.deploy.arn]
+  }
+  statement {
+    sid       = "UseMainKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "model_approved" {
+  name   = "start-deployment"
+  role   = aws_iam_role.model_approved.id
+  policy = data.aws_iam_policy_document.model_approved.json
+}
+
+resource "aws_cloudwatch_event_target" "model_approved" {
+  rule     = aws_cloudwatch_event_rule.model_approved.name
+  arn      = aws_sfn_state_machine.deploy.arn
+  role_arn = aws_iam_role.model_approved.arn
+
+  input_transformer {
+    input_paths = {
+      package = "$.detail.ModelPackageArn"
+    }
+    input_template = <<-EOT
+      {"model_package_arn": <package>, "trigger": "approval"}
+    EOT
+  }
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
 }

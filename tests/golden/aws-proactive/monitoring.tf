@@ -115,6 +115,40 @@ resource "aws_cloudwatch_metric_alarm" "schedule_dead_letters" {
   ok_actions          = local.alarm_actions
 }
 
+# --- The deploy state machine: a failed deployment (rolled back, failed endpoint, no settle) ---
+
+resource "aws_cloudwatch_metric_alarm" "deploy_failed" {
+  alarm_name          = "${local.name_prefix}-deploy-failed"
+  alarm_description   = "A model deployment failed (the cause is SageMaker's FailureReason): see the deploy state machine's execution history."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsFailed"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.deploy.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "deploy_timed_out" {
+  alarm_name          = "${local.name_prefix}-deploy-timed-out"
+  alarm_description   = "A model deployment ran past its timeout."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsTimedOut"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.deploy.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
 # --- Lambda functions ---------------------------------------------------------------------------
 
 locals {

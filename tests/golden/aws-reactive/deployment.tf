@@ -1,6 +1,6 @@
-# Phase 3, deployment: the MLOps pipeline (Step Functions) that runs
-# Glue ETL -> SageMaker training -> model -> model registry -> batch transform,
-# started on a schedule by EventBridge Scheduler.
+# Phase 3, deployment: the MLOps pipeline (Step Functions), started on a schedule by EventBridge
+# Scheduler: Glue ETL -> prepare the training set (Glue, pluggable) -> SageMaker training
+# -> evaluation (processing job) -> model registry -> batch transform.
 
 locals {
   pipeline_sagemaker_arn = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
@@ -10,13 +10,101 @@ locals {
   pipeline_job_prefix        = "initech-prod"
   # The default model: AWS's built-in XGBoost (CSV, label in the first column, no header).
   pipeline_training_image = data.aws_sagemaker_prebuilt_ecr_image.training.registry_path
-  # Where the pipeline reads and writes. Feature sets for training (CSV, label first, no header)
-  # come from the data scientists or a client-specific feature step, not from the generic ETL.
-  pipeline_training_data_prefix  = "training/train/"
-  pipeline_training_data_uri     = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_training_data_prefix}"
+  # Each run's training set is versioned: training-sets/<run id>/ of the curated bucket, written by
+  # the prepare step.
+  pipeline_training_data_prefix  = "training-sets/"
   pipeline_model_output_uri      = "s3://${aws_s3_bucket.artifacts.bucket}/models/"
   pipeline_inference_data_prefix = "inference/"
   pipeline_inference_data_uri    = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_inference_data_prefix}"
+}
+
+# --- The prepare step: curated tables -> this run's training set (pluggable) --------------------
+
+variable "training_dataset" {
+  description = "Curated table (= raw dataset prefix) the default prepare step turns into the training set"
+  type        = string
+  default     = "training"
+  nullable    = false
+}
+
+variable "training_label" {
+  description = "Column of training_dataset that the model predicts (the default prepare step puts it first)"
+  type        = string
+  default     = "label"
+  nullable    = false
+}
+
+variable "prepare_script_s3_uri" {
+  description = "Your own prepare script (Glue 5.0 PySpark, honouring the contract in the README), uploaded under s3://<artifacts bucket>/glue/scripts/ where the Glue role reads scripts; null runs the shipped files/glue/prepare.py"
+  type        = string
+  default     = null
+}
+
+resource "aws_s3_object" "prepare_script" {
+  bucket                 = aws_s3_bucket.artifacts.id
+  key                    = "glue/scripts/prepare.py"
+  source                 = "${path.module}/files/glue/prepare.py"
+  source_hash            = filemd5("${path.module}/files/glue/prepare.py")
+  content_type           = "text/x-python"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = aws_kms_key.main.arn
+  bucket_key_enabled     = true
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.artifacts]
+}
+
+resource "aws_glue_job" "prepare" {
+  name                   = "${local.name_prefix}-prepare"
+  description            = "Prepare step of the ML pipeline: curated table -> versioned training set"
+  role_arn               = aws_iam_role.glue.arn
+  glue_version           = aws_glue_job.etl.glue_version
+  worker_type            = "G.1X"
+  number_of_workers      = 2
+  timeout                = 120
+  max_retries            = 0
+  security_configuration = aws_glue_security_configuration.main.name
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = coalesce(var.prepare_script_s3_uri, "s3://${aws_s3_bucket.artifacts.bucket}/${aws_s3_object.prepare_script.key}")
+  }
+
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  default_arguments = {
+    "--job-language"            = "python"
+    "--job-bookmark-option"     = "job-bookmark-disable"
+    "--enable-metrics"          = "true"
+    "--custom-logGroup-prefix"  = local.glue_log_group_prefix
+    "--enable-glue-datacatalog" = "true"
+    "--TempDir"                 = "s3://${aws_s3_bucket.artifacts.bucket}/glue/temp/"
+    "--curated_path"            = "s3://${aws_s3_bucket.curated.bucket}/"
+    "--database"                = aws_glue_catalog_database.main.name
+    "--dataset"                 = var.training_dataset
+    "--label"                   = var.training_label
+    # Set per run by the pipeline: s3://<curated>/training-sets/<run id>/
+    "--output_uri" = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_training_data_prefix}manual/"
+  }
+
+  depends_on = [aws_iam_role_policy.glue, aws_cloudwatch_log_group.glue_etl]
+}
+
+# --- The evaluation step's script ---------------------------------------------------------------
+
+resource "aws_s3_object" "evaluation_script" {
+  bucket                 = aws_s3_bucket.artifacts.id
+  key                    = "code/evaluation/evaluate.py"
+  source                 = "${path.module}/files/evaluation/evaluate.py"
+  source_hash            = filemd5("${path.module}/files/evaluation/evaluate.py")
+  content_type           = "text/x-python"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = aws_kms_key.main.arn
+  bucket_key_enabled     = true
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.artifacts]
 }
 
 data "aws_sagemaker_prebuilt_ecr_image" "training" {
@@ -64,16 +152,17 @@ data "aws_iam_policy_document" "pipeline" {
   statement {
     sid       = "RunEtlJob"
     actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
-    resources = [aws_glue_job.etl.arn]
+    resources = [aws_glue_job.etl.arn, aws_glue_job.prepare.arn]
   }
   statement {
     # A training job or model without VpcConfig would run on SageMaker's network, with internet
     # access: the pipeline may only create them in the private subnets with the SageMaker group
     # (local.pipeline_vpc_config). The batch transform job runs in its model's network.
     sid     = "CreateTrainingJobsAndModelsInThePrivateSubnets"
-    actions = ["sagemaker:CreateTrainingJob", "sagemaker:CreateModel"]
+    actions = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob", "sagemaker:CreateModel"]
     resources = [
       "${local.pipeline_sagemaker_arn}:training-job/${local.pipeline_job_prefix}-*",
+      "${local.pipeline_sagemaker_arn}:processing-job/${local.pipeline_job_prefix}-*",
       "${local.pipeline_sagemaker_arn}:model/${local.pipeline_job_prefix}-*",
     ]
     condition {
@@ -102,6 +191,8 @@ data "aws_iam_policy_document" "pipeline" {
     actions = [
       "sagemaker:DescribeTrainingJob",
       "sagemaker:StopTrainingJob",
+      "sagemaker:DescribeProcessingJob",
+      "sagemaker:StopProcessingJob",
       "sagemaker:CreateTransformJob",
       "sagemaker:DescribeTransformJob",
       "sagemaker:StopTransformJob",
@@ -109,6 +200,7 @@ data "aws_iam_policy_document" "pipeline" {
     ]
     resources = [
       "${local.pipeline_sagemaker_arn}:training-job/${local.pipeline_job_prefix}-*",
+      "${local.pipeline_sagemaker_arn}:processing-job/${local.pipeline_job_prefix}-*",
       "${local.pipeline_sagemaker_arn}:model/${local.pipeline_job_prefix}-*",
       "${local.pipeline_sagemaker_arn}:transform-job/${local.pipeline_job_prefix}-*",
     ]
@@ -124,6 +216,11 @@ data "aws_iam_policy_document" "pipeline" {
     }
   }
   statement {
+    sid       = "ReadEvaluationMetrics"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/evaluation/*"]
+  }
+  statement {
     sid     = "RegisterModel"
     actions = ["sagemaker:CreateModelPackage", "sagemaker:AddTags"]
     resources = [
@@ -137,6 +234,7 @@ data "aws_iam_policy_document" "pipeline" {
     actions = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
     resources = [
       "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+      "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForSageMakerProcessingJobsRule",
       "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForSageMakerTransformJobsRule",
     ]
   }
@@ -222,14 +320,16 @@ locals {
     SecurityGroupIds = [aws_security_group.sagemaker.id]
     Subnets          = local.private_subnet_ids
   }
+  # Where a run's versioned training set lands: training-sets/<run id>/{train,validation,test,baseline}/.
+  pipeline_run_data_format = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_training_data_prefix}{}/"
 
   pipeline_definition = {
-    Comment        = "${local.name_prefix}: ETL, training, registration and batch inference"
+    Comment        = "${local.name_prefix}: ETL, training set, training, evaluation, registration and batch inference"
     StartAt        = "CheckOverlap"
     TimeoutSeconds = 172800
     States = {
       # A scheduled run that finds the previous one still going stops: two runs would train
-      # twice and contend for the endpoint.
+      # twice and contend for the same jobs.
       CheckOverlap = {
         Type     = "Task"
         Resource = "arn:${local.partition}:states:::aws-sdk:sfn:listExecutions"
@@ -258,7 +358,8 @@ locals {
         Type    = "Succeed"
         Comment = "Another execution of the pipeline is running; this one leaves the work to it."
       }
-      # Every job of a run shares one name: <prefix>-<uuid> (at most 63 characters).
+      # Every job of a run shares one name: <prefix>-<uuid>, with -eval/-base for the
+      # processing jobs (at most 63 characters).
       NameRun = {
         Type = "Pass"
         Parameters = {
@@ -270,8 +371,12 @@ locals {
       JobName = {
         Type = "Pass"
         Parameters = {
-          "id.$"       = "$.run.id"
-          "job_name.$" = "States.Format('{}-{}', '${local.pipeline_job_prefix}', $.run.id)"
+          "id.$"             = "$.run.id"
+          "job_name.$"       = "States.Format('{}-{}', '${local.pipeline_job_prefix}', $.run.id)"
+          "data_uri.$"       = "States.Format('${local.pipeline_run_data_format}', $.run.id)"
+          "data_prefix.$"    = "States.Format('${local.pipeline_training_data_prefix}{}/train/', $.run.id)"
+          "evaluation_uri.$" = "States.Format('s3://${aws_s3_bucket.artifacts.bucket}/evaluation/{}/', $.run.id)"
+          "evaluation_key.$" = "States.Format('evaluation/{}/evaluation.json', $.run.id)"
         }
         ResultPath = "$.run"
         Next       = "RunEtl"
@@ -294,17 +399,41 @@ locals {
           BackoffRate     = 2
         }]
         Catch = local.pipeline_catch
+        Next  = "PrepareTrainingSet"
+      }
+      # The pluggable step: curated tables -> this run's training set (see the README,
+      # "The prepare step"). Its contract: write CSV, label first, no header, to
+      # <data_uri>train/, validation/ and test/ (and the features alone to baseline/).
+      PrepareTrainingSet = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::glue:startJobRun.sync"
+        Parameters = {
+          JobName = aws_glue_job.prepare.name
+          Arguments = {
+            "--output_uri.$" = "$.run.data_uri"
+          }
+        }
+        ResultSelector = {
+          "JobRunId.$" = "$.Id"
+          "State.$"    = "$.JobRunState"
+        }
+        ResultPath = "$.prepare"
+        Retry = [{
+          ErrorEquals     = ["Glue.ConcurrentRunsExceededException", "Glue.ThrottlingException"]
+          IntervalSeconds = 60
+          MaxAttempts     = 5
+          BackoffRate     = 2
+        }]
+        Catch = local.pipeline_catch
         Next  = "CheckTrainingData"
       }
-      # Feature sets for training are prepared by the data scientists (or a client-specific
-      # step); until the first one exists, a run ends here successfully instead of alerting.
       CheckTrainingData = {
         Type     = "Task"
         Resource = "arn:${local.partition}:states:::aws-sdk:s3:listObjectsV2"
         Parameters = {
-          Bucket  = aws_s3_bucket.curated.bucket
-          Prefix  = local.pipeline_training_data_prefix
-          MaxKeys = 1
+          Bucket     = aws_s3_bucket.curated.bucket
+          "Prefix.$" = "$.run.data_prefix"
+          MaxKeys    = 1
         }
         ResultSelector = {
           "count.$" = "$.KeyCount"
@@ -322,9 +451,16 @@ locals {
         }]
         Default = "NoTrainingData"
       }
+      # No training set is a failure that alerts, not a quiet success: the prepare step ran
+      # and wrote nothing.
       NoTrainingData = {
-        Type    = "Succeed"
-        Comment = "No training data yet: the ETL ran; training waits for the first feature set."
+        Type = "Pass"
+        Parameters = {
+          Error     = "NoTrainingData"
+          "Cause.$" = "States.Format('The prepare step wrote no training data under s3://${aws_s3_bucket.curated.bucket}/{}', $.run.data_prefix)"
+        }
+        ResultPath = "$.error"
+        Next       = "NotifyFailure"
       }
       Train = {
         Type     = "Task"
@@ -347,7 +483,7 @@ locals {
             DataSource = {
               S3DataSource = {
                 S3DataType             = "S3Prefix"
-                S3Uri                  = local.pipeline_training_data_uri
+                "S3Uri.$"              = "States.Format('{}train/', $.run.data_uri)"
                 S3DataDistributionType = "FullyReplicated"
               }
             }
@@ -377,6 +513,141 @@ locals {
         ResultPath = "$.training"
         Retry      = local.pipeline_sagemaker_retry
         Catch      = local.pipeline_catch
+        Next       = "Evaluate"
+      }
+      # The shipped script files/evaluation/evaluate.py scores the model on the held-out test
+      # split and writes evaluation.json (SageMaker's model quality format) next to the run.
+      Evaluate = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::sagemaker:createProcessingJob.sync"
+        Parameters = {
+          "ProcessingJobName.$" = "States.Format('{}-eval', $.run.job_name)"
+          AppSpecification = {
+            ImageUri            = local.pipeline_training_image
+            ContainerEntrypoint = ["python3", "/opt/ml/processing/code/evaluate.py"]
+          }
+          ProcessingInputs = [
+            {
+              InputName = "code"
+              S3Input = {
+                S3Uri       = "s3://${aws_s3_bucket.artifacts.bucket}/${aws_s3_object.evaluation_script.key}"
+                LocalPath   = "/opt/ml/processing/code"
+                S3DataType  = "S3Prefix"
+                S3InputMode = "File"
+              }
+            },
+            {
+              InputName = "model"
+              S3Input = {
+                "S3Uri.$"   = "$.training.ModelDataUrl"
+                LocalPath   = "/opt/ml/processing/model"
+                S3DataType  = "S3Prefix"
+                S3InputMode = "File"
+              }
+            },
+            {
+              InputName = "test"
+              S3Input = {
+                "S3Uri.$"   = "States.Format('{}test/', $.run.data_uri)"
+                LocalPath   = "/opt/ml/processing/test"
+                S3DataType  = "S3Prefix"
+                S3InputMode = "File"
+              }
+            },
+          ]
+          ProcessingOutputConfig = {
+            Outputs = [{
+              OutputName = "evaluation"
+              S3Output = {
+                "S3Uri.$"    = "$.run.evaluation_uri"
+                LocalPath    = "/opt/ml/processing/evaluation"
+                S3UploadMode = "EndOfJob"
+              }
+            }]
+            KmsKeyId = aws_kms_key.main.arn
+          }
+          ProcessingResources = {
+            ClusterConfig = {
+              InstanceCount  = 1
+              InstanceType   = "ml.m5.large"
+              VolumeSizeInGB = 20
+              VolumeKmsKeyId = aws_kms_key.main.arn
+            }
+          }
+          NetworkConfig = {
+            EnableNetworkIsolation                = true
+            EnableInterContainerTrafficEncryption = true
+            VpcConfig                             = local.pipeline_vpc_config
+          }
+          RoleArn = aws_iam_role.sagemaker_execution.arn
+          StoppingCondition = {
+            MaxRuntimeInSeconds = 3600
+          }
+          Tags = local.pipeline_job_tags
+        }
+        ResultSelector = {
+          "ProcessingJobArn.$" = "$.ProcessingJobArn"
+        }
+        ResultPath = "$.evaluation"
+        Retry      = local.pipeline_sagemaker_retry
+        Catch      = local.pipeline_catch
+        Next       = "ReadMetrics"
+      }
+      ReadMetrics = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:s3:getObject"
+        Parameters = {
+          Bucket  = aws_s3_bucket.artifacts.bucket
+          "Key.$" = "$.run.evaluation_key"
+        }
+        ResultSelector = {
+          "report.$" = "States.StringToJson($.Body)"
+        }
+        ResultPath = "$.metrics"
+        Catch      = local.pipeline_catch
+        Next       = "Gate"
+      }
+      # Approval is automatic without a metric gate (batch scoring at reactive level).
+      Gate = {
+        Type       = "Pass"
+        Result     = "Approved"
+        ResultPath = "$.approval"
+        Next       = "RegisterModel"
+      }
+      RegisterModel = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:sagemaker:createModelPackage"
+        Parameters = {
+          ModelPackageGroupName       = aws_sagemaker_model_package_group.main.model_package_group_name
+          "ModelPackageDescription.$" = "States.Format('Trained by pipeline run {}', $.run.id)"
+          "ModelApprovalStatus.$"     = "$.approval"
+          InferenceSpecification = {
+            Containers = [{
+              Image            = local.pipeline_training_image
+              "ModelDataUrl.$" = "$.training.ModelDataUrl"
+            }]
+            SupportedContentTypes           = ["text/csv"]
+            SupportedResponseMIMETypes      = ["text/csv"]
+            SupportedTransformInstanceTypes = ["ml.m5.large"]
+          }
+          ModelMetrics = {
+            ModelQuality = {
+              Statistics = {
+                ContentType = "application/json"
+                "S3Uri.$"   = "States.Format('{}evaluation.json', $.run.evaluation_uri)"
+              }
+            }
+          }
+          CustomerMetadataProperties = {
+            "run_id.$"       = "$.run.id"
+            "training_job.$" = "$.run.job_name"
+          }
+        }
+        ResultSelector = {
+          "ModelPackageArn.$" = "$.ModelPackageArn"
+        }
+        ResultPath = "$.model_package"
+        Catch      = local.pipeline_catch
         Next       = "CreateModel"
       }
       CreateModel = {
@@ -398,31 +669,21 @@ locals {
         }
         ResultPath = "$.model"
         Catch      = local.pipeline_catch
-        Next       = "RegisterModel"
+        Next       = "ApprovedForScoring"
       }
-      RegisterModel = {
-        Type     = "Task"
-        Resource = "arn:${local.partition}:states:::aws-sdk:sagemaker:createModelPackage"
-        Parameters = {
-          ModelPackageGroupName       = aws_sagemaker_model_package_group.main.model_package_group_name
-          "ModelPackageDescription.$" = "States.Format('Trained by pipeline run {}', $.run.id)"
-          ModelApprovalStatus         = "Approved"
-          InferenceSpecification = {
-            Containers = [{
-              Image            = local.pipeline_training_image
-              "ModelDataUrl.$" = "$.training.ModelDataUrl"
-            }]
-            SupportedContentTypes           = ["text/csv"]
-            SupportedResponseMIMETypes      = ["text/csv"]
-            SupportedTransformInstanceTypes = ["ml.m5.large"]
-          }
-        }
-        ResultSelector = {
-          "ModelPackageArn.$" = "$.ModelPackageArn"
-        }
-        ResultPath = "$.model_package"
-        Catch      = local.pipeline_catch
-        Next       = "CheckInferenceData"
+      # Only an approved model scores; one waiting for approval leaves scoring to the next run.
+      ApprovedForScoring = {
+        Type = "Choice"
+        Choices = [{
+          Variable     = "$.approval"
+          StringEquals = "Approved"
+          Next         = "CheckInferenceData"
+        }]
+        Default = "AwaitingApproval"
+      }
+      AwaitingApproval = {
+        Type    = "Succeed"
+        Comment = "The model is registered and waits for approval; nothing was scored."
       }
       CheckInferenceData = {
         Type     = "Task"
@@ -501,12 +762,23 @@ locals {
           "Message.$" = "States.Format('Pipeline execution {} failed: {}', $$.Execution.Id, States.JsonToString($.error))"
         }
         ResultPath = null
+        Next       = "FailureCause"
+      }
+      # The execution fails with the failed step's error and cause (the pipeline-failed alarm
+      # and the e-mail above both report it). The error name goes into the cause: a Fail state
+      # may not re-raise the States.* errors a Catch receives.
+      FailureCause = {
+        Type = "Pass"
+        Parameters = {
+          "text.$" = "States.Format('{}: {}', $.error.Error, $.error.Cause)"
+        }
+        ResultPath = "$.failure"
         Next       = "Failed"
       }
       Failed = {
-        Type  = "Fail"
-        Error = "PipelineFailed"
-        Cause = "A pipeline step failed; see the execution history and the alert e-mail."
+        Type      = "Fail"
+        Error     = "PipelineFailed"
+        CausePath = "$.failure.text"
       }
       Succeeded = {
         Type = "Succeed"

@@ -1,16 +1,30 @@
-"""Deploy step of the ML pipeline: create or update the SageMaker endpoint, then watch it drift.
+"""Deploy step of the ML pipeline: put an approved model on the SageMaker endpoint, safely.
 
 The endpoint is not a Terraform resource because no model exists when the blueprint is first
-applied; the pipeline calls this function after it has trained and registered a model.
+applied. The deploy state machine calls this function when a model package of the registry is
+approved (EventBridge: "SageMaker Model Package State Change") or when someone promotes the
+challenger. Each action answers a small JSON document; the state machine decides what follows.
 
-- ``{"action": "deploy", ...}`` writes a new endpoint config with one weighted production variant
-  per configured variant (plus data capture when drift detection is on) and creates the endpoint
-  or updates it. With several variants, the first one (the champion) keeps the model it serves
-  and the others (challengers) get the new model: an A/B test. ``"deploy_mode": "all"`` in the
-  execution input, or a first deployment, puts the new model on every variant.
-- ``{"action": "monitor"}`` runs once the endpoint is InService (after the state machine has
-  registered autoscaling for each variant): with drift detection, it creates or updates the
-  hourly data-quality monitoring schedule, checked against a baseline when one was uploaded.
+- ``deploy``: ``{"model_package_arn": ...}`` creates a SageMaker model from the approved package
+  and a new endpoint config: with one variant, or on the first deployment, every variant serves
+  the new model; with several variants the challengers get it and the champion (the first
+  variant) keeps what it serves. ``{"promote": true}`` instead moves the model of a challenger
+  (``"challenger"``, default: the second variant) to the champion. Capacity is preserved: each
+  variant that keeps its instance type starts at its current desired instance count, and the
+  update retains the endpoint's variant properties except the weights the spec sets. Only the
+  variants that disappear or change instance type are deregistered from autoscaling first
+  (SageMaker refuses such an update otherwise). Answers ``state``: ``updating`` (wait, then
+  ``check``), ``unchanged``, ``busy`` (the endpoint is changing: wait and call again) or
+  ``failed`` (with SageMaker's reason).
+- ``check``: ``{"endpoint_config": ...}`` is ``in_service`` only when the endpoint is InService
+  **on that config**. An update that rolled back is InService on the previous config with a
+  FailureReason: that is ``failed``, as are Failed, UpdateRollbackFailed and OutOfService.
+- ``autoscale``: registers each spec variant as a scalable target (min/max instances) with a
+  target-tracking policy on invocations per instance. Registration keeps the current count.
+- ``monitor``: with drift detection, the hourly data-quality schedule against the baseline the
+  training run stored with the model package (DriftCheckBaselines), CloudWatch metrics on.
+- ``prune``: deletes endpoint configs, models and model packages of this endpoint beyond the
+  newest ``retained_versions``, never one that is in use.
 
 Configuration comes from the DEPLOY_CONFIG environment variable (JSON) written by Terraform.
 """
@@ -29,6 +43,11 @@ from botocore.exceptions import ClientError
 LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
+BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
+# States an endpoint does not leave by itself: the deployment has failed.
+TERMINAL = ("Failed", "UpdateRollbackFailed", "OutOfService")
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+
 
 def load_config() -> dict[str, Any]:
     return json.loads(os.environ["DEPLOY_CONFIG"])
@@ -38,10 +57,25 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     config = load_config()
     action = event.get("action")
     if action == "deploy":
-        return deploy(event, config, boto3.client("sagemaker"))
+        return deploy(event, config, boto3.client("sagemaker"),
+                      boto3.client("application-autoscaling"))
+    if action == "check":
+        return check(event, config, boto3.client("sagemaker"))
+    if action == "autoscale":
+        return autoscale(config, boto3.client("application-autoscaling"))
     if action == "monitor":
-        return monitor(config, boto3.client("sagemaker"), boto3.client("s3"))
-    raise ValueError(f"unknown action {action!r}: expected 'deploy' or 'monitor'")
+        return monitor(event, config, boto3.client("sagemaker"), boto3.client("s3"))
+    if action == "prune":
+        return prune(config, boto3.client("sagemaker"))
+    raise ValueError(f"unknown action {action!r}: expected deploy, check, autoscale, monitor or prune")
+
+
+def answer(state: str, config: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Every answer carries the same keys, so the state machine's ResultSelector always works."""
+    out = {"state": state, "reason": None, "endpoint_name": config["endpoint_name"],
+           "endpoint_config": None, "variants": {}, "model_package_arn": None}
+    out.update(extra)
+    return out
 
 
 # --- deploy -----------------------------------------------------------------------------------
@@ -56,36 +90,95 @@ def describe_endpoint(sm: Any, name: str) -> dict[str, Any] | None:
         raise
 
 
-def current_models(sm: Any, endpoint: dict[str, Any] | None) -> dict[str, str]:
-    """Variant name -> model name that the endpoint serves now."""
+def current_variants(sm: Any, endpoint: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Variant name -> {model, instance_type, desired_count} of what the endpoint runs now."""
     if endpoint is None:
         return {}
     config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-    return {v["VariantName"]: v["ModelName"] for v in config["ProductionVariants"]}
+    counts = {v["VariantName"]: v.get("DesiredInstanceCount", v.get("CurrentInstanceCount"))
+              for v in endpoint.get("ProductionVariants", [])}
+    return {
+        v["VariantName"]: {
+            "model": v["ModelName"],
+            "instance_type": v.get("InstanceType"),
+            "desired_count": counts.get(v["VariantName"]),
+            "weight": v.get("InitialVariantWeight"),
+        }
+        for v in config["ProductionVariants"]
+    }
 
 
-def deploy_mode(options: Any, variant_count: int) -> str:
-    mode = options.get("deploy_mode") if isinstance(options, dict) else None
-    if mode is None:
-        return "challenger" if variant_count > 1 else "all"
-    if mode not in ("all", "challenger"):
-        raise ValueError(f"deploy_mode must be 'all' or 'challenger', not {mode!r}")
-    return mode
+def model_name_for(config: dict[str, Any], package_arn: str) -> str:
+    """<endpoint>-v<version> for .../model-package/<group>/<version>, within 63 characters."""
+    version = package_arn.rsplit("/", 1)[-1]
+    suffix = f"-v{version}"
+    return config["endpoint_name"][: 63 - len(suffix)].rstrip("-") + suffix
 
 
-def production_variants(config: dict[str, Any], new_model: str, current: dict[str, str],
-                        mode: str) -> list[dict[str, Any]]:
-    """One production variant per configured variant, with its weight and model."""
+def ensure_model(config: dict[str, Any], sm: Any, package_arn: str) -> str:
+    """The SageMaker model of an approved package, created once, in the private subnets."""
+    package = sm.describe_model_package(ModelPackageName=package_arn)
+    if package.get("ModelApprovalStatus") != "Approved":
+        raise DeployError(f"model package {package_arn} is {package.get('ModelApprovalStatus')}, not Approved")
+    name = model_name_for(config, package_arn)
+    try:
+        sm.create_model(
+            ModelName=name,
+            PrimaryContainer={"ModelPackageName": package_arn},
+            ExecutionRoleArn=config["sagemaker_role_arn"],
+            VpcConfig={"SecurityGroupIds": config["security_group_ids"],
+                       "Subnets": config["subnet_ids"]},
+            EnableNetworkIsolation=True,
+            Tags=tags(config) + [{"Key": "model-package", "Value": package_arn.rsplit("/", 1)[-1]}],
+        )
+    except ClientError as e:
+        if "already exists" not in str(e) and "Cannot create already existing" not in str(e):
+            raise
+        LOG.info("model %s exists already (retried or re-approved)", name)
+    return name
+
+
+class DeployError(Exception):
+    """A deployment that cannot go ahead as asked (answered as state failed)."""
+
+
+def target_models(config: dict[str, Any], event: dict[str, Any], current: dict[str, dict[str, Any]],
+                  new_model: str | None) -> dict[str, str]:
+    """Variant name -> model for the new endpoint config."""
+    names = [v["name"] for v in config["variants"]]
+    champion, challengers = names[0], names[1:]
+    if event.get("promote"):
+        if not current:
+            raise DeployError("nothing to promote: the endpoint does not exist yet")
+        source = event.get("challenger") or (challengers[0] if challengers else None)
+        if source is None or source not in current:
+            raise DeployError(f"no challenger variant {source!r} on the endpoint to promote")
+        promoted = current[source]["model"]
+        out = {n: current[n]["model"] if n in current else promoted for n in names}
+        out[champion] = promoted
+        return out
+    assert new_model is not None
+    if not current or not challengers:
+        return {n: new_model for n in names}
+    out = {n: new_model for n in challengers}
+    out[champion] = current[champion]["model"] if champion in current else new_model
+    return out
+
+
+def production_variants(config: dict[str, Any], models: dict[str, str],
+                        current: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One production variant per spec variant; a variant keeping its type keeps its capacity."""
     out = []
-    for index, variant in enumerate(config["variants"]):
-        model = new_model
-        if mode == "challenger" and index == 0 and variant["name"] in current:
-            model = current[variant["name"]]
+    for variant in config["variants"]:
+        count = variant["initial_instance_count"]
+        now = current.get(variant["name"])
+        if now and now["instance_type"] == variant["instance_type"] and now["desired_count"]:
+            count = max(min(now["desired_count"], variant["max_capacity"]), variant["min_capacity"])
         out.append({
             "VariantName": variant["name"],
-            "ModelName": model,
+            "ModelName": models[variant["name"]],
             "InstanceType": variant["instance_type"],
-            "InitialInstanceCount": variant["initial_instance_count"],
+            "InitialInstanceCount": count,
             "InitialVariantWeight": float(variant["weight"]),
         })
     return out
@@ -103,7 +196,7 @@ def endpoint_config_request(config: dict[str, Any], name: str,
     if config["drift_detection"]:
         request["DataCaptureConfig"] = {
             "EnableCapture": True,
-            "InitialSamplingPercentage": 100,
+            "InitialSamplingPercentage": config["data_capture_percent"],
             "DestinationS3Uri": config["data_capture_uri"],
             "KmsKeyId": config["kms_key_arn"],
             "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
@@ -112,42 +205,80 @@ def endpoint_config_request(config: dict[str, Any], name: str,
     return request
 
 
-def endpoint_config_name(endpoint: str, run_id: str) -> str:
-    """Deterministic per run (a retried step reuses it) and within SageMaker's 63 characters."""
-    suffix = run_id.replace("-", "")
-    return f"{endpoint}-{suffix}"[:63].rstrip("-")
+def endpoint_config_name(endpoint: str, execution_id: str) -> str:
+    """Deterministic per execution (a retried step reuses it), within SageMaker's 63 characters."""
+    digest = hashlib.sha256(execution_id.encode()).hexdigest()[:12]
+    return f"{endpoint[:63 - 14].rstrip('-')}-c{digest}"
 
 
-def busy(endpoint: str, reason: str) -> dict[str, Any]:
-    """The endpoint is changing: the state machine waits and calls again.
-
-    An answer, not an exception: a raised error would count as a Lambda error and set off the
-    function's error alarm for what is a normal wait.
-    """
-    LOG.info("endpoint %s is busy (%s): the pipeline waits and tries again", endpoint, reason)
-    return {"busy": True, "reason": reason, "endpoint_name": endpoint, "endpoint_config": None,
-            "mode": None, "variants": {}, "model_package_arn": None}
+def resource_id(endpoint: str, variant: str) -> str:
+    return f"endpoint/{endpoint}/variant/{variant}"
 
 
-def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any) -> dict[str, Any]:
+def release_autoscaling(config: dict[str, Any], aas: Any, current: dict[str, dict[str, Any]]) -> list[str]:
+    """Deregister the variants that disappear or change type; SageMaker refuses the update else."""
+    spec_types = {v["name"]: v["instance_type"] for v in config["variants"]}
+    leaving = [name for name, now in current.items()
+               if name not in spec_types or spec_types[name] != now["instance_type"]]
+    if not leaving:
+        return []
+    wanted = {resource_id(config["endpoint_name"], name): name for name in leaving}
+    registered = _pages(aas.describe_scalable_targets, "ScalableTargets",
+                        ServiceNamespace="sagemaker", ResourceIds=sorted(wanted),
+                        ScalableDimension=SCALABLE_DIMENSION)
+    released = []
+    for target in registered:
+        aas.deregister_scalable_target(
+            ServiceNamespace="sagemaker", ScalableDimension=SCALABLE_DIMENSION,
+            ResourceId=target["ResourceId"])
+        released.append(wanted[target["ResourceId"]])
+    return sorted(released)
+
+
+def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any) -> dict[str, Any]:
+    # The state machine passes its execution input as "input"; direct calls may pass the keys.
+    event = {**event, **(event.get("input") or {})}
     endpoint = config["endpoint_name"]
     existing = describe_endpoint(sm, endpoint)
-    if existing is not None and existing["EndpointStatus"] == "Failed":
-        # A failed endpoint cannot be updated: delete it; the next call creates it again.
-        LOG.warning("endpoint %s failed earlier (%s): deleting it", endpoint,
-                    existing.get("FailureReason", "no reason given"))
-        sm.delete_endpoint(EndpointName=endpoint)
-        return busy(endpoint, "it was Failed and is being deleted")
-    if existing is not None and existing["EndpointStatus"] not in ("InService", "OutOfService"):
-        return busy(endpoint, f"it is {existing['EndpointStatus']}")
+    if existing is not None:
+        status = existing["EndpointStatus"]
+        if status == "Failed":
+            # A failed creation cannot be updated: delete it; the next call creates it again.
+            LOG.warning("endpoint %s failed earlier (%s): deleting it", endpoint,
+                        existing.get("FailureReason", "no reason given"))
+            sm.delete_endpoint(EndpointName=endpoint)
+            return answer("busy", config, reason="it was Failed and is being deleted")
+        if status in BUSY:
+            LOG.info("endpoint %s is %s: the state machine waits and asks again", endpoint, status)
+            return answer("busy", config, reason=f"it is {status}")
+        if status != "InService":
+            return answer("failed", config, reason=(
+                f"endpoint {endpoint} is {status}: {existing.get('FailureReason') or 'no reason given'};"
+                " it needs a human (see the README)"))
 
-    mode = deploy_mode(event.get("options"), len(config["variants"]))
-    variants = production_variants(config, event["model_name"], current_models(sm, existing), mode)
-    name = endpoint_config_name(endpoint, event["run_id"])
+    package_arn = event.get("model_package_arn")
+    if not event.get("promote") and not package_arn:
+        return answer("failed", config, reason="the input names no model_package_arn and is no promotion")
+    try:
+        current = current_variants(sm, existing)
+        new_model = None if event.get("promote") else ensure_model(config, sm, package_arn)
+        models = target_models(config, event, current, new_model)
+    except DeployError as e:
+        return answer("failed", config, reason=str(e))
+    variants = production_variants(config, models, current)
+    wanted = {v["VariantName"]: (v["ModelName"], v["InstanceType"], v["InitialVariantWeight"])
+              for v in variants}
+    serving = {n: (c["model"], c["instance_type"], c["weight"]) for n, c in current.items()}
+    if wanted == serving:
+        LOG.info("endpoint %s already serves %s", endpoint, models)
+        return answer("unchanged", config, endpoint_config=existing["EndpointConfigName"],
+                      variants=models, model_package_arn=package_arn)
+
+    name = endpoint_config_name(endpoint, event["execution_id"])
     try:
         sm.create_endpoint_config(**endpoint_config_request(config, name, variants))
     except ClientError as e:
-        if "already exists" not in str(e):
+        if "already exist" not in str(e):
             raise
         LOG.info("endpoint config %s exists already (retried step)", name)
 
@@ -155,32 +286,143 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any) -> dict[str, 
         LOG.info("creating endpoint %s with %s", endpoint, name)
         sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=name, Tags=tags(config))
     elif existing["EndpointConfigName"] != name:
-        # The state machine has released the variants from autoscaling and registers them again
-        # once the endpoint is back in service.
-        LOG.info("updating endpoint %s to %s (mode %s)", endpoint, name, mode)
-        sm.update_endpoint(EndpointName=endpoint, EndpointConfigName=name)
-    return {
-        "busy": False,
-        "endpoint_name": endpoint,
-        "endpoint_config": name,
-        "mode": mode,
-        "variants": {v["VariantName"]: v["ModelName"] for v in variants},
-        "model_package_arn": event.get("model_package_arn"),
-    }
+        released = release_autoscaling(config, aas, current)
+        request: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": name}
+        if set(current) == set(wanted) and not released:
+            # Same variants, same types: keep the instance counts autoscaling chose; take the
+            # spec's weights from the new config.
+            request["RetainAllVariantProperties"] = True
+            request["ExcludeRetainedVariantProperties"] = [{"VariantPropertyType": "DesiredWeight"}]
+        LOG.info("updating endpoint %s to %s (released from autoscaling: %s)", endpoint, name, released)
+        sm.update_endpoint(**request)
+    return answer("updating", config, endpoint_config=name, variants=models,
+                  model_package_arn=package_arn)
+
+
+def check(event: dict[str, Any], config: dict[str, Any], sm: Any) -> dict[str, Any]:
+    """in_service only when the endpoint serves the config this deployment created."""
+    endpoint = config["endpoint_name"]
+    expected = event["endpoint_config"]
+    found = describe_endpoint(sm, endpoint)
+    if found is None:
+        return answer("failed", config, endpoint_config=expected,
+                      reason=f"endpoint {endpoint} does not exist (deleted during the deployment?)")
+    status = found["EndpointStatus"]
+    reason = found.get("FailureReason")
+    if status in BUSY:
+        return answer("busy", config, endpoint_config=expected, reason=f"it is {status}")
+    if status == "InService" and found["EndpointConfigName"] == expected:
+        return answer("in_service", config, endpoint_config=expected)
+    if status == "InService":
+        return answer("failed", config, endpoint_config=expected, reason=(
+            f"the update of {endpoint} to {expected} rolled back; it still serves "
+            f"{found['EndpointConfigName']}: {reason or 'no reason given'}"))
+    return answer("failed", config, endpoint_config=expected,
+                  reason=f"endpoint {endpoint} is {status}: {reason or 'no reason given'}")
+
+
+# --- autoscale --------------------------------------------------------------------------------
+
+
+def autoscale(config: dict[str, Any], aas: Any) -> dict[str, Any]:
+    endpoint = config["endpoint_name"]
+    for variant in config["variants"]:
+        rid = resource_id(endpoint, variant["name"])
+        aas.register_scalable_target(
+            ServiceNamespace="sagemaker", ScalableDimension=SCALABLE_DIMENSION, ResourceId=rid,
+            MinCapacity=variant["min_capacity"], MaxCapacity=variant["max_capacity"])
+        aas.put_scaling_policy(
+            PolicyName=f"{endpoint}-{variant['name']}-invocations",
+            ServiceNamespace="sagemaker", ScalableDimension=SCALABLE_DIMENSION, ResourceId=rid,
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": float(config["invocations_target"]),
+                "ScaleOutCooldown": 60,
+                "ScaleInCooldown": 300,
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+            })
+    return answer("in_service", config, variants={v["name"]: "autoscaled" for v in config["variants"]})
+
+
+# --- prune ------------------------------------------------------------------------------------
+
+
+def _pages(call: Any, key: str, **request: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    while True:
+        page = call(**request)
+        out.extend(page.get(key, []))
+        token = page.get("NextToken")
+        if not token:
+            return out
+        request["NextToken"] = token
+
+
+def prune(config: dict[str, Any], sm: Any) -> dict[str, Any]:
+    """Keep the newest retained_versions of each kind, and whatever the endpoint uses now."""
+    endpoint = config["endpoint_name"]
+    keep = config["retained_versions"]
+    existing = describe_endpoint(sm, endpoint)
+    in_use_config = existing["EndpointConfigName"] if existing else None
+    in_use_models = set(v["model"] for v in current_variants(sm, existing).values())
+    deleted: dict[str, list[str]] = {"endpoint_configs": [], "models": [], "model_packages": []}
+
+    configs = [c for c in _pages(sm.list_endpoint_configs, "EndpointConfigs",
+                                 NameContains=endpoint, SortBy="CreationTime", SortOrder="Descending")
+               if c["EndpointConfigName"].startswith(f"{endpoint}-c")]
+    for item in configs[keep:]:
+        if item["EndpointConfigName"] != in_use_config:
+            sm.delete_endpoint_config(EndpointConfigName=item["EndpointConfigName"])
+            deleted["endpoint_configs"].append(item["EndpointConfigName"])
+
+    models = [m for m in _pages(sm.list_models, "Models", NameContains=endpoint,
+                                SortBy="CreationTime", SortOrder="Descending")
+              if m["ModelName"].startswith(f"{endpoint}-v")]
+    for item in models[keep:]:
+        if item["ModelName"] not in in_use_models:
+            sm.delete_model(ModelName=item["ModelName"])
+            deleted["models"].append(item["ModelName"])
+
+    in_use_versions = {m.rsplit("-v", 1)[-1] for m in in_use_models}
+    packages = _pages(sm.list_model_packages, "ModelPackageSummaryList",
+                      ModelPackageGroupName=config["model_package_group"],
+                      SortBy="CreationTime", SortOrder="Descending")
+    for item in packages[keep:]:
+        arn = item["ModelPackageArn"]
+        if arn.rsplit("/", 1)[-1] not in in_use_versions:
+            sm.delete_model_package(ModelPackageName=arn)
+            deleted["model_packages"].append(arn)
+    LOG.info("pruned %s", deleted)
+    return answer("pruned", config, variants={k: len(v) for k, v in deleted.items()})
 
 
 # --- monitor ----------------------------------------------------------------------------------
 
 
-def monitor(config: dict[str, Any], sm: Any, s3: Any) -> dict[str, Any]:
+def monitor(event: dict[str, Any], config: dict[str, Any], sm: Any, s3: Any) -> dict[str, Any]:
     result: dict[str, Any] = {"endpoint_name": config["endpoint_name"], "monitoring_schedule": None}
     if config["drift_detection"]:
-        result["monitoring_schedule"] = ensure_drift_schedule(config, sm, s3)
+        result["monitoring_schedule"] = ensure_drift_schedule(
+            config, sm, s3, package_baseline(sm, event.get("model_package_arn")))
     return result
 
 
+def package_baseline(sm: Any, package_arn: str | None) -> dict[str, str] | None:
+    """The data-quality baseline the training run stored with the model package, if any."""
+    if not package_arn:
+        return None
+    package = sm.describe_model_package(ModelPackageName=package_arn)
+    quality = package.get("DriftCheckBaselines", {}).get("ModelDataQuality", {})
+    statistics = quality.get("Statistics", {}).get("S3Uri")
+    constraints = quality.get("Constraints", {}).get("S3Uri")
+    if statistics and constraints:
+        return {"statistics": statistics, "constraints": constraints}
+    return None
+
+
 def baseline_uris(config: dict[str, Any], s3: Any) -> dict[str, str] | None:
-    """The data-quality baseline (statistics.json + constraints.json), if someone uploaded one.
+    """A baseline uploaded by hand (statistics.json + constraints.json), if there is one.
 
     Listed rather than looked up with HeadObject: the function may list the baseline prefix
     (s3:ListBucket with an s3:prefix condition) and nothing else, and without an unconditional
@@ -205,7 +447,11 @@ def baseline_uris(config: dict[str, Any], s3: Any) -> dict[str, str] | None:
 def job_definition_request(config: dict[str, Any], baseline: dict[str, str] | None) -> dict[str, Any]:
     endpoint = config["endpoint_name"]
     request: dict[str, Any] = {
-        "DataQualityAppSpecification": {"ImageUri": config["monitor_image"]},
+        "DataQualityAppSpecification": {
+            "ImageUri": config["monitor_image"],
+            # Per-feature drift metrics in CloudWatch (aws/sagemaker/Endpoints/data-metrics).
+            "Environment": {"publish_cloudwatch_metrics": "Enabled"},
+        },
         "DataQualityJobInput": {
             "EndpointInput": {
                 "EndpointName": endpoint,
@@ -256,15 +502,16 @@ def job_definition_request(config: dict[str, Any], baseline: dict[str, str] | No
     return request
 
 
-def ensure_drift_schedule(config: dict[str, Any], sm: Any, s3: Any) -> dict[str, Any]:
+def ensure_drift_schedule(config: dict[str, Any], sm: Any, s3: Any,
+                          baseline: dict[str, str] | None = None) -> dict[str, Any]:
     if not config["monitor_image"]:
         LOG.warning("no Model Monitor image is known for this region: drift schedule skipped")
         return {"skipped": "no Model Monitor image for this region"}
-    baseline = baseline_uris(config, s3)
     if baseline is None:
-        LOG.warning("no baseline under s3://%s/%s: the schedule records statistics only; upload "
-                    "statistics.json and constraints.json there to check drift against them",
-                    config["baseline_bucket"], config["baseline_prefix"])
+        baseline = baseline_uris(config, s3)
+    if baseline is None:
+        LOG.warning("no baseline with the model package nor under s3://%s/%s: the schedule records "
+                    "statistics only", config["baseline_bucket"], config["baseline_prefix"])
     request = job_definition_request(config, baseline)
     definition = request["JobDefinitionName"]
     try:

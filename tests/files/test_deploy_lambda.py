@@ -1,0 +1,479 @@
+"""The deploy Lambda of AWS blueprints, run against moto as a real HTTP server.
+
+What moto does not model (UpdateEndpoint, an update that rolls back to InService with a
+FailureReason, UpdateRollbackFailed, DeleteModelPackage) is exercised with botocore's Stubber
+holding the responses the SageMaker API documents; our own code is never patched.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+LAMBDA = Path(__file__).resolve().parents[2] / "templates" / "aws" / "files" / "lambda" / "deploy.py"
+REGION = "eu-west-1"  # the moto fixture's region
+ACCOUNT = "123456789012"
+ENDPOINT = "acme-prod-endpoint"
+GROUP = "acme-prod-models"
+ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}"
+T0 = "2026-01-01T00:00:00Z"
+
+
+def load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("blueprint_lambda_deploy", LAMBDA)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+deploy = load()
+
+
+def config(drift: bool = False, variants=(("champion", 90), ("challenger", 10)),
+           instance_type: str = "ml.m5.xlarge", **extra) -> dict:
+    out = {
+        "endpoint_name": ENDPOINT,
+        "variants": [
+            {"name": n, "weight": w, "instance_type": instance_type, "initial_instance_count": 2,
+             "min_capacity": 2, "max_capacity": 6}
+            for n, w in variants
+        ],
+        "volume_kms": True,
+        "kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/abc",
+        "invocations_target": 70,
+        "retained_versions": 2,
+        "model_package_group": GROUP,
+        "sagemaker_role_arn": f"arn:aws:iam::{ACCOUNT}:role/acme-prod-sagemaker-execution",
+        "subnet_ids": ["subnet-1", "subnet-2"],
+        "security_group_ids": ["sg-1"],
+        "drift_detection": drift,
+        "tags": {"client": "acme", "environment": "prod"},
+    }
+    if drift:
+        out.update(
+            data_capture_percent=20,
+            data_capture_uri="s3://acme-artifacts/data-capture",
+            monitor_image="468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest",
+            monitor_reports_uri="s3://acme-artifacts/monitoring/reports",
+            baseline_bucket="acme-artifacts",
+            baseline_prefix="monitoring/baseline/",
+            monitor_schedule="cron(0 * ? * * *)",
+            monitor_instance_type="ml.m5.large",
+        )
+    out.update(extra)
+    return out
+
+
+def register_package(sm, status: str = "Approved", baseline: bool = False) -> str:
+    try:
+        sm.create_model_package_group(ModelPackageGroupName=GROUP)
+    except sm.exceptions.ClientError:
+        pass
+    request = {
+        "ModelPackageGroupName": GROUP,
+        "ModelApprovalStatus": status,
+        "InferenceSpecification": {
+            "Containers": [{"Image": "1.dkr.ecr.eu-west-1.amazonaws.com/xgb:1",
+                            "ModelDataUrl": "s3://acme-artifacts/models/run/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    }
+    if baseline:
+        request["DriftCheckBaselines"] = {"ModelDataQuality": {
+            "Statistics": {"ContentType": "application/json", "S3Uri": "s3://acme-artifacts/monitoring/baseline/r/statistics.json"},
+            "Constraints": {"ContentType": "application/json", "S3Uri": "s3://acme-artifacts/monitoring/baseline/r/constraints.json"},
+        }}
+    return sm.create_model_package(**request)["ModelPackageArn"]
+
+
+@pytest.fixture
+def aws(moto):
+    """SageMaker and Application Auto Scaling clients of the moto server (empty account)."""
+    return boto3.client("sagemaker"), boto3.client("application-autoscaling")
+
+
+def stubbed(service: str):
+    return boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x",
+                        endpoint_url="https://stubbed.invalid")
+
+
+def endpoint_description(status: str, config_name: str, reason: str | None = None,
+                         counts: dict[str, int] | None = None) -> dict:
+    out = {"EndpointName": ENDPOINT, "EndpointArn": ARN, "EndpointConfigName": config_name,
+           "EndpointStatus": status, "CreationTime": T0, "LastModifiedTime": T0}
+    if reason:
+        out["FailureReason"] = reason
+    if counts:
+        out["ProductionVariants"] = [
+            {"VariantName": n, "DesiredInstanceCount": c, "CurrentInstanceCount": c} for n, c in counts.items()]
+    return out
+
+
+def config_description(name: str, variants: dict[str, tuple[str, str]]) -> dict:
+    return {"EndpointConfigName": name, "EndpointConfigArn": ARN, "CreationTime": T0,
+            "ProductionVariants": [
+                {"VariantName": n, "ModelName": m, "InstanceType": t, "InitialVariantWeight": 50.0}
+                for n, (m, t) in variants.items()]}
+
+
+# --- first deployment, against moto -----------------------------------------------------------
+
+
+def test_first_deploy_creates_the_model_from_the_approved_package_and_every_variant_serves_it(aws):
+    sm, aas = aws
+    package = register_package(sm)
+    result = deploy.deploy({"execution_id": "exec-1", "input": {"model_package_arn": package}},
+                           config(drift=True), sm, aas)
+
+    assert result["state"] == "updating"
+    assert result["variants"] == {"champion": f"{ENDPOINT}-v1", "challenger": f"{ENDPOINT}-v1"}
+    model = sm.describe_model(ModelName=f"{ENDPOINT}-v1")
+    assert model["PrimaryContainer"]["ModelPackageName"] == package
+    assert model["VpcConfig"] == {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1", "subnet-2"]}
+    endpoint = sm.describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointConfigName"] == result["endpoint_config"]
+    assert len(result["endpoint_config"]) <= 63
+    cfg = sm.describe_endpoint_config(EndpointConfigName=result["endpoint_config"])
+    assert [(v["VariantName"], v["InitialVariantWeight"], v["InitialInstanceCount"])
+            for v in cfg["ProductionVariants"]] == [("champion", 90.0, 2), ("challenger", 10.0, 2)]
+    assert cfg["KmsKeyId"] == config()["kms_key_arn"]
+    capture = cfg["DataCaptureConfig"]
+    assert capture["EnableCapture"] is True and capture["InitialSamplingPercentage"] == 20
+
+    # moto puts the endpoint InService at once: on the config this deployment created.
+    checked = deploy.check({"endpoint_config": result["endpoint_config"]}, config(), sm)
+    assert checked["state"] == "in_service"
+
+
+def test_a_retried_deploy_reuses_its_config_and_then_reports_unchanged(aws):
+    sm, aas = aws
+    package = register_package(sm)
+    event = {"execution_id": "exec-1", "model_package_arn": package}
+    first = deploy.deploy(event, config(), sm, aas)
+    second = deploy.deploy(event, config(), sm, aas)
+    assert second["state"] == "unchanged"
+    assert second["endpoint_config"] == first["endpoint_config"]
+
+
+def test_no_data_capture_without_drift_detection(aws):
+    sm, aas = aws
+    result = deploy.deploy({"execution_id": "e", "model_package_arn": register_package(sm)}, config(), sm, aas)
+    cfg = sm.describe_endpoint_config(EndpointConfigName=result["endpoint_config"])
+    assert not cfg.get("DataCaptureConfig")  # moto echoes an empty one
+    assert "DataCaptureConfig" not in deploy.endpoint_config_request(config(), "c", [])
+
+
+@pytest.mark.parametrize("status", ["PendingManualApproval", "Rejected"])
+def test_a_package_that_is_not_approved_is_never_deployed(aws, status):
+    sm, aas = aws
+    result = deploy.deploy({"execution_id": "e", "model_package_arn": register_package(sm, status)},
+                           config(), sm, aas)
+    assert result["state"] == "failed" and status in result["reason"]
+    assert sm.list_endpoints()["Endpoints"] == []
+
+
+def test_an_input_without_package_or_promotion_fails_with_a_reason(aws):
+    sm, aas = aws
+    result = deploy.deploy({"execution_id": "e", "input": {"trigger": "manual"}}, config(), sm, aas)
+    assert result["state"] == "failed" and "model_package_arn" in result["reason"]
+
+
+def test_promotion_before_any_deployment_fails_with_a_reason(aws):
+    sm, aas = aws
+    result = deploy.deploy({"execution_id": "e", "input": {"promote": True}}, config(), sm, aas)
+    assert result["state"] == "failed" and "nothing to promote" in result["reason"]
+
+
+# --- later deployments: challenger, promotion, capacity ---------------------------------------
+
+
+def _update_flow(event, cfg, current, counts, expect_variants, expect_update, aas=None):
+    """Run deploy() on a serving endpoint with the documented SageMaker responses."""
+    sm = stubbed("sagemaker")
+    aas = aas or stubbed("application-autoscaling")
+    with Stubber(sm) as stub:
+        stub.add_response("describe_endpoint", endpoint_description("InService", "old-config", counts=counts),
+                          {"EndpointName": ENDPOINT})
+        stub.add_response("describe_endpoint_config", config_description("old-config", current),
+                          {"EndpointConfigName": "old-config"})
+        if not {**event, **event.get("input", {})}.get("promote"):
+            stub.add_response("describe_model_package", {
+                "ModelPackageName": GROUP, "ModelPackageArn": event["model_package_arn"],
+                "CreationTime": T0, "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved",
+                "ModelPackageStatusDetails": {"ValidationStatuses": []},
+            }, {"ModelPackageName": event["model_package_arn"]})
+            stub.add_response("create_model", {"ModelArn": ARN}, None)
+        name = deploy.endpoint_config_name(ENDPOINT, event["execution_id"])
+        stub.add_response("create_endpoint_config", {"EndpointConfigArn": ARN}, {
+            "EndpointConfigName": name, "ProductionVariants": expect_variants,
+            "Tags": [{"Key": "client", "Value": "acme"}, {"Key": "environment", "Value": "prod"}],
+            "KmsKeyId": cfg["kms_key_arn"],
+        })
+        stub.add_response("update_endpoint", {"EndpointArn": ARN}, {"EndpointName": ENDPOINT,
+                                                                     "EndpointConfigName": name, **expect_update})
+        result = deploy.deploy(event, cfg, sm, aas)
+        stub.assert_no_pending_responses()
+    return result
+
+
+def _variant(name, model, count, weight, instance_type="ml.m5.xlarge"):
+    return {"VariantName": name, "ModelName": model, "InstanceType": instance_type,
+            "InitialInstanceCount": count, "InitialVariantWeight": weight}
+
+
+RETAIN = {"RetainAllVariantProperties": True,
+          "ExcludeRetainedVariantProperties": [{"VariantPropertyType": "DesiredWeight"}]}
+
+
+def test_an_approved_model_goes_to_the_challenger_and_capacity_is_kept():
+    package = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/7"
+    current = {"champion": ("m-old", "ml.m5.xlarge"), "challenger": ("m-older", "ml.m5.xlarge")}
+    # Autoscaling scaled the champion out to 5: the new config starts there, and the update
+    # retains the counts, taking only the spec's weights from the new config.
+    result = _update_flow(
+        {"execution_id": "exec-2", "model_package_arn": package}, config(), current,
+        {"champion": 5, "challenger": 2},
+        [_variant("champion", "m-old", 5, 90.0), _variant("challenger", f"{ENDPOINT}-v7", 2, 10.0)],
+        RETAIN)
+    assert result["state"] == "updating"
+    assert result["variants"] == {"champion": "m-old", "challenger": f"{ENDPOINT}-v7"}
+
+
+def test_promotion_moves_the_challengers_model_to_the_champion():
+    current = {"champion": ("m-old", "ml.m5.xlarge"), "challenger": ("m-new", "ml.m5.xlarge")}
+    result = _update_flow(
+        {"execution_id": "exec-3", "input": {"promote": True}}, config(), current,
+        {"champion": 3, "challenger": 2},
+        [_variant("champion", "m-new", 3, 90.0), _variant("challenger", "m-new", 2, 10.0)],
+        RETAIN)
+    assert result["variants"] == {"champion": "m-new", "challenger": "m-new"}
+
+
+def test_a_single_variant_gets_the_new_model_directly():
+    package = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/8"
+    cfg = config(variants=(("champion", 100),))
+    result = _update_flow(
+        {"execution_id": "exec-4", "model_package_arn": package}, cfg,
+        {"champion": ("m-old", "ml.m5.xlarge")}, {"champion": 4},
+        [_variant("champion", f"{ENDPOINT}-v8", 4, 100.0)], RETAIN)
+    assert result["variants"] == {"champion": f"{ENDPOINT}-v8"}
+
+
+def test_variants_that_leave_or_change_type_are_deregistered_first_and_only_they(moto):
+    """Autoscaling against moto: blue keeps its type, green changes type, red leaves the spec."""
+    aas = boto3.client("application-autoscaling")
+    for name in ("blue", "green", "red"):
+        aas.register_scalable_target(
+            ServiceNamespace="sagemaker", ScalableDimension=deploy.SCALABLE_DIMENSION,
+            ResourceId=deploy.resource_id(ENDPOINT, name), MinCapacity=2, MaxCapacity=6)
+    cfg = config(variants=(("blue", 50), ("green", 50)))
+    cfg["variants"][1]["instance_type"] = "ml.c5.2xlarge"
+    current = {"blue": ("m-old", "ml.m5.xlarge"), "green": ("m-old", "ml.m5.xlarge"),
+               "red": ("m-old", "ml.m5.xlarge")}
+    package = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/9"
+    result = _update_flow(
+        {"execution_id": "exec-5", "model_package_arn": package}, cfg, current,
+        {"blue": 4, "green": 3, "red": 2},
+        # blue keeps 4 instances; green starts at the spec's minimum on its new type. No
+        # RetainAllVariantProperties: the variants changed.
+        [_variant("blue", "m-old", 4, 50.0), _variant("green", f"{ENDPOINT}-v9", 2, 50.0, "ml.c5.2xlarge")],
+        {}, aas=aas)
+    assert result["state"] == "updating"
+    left = aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert [t["ResourceId"] for t in left] == [deploy.resource_id(ENDPOINT, "blue")]
+
+
+# --- waiting for the endpoint: success only on the new config ---------------------------------
+
+
+@pytest.mark.parametrize("status", ["Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"])
+def test_a_changing_endpoint_is_busy_an_answer_not_an_error(status):
+    sm = stubbed("sagemaker")
+    with Stubber(sm) as stub:
+        stub.add_response("describe_endpoint", endpoint_description(status, "new"))
+        stub.add_response("describe_endpoint", endpoint_description(status, "old"))
+        checked = deploy.check({"endpoint_config": "new"}, config(), sm)
+        started = deploy.deploy({"execution_id": "e", "model_package_arn": "p/1"}, config(), sm, None)
+        stub.assert_no_pending_responses()
+    assert checked["state"] == "busy" and started["state"] == "busy"
+    assert status in checked["reason"]
+
+
+def test_an_update_that_rolled_back_fails_with_sagemakers_reason():
+    """DescribeEndpoint after a failed UpdateEndpoint: InService, on the OLD config, FailureReason set."""
+    sm = stubbed("sagemaker")
+    reason = "The primary container for production variant challenger did not pass the ping health check."
+    with Stubber(sm) as stub:
+        stub.add_response("describe_endpoint", endpoint_description("InService", "old-config", reason))
+        result = deploy.check({"endpoint_config": "new-config"}, config(), sm)
+    assert result["state"] == "failed"
+    assert reason in result["reason"] and "rolled back" in result["reason"]
+    assert "old-config" in result["reason"]
+
+
+@pytest.mark.parametrize("status", ["Failed", "UpdateRollbackFailed", "OutOfService"])
+def test_terminal_states_fail_at_once(status):
+    sm = stubbed("sagemaker")
+    with Stubber(sm) as stub:
+        stub.add_response("describe_endpoint", endpoint_description(status, "new-config", "quota exceeded"))
+        result = deploy.check({"endpoint_config": "new-config"}, config(), sm)
+    assert result["state"] == "failed"
+    assert status in result["reason"] and "quota exceeded" in result["reason"]
+
+
+def test_a_deploy_onto_an_endpoint_stuck_in_update_rollback_failed_fails_instead_of_waiting():
+    sm = stubbed("sagemaker")
+    with Stubber(sm) as stub:
+        stub.add_response("describe_endpoint", endpoint_description("UpdateRollbackFailed", "c", "boom"))
+        result = deploy.deploy({"execution_id": "e", "model_package_arn": "p/1"}, config(), sm, None)
+        stub.assert_no_pending_responses()
+    assert result["state"] == "failed" and "UpdateRollbackFailed" in result["reason"]
+
+
+def test_a_failed_creation_is_deleted_and_reported_busy():
+    sm = stubbed("sagemaker")
+    with Stubber(sm) as stub:
+        stub.add_response("describe_endpoint", endpoint_description("Failed", "c", "boom"))
+        stub.add_response("delete_endpoint", {}, {"EndpointName": ENDPOINT})
+        result = deploy.deploy({"execution_id": "e", "model_package_arn": "p/1"}, config(), sm, None)
+        stub.assert_no_pending_responses()
+    assert result["state"] == "busy"
+
+
+def test_every_answer_has_the_keys_the_state_machine_selects(aws):
+    sm, aas = aws
+    keys = {"state", "reason", "endpoint_config", "variants"}
+    package = register_package(sm)
+    answers = [
+        deploy.deploy({"execution_id": "e", "model_package_arn": package}, config(), sm, aas),
+        deploy.deploy({"execution_id": "e", "input": {}}, config(), sm, aas),
+        deploy.check({"endpoint_config": "x"}, config(), sm),
+        deploy.autoscale(config(), aas),
+    ]
+    for answer in answers:
+        assert keys <= answer.keys()
+        json.dumps(answer)  # Lambda returns JSON
+
+
+# --- autoscaling, pruning, drift monitoring ---------------------------------------------------
+
+
+def test_autoscale_registers_every_spec_variant_with_its_bounds_and_policy(moto):
+    aas = boto3.client("application-autoscaling")
+    deploy.autoscale(config(), aas)
+    deploy.autoscale(config(), aas)  # idempotent: registering again updates in place
+    targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert sorted((t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in targets) == [
+        (deploy.resource_id(ENDPOINT, "challenger"), 2, 6), (deploy.resource_id(ENDPOINT, "champion"), 2, 6)]
+    policies = aas.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"]
+    assert {p["PolicyName"] for p in policies} == {f"{ENDPOINT}-champion-invocations",
+                                                   f"{ENDPOINT}-challenger-invocations"}
+    tracking = policies[0]["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["TargetValue"] == 70.0
+    assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
+
+
+def test_prune_keeps_the_newest_versions_and_whatever_is_in_use():
+    sm = stubbed("sagemaker")
+    group_arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}"
+    with Stubber(sm) as stub:
+        stub.add_response("describe_endpoint", endpoint_description("InService", f"{ENDPOINT}-c3"))
+        # In use: the old champion model v1 (still serving) and the challenger's v4.
+        stub.add_response("describe_endpoint_config", config_description(
+            f"{ENDPOINT}-c3", {"champion": (f"{ENDPOINT}-v1", "ml.m5.xlarge"),
+                               "challenger": (f"{ENDPOINT}-v4", "ml.m5.xlarge")}))
+        stub.add_response("list_endpoint_configs", {"EndpointConfigs": [
+            {"EndpointConfigName": f"{ENDPOINT}-c{n}", "EndpointConfigArn": ARN, "CreationTime": T0}
+            for n in (5, 4, 3, 2)]}, {"NameContains": ENDPOINT, "SortBy": "CreationTime", "SortOrder": "Descending"})
+        stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": f"{ENDPOINT}-c2"})
+        stub.add_response("list_models", {"Models": [
+            {"ModelName": f"{ENDPOINT}-v{n}", "ModelArn": ARN, "CreationTime": T0} for n in (4, 3, 2, 1)]},
+            {"NameContains": ENDPOINT, "SortBy": "CreationTime", "SortOrder": "Descending"})
+        stub.add_response("delete_model", {}, {"ModelName": f"{ENDPOINT}-v2"})
+        stub.add_response("list_model_packages", {"ModelPackageSummaryList": [
+            {"ModelPackageArn": f"{group_arn}/{n}", "CreationTime": T0, "ModelPackageStatus": "Completed"}
+            for n in (4, 3, 2, 1)]}, {"ModelPackageGroupName": GROUP, "SortBy": "CreationTime", "SortOrder": "Descending"})
+        stub.add_response("delete_model_package", {}, {"ModelPackageName": f"{group_arn}/2"})
+        result = deploy.prune(config(), sm)
+        stub.assert_no_pending_responses()
+    assert result["variants"] == {"endpoint_configs": 1, "models": 1, "model_packages": 1}
+
+
+def test_drift_schedule_uses_the_baseline_stored_with_the_model_package_and_publishes_metrics(aws):
+    sm, _ = aws
+    package = register_package(sm, baseline=True)
+    baseline = deploy.package_baseline(sm, package)
+    assert baseline == {"statistics": "s3://acme-artifacts/monitoring/baseline/r/statistics.json",
+                        "constraints": "s3://acme-artifacts/monitoring/baseline/r/constraints.json"}
+    request = deploy.job_definition_request(config(drift=True), baseline)
+    assert request["DataQualityAppSpecification"]["Environment"] == {"publish_cloudwatch_metrics": "Enabled"}
+    assert request["DataQualityBaselineConfig"]["StatisticsResource"]["S3Uri"] == baseline["statistics"]
+    assert deploy.package_baseline(sm, register_package(sm)) is None
+
+
+def test_monitor_creates_the_hourly_schedule_once_with_the_package_baseline():
+    cfg = config(drift=True)
+    package = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/3"
+    baseline = {"statistics": "s3://acme-artifacts/monitoring/baseline/r/statistics.json",
+                "constraints": "s3://acme-artifacts/monitoring/baseline/r/constraints.json"}
+    definition = deploy.job_definition_request(cfg, baseline)
+    sm = stubbed("sagemaker")
+    with Stubber(sm) as stub:
+        stub.add_response("describe_model_package", {
+            "ModelPackageName": GROUP, "ModelPackageArn": package, "CreationTime": T0,
+            "ModelPackageStatus": "Completed", "ModelPackageStatusDetails": {"ValidationStatuses": []},
+            "DriftCheckBaselines": {"ModelDataQuality": {
+                "Statistics": {"ContentType": "application/json", "S3Uri": baseline["statistics"]},
+                "Constraints": {"ContentType": "application/json", "S3Uri": baseline["constraints"]}}},
+        }, {"ModelPackageName": package})
+        stub.add_client_error("describe_data_quality_job_definition", "ResourceNotFound")
+        stub.add_response("create_data_quality_job_definition", {"JobDefinitionArn": ARN}, definition)
+        stub.add_client_error("describe_monitoring_schedule", "ResourceNotFound")
+        stub.add_response("create_monitoring_schedule", {"MonitoringScheduleArn": ARN}, {
+            "MonitoringScheduleName": f"{ENDPOINT}-drift", "MonitoringScheduleConfig": ANY, "Tags": ANY})
+        result = deploy.monitor({"model_package_arn": package}, cfg, sm, None)
+        stub.assert_no_pending_responses()
+    assert result["monitoring_schedule"]["baseline"] is True
+
+
+@pytest.fixture
+def artifacts(moto):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="acme-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    return s3
+
+
+@pytest.mark.parametrize("uploaded,expected", [
+    ([], None),
+    (["statistics.json"], None),
+    (["statistics.json", "constraints.json", "old/statistics.json"], {
+        "statistics": "s3://acme-artifacts/monitoring/baseline/statistics.json",
+        "constraints": "s3://acme-artifacts/monitoring/baseline/constraints.json",
+    }),
+])
+def test_a_baseline_uploaded_by_hand_is_found_by_listing_the_prefix(artifacts, uploaded, expected):
+    for name in uploaded:
+        artifacts.put_object(Bucket="acme-artifacts", Key=f"monitoring/baseline/{name}", Body=b"{}")
+    assert deploy.baseline_uris(config(drift=True), artifacts) == expected
+
+
+def test_monitor_does_nothing_without_drift_detection():
+    assert deploy.monitor({}, config(), None, None)["monitoring_schedule"] is None
+
+
+def test_monitor_skips_regions_without_a_known_analyzer_image():
+    cfg = config(drift=True, monitor_image="")
+    assert "skipped" in deploy.ensure_drift_schedule(cfg, None, None)
+
+
+def test_the_handler_reads_its_config_and_rejects_unknown_actions(moto, monkeypatch):
+    monkeypatch.setenv("DEPLOY_CONFIG", json.dumps(config()))
+    with pytest.raises(ValueError, match="unknown action"):
+        deploy.handler({"action": "configure"})
+    assert deploy.handler({"action": "check", "endpoint_config": "x"})["state"] == "failed"
