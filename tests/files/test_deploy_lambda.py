@@ -477,3 +477,26 @@ def test_the_handler_reads_its_config_and_rejects_unknown_actions(moto, monkeypa
     with pytest.raises(ValueError, match="unknown action"):
         deploy.handler({"action": "configure"})
     assert deploy.handler({"action": "check", "endpoint_config": "x"})["state"] == "failed"
+
+
+def test_a_concurrent_update_makes_the_second_deployment_wait_not_fail():
+    """Two approvals at once: the second UpdateEndpoint is refused while the first runs."""
+    sm = stubbed("sagemaker")
+    package = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/11"
+    with Stubber(sm) as stub:
+        stub.add_response("describe_endpoint", endpoint_description("InService", "old-config",
+                                                                    counts={"champion": 2, "challenger": 2}))
+        stub.add_response("describe_endpoint_config", config_description(
+            "old-config", {"champion": ("m-old", "ml.m5.xlarge"), "challenger": ("m-older", "ml.m5.xlarge")}))
+        stub.add_response("describe_model_package", {
+            "ModelPackageName": GROUP, "ModelPackageArn": package, "CreationTime": T0,
+            "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved",
+            "ModelPackageStatusDetails": {"ValidationStatuses": []}})
+        stub.add_response("create_model", {"ModelArn": ARN})
+        stub.add_response("create_endpoint_config", {"EndpointConfigArn": ARN})
+        stub.add_client_error("update_endpoint", "ValidationException",
+                              f"Cannot update in-progress endpoint \"{ARN}\".")
+        result = deploy.deploy({"execution_id": "exec-9", "model_package_arn": package},
+                               config(), sm, stubbed("application-autoscaling"))
+        stub.assert_no_pending_responses()
+    assert result["state"] == "busy"

@@ -294,7 +294,14 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any) -> 
             request["RetainAllVariantProperties"] = True
             request["ExcludeRetainedVariantProperties"] = [{"VariantPropertyType": "DesiredWeight"}]
         LOG.info("updating endpoint %s to %s (released from autoscaling: %s)", endpoint, name, released)
-        sm.update_endpoint(**request)
+        try:
+            sm.update_endpoint(**request)
+        except ClientError as e:
+            # Another deployment started an update since the DescribeEndpoint above (two
+            # approvals at once): wait for it, then this one is computed again from scratch.
+            if e.response["Error"]["Code"] == "ValidationException" and "in-progress" in str(e).lower():
+                return answer("busy", config, reason="another update started meanwhile")
+            raise
     return answer("updating", config, endpoint_config=name, variants=models,
                   model_package_arn=package_arn)
 
