@@ -53,8 +53,8 @@ STEPS: tuple[LoopStep, ...] = (
     LoopStep(
         "register",
         "model and metrics in the registry; approval gate at proactive/managed",
-        "SageMaker Model Registry: package with its metrics; PendingManualApproval at"
-        " proactive/managed unless approval: auto with approval_threshold; reactive approves itself",
+        "SageMaker Model Registry: package with its metrics; PendingManualApproval unless"
+        " phases.deployment.approval sets a metric threshold; batch scoring approves itself",
         "Vertex AI Model Registry version + model evaluation; manual gate or deployment.approval",
     ),
     LoopStep(

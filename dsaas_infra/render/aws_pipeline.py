@@ -10,7 +10,7 @@ from typing import Any
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.loop import LoopStep
 from dsaas_infra.spec.cron import to_aws_schedule
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.model import Approval, ClientSpec
 from dsaas_infra.spec.sizes import aws_inference_type, aws_training_type
 
 # The pipeline's default model: the AWS built-in XGBoost algorithm (CSV in, CSV out, label in
@@ -78,7 +78,7 @@ ENDPOINT_MAX_POLLS = 120
 DEPLOY_TIMEOUT_SECONDS = 6 * 3600
 # Evaluation and drift-baseline processing jobs (and the drift monitoring jobs).
 PROCESSING_INSTANCE_TYPE = "ml.m5.large"
-# How the approval gate compares each metric with approval_threshold.
+# How the approval gate compares each metric with phases.deployment.approval.threshold.
 _METRIC_PASSES = {"rmse": "NumericLessThanEquals", "mae": "NumericLessThanEquals",
                   "r2": "NumericGreaterThanEquals"}
 # Alarm thresholds.
@@ -152,12 +152,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "drift_detection": drift,
         # The training run computes the drift baseline where the analyzer image is known.
         "drift_baseline": drift and bool(monitor),
-        "approval": {
-            "mode": d.approval,
-            "metric": d.approval_metric,
-            "threshold": d.approval_threshold,
-            "comparison": _METRIC_PASSES[d.approval_metric],
-            "operator": "<=" if _METRIC_PASSES[d.approval_metric].endswith("LessThanEquals") else ">=",
+        "approval": _approval(d.approval, realtime),
         },
         "retained_versions": d.retained_versions,
         "data_capture_percent": d.data_capture_percent,
@@ -198,7 +193,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "endpoint_managed_by_pipeline": realtime,
         # The MLOps loop side by side with GCP (dsaas_infra/loop.py), for the README.
         "loop_steps": _loop_steps(realtime, drift),
-        "pipeline_steps": _pipeline_steps(realtime, drift, d.approval, d.approval_threshold),
+        "pipeline_steps": _pipeline_steps(realtime, drift, _approval(d.approval, realtime)),
         "api_consumers": consumers,
         "api_stage_name": "v1",
         # The stage caps the sum of what the usage plans allow, so no plan is starved by it.
@@ -225,16 +220,30 @@ def _loop_steps(realtime: bool, drift: bool) -> list[LoopStep]:
     return out
 
 
-def _pipeline_steps(realtime: bool, drift: bool, approval: str,
-                    threshold: float | None) -> list[str]:
+def _approval(approval: Approval | None, realtime: bool) -> dict[str, Any]:
+    """The registry's gate: a metric threshold (phases.deployment.approval), else a human.
+
+    Batch scoring (no endpoint, reactive level) without a threshold approves every evaluated
+    model: nothing serves live traffic, and each run scores with the model it just trained.
+    """
+    if approval is None:
+        return {"mode": "manual" if realtime else "auto", "metric": "rmse", "threshold": None,
+                "comparison": None, "operator": None}
+    comparison = _METRIC_PASSES[approval.metric]
+    return {"mode": "auto", "metric": approval.metric, "threshold": float(approval.threshold),
+            "comparison": comparison,
+            "operator": "<=" if comparison.endswith("LessThanEquals") else ">="}
+
+
+def _pipeline_steps(realtime: bool, drift: bool, approval: dict[str, Any]) -> list[str]:
     """The training pipeline's steps, for the README (what the state machine really does)."""
-    if approval == "manual":
+    if approval["mode"] == "manual":
         gate = "registered PendingManualApproval: a human approves or rejects it in the registry"
-    elif threshold is None:
-        gate = "registered Approved (phases.deployment.approval: auto, no metric gate)"
+    elif approval["threshold"] is None:
+        gate = "registered Approved (batch scoring without phases.deployment.approval: no metric gate)"
     else:
-        gate = ("registered Approved when the metric passes approval_threshold, otherwise"
-                " PendingManualApproval")
+        gate = (f"registered Approved when {approval['metric']} {approval['operator']}"
+                f" {approval['threshold']:g} (phases.deployment.approval), otherwise PendingManualApproval")
     steps = [
         "Glue ETL job: new raw files of each dataset (raw/<dataset>/) into its curated table",
         ("prepare step (Glue job <prefix>-prepare, pluggable): the curated training_dataset table"

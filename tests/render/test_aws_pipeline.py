@@ -766,8 +766,8 @@ def test_deployment_follows_approval_of_a_package_of_this_group(proactive):
 
 @pytest.mark.parametrize("deployment,status", [
     ("", "PendingManualApproval"),
-    ("    approval: auto\n    approval_threshold: 0.3\n", None),
-    ("    approval: auto\n    approval_metric: r2\n    approval_threshold: 0.8\n", None),
+    ("    approval: {metric: rmse, threshold: 0.3}\n", None),
+    ("    approval: {metric: r2, threshold: 0.8}\n", None),
 ])
 def test_registration_waits_for_a_human_unless_a_metric_gate_is_set(deployment, status):
     bp = render(spec_text(deployment=deployment))
@@ -781,10 +781,10 @@ def test_registration_waits_for_a_human_unless_a_metric_gate_is_set(deployment, 
         assert gate["Type"] == "Pass" and gate["Result"] == status
         return
     (rule,) = gate["Choices"]
-    metric = bp.spec.phases.deployment.approval_metric
+    metric = bp.spec.phases.deployment.approval.metric
     assert rule["Variable"] == f"$.metrics.report.regression_metrics.{metric}.value"
     comparison = "NumericGreaterThanEquals" if metric == "r2" else "NumericLessThanEquals"
-    assert rule[comparison] == bp.spec.phases.deployment.approval_threshold
+    assert rule[comparison] == bp.spec.phases.deployment.approval.threshold
     assert states[rule["Next"]]["Result"] == "Approved"
     assert states[gate["Default"]]["Result"] == "PendingManualApproval"
 

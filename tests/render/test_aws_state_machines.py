@@ -92,7 +92,7 @@ def definitions(text: str) -> dict[str, dict]:
 SPECS = {
     "reactive": spec_text(maturity="reactive"),
     "proactive": spec_text(),
-    "proactive-auto": spec_text(deployment="    approval: auto\n    approval_threshold: 0.25\n"),
+    "proactive-auto": spec_text(deployment="    approval: {metric: rmse, threshold: 0.25}\n"),
     "managed": spec_text(maturity="managed", retention=731),
 }
 
