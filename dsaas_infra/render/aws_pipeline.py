@@ -153,7 +153,6 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         # The training run computes the drift baseline where the analyzer image is known.
         "drift_baseline": drift and bool(monitor),
         "approval": _approval(d.approval, realtime),
-        },
         "retained_versions": d.retained_versions,
         "data_capture_percent": d.data_capture_percent,
         "processing_instance_type": PROCESSING_INSTANCE_TYPE,

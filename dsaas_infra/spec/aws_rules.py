@@ -130,6 +130,7 @@ def derived_names(spec: ClientSpec) -> dict[str, DerivedName]:
             add("deploy_state_machine_role", "iam_role", f"{prefix}-deploy-pipeline")
             add("deploy_log_group", "log_group", f"/aws/vendedlogs/states/{prefix}-deploy")
             add("model_approved_role", "iam_role", f"{prefix}-model-approved")
+            add("model_approved_dlq", "sqs", f"{prefix}-model-approved-dlq")
     if phases.access.enabled:
         add("predict_function", "lambda", f"{prefix}-predict")
         add("predict_role", "iam_role", f"{prefix}-predict")

@@ -49,7 +49,8 @@ resource "aws_kms_key" "main" {
         }
       },
       {
-        # The drift rule (phase 3) publishes to the KMS-encrypted alerts topic.
+        # EventBridge (phase 3): the drift rule publishes to the KMS-encrypted alerts topic and
+        # the approval rule's dead letters go to a KMS-encrypted queue.
         Sid       = "EventBridgeRulesOfThisAccountPublishToEncryptedTopics"
         Effect    = "Allow"
         Principal = { Service = "events.${local.dns_suffix}" }

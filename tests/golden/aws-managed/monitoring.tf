@@ -148,6 +148,22 @@ resource "aws_cloudwatch_metric_alarm" "deploy_failed" {
   ok_actions          = local.alarm_actions
 }
 
+resource "aws_cloudwatch_metric_alarm" "model_approved_dead_letters" {
+  alarm_name          = "${local.name_prefix}-model-approved-dead-letters"
+  alarm_description   = "EventBridge could not start the deployment of an approved model (messages in its dead-letter queue): start the deploy state machine by hand."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.model_approved_dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
 resource "aws_cloudwatch_metric_alarm" "deploy_timed_out" {
   alarm_name          = "${local.name_prefix}-deploy-timed-out"
   alarm_description   = "A model deployment ran past its timeout."

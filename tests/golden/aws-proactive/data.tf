@@ -49,6 +49,18 @@ resource "aws_kms_key" "main" {
         }
       },
       {
+        # EventBridge (phase 3): the drift rule publishes to the KMS-encrypted alerts topic and
+        # the approval rule's dead letters go to a KMS-encrypted queue.
+        Sid       = "EventBridgeRulesOfThisAccountPublishToEncryptedTopics"
+        Effect    = "Allow"
+        Principal = { Service = "events.${local.dns_suffix}" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+      {
         # Step Functions delivers the encrypted state machine's execution logs as vended
         # logs: the log delivery service must decrypt the state machine's data key.
         Sid       = "LogDeliveryOfThisAccountDecryptsVendedLogs"

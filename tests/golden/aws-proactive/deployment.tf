@@ -3,7 +3,7 @@
 # -> evaluation (processing job) -> model registry.
 #
 # Deployment follows approval, not training: when a model package of the group is Approved (by a
-# human, or by the metric gate of phases.deployment.approval_threshold), EventBridge starts the
+# human, or by the metric gate of phases.deployment.approval), EventBridge starts the
 # deploy state machine. Its Lambda creates or updates the endpoint globex-staging-endpoint with one
 # weighted production variant per spec variant (the challengers get the new model), waits until the
 # endpoint is InService on the endpoint config it just deployed (anything else fails the execution
@@ -1511,4 +1511,37 @@ resource "aws_cloudwatch_event_target" "model_approved" {
     maximum_event_age_in_seconds = 3600
     maximum_retry_attempts       = 10
   }
+
+  # An approval EventBridge could not turn into a deployment lands here and alarms.
+  dead_letter_config {
+    arn = aws_sqs_queue.model_approved_dlq.arn
+  }
+}
+
+resource "aws_sqs_queue" "model_approved_dlq" {
+  name                      = "${local.name_prefix}-model-approved-dlq"
+  kms_master_key_id         = aws_kms_key.main.arn
+  message_retention_seconds = 1209600
+}
+
+data "aws_iam_policy_document" "model_approved_dlq" {
+  statement {
+    sid     = "ApprovalRuleDeadLetters"
+    actions = ["sqs:SendMessage"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    resources = [aws_sqs_queue.model_approved_dlq.arn]
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.model_approved.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "model_approved_dlq" {
+  queue_url = aws_sqs_queue.model_approved_dlq.id
+  policy    = data.aws_iam_policy_document.model_approved_dlq.json
 }

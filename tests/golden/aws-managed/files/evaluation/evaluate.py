@@ -10,7 +10,7 @@ job in the training image (AWS's built-in XGBoost, which has xgboost and numpy),
   format, ``{"regression_metrics": {"rmse": {"value": ..., "standard_deviation": ...}, ...}}``.
 
 The pipeline registers that file as the model package's ModelMetrics and, with
-``phases.deployment.approval: auto``, compares one metric with ``approval_threshold``.
+``phases.deployment.approval: {metric, threshold}``, compares one metric with the threshold.
 No test rows is an error (exit status 1): a model that was never evaluated must not pass.
 Run it locally with ``--model``, ``--test`` and ``--output`` to check a model by hand.
 """
