@@ -159,10 +159,15 @@ def validate_cmd(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
     skip: Annotated[
         Optional[list[str]],
-        typer.Option("--skip", help="Skip a stage: syntax, references, schema, format, terraform, security."),
+        typer.Option("--skip", help="Skip a stage: syntax, references, schema, format, terraform, plan, security."),
+    ] = None,
+    enable: Annotated[
+        Optional[list[str]],
+        typer.Option("--with", help="Run an opt-in stage: plan (terraform validate + plan against stub providers)."),
     ] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here.")] = None,
-    strict: Annotated[bool, typer.Option(help="Treat a stage that cannot run as an error.")] = False,
+    strict: Annotated[bool, typer.Option(help="Run every stage (also --with ones); a stage that cannot run "
+                                              "is an error.")] = False,
     terraform: TerraformOpt = None,
     checkov: Annotated[
         Optional[str], typer.Option("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH).")
@@ -174,7 +179,8 @@ def validate_cmd(
     Several blueprints are validated in parallel (--jobs) into one report."""
     from dsaas_infra.commands import validate
 
-    _run(validate.run, paths, fmt.value, list(skip or []), output, strict, terraform, checkov, jobs=jobs)
+    _run(validate.run, paths, fmt.value, list(skip or []), output, strict, terraform, checkov, jobs=jobs,
+         enable=list(enable or []))
 
 
 @app.command("doctor")

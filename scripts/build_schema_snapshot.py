@@ -287,10 +287,26 @@ class Builder:
         return out
 
 
+def _unroll_statement(donor: list) -> list:
+    """The donor's ``statement`` block with the statements nested in and/or/not spelled out one level down
+    (cdktn types those as "any"; the provider allows a few levels, the blueprints use none)."""
+    inner = json.loads(json.dumps(donor))
+    for combinator in ("and_statement", "or_statement", "not_statement"):
+        inner[0]["b"].pop(combinator, None)
+    outer = json.loads(json.dumps(donor))
+    for combinator in ("and_statement", "or_statement", "not_statement"):
+        entry = outer[0]["b"].get(combinator)
+        if entry and entry[0]["t"].get("statement") == "dynamic":
+            del entry[0]["a"]["statement"], entry[0]["t"]["statement"]
+            entry[0]["b"]["statement"] = [inner[0], 1, None, "list"]
+    return outer
+
+
 def _replace_any(schema: dict | None, block: str, donor: list | None) -> None:
     """Swap every ``"any"`` block named ``block`` inside ``schema`` for the donor's spelled-out block."""
     if not schema or not donor:
         return
+    donor = _unroll_statement(donor) if block == "statement" else donor
     for name, entry in schema["b"].items():
         if name == block and entry[0].get("any"):
             entry[0] = donor[0]

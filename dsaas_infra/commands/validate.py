@@ -20,10 +20,15 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path | None = None,
         strict: bool = False, terraform_bin: str | None = None, checkov_bin: str | None = None,
-        jobs: int | None = None) -> int:
+        jobs: int | None = None, enable: list[str] = ()) -> int:
     paths = _tf_files_to_blueprints([Path(p) for p in paths])
     _check_usage(paths, fmt, skip, terraform_bin, checkov_bin)
-    context = pipeline.Context(terraform_bin=terraform_bin, checkov_bin=checkov_bin)
+    unknown = [s for s in enable if s not in pipeline.OPT_IN]
+    if unknown:
+        raise UsageError(f"unknown stage {', '.join(map(repr, unknown))} for --with; opt-in stages: "
+                         f"{', '.join(pipeline.OPT_IN)}")
+    context = pipeline.Context(terraform_bin=terraform_bin, checkov_bin=checkov_bin,
+                               enable=tuple(pipeline.OPT_IN) if strict else tuple(enable))
     with tempfile.TemporaryDirectory(prefix="dsaas-validate-") as tmp:
         targets = _targets([Path(p) for p in paths], Path(tmp))
         report = parallel.run(targets, tuple(skip), context, jobs)

@@ -52,6 +52,7 @@ class StageResult:
     user_skipped: bool = False
     seconds: float = 0.0
     rules: dict[str, Rule] = field(default_factory=dict)
+    details: dict = field(default_factory=dict)  # stage-specific data for machine reports (plan: inventory)
 
     @property
     def status(self) -> str:

@@ -20,6 +20,7 @@ def to_dict(report: Report, strict: bool = False) -> dict:
             "skipped_reason": s.skipped_reason,
             "seconds": round(s.seconds, 3),
             "findings": [dataclasses.asdict(f) for f in s.findings],
+            **s.details,
         } for s in report.stages],
     }
 

@@ -41,6 +41,9 @@ def merge(reports: list[Report]) -> Report:
             merged.findings.extend(part.findings)
             merged.rules.update(part.rules)
             merged.seconds += part.seconds
+            for key, value in part.details.items():  # e.g. the plan stage's inventory per blueprint
+                if isinstance(value, dict):
+                    merged.details.setdefault(key, {}).update(value)
         merged.skipped_reason = _skipped(parts)
         merged.findings.sort(key=lambda f: f.sort_key())
         stages.append(merged)

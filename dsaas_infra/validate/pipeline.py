@@ -19,6 +19,7 @@ STAGES: dict[str, str] = {
     "budget": "dsaas_infra.validate.budget",
     "format": "dsaas_infra.validate.fmt",
     "terraform": "dsaas_infra.validate.terraform_stage",
+    "plan": "dsaas_infra.validate.plan_stage",
     "security": "dsaas_infra.validate.security",
 }
 
@@ -30,6 +31,11 @@ class Context:
     terraform_bin: str | None = None
     checkov_bin: str | None = None
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    enable: tuple[str, ...] = ()  # opt-in stages to run (--with); --strict runs them all
+
+
+# stages that cost seconds per blueprint: run only with --with NAME or --strict
+OPT_IN: dict[str, str] = {"plan": "not run by default (seconds per blueprint): --with plan or --strict enables it"}
 
 
 def run(targets: list[tuple[Path, str]], skip: tuple[str, ...] | list[str] = (),
@@ -41,6 +47,9 @@ def run(targets: list[tuple[Path, str]], skip: tuple[str, ...] | list[str] = (),
     for name, module_name in STAGES.items():
         if name in skip:
             results.append(StageResult(name, skipped_reason="skipped on request (--skip)", user_skipped=True))
+            continue
+        if name in OPT_IN and name not in context.enable:
+            results.append(StageResult(name, skipped_reason=OPT_IN[name], user_skipped=True))
             continue
         stage = import_module(module_name)
         started = time.perf_counter()

@@ -14,8 +14,8 @@ CASES = sorted(p.name for p in BROKEN.iterdir() if (p / "expected.json").is_file
 
 
 def test_all_kinds_are_there() -> None:
-    assert CASES == ["block_as_attribute", "missing_required_argument", "misspelt_resource_type", "public_bucket",
-                     "syntax_error", "unclosed_block", "unencrypted_bucket", "unknown_argument",
+    assert CASES == ["block_as_attribute", "indexing_a_set", "missing_required_argument", "misspelt_resource_type",
+                     "public_bucket", "syntax_error", "unclosed_block", "unencrypted_bucket", "unknown_argument",
                      "unknown_exported_attribute", "unresolved_reference", "wrong_literal_type"]
 
 
@@ -30,7 +30,7 @@ def reports(tmp_path_factory, terraform_bin, checkov_bin) -> dict[str, tuple[int
         stage = json.loads((BROKEN / case / "expected.json").read_text())["stage"]
         skip = ["terraform"] if stage == "security" else ["terraform", "security"]
         code = validate.run([BROKEN / case], fmt="json", output=target, terraform_bin=terraform_bin,
-                            checkov_bin=checkov_bin, skip=skip)
+                            checkov_bin=checkov_bin, skip=skip, enable=["plan"] if stage == "plan" else [])
         out[case] = (code, json.loads(target.read_text()))
     return out
 

@@ -90,7 +90,7 @@ def test_json_report_to_output_file(clean_dir: Path, tmp_path: Path, capsys) -> 
     assert validate.run([clean_dir], fmt="json", output=target, skip=["security"]) == 0
     doc = json.loads(target.read_text())
     assert [s["stage"] for s in doc["stages"]] == ["syntax", "references", "schema", "budget", "format", "terraform",
-                                                   "security"]
+                                                   "plan", "security"]
     assert doc["stages"][-1]["skipped_reason"] == "skipped on request (--skip)"
     assert "report written to" in capsys.readouterr().err
 
@@ -150,3 +150,13 @@ def test_a_spec_is_rendered_and_validated(tmp_path: Path) -> None:
     assert schema["status"] == "passed", schema["findings"]
     assert doc["targets"][0].endswith("aws-reactive.yaml[rendered]")
     assert code == doc["exit_code"]
+
+
+def test_with_names_only_opt_in_stages(tmp_path) -> None:
+    import pytest
+
+    from dsaas_infra.errors import UsageError
+
+    (tmp_path / "main.tf").write_text('output "o" {\n  value = 1\n}\n')
+    with pytest.raises(UsageError, match="opt-in stages: plan"):
+        validate.run([tmp_path], enable=["security"])
