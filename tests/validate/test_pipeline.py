@@ -14,7 +14,7 @@ def test_stages_run_in_order_over_all_blueprints(make_blueprint, offline_env) ->
                           context=Context(env=offline_env))
     assert [s.stage for s in report.stages] == list(pipeline.STAGES)
     assert [s.status for s in report.stages] == ["passed", "failed", "passed", "skipped", "skipped", "skipped",
-                                                 "skipped"]
+                                                 "skipped", "skipped"]
     plan = report.stages[list(pipeline.STAGES).index("plan")]
     assert plan.user_skipped and "--with plan" in plan.skipped_reason  # opt-in: not run, not "unavailable"
     assert report.exit_code(strict=True) == 1  # the error in "bad", not the opt-in stage
