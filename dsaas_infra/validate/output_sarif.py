@@ -19,6 +19,7 @@ INFORMATION_URI = "https://github.com/dsaas-infra/dsaas-infra"
 # The tool behind each stage, as code scanning names it.
 TOOLS = {"format": ("terraform", "https://developer.hashicorp.com/terraform/cli/commands/fmt"),
          "terraform": ("terraform", "https://developer.hashicorp.com/terraform/cli/commands/validate"),
+         "plan": ("terraform", "https://developer.hashicorp.com/terraform/cli/commands/plan"),
          "security": ("checkov", "https://www.checkov.io/")}
 STAGE_HELP = {
     "syntax": "Every .tf file must parse as HCL2. Fix the file at the reported line (the offending token, or "
@@ -31,6 +32,8 @@ STAGE_HELP = {
     "format": "Run `terraform fmt -recursive` in the blueprint (a rendered blueprint is always formatted: "
               "re-render rather than edit by hand).",
     "terraform": "`terraform init -backend=false` and `terraform validate` reported this diagnostic.",
+    "plan": "`terraform validate` or `terraform plan -refresh=false` against stub providers (the shipped provider "
+            "schemas) reported this diagnostic; provider-side checks did not run.",
     "security": "checkov reported this. Fix the resource, or, where the finding is deliberate, suppress it "
                 "inline with `#checkov:skip=ID:<reason>` (a reason is required; docs/security.md lists every "
                 "suppression).",
