@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.resources
 
+from dsaas_infra.render import ci
 from dsaas_infra.render.environment import environment
 from dsaas_infra.render.hclfmt import format_hcl
 from dsaas_infra.spec.model import ClientSpec
@@ -18,9 +19,10 @@ def render_blueprint(spec: ClientSpec) -> dict[str, bytes]:
     """Map each output path (POSIX, relative) to its bytes; same spec, same bytes."""
     module = importlib.import_module(CLOUD_MODULES[spec.cloud])
     ctx = module.build_context(spec)
+    ctx.update(ci.context(spec))
     env = environment()
     out: dict[str, bytes] = {}
-    for output, template in module.files(ctx):
+    for output, template in [*module.files(ctx), *ci.files(spec)]:
         if template.endswith(".j2"):
             text = env.get_template(template).render(ctx)
             if output.endswith(".tf"):

@@ -21,6 +21,10 @@ def check(spec: ClientSpec) -> list[Problem]:
                              f"{spec.aws.account_id}"))
     if spec.cloud == "gcp" and spec.ci is not None and spec.ci.aws_oidc_provider_arn:
         problems.append((("ci", "aws_oidc_provider_arn"), "only allowed when cloud is aws"))
+    if spec.cloud == "gcp" and spec.ci is not None and spec.ci.create_identity:
+        problems.append((("ci", "create_identity"), "not available on GCP yet: create the Workload Identity "
+                         "Federation pool, provider and service accounts, then set gcp.workload_identity_provider "
+                         "and gcp.ci_service_account"))
     if spec.cloud == "gcp" and spec.gcp is not None:
         if bool(spec.gcp.workload_identity_provider) != bool(spec.gcp.ci_service_account):
             missing = "ci_service_account" if spec.gcp.workload_identity_provider else "workload_identity_provider"

@@ -1,0 +1,90 @@
+"""ci.create_identity: the CI identity an AWS blueprint creates (templates/aws/ci.tf.j2), scoped to
+the fleet repository and the client's GitHub environments, and consistent with `dsaas-infra fleet`."""
+
+from __future__ import annotations
+
+import hcl2
+
+from dsaas_infra.fleet.index import ci_identity
+from dsaas_infra.render import render_blueprint
+from dsaas_infra.spec import load_spec_text
+from tests.render.parsed_blueprint import norm
+from tests.spec.conftest import GOOD_AWS
+
+CI = "ci:\n  repository: dsaas-co/fleet\n  create_identity: true\n"
+PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+GCP = """apiVersion: dsaas-infra/v1
+client: {name: abcdefghij-klmnopqrs, environment: staging, maturity: reactive, owner: ml@acme.example}
+cloud: gcp
+gcp: {project_id: acme-dsaas-stg, region: europe-west1}
+"""
+
+
+def ci_tf(text: str) -> dict:
+    files = render_blueprint(load_spec_text(text))
+    return norm(hcl2.loads(files["ci.tf"].decode()))
+
+
+def blocks(doc: dict, kind: str) -> dict[str, dict]:
+    out = {}
+    for item in doc.get(kind, []):
+        for rtype, named in item.items():
+            for name, body in named.items():
+                out[f"{rtype}.{name}"] = body
+    return out
+
+
+def test_without_create_identity_nothing_changes_but_ci_tf():
+    plain = render_blueprint(load_spec_text(GOOD_AWS))
+    with_ci = render_blueprint(load_spec_text(GOOD_AWS + CI))
+    assert "ci.tf" not in plain
+    assert {k: v for k, v in with_ci.items() if k != "ci.tf"} == plain
+    assert "ci.tf" not in render_blueprint(load_spec_text(GOOD_AWS + CI.replace("true", "false")))
+
+
+def test_aws_roles_trust_only_the_repository_environments():
+    doc = ci_tf(GOOD_AWS + CI)
+    res, data = blocks(doc, "resource"), blocks(doc, "data")
+    assert res["aws_iam_openid_connect_provider.github"]["client_id_list"] == ["sts.amazonaws.com"]
+    for purpose, env in (("apply", "acme-prod"), ("plan", "acme-prod-plan")):
+        statement = data[f"aws_iam_policy_document.ci_trust_{purpose}"]["statement"][0]
+        conditions = {c["variable"]: (c["test"], c["values"]) for c in statement["condition"]}
+        assert conditions == {
+            "token.actions.githubusercontent.com:aud": ("StringEquals", ["sts.amazonaws.com"]),
+            "token.actions.githubusercontent.com:sub": ("StringEquals", [f"repo:dsaas-co/fleet:environment:{env}"])}
+        assert res[f"aws_iam_role.ci_{purpose}"]["name"] == f"acme-prod-github-{purpose}"
+    attached = {k: v["policy_arn"] for k, v in res.items() if k.startswith("aws_iam_role_policy_attachment")}
+    assert attached == {"aws_iam_role_policy_attachment.ci_plan_read": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                        "aws_iam_role_policy_attachment.ci_apply_services": "arn:aws:iam::aws:policy/PowerUserAccess"}
+    iam = {s["sid"]: s for s in data["aws_iam_policy_document.ci_apply_iam"]["statement"]}
+    assert all(r.startswith("arn:aws:iam::123456789012:") and r.endswith("/acme-prod-*")
+               for r in iam["OwnNames"]["resources"])
+    assert "*" not in iam["Read"]["resources"]
+    assert iam["NotTheCiRoles"]["effect"] == "Deny" and "iam:UpdateAssumeRolePolicy" in iam["NotTheCiRoles"]["actions"]
+    lock = data["aws_iam_policy_document.ci_plan_lock"]["statement"]
+    assert [(s["actions"], s["resources"]) for s in lock] == [(
+        ["s3:DeleteObject", "s3:PutObject"],
+        ["arn:aws:s3:::acme-prod-tfstate-123456789012/dsaas-infra/acme/prod/terraform.tfstate.tflock"])]
+
+
+def test_an_existing_oidc_provider_is_used_not_created():
+    doc = ci_tf(GOOD_AWS + CI + f"  aws_oidc_provider_arn: {PROVIDER}\n")
+    assert "aws_iam_openid_connect_provider.github" not in blocks(doc, "resource")
+    assert doc["locals"][0]["ci_oidc_provider_arn"] == PROVIDER
+
+
+def test_the_fleet_assumes_exactly_the_roles_the_blueprint_creates():
+    spec = load_spec_text(GOOD_AWS + CI)
+    res = blocks(ci_tf(GOOD_AWS + CI), "resource")
+    ci = ci_identity(spec, "s.yaml")
+    assert ci["role_arn"] == f"arn:aws:iam::123456789012:role/{res['aws_iam_role.ci_apply']['name']}"
+    assert ci["plan_role_arn"] == f"arn:aws:iam::123456789012:role/{res['aws_iam_role.ci_plan']['name']}"
+
+
+def test_gcp_create_identity_is_refused_until_it_is_rendered():
+    import pytest
+
+    from dsaas_infra.errors import SpecError
+
+    with pytest.raises(SpecError, match="ci.create_identity: not available on GCP yet"):
+        load_spec_text(GCP + CI)
