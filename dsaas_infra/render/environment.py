@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
-import re
 
 import jinja2
 
-from dsaas_infra.render.hcl import hcl_key, hcl_string, hcl_value, markdown_text
+from dsaas_infra.render.escape import hcl_string, markdown_text, mermaid_label
+from dsaas_infra.render.hcl import hcl_key, hcl_value
 
 
 def templates_root() -> jinja2.loaders.FileSystemLoader:
     root = importlib.resources.files("dsaas_infra") / "templates"
     return jinja2.FileSystemLoader(str(root))
-
-
-def _mermaid(value: str) -> str:
-    """Mermaid labels cannot escape reliably: keep only harmless characters."""
-    return re.sub(r"[^A-Za-z0-9 .,:/+-]", "", value)
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,5 +30,5 @@ def environment() -> jinja2.Environment:
     env.filters["hcl_string"] = hcl_string
     env.filters["hcl_key"] = hcl_key
     env.filters["md"] = markdown_text
-    env.filters["mermaid"] = _mermaid
+    env.filters["mermaid"] = mermaid_label
     return env

@@ -113,14 +113,16 @@ def format_hcl(source: str) -> str:
         heredoc_end = heredoc
 
     out: list[str] = []
-    run: list[int] = []
+    # (line index, index of its attribute '='): the first '=' of a line may be inside a quoted
+    # key ("a=b" = ...), which must never be padded.
+    run: list[tuple[int, int]] = []
 
     def flush() -> None:
         if not run:
             return
-        width = max(len(out[k][: out[k].index("=")].rstrip()) for k in run)
-        for k in run:
-            lead, _, rest = out[k].partition("=")
+        width = max(len(out[k][:at].rstrip()) for k, at in run)
+        for k, at in run:
+            lead, rest = out[k][:at], out[k][at + 1:]
             out[k] = lead.rstrip().ljust(width) + " =" + rest
         run.clear()
 
@@ -140,7 +142,7 @@ def format_hcl(source: str) -> str:
             lead = text[: line.assign_at].rstrip()
             value = text[line.assign_at + 1:].strip()
             out.append(f"{indent}{lead} = {value}")
-            run.append(len(out) - 1)
+            run.append((len(out) - 1, len(indent) + len(lead) + 1))
         else:
             flush()
             out.append(indent + text)

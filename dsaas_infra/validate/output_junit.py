@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from dsaas_infra.render.escape import xml_clean
 from dsaas_infra.validate.findings import ERROR, Finding, Report
 
 
@@ -72,4 +73,6 @@ def to_xml(report: Report) -> ET.Element:
 def render(report: Report) -> str:
     root = to_xml(report)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    # Findings quote file names and text from the checked files: characters XML forbids (or
+    # that change how text is shown) are written as their code, so the report always parses.
+    return xml_clean('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n")

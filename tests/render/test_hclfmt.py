@@ -51,6 +51,10 @@ CASES = {
         "ccc = 3\ndd = <<-EOT\n    x\n  EOT\neeeee = 1\n",
         "ccc   = 3\ndd    = <<-EOT\n    x\n  EOT\neeeee = 1\n",
     ),
+    "equals_inside_a_quoted_key_is_not_padded": (
+        'tags = {\n"a=b" = "c"\nlonger_key = "d=e"\n"x\\"=y" = 1\n}\n',
+        'tags = {\n  "a=b"      = "c"\n  longer_key = "d=e"\n  "x\\"=y"    = 1\n}\n',
+    ),
     "escaped_interpolation_is_literal": (
         'a = "\\u0024{x} $${y}"\nbb = 1\n',
         'a  = "\\u0024{x} $${y}"\nbb = 1\n',

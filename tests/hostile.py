@@ -1,0 +1,57 @@
+"""Hostile strings for every free-text field and every output language (issue 12).
+
+One list, used by the escaping tests of each output language and by the spec fuzz tests:
+template and code injection for HCL, markup and HTML for Markdown, directives and syntax for
+Mermaid, markup for XML, and characters that change how text is shown (bidi controls, zero
+width, line/paragraph separators, controls).
+"""
+
+HOSTILE = [
+    "",
+    " ",
+    '"',
+    "\\",
+    "\\\\\"",
+    "${var.secret}",
+    "$${x}",
+    "%{ if true }x%{ endif }",
+    "%%{x}",
+    "${",
+    '"\n}\nresource "null_resource" "pwned" {}\n#',
+    "a=b",
+    "key = value",
+    "<<EOT\nx\nEOT",
+    "# comment",
+    "// comment",
+    "/* comment */",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    "](javascript:alert(1))",
+    "![x](http://evil.example/x.png)",
+    "<http://evil.example>",
+    "&#x202e;&lt;b&gt;",
+    "**bold** _it_ `code` ~~del~~ $x^2$",
+    "| a | b |",
+    "```\ncode\n```",
+    "- item\n1. item",
+    "%%{init: {'theme': 'dark'}}%%",
+    '"]\n  end\n  click client "javascript:alert(1)"\n  subgraph x["',
+    "A --> B",
+    "#quot;#35;",
+    "]]><!--",
+    "<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>",
+    "{{ 7*7 }}{% raw %}{#",
+    "'; DROP TABLE users; --",
+    "\u202eevil\u202c",
+    "\u2066isolate\u2069 \u2067\u2068 \u200e\u200f \u061c",
+    "zero\u200bwidth\u200d\ufeff",
+    "line\u2028separator\u2029paragraph",
+    "\x00nul \x07bell \x1b[31mred \x7f del",
+    "\x85next line \x9b",
+    "cr\rlf\ncrlf\r\ntab\t",
+    "caf\u00e9 \u00fc\u00df \u4e2d\u6587 \u0627\u0644\u0639\u0631\u0628\u064a\u0629",
+    "\U0001f600 \U0001f469\u200d\U0001f4bb",
+    "\ufffe\uffff",
+    "x" * 300,
+]
