@@ -13,6 +13,7 @@ from dsaas_infra.errors import UsageError
 from dsaas_infra.terraform import args, confirm, planfile, workflow
 from dsaas_infra.terraform.addresses import declarations
 from dsaas_infra.terraform.plan import summarize
+from dsaas_infra.terraform.plancheck import configuration_differences, file_sha256
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform, run_terraform
 from dsaas_infra.terraform.workspace import Workspace, resolve
@@ -41,6 +42,26 @@ def _check_current(ws: Workspace, target: Path, record: planfile.PlanRecord, pla
                              f"{', '.join(stale[:5])} differently): {again}")
 
 
+def _check_plan_file(plan_file: Path, record: planfile.PlanRecord, plan_command: str) -> None:
+    """Refuse a plan file that is not the one `plan` wrote (e.g. one copied in from elsewhere)."""
+    if not record.plan_sha256 or file_sha256(plan_file) != record.plan_sha256:
+        raise UsageError(
+            f"{plan_file} is not the plan `dsaas-infra plan` saved (its sha256 differs from the "
+            f"plan record): run `{plan_command}` again and review it"
+        )
+
+
+def _check_configuration(ws: Workspace, plan_json: dict, plan_command: str) -> None:
+    """Refuse a plan made for another configuration than the blueprint's, whatever its record says."""
+    differences = configuration_differences(plan_json, ws.dir)
+    if differences:
+        shown = ", ".join(differences[:5]) + (f" and {len(differences) - 5} more" if len(differences) > 5 else "")
+        raise UsageError(
+            f"the saved plan was not made for {ws.dir} (its configuration differs: {shown}): "
+            f"run `{plan_command}` again and review it"
+        )
+
+
 def run(target: Path, auto_approve: bool, out: Path | None, terraform: str | None) -> int:
     binary = find_terraform(terraform)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -50,12 +71,15 @@ def run(target: Path, auto_approve: bool, out: Path | None, terraform: str | Non
     if not ws.dir.is_dir() or record is None or not plan_file.is_file():
         raise UsageError(f"no saved plan in {ws.dir}: run `{_plan_command(target, out)}` first")
     _check_current(ws, target, record, _plan_command(target, out))
+    _check_plan_file(plan_file, record, _plan_command(target, out))
     if not auto_approve:
         confirm.require_tty("apply", "--auto-approve")
     if not (ws.dir / ".terraform").is_dir():
         # A fresh checkout (e.g. a CI job that did not plan): init installs the locked providers.
         workflow.init(binary, ws.dir, sys.stdout)
-    plan = workflow.show(binary, ws.dir, plan_file)
+    plan_json = workflow.show_json(binary, ws.dir, plan_file)
+    _check_configuration(ws, plan_json, _plan_command(target, out))
+    plan = workflow.read_plan(plan_json, plan_file)
     summary = summarize(plan, declarations(ws.dir))
     print_summary(console, summary, f"apply to {ws.client} ({ws.dir})")
     if not summary.has_changes:

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from dsaas_infra.errors import OperationError, UsageError, UserInputError
 from dsaas_infra.terraform import planfile, workflow
+from dsaas_infra.terraform.plancheck import file_sha256
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform
 from dsaas_infra.terraform.workspace import Workspace, render, resolve
@@ -78,6 +79,7 @@ def _plan(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,
     hint = "run plan again" if ws.from_spec else "re-render this directory from its spec"
     outcome = workflow.make_plan(binary, ws.dir, planfile.plan_path(ws.dir), destroy=False,
                                  echo=echo, spec_hint=hint)
+    record.plan_sha256 = file_sha256(outcome.plan_file)
     planfile.write_record(ws.dir, record)
     if fmt == "json":
         doc = {"blueprint": str(ws.dir), "client": ws.client, "plan_file": str(outcome.plan_file),

@@ -89,6 +89,8 @@ class PlanRecord:
     blueprint_sha256: str
     files: dict[str, str]
     plan_file: str = f"{WORK_DIR}/{PLAN_FILE}"
+    # sha256 of the plan file itself: apply refuses a plan file that `plan` did not write.
+    plan_sha256: str = ""
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @classmethod

@@ -47,12 +47,27 @@ def init(binary: str, blueprint: Path, echo: TextIO | None) -> None:
     run_terraform(binary, args.init_args(color=_tty(echo)), cwd=blueprint, echo=echo)
 
 
-def show(binary: str, blueprint: Path, plan_file: Path) -> Plan:
+def show_json(binary: str, blueprint: Path, plan_file: Path) -> dict:
+    """`terraform show -json PLAN` as a dict."""
     result = run_terraform(binary, args.show_json_args(plan_file.resolve()), cwd=blueprint, capture=True)
     try:
-        return Plan.from_json(json.loads(result.stdout))
+        data = json.loads(result.stdout)
+    except ValueError as e:
+        raise OperationError(f"cannot read the plan {plan_file} as JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise OperationError(f"cannot read the plan {plan_file} as JSON: not an object")
+    return data
+
+
+def read_plan(data: dict, plan_file: Path) -> Plan:
+    try:
+        return Plan.from_json(data)
     except (ValueError, KeyError, TypeError) as e:
         raise OperationError(f"cannot read the plan {plan_file} as JSON: {e}") from e
+
+
+def show(binary: str, blueprint: Path, plan_file: Path) -> Plan:
+    return read_plan(show_json(binary, blueprint, plan_file), plan_file)
 
 
 def make_plan(binary: str, blueprint: Path, plan_file: Path, *, destroy: bool,
