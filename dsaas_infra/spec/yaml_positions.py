@@ -47,9 +47,33 @@ def _pos(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+# A spec is at most a few levels deep (phases.access.consumers[0].name): anything much deeper is
+# not a spec, and would exhaust Python's recursion limit (exit 3) instead of being reported.
+MAX_DEPTH = 32
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """Where the nesting of ``text`` first goes deeper than MAX_DEPTH (an event scan: flat)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1, event.start_mark.column + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def _construct(node: yaml.Node, path: Path, out: LoadedYaml, seen: set[int] | None = None) -> Any:
     if seen is None:
         seen = set()
+    if len(path) > MAX_DEPTH:
+        raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels: a spec is a few levels deep",
+                          *_pos(node), path[:2])
     if id(node) in seen:
         # An alias (*name) is the same node again: refusing it rules out self-referencing
         # documents and exponential "billion laughs" expansion alike.
@@ -113,6 +137,9 @@ def load_yaml(text: str) -> LoadedYaml:
         raise YamlProblem(f"invalid YAML: {message}", line, col) from e
     except yaml.YAMLError as e:
         raise YamlProblem(f"invalid YAML: {e}", None, None) from e
+    except RecursionError:
+        where = _too_deep(text) or (None, None)
+        raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels: a spec is a few levels deep", *where) from None
     out = LoadedYaml(data=None)
     if node is None:
         return out
