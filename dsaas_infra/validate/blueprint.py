@@ -22,9 +22,13 @@ class Blueprint:
     def display(self, file: Path) -> str:
         """How a finding names a file: under the label the user gave (a directory or a spec)."""
         try:
-            rel = file.resolve().relative_to(self.path).as_posix()
+            # Not resolved first: the file may be a symlink loop (resolve() raises on those).
+            rel = file.relative_to(self.path).as_posix()
         except ValueError:
-            return str(file)
+            try:
+                rel = file.resolve().relative_to(self.path).as_posix()
+            except (ValueError, RuntimeError, OSError):
+                return str(file)
         return f"{self.label}/{rel}"
 
     def module_for(self, call: Block, caller: Module) -> Module | None:

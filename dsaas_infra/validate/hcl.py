@@ -11,6 +11,7 @@ from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
 from dsaas_infra.validate.hclparser import parses_to_tree
 from dsaas_infra.validate.hclscan import find_unclosed
 from dsaas_infra.validate.hclexpr import Ref, body_of, collect_refs, is_rule, literal, name_of, parse_expression
+from dsaas_infra.validate.limits import MAX_TF_BYTES, MAX_TREE_DEPTH, tree_depth
 
 __all__ = ["Attribute", "Block", "Module", "ParseError", "Ref", "address", "literal", "parse_expression",
            "parse_file", "parse_module"]
@@ -50,6 +51,7 @@ class ParseError:
     line: int
     column: int
     message: str
+    rule: str = "HCL001"  # HCL003: over a size or depth limit, not checked
 
 
 @dataclass
@@ -71,6 +73,9 @@ def tf_files(directory: Path) -> list[Path]:
 
 def parse_module(directory: Path) -> Module:
     module = Module(path=directory)
+    for path in sorted(directory.glob("*.tf")):
+        if path.is_symlink() and not path.exists():
+            module.errors.append(ParseError(path, 1, 1, "cannot read file: a symlink loop or a dangling symlink"))
     for path in tf_files(directory):
         module.files.append(path)
         result = parse_file(path)
@@ -83,6 +88,10 @@ def parse_module(directory: Path) -> Module:
 
 def parse_file(path: Path) -> list[Block] | ParseError:
     try:
+        size = path.stat().st_size
+        if size > MAX_TF_BYTES:
+            return ParseError(path, 1, 1, f"file is {size:,} bytes, over the limit of {MAX_TF_BYTES:,}: "
+                                          "not checked (split it)", rule="HCL003")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         return ParseError(path, 1, 1, f"cannot read file: {e}")
@@ -97,7 +106,19 @@ def parse_file(path: Path) -> list[Block] | ParseError:
         return ParseError(path, e.line if e.line > 0 else 1, max(e.column, 1), _unexpected(e))
     except LarkError as e:
         return ParseError(path, 1, 1, _first_line(e))
-    return [_block(node, path) for node in body_of(tree).children if is_rule(node, "block")]
+    except RecursionError:
+        return _too_deep(path)
+    if tree_depth(tree) > MAX_TREE_DEPTH:
+        return _too_deep(path)
+    try:
+        return [_block(node, path) for node in body_of(tree).children if is_rule(node, "block")]
+    except RecursionError:
+        return _too_deep(path)
+
+
+def _too_deep(path: Path) -> ParseError:
+    return ParseError(path, 1, 1, f"expressions nested too deeply (parse tree over {MAX_TREE_DEPTH} levels): "
+                                  "not checked", rule="HCL003")
 
 
 def _at_end_of_file(exc: UnexpectedInput) -> bool:

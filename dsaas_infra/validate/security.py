@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 from dsaas_infra.errors import OperationError
 from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.findings import ERROR, INFO, Finding, Rule, StageResult
+from dsaas_infra.validate.limits import copy_tree
 from dsaas_infra.validate.tools import find_checkov, run_tool
 
 NAME = "security"
@@ -122,7 +122,7 @@ def stage_copies(blueprints: list[Blueprint], root: Path) -> dict[Path, Blueprin
     copies = {}
     for i, bp in enumerate(blueprints):
         target = root / f"bp{i}"
-        shutil.copytree(bp.path, target, ignore=shutil.ignore_patterns(".terraform", ".git"))
+        copy_tree(bp.path, target, skip=frozenset({".terraform", ".git"}))
         copies[target.resolve()] = bp
     return copies
 

@@ -9,6 +9,7 @@ NAME = "syntax"
 RULES = {
     "HCL001": Rule("HCL001", "parse-error", "The file is not valid HCL2 (python-hcl2 cannot parse it)."),
     "HCL002": Rule("HCL002", "no-terraform-files", "The blueprint directory holds no .tf file."),
+    "HCL003": Rule("HCL003", "input-limit", "The file is over the size or nesting limit and was not checked."),
 }
 
 
@@ -19,6 +20,6 @@ def run(blueprints: list[Blueprint], context: object = None) -> StageResult:
             result.findings.append(Finding(NAME, "HCL002", ERROR, "no .tf files found", file=bp.label))
         for module in bp.modules.values():
             for err in module.errors:
-                result.findings.append(Finding(NAME, "HCL001", ERROR, f"column {err.column}: {err.message}",
+                result.findings.append(Finding(NAME, err.rule, ERROR, f"column {err.column}: {err.message}",
                                                file=bp.display(err.file), line=err.line))
     return result

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 from dsaas_infra.validate import providers
 from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.findings import ERROR, WARNING, Finding, Rule, StageResult
+from dsaas_infra.validate.limits import copy_tree
 from dsaas_infra.validate.tools import find_terraform, run_tool
 
 NAME = "terraform"
@@ -100,7 +100,7 @@ def run(blueprints: list[Blueprint], context) -> StageResult:
 def _run_one(binary: str, bp: Blueprint, workdir: Path, env: dict[str, str], result: StageResult) -> str | None:
     """init + validate one blueprint; returns why it could not run, if so."""
     # a copy: init writes .terraform/ and a lock file, which must not land in the user's blueprint
-    shutil.copytree(bp.path, workdir, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl"))
+    copy_tree(bp.path, workdir, skip=frozenset({".terraform", ".terraform.lock.hcl"}))
     init = run_tool(init_args(binary), cwd=workdir, env=env, timeout=300)
     if init.returncode != 0:
         text = " ".join(init.stderr.split())
