@@ -13,6 +13,7 @@ from dsaas_infra.bootstrap.steps import Step
 from dsaas_infra.errors import OperationError
 from dsaas_infra.preflight import aws as preflight
 from dsaas_infra.preflight.aws_session import AWS_ERRORS, describe, error_code, session
+from dsaas_infra.preflight.s3_owner import expect_owner, foreign_owner
 from dsaas_infra.spec.model import ClientSpec
 
 PUBLIC_ACCESS_BLOCK = {
@@ -89,13 +90,18 @@ def _weaknesses(s3: Any, bucket: str) -> list[str]:
     return missing
 
 
-def ensure_bucket(s3: Any, spec: ClientSpec) -> Step:
+def ensure_bucket(s3: Any, spec: ClientSpec, plain_s3: Any = None) -> Step:
+    """``s3`` passes ExpectedBucketOwner on every call (s3_owner.expect_owner); ``plain_s3``,
+    without it, only tells a bucket of another account from one we may not read."""
     bucket = spec.state.bucket
     resource = f"s3 bucket {bucket}"
     try:
         s3.head_bucket(Bucket=bucket)
     except ClientError as e:
         if error_code(e) in ("403", "AccessDenied"):
+            foreign = foreign_owner(plain_s3, bucket, spec.aws.account_id) if plain_s3 is not None else None
+            if foreign:
+                raise OperationError(f"{foreign}: choose another state.bucket") from e
             raise OperationError(f"{bucket}: exists but these credentials cannot use it "
                                  "(S3 bucket names are global: it may belong to another account)") from e
         if error_code(e) not in ("404", "NoSuchBucket", "NotFound"):
@@ -135,7 +141,8 @@ def bootstrap(spec: ClientSpec, sess: Any = None) -> list[Step]:
         if status == "fail":
             raise OperationError(f"bootstrap stopped before creating anything: {detail}")
     try:
-        steps = [ensure_bucket(ctx.client("s3"), spec)]
+        s3 = expect_owner(ctx.client("s3"), spec.aws.account_id)
+        steps = [ensure_bucket(s3, spec, ctx.client("s3"))]
         if spec.state.lock_table:
             steps.append(inspect_lock_table(ctx.client("dynamodb"), spec))
         return steps

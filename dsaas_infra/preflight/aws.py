@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from dsaas_infra.preflight.aws_session import AWS_ERRORS, client, describe, error_code, session
 from dsaas_infra.preflight.results import Check, CheckResult, Outcome, run_all
+from dsaas_infra.preflight.s3_owner import expect_owner, foreign_owner
 from dsaas_infra.spec.model import ClientSpec
 from dsaas_infra.spec.sizes import aws_inference_type, aws_training_type
 
@@ -60,13 +61,18 @@ def check_region(ctx: Context) -> Outcome:
 
 def check_state_bucket(ctx: Context) -> Outcome:
     bucket = ctx.spec.state.bucket
-    s3 = ctx.client("s3")
+    # Every call names the spec's account as the owner: another account's bucket of this
+    # name is refused by S3 itself, never inspected as if it were the client's.
+    s3 = expect_owner(ctx.client("s3"), ctx.spec.aws.account_id)
     try:
         s3.head_bucket(Bucket=bucket)
     except ClientError as e:
         if error_code(e) in ("404", "NoSuchBucket", "NotFound"):
             return ("fail", f"{bucket} does not exist: {BOOTSTRAP_HINT}")
         if error_code(e) in ("403", "AccessDenied"):
+            foreign = foreign_owner(ctx.client("s3"), bucket, ctx.spec.aws.account_id)
+            if foreign:
+                return ("fail", f"{foreign}: choose another state.bucket")
             return ("fail", f"{bucket} exists but these credentials cannot use it (another account's?)")
         return ("fail", f"{bucket}: {describe(e)}")
     except AWS_ERRORS as e:
