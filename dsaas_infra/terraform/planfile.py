@@ -46,8 +46,25 @@ def blueprint_hashes(blueprint: Path) -> dict[str, str]:
         for name in sorted(files):
             rel = rel_root / name
             if not _skipped(rel):
-                hashes[str(rel)] = hashlib.sha256((Path(root) / name).read_bytes()).hexdigest()
+                hashes[str(rel)] = _file_hash(Path(root) / name)
     return dict(sorted(hashes.items()))
+
+
+def _file_hash(path: Path) -> str:
+    """sha256 of a file; of a symlink, of where it points and (Terraform reads through it) of
+    the file there, if it is one: a loop or a dangling link is hashed, not a crash."""
+    if path.is_symlink():
+        data = b"symlink:" + os.fsencode(os.readlink(path))
+        try:
+            if path.is_file():
+                data += b"\0" + path.read_bytes()
+        except OSError:
+            pass
+        return hashlib.sha256(data).hexdigest()
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as e:
+        raise OperationError(f"cannot read {path}: {e.strerror or e}") from e
 
 
 def blueprint_hashes_of(files: dict[str, bytes]) -> dict[str, str]:

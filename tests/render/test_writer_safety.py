@@ -217,3 +217,14 @@ def test_staging_of_a_running_render_is_left_alone(tmp_path):
     live.mkdir()
     write_blueprint({"main.tf": b"c = 3\n"}, out)
     assert live.is_dir()
+
+
+def test_plan_hashes_of_a_blueprint_with_a_symlink_loop_do_not_follow_it(tmp_path):
+    out = tmp_path / "bp"
+    write_blueprint(FILES, out)
+    (out / "loop.tf").symlink_to("loop.tf")
+    (out / "out.tf").symlink_to(tmp_path / "elsewhere.tf")
+    hashes = planfile.blueprint_hashes(out)
+    assert {"loop.tf", "out.tf", "main.tf"} <= set(hashes)
+    (tmp_path / "elsewhere.tf").write_text("x = 1\n")  # Terraform reads through it: a change
+    assert planfile.differences(hashes, planfile.blueprint_hashes(out)) == ["out.tf (changed)"]
