@@ -18,8 +18,8 @@ MANIFEST = ".dsaas-infra-manifest.json"
 STAGING_PREFIX = ".dsaas-staging-"
 # dsaas-infra's own folder in a blueprint (plans, records, source.json): also never a symlink.
 WORK_DIR = ".dsaas"
-# What a folder may hold before the first render into it (written by Terraform or by us).
-_ADOPTABLE = {".terraform", WORK_DIR, ".terraform.lock.hcl"}
+# What a folder may hold before the first render into it (Terraform's, ours, a fresh git repository).
+_ADOPTABLE = {".terraform", WORK_DIR, ".terraform.lock.hcl", ".git"}
 
 
 @dataclass

@@ -167,6 +167,8 @@ def test_out_into_a_folder_of_foreign_files_needs_force(tmp_path):
     assert write_blueprint(FILES, tmp_path / "empty").written
     (tmp_path / "init" / ".terraform").mkdir(parents=True)
     assert write_blueprint(FILES, tmp_path / "init").written
+    (tmp_path / "repo" / ".git").mkdir(parents=True)  # a fresh git repository for the blueprint
+    assert write_blueprint(FILES, tmp_path / "repo").written
 
 
 _KILLED_RENDER = """
