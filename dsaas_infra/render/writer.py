@@ -126,7 +126,10 @@ def _tool_dirs() -> tuple[set[Path], set[Path]]:
 
 def check_out_dir(out_dir: Path) -> None:
     """Refuse an output folder that must never be rendered into (even with --force)."""
-    target = out_dir.resolve()
+    try:
+        target = out_dir.resolve()
+    except (RuntimeError, OSError) as e:  # a symlink loop
+        raise OutputConflictError(f"{out_dir}: cannot resolve the output folder ({e})") from e
     exact, within = _tool_dirs()
     if target in exact:
         raise OutputConflictError(

@@ -230,3 +230,9 @@ def test_plan_hashes_of_a_blueprint_with_a_symlink_loop_do_not_follow_it(tmp_pat
     assert {"loop.tf", "out.tf", "main.tf"} <= set(hashes)
     (tmp_path / "elsewhere.tf").write_text("x = 1\n")  # Terraform reads through it: a change
     assert planfile.differences(hashes, planfile.blueprint_hashes(out)) == ["out.tf (changed)"]
+
+
+def test_an_output_folder_that_is_a_symlink_loop_is_one_error(tmp_path):
+    (tmp_path / "loop").symlink_to("loop")
+    with pytest.raises(OutputConflictError, match="cannot resolve the output folder"):
+        write_blueprint(FILES, tmp_path / "loop")
