@@ -129,9 +129,12 @@ def test_junit_report_with_hostile_findings_parses():
     from dsaas_infra.validate import output_json, output_junit
     from dsaas_infra.validate.findings import Finding, Report, StageResult
 
-    findings = [Finding("syntax", "X1", "error", s, file=f"{s[:40]}.tf", line=1) for s in HOSTILE if s]
-    report = Report(targets=["\u202ebp"], stages=[StageResult("syntax", findings=findings)])
-    root = ET.fromstring(output_junit.render(report).encode())
-    messages = [f.get("message") for f in root.iter("failure")]
-    assert messages == [visible(s) for s in HOSTILE if s]  # ElementTree escapes CR in attributes
+    findings = [Finding("syntax", "X1", "error", s, file=f"bp/{s[:40]}.tf", line=1) for s in HOSTILE if s]
+    report = Report(targets=["bp"], stages=[StageResult("syntax", findings=findings)])
+    document = output_junit.render(report)
+    assert not set(document) & SHOWN
+    root = ET.fromstring(document.encode())  # parses: no character XML forbids got through
+    shown = " ".join([*(e.text or "" for e in root.iter()), *(v for e in root.iter() for v in e.attrib.values())])
+    for s in ("<script>alert(1)</script>", "]]><!--", "\u202eevil\u202c", "\x00nul \x07bell \x1b[31mred \x7f del"):
+        assert visible(s) in shown, s
     assert json.loads(output_json.render(report))["stages"][0]["findings"][0]["message"] == HOSTILE[1]
