@@ -161,6 +161,7 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
     )
     ctx["service_agent_domains"] = SERVICE_AGENT_DOMAINS
+    ctx["platform_alerts"] = _platform_alerts(spec, ctx)
     ctx["kms"] = gcp_kms.build(spec, ctx["name_prefix"], set(ctx["apis"]),
                                apigee_dedicated=ctx["apigee"] is not None and not ctx["apigee"]["shared"])
     ctx["quotas"] = _quotas(spec, ctx)
@@ -292,6 +293,48 @@ def _apis(spec: ClientSpec) -> list[str]:
     return apis
 
 
+# API alert thresholds (a starting point, to be tuned after a load test).
+API_5XX_PER_5_MIN = 10
+API_LATENCY_P99_MS = 2000
+
+
+def _platform_alerts(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """alerts.tf: launch rejections and the public API's errors and latency, to the channels."""
+    out: list[dict[str, Any]] = []
+    if spec.phases.data.enabled:
+        out.append({
+            "name": "scheduler_rejected", "kind": "log", "severity": "ERROR",
+            "display": "a scheduled launch was rejected",
+            "condition": "Cloud Scheduler got an error answer (409 overlap, 403, 400, ...)",
+            "filter": ('resource.type="cloud_scheduler_job" AND severity>=ERROR AND '
+                       'jsonPayload."@type"="type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished"'),
+            "doc": ("A Cloud Scheduler launch was refused (409: the previous run is still going; 403: the "
+                    "launch identity lost a permission; 400: a bad request body). The run did not start: "
+                    "read the job's log in Cloud Scheduler, fix, then run the job by hand."),
+        })
+    if ctx.get("apigee") is not None:
+        rule = f'resource.type = "https_lb_rule" AND resource.labels.forwarding_rule_name = "{ctx["name_prefix"]}-api"'
+        out.append({
+            "name": "api_5xx", "kind": "threshold", "severity": "ERROR",
+            "display": "prediction API 5xx",
+            "condition": f"More than {API_5XX_PER_5_MIN} 5xx answers in 5 minutes",
+            "filter": (f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/request_count" '
+                       'AND metric.labels.response_code_class = 500'),
+            "threshold": API_5XX_PER_5_MIN, "aligner": "ALIGN_DELTA", "period": "300s", "duration": "0s",
+            "doc": ("The API load balancer answered 5xx (Apigee or the model backend failed). Check Apigee "
+                    "analytics and the Vertex AI endpoint's logs."),
+        })
+        out.append({
+            "name": "api_latency", "kind": "threshold", "severity": "WARNING",
+            "display": "prediction API latency",
+            "condition": f"p99 latency at the load balancer above {API_LATENCY_P99_MS} ms for 5 minutes",
+            "filter": f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/total_latencies"',
+            "threshold": API_LATENCY_P99_MS, "aligner": "ALIGN_PERCENTILE_99", "period": "60s", "duration": "300s",
+            "doc": "Predictions are slow end to end: check the endpoint's replicas and Apigee's target latency.",
+        })
+    return out
+
+
 def derived_files(ctx: dict[str, Any], rendered: dict[str, bytes]) -> dict[str, bytes]:
     return gcp_serving.derived_files(ctx, rendered)
 
@@ -322,4 +365,6 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
     if phases.training.enabled:
         out.append(("training.tf", "gcp/training.tf.j2"))
     out.extend(gcp_serving.files(ctx))
+    if ctx["platform_alerts"] and any(name == "monitoring.tf" for name, _ in out):
+        out.append(("alerts.tf", "gcp/alerts.tf.j2"))
     return out

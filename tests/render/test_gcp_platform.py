@@ -304,3 +304,19 @@ def test_training_rules(phases, where, fragment):
     with pytest.raises(SpecError) as e:
         render(phases=phases)
     assert f": {where}: " in str(e.value) and fragment in str(e.value), str(e.value)
+
+
+def test_rejected_launches_and_api_errors_alert_the_channels(examples):
+    bp = examples["gcp-managed"]
+    alerts = {n: b for (t, n), b in bp.resources.items() if t == "google_monitoring_alert_policy"}
+    for name in ("scheduler_rejected", "api_5xx", "api_latency"):
+        assert alerts[name]["notification_channels"] == "${local.notification_channels}", name
+    log = alerts["scheduler_rejected"]["conditions"][0]["condition_matched_log"][0]["filter"].replace('\\"', '"')
+    assert 'resource.type="cloud_scheduler_job"' in log and "severity>=ERROR" in log
+    five = alerts["api_5xx"]["conditions"][0]["condition_threshold"][0]["filter"].replace('\\"', '"')
+    assert "response_code_class = 500" in five and '"stark-prod-api"' in five
+    # The forwarding rule the filters name is the blueprint's.
+    assert bp.resources[("google_compute_global_forwarding_rule", "api")]["name"] == "${local.name_prefix}-api"
+    reactive = examples["gcp-reactive"]
+    names = {n for (t, n) in reactive.resources if t == "google_monitoring_alert_policy"}
+    assert "scheduler_rejected" in names and "api_5xx" not in names
