@@ -2,7 +2,7 @@
 # public API's errors and latency, each to the notification channels of monitoring.tf.
 
 resource "google_monitoring_alert_policy" "scheduler_rejected" {
-  display_name          = "Globex Corp. staging: a scheduled launch was rejected"
+  display_name          = "Globex Corp. EU staging: a scheduled launch was rejected"
   combiner              = "OR"
   severity              = "ERROR"
   notification_channels = local.notification_channels
@@ -31,7 +31,7 @@ resource "google_monitoring_alert_policy" "scheduler_rejected" {
 }
 
 resource "google_monitoring_alert_policy" "api_5xx" {
-  display_name          = "Globex Corp. staging: prediction API 5xx"
+  display_name          = "Globex Corp. EU staging: prediction API 5xx"
   combiner              = "OR"
   severity              = "ERROR"
   notification_channels = local.notification_channels
@@ -40,7 +40,7 @@ resource "google_monitoring_alert_policy" "api_5xx" {
   conditions {
     display_name = "More than 10 5xx answers in 5 minutes"
     condition_threshold {
-      filter          = "resource.type = \"https_lb_rule\" AND resource.labels.forwarding_rule_name = \"globex-staging-api\" AND metric.type = \"loadbalancing.googleapis.com/https/request_count\" AND metric.labels.response_code_class = 500"
+      filter          = "resource.type = \"https_lb_rule\" AND resource.labels.forwarding_rule_name = \"globex-eu-staging-api\" AND metric.type = \"loadbalancing.googleapis.com/https/request_count\" AND metric.labels.response_code_class = 500"
       comparison      = "COMPARISON_GT"
       threshold_value = 10
       duration        = "0s"
@@ -61,7 +61,7 @@ resource "google_monitoring_alert_policy" "api_5xx" {
 }
 
 resource "google_monitoring_alert_policy" "api_latency" {
-  display_name          = "Globex Corp. staging: prediction API latency"
+  display_name          = "Globex Corp. EU staging: prediction API latency"
   combiner              = "OR"
   severity              = "WARNING"
   notification_channels = local.notification_channels
@@ -70,7 +70,7 @@ resource "google_monitoring_alert_policy" "api_latency" {
   conditions {
     display_name = "p99 latency at the load balancer above 2000 ms for 5 minutes"
     condition_threshold {
-      filter          = "resource.type = \"https_lb_rule\" AND resource.labels.forwarding_rule_name = \"globex-staging-api\" AND metric.type = \"loadbalancing.googleapis.com/https/total_latencies\""
+      filter          = "resource.type = \"https_lb_rule\" AND resource.labels.forwarding_rule_name = \"globex-eu-staging-api\" AND metric.type = \"loadbalancing.googleapis.com/https/total_latencies\""
       comparison      = "COMPARISON_GT"
       threshold_value = 2000
       duration        = "300s"
