@@ -11,6 +11,35 @@ import typer
 from dsaas_infra import __version__
 from dsaas_infra.error_handler import error_handler
 
+def _metavars_not_python_types() -> None:
+    """typer 0.29 labels every parameter in --help with its Python type (`<bool>`, `<list[Path]>`,
+    `<text|json>`); show what a user types instead: an option's metavar (or its choices as
+    `[a|b]`, or its type in capitals), nothing after a flag or an argument (its name is its
+    metavar). tests/test_cli_help.py checks every command's help."""
+    from typer import core
+
+    def option_type(self, ctx):
+        if self.is_flag or self.count:
+            return None
+        if self.metavar is not None:
+            return self.metavar
+        label = core._TyperParameter.display_type(self, ctx).strip("<>")
+        if label.startswith("list[") and label.endswith("]"):
+            label = label[5:-1]  # a repeatable option takes one value each time
+        return f"[{label}]" if "|" in label else label.upper().replace("STR", "TEXT")
+
+    def argument_name(self) -> str:
+        name = self.metavar or self.name.upper()
+        return name if self.nargs == 1 or name.endswith("...") else f"{name}..."
+
+    core.TyperOption.display_type_rich = option_type
+    core.TyperArgument.display_type_rich = lambda self, ctx: None
+    core.TyperArgument._rich_display_name = argument_name
+    core.TyperArgument._usage_display_name = argument_name
+
+
+_metavars_not_python_types()
+
 app = typer.Typer(
     name="dsaas-infra",
     help="Render, validate and run Terraform blueprints for Data Science as a Service clients.",
@@ -224,8 +253,12 @@ def plan_cmd(
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 1 error, 2... see README.")
     ] = False,
-    fmt: Annotated[PlanFormat, typer.Option("--format", "-f")] = PlanFormat.text,
-    skip_preflight: Annotated[bool, typer.Option("--skip-preflight")] = False,
+    fmt: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="text summary, or json on stdout (Terraform's output on stderr).")
+    ] = PlanFormat.text,
+    skip_preflight: Annotated[
+        bool, typer.Option("--skip-preflight", help="Do not check the cloud account/project first.")
+    ] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Render a spec here.")] = None,
     terraform: TerraformOpt = None,
     jobs: JobsOpt = None,
@@ -249,8 +282,12 @@ def drift_cmd(
     targets: Annotated[
         list[Path], typer.Argument(help="Client specs, folders of specs or blueprints, blueprint directories.")
     ],
-    fmt: Annotated[PlanFormat, typer.Option("--format", "-f")] = PlanFormat.text,
-    skip_preflight: Annotated[bool, typer.Option("--skip-preflight")] = False,
+    fmt: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="text summary, or json on stdout (Terraform's output on stderr).")
+    ] = PlanFormat.text,
+    skip_preflight: Annotated[
+        bool, typer.Option("--skip-preflight", help="Do not check the cloud account/project first.")
+    ] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Render specs into OUT/<client>-<env>.")] = None,
     terraform: TerraformOpt = None,
     jobs: JobsOpt = None,
@@ -273,7 +310,9 @@ def fleet_cmd(
     engine: Annotated[Engine, typer.Option(help="CI engine that runs the fleet.")] = Engine.github,
     max_parallel: Annotated[int, typer.Option("--max-parallel", min=1, max=256,
                                               help="Clients a workflow runs at once.")] = 20,
-    default_branch: Annotated[str, typer.Option("--default-branch")] = "main",
+    default_branch: Annotated[
+        str, typer.Option("--default-branch", metavar="BRANCH", help="The branch whose pushes apply (default main).")
+    ] = "main",
     drift_schedule: Annotated[str, typer.Option("--drift-schedule", help="Cron (UTC) of drift runs.")] = "17 5 * * *",
     force: Annotated[bool, typer.Option(help="Overwrite blueprint files edited by hand.")] = False,
     jobs: JobsOpt = None,
@@ -312,7 +351,9 @@ def fleet_report_cmd(
 @app.command("apply")
 def apply_cmd(
     target: SpecArg,
-    auto_approve: Annotated[bool, typer.Option("--auto-approve")] = False,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Do not ask (no terminal, e.g. CI); see the README.")
+    ] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where the spec was rendered.")] = None,
     terraform: TerraformOpt = None,
 ) -> None:
@@ -325,7 +366,9 @@ def apply_cmd(
 @app.command("destroy")
 def destroy_cmd(
     target: SpecArg,
-    auto_approve: Annotated[bool, typer.Option("--auto-approve")] = False,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Do not ask (no terminal, e.g. CI); see the README.")
+    ] = False,
     confirm: Annotated[Optional[str], typer.Option("--confirm", help="The client name, with --auto-approve.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where the spec was rendered.")] = None,
     terraform: TerraformOpt = None,

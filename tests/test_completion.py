@@ -32,8 +32,10 @@ def test_bash_completion(words, expected):
     assert complete(words) == expected
 
 
-def test_show_completion_prints_a_script_for_the_shell():
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    script = "import sys; sys.argv = ['dsaas-infra', '--show-completion', 'bash']; from dsaas_infra.cli import main; main()"
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0 and "_DSAAS_INFRA_COMPLETE" in result.stdout
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_completion_script_for_each_shell(shell):
+    """What `--show-completion` prints (it needs to detect the shell when shellingham is installed,
+    which a test process cannot offer): the script the completion variable's source_* mode emits."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "_DSAAS_INFRA_COMPLETE": f"source_{shell}"}
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0 and "_DSAAS_INFRA_COMPLETE" in result.stdout, result.stderr
