@@ -202,6 +202,7 @@ def validate_cmd(
         Optional[str], typer.Option("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH).")
     ] = None,
     jobs: JobsOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr (the report only).")] = False,
 ) -> None:
     """Validate blueprints offline: syntax, references, schema, format, terraform, security.
 
@@ -209,7 +210,7 @@ def validate_cmd(
     from dsaas_infra.commands import validate
 
     _run(validate.run, paths, fmt.value, list(skip or []), output, strict, terraform, checkov, jobs=jobs,
-         enable=list(enable or []))
+         enable=list(enable or []), quiet=quiet)
 
 
 @app.command("doctor")

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from dsaas_infra import __version__
 from dsaas_infra.errors import OperationError, UsageError
-from dsaas_infra.validate import output_json, output_junit, output_sarif, output_text, parallel, pipeline, tools
+from dsaas_infra.validate import output_json, output_junit, output_sarif, output_text, parallel, pipeline, progress, tools
 
 FORMATS = ("text", "json", "sarif", "junit")
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -20,7 +20,7 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path | None = None,
         strict: bool = False, terraform_bin: str | None = None, checkov_bin: str | None = None,
-        jobs: int | None = None, enable: list[str] = ()) -> int:
+        jobs: int | None = None, enable: list[str] = (), quiet: bool = False) -> int:
     paths = _tf_files_to_blueprints([Path(p) for p in paths])
     _check_usage(paths, fmt, skip, terraform_bin, checkov_bin)
     unknown = [s for s in enable if s not in pipeline.OPT_IN]
@@ -31,7 +31,7 @@ def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path
                                enable=tuple(pipeline.OPT_IN) if strict else tuple(enable))
     with tempfile.TemporaryDirectory(prefix="dsaas-validate-") as tmp:
         targets = _targets([Path(p) for p in paths], Path(tmp))
-        report = parallel.run(targets, tuple(skip), context, jobs)
+        report = parallel.run(targets, tuple(skip), context, jobs, progress.for_stderr(quiet))
     _emit(report, fmt, output, strict)
     return report.exit_code(strict)
 

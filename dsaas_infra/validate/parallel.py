@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from dsaas_infra.validate import pipeline
 from dsaas_infra.validate.findings import Report, StageResult
+from dsaas_infra.validate.progress import Progress, QuietProgress
 
 # How a stage says it had nothing to check on a blueprint (not that it could not run).
 NOTHING_TO_CHECK = "(nothing to check)"
@@ -18,18 +19,30 @@ def _one(target: tuple[Path, str], skip: tuple[str, ...], context: pipeline.Cont
 
 
 def run(targets: list[tuple[Path, str]], skip: tuple[str, ...], context: pipeline.Context,
-        jobs: int | None = None) -> Report:
-    """The same report as ``pipeline.run(targets, ...)``, each blueprint validated in a worker."""
+        jobs: int | None = None, progress: Progress | None = None) -> Report:
+    """The same report as ``pipeline.run(targets, ...)``, each blueprint validated in a worker;
+    ``progress`` hears of each blueprint (all its stages) as its worker finishes."""
     from dsaas_infra.render.parallel import default_jobs
 
     jobs = default_jobs() if jobs is None else jobs
     if jobs <= 1 or len(targets) <= 1:
-        return pipeline.run(targets, skip, context)
+        return pipeline.run(targets, skip, context, progress)
+    progress = progress or QuietProgress()
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(targets)), mp_context=ctx) as pool:
-        reports = list(pool.map(_one, targets, [skip] * len(targets), [context] * len(targets)))
-    return merge(reports)
+    reports: list[Report | None] = [None] * len(targets)
+    progress.start(len(targets), len(targets))
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(targets)), mp_context=ctx) as pool:
+            futures = {pool.submit(_one, t, skip, context): i for i, t in enumerate(targets)}
+            for n, future in enumerate(as_completed(futures), 1):
+                report = future.result()
+                reports[futures[future]] = report
+                progress.blueprint_done(n, len(targets), report.targets[0],
+                                        [s for s in report.stages if not s.user_skipped])
+    finally:
+        progress.close()
+    return merge([r for r in reports if r is not None])
 
 
 def merge(reports: list[Report]) -> Report:
