@@ -29,10 +29,12 @@ APIGEE_BILLING_TYPE = "PAYG"
 # offers, so the cheapest one. INTERMEDIATE/COMPREHENSIVE only raise the number of proxy
 # deployments and add features the proxy does not use; COMPREHENSIVE in one region would
 # also give none of the multi-region availability that justifies its price.
-APIGEE_ENVIRONMENT_TYPE = "BASE"
+# The proxy's JSONThreatProtection is an Extensible policy (Apigee's policy reference), which Base
+# environments cannot deploy: INTERMEDIATE is the cheapest type that runs the shipped proxy.
+APIGEE_ENVIRONMENT_TYPE = "INTERMEDIATE"
 APIGEE_ENVIRONMENT_REASON = (
-    "BASE: one proxy whose policies every environment type offers; larger types only add "
-    "proxy deployments and features the proxy does not use."
+    "INTERMEDIATE: the proxy's JSON threat protection is an Extensible policy, which Base "
+    "environments cannot run; Comprehensive adds only multi-region features one region does not use."
 )
 
 # Cloud Armor rules in front of the API at access.waf: Google's preconfigured OWASP rule sets at

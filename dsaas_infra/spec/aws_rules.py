@@ -146,6 +146,10 @@ def derived_names(spec: ClientSpec) -> dict[str, DerivedName]:
         path = ("phases", "training", "users", i)
         add(f"notebook:{user}", "sagemaker", f"{prefix}-{user}", path)
         add(f"user_profile:{user}", "sagemaker", user, path)
+    if spec.ci is not None and spec.ci.create_identity:
+        # templates/aws/ci.tf.j2 (names from dsaas_infra.fleet.index.role_name)
+        for purpose in ("apply", "plan"):
+            add(f"ci_{purpose}_role", "iam_role", f"{prefix}-github-{purpose}", ("ci", "create_identity"))
     return out
 
 

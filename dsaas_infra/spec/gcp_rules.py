@@ -200,6 +200,11 @@ def _apigee_problems(spec: ClientSpec) -> list[Problem]:
     assert spec.gcp is not None
     apigee = spec.gcp.apigee
     out: list[Problem] = []
+    if apigee.organization == "dedicated" and apigee.environment_type == "BASE" and spec.phases.access.enabled:
+        out.append((("gcp", "apigee", "environment_type"), (
+            "BASE cannot run the prediction proxy: its JSON threat protection is an Extensible "
+            "policy, which Base environments do not offer; use INTERMEDIATE (the default) or COMPREHENSIVE"
+        )))
     if apigee.organization == "dedicated":
         for key in ("project_id", "instance"):
             if getattr(apigee, key) is not None:
@@ -208,6 +213,11 @@ def _apigee_problems(spec: ClientSpec) -> list[Problem]:
         return out
     if not spec.phases.access.enabled:
         return out
+    if apigee.environment_type == "BASE":
+        out.append((("gcp", "apigee", "environment_type"), (
+            "BASE cannot run the prediction proxy: its JSON threat protection is an Extensible "
+            "policy, which Base environments do not offer; use INTERMEDIATE (the default) or COMPREHENSIVE"
+        )))
     if apigee.project_id is None or apigee.instance is None:
         missing = " and ".join(k for k in ("project_id", "instance") if getattr(apigee, k) is None)
         out.append((("gcp", "apigee"), (

@@ -8,7 +8,7 @@ import pytest
 
 from dsaas_infra.render import gcp_kms
 from dsaas_infra.spec import load_spec, load_spec_text
-from tests.conftest import example_specs
+from tests.conftest import REPO, example_specs
 from tests.render.parsed_blueprint import ParsedBlueprint, parse
 
 GCP_SPECS = {p.stem: p for p in example_specs() if p.stem.startswith("gcp-")}
@@ -153,12 +153,23 @@ def test_certificate_name_carries_a_hash_of_the_hostname():
     assert len("x" * 28 + "-api-" + hashlib.sha256(b"h").hexdigest()[:8]) <= 63
 
 
-def test_environment_type_is_base_by_need(examples):
+def test_environment_type_is_the_cheapest_that_runs_the_proxy(examples):
+    # JSONThreatProtection (in the proxy) is an Extensible policy: Base environments cannot deploy it.
+    proxy = (REPO / "templates" / "gcp" / "files" / "apigee" / "predict" / "apiproxy" / "proxies" / "default.xml")
+    assert "JSON-Threat-Protection" in proxy.read_text() or "JSONThreat" in proxy.read_text()
     for stem in ("gcp-proactive", "gcp-managed"):
         bp = examples[stem]
         envs = {k: v for k, v in bp.resources.items() if k[0] == "google_apigee_environment"}
+        assert envs
         for body in envs.values():
-            assert body["type"] == "BASE"
+            assert body["type"] == "INTERMEDIATE"
+
+
+def test_a_base_environment_is_refused_because_the_proxy_cannot_run_there():
+    from dsaas_infra.errors import SpecError
+
+    with pytest.raises(SpecError, match="BASE cannot run the prediction proxy"):
+        render(gcp=", apigee: {organization: dedicated, environment_type: BASE}")
 
 
 def test_no_grant_to_the_storage_analytics_group(examples):
@@ -237,8 +248,8 @@ def test_shared_is_the_default_and_no_api_needs_no_organisation():
 
 
 def test_environment_type_can_be_set_by_the_spec():
-    bp = render(gcp=", apigee: {organization: dedicated, environment_type: INTERMEDIATE}")
-    assert bp.resources[("google_apigee_environment", "main")]["type"] == "INTERMEDIATE"
+    bp = render(gcp=", apigee: {organization: dedicated, environment_type: COMPREHENSIVE}")
+    assert bp.resources[("google_apigee_environment", "main")]["type"] == "COMPREHENSIVE"
 
 
 @pytest.fixture(scope="module")

@@ -62,8 +62,8 @@ resource "google_apigee_environment" "main" {
   org_id       = local.apigee_org_id
   display_name = "Stark Mobility \"Prod\" prod"
   description  = "Environment of the prediction API"
-  # BASE: one proxy whose policies every environment type offers; larger types only add proxy deployments and features the proxy does not use.
-  type = "BASE"
+  # INTERMEDIATE: the proxy's JSON threat protection is an Extensible policy, which Base environments cannot run; Comprehensive adds only multi-region features one region does not use.
+  type = "INTERMEDIATE"
 
   depends_on = [time_sleep.services]
 }

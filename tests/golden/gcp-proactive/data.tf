@@ -325,6 +325,14 @@ resource "google_storage_bucket_iam_member" "dataflow_bucket" {
   member = google_service_account.dataflow.member
 }
 
+# Beam checks the staging and temp locations with buckets.get when the Flex Template launcher
+# builds the job as this account; objectAdmin has no bucket permissions (apache/beam#20708).
+resource "google_storage_bucket_iam_member" "dataflow_bucket_get" {
+  bucket = google_storage_bucket.dataflow.name
+  role   = "roles/storage.legacyBucketReader"
+  member = google_service_account.dataflow.member
+}
+
 resource "google_bigquery_dataset_iam_member" "dataflow_curated_writer" {
   dataset_id = google_bigquery_dataset.curated.dataset_id
   project    = local.project_id
