@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from dsaas_infra.spec import sizes
-from dsaas_infra.spec.maturity import DEFAULTS
+from dsaas_infra.spec.maturity import CLOUD_DEFAULTS, DEFAULTS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -25,6 +25,16 @@ def test_maturity_table_matches_defaults():
                 _cell(by_level[level]) for level in ("reactive", "proactive", "managed")
             ) + " |"
             assert row in README, f"README maturity table is missing or wrong: {row}"
+
+
+def test_aws_default_table_matches_the_cloud_overrides():
+    for phase, settings in CLOUD_DEFAULTS["aws"].items():
+        for setting, by_level in settings.items():
+            row = f"| `{phase}.{setting}` | " + " | ".join(
+                "never" if by_level[level] is None else _cell(by_level[level])
+                for level in ("reactive", "proactive", "managed")
+            ) + " |"
+            assert row in README, f"README AWS default table is missing or wrong: {row}"
 
 
 def test_size_table_matches_mapping():

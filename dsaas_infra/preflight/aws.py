@@ -1,4 +1,4 @@
-"""AWS preflight: credentials, account, region, state bucket and locking, SageMaker quotas."""
+"""AWS preflight: credentials, account, region, state bucket and locking, quotas the blueprint needs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from botocore.exceptions import ClientError
 from dsaas_infra.preflight.aws_session import AWS_ERRORS, client, describe, error_code, session
 from dsaas_infra.preflight.results import Check, CheckResult, Outcome, run_all
 from dsaas_infra.preflight.s3_owner import expect_owner, foreign_owner
+from dsaas_infra.spec.aws_capacity import LAMBDA_CONCURRENCY_QUOTA, LAMBDA_UNRESERVED_MINIMUM, quota_needs
 from dsaas_infra.spec.model import ClientSpec
-from dsaas_infra.spec.sizes import aws_inference_type, aws_training_type
 
 BOOTSTRAP_HINT = "run `dsaas-infra bootstrap SPEC`"
 
@@ -21,9 +21,13 @@ class Context:
     spec: ClientSpec
     session: Any
     identity: dict[str, str] = field(default_factory=dict)
+    # Ready-made clients by service (tests hand in botocore-Stubber clients for APIs moto lacks).
+    clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str, region: str | None = None):
         assert self.spec.aws is not None
+        if service in self.clients and region is None:
+            return self.clients[service]
         return client(self.session, service, region or self.spec.aws.region)
 
 
@@ -133,45 +137,84 @@ def check_state_lock(ctx: Context) -> Outcome:
             "delete the table afterwards")
 
 
-def needed_quotas(spec: ClientSpec) -> list[str]:
-    """The SageMaker quota names the blueprint relies on, from the resolved instance types."""
-    names = []
-    t, d = spec.phases.training, spec.phases.deployment
-    if t.enabled:
-        names.append(f"{t.instance_type or aws_training_type(t.size, t.gpu)} for training job usage")
-    if d.enabled and d.realtime:
-        names.append(f"{d.instance_type or aws_inference_type(d.size, d.gpu)} for endpoint usage")
-    return names
-
-
-def _quota_values(sq, operation: str) -> dict[str, float]:
-    values: dict[str, float] = {}
-    for page in sq.get_paginator(operation).paginate(ServiceCode="sagemaker"):
+def _quota_values(sq, operation: str, service: str) -> dict[str, tuple[str, float]]:
+    """Quota name -> (quota code, value) of one service."""
+    values: dict[str, tuple[str, float]] = {}
+    for page in sq.get_paginator(operation).paginate(ServiceCode=service):
         for q in page.get("Quotas", []):
-            values[q["QuotaName"]] = q.get("Value", 0)
+            values[q["QuotaName"]] = (q.get("QuotaCode", "?"), q.get("Value", 0))
     return values
 
 
+def _request_hint(service: str, code: str, value: int) -> str:
+    return (f"request {value} (aws service-quotas request-service-quota-increase --service-code "
+            f"{service} --quota-code {code} --desired-value {value})")
+
+
 def check_sagemaker_quotas(ctx: Context) -> Outcome:
-    names = needed_quotas(ctx.spec)
-    if not names:
+    """Each SageMaker instance quota against the count the blueprint needs (spec/aws_capacity.py)."""
+    needs = [n for n in quota_needs(ctx.spec) if n.service == "sagemaker"]
+    if not needs:
         return ("pass", "no SageMaker instances needed")
     sq = ctx.client("service-quotas")
     try:
-        values = _quota_values(sq, "list_service_quotas")
-        if any(n not in values for n in names):
+        values = _quota_values(sq, "list_service_quotas", "sagemaker")
+        if any(n.name not in values for n in needs):
             # Quotas never raised are listed only among the defaults.
-            values = {**_quota_values(sq, "list_aws_default_service_quotas"), **values}
+            values = {**_quota_values(sq, "list_aws_default_service_quotas", "sagemaker"), **values}
     except AWS_ERRORS as e:
-        # Quotas are advisory: Terraform itself reports a quota error; do not block on it.
-        return ("warn", f"cannot read them ({describe(e)})")
-    zero = [n for n in names if values.get(n) == 0]
-    unknown = [n for n in names if n not in values]
-    if zero:
-        return ("fail", f"quota is 0 for {', '.join(zero)}: request an increase in Service Quotas")
-    if unknown:
-        return ("warn", f"no quota named {', '.join(unknown)}")
-    return ("pass", ", ".join(f"{n}: {values[n]:g}" for n in names))
+        return ("warn", f"cannot read them ({describe(e)}); the table in the blueprint's README lists what to request")
+    fails, warns, passes = [], [], []
+    for n in needs:
+        if n.name not in values:
+            warns.append(f"no quota named {n.name!r} in this region (is the instance type offered here?)")
+            continue
+        code, value = values[n.name]
+        if value < n.needed:
+            fails.append(f"{n.name} ({code}) is {value:g}, the blueprint needs {n.needed} ({n.why}): "
+                         + _request_hint("sagemaker", code, n.target))
+        elif value < n.target:
+            warns.append(f"{n.name} ({code}) is {value:g}: enough to start, a deploy at full scale needs "
+                         f"{n.target}: " + _request_hint("sagemaker", code, n.target))
+        else:
+            passes.append(f"{n.name}: {value:g} >= {n.target}")
+    if fails:
+        return ("fail", "; ".join(fails + warns))
+    if warns:
+        return ("warn", "; ".join(warns + passes))
+    return ("pass", ", ".join(passes))
+
+
+def check_lambda_concurrency(ctx: Context) -> Outcome:
+    """The predict function's reserved concurrency fits the account (AWS keeps 100 unreserved)."""
+    need = next((n for n in quota_needs(ctx.spec) if n.service == "lambda"), None)
+    if need is None:
+        return ("pass", "no reserved Lambda concurrency needed")
+    reserved = need.needed - LAMBDA_UNRESERVED_MINIMUM
+    lam = ctx.client("lambda")
+    function = f"{ctx.spec.client.name}-{ctx.spec.client.environment}-predict"
+    try:
+        settings = lam.get_account_settings()["AccountLimit"]
+        try:
+            ours = lam.get_function_concurrency(FunctionName=function).get("ReservedConcurrentExecutions") or 0
+        except ClientError as e:
+            if error_code(e) != "ResourceNotFoundException":
+                raise
+            ours = 0
+    except AWS_ERRORS as e:
+        return ("warn", f"cannot read the Lambda account settings ({describe(e)})")
+    limit = settings.get("ConcurrentExecutions", 0)
+    unreserved = settings.get("UnreservedConcurrentExecutions", limit) + ours
+    code = LAMBDA_CONCURRENCY_QUOTA
+    if limit < need.needed:
+        return ("fail", f"Concurrent executions ({code}) is {limit}, the blueprint needs {need.needed} "
+                f"({need.why}): " + _request_hint("lambda", code, need.needed))
+    if unreserved - reserved < LAMBDA_UNRESERVED_MINIMUM:
+        taken = limit - unreserved
+        return ("fail", f"other functions reserve {taken} of {limit}: reserving {reserved} would leave "
+                f"{unreserved - reserved} unreserved (AWS keeps {LAMBDA_UNRESERVED_MINIMUM}): "
+                + _request_hint("lambda", code, need.needed + taken))
+    return ("pass", f"{limit} (reserves {reserved}, {unreserved - reserved} stay unreserved)")
 
 
 # After a blocking check fails the later ones would only repeat its error or look at the wrong
@@ -182,7 +225,8 @@ CHECKS = [
     Check("aws-region", "region enabled", check_region, blocking=True),
     Check("aws-state-bucket", "state bucket (versioning, encryption)", check_state_bucket),
     Check("aws-state-lock", "state locking", check_state_lock),
-    Check("aws-sagemaker-quotas", "SageMaker quotas above zero", check_sagemaker_quotas),
+    Check("aws-sagemaker-quotas", "SageMaker instance quotas cover the blueprint", check_sagemaker_quotas),
+    Check("aws-lambda-concurrency", "Lambda concurrency for the API", check_lambda_concurrency),
 ]
 
 

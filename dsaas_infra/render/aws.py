@@ -14,7 +14,7 @@ from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import aws_rules
 from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import ClientSpec
-from dsaas_infra.spec.sizes import aws_training_type
+from dsaas_infra.spec import aws_capacity
 
 AWS_PROVIDER_VERSION = "~> 6.0"
 ARCHIVE_PROVIDER_VERSION = "~> 2.7"
@@ -25,19 +25,36 @@ VPC_CIDR = "10.42.0.0/16"
 SUBNET_NEWBITS = 4
 
 # Interface endpoints SageMaker needs in subnets without a route to the internet: the SageMaker
-# API and runtime (Studio, notebooks, SDK), STS (SDK credentials), CloudWatch Logs and metrics
-# (job and app logs, training metrics), ECR (custom images), KMS (client-side key use by the
-# SDK and Studio's EFS) and Glue (Data Catalog lookups from notebooks). S3 is a gateway endpoint.
+# API and runtime (Studio, notebooks, SDK, the predict Lambda), STS (SDK credentials), CloudWatch
+# Logs and metrics (app logs, training metrics), ECR (custom images), KMS (client-side key use by
+# the SDK and Studio's EFS) and Glue (Data Catalog lookups from notebooks). Step Functions calls
+# Application Auto Scaling from outside the VPC. S3 is a gateway endpoint (free).
 INTERFACE_ENDPOINTS = (
     "ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "sagemaker.api",
     "sagemaker.runtime", "sts",
 )
+# Reactive: the cheapest set that keeps training private. Training and batch transform jobs
+# need no interface endpoint at all (SageMaker pulls their images and ships their logs and
+# metrics outside the VPC; their data moves through the S3 gateway endpoint); notebooks need the
+# SageMaker API to start jobs, STS for the SDK and Logs for their own logs. One zone only: the
+# other subnets reach the endpoints across zones (cents per GB) instead of paying per zone-hour.
+REACTIVE_INTERFACE_ENDPOINTS = ("logs", "sagemaker.api", "sts")
+REACTIVE_ENDPOINT_ZONES = 1
+# List price of an interface endpoint per zone and month (us-east-1: $0.01 per hour), for the README.
+ENDPOINT_ZONE_MONTH_USD = 7.30
+# AWS-owned buckets the S3 gateway endpoint lets workloads read: ECR's image layers, and the
+# Amazon Linux package repositories of the notebook instances.
+S3_AWS_BUCKETS = ("prod-{region}-starport-layer-bucket", "amazonlinux-2-repos-{region}")
 
 # Per maturity: Glue workers, days non-current object versions are kept, notebook volume (GB).
 GLUE_WORKERS = {"reactive": 2, "proactive": 5, "managed": 10}
 NONCURRENT_DAYS = {"reactive": 30, "proactive": 90, "managed": 365}
 NOTEBOOK_VOLUME_GB = {"small": 20, "medium": 50, "large": 100, "xlarge": 200}
 GLUE_VERSION = "5.0"
+# Raw data ages into cheaper classes: Standard-IA after 30 days (S3's minimum for it), then the
+# archive class after phases.data.raw_archive_days.
+RAW_IA_DAYS = 30
+RAW_ARCHIVE_CLASS = "GLACIER_IR"
 
 
 def build_context(spec: ClientSpec) -> dict[str, Any]:
@@ -65,6 +82,21 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         prevent_destroy=bool(data.prevent_destroy),
         log_retention_days=data.log_retention_days,
         raw_retention_days=data.raw_retention_days,
+        raw_transitions=_raw_transitions(data.raw_archive_days, data.raw_retention_days),
+        perimeter=bool(data.perimeter),
+        audit_trail=bool(data.audit_trail),
+        kms_log_group_names=_kms_log_group_names(names, network is None, spec),
+        # FLEX (spare capacity, cheaper, may start later) for the batch tier; the real-time
+        # tiers keep STANDARD so the pipeline's ETL step starts on time.
+        glue_execution_class="STANDARD" if deployment.enabled and deployment.realtime else "FLEX",
+        quota_needs=aws_capacity.quota_needs(spec),
+        api_auth=phases.access.auth,
+        predict_concurrency=aws_capacity.predict_concurrency(spec),
+        predict_seconds=f"{aws_capacity.PREDICT_SECONDS:g}",
+        api_consumer_principals={
+            c.name: sorted(c.aws_principals) or [f"arn:aws:iam::{spec.aws.account_id}:root"]
+            for c in phases.access.consumers
+        },
         noncurrent_days=NONCURRENT_DAYS[maturity],
         data_schedule=data.schedule,
         data_schedule_aws=to_aws_schedule(data.schedule) if data.schedule else None,
@@ -77,16 +109,67 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         vpc_cidr=VPC_CIDR,
         subnet_newbits=SUBNET_NEWBITS,
         az_count=3 if deployment.multi_az else 2,
-        interface_endpoints=list(INTERFACE_ENDPOINTS),
+        **_endpoints(spec),
         workspace=training.workspace,
-        workspace_instance_type=training.instance_type
-        or aws_training_type(training.size, training.gpu),
+        # CPU by size: the GPU (training.gpu) is for training jobs only.
+        workspace_instance_type=aws_capacity.workspace_instance_type(spec),
         notebook_volume_gb=NOTEBOOK_VOLUME_GB[training.size],
         users=list(training.users),
         notebooks={u: names[f"notebook:{u}"] for u in training.users},
     )
     ctx.update(aws_pipeline.build_context(spec, ctx))
     return ctx
+
+
+def _endpoints(spec: ClientSpec) -> dict[str, Any]:
+    """Which VPC endpoints the blueprint creates, in how many zones, and what they cost idle."""
+    assert spec.aws is not None
+    d = spec.phases.deployment
+    reactive = spec.client.maturity == "reactive"
+    realtime = bool(d.enabled and d.realtime)
+    wanted = set(REACTIVE_INTERFACE_ENDPOINTS if reactive else INTERFACE_ENDPOINTS)
+    if realtime:
+        wanted |= {"sagemaker.runtime"}
+    network = spec.aws.network
+    existing = sorted(set(network.existing_endpoints)) if network else []
+    services = sorted(wanted - set(existing))
+    zones = REACTIVE_ENDPOINT_ZONES if reactive else (
+        (3 if d.multi_az else 2) if network is None else len(network.subnet_ids))
+    return {
+        "interface_endpoints": services,
+        "existing_endpoints": existing,
+        "create_s3_endpoint": "s3" not in existing,
+        "endpoint_zone_limit": REACTIVE_ENDPOINT_ZONES if reactive else 0,
+        "interface_endpoint_note": (
+            "reactive: the least that keeps training private, in one zone" if reactive
+            else "what SageMaker, Studio and the Lambda functions call"),
+        "endpoint_monthly_usd": round(len(services) * zones * ENDPOINT_ZONE_MONTH_USD, 2),
+        "endpoint_zones": zones,
+        "s3_endpoint_aws_buckets": [b.format(region=spec.aws.region) for b in S3_AWS_BUCKETS],
+    }
+
+
+def _raw_transitions(archive_days: int | None, expire_days: int | None) -> list[dict[str, Any]]:
+    steps = [(RAW_IA_DAYS, "STANDARD_IA")]
+    if archive_days:
+        steps.append((archive_days, RAW_ARCHIVE_CLASS))
+    return [{"days": d, "storage_class": c} for d, c in steps if not expire_days or d < expire_days]
+
+
+def _kms_log_group_names(names: dict[str, str], create_vpc: bool, spec: ClientSpec) -> list[str]:
+    """The log groups (names, * within a name) the main key may encrypt: this blueprint's only."""
+    prefix = f"{spec.client.name}-{spec.client.environment}"
+    out = [f"{names['glue_job_log_group']}/*", names["glue_crawler_log_group"]]
+    if spec.phases.training.enabled and create_vpc:
+        out.append(names["flow_logs_log_group"])
+    d = spec.phases.deployment
+    if d.enabled:
+        out += [f"/aws/vendedlogs/states/{prefix}-*", f"/aws/lambda/{prefix}-*"]
+        if d.realtime:
+            out.append(f"/aws/sagemaker/Endpoints/{names['endpoint']}")
+            if spec.phases.access.enabled:
+                out += [f"/aws/apigateway/{prefix}-api/*", f"aws-waf-logs-{prefix}-api"]
+    return out
 
 
 def _buckets(names: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -112,6 +195,8 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
     if ctx["data_enabled"]:
         out.append(("data.tf", "aws/data.tf.j2"))
         out.append(("files/glue/etl.py", "aws/files/glue/etl.py"))
+        if ctx["audit_trail"]:
+            out.append(("audit.tf", "aws/audit.tf.j2"))
     if ctx["training_enabled"]:
         out.append(("network.tf", "aws/network.tf.j2"))
         out.append(("training.tf", "aws/training.tf.j2"))

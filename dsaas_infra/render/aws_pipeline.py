@@ -10,8 +10,8 @@ from typing import Any
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.loop import LoopStep
 from dsaas_infra.spec.cron import to_aws_schedule
+from dsaas_infra.spec import aws_capacity
 from dsaas_infra.spec.model import Approval, ClientSpec
-from dsaas_infra.spec.sizes import aws_inference_type, aws_training_type
 
 # The pipeline's default model: the AWS built-in XGBoost algorithm (CSV in, CSV out, label in
 # the first column). Terraform resolves the region's registry with the provider's
@@ -54,10 +54,6 @@ def monitor_image(region: str) -> str | None:
         return None
     return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer:latest"
 
-# Notebook-only families cannot run training jobs; transform jobs start at *.xlarge for c5.
-_NOT_FOR_TRAINING = re.compile(r"^ml\.t[23]\.")
-_TRAINING_FALLBACK = "ml.m5.large"
-_TRANSFORM_FALLBACK = {"ml.c5.large": "ml.m5.large"}
 # Instance families with local NVMe storage reject a KMS key for the ML storage volume
 # (the instance store is encrypted by the hardware instead).
 # GPU instance families (G and P). The built-in XGBoost 1.7 trains on the CPU unless told
@@ -114,11 +110,11 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     access = bool(a.enabled) and realtime
     retention = spec.phases.data.log_retention_days
 
-    inference_type = d.instance_type or aws_inference_type(d.size, d.gpu)
-    training_type = t.instance_type or aws_training_type(t.size, t.gpu)
-    if _NOT_FOR_TRAINING.match(training_type):
-        training_type = _TRAINING_FALLBACK
-    transform_type = d.instance_type or _TRANSFORM_FALLBACK.get(inference_type, inference_type)
+    # One place decides the instance types (spec/aws_capacity.py): the preflight checks the
+    # quotas of exactly these.
+    inference_type = aws_capacity.inference_instance_type(spec)
+    training_type = aws_capacity.training_instance_type(spec)
+    transform_type = aws_capacity.transform_instance_type(spec)
 
     endpoint_name = f"{name_prefix}-endpoint"
     variants = [

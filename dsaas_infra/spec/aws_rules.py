@@ -19,6 +19,9 @@ Problem = tuple[tuple[str | int, ...], str]
 SpecPath = tuple[str | int, ...]
 
 CLIENT = ("client", "name")
+# Every VPC endpoint service an AWS blueprint may create (render/aws.py picks per blueprint).
+ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "s3", "sagemaker.api",
+                     "sagemaker.runtime", "sts")
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ RULES: dict[str, Callable[[str], str | None]] = {
     "scheduler": _regex(r"^[0-9a-zA-Z_.-]+$", 64, "EventBridge Scheduler schedule name"),
     "sns": _regex(r"^[a-zA-Z0-9_-]+$", 256, "SNS topic name"),
     "wafv2": _regex(r"^[\w-]+$", 128, "WAF web ACL name"),
+    "cloudtrail": _regex(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$", 128, "CloudTrail trail name"),
     "api_gateway": _regex(r"^[^\x00-\x1f]+$", 1024, "API Gateway name"),
 }
 
@@ -100,6 +104,9 @@ def derived_names(spec: ClientSpec) -> dict[str, DerivedName]:
     add("glue_security_configuration", "glue", f"{prefix}-glue")
     add("glue_role", "iam_role", f"{prefix}-glue")
     add("glue_job_log_group", "log_group", f"/aws-glue/jobs/{prefix}-etl")
+    # Glue names a crawler's log group after its role and security configuration.
+    add("glue_crawler_log_group", "log_group", f"/aws-glue/crawlers-role/{prefix}-glue-{prefix}-glue")
+    add("audit_trail", "cloudtrail", f"{prefix}-audit")
     add("sagemaker_role", "iam_role", f"{prefix}-sagemaker-execution")
     add("flow_logs_role", "iam_role", f"{prefix}-vpc-flow-logs")
     add("flow_logs_log_group", "log_group", f"/aws/vpc/flow-logs/{prefix}")
@@ -125,7 +132,6 @@ def derived_names(spec: ClientSpec) -> dict[str, DerivedName]:
             add("lambda_sg", "security_group", f"{prefix}-lambda")
             add("deploy_function", "lambda", f"{prefix}-deploy")
             add("deploy_role", "iam_role", f"{prefix}-deploy")
-            add("deploy_dlq", "sqs", f"{prefix}-deploy-dlq")
             add("deploy_state_machine", "state_machine", f"{prefix}-deploy")
             add("deploy_state_machine_role", "iam_role", f"{prefix}-deploy-pipeline")
             add("deploy_log_group", "log_group", f"/aws/vendedlogs/states/{prefix}-deploy")
@@ -134,9 +140,10 @@ def derived_names(spec: ClientSpec) -> dict[str, DerivedName]:
     if phases.access.enabled:
         add("predict_function", "lambda", f"{prefix}-predict")
         add("predict_role", "iam_role", f"{prefix}-predict")
-        add("predict_dlq", "sqs", f"{prefix}-predict-dlq")
         add("api", "api_gateway", f"{prefix}-api")
-        add("api_logs_role", "iam_role", f"{prefix}-apigw-logs")
+        for i, consumer in enumerate(phases.access.consumers):
+            add(f"invoke_role:{consumer.name}", "iam_role", f"{prefix}-api-{consumer.name}",
+                ("phases", "access", "consumers", i, "name"))
         add("waf_web_acl", "wafv2", f"{prefix}-api")
         add("waf_log_group", "log_group", f"aws-waf-logs-{prefix}-api")
         for i, consumer in enumerate(phases.access.consumers):
@@ -174,6 +181,17 @@ def check(spec: ClientSpec) -> list[Problem]:
             (("aws", "network", "subnet_ids"),
              "subnet ids must be unique (one private subnet per availability zone)")
         )
+    if network is not None:
+        known = set(ENDPOINT_SERVICES)
+        for i, service in enumerate(network.existing_endpoints):
+            if service not in known:
+                problems.append((("aws", "network", "existing_endpoints", i),
+                                 f"{service!r} is not an endpoint this blueprint uses; one of {', '.join(sorted(known))}"))
+    access = spec.phases.access
+    if access.enabled and access.waf is False:
+        problems.append((("phases", "access", "waf"),
+                         "the prediction API is public (a regional API Gateway endpoint): on AWS it always "
+                         "has a WAF web ACL; remove waf: false"))
     data = spec.phases.data
     if data.enabled and data.schedule is not None:
         try:

@@ -16,6 +16,13 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "enabled": {"reactive": True, "proactive": True, "managed": True},
         "schedule": {"reactive": "0 3 * * *", "proactive": "0 3 * * *", "managed": "0 */6 * * *"},
         "raw_retention_days": {"reactive": 90, "proactive": 365, "managed": 1095},
+        # Days before raw objects move to an archive storage class (AWS: Glacier Instant
+        # Retrieval; they move to Standard-IA after 30 days first).
+        "raw_archive_days": {"reactive": 90, "proactive": 180, "managed": 365},
+        # Identity perimeter: the data buckets refuse principals of other accounts.
+        "perimeter": {"reactive": False, "proactive": False, "managed": True},
+        # An audit trail (CloudTrail data events of the data buckets).
+        "audit_trail": {"reactive": False, "proactive": False, "managed": True},
         "log_retention_days": {"reactive": 30, "proactive": 90, "managed": 365},
         "prevent_destroy": {"reactive": True, "proactive": True, "managed": True},
     },
@@ -24,6 +31,7 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "workspace": {"reactive": "notebooks", "proactive": "studio", "managed": "studio"},
         "size": {"reactive": "small", "proactive": "medium", "managed": "large"},
         "gpu": {"reactive": "none", "proactive": "none", "managed": "none"},
+        "distributed": {"reactive": False, "proactive": False, "managed": False},
     },
     "deployment": {
         "enabled": {"reactive": True, "proactive": True, "managed": True},
@@ -46,11 +54,26 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
     "access": {
         "enabled": {"reactive": False, "proactive": True, "managed": True},
         "waf": {"reactive": False, "proactive": False, "managed": True},
+        "auth": {"reactive": "api_key", "proactive": "api_key", "managed": "api_key"},
+    },
+}
+
+# Per cloud, the defaults that differ from the table above (documented in the README).
+# AWS: raw data never expires unless the spec sets raw_retention_days (None = never); the
+# public regional API always has a WAF and IAM (SigV4) authentication next to the API keys.
+CLOUD_DEFAULTS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
+    "aws": {
+        "data": {"raw_retention_days": {"reactive": None, "proactive": None, "managed": None}},
+        "access": {
+            "waf": {"reactive": True, "proactive": True, "managed": True},
+            "auth": {"reactive": "iam", "proactive": "iam", "managed": "iam"},
+        },
     },
 }
 
 
-def default(phase: str, setting: str, maturity: str) -> Any:
-    value = DEFAULTS[phase][setting][maturity]
+def default(phase: str, setting: str, maturity: str, cloud: str | None = None) -> Any:
+    override = CLOUD_DEFAULTS.get(cloud or "", {}).get(phase, {}).get(setting)
+    value = (override if override is not None else DEFAULTS[phase][setting])[maturity]
     # Lists of dicts are shared module data: hand out copies.
     return [dict(v) for v in value] if isinstance(value, list) else value

@@ -75,6 +75,20 @@ class AwsNetwork(Strict):
     subnet_ids: list[
         Annotated[str, StringConstraints(pattern=r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")]
     ] = Field(min_length=2, description="private subnets in at least two availability zones")
+    existing_endpoints: list[
+        Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")]
+    ] = Field(
+        default_factory=list,
+        description="VPC endpoint services this VPC already has (e.g. s3, sts, logs): the "
+        "blueprint uses them instead of creating its own; preflight lists what exists",
+    )
+    route_table_ids: list[
+        Annotated[str, StringConstraints(pattern=r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$")]
+    ] | None = Field(
+        None,
+        description="route tables the S3 gateway endpoint is added to (default: the subnets' "
+        "explicitly associated route tables; the VPC's main route table only when named here)",
+    )
 
 
 class AwsSettings(Strict):
@@ -199,6 +213,13 @@ class Consumer(Strict):
     rate_limit: float = Field(50, gt=0, le=10000, description="requests per second")
     burst_limit: int = Field(100, gt=0, le=5000)
     quota_per_day: int = Field(100000, gt=0)
+    aws_principals: list[
+        Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:[!-~]+$")]
+    ] = Field(
+        default_factory=list,
+        description="AWS with access.auth iam: IAM principals (ARNs) that may assume this "
+        "consumer's invoke role (default: principals of the client's own account)",
+    )
 
 
 class Approval(Strict):
@@ -213,7 +234,21 @@ class Approval(Strict):
 class DataPhase(Strict):
     enabled: bool | None = None
     schedule: str | None = Field(None, description="5-field cron, UTC")
-    raw_retention_days: int | None = Field(None, ge=1, le=36500)
+    raw_retention_days: int | None = Field(
+        None, ge=1, le=36500,
+        description="days after which raw objects are deleted (AWS: never unless set)",
+    )
+    raw_archive_days: int | None = Field(
+        None, ge=60, le=36500,
+        description="days after which raw objects move to an archive storage class (AWS: "
+        "Glacier Instant Retrieval, after Standard-IA at 30 days)",
+    )
+    perimeter: bool | None = Field(
+        None, description="AWS: data buckets refuse principals of other accounts"
+    )
+    audit_trail: bool | None = Field(
+        None, description="AWS: CloudTrail trail with the data buckets' object-level events"
+    )
     log_retention_days: Literal[
         1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
         2922, 3288, 3653,
@@ -236,6 +271,11 @@ class TrainingPhase(Strict):
     size: Size | None = None
     gpu: Gpu | None = None
     instance_type: str | None = Field(None, description="overrides size/gpu; validated per cloud")
+    distributed: bool | None = Field(
+        None,
+        description="multi-GPU (distributed) training: a100 then means an 8-GPU instance; "
+        "without it training uses a single-GPU type",
+    )
     users: list[UserName] = Field(default_factory=list)
     user_emails: dict[UserName, Email] = Field(
         default_factory=dict,
@@ -280,6 +320,11 @@ class DeploymentPhase(Strict):
 class AccessPhase(Strict):
     enabled: bool | None = None
     waf: bool | None = None
+    auth: Literal["api_key", "iam"] | None = Field(
+        None,
+        description="api_key: an API key per consumer; iam: API key plus IAM (SigV4) "
+        "authorization with an invoke role per consumer (AWS)",
+    )
     consumers: list[Consumer] = Field(default_factory=list)
 
 

@@ -17,7 +17,7 @@ def apply_maturity(spec: ClientSpec) -> None:
         phase = getattr(spec.phases, phase_name)
         for setting in settings:
             if getattr(phase, setting) is None:
-                value = default(phase_name, setting, maturity)
+                value = default(phase_name, setting, maturity, spec.cloud)
                 if setting == "variants":
                     value = [Variant(**v) for v in value]
                 setattr(phase, setting, value)
@@ -103,6 +103,9 @@ def check_rules(spec: ClientSpec) -> list[Problem]:
             (("phases", "access", "enabled"),
              "the API needs an enabled real-time deployment (deployment.realtime: true)")
         )
+    if spec.cloud == "gcp" and a.auth == "iam":
+        problems.append((("phases", "access", "auth"),
+                         "iam (SigV4) authentication is AWS only; GCP consumers use Apigee API keys"))
     consumer_names = [c.name for c in a.consumers]
     if len(set(consumer_names)) != len(consumer_names):
         problems.append((("phases", "access", "consumers"), "consumer names must be unique"))

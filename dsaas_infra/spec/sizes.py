@@ -19,7 +19,11 @@ AWS_INFERENCE = {
     "large": "ml.m5.2xlarge",
     "xlarge": "ml.m5.4xlarge",
 }
-AWS_GPU = {"t4": "ml.g4dn.xlarge", "l4": "ml.g6.xlarge", "a100": "ml.p4d.24xlarge"}
+# Single-GPU types. SageMaker offers the A100 only in 8-GPU instances (ml.p4d.24xlarge, ml.p4de.24xlarge):
+# there is no single-A100 type, so a100 means one A10G (24 GB, ml.g5.2xlarge) unless training is
+# distributed (phases.training.distributed), which gets the 8-GPU type of AWS_GPU_DISTRIBUTED.
+AWS_GPU = {"t4": "ml.g4dn.xlarge", "l4": "ml.g6.xlarge", "a100": "ml.g5.2xlarge"}
+AWS_GPU_DISTRIBUTED = {"t4": "ml.g4dn.12xlarge", "l4": "ml.g6.12xlarge", "a100": "ml.p4d.24xlarge"}
 
 GCP_MACHINE = {
     "small": "e2-standard-4",

@@ -11,6 +11,7 @@ from pathlib import Path
 # is shared by all phases.
 PHASE_BY_FILE = {
     "data.tf": "data",
+    "audit.tf": "data",
     "training.tf": "training",
     "network.tf": "training",
     "deployment.tf": "deployment",

@@ -19,6 +19,8 @@ DATA_BUCKETS = ("raw", "curated", "artifacts")
 MAIN_KEY = "${aws_kms_key.main.arn}"
 # The files of the shared, data and training parts of the blueprint (the ones under test here).
 OWN_FILES = ("main.tf", "data.tf", "network.tf", "training.tf")
+# The prepare step's inputs (deployment.tf): the only Terraform variables of an AWS blueprint.
+PREPARE_VARIABLES = {"training_dataset", "training_label", "prepare_script_s3_uri"}
 
 BASE = """\
 apiVersion: dsaas-infra/v1
@@ -322,11 +324,12 @@ def test_instance_type_override_reaches_the_workspace():
     assert bp.resources[("aws_sagemaker_notebook_instance", "workspace")]["instance_type"] == "ml.c5.2xlarge"
 
 
-def test_gpu_maps_to_a_gpu_instance():
+def test_gpu_is_for_training_jobs_and_the_workspace_stays_on_cpu():
     bp = render(spec_text(training=", gpu: t4"))
     settings = bp.resources[("aws_sagemaker_domain", "main")]["default_user_settings"][0]
     spec = settings["jupyter_lab_app_settings"][0]["default_resource_spec"][0]
-    assert spec["instance_type"] == "ml.g4dn.xlarge"
+    assert spec["instance_type"] == "ml.m5.xlarge"
+    assert "ml.g4dn.xlarge" in bp.text("deployment.tf")
 
 
 @pytest.mark.parametrize("users", ["[alice, bob]", "[]"])
@@ -389,8 +392,8 @@ def test_created_vpc_is_private_with_flow_logs(maturity, azs):
     default_sg = bp.resources[("aws_default_security_group", "main")]
     assert "ingress" not in default_sg and "egress" not in default_sg
     assert bp.locals["vpc_id"] == "${aws_vpc.main.id}"
-    assert bp.locals["create_vpc_endpoints"] is True
-    assert "create_vpc_endpoints" not in bp.variables  # the reused-VPC switch only
+    # No network switch: the only variables are the prepare step's inputs (deployment.tf).
+    assert set(bp.variables) <= PREPARE_VARIABLES
 
 
 def test_reused_network_creates_no_vpc():
@@ -402,21 +405,26 @@ def test_reused_network_creates_no_vpc():
     # Private DNS of the VPC endpoints needs both settings: checked at plan time.
     (check,) = bp.data[("aws_vpc", "main")]["lifecycle"][0]["postcondition"]
     assert check["condition"] == "${self.enable_dns_support && self.enable_dns_hostnames}"
-    # Without our endpoints SageMaker may reach the VPC's range only, never a NAT beyond it.
-    egress = bp.resources[("aws_vpc_security_group_egress_rule", "sagemaker_https_in_vpc")]
-    assert egress["cidr_ipv4"] == "${data.aws_vpc.main.cidr_block}"
+    # No existing endpoints named: the blueprint creates all of them, and no wider egress.
+    assert ("aws_vpc_security_group_egress_rule", "sagemaker_https_in_vpc") not in bp.resources
     assert len(bp.locals["private_subnet_ids"]) == 3
-    assert bp.variables["create_vpc_endpoints"]["default"] is True
-    assert bp.locals["create_vpc_endpoints"] == "${var.create_vpc_endpoints}"
-    # Subnets on the VPC's main route table have no explicit association: fall back to it.
+    assert set(bp.variables) <= PREPARE_VARIABLES
+    # Only the subnets' own route tables; the main route table is never looked up or changed.
     route_tables = bp.locals["private_route_table_ids"]
-    assert "data.aws_route_tables.explicit" in route_tables and "data.aws_route_tables.main.ids" in route_tables
-    assert bp.data[("aws_route_tables", "main")]["filter"][0] == {"name": "association.main", "values": ["true"]}
+    assert "data.aws_route_tables.explicit" in route_tables and "main" not in route_tables
+    assert ("aws_route_tables", "main") not in bp.data
+    (check,) = bp.data[("aws_route_tables", "explicit")]["lifecycle"][0]["postcondition"]
+    assert check["condition"] == "${length(self.ids) > 0}"
+    assert "aws.network.route_table_ids" in check["error_message"]
 
 
 def test_endpoints_cover_what_sagemaker_needs_without_internet(example):
     services = set(example.locals["interface_endpoint_services"])
-    assert {"sagemaker.api", "sagemaker.runtime", "sts", "logs", "ecr.api", "ecr.dkr", "monitoring"} <= services
+    if example.spec.client.maturity == "reactive":
+        # Training and transform jobs need only S3; notebooks the SageMaker API, STS and Logs.
+        assert services == {"sagemaker.api", "sts", "logs"}
+    else:
+        assert {"sagemaker.api", "sagemaker.runtime", "sts", "logs", "ecr.api", "ecr.dkr", "monitoring"} <= services
     endpoint = example.resources[("aws_vpc_endpoint", "interface")]
     assert endpoint["private_dns_enabled"] is True
     assert endpoint["security_group_ids"] == ["${aws_security_group.vpc_endpoints.id}"]

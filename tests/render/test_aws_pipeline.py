@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from dsaas_infra.errors import SpecError
 from dsaas_infra.render import aws_pipeline
 from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.spec.model import ClientSpec
@@ -150,8 +151,8 @@ def test_stage_logs_as_json_to_an_encrypted_group_and_traces(proactive):
     deployment = proactive.resources[("aws_api_gateway_deployment", "main")]
     assert deployment["lifecycle"][0]["create_before_destroy"] is True
     assert "redeployment" in deployment["triggers"]
-    account = proactive.resources[("aws_api_gateway_account", "main")]
-    assert account["cloudwatch_role_arn"] == "${aws_iam_role.api_gateway_cloudwatch.arn}"
+    # The account-wide CloudWatch role of API Gateway belongs to the account baseline (bootstrap).
+    assert not [k for k in proactive.resources if k[0] == "aws_api_gateway_account"]
 
 
 @pytest.mark.parametrize("text", [
@@ -166,9 +167,9 @@ def test_access_disabled_renders_no_api(text):
     assert "api_predict_url" not in bp.text("outputs.tf")
 
 
-def test_waf_guards_the_stage_only_when_enabled(proactive, managed):
-    assert not [k for k in proactive.resources if k[0].startswith("aws_wafv2")]
-    assert "CKV2_AWS_29" in proactive.text("access.tf")  # the skip says why there is no WAF
+def test_waf_guards_every_public_stage(proactive, managed):
+    assert proactive.resources[("aws_wafv2_web_acl_association", "api")]
+    assert "CKV2_AWS_29" not in proactive.text("access.tf")
 
     acl = managed.resources[("aws_wafv2_web_acl", "api")]
     assert acl["scope"] == "REGIONAL"
@@ -188,9 +189,9 @@ def test_waf_guards_the_stage_only_when_enabled(proactive, managed):
     assert "CKV2_AWS_29" not in managed.text("access.tf")
 
 
-def test_waf_can_be_turned_off_at_managed_level():
-    bp = render(spec_text(maturity="managed", access="    waf: false\n"))
-    assert not [k for k in bp.resources if k[0].startswith("aws_wafv2")]
+def test_waf_cannot_be_turned_off_for_the_public_api():
+    with pytest.raises(SpecError, match="phases.access.waf: the prediction API is public"):
+        render(spec_text(maturity="managed", access="    waf: false\n"))
 
 
 def test_free_text_in_the_api_description_cannot_break_out():
@@ -376,20 +377,23 @@ def test_dashboard_only_at_managed_level(proactive, managed):
 # --- Lambda hygiene and IAM -----------------------------------------------------------------
 
 
-def test_every_lambda_has_dlq_tracing_kms_vpc_and_retained_logs_and_reserves_no_concurrency(example):
+def test_every_lambda_has_tracing_kms_vpc_and_retained_logs_and_no_useless_dlq(example):
     retention = example.spec.phases.data.log_retention_days
     for name, fn in example.of_type("aws_lambda_function").items():
         assert fn["runtime"] == "python3.12", name
         assert fn["tracing_config"][0]["mode"] == "Active", name
         assert fn["kms_key_arn"] == MAIN_KEY, name
-        # A reservation fails the apply on a new account (quota 10, AWS keeps 10 unreserved):
-        # the functions use the shared pool, the skip of CKV_AWS_115 says why.
-        assert "reserved_concurrent_executions" not in fn, name
         skips = example.text(example.origin[("resource", "aws_lambda_function", name)])
-        assert "#checkov:skip=CKV_AWS_115:" in skips, name
-        dlq = fn["dead_letter_config"][0]["target_arn"]
-        assert dlq == f"${{aws_sqs_queue.{name}_dlq.arn}}", name
-        assert example.resources[("aws_sqs_queue", f"{name}_dlq")]["kms_master_key_id"] == MAIN_KEY
+        if name == "predict":
+            # Sized for the contracted rates; the preflight checks the account can reserve it.
+            assert fn["reserved_concurrent_executions"] >= 10, name
+        else:
+            assert "reserved_concurrent_executions" not in fn, name
+            assert "#checkov:skip=CKV_AWS_115:" in skips, name
+        # Invoked synchronously only (API Gateway, Step Functions): a DLQ would never receive.
+        assert "dead_letter_config" not in fn, name
+        assert ("aws_sqs_queue", f"{name}_dlq") not in example.resources
+        assert "#checkov:skip=CKV_AWS_116:" in skips, name
         assert fn["vpc_config"][0]["subnet_ids"] == "${local.private_subnet_ids}", name
         group = fn["logging_config"][0]["log_group"]
         assert group == f"${{aws_cloudwatch_log_group.{name}.name}}", name
@@ -481,14 +485,22 @@ def test_endpoint_permissions_are_scoped_to_the_endpoint_arn(managed):
 
 
 def test_service_roles_trust_only_their_service_in_this_account(example):
-    for name in ("pipeline_assume", "scheduler_assume", "lambda_assume", "api_gateway_assume",
-                 "events_assume"):
+    # aws:SourceAccount only where the service documents sending it: a StringEquals on a key
+    # the service does not send is false, and the service could never assume the role.
+    expected = {"pipeline_assume": True, "scheduler_assume": True, "lambda_assume": False,
+                "events_assume": True}
+    for name, conditioned in expected.items():
         document = example.data.get(("aws_iam_policy_document", name))
         if document is None:
             continue
         [statement] = statements(document)
-        assert statement["condition"][0]["variable"] == "aws:SourceAccount"
-        assert statement["condition"][0]["values"] == ["${local.account_id}"]
+        variables = [c["variable"] for c in statement.get("condition", [])]
+        if conditioned:
+            assert variables[0] == "aws:SourceAccount", name
+            assert statement["condition"][0]["values"] == ["${local.account_id}"]
+        else:
+            assert "aws:SourceAccount" not in variables, name
+    assert ("aws_iam_policy_document", "api_gateway_assume") not in example.data
 
 
 # --- the render context ---------------------------------------------------------------------

@@ -1,7 +1,10 @@
 # Phase 4, access: the prediction API. A regional REST API with one method, POST /predict, backed
 # by a Lambda function that calls the SageMaker endpoint umbrella-prod-endpoint. Every call needs an API
-# key; each consumer gets its own key and usage plan (throttle and daily quota).
-# A WAF web ACL (AWS managed rule groups plus a per-IP rate limit) guards the stage.
+# key; each consumer gets its own key and usage plan (throttle and daily quota), and its own
+# IAM role: calls are signed with SigV4 (AWS_IAM authorization) by a principal allowed to assume it.
+# A WAF web ACL (AWS managed rule groups plus a per-IP rate limit) guards the public stage.
+# API Gateway's account-wide CloudWatch role is not set here: `dsaas-infra bootstrap` owns it,
+# once per account and region (a second client's stack would overwrite it, a destroy break it).
 
 locals {
   api_stage_name = "v1"
@@ -21,41 +24,6 @@ locals {
   }
 }
 
-# --- Account-level logging role (one per account and region) ----------------------------------
-
-# API Gateway writes execution logs with a single account-wide role; this blueprint sets it. Other
-# APIs in the same account and region share the setting (it only enables their logging).
-data "aws_iam_policy_document" "api_gateway_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["apigateway.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "api_gateway_cloudwatch" {
-  name               = "${local.name_prefix}-apigw-logs"
-  description        = "API Gateway: writes execution and access logs to CloudWatch Logs"
-  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume.json
-}
-
-resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
-  role       = aws_iam_role.api_gateway_cloudwatch.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-}
-
-resource "aws_api_gateway_account" "main" {
-  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch.arn
-  depends_on          = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
-}
-
 # --- The prediction Lambda ----------------------------------------------------------------------
 
 data "archive_file" "predict" {
@@ -63,12 +31,6 @@ data "archive_file" "predict" {
   source_file      = "${path.module}/files/lambda/predict.py"
   output_path      = "${path.module}/build/predict.zip"
   output_file_mode = "0644"
-}
-
-resource "aws_sqs_queue" "predict_dlq" {
-  name                      = "${local.name_prefix}-predict-dlq"
-  kms_master_key_id         = aws_kms_key.main.arn
-  message_retention_seconds = 1209600
 }
 
 resource "aws_cloudwatch_log_group" "predict" {
@@ -90,15 +52,10 @@ data "aws_iam_policy_document" "predict" {
     resources = [local.endpoint_arn]
   }
   statement {
-    # Environment variables and the dead-letter queue use the main key.
+    # Environment variables use the main key.
     sid       = "UseMainKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.main.arn]
-  }
-  statement {
-    sid       = "DeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.predict_dlq.arn]
   }
   statement {
     sid       = "WriteLogs"
@@ -132,7 +89,7 @@ resource "aws_iam_role_policy" "predict" {
 
 resource "aws_lambda_function" "predict" {
   #checkov:skip=CKV_AWS_272:code signing needs a Signer profile and signed artifacts; this code is packaged from the reviewed blueprint by Terraform itself
-  #checkov:skip=CKV_AWS_115:no reserved concurrency on purpose since new accounts have a concurrency quota of 10 and AWS keeps 10 unreserved, so any reservation fails the apply; the API Gateway usage plans and stage throttle bound the calls
+  #checkov:skip=CKV_AWS_116:only API Gateway invokes it, synchronously (the caller gets the error); a dead-letter queue only receives failed asynchronous invocations
   function_name    = "${local.name_prefix}-predict"
   description      = "Prediction API: calls the SageMaker endpoint ${local.endpoint_name}"
   role             = aws_iam_role.predict.arn
@@ -144,6 +101,9 @@ resource "aws_lambda_function" "predict" {
   timeout          = 25
   memory_size      = 512
   kms_key_arn      = aws_kms_key.main.arn
+  # What the stage's rate needs at 1 s per call; the preflight checks the account's
+  # "Concurrent executions" quota (L-B99A9384) leaves AWS's 100 unreserved next to it.
+  reserved_concurrent_executions = 220
 
   environment {
     variables = {
@@ -153,10 +113,6 @@ resource "aws_lambda_function" "predict" {
 
   tracing_config {
     mode = "Active"
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.predict_dlq.arn
   }
 
   vpc_config {
@@ -234,7 +190,7 @@ resource "aws_api_gateway_method" "predict" {
   rest_api_id          = aws_api_gateway_rest_api.main.id
   resource_id          = aws_api_gateway_resource.predict.id
   http_method          = "POST"
-  authorization        = "NONE"
+  authorization        = "AWS_IAM"
   api_key_required     = true
   request_validator_id = aws_api_gateway_request_validator.predict.id
   request_models = {
@@ -270,6 +226,7 @@ resource "aws_api_gateway_deployment" "main" {
       aws_api_gateway_resource.predict.id,
       aws_api_gateway_method.predict.id,
       aws_api_gateway_method.predict.api_key_required,
+      aws_api_gateway_method.predict.authorization,
       aws_api_gateway_method.predict.request_validator_id,
       aws_api_gateway_model.predict_request.schema,
       aws_api_gateway_integration.predict.id,
@@ -329,7 +286,9 @@ resource "aws_api_gateway_stage" "main" {
     })
   }
 
-  depends_on = [aws_api_gateway_account.main, aws_cloudwatch_log_group.api_execution]
+  # Execution logging needs the account's CloudWatch role (dsaas-infra bootstrap sets it; the
+  # preflight checks it is there).
+  depends_on = [aws_cloudwatch_log_group.api_execution]
 }
 
 resource "aws_api_gateway_method_settings" "all" {
@@ -386,6 +345,53 @@ resource "aws_api_gateway_usage_plan_key" "consumer" {
   key_id        = aws_api_gateway_api_key.consumer[each.key].id
   key_type      = "API_KEY"
   usage_plan_id = aws_api_gateway_usage_plan.consumer[each.key].id
+}
+
+# Per consumer identity: an IAM role that may call POST /predict only. The consumer's own
+# principals (phases.access.consumers[].aws_principals, default: this account's) assume it and sign
+# their calls with SigV4; the API key still selects the consumer's usage plan.
+data "aws_iam_policy_document" "consumer_assume" {
+  for_each = local.api_consumer_principals
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = each.value
+    }
+  }
+}
+
+resource "aws_iam_role" "consumer" {
+  for_each             = local.api_consumer_principals
+  name                 = "${local.name_prefix}-api-${each.key}"
+  description          = "Prediction API consumer ${each.key}: may call POST /predict"
+  assume_role_policy   = data.aws_iam_policy_document.consumer_assume[each.key].json
+  max_session_duration = 3600
+}
+
+data "aws_iam_policy_document" "consumer_invoke" {
+  statement {
+    sid       = "InvokePredict"
+    actions   = ["execute-api:Invoke"]
+    resources = ["${aws_api_gateway_rest_api.main.execution_arn}/${local.api_stage_name}/POST/predict"]
+  }
+}
+
+resource "aws_iam_role_policy" "consumer" {
+  for_each = local.api_consumer_principals
+  name     = "invoke-predict"
+  role     = aws_iam_role.consumer[each.key].id
+  policy   = data.aws_iam_policy_document.consumer_invoke.json
+}
+
+locals {
+  # consumer -> principals allowed to assume its invoke role.
+  api_consumer_principals = {
+    web-shop  = ["arn:aws:iam::345678901234:root"]
+    partner-b = ["arn:aws:iam::345678901234:root"]
+  }
 }
 
 # --- Alarms -------------------------------------------------------------------------------------
@@ -613,10 +619,16 @@ resource "aws_wafv2_web_acl_logging_configuration" "api" {
   resource_arn            = aws_wafv2_web_acl.api.arn
   log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
 
-  # API keys are credentials: never write them to the logs.
+  # API keys and request signatures are credentials: never write them to the logs.
   redacted_fields {
     single_header {
       name = "x-api-key"
+    }
+  }
+
+  redacted_fields {
+    single_header {
+      name = "authorization"
     }
   }
 

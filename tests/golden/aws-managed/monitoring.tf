@@ -218,8 +218,8 @@ resource "aws_cloudwatch_event_target" "drift" {
 
 locals {
   monitored_functions = {
-    deploy  = { name = aws_lambda_function.deploy.function_name, dlq = aws_sqs_queue.deploy_dlq.name }
-    predict = { name = aws_lambda_function.predict.function_name, dlq = aws_sqs_queue.predict_dlq.name }
+    deploy  = { name = aws_lambda_function.deploy.function_name }
+    predict = { name = aws_lambda_function.predict.function_name }
   }
 }
 
@@ -248,23 +248,6 @@ resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
   metric_name         = "Throttles"
   dimensions          = { FunctionName = each.value.name }
   statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-}
-
-resource "aws_cloudwatch_metric_alarm" "lambda_dead_letters" {
-  for_each            = local.monitored_functions
-  alarm_name          = "${local.name_prefix}-lambda-${each.key}-dead-letters"
-  alarm_description   = "Asynchronous invocations of ${each.value.name} failed into its dead-letter queue."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value.dlq }
-  statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1
   threshold           = 1

@@ -13,6 +13,14 @@ data "aws_iam_policy_document" "sagemaker_assume" {
       type        = "Service"
       identifiers = ["sagemaker.amazonaws.com"]
     }
+
+    # SageMaker documents aws:SourceAccount for its execution roles (confused deputy
+    # prevention): only this account's SageMaker resources may assume the role.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
   }
 }
 
@@ -380,7 +388,7 @@ resource "aws_sagemaker_domain" "main" {
 
     jupyter_lab_app_settings {
       default_resource_spec {
-        instance_type = "ml.g4dn.xlarge"
+        instance_type = "ml.m5.2xlarge"
       }
 
       # Idle JupyterLab spaces shut down instead of billing all night.

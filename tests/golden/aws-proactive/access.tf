@@ -1,6 +1,10 @@
 # Phase 4, access: the prediction API. A regional REST API with one method, POST /predict, backed
 # by a Lambda function that calls the SageMaker endpoint globex-staging-endpoint. Every call needs an API
-# key; each consumer gets its own key and usage plan (throttle and daily quota).
+# key; each consumer gets its own key and usage plan (throttle and daily quota), and its own
+# IAM role: calls are signed with SigV4 (AWS_IAM authorization) by a principal allowed to assume it.
+# A WAF web ACL (AWS managed rule groups plus a per-IP rate limit) guards the public stage.
+# API Gateway's account-wide CloudWatch role is not set here: `dsaas-infra bootstrap` owns it,
+# once per account and region (a second client's stack would overwrite it, a destroy break it).
 
 locals {
   api_stage_name = "v1"
@@ -15,41 +19,6 @@ locals {
   }
 }
 
-# --- Account-level logging role (one per account and region) ----------------------------------
-
-# API Gateway writes execution logs with a single account-wide role; this blueprint sets it. Other
-# APIs in the same account and region share the setting (it only enables their logging).
-data "aws_iam_policy_document" "api_gateway_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["apigateway.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "api_gateway_cloudwatch" {
-  name               = "${local.name_prefix}-apigw-logs"
-  description        = "API Gateway: writes execution and access logs to CloudWatch Logs"
-  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume.json
-}
-
-resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
-  role       = aws_iam_role.api_gateway_cloudwatch.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-}
-
-resource "aws_api_gateway_account" "main" {
-  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch.arn
-  depends_on          = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
-}
-
 # --- The prediction Lambda ----------------------------------------------------------------------
 
 data "archive_file" "predict" {
@@ -57,12 +26,6 @@ data "archive_file" "predict" {
   source_file      = "${path.module}/files/lambda/predict.py"
   output_path      = "${path.module}/build/predict.zip"
   output_file_mode = "0644"
-}
-
-resource "aws_sqs_queue" "predict_dlq" {
-  name                      = "${local.name_prefix}-predict-dlq"
-  kms_master_key_id         = aws_kms_key.main.arn
-  message_retention_seconds = 1209600
 }
 
 resource "aws_cloudwatch_log_group" "predict" {
@@ -85,15 +48,10 @@ data "aws_iam_policy_document" "predict" {
     resources = [local.endpoint_arn]
   }
   statement {
-    # Environment variables and the dead-letter queue use the main key.
+    # Environment variables use the main key.
     sid       = "UseMainKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.main.arn]
-  }
-  statement {
-    sid       = "DeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.predict_dlq.arn]
   }
   statement {
     sid       = "WriteLogs"
@@ -127,7 +85,7 @@ resource "aws_iam_role_policy" "predict" {
 
 resource "aws_lambda_function" "predict" {
   #checkov:skip=CKV_AWS_272:code signing needs a Signer profile and signed artifacts; this code is packaged from the reviewed blueprint by Terraform itself
-  #checkov:skip=CKV_AWS_115:no reserved concurrency on purpose since new accounts have a concurrency quota of 10 and AWS keeps 10 unreserved, so any reservation fails the apply; the API Gateway usage plans and stage throttle bound the calls
+  #checkov:skip=CKV_AWS_116:only API Gateway invokes it, synchronously (the caller gets the error); a dead-letter queue only receives failed asynchronous invocations
   function_name    = "${local.name_prefix}-predict"
   description      = "Prediction API: calls the SageMaker endpoint ${local.endpoint_name}"
   role             = aws_iam_role.predict.arn
@@ -139,6 +97,9 @@ resource "aws_lambda_function" "predict" {
   timeout          = 25
   memory_size      = 512
   kms_key_arn      = aws_kms_key.main.arn
+  # What the stage's rate needs at 1 s per call; the preflight checks the account's
+  # "Concurrent executions" quota (L-B99A9384) leaves AWS's 100 unreserved next to it.
+  reserved_concurrent_executions = 50
 
   environment {
     variables = {
@@ -148,10 +109,6 @@ resource "aws_lambda_function" "predict" {
 
   tracing_config {
     mode = "Active"
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.predict_dlq.arn
   }
 
   vpc_config {
@@ -229,7 +186,7 @@ resource "aws_api_gateway_method" "predict" {
   rest_api_id          = aws_api_gateway_rest_api.main.id
   resource_id          = aws_api_gateway_resource.predict.id
   http_method          = "POST"
-  authorization        = "NONE"
+  authorization        = "AWS_IAM"
   api_key_required     = true
   request_validator_id = aws_api_gateway_request_validator.predict.id
   request_models = {
@@ -265,6 +222,7 @@ resource "aws_api_gateway_deployment" "main" {
       aws_api_gateway_resource.predict.id,
       aws_api_gateway_method.predict.id,
       aws_api_gateway_method.predict.api_key_required,
+      aws_api_gateway_method.predict.authorization,
       aws_api_gateway_method.predict.request_validator_id,
       aws_api_gateway_model.predict_request.schema,
       aws_api_gateway_integration.predict.id,
@@ -297,7 +255,6 @@ resource "aws_cloudwatch_log_group" "api_execution" {
 resource "aws_api_gateway_stage" "main" {
   #checkov:skip=CKV_AWS_120:responses are per-request model predictions on POST; a cache would serve stale or other callers' results
   #checkov:skip=CKV2_AWS_51:client certificates authenticate API Gateway to HTTP backends; this API's only backend is a Lambda proxy integration
-  #checkov:skip=CKV2_AWS_29:the WAF web ACL is enabled by access.waf (default at managed maturity); the API still requires a key per consumer
   rest_api_id          = aws_api_gateway_rest_api.main.id
   deployment_id        = aws_api_gateway_deployment.main.id
   stage_name           = local.api_stage_name
@@ -327,7 +284,9 @@ resource "aws_api_gateway_stage" "main" {
     })
   }
 
-  depends_on = [aws_api_gateway_account.main, aws_cloudwatch_log_group.api_execution]
+  # Execution logging needs the account's CloudWatch role (dsaas-infra bootstrap sets it; the
+  # preflight checks it is there).
+  depends_on = [aws_cloudwatch_log_group.api_execution]
 }
 
 resource "aws_api_gateway_method_settings" "all" {
@@ -386,6 +345,52 @@ resource "aws_api_gateway_usage_plan_key" "consumer" {
   usage_plan_id = aws_api_gateway_usage_plan.consumer[each.key].id
 }
 
+# Per consumer identity: an IAM role that may call POST /predict only. The consumer's own
+# principals (phases.access.consumers[].aws_principals, default: this account's) assume it and sign
+# their calls with SigV4; the API key still selects the consumer's usage plan.
+data "aws_iam_policy_document" "consumer_assume" {
+  for_each = local.api_consumer_principals
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = each.value
+    }
+  }
+}
+
+resource "aws_iam_role" "consumer" {
+  for_each             = local.api_consumer_principals
+  name                 = "${local.name_prefix}-api-${each.key}"
+  description          = "Prediction API consumer ${each.key}: may call POST /predict"
+  assume_role_policy   = data.aws_iam_policy_document.consumer_assume[each.key].json
+  max_session_duration = 3600
+}
+
+data "aws_iam_policy_document" "consumer_invoke" {
+  statement {
+    sid       = "InvokePredict"
+    actions   = ["execute-api:Invoke"]
+    resources = ["${aws_api_gateway_rest_api.main.execution_arn}/${local.api_stage_name}/POST/predict"]
+  }
+}
+
+resource "aws_iam_role_policy" "consumer" {
+  for_each = local.api_consumer_principals
+  name     = "invoke-predict"
+  role     = aws_iam_role.consumer[each.key].id
+  policy   = data.aws_iam_policy_document.consumer_invoke.json
+}
+
+locals {
+  # consumer -> principals allowed to assume its invoke role.
+  api_consumer_principals = {
+    partner-a = ["arn:aws:iam::210987654321:root"]
+  }
+}
+
 # --- Alarms -------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "api_5xx" {
@@ -418,4 +423,212 @@ resource "aws_cloudwatch_metric_alarm" "api_latency" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+}
+
+# --- WAF ----------------------------------------------------------------------------------------
+
+resource "aws_wafv2_web_acl" "api" {
+  name        = "${local.name_prefix}-api"
+  description = "Prediction API: AWS managed rules and a per-IP rate limit"
+  scope       = "REGIONAL"
+
+  default_action {
+    allow {}
+  }
+
+  rule {
+    name     = "aws-common"
+    priority = 10
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesCommonRuleSet"
+        vendor_name = "AWS"
+
+        # Prediction batches legitimately exceed the rule's 8 KB body limit; API Gateway and
+        # the request model still bound the body.
+        rule_action_override {
+          name = "SizeRestrictions_BODY"
+          action_to_use {
+            count {}
+          }
+        }
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${local.name_prefix}-api-aws-common"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "aws-known-bad-inputs"
+    priority = 20
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesKnownBadInputsRuleSet"
+        vendor_name = "AWS"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${local.name_prefix}-api-known-bad-inputs"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "aws-ip-reputation"
+    priority = 30
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesAmazonIpReputationList"
+        vendor_name = "AWS"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${local.name_prefix}-api-ip-reputation"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    # Tor exits and anonymising VPNs are blocked; consumers calling from servers in cloud
+    # hosting ranges are legitimate here, so that part of the group only counts.
+    name     = "aws-anonymous-ip"
+    priority = 35
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesAnonymousIpList"
+        vendor_name = "AWS"
+
+        rule_action_override {
+          name = "HostingProviderIPList"
+          action_to_use {
+            count {}
+          }
+        }
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${local.name_prefix}-api-anonymous-ip"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    # Requests per client IP per 5 minutes: above what all consumers' plans allow together.
+    name     = "rate-limit-per-ip"
+    priority = 40
+
+    action {
+      block {}
+    }
+
+    statement {
+      rate_based_statement {
+        limit                 = 22500
+        aggregate_key_type    = "IP"
+        evaluation_window_sec = 300
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${local.name_prefix}-api-rate-limit"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  visibility_config {
+    cloudwatch_metrics_enabled = true
+    metric_name                = "${local.name_prefix}-api"
+    sampled_requests_enabled   = true
+  }
+}
+
+resource "aws_wafv2_web_acl_association" "api" {
+  resource_arn = aws_api_gateway_stage.main.arn
+  web_acl_arn  = aws_wafv2_web_acl.api.arn
+}
+
+# WAF requires its log group's name to start with "aws-waf-logs-".
+resource "aws_cloudwatch_log_group" "waf" {
+  name              = "aws-waf-logs-${local.name_prefix}-api"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.main.arn
+  #checkov:skip=CKV_AWS_338:retention follows phases.data.log_retention_days, the client's retention policy for its maturity level
+}
+
+data "aws_iam_policy_document" "waf_logs" {
+  statement {
+    sid     = "WafLogDelivery"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    principals {
+      type        = "Service"
+      identifiers = ["delivery.logs.amazonaws.com"]
+    }
+    resources = ["${aws_cloudwatch_log_group.waf.arn}:*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_resource_policy" "waf" {
+  policy_name     = "${local.name_prefix}-waf-logs"
+  policy_document = data.aws_iam_policy_document.waf_logs.json
+}
+
+resource "aws_wafv2_web_acl_logging_configuration" "api" {
+  resource_arn            = aws_wafv2_web_acl.api.arn
+  log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
+
+  # API keys and request signatures are credentials: never write them to the logs.
+  redacted_fields {
+    single_header {
+      name = "x-api-key"
+    }
+  }
+
+  redacted_fields {
+    single_header {
+      name = "authorization"
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_resource_policy.waf]
 }

@@ -1,6 +1,7 @@
-# Network of the training phase: private subnets with no route to the internet. SageMaker
-# reaches AWS APIs through VPC endpoints only, so notebooks and jobs cannot send data anywhere
-# but to this account's services (add a NAT gateway or a package mirror deliberately if needed).
+# Network of the training phase: private subnets with no route to the internet. SageMaker reaches AWS APIs
+# through VPC endpoints; the S3 gateway endpoint's policy lets this account's principals reach
+# this account's buckets only (plus read-only AWS-owned buckets ECR and the AMI repositories serve
+# from), so data cannot leave through it to another account's bucket.
 
 data "aws_availability_zones" "available" {
   #checkov:skip=CKV_AWS_394:zones are taken in the region's order among those offering every interface endpoint; the zone letters an account has vary, so names cannot be pinned in a rendered blueprint, and a subnet keeps the zone it was created in
@@ -12,13 +13,8 @@ data "aws_availability_zones" "available" {
 }
 
 # Some zones do not offer every endpoint service (us-east-1's use1-az3 lacks several SageMaker
-# ones): subnets go only to zones where every interface endpoint of this blueprint is offered.
-data "aws_vpc_endpoint_service" "interface" {
-  for_each     = toset(local.interface_endpoint_services)
-  service_name = "com.amazonaws.${local.region}.${each.value}"
-  service_type = "Interface"
-}
-
+# ones): subnets go only to zones where every interface endpoint of this blueprint is offered
+# (data.aws_vpc_endpoint_service.interface, below).
 locals {
   subnet_zones = [
     for zone in data.aws_availability_zones.available.names : zone
@@ -175,8 +171,7 @@ locals {
   vpc_id                  = aws_vpc.main.id
   private_subnet_ids      = aws_subnet.private[*].id
   private_route_table_ids = [aws_route_table.private.id]
-  # Subnets without internet access cannot work without them.
-  create_vpc_endpoints = true
+  subnet_zone             = { for subnet in aws_subnet.private : subnet.id => subnet.availability_zone }
 }
 
 ###############################################################################
@@ -254,10 +249,29 @@ resource "aws_vpc_security_group_ingress_rule" "vpc_endpoints_from_sagemaker" {
 ###############################################################################
 
 locals {
+  # The interface endpoints this blueprint creates (what SageMaker, Studio and the Lambda functions call).
   interface_endpoint_services = ["ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "sagemaker.api", "sagemaker.runtime", "sts"]
 }
 
+data "aws_vpc_endpoint_service" "interface" {
+  for_each     = toset(local.interface_endpoint_services)
+  service_name = "com.amazonaws.${local.region}.${each.value}"
+  service_type = "Interface"
+}
+
 locals {
+  # Per endpoint: one subnet per zone, only in zones that offer the service.
+  endpoint_zone_subnets = {
+    for service, offer in data.aws_vpc_endpoint_service.interface : service => [
+      for zone, ids in {
+        for id in sort(local.private_subnet_ids) : local.subnet_zone[id] => id... if contains(offer.availability_zones, local.subnet_zone[id])
+      } : ids[0]
+    ]
+  }
+  endpoint_subnet_ids = {
+    for service, ids in local.endpoint_zone_subnets : service => slice(ids, 0, min(99, length(ids)))
+  }
+
   # Data perimeter: the interface endpoints serve principals of this account only.
   vpc_endpoint_policy = jsonencode({
     Version = "2012-10-17"
@@ -277,27 +291,67 @@ locals {
 }
 
 resource "aws_vpc_endpoint" "interface" {
-  for_each            = local.create_vpc_endpoints ? toset(local.interface_endpoint_services) : toset([])
+  for_each            = toset(local.interface_endpoint_services)
   vpc_id              = local.vpc_id
   service_name        = "com.amazonaws.${local.region}.${each.value}"
   vpc_endpoint_type   = "Interface"
   private_dns_enabled = true
-  subnet_ids          = local.private_subnet_ids
+  subnet_ids          = local.endpoint_subnet_ids[each.value]
   security_group_ids  = [aws_security_group.vpc_endpoints.id]
   policy              = local.vpc_endpoint_policy
 
   tags = {
     Name = "${local.name_prefix}-${each.value}"
   }
+
+  lifecycle {
+    precondition {
+      condition     = length(local.endpoint_subnet_ids[each.value]) > 0
+      error_message = "None of the private subnets is in a zone that offers this VPC endpoint service: add a subnet in one of its zones (aws ec2 describe-vpc-endpoint-services)."
+    }
+  }
 }
 
-# S3 keeps the default (full) endpoint policy: ECR image layers are served from AWS-owned buckets.
+# S3 gateway endpoint. Its policy is the network half of the data perimeter: this account's
+# principals reach this account's buckets only (a notebook holding another account's
+# credentials cannot use it, nor write to another account's bucket); AWS-owned buckets that
+# serve code are readable: ECR image layers and Amazon Linux packages (prod-eu-west-1-starport-layer-bucket, amazonlinux-2-repos-eu-west-1).
+locals {
+  s3_endpoint_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "ThisAccountsPrincipalsToThisAccountsBuckets"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "aws:PrincipalAccount" = local.account_id
+            "aws:ResourceAccount"  = local.account_id
+          }
+        }
+      },
+      {
+        # Layer downloads are presigned by ECR (not this account's principal): read only.
+        Sid       = "ReadAwsOwnedBucketsServingImagesAndPackages"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = ["s3:GetObject"]
+        Resource  = [for bucket in ["prod-eu-west-1-starport-layer-bucket", "amazonlinux-2-repos-eu-west-1"] : "arn:${local.partition}:s3:::${bucket}/*"]
+      },
+    ]
+  })
+}
+
 resource "aws_vpc_endpoint" "s3" {
-  count             = local.create_vpc_endpoints ? 1 : 0
+  count             = 1
   vpc_id            = local.vpc_id
   service_name      = "com.amazonaws.${local.region}.s3"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = local.private_route_table_ids
+  policy            = local.s3_endpoint_policy
 
   tags = {
     Name = "${local.name_prefix}-s3"

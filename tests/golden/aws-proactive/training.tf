@@ -13,6 +13,14 @@ data "aws_iam_policy_document" "sagemaker_assume" {
       type        = "Service"
       identifiers = ["sagemaker.amazonaws.com"]
     }
+
+    # SageMaker documents aws:SourceAccount for its execution roles (confused deputy
+    # prevention): only this account's SageMaker resources may assume the role.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
   }
 }
 

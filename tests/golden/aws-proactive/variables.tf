@@ -1,2 +1,2 @@
-# Inputs of this blueprint. Everything client-specific is rendered from the spec; variables
-# are only the switches an operator may need at apply time.
+# Inputs of this blueprint. Everything client-specific is rendered from the spec (the VPC
+# endpoints a reused VPC already has: aws.network.existing_endpoints); there are no variables.

@@ -30,8 +30,11 @@ resource "aws_kms_key" "main" {
         Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
         Resource  = "*"
         Condition = {
+          # Only this blueprint's log groups (by name), not every group of the account.
           ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
+            "kms:EncryptionContext:aws:logs:arn" = [
+              for name in local.kms_log_group_names : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}"
+            ]
           }
         }
       },
@@ -66,6 +69,11 @@ resource "aws_kms_key" "main" {
   lifecycle {
     prevent_destroy = true
   }
+}
+
+locals {
+  # The log groups this blueprint encrypts with the main key (names; * matches within a name).
+  kms_log_group_names = concat(["/aws-glue/jobs/initech-prod-etl/*", "/aws-glue/crawlers-role/initech-prod-glue-initech-prod-glue", "/aws/vendedlogs/states/initech-prod-*", "/aws/lambda/initech-prod-*"])
 }
 
 resource "aws_kms_alias" "main" {
@@ -200,6 +208,24 @@ data "aws_iam_policy_document" "logs_bucket" {
       values   = ["false"]
     }
   }
+
+  statement {
+    sid       = "DenyOutdatedTls"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "logs" {
@@ -279,14 +305,21 @@ resource "aws_s3_bucket_logging" "raw" {
 resource "aws_s3_bucket_lifecycle_configuration" "raw" {
   bucket = aws_s3_bucket.raw.id
 
+  # Raw data moves to cheaper storage classes as it ages; it is never deleted unless the spec sets phases.data.raw_retention_days.
   rule {
-    id     = "expire-raw-data"
+    id     = "age-raw-data"
     status = "Enabled"
 
     filter {}
 
-    expiration {
-      days = 90
+    transition {
+      days          = 30
+      storage_class = "STANDARD_IA"
+    }
+
+    transition {
+      days          = 90
+      storage_class = "GLACIER_IR"
     }
 
     noncurrent_version_expiration {
@@ -692,6 +725,15 @@ resource "aws_cloudwatch_log_group" "glue_etl" {
   kms_key_id        = aws_kms_key.main.arn
 }
 
+# The crawler's log group: with a security configuration Glue writes the crawler's logs to
+# /aws-glue/crawlers-role/<role>-<security configuration>, created here with the key and retention.
+resource "aws_cloudwatch_log_group" "glue_crawler" {
+  #checkov:skip=CKV_AWS_338:retention is the client's choice in the spec (phases.data.log_retention_days, default by maturity level)
+  name              = "/aws-glue/crawlers-role/initech-prod-glue-initech-prod-glue"
+  retention_in_days = 30
+  kms_key_id        = aws_kms_key.main.arn
+}
+
 resource "aws_s3_object" "glue_etl_script" {
   bucket                 = aws_s3_bucket.artifacts.id
   key                    = "glue/scripts/etl.py"
@@ -714,11 +756,8 @@ data "aws_iam_policy_document" "glue_assume" {
       identifiers = ["glue.amazonaws.com"]
     }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
+    # No aws:SourceAccount / aws:SourceArn: Glue does not document sending them when it assumes
+    # a crawler or job role, and a condition on a missing key would refuse every run.
   }
 }
 
@@ -842,17 +881,19 @@ resource "aws_glue_crawler" "raw" {
     Grouping = { TableGroupingPolicy = "CombineCompatibleSchemas" }
   })
 
-  depends_on = [aws_iam_role_policy.glue]
+  depends_on = [aws_iam_role_policy.glue, aws_cloudwatch_log_group.glue_crawler]
 }
 
 resource "aws_glue_job" "etl" {
-  name                   = "initech-prod-etl"
-  description            = "ETL raw -> curated: cleans the raw data and writes partitioned Parquet"
-  role_arn               = aws_iam_role.glue.arn
-  glue_version           = "5.0"
-  worker_type            = "G.1X"
-  number_of_workers      = 2
-  execution_class        = "STANDARD"
+  name         = "initech-prod-etl"
+  description  = "ETL raw -> curated: cleans the raw data and writes partitioned Parquet"
+  role_arn     = aws_iam_role.glue.arn
+  glue_version = "5.0"
+  worker_type  = "G.1X"
+  # With auto scaling (--enable-auto-scaling) this is the most workers a run may use.
+  number_of_workers = 2
+  # FLEX runs on spare capacity at a lower price, for batch tiers whose runs may start later.
+  execution_class        = "FLEX"
   timeout                = 180
   max_retries            = 1
   security_configuration = aws_glue_security_configuration.main.name
@@ -871,6 +912,7 @@ resource "aws_glue_job" "etl" {
     "--job-language"        = "python"
     "--job-bookmark-option" = "job-bookmark-enable"
     "--enable-metrics"      = "true"
+    "--enable-auto-scaling" = "true"
     # Glue 5.0 logs to <prefix>/... (see aws_cloudwatch_log_group.glue_etl).
     "--custom-logGroup-prefix"  = local.glue_log_group_prefix
     "--enable-glue-datacatalog" = "true"
