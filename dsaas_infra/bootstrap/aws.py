@@ -1,6 +1,7 @@
 """AWS state storage: an S3 bucket (versioning, KMS encryption, no public access, TLS only); Terraform
 locks state with a lock file in it (use_lockfile), so no DynamoDB table is created. A deprecated
-state.lock_table is only inspected. Existing resources are only inspected, never changed."""
+state.lock_table is only inspected. Then the account baseline (aws_account). Existing resources are
+only inspected, never changed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dsaas_infra.bootstrap import aws_account
 from dsaas_infra.bootstrap.steps import Step
 from dsaas_infra.errors import OperationError
 from dsaas_infra.preflight import aws as preflight
@@ -145,6 +147,7 @@ def bootstrap(spec: ClientSpec, sess: Any = None) -> list[Step]:
         steps = [ensure_bucket(s3, spec, ctx.client("s3"))]
         if spec.state.lock_table:
             steps.append(inspect_lock_table(ctx.client("dynamodb"), spec))
-        return steps
+        # Once per account and region, shared by every client there (bootstrap/aws_account.py).
+        return steps + aws_account.ensure_baseline(ctx.client, spec)
     except AWS_ERRORS as e:
         raise OperationError(f"bootstrap failed: {describe(e)} (it is safe to run it again)") from e

@@ -10,7 +10,12 @@ from botocore.exceptions import ClientError
 from dsaas_infra.preflight.aws_session import AWS_ERRORS, client, describe, error_code, session
 from dsaas_infra.preflight.results import Check, CheckResult, Outcome, run_all
 from dsaas_infra.preflight.s3_owner import expect_owner, foreign_owner
-from dsaas_infra.spec.aws_capacity import LAMBDA_CONCURRENCY_QUOTA, LAMBDA_UNRESERVED_MINIMUM, quota_needs
+from dsaas_infra.spec.aws_capacity import (
+    LAMBDA_CONCURRENCY_QUOTA,
+    LAMBDA_UNRESERVED_MINIMUM,
+    interface_endpoints_to_create,
+    quota_needs,
+)
 from dsaas_infra.spec.model import ClientSpec
 
 BOOTSTRAP_HINT = "run `dsaas-infra bootstrap SPEC`"
@@ -217,6 +222,56 @@ def check_lambda_concurrency(ctx: Context) -> Outcome:
     return ("pass", f"{limit} (reserves {reserved}, {unreserved - reserved} stay unreserved)")
 
 
+def check_vpc_endpoints(ctx: Context) -> Outcome:
+    """A reused VPC: the endpoints it has match aws.network.existing_endpoints (no duplicates)."""
+    network = ctx.spec.aws.network
+    if network is None or not ctx.spec.phases.training.enabled:
+        return ("pass", "the blueprint creates its own VPC and endpoints")
+    region = ctx.spec.aws.region
+    try:
+        found = ctx.client("ec2").describe_vpc_endpoints(
+            Filters=[{"Name": "vpc-id", "Values": [network.vpc_id]}])["VpcEndpoints"]
+    except AWS_ERRORS as e:
+        return ("warn", f"cannot list the VPC's endpoints ({describe(e)})")
+    have: dict[str, str] = {}
+    for ep in found:
+        if ep.get("State", "").lower() in ("deleted", "deleting", "failed", "rejected", "expired"):
+            continue
+        service = ep.get("ServiceName", "").removeprefix(f"com.amazonaws.{region}.")
+        # Only endpoints that would clash: interface endpoints with private DNS, S3 gateways.
+        if ep.get("VpcEndpointType") == "Gateway" and service == "s3" or ep.get("PrivateDnsEnabled"):
+            have[service] = ep.get("VpcEndpointId", "?")
+    named = set(network.existing_endpoints)
+    creates = set(interface_endpoints_to_create(ctx.spec)) | ({"s3"} - named)
+    clash = sorted(creates & set(have))
+    missing = sorted(named - set(have))
+    problems = []
+    if clash:
+        problems.append("the VPC already has " + ", ".join(f"{s} ({have[s]})" for s in clash)
+                        + ": add them to aws.network.existing_endpoints (a second one cannot be created)")
+    if missing:
+        problems.append("aws.network.existing_endpoints names " + ", ".join(missing)
+                        + f" but {network.vpc_id} has no such endpoint (with private DNS)")
+    if problems:
+        return ("fail", "; ".join(problems))
+    used = sorted(named)
+    return ("pass", f"uses {', '.join(used)}; creates the rest" if used else "creates every endpoint")
+
+
+def check_apigateway_logging(ctx: Context) -> Outcome:
+    """API Gateway's account-wide CloudWatch role (the account baseline) is set."""
+    if not ctx.spec.phases.access.enabled:
+        return ("pass", "no API in this blueprint")
+    try:
+        role = ctx.client("apigateway").get_account().get("cloudwatchRoleArn")
+    except AWS_ERRORS as e:
+        return ("warn", f"cannot read the API Gateway account settings ({describe(e)})")
+    if not role:
+        return ("fail", f"API Gateway has no CloudWatch role in this account and region (the stage's "
+                f"execution logging would fail the apply): {BOOTSTRAP_HINT}")
+    return ("pass", role)
+
+
 # After a blocking check fails the later ones would only repeat its error or look at the wrong
 # account, so they are reported as skipped.
 CHECKS = [
@@ -227,6 +282,8 @@ CHECKS = [
     Check("aws-state-lock", "state locking", check_state_lock),
     Check("aws-sagemaker-quotas", "SageMaker instance quotas cover the blueprint", check_sagemaker_quotas),
     Check("aws-lambda-concurrency", "Lambda concurrency for the API", check_lambda_concurrency),
+    Check("aws-vpc-endpoints", "reused VPC's endpoints match the spec", check_vpc_endpoints),
+    Check("aws-apigateway-logging", "API Gateway CloudWatch role (account baseline)", check_apigateway_logging),
 ]
 
 

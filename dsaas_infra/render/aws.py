@@ -24,22 +24,6 @@ TIME_PROVIDER_VERSION = "~> 0.12"
 VPC_CIDR = "10.42.0.0/16"
 SUBNET_NEWBITS = 4
 
-# Interface endpoints SageMaker needs in subnets without a route to the internet: the SageMaker
-# API and runtime (Studio, notebooks, SDK, the predict Lambda), STS (SDK credentials), CloudWatch
-# Logs and metrics (app logs, training metrics), ECR (custom images), KMS (client-side key use by
-# the SDK and Studio's EFS) and Glue (Data Catalog lookups from notebooks). Step Functions calls
-# Application Auto Scaling from outside the VPC. S3 is a gateway endpoint (free).
-INTERFACE_ENDPOINTS = (
-    "ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "sagemaker.api",
-    "sagemaker.runtime", "sts",
-)
-# Reactive: the cheapest set that keeps training private. Training and batch transform jobs
-# need no interface endpoint at all (SageMaker pulls their images and ships their logs and
-# metrics outside the VPC; their data moves through the S3 gateway endpoint); notebooks need the
-# SageMaker API to start jobs, STS for the SDK and Logs for their own logs. One zone only: the
-# other subnets reach the endpoints across zones (cents per GB) instead of paying per zone-hour.
-REACTIVE_INTERFACE_ENDPOINTS = ("logs", "sagemaker.api", "sts")
-REACTIVE_ENDPOINT_ZONES = 1
 # List price of an interface endpoint per zone and month (us-east-1: $0.01 per hour), for the README.
 ENDPOINT_ZONE_MONTH_USD = 7.30
 # AWS-owned buckets the S3 gateway endpoint lets workloads read: ECR's image layers, and the
@@ -126,20 +110,16 @@ def _endpoints(spec: ClientSpec) -> dict[str, Any]:
     assert spec.aws is not None
     d = spec.phases.deployment
     reactive = spec.client.maturity == "reactive"
-    realtime = bool(d.enabled and d.realtime)
-    wanted = set(REACTIVE_INTERFACE_ENDPOINTS if reactive else INTERFACE_ENDPOINTS)
-    if realtime:
-        wanted |= {"sagemaker.runtime"}
     network = spec.aws.network
     existing = sorted(set(network.existing_endpoints)) if network else []
-    services = sorted(wanted - set(existing))
-    zones = REACTIVE_ENDPOINT_ZONES if reactive else (
+    services = aws_capacity.interface_endpoints_to_create(spec)
+    zones = aws_capacity.REACTIVE_ENDPOINT_ZONES if reactive else (
         (3 if d.multi_az else 2) if network is None else len(network.subnet_ids))
     return {
         "interface_endpoints": services,
         "existing_endpoints": existing,
         "create_s3_endpoint": "s3" not in existing,
-        "endpoint_zone_limit": REACTIVE_ENDPOINT_ZONES if reactive else 0,
+        "endpoint_zone_limit": aws_capacity.REACTIVE_ENDPOINT_ZONES if reactive else 0,
         "interface_endpoint_note": (
             "reactive: the least that keeps training private, in one zone" if reactive
             else "what SageMaker, Studio and the Lambda functions call"),

@@ -26,6 +26,40 @@ LAMBDA_UNRESERVED_MINIMUM = 100
 LAMBDA_CONCURRENCY_QUOTA = "L-B99A9384"  # Lambda "Concurrent executions"
 
 
+# Interface endpoints SageMaker needs in subnets without a route to the internet: the SageMaker
+# API and runtime (Studio, notebooks, SDK, the predict Lambda), STS (SDK credentials), CloudWatch
+# Logs and metrics (app logs, training metrics), ECR (custom images), KMS (client-side key use by
+# the SDK and Studio's EFS) and Glue (Data Catalog lookups from notebooks). Step Functions calls
+# Application Auto Scaling from outside the VPC. S3 is a gateway endpoint (free).
+INTERFACE_ENDPOINTS = (
+    "ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "sagemaker.api",
+    "sagemaker.runtime", "sts",
+)
+# Reactive: the cheapest set that keeps training private. Training and batch transform jobs
+# need no interface endpoint at all (SageMaker pulls their images and ships their logs and
+# metrics outside the VPC; their data moves through the S3 gateway endpoint); notebooks need the
+# SageMaker API to start jobs, STS for the SDK and Logs for their own logs. One zone only: the
+# other subnets reach the endpoints across zones (cents per GB) instead of paying per zone-hour.
+REACTIVE_INTERFACE_ENDPOINTS = ("logs", "sagemaker.api", "sts")
+REACTIVE_ENDPOINT_ZONES = 1
+
+
+def interface_endpoints_wanted(spec: ClientSpec) -> list[str]:
+    """The interface endpoint services the blueprint's workloads call."""
+    d = spec.phases.deployment
+    wanted = set(REACTIVE_INTERFACE_ENDPOINTS if spec.client.maturity == "reactive" else INTERFACE_ENDPOINTS)
+    if d.enabled and d.realtime:
+        wanted.add("sagemaker.runtime")
+    return sorted(wanted)
+
+
+def interface_endpoints_to_create(spec: ClientSpec) -> list[str]:
+    """Those the blueprint creates: all it calls, minus those a reused VPC already has."""
+    network = spec.aws.network if spec.aws else None
+    existing = set(network.existing_endpoints) if network else set()
+    return [s for s in interface_endpoints_wanted(spec) if s not in existing]
+
+
 def training_instance_type(spec: ClientSpec) -> str:
     t = spec.phases.training
     if t.instance_type:

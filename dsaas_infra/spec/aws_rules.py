@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from dsaas_infra.spec import naming
+from dsaas_infra.spec.aws_capacity import INTERFACE_ENDPOINTS
 from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import ClientSpec
 
@@ -19,9 +20,8 @@ Problem = tuple[tuple[str | int, ...], str]
 SpecPath = tuple[str | int, ...]
 
 CLIENT = ("client", "name")
-# Every VPC endpoint service an AWS blueprint may create (render/aws.py picks per blueprint).
-ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "s3", "sagemaker.api",
-                     "sagemaker.runtime", "sts")
+# Every VPC endpoint service an AWS blueprint may create (spec/aws_capacity.py picks per blueprint).
+ENDPOINT_SERVICES = (*INTERFACE_ENDPOINTS, "s3")
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,13 @@ def create_table(name: str = TABLE, key: str = "LockID") -> None:
                        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
 
 
+def state_steps(steps):
+    """The state-storage steps (the account baseline follows them: test_bootstrap_aws_account.py)."""
+    return [s for s in steps if s.resource.startswith(("s3 bucket", "dynamodb table"))]
+
+
 def test_creates_a_locked_down_bucket_and_no_lock_table(moto, aws_spec):
-    steps = bootstrap(aws_spec())
+    steps = state_steps(bootstrap(aws_spec()))
     # State is locked with a lock file in the bucket (use_lockfile): no DynamoDB table.
     assert [(s.resource, s.outcome) for s in steps] == [(f"s3 bucket {BUCKET}", "created")]
     assert ddb().list_tables()["TableNames"] == []
@@ -46,12 +51,12 @@ def test_creates_a_locked_down_bucket_and_no_lock_table(moto, aws_spec):
 def test_deprecated_lock_table_is_inspected_never_created(moto, aws_spec, capsys):
     spec = aws_spec(extra=f"state: {{lock_table: {TABLE}}}")
     assert "state.lock_table: deprecated" in capsys.readouterr().err
-    steps = bootstrap(spec)
+    steps = state_steps(bootstrap(spec))
     assert (steps[1].resource, steps[1].outcome) == (f"dynamodb table {TABLE}", "warn")
     assert "does not exist" in steps[1].detail and "remove state.lock_table" in steps[1].detail
     assert ddb().list_tables()["TableNames"] == []
     create_table()
-    steps = bootstrap(spec)
+    steps = state_steps(bootstrap(spec))
     assert [s.outcome for s in steps] == ["exists", "exists"]
     assert "deprecated" in steps[1].detail
 
@@ -59,7 +64,7 @@ def test_deprecated_lock_table_is_inspected_never_created(moto, aws_spec, capsys
 def test_second_bootstrap_is_a_no_op(moto, aws_spec):
     bootstrap(aws_spec())
     before = s3().get_bucket_policy(Bucket=BUCKET)["Policy"]
-    steps = bootstrap(aws_spec())
+    steps = state_steps(bootstrap(aws_spec()))
     assert [s.outcome for s in steps] == ["exists"]
     assert s3().get_bucket_policy(Bucket=BUCKET)["Policy"] == before
 
@@ -68,7 +73,7 @@ def test_existing_weak_bucket_is_reported_and_left_untouched(moto, aws_spec):
     c = s3()
     c.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     c.put_object(Bucket=BUCKET, Key="keep.txt", Body=b"data")
-    steps = bootstrap(aws_spec())
+    steps = state_steps(bootstrap(aws_spec()))
     assert steps[0].outcome == "warn"
     assert "left unchanged" in steps[0].detail and "versioning" in steps[0].detail
     assert c.get_bucket_versioning(Bucket=BUCKET).get("Status") is None

@@ -27,7 +27,8 @@ def test_preflight_then_bootstrap_then_preflight(moto, tmp_path):
     assert "acme-prod-tfstate-123456789012 does not exist: run `dsaas-infra bootstrap SPEC`" in before.stdout
     # The table holds the details; stderr says in one line that (and which checks) failed.
     assert before.stderr.splitlines() == [
-        "error: preflight failed: 1 check failed: state bucket (versioning, encryption)"]
+        "error: preflight failed: 2 checks failed: state bucket (versioning, encryption); "
+        "API Gateway CloudWatch role (account baseline)"]
 
     created = cli("bootstrap", "acme.yaml", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
@@ -36,7 +37,8 @@ def test_preflight_then_bootstrap_then_preflight(moto, tmp_path):
 
     again = cli("bootstrap", "acme.yaml", cwd=tmp_path)
     assert again.returncode == 0 and "created" not in again.stdout
-    assert again.stdout.count("already existed") == 1
+    # The state bucket, then the account baseline: key, 6 log groups (the role is already set).
+    assert again.stdout.count("already existed") == 1 + 1 + 6
 
     after = cli("preflight", "acme.yaml", cwd=tmp_path)
     assert after.returncode == 0, after.stdout

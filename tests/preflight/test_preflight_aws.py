@@ -38,6 +38,9 @@ def test_missing_state_bucket_points_to_bootstrap(moto, aws_spec):
     assert results["aws-state-lock"].status == "pass"
     assert results["aws-state-lock"].detail == "S3 lock file (use_lockfile)"
     assert failure_line(listed).startswith("preflight failed: state bucket")
+    # ... and the account baseline bootstrap also sets up (API Gateway's CloudWatch role).
+    assert results["aws-apigateway-logging"].status == "fail"
+    assert "and 1 more failed check(s)" in failure_line(listed)
 
 
 def test_bucket_without_versioning_fails(moto, aws_spec):
@@ -92,3 +95,46 @@ def test_sagemaker_quotas_unsupported_by_moto_is_a_warning(moto, aws_spec):
     result = by_id(run_checks(aws_spec()))["aws-sagemaker-quotas"]
     assert result.status == "warn"
     assert result.detail.startswith("cannot read them (ListServiceQuotas failed (HTTP 500))")
+
+
+REUSED = """aws:
+  region: eu-west-1
+  account_id: "123456789012"
+  network: {{vpc_id: {vpc}, subnet_ids: [{a}, {b}]{extra}}}
+"""
+
+
+def reused_vpc_spec(aws_spec, existing: str = ""):
+    ec2 = boto3.client("ec2", region_name="eu-west-1")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/20", AvailabilityZone="eu-west-1a")["Subnet"]["SubnetId"]
+    b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.16.0/20", AvailabilityZone="eu-west-1b")["Subnet"]["SubnetId"]
+    extra = f", existing_endpoints: [{existing}]" if existing else ""
+    text = REUSED.format(vpc=vpc, a=a, b=b, extra=extra)
+    from dsaas_infra.spec import load_spec_text
+    spec = load_spec_text("apiVersion: dsaas-infra/v1\nclient: {name: acme, environment: prod, "
+                          "owner: ml@acme.example}\ncloud: aws\n" + text, "acme.yaml")
+    return spec, ec2, vpc
+
+
+def test_reused_vpc_with_an_unnamed_private_dns_endpoint_fails(moto, aws_spec):
+    from dsaas_infra.preflight.aws import Context, check_vpc_endpoints
+    from dsaas_infra.preflight.aws_session import session
+    spec, ec2, vpc = reused_vpc_spec(aws_spec)
+    ep = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.eu-west-1.sts", VpcEndpointType="Interface",
+                                 PrivateDnsEnabled=True)["VpcEndpoint"]["VpcEndpointId"]
+    status, detail = check_vpc_endpoints(Context(spec, session()))
+    assert status == "fail"
+    assert f"the VPC already has sts ({ep}): add them to aws.network.existing_endpoints" in detail
+
+
+def test_reused_vpc_endpoints_named_in_the_spec_pass_and_missing_ones_fail(moto, aws_spec):
+    from dsaas_infra.preflight.aws import Context, check_vpc_endpoints
+    from dsaas_infra.preflight.aws_session import session
+    spec, ec2, vpc = reused_vpc_spec(aws_spec, "sts, s3")
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.eu-west-1.sts", VpcEndpointType="Interface",
+                            PrivateDnsEnabled=True)
+    status, detail = check_vpc_endpoints(Context(spec, session()))
+    assert status == "fail" and "names s3 but" in detail
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.eu-west-1.s3", VpcEndpointType="Gateway")
+    assert check_vpc_endpoints(Context(spec, session())) == ("pass", "uses s3, sts; creates the rest")
