@@ -7,7 +7,7 @@ what the pipeline creates at run time (training jobs, the SageMaker endpoint), t
 from __future__ import annotations
 
 from dsaas_infra.cost.estimate import DAYS, HOURS, RuleContext
-from dsaas_infra.spec import sizes
+from dsaas_infra.spec import aws_capacity, sizes
 
 # Per pipeline run: (shortest, longest) plausible duration in hours.
 TRAINING_HOURS = (0.25, 2.0)
@@ -95,20 +95,13 @@ def network(ctx: RuleContext) -> None:
     services = ctx.inventory.locals.get("interface_endpoint_services") or []
     if not ctx.inventory.has("aws_vpc_endpoint") or not isinstance(services, list):
         return
-    net = ctx.spec.aws.network
-    zones = len(net.subnet_ids) if net else _created_zones(ctx)
+    # The blueprint's own rule (reactive: endpoints in one zone), shared with the README.
+    zones = aws_capacity.endpoint_zones(ctx.spec)
     n = len(services) * zones
     ctx.add("training", "VPC interface endpoints", "aws_vpc_endpoint.interface", "aws.vpc.interface_endpoint",
             n * HOURS, n * HOURS, f"{len(services)} endpoints x {zones} zones, always on")
     for r in ctx.inventory.of("aws_nat_gateway"):
         ctx.add("training", "NAT gateway", r.address, "aws.vpc.nat_gateway", HOURS, HOURS, "always on")
-
-
-def _created_zones(ctx: RuleContext) -> int:
-    for r in ctx.inventory.of("aws_subnet"):
-        if isinstance(r.literals.get("count"), int):
-            return r.literals["count"]
-    return 2
 
 
 def keys_and_alarms(ctx: RuleContext) -> None:

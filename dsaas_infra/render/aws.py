@@ -108,13 +108,11 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
 def _endpoints(spec: ClientSpec) -> dict[str, Any]:
     """Which VPC endpoints the blueprint creates, in how many zones, and what they cost idle."""
     assert spec.aws is not None
-    d = spec.phases.deployment
     reactive = spec.client.maturity == "reactive"
     network = spec.aws.network
     existing = sorted(set(network.existing_endpoints)) if network else []
     services = aws_capacity.interface_endpoints_to_create(spec)
-    zones = aws_capacity.REACTIVE_ENDPOINT_ZONES if reactive else (
-        (3 if d.multi_az else 2) if network is None else len(network.subnet_ids))
+    zones = aws_capacity.endpoint_zones(spec)
     return {
         "interface_endpoints": services,
         "existing_endpoints": existing,

@@ -53,6 +53,16 @@ def interface_endpoints_wanted(spec: ClientSpec) -> list[str]:
     return sorted(wanted)
 
 
+def endpoint_zones(spec: ClientSpec) -> int:
+    """Zones each interface endpoint spans (reused VPC: at most one per subnet)."""
+    if spec.client.maturity == "reactive":
+        return REACTIVE_ENDPOINT_ZONES
+    network = spec.aws.network if spec.aws else None
+    if network is not None:
+        return len(network.subnet_ids)
+    return 3 if spec.phases.deployment.multi_az else 2
+
+
 def interface_endpoints_to_create(spec: ClientSpec) -> list[str]:
     """Those the blueprint creates: all it calls, minus those a reused VPC already has."""
     network = spec.aws.network if spec.aws else None
