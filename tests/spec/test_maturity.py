@@ -82,6 +82,7 @@ apiVersion: dsaas-infra/v1
 client: {name: acme, owner: a@acme.example, maturity: proactive}
 cloud: gcp
 gcp: {project_id: acme-dsaas-prod, region: europe-west1}
+phases: {access: {enabled: false}}
 """, "g.yaml")
     assert gcp.phases.access.auth == "api_key" and gcp.phases.access.waf is False
     assert gcp.phases.data.raw_retention_days == DEFAULTS["data"]["raw_retention_days"]["proactive"]
@@ -93,7 +94,7 @@ def test_iam_authentication_is_aws_only():
 apiVersion: dsaas-infra/v1
 client: {name: acme, owner: a@acme.example}
 cloud: gcp
-gcp: {project_id: acme-dsaas-prod, region: europe-west1}
+gcp: {project_id: acme-dsaas-prod, region: europe-west1, apigee: {organization: dedicated}}
 phases: {access: {auth: iam}}
 """, "g.yaml")
 
