@@ -33,7 +33,8 @@ def test_preflight_then_bootstrap_then_preflight(moto, tmp_path):
     created = cli("bootstrap", "acme.yaml", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
     assert "s3 bucket acme-prod-tfstate-123456789012" in created.stdout
-    assert created.stdout.count("created") == 1 and "dynamodb" not in created.stdout
+    # The bucket, then the account baseline: key, 6 log groups, API Gateway's role and its setting.
+    assert created.stdout.count("created") == 1 + 1 + 6 + 2 and "dynamodb" not in created.stdout
 
     again = cli("bootstrap", "acme.yaml", cwd=tmp_path)
     assert again.returncode == 0 and "created" not in again.stdout
