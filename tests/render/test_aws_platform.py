@@ -71,6 +71,7 @@ def test_logs_key_grant_covers_exactly_this_blueprints_log_groups(fixture, reque
         name = group["name"].replace("${local.name_prefix}", prefix)
         name = name.replace("${local.glue_log_group_prefix}", f"/aws-glue/jobs/{prefix}-etl")
         name = name.replace("${local.endpoint_name}", f"{prefix}-endpoint")
+        name = name.replace("${local.deploy_name}", f"{prefix}-deploy")
         if name.startswith("API-Gateway-Execution-Logs_"):
             assert "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.main.id}/*" in patterns
             continue
@@ -270,9 +271,13 @@ def test_predict_reserves_what_the_contracted_rate_needs_and_the_readme_lists_th
 
 
 def test_readme_title_shows_quotes_as_quotes():
+    # render/escape.py backslash-escapes the quote in the source; rendered, it is a plain quote.
+    from markdown_it import MarkdownIt
+
     bp = render(spec_text().replace("display_name: ACME", 'display_name: \'ACME "Prod"\''))
     title = bp.text("README.md").splitlines()[0]
-    assert title.startswith('# ACME "Prod": DSaaS platform on AWS')
+    rendered = MarkdownIt("commonmark").renderInline(title.lstrip("# "))
+    assert rendered.startswith("ACME &quot;Prod&quot;: DSaaS platform on AWS"), rendered
 
 
 def test_the_rendered_endpoint_policy_json_is_well_formed_after_terraform_jsonencode(proactive):

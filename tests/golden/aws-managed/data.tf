@@ -30,8 +30,11 @@ resource "aws_kms_key" "main" {
         Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
         Resource  = "*"
         Condition = {
+          # Only this blueprint's log groups (by name), not every group of the account.
           ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
+            "kms:EncryptionContext:aws:logs:arn" = [
+              for name in local.kms_log_group_names : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}"
+            ]
           }
         }
       },
@@ -61,6 +64,18 @@ resource "aws_kms_key" "main" {
         }
       },
       {
+        # The audit trail (audit.tf) encrypts its log files with the key.
+        Sid       = "CloudTrailEncryptsTheAuditTrail"
+        Effect    = "Allow"
+        Principal = { Service = "cloudtrail.${local.dns_suffix}" }
+        Action    = ["kms:GenerateDataKey*", "kms:DescribeKey"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceArn" = local.audit_trail_arn }
+          StringLike   = { "kms:EncryptionContext:aws:cloudtrail:arn" = local.audit_trail_arn }
+        }
+      },
+      {
         # Step Functions delivers the encrypted state machine's execution logs as vended
         # logs: the log delivery service must decrypt the state machine's data key.
         Sid       = "LogDeliveryOfThisAccountDecryptsVendedLogs"
@@ -78,6 +93,11 @@ resource "aws_kms_key" "main" {
   lifecycle {
     prevent_destroy = true
   }
+}
+
+locals {
+  # The log groups this blueprint encrypts with the main key (names; * matches within a name).
+  kms_log_group_names = concat(["/aws-glue/jobs/umbrella-prod-etl/*", "/aws-glue/crawlers-role/umbrella-prod-glue-umbrella-prod-glue", "/aws/vpc/flow-logs/umbrella-prod", "/aws/vendedlogs/states/umbrella-prod-*", "/aws/lambda/umbrella-prod-*", "/aws/sagemaker/Endpoints/umbrella-prod-endpoint", "/aws/apigateway/umbrella-prod-api/*", "aws-waf-logs-umbrella-prod-api"], ["API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.main.id}/*"])
 }
 
 resource "aws_kms_alias" "main" {
@@ -212,6 +232,61 @@ data "aws_iam_policy_document" "logs_bucket" {
       values   = ["false"]
     }
   }
+
+  statement {
+    sid       = "DenyOutdatedTls"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }
+
+  # The audit trail (audit.tf) delivers here, under cloudtrail/.
+  statement {
+    sid       = "CloudTrailChecksTheBucket"
+    effect    = "Allow"
+    actions   = ["s3:GetBucketAcl"]
+    resources = [aws_s3_bucket.logs.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudtrail.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceArn"
+      values   = [local.audit_trail_arn]
+    }
+  }
+
+  statement {
+    sid       = "CloudTrailDeliversTheAuditTrail"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.logs.arn}/cloudtrail/AWSLogs/${local.account_id}/*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudtrail.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceArn"
+      values   = [local.audit_trail_arn]
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "logs" {
@@ -291,14 +366,21 @@ resource "aws_s3_bucket_logging" "raw" {
 resource "aws_s3_bucket_lifecycle_configuration" "raw" {
   bucket = aws_s3_bucket.raw.id
 
+  # Raw data moves to cheaper storage classes as it ages; it is never deleted unless the spec sets phases.data.raw_retention_days.
   rule {
-    id     = "expire-raw-data"
+    id     = "age-raw-data"
     status = "Enabled"
 
     filter {}
 
-    expiration {
-      days = 1095
+    transition {
+      days          = 30
+      storage_class = "STANDARD_IA"
+    }
+
+    transition {
+      days          = 365
+      storage_class = "GLACIER_IR"
     }
 
     noncurrent_version_expiration {
@@ -353,6 +435,33 @@ data "aws_iam_policy_document" "raw_bucket" {
       test     = "NumericLessThan"
       variable = "s3:TlsVersion"
       values   = ["1.2"]
+    }
+  }
+
+  # Identity perimeter (phases.data.perimeter): principals of other accounts are refused even
+  # if an IAM policy or a mistaken grant would allow them; AWS services acting for this
+  # account are not principals of another account.
+  statement {
+    sid       = "DenyPrincipalsOfOtherAccounts"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.raw.arn, "${aws_s3_bucket.raw.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEqualsIfExists"
+      variable = "aws:PrincipalAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "BoolIfExists"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
     }
   }
 }
@@ -488,6 +597,33 @@ data "aws_iam_policy_document" "curated_bucket" {
       test     = "NumericLessThan"
       variable = "s3:TlsVersion"
       values   = ["1.2"]
+    }
+  }
+
+  # Identity perimeter (phases.data.perimeter): principals of other accounts are refused even
+  # if an IAM policy or a mistaken grant would allow them; AWS services acting for this
+  # account are not principals of another account.
+  statement {
+    sid       = "DenyPrincipalsOfOtherAccounts"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.curated.arn, "${aws_s3_bucket.curated.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEqualsIfExists"
+      variable = "aws:PrincipalAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "BoolIfExists"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
     }
   }
 }
@@ -646,6 +782,33 @@ data "aws_iam_policy_document" "artifacts_bucket" {
       values   = ["1.2"]
     }
   }
+
+  # Identity perimeter (phases.data.perimeter): principals of other accounts are refused even
+  # if an IAM policy or a mistaken grant would allow them; AWS services acting for this
+  # account are not principals of another account.
+  statement {
+    sid       = "DenyPrincipalsOfOtherAccounts"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEqualsIfExists"
+      variable = "aws:PrincipalAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "BoolIfExists"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "artifacts" {
@@ -703,6 +866,14 @@ resource "aws_cloudwatch_log_group" "glue_etl" {
   kms_key_id        = aws_kms_key.main.arn
 }
 
+# The crawler's log group: with a security configuration Glue writes the crawler's logs to
+# /aws-glue/crawlers-role/<role>-<security configuration>, created here with the key and retention.
+resource "aws_cloudwatch_log_group" "glue_crawler" {
+  name              = "/aws-glue/crawlers-role/umbrella-prod-glue-umbrella-prod-glue"
+  retention_in_days = 731
+  kms_key_id        = aws_kms_key.main.arn
+}
+
 resource "aws_s3_object" "glue_etl_script" {
   bucket                 = aws_s3_bucket.artifacts.id
   key                    = "glue/scripts/etl.py"
@@ -725,11 +896,8 @@ data "aws_iam_policy_document" "glue_assume" {
       identifiers = ["glue.amazonaws.com"]
     }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
+    # No aws:SourceAccount / aws:SourceArn: Glue does not document sending them when it assumes
+    # a crawler or job role, and a condition on a missing key would refuse every run.
   }
 }
 
@@ -853,16 +1021,18 @@ resource "aws_glue_crawler" "raw" {
     Grouping = { TableGroupingPolicy = "CombineCompatibleSchemas" }
   })
 
-  depends_on = [aws_iam_role_policy.glue]
+  depends_on = [aws_iam_role_policy.glue, aws_cloudwatch_log_group.glue_crawler]
 }
 
 resource "aws_glue_job" "etl" {
-  name                   = "umbrella-prod-etl"
-  description            = "ETL raw -> curated: cleans the raw data and writes partitioned Parquet"
-  role_arn               = aws_iam_role.glue.arn
-  glue_version           = "5.0"
-  worker_type            = "G.1X"
-  number_of_workers      = 10
+  name         = "umbrella-prod-etl"
+  description  = "ETL raw -> curated: cleans the raw data and writes partitioned Parquet"
+  role_arn     = aws_iam_role.glue.arn
+  glue_version = "5.0"
+  worker_type  = "G.1X"
+  # With auto scaling (--enable-auto-scaling) this is the most workers a run may use.
+  number_of_workers = 10
+  # FLEX runs on spare capacity at a lower price, for batch tiers whose runs may start later.
   execution_class        = "STANDARD"
   timeout                = 180
   max_retries            = 1
@@ -882,6 +1052,7 @@ resource "aws_glue_job" "etl" {
     "--job-language"        = "python"
     "--job-bookmark-option" = "job-bookmark-enable"
     "--enable-metrics"      = "true"
+    "--enable-auto-scaling" = "true"
     # Glue 5.0 logs to <prefix>/... (see aws_cloudwatch_log_group.glue_etl).
     "--custom-logGroup-prefix"  = local.glue_log_group_prefix
     "--enable-glue-datacatalog" = "true"

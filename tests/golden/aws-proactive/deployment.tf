@@ -839,13 +839,24 @@ locals {
   )
 }
 
+# HTTPS to the interface endpoints' security group and to S3's prefix list (the gateway
+# endpoint): nothing else, whatever routes the subnets have.
 resource "aws_vpc_security_group_egress_rule" "lambda_https" {
+  security_group_id            = aws_security_group.lambda.id
+  description                  = "HTTPS to the interface VPC endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.vpc_endpoints.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "lambda_s3" {
   security_group_id = aws_security_group.lambda.id
-  description       = "HTTPS to the interface endpoints in the VPC and S3 through its gateway endpoint"
+  description       = "HTTPS to S3 through the gateway endpoint"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
+  prefix_list_id    = data.aws_prefix_list.s3.id
 }
 
 resource "aws_vpc_security_group_ingress_rule" "vpc_endpoints_from_lambda" {
@@ -864,12 +875,6 @@ data "archive_file" "deploy" {
   output_file_mode = "0644"
 }
 
-resource "aws_sqs_queue" "deploy_dlq" {
-  name                      = "${local.name_prefix}-deploy-dlq"
-  kms_master_key_id         = aws_kms_key.main.arn
-  message_retention_seconds = 1209600
-}
-
 resource "aws_cloudwatch_log_group" "deploy" {
   name              = "/aws/lambda/${local.name_prefix}-deploy"
   retention_in_days = 90
@@ -884,11 +889,8 @@ data "aws_iam_policy_document" "lambda_assume" {
       type        = "Service"
       identifiers = ["lambda.amazonaws.com"]
     }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
+    # No aws:SourceAccount: Lambda does not document sending it when it assumes an execution
+    # role, and a condition on a missing key would refuse every invocation.
   }
 }
 
@@ -1011,7 +1013,7 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
   statement {
-    # Environment variables, the dead-letter queue and SageMaker volumes use the main key.
+    # Environment variables and SageMaker volumes use the main key.
     sid       = "UseMainKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
     resources = [aws_kms_key.main.arn]
@@ -1025,11 +1027,6 @@ data "aws_iam_policy_document" "deploy" {
       variable = "kms:GrantIsForAWSResource"
       values   = ["true"]
     }
-  }
-  statement {
-    sid       = "DeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.deploy_dlq.arn]
   }
   statement {
     sid       = "WriteLogs"
@@ -1090,6 +1087,7 @@ locals {
 resource "aws_lambda_function" "deploy" {
   #checkov:skip=CKV_AWS_272:code signing needs a Signer profile and signed artifacts; this code is packaged from the reviewed blueprint by Terraform itself
   #checkov:skip=CKV_AWS_115:no reserved concurrency on purpose since new accounts have a concurrency quota of 10 and AWS keeps 10 unreserved, so any reservation fails the apply; only the pipeline invokes it, one execution at a time
+  #checkov:skip=CKV_AWS_116:only Step Functions invokes it, synchronously (a failed call fails the task and the execution alarms); a dead-letter queue only receives failed asynchronous invocations
   function_name    = "${local.name_prefix}-deploy"
   description      = "ML pipeline deploy step: endpoint ${local.endpoint_name}"
   role             = aws_iam_role.deploy.arn
@@ -1110,10 +1108,6 @@ resource "aws_lambda_function" "deploy" {
 
   tracing_config {
     mode = "Active"
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.deploy_dlq.arn
   }
 
   vpc_config {
