@@ -72,8 +72,9 @@ ENDPOINT_BUSY_WAIT_SECONDS = 120
 # 120 x 1-2 minutes covers a blue/green update of a large fleet; the execution timeout is a backstop.
 ENDPOINT_MAX_POLLS = 120
 DEPLOY_TIMEOUT_SECONDS = 6 * 3600
-# Evaluation and drift-baseline processing jobs (and the drift monitoring jobs).
-PROCESSING_INSTANCE_TYPE = "ml.m5.large"
+# Evaluation and drift-baseline processing jobs (and the drift monitoring jobs): the type the
+# quota table of spec/aws_capacity.py counts.
+PROCESSING_INSTANCE_TYPE = aws_capacity.PROCESSING_INSTANCE_TYPE
 # How the approval gate compares each metric with phases.deployment.approval.threshold.
 _METRIC_PASSES = {"rmse": "NumericLessThanEquals", "mae": "NumericLessThanEquals",
                   "r2": "NumericGreaterThanEquals"}
