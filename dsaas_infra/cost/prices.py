@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,9 +65,16 @@ def _row_problem(row) -> str | None:
     return None
 
 
-def load_prices(override: Path | None = None) -> PriceTable:
+@functools.lru_cache(maxsize=1)
+def _shipped() -> dict:
+    """The shipped table, parsed once per process: every render prices its README (a fleet of
+    1,000 specs would otherwise parse it 1,000 times). Callers copy before merging; rows are read only."""
     shipped = importlib.resources.files("dsaas_infra") / "cost" / "prices.yaml"
-    data = _read(shipped.read_text(encoding="utf-8"), "prices.yaml")
+    return _read(shipped.read_text(encoding="utf-8"), "prices.yaml")
+
+
+def load_prices(override: Path | None = None) -> PriceTable:
+    data = _shipped()
     rows = dict(data["rows"])
     if override is not None:
         try:
