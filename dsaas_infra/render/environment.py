@@ -16,10 +16,33 @@ def templates_root() -> jinja2.loaders.FileSystemLoader:
     return jinja2.FileSystemLoader(str(root))
 
 
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache of compiled templates; a cache file that cannot be written is no error.
+
+    Jinja keys each entry by template name and checks the source's checksum (and the Python
+    version) on load, so an edited template or another interpreter recompiles instead of using
+    stale code."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiling the templates is a fifth of a render's CPU: compile once per machine, not per process."""
+    from dsaas_infra.usercache import writable_dir
+
+    directory = writable_dir("jinja")
+    return _BytecodeCache(str(directory), "%s.jinja") if directory is not None else None
+
+
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=templates_root(),
+        bytecode_cache=bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
