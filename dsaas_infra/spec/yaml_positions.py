@@ -68,9 +68,7 @@ def _too_deep(text: str) -> tuple[int, int] | None:
     return None
 
 
-def _construct(node: yaml.Node, path: Path, out: LoadedYaml, seen: set[int] | None = None) -> Any:
-    if seen is None:
-        seen = set()
+def _construct(node: yaml.Node, path: Path, out: LoadedYaml, seen: set[int], loader: yaml.SafeLoader) -> Any:
     if len(path) > MAX_DEPTH:
         raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels: a spec is a few levels deep",
                           *_pos(node), path[:2])
@@ -83,7 +81,6 @@ def _construct(node: yaml.Node, path: Path, out: LoadedYaml, seen: set[int] | No
             "YAML aliases (*name) are not supported: write the value out", *out.locate(key_path), path
         )
     seen.add(id(node))
-    loader = yaml.SafeLoader("")
     expected = _STANDARD_TAGS.get(type(node))
     if expected is not None and node.tag != expected:
         # Any explicit tag on a collection (e.g. !!python/object/apply) is refused: a spec
@@ -94,7 +91,7 @@ def _construct(node: yaml.Node, path: Path, out: LoadedYaml, seen: set[int] | No
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise YamlProblem("YAML merge keys (<<) are not supported", *_pos(key_node), path)
-            key = _construct(key_node, path, out, seen)
+            key = _construct(key_node, path, out, seen, loader)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise YamlProblem("mapping keys must be plain scalars", *_pos(key_node), path)
             key = str(key) if not isinstance(key, str) else key
@@ -102,14 +99,14 @@ def _construct(node: yaml.Node, path: Path, out: LoadedYaml, seen: set[int] | No
                 raise YamlProblem(f"duplicate key {key!r}", *_pos(key_node), path)
             child = (*path, key)
             out.positions[child] = _pos(key_node)
-            result[key] = _construct(value_node, child, out, seen)
+            result[key] = _construct(value_node, child, out, seen, loader)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
             child = (*path, index)
             out.positions[child] = _pos(item)
-            items.append(_construct(item, child, out, seen))
+            items.append(_construct(item, child, out, seen, loader))
         return items
     if isinstance(node, yaml.ScalarNode):
         # Only the standard scalar tags of the YAML core schema; anything that would
@@ -122,8 +119,46 @@ def _construct(node: yaml.Node, path: Path, out: LoadedYaml, seen: set[int] | No
     raise YamlProblem(f"unsupported YAML node {type(node).__name__}", *_pos(node), path)
 
 
+def _compose_fast(text: str) -> yaml.Node | None:
+    """The document's node tree composed by libyaml (ten times faster than PyYAML's pure-Python
+    composer), or None when libyaml is missing, the text nests deeper than MAX_DEPTH (libyaml's
+    composer recurses in C, beyond Python's recursion guard) or is not valid YAML: the
+    pure-Python path then reads it and reports any problem exactly as before."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return None
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        loader = yaml.CSafeLoader(text)
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        return None
+
+
 def load_yaml(text: str) -> LoadedYaml:
     """Parse one YAML document safely, keeping positions; raise YamlProblem if unreadable."""
+    node = _compose_fast(text)
+    if node is None:
+        node = _compose(text)
+    out = LoadedYaml(data=None)
+    if node is None:
+        return out
+    out.positions[()] = _pos(node)
+    out.data = _construct(node, (), out, set(), yaml.SafeLoader(""))
+    return out
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """PyYAML's pure-Python composer, whose error messages and positions the spec errors quote."""
     try:
         loader = yaml.SafeLoader(text)
         try:
@@ -140,9 +175,4 @@ def load_yaml(text: str) -> LoadedYaml:
     except RecursionError:
         where = _too_deep(text) or (None, None)
         raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels: a spec is a few levels deep", *where) from None
-    out = LoadedYaml(data=None)
-    if node is None:
-        return out
-    out.positions[()] = _pos(node)
-    out.data = _construct(node, (), out)
-    return out
+    return node
