@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -381,4 +382,9 @@ def destroy_cmd(
 
 
 def main() -> None:
+    # typer's rich help and error panels import about 0.3 s of CPU (rich, markdown-it): only worth
+    # it on a terminal. Piped or captured (CI logs, scripts, `| less`), click's plain layout shows
+    # the same text and exit statuses.
+    if not sys.stdout.isatty():
+        app.rich_markup_mode = None
     app()
