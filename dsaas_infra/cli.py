@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from dsaas_infra import __version__
 from dsaas_infra.error_handler import error_handler
+
 
 def _metavars_not_python_types() -> None:
     """typer 0.29 labels every parameter in --help with its Python type (`<bool>`, `<list[Path]>`,
@@ -97,12 +98,12 @@ def _run(func, *args, **kwargs) -> None:
 
 SpecArg = Annotated[Path, typer.Argument(help="Client spec (YAML) or rendered blueprint directory.")]
 TerraformOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--terraform", help="terraform or tofu binary (default: $DSAAS_TERRAFORM, tofu, terraform)."),
 ]
 
 JobsOpt = Annotated[
-    Optional[int],
+    int | None,
     typer.Option("--jobs", "-j", min=1, help="Clients processed at once (default: the number of cores)."),
 ]
 
@@ -111,21 +112,22 @@ JobsOpt = Annotated[
 def init_cmd(
     name: Annotated[str, typer.Argument(help="Client name (3-20 chars, lowercase).", metavar="NAME")],
     cloud: Annotated[
-        Optional[Cloud], typer.Option(help="Target cloud (default: the assessment's advice, else aws).")
+        Cloud | None, typer.Option(help="Target cloud (default: the assessment's advice, else aws).")
     ] = None,
     maturity: Annotated[
-        Optional[Maturity],
+        Maturity | None,
         typer.Option(help="Data-maturity level (default: the assessment's result, else proactive)."),
     ] = None,
     assess: Annotated[
         bool, typer.Option("--assess", help="Answer a short maturity self-assessment on the terminal.")
     ] = False,
     answers: Annotated[
-        Optional[Path],
-        typer.Option("--answers", metavar="FILE", help="Assessment answers from a YAML file (or a spec's assessment block)."),
+        Path | None,
+        typer.Option("--answers", metavar="FILE",
+                     help="Assessment answers from a YAML file (or a spec's assessment block)."),
     ] = None,
     out: Annotated[
-        Optional[Path], typer.Option("--out", "-o", metavar="FILE", help="Spec file to write (default NAME.yaml).")
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="Spec file to write (default NAME.yaml).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
@@ -141,9 +143,11 @@ def cost_cmd(
     paths: Annotated[
         list[Path], typer.Argument(help="Specs, folders of specs or rendered blueprints.", metavar="SPEC|DIR...")
     ],
-    fmt: Annotated[PlanFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")] = PlanFormat.text,
+    fmt: Annotated[
+        PlanFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")
+    ] = PlanFormat.text,
     prices: Annotated[
-        Optional[Path], typer.Option("--prices", metavar="FILE", help="Price rows overriding the shipped table.")
+        Path | None, typer.Option("--prices", metavar="FILE", help="Price rows overriding the shipped table.")
     ] = None,
 ) -> None:
     """Estimate the monthly cost per client, phase and resource family (idle floor to max scale)."""
@@ -155,7 +159,7 @@ def cost_cmd(
 @app.command("render")
 def render_cmd(
     specs: Annotated[list[Path], typer.Argument(help="Client spec files (YAML) or folders of specs.")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output directory.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory.")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite files edited by hand since the last render.")] = False,
     jobs: JobsOpt = None,
 ) -> None:
@@ -167,7 +171,7 @@ def render_cmd(
 
 @app.command("phases")
 def phases_cmd(
-    cloud: Annotated[Optional[Cloud], typer.Option(help="Only this cloud.")] = None,
+    cloud: Annotated[Cloud | None, typer.Option(help="Only this cloud.")] = None,
 ) -> None:
     """Show the phase -> service table."""
     from dsaas_infra.commands import phases
@@ -188,19 +192,19 @@ def validate_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Blueprint directories or spec files.")],
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
     skip: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--skip", help="Skip a stage: syntax, references, schema, format, terraform, plan, security."),
     ] = None,
     enable: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--with", help="Run an opt-in stage: plan (terraform validate + plan against stub providers)."),
     ] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     strict: Annotated[bool, typer.Option(help="Run every stage (also --with ones); a stage that cannot run "
                                               "is an error.")] = False,
     terraform: TerraformOpt = None,
     checkov: Annotated[
-        Optional[str], typer.Option("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH).")
+        str | None, typer.Option("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH).")
     ] = None,
     jobs: JobsOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr (the report only).")] = False,
@@ -216,13 +220,15 @@ def validate_cmd(
 
 @app.command("doctor")
 def doctor_cmd(
-    spec: Annotated[Optional[Path], typer.Argument(help="A client spec: its cloud's SDKs and credentials must work.")] = None,
+    spec: Annotated[
+        Path | None, typer.Argument(help="A client spec: its cloud's SDKs and credentials must work.")
+    ] = None,
     cloud: Annotated[
-        Optional[list[Cloud]], typer.Option("--cloud", help="A cloud whose SDKs and credentials must work (repeatable).")
+        list[Cloud] | None, typer.Option("--cloud", help="A cloud whose SDKs and credentials must work (repeatable).")
     ] = None,
     terraform: TerraformOpt = None,
     checkov: Annotated[
-        Optional[str], typer.Option("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH).")
+        str | None, typer.Option("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH).")
     ] = None,
 ) -> None:
     """Check this machine: Terraform/OpenTofu version, checkov, schema snapshots, cloud SDKs, credentials."""
@@ -256,12 +262,13 @@ def plan_cmd(
         bool, typer.Option("--detailed-exitcode", help="Exit 0 no changes, 1 error, 2... see README.")
     ] = False,
     fmt: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="text summary, or json on stdout (Terraform's output on stderr).")
+        PlanFormat,
+        typer.Option("--format", "-f", help="text summary, or json on stdout (Terraform's output on stderr)."),
     ] = PlanFormat.text,
     skip_preflight: Annotated[
         bool, typer.Option("--skip-preflight", help="Do not check the cloud account/project first.")
     ] = False,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Render a spec here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Render a spec here.")] = None,
     terraform: TerraformOpt = None,
     jobs: JobsOpt = None,
 ) -> None:
@@ -285,12 +292,13 @@ def drift_cmd(
         list[Path], typer.Argument(help="Client specs, folders of specs or blueprints, blueprint directories.")
     ],
     fmt: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="text summary, or json on stdout (Terraform's output on stderr).")
+        PlanFormat,
+        typer.Option("--format", "-f", help="text summary, or json on stdout (Terraform's output on stderr)."),
     ] = PlanFormat.text,
     skip_preflight: Annotated[
         bool, typer.Option("--skip-preflight", help="Do not check the cloud account/project first.")
     ] = False,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Render specs into OUT/<client>-<env>.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Render specs into OUT/<client>-<env>.")] = None,
     terraform: TerraformOpt = None,
     jobs: JobsOpt = None,
 ) -> None:
@@ -328,9 +336,9 @@ def fleet_cmd(
 @app.command("fleet-matrix")
 def fleet_matrix_cmd(
     index_file: Annotated[Path, typer.Argument(help="fleet.json of the repository.")],
-    changed: Annotated[Optional[Path], typer.Option("--changed", help="File with one changed path a line.")] = None,
+    changed: Annotated[Path | None, typer.Option("--changed", help="File with one changed path a line.")] = None,
     all_clients: Annotated[bool, typer.Option("--all", help="Every client.")] = False,
-    shard: Annotated[Optional[int], typer.Option("--shard", min=1, help="Only this shard's clients.")] = None,
+    shard: Annotated[int | None, typer.Option("--shard", min=1, help="Only this shard's clients.")] = None,
 ) -> None:
     """Print `matrix=` and `count=` lines for $GITHUB_OUTPUT (used by the fleet workflows)."""
     from dsaas_infra.commands import fleet_matrix
@@ -356,7 +364,7 @@ def apply_cmd(
     auto_approve: Annotated[
         bool, typer.Option("--auto-approve", help="Do not ask (no terminal, e.g. CI); see the README.")
     ] = False,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where the spec was rendered.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where the spec was rendered.")] = None,
     terraform: TerraformOpt = None,
 ) -> None:
     """Apply the plan made by `plan`, only if the blueprint has not changed since."""
@@ -371,8 +379,8 @@ def destroy_cmd(
     auto_approve: Annotated[
         bool, typer.Option("--auto-approve", help="Do not ask (no terminal, e.g. CI); see the README.")
     ] = False,
-    confirm: Annotated[Optional[str], typer.Option("--confirm", help="The client name, with --auto-approve.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where the spec was rendered.")] = None,
+    confirm: Annotated[str | None, typer.Option("--confirm", help="The client name, with --auto-approve.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where the spec was rendered.")] = None,
     terraform: TerraformOpt = None,
 ) -> None:
     """Destroy a client's blueprint after typing the client name."""

@@ -12,6 +12,8 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check '.[test]'
 bash scripts/install_test_tools.sh .tools --checkov
+# Lint and type errors fail the run before the (long) suite starts.
+bash scripts/lint.sh
 
 export DSAAS_TEST_TOOLS="$PWD/.tools"
 export DSAAS_TERRAFORM="$PWD/.tools/bin/terraform"

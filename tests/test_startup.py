@@ -47,10 +47,10 @@ def test_render_imports_no_rich_and_no_validate_or_cloud_libraries(tmp_path):
 
 @pytest.mark.parametrize("command", ["validate", "render", "fleet", "plan"])
 def test_plain_help_explains_every_option_without_python_types(command):
-    from tests.test_cli_help import PYTHON_TYPE
+    import typer
 
     from dsaas_infra.cli import app
-    import typer
+    from tests.test_cli_help import PYTHON_TYPE
 
     click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
     result = subprocess.run([sys.executable, "-m", "dsaas_infra", command, "--help"], capture_output=True,

@@ -66,7 +66,8 @@ def ensure_key(kms: Any, spec: ClientSpec) -> tuple[Step, str]:
     )["KeyMetadata"]
     kms.enable_key_rotation(KeyId=key["KeyId"])
     kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=key["KeyId"])
-    return Step(f"kms key {KEY_ALIAS}", "created", "yearly rotation; usable by CloudWatch Logs for the baseline log groups only"), key["Arn"]
+    detail = "yearly rotation; usable by CloudWatch Logs for the baseline log groups only"
+    return Step(f"kms key {KEY_ALIAS}", "created", detail), key["Arn"]
 
 
 def ensure_log_groups(logs: Any, spec: ClientSpec, key_arn: str) -> list[Step]:

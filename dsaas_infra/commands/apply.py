@@ -90,8 +90,8 @@ def run(target: Path, auto_approve: bool, out: Path | None, terraform: str | Non
     ):
         console.print("Apply cancelled; nothing was changed.")
         return 1
-    run_terraform(binary, args.apply_args(plan_file.resolve(), color=args.color_wanted(sys.stdout.isatty(), dict(os.environ))),
-                  cwd=ws.dir, echo=sys.stdout)
+    color = args.color_wanted(sys.stdout.isatty(), dict(os.environ))
+    run_terraform(binary, args.apply_args(plan_file.resolve(), color=color), cwd=ws.dir, echo=sys.stdout)
     # A saved plan is good for one apply: Terraform would reject it as stale anyway.
     planfile.forget_plan(ws.dir)
     console.print(f"[green]Applied[/] the plan to {escape(ws.client)}.")

@@ -47,8 +47,8 @@ def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | 
         outcome.plan_file.unlink(missing_ok=True)
         console.print("Destroy cancelled; nothing was changed.")
         return 1
-    run_terraform(binary, args.apply_args(outcome.plan_file.resolve(), color=args.color_wanted(sys.stdout.isatty(), dict(os.environ))),
-                  cwd=ws.dir, echo=sys.stdout)
+    color = args.color_wanted(sys.stdout.isatty(), dict(os.environ))
+    run_terraform(binary, args.apply_args(outcome.plan_file.resolve(), color=color), cwd=ws.dir, echo=sys.stdout)
     outcome.plan_file.unlink(missing_ok=True)
     # Any saved apply plan was made against resources that no longer exist.
     planfile.forget_plan(ws.dir)

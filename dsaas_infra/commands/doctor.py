@@ -91,7 +91,8 @@ def check_snapshots(today: datetime.date) -> list[CheckResult]:
                                        f"{snapshot.get('version', '?')}: generation date not recorded"))
             continue
         age = (today - datetime.date.fromisoformat(generated)).days
-        detail = f"{snapshot.get('version', '?')} from {snapshot.get('origin', '?')}, generated {generated} ({age} days ago)"
+        detail = (f"{snapshot.get('version', '?')} from {snapshot.get('origin', '?')}, "
+                  f"generated {generated} ({age} days ago)")
         status = "warn" if age > SNAPSHOT_MAX_AGE_DAYS else "pass"
         if status == "warn":
             detail += f": older than {SNAPSHOT_MAX_AGE_DAYS} days, regenerate it (docs/schemas.md)"

@@ -10,7 +10,8 @@ from rich.markup import escape
 
 def run(specs_dir: Path, repo: Path, engine: str, jobs: int | None, max_parallel: int, default_branch: str,
         drift_cron: str, force: bool) -> int:
-    from dsaas_infra.fleet import github, repo as layout_repo
+    from dsaas_infra.fleet import github
+    from dsaas_infra.fleet import repo as layout_repo
     from dsaas_infra.spec.cron import parse_cron
 
     parse_cron(drift_cron)

@@ -104,7 +104,8 @@ def _print_assessment(console: Console, result, level: str, cloud: str) -> None:
         console.print(f"  - {escape(r)}")
     if level != result.level:
         console.print(f"  --maturity {level} overrides the assessment's {result.level}")
-    console.print(f"[bold]Cloud advice[/bold]: {result.cloud} (AWS {result.cloud_points['aws']}, GCP {result.cloud_points['gcp']})")
+    points = result.cloud_points
+    console.print(f"[bold]Cloud advice[/bold]: {result.cloud} (AWS {points['aws']}, GCP {points['gcp']})")
     for r in result.cloud_reasons:
         console.print(f"  - {escape(r)}")
     if cloud != result.cloud:
@@ -112,7 +113,8 @@ def _print_assessment(console: Console, result, level: str, cloud: str) -> None:
 
 
 def _print_defaults(console: Console, level: str) -> None:
-    console.print(f"[bold]{level} defaults[/bold] (commented in the spec with the reason for each; any key you set wins):")
+    console.print(f"[bold]{level} defaults[/bold] "
+                  "(commented in the spec with the reason for each; any key you set wins):")
     for phase, rows in level_defaults(level):
         console.print(f"  {phase}: " + ", ".join(f"{s}={escape(v)}" for s, v, _ in rows))
 

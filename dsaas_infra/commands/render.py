@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 from dsaas_infra.render.batch import place, write_all
 from dsaas_infra.render.parallel import render_specs
@@ -19,7 +18,7 @@ def run(specs: list[Path], out: Path | None, force: bool, jobs: int | None = Non
     placed = place(render_specs(paths, jobs), out, single)
     results = write_all(placed, force)
     # Plain lines, not rich (a tenth of a second of imports for one line per blueprint).
-    for p, result in zip(placed, results):
+    for p, result in zip(placed, results, strict=True):
         sys.stderr.write(
             f"rendered {p.item.path} -> {p.target} "
             f"({p.item.spec.cloud}, {p.item.spec.client.maturity}): "

@@ -12,7 +12,16 @@ from rich.console import Console
 
 from dsaas_infra import __version__
 from dsaas_infra.errors import OperationError, UsageError
-from dsaas_infra.validate import output_json, output_junit, output_sarif, output_text, parallel, pipeline, progress, tools
+from dsaas_infra.validate import (
+    output_json,
+    output_junit,
+    output_sarif,
+    output_text,
+    parallel,
+    pipeline,
+    progress,
+    tools,
+)
 
 FORMATS = ("text", "json", "sarif", "junit")
 SPEC_SUFFIXES = (".yaml", ".yml")

@@ -58,7 +58,8 @@ def _row_problem(row) -> str | None:
     if not isinstance(row, dict) or not isinstance(row.get("regions"), dict) or not row["regions"]:
         return "needs `regions: {REGION: {usd, as_of, source}}`"
     for region, entry in row["regions"].items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("usd"), (int, float)) or isinstance(entry.get("usd"), bool):
+        usd = entry.get("usd") if isinstance(entry, dict) else None
+        if not isinstance(usd, (int, float)) or isinstance(usd, bool):
             return f"regions.{region}: needs a number `usd`"
         if not entry.get("as_of") or not entry.get("source"):
             return f"regions.{region}: every price needs `as_of` (date) and `source` (URL)"

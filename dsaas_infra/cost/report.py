@@ -93,7 +93,8 @@ def notes(e: Estimate) -> list[str]:
         regions = sorted({i.price.region for i in e.reference_prices})
         out.append(f"{e.region} is not in the price table: {', '.join(regions)} prices used")
     if e.budget_usd is not None:
-        state = "within it" if hi <= e.budget_usd else ("over it at max scale" if lo <= e.budget_usd else "over it even when idle")
+        state = ("within it" if hi <= e.budget_usd
+                 else "over it at max scale" if lo <= e.budget_usd else "over it even when idle")
         out.append(f"budget {_money(e.budget_usd)} USD/month: the estimate is {state}")
     return out
 

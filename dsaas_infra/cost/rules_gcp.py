@@ -49,13 +49,15 @@ def workbench(ctx: RuleContext) -> None:
         idle_stop = "idle-timeout-seconds" in ctx.inventory.text
         ctx.add("training", "Vertex AI Workbench", r.address, f"gcp.compute.{machine}",
                 0 if idle_stop else count * HOURS, count * HOURS,
-                f"{count} instance(s) of {machine}" + (", stopped when idle (0 h) up to all month" if idle_stop else ", all month"))
+                f"{count} instance(s) of {machine}"
+                + (", stopped when idle (0 h) up to all month" if idle_stop else ", all month"))
 
 
 def gke(ctx: RuleContext) -> None:
     for r in ctx.inventory.of("google_container_cluster"):
         ctx.add("deployment", "GKE cluster fee", r.address, "gcp.gke.cluster", HOURS, HOURS,
-                "management fee, always on (one zonal or Autopilot cluster per billing account is covered by GKE's free tier credit)")
+                "management fee, always on (one zonal or Autopilot cluster per billing account "
+                "is covered by GKE's free tier credit)")
     for r in ctx.inventory.of("google_container_node_pool"):
         machine = r.literals.get("node_config.machine_type")
         lo = r.literals.get("autoscaling.total_min_node_count", r.literals.get("autoscaling.min_node_count"))
@@ -76,7 +78,8 @@ def dataflow(ctx: RuleContext) -> None:
     vcpu, mem = DATAFLOW_WORKER
     lo = runs * DATAFLOW_HOURS[0]
     hi = runs * DATAFLOW_HOURS[1] * DATAFLOW_MAX_WORKERS
-    note = f"{runs:g} runs/month x 1-{DATAFLOW_MAX_WORKERS} n1-standard-1 workers x {DATAFLOW_HOURS[0] * 60:.0f}-{DATAFLOW_HOURS[1] * 60:.0f} min"
+    note = (f"{runs:g} runs/month x 1-{DATAFLOW_MAX_WORKERS} n1-standard-1 workers x "
+            f"{DATAFLOW_HOURS[0] * 60:.0f}-{DATAFLOW_HOURS[1] * 60:.0f} min")
     ctx.add("data", "Dataflow", "scheduled Dataflow runs (vCPU)", "gcp.dataflow.vcpu", lo * vcpu, hi * vcpu, note)
     ctx.add("data", "Dataflow", "scheduled Dataflow runs (memory)", "gcp.dataflow.memory", lo * mem, hi * mem, note)
 

@@ -27,7 +27,7 @@ def _expand(field: str, low: int, high: int) -> set[int]:
 def runs_per_month(expr: str) -> float:
     """Fires per month: counted over a 31-day month and scaled to the average 30.4 days."""
     fields = parse_cron(expr)
-    minutes, hours, dom, months, dow = (_expand(f, lo, hi) for f, (lo, hi) in zip(fields, _RANGES))
+    minutes, hours, dom, months, dow = (_expand(f, lo, hi) for f, (lo, hi) in zip(fields, _RANGES, strict=True))
     per_day = len(minutes) * len(hours)
     dom_any, dow_any = fields[2] == "*", fields[4] == "*"
     days = 0.0

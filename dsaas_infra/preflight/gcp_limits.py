@@ -164,7 +164,8 @@ def policy_findings(spec: ClientSpec, policies: dict[str, dict]) -> list[tuple[s
             "values for this project"
         )))
     elif denied or all_values == "DENY":
-        out.append(("pass", "gcp.restrictNonCmekServices: every CMEK-capable service the blueprint uses gets a customer-managed key"))
+        out.append(("pass", "gcp.restrictNonCmekServices: every CMEK-capable service the blueprint uses "
+                            "gets a customer-managed key"))
     allowed, _, all_values = _list_policy(policies.get("constraints/gcp.restrictCmekCryptoKeyProjects", {}))
     if all_values == "DENY" or allowed:
         ours = {f"projects/{project}", f"under:projects/{project}"}

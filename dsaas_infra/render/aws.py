@@ -11,10 +11,9 @@ from typing import Any
 
 from dsaas_infra.render import aws_pipeline
 from dsaas_infra.render.context import common_context
-from dsaas_infra.spec import aws_rules
+from dsaas_infra.spec import aws_capacity, aws_rules
 from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import ClientSpec
-from dsaas_infra.spec import aws_capacity
 
 AWS_PROVIDER_VERSION = "~> 6.0"
 ARCHIVE_PROVIDER_VERSION = "~> 2.7"

@@ -9,8 +9,8 @@ from typing import Any
 
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.loop import LoopStep
-from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec import aws_capacity
+from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import Approval, ClientSpec
 
 # The pipeline's default model: the AWS built-in XGBoost algorithm (CSV in, CSV out, label in
@@ -104,7 +104,6 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     """Values the deployment/access templates need, computed here rather than in Jinja."""
     d = spec.phases.deployment
     a = spec.phases.access
-    t = spec.phases.training
     name_prefix: str = ctx["name_prefix"]
     deployment = bool(d.enabled)
     realtime = deployment and bool(d.realtime)

@@ -1,8 +1,9 @@
 """The optional CI identity of a blueprint (ci.create_identity): values for templates/aws/ci.tf.j2.
 
 GitHub Actions jobs of the fleet repository authenticate without stored keys: to AWS with the
-account's GitHub OIDC provider and two roles (GCP: not rendered yet; the spec refuses it). The apply identity is trusted only from the GitHub environment
-`<client>-<env>` (approvals per client), the read-only plan identity only from `<client>-<env>-plan`.
+account's GitHub OIDC provider and two roles (GCP: not rendered yet; the spec refuses it). The apply
+identity is trusted only from the GitHub environment `<client>-<env>` (approvals per client), the
+read-only plan identity only from `<client>-<env>-plan`.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsaas_infra.render import gcp_kms, gcp_pipeline, gcp_serving
 from dsaas_infra.loop import STEPS as LOOP_STEPS
+from dsaas_infra.render import gcp_kms, gcp_pipeline, gcp_serving
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.cron import to_unix_cron

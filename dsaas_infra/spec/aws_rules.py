@@ -8,8 +8,8 @@ produced it, so a problem points at the key the user has to change.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from dsaas_infra.spec import naming
 from dsaas_infra.spec.aws_capacity import INTERFACE_ENDPOINTS
@@ -186,7 +186,8 @@ def check(spec: ClientSpec) -> list[Problem]:
         for i, service in enumerate(network.existing_endpoints):
             if service not in known:
                 problems.append((("aws", "network", "existing_endpoints", i),
-                                 f"{service!r} is not an endpoint this blueprint uses; one of {', '.join(sorted(known))}"))
+                                 f"{service!r} is not an endpoint this blueprint uses; "
+                                 f"one of {', '.join(sorted(known))}"))
     access = spec.phases.access
     if access.enabled and access.waf is False:
         problems.append((("phases", "access", "waf"),

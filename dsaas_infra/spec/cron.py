@@ -43,7 +43,7 @@ def parse_cron(expr: str) -> list[str]:
             "(minute hour day-of-month month day-of-week), e.g. '0 3 * * *'"
         )
     out = []
-    for raw, (name, low, high) in zip(fields, _FIELDS):
+    for raw, (name, low, high) in zip(fields, _FIELDS, strict=True):
         parts = []
         for item in raw.split(","):
             m = _ITEM.fullmatch(item.lower())

@@ -152,7 +152,7 @@ def check(spec: ClientSpec) -> list[Problem]:
                 f"derived {key} service account id {sa!r} must be 6-30 lowercase letters, digits "
                 "or '-', starting with a letter: shorten the client name"
             )))
-    for i, (user, name) in enumerate(workbench_names(spec).items()):
+    for i, name in enumerate(workbench_names(spec).values()):
         if not RESOURCE_NAME.fullmatch(name) or len(name) > 63:
             problems.append((("phases", "training", "users", i), (
                 f"derived Workbench instance name {name!r} is longer than 63 characters or not a "

@@ -144,7 +144,8 @@ class GcpApigee(Strict):
         None, description="shared: the organisation's runtime instance the client's environment attaches to"
     )
     environment_type: Literal["BASE", "INTERMEDIATE", "COMPREHENSIVE"] | None = Field(
-        None, description="pay-as-you-go environment type; default INTERMEDIATE (the proxy uses an Extensible policy; BASE cannot run it)"
+        None, description="pay-as-you-go environment type; default INTERMEDIATE "
+        "(the proxy uses an Extensible policy; BASE cannot run it)"
     )
 
 

@@ -33,8 +33,8 @@ def block(schema: dict, in_set: bool = False) -> pb.Schema.Block:
         if nesting == "single":
             min_items, max_items = 0, 0
         out.block_types.append(pb.Schema.NestedBlock(
-            type_name=name, block=block(sub, in_set or nesting == "set"), nesting=_MODES[nesting], min_items=min_items or 0,
-            max_items=max_items or 0))
+            type_name=name, block=block(sub, in_set or nesting == "set"), nesting=_MODES[nesting],
+            min_items=min_items or 0, max_items=max_items or 0))
     return out
 
 

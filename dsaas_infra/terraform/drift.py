@@ -133,7 +133,7 @@ def attribute_changes(before: Any, after: Any, before_sensitive: Any = False,
         return out
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         out = []
-        for i, (b, a) in enumerate(zip(before, after)):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
             out += attribute_changes(b, a, _sensitive(before_sensitive, i), _sensitive(after_sensitive, i),
                                      _join(path, i))
         return out

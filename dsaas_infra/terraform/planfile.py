@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -108,7 +108,7 @@ class PlanRecord:
     plan_file: str = f"{WORK_DIR}/{PLAN_FILE}"
     # sha256 of the plan file itself: apply refuses a plan file that `plan` did not write.
     plan_sha256: str = ""
-    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @classmethod
     def for_blueprint(cls, blueprint: Path) -> PlanRecord:

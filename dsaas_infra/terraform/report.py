@@ -35,7 +35,8 @@ def print_summary(console: Console, summary: PlanSummary, title: str) -> None:
         table.add_column(action, justify="right")
     for phase, types in summary.by_phase.items():
         for i, (rtype, counts) in enumerate(sorted(types.items())):
-            table.add_row(Text(phase if i == 0 else ""), Text(rtype), *(_cell(a, counts.get(a, 0)) for a in CHANGE_ACTIONS))
+            cells = (_cell(a, counts.get(a, 0)) for a in CHANGE_ACTIONS)
+            table.add_row(Text(phase if i == 0 else ""), Text(rtype), *cells)
         table.add_section()
     console.print(table)
     console.print(f"Plan: {totals_line(summary)}." + (" Outputs change too." if summary.outputs_change else ""),

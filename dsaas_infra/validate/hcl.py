@@ -8,9 +8,9 @@ from pathlib import Path
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
 
+from dsaas_infra.validate.hclexpr import Ref, body_of, collect_refs, is_rule, literal, name_of, parse_expression
 from dsaas_infra.validate.hclparser import parses_to_tree
 from dsaas_infra.validate.hclscan import find_unclosed
-from dsaas_infra.validate.hclexpr import Ref, body_of, collect_refs, is_rule, literal, name_of, parse_expression
 from dsaas_infra.validate.limits import MAX_TF_BYTES, MAX_TREE_DEPTH, tree_depth
 
 __all__ = ["Attribute", "Block", "Module", "ParseError", "Ref", "address", "literal", "parse_expression",

@@ -48,7 +48,7 @@ def run(targets: list[tuple[Path, str]], skip: tuple[str, ...], context: pipelin
 def merge(reports: list[Report]) -> Report:
     """One report: targets in order, each stage's findings together (sorted as the pipeline sorts)."""
     stages = []
-    for parts in zip(*(r.stages for r in reports)):
+    for parts in zip(*(r.stages for r in reports), strict=False):
         merged = StageResult(parts[0].stage, user_skipped=parts[0].user_skipped)
         for part in parts:
             merged.findings.extend(part.findings)

@@ -85,7 +85,7 @@ def run(targets: list[tuple[Path, str]], skip: tuple[str, ...] | list[str] = (),
         parts: dict[str, list[StageResult]] = {n: [] for n in offline}
         for i, bp in enumerate(blueprints, 1):
             done = [_timed(n, [bp], context) for n in offline]
-            for name, result in zip(offline, done):
+            for name, result in zip(offline, done, strict=True):
                 parts[name].append(result)
             progress.blueprint_done(i, len(blueprints), bp.label, done)
         by_name.update({n: _merge(n, parts[n]) for n in offline})

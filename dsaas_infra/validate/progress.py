@@ -63,7 +63,8 @@ class QuietProgress(Progress):
 class RichProgress(Progress):
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
         self.console = Console(file=self.stream, highlight=False)
         self.bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        console=self.console, transient=True)

@@ -58,7 +58,8 @@ def _address(context: str) -> str | None:
     return None
 
 
-OFFLINE_HINT = ("put the providers in a filesystem mirror or plugin cache (DSAAS_TF_PLUGIN_MIRROR, TF_PLUGIN_CACHE_DIR) "
+OFFLINE_HINT = ("put the providers in a filesystem mirror or plugin cache "
+                "(DSAAS_TF_PLUGIN_MIRROR, TF_PLUGIN_CACHE_DIR) "
                 "or set DSAAS_TF_NETWORK=1 to let terraform init download them")
 
 

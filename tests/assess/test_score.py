@@ -16,8 +16,8 @@ CLOUD_QS = [q for q in QUESTIONS if q.axis == "cloud"]
 
 
 def _answers(level_choice: tuple[int, ...], cloud_choice: tuple[int, ...] = (1, 1, 1, 1)) -> dict[str, str]:
-    out = {q.key: q.choices[i].key for q, i in zip(LEVEL_QS, level_choice)}
-    out.update({q.key: q.choices[i].key for q, i in zip(CLOUD_QS, cloud_choice)})
+    out = {q.key: q.choices[i].key for q, i in zip(LEVEL_QS, level_choice, strict=True)}
+    out.update({q.key: q.choices[i].key for q, i in zip(CLOUD_QS, cloud_choice, strict=True)})
     return out
 
 
@@ -28,7 +28,7 @@ def test_every_level_combination_gives_a_level_and_more_mature_never_lowers_it()
     data_axis = [q.axis == "data" for q in LEVEL_QS]
     levels = {}
     for combo in itertools.product(range(3), repeat=n):
-        data = sum(c for c, is_data in zip(combo, data_axis) if is_data)
+        data = sum(c for c, is_data in zip(combo, data_axis, strict=True) if is_data)
         ml = sum(combo) - data
         levels[combo] = ORDER[level_for(data, ml)]
     assert set(levels.values()) == {0, 1, 2}  # every level is reachable

@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 import shutil
 
-from tests.commands.test_plan_apply_destroy import (  # noqa: F401 (fixtures)
-    FIXTURES, assert_clean_error, blueprint, cli, state_addresses, tf_env,
-)
 from dsaas_infra.terraform.plancheck import file_sha256
+from tests.commands.test_plan_apply_destroy import (  # noqa: F401 (fixtures)
+    FIXTURES,
+    assert_clean_error,
+    blueprint,
+    cli,
+    state_addresses,
+    tf_env,
+)
 
 
 def _other_plan(tf_env, work):

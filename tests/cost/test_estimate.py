@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import subprocess
@@ -80,7 +81,7 @@ def test_matches_golden_cost(spec_path, update_golden):
 @pytest.mark.parametrize("spec_path", example_specs(), ids=lambda p: p.stem)
 def test_more_mature_levels_never_cost_less(spec_path):
     totals = [_estimate(_variant(spec_path, **{"client.maturity": lvl})).total for lvl in LEVELS]
-    for lower, higher in zip(totals, totals[1:]):
+    for lower, higher in itertools.pairwise(totals):
         assert higher[0] >= lower[0] and higher[1] >= lower[1], totals
 
 

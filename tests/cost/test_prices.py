@@ -45,7 +45,8 @@ def test_a_user_file_overrides_rows_and_adds_regions(tmp_path):
 @pytest.mark.parametrize("body, message", [
     ("rows: []\n", "a price table is a mapping"),
     ("rows:\n  x:\n    regions:\n      r: {usd: 1}\n", "every price needs `as_of`"),
-    ("rows:\n  x:\n    regions:\n      r: {usd: cheap, as_of: '2026-01-01', source: 'https://e.org'}\n", "a number `usd`"),
+    ("rows:\n  x:\n    regions:\n      r: {usd: cheap, as_of: '2026-01-01', source: 'https://e.org'}\n",
+     "a number `usd`"),
 ])
 def test_a_bad_user_file_is_a_usage_error(tmp_path, body, message):
     user = tmp_path / "prices.yaml"

@@ -398,7 +398,8 @@ def test_prune_keeps_the_newest_versions_and_whatever_is_in_use():
         stub.add_response("delete_model", {}, {"ModelName": f"{ENDPOINT}-v2"})
         stub.add_response("list_model_packages", {"ModelPackageSummaryList": [
             {"ModelPackageArn": f"{group_arn}/{n}", "CreationTime": T0, "ModelPackageStatus": "Completed"}
-            for n in (4, 3, 2, 1)]}, {"ModelPackageGroupName": GROUP, "SortBy": "CreationTime", "SortOrder": "Descending"})
+            for n in (4, 3, 2, 1)]},
+            {"ModelPackageGroupName": GROUP, "SortBy": "CreationTime", "SortOrder": "Descending"})
         stub.add_response("delete_model_package", {}, {"ModelPackageName": f"{group_arn}/2"})
         result = deploy.prune(config(), sm)
         stub.assert_no_pending_responses()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-
 HERE = Path(__file__).resolve().parent
 
 GOOD_GCP = """\

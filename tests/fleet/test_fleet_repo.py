@@ -175,7 +175,8 @@ def test_one_github_oidc_provider_per_aws_account(tmp_path):
     (tmp_path / "specs").mkdir()
     for name in ("alpha", "beta"):
         (tmp_path / "specs" / f"{name}.yaml").write_text(
-            GOOD_AWS.replace("name: acme", f"name: {name}") + "ci:\n  repository: dsaas/fleet\n  create_identity: true\n")
+            GOOD_AWS.replace("name: acme", f"name: {name}")
+            + "ci:\n  repository: dsaas/fleet\n  create_identity: true\n")
     done = cli("fleet", tmp_path / "specs", "--out", tmp_path / "repo")
     assert done.returncode == 2
     assert "alpha.yaml already creates the GitHub OIDC provider of account 123456789012" in done.stderr

@@ -122,7 +122,8 @@ def test_policy_read_failure_is_a_failure_not_a_pass(fake_gcp, connection, gcp_s
      ("fail", "cloudscheduler.googleapis.com")),
     ({"constraints/gcp.restrictCmekCryptoKeyProjects": {"listPolicy": {"allowedValues": ["under:organizations/1"]}}},
      ("warn", "must be under one of them")),
-    ({"constraints/gcp.restrictCmekCryptoKeyProjects": {"listPolicy": {"allowedValues": [f"under:projects/{PROJECT}"]}}},
+    ({"constraints/gcp.restrictCmekCryptoKeyProjects": {
+        "listPolicy": {"allowedValues": [f"under:projects/{PROJECT}"]}}},
      ("pass", "allows keys from")),
     ({"constraints/compute.restrictVpcPeering": {"listPolicy": {"allValues": "DENY"}}},
      ("warn", "servicenetworking.googleapis.com")),

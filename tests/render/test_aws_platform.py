@@ -135,7 +135,8 @@ def test_managed_gets_an_identity_perimeter_and_an_audit_trail(managed, proactiv
         assert deny["effect"] == "Deny"
         assert {c["variable"]: c["test"] for c in deny["condition"]} == {
             "aws:PrincipalAccount": "StringNotEqualsIfExists", "aws:PrincipalIsAWSService": "BoolIfExists"}
-        assert "DenyPrincipalsOfOtherAccounts" not in by_sid(proactive.data[("aws_iam_policy_document", f"{label}_bucket")])
+        bucket_policy = proactive.data[("aws_iam_policy_document", f"{label}_bucket")]
+        assert "DenyPrincipalsOfOtherAccounts" not in by_sid(bucket_policy)
     trail = managed.resources[("aws_cloudtrail", "audit")]
     assert trail["enable_log_file_validation"] is True and trail["kms_key_id"] == "${aws_kms_key.main.arn}"
     assert trail["s3_bucket_name"] == "${aws_s3_bucket.logs.id}"
@@ -197,7 +198,8 @@ def test_reused_vpc_creates_only_missing_endpoints_and_leaves_the_main_route_tab
     assert ("aws_route_tables", "explicit") not in bp.data and ("aws_route_tables", "main") not in bp.data
     # The VPC's own endpoints are reached within its range.
     for key in ("sagemaker_https_in_vpc", "lambda_https_in_vpc"):
-        assert bp.resources[("aws_vpc_security_group_egress_rule", key)]["cidr_ipv4"] == "${data.aws_vpc.main.cidr_block}"
+        rule = bp.resources[("aws_vpc_security_group_egress_rule", key)]
+        assert rule["cidr_ipv4"] == "${data.aws_vpc.main.cidr_block}"
     # Subnet zones come from the subnets themselves.
     assert "data.aws_subnet.reused" in bp.locals["subnet_zone"]
 
@@ -244,9 +246,11 @@ def test_iam_auth_gives_each_consumer_an_invoke_role():
                           "partner": ["arn:aws:iam::210987654321:role/partner-app"]}
     invoke = by_sid(bp.data[("aws_iam_policy_document", "consumer_invoke")])["InvokePredict"]
     assert invoke["actions"] == ["execute-api:Invoke"]
-    assert invoke["resources"] == ["${aws_api_gateway_rest_api.main.execution_arn}/${local.api_stage_name}/POST/predict"]
+    assert invoke["resources"] == [
+        "${aws_api_gateway_rest_api.main.execution_arn}/${local.api_stage_name}/POST/predict"]
     assert bp.resources[("aws_iam_role", "consumer")]["name"] == "${local.name_prefix}-api-${each.key}"
-    assert "aws_api_gateway_method.predict.authorization" in str(bp.resources[("aws_api_gateway_deployment", "main")]["triggers"])
+    triggers = bp.resources[("aws_api_gateway_deployment", "main")]["triggers"]
+    assert "aws_api_gateway_method.predict.authorization" in str(triggers)
     # Signatures are credentials too: redacted from the WAF logs.
     logging = bp.resources[("aws_wafv2_web_acl_logging_configuration", "api")]
     assert {f["single_header"][0]["name"] for f in logging["redacted_fields"]} == {"x-api-key", "authorization"}

@@ -236,7 +236,8 @@ def test_deploy_execution_succeeds_once_the_endpoint_serves_the_new_config(sfn, 
         _answer("pruned"),
     ])
     described, events = _run(managed_machines["deploy"], "deploy-ok",
-                             {"model_package_arn": "arn:aws:sagemaker:eu-west-1:123456789012:model-package/acme-prod-models/3"})
+                             {"model_package_arn":
+                                  "arn:aws:sagemaker:eu-west-1:123456789012:model-package/acme-prod-models/3"})
     assert described["status"] == "SUCCEEDED", events[-1]
     entered = _entered(events)
     assert entered[:4] == ["Start", "Deploy", "Deployed", "WaitForEndpoint"]
@@ -251,7 +252,8 @@ def test_deploy_execution_fails_with_sagemakers_reason_when_the_update_rolls_bac
               "pass the ping health check.")
     _lambda_answers(sfn, [_answer("updating"), _answer("failed", reason=reason)])
     described, events = _run(managed_machines["deploy"], "deploy-rollback",
-                             {"model_package_arn": "arn:aws:sagemaker:eu-west-1:123456789012:model-package/acme-prod-models/4"})
+                             {"model_package_arn":
+                                  "arn:aws:sagemaker:eu-west-1:123456789012:model-package/acme-prod-models/4"})
     assert described["status"] == "FAILED"
     failed = [e["executionFailedEventDetails"] for e in events if "executionFailedEventDetails" in e]
     assert failed == [{"error": "DeploymentFailed", "cause": f"DeploymentFailed: {reason}"}]

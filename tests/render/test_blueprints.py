@@ -53,7 +53,7 @@ def test_matches_golden_files(stem, rendered, update_golden):
 def test_every_tf_file_parses(stem, rendered):
     tf = {name: content for name, content in rendered[stem].items() if name.endswith(".tf")}
     assert "versions.tf" in tf and "providers.tf" in tf and "backend.tf" in tf
-    for name, content in tf.items():
+    for content in tf.values():
         hcl2.loads(content.decode())  # raises on a syntax error
 
 
@@ -101,7 +101,7 @@ def test_hostile_display_name_changes_only_its_own_text(stem, tmp_path):
         b_lines = benign[name].decode().splitlines()
         h_lines = hostile[name].decode().splitlines()
         assert len(b_lines) == len(h_lines), name
-        for b, h in zip(b_lines, h_lines):
+        for b, h in zip(b_lines, h_lines, strict=True):
             if b != h:
                 assert "Benign Name" in b, (name, b, h)
                 # The hostile text adds no live interpolation or directive to the line.

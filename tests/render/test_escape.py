@@ -13,7 +13,13 @@ import pytest
 from markdown_it import MarkdownIt
 
 from dsaas_infra.render.escape import (
-    hcl_string, invisible, json_string, markdown_text, mermaid_label, xml_clean, xml_text,
+    hcl_string,
+    invisible,
+    json_string,
+    markdown_text,
+    mermaid_label,
+    xml_clean,
+    xml_text,
 )
 from dsaas_infra.render.hcl import hcl_key, hcl_value
 from dsaas_infra.render.hclfmt import format_hcl

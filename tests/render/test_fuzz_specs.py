@@ -119,7 +119,8 @@ def _check_readme(readme: str, display: str, tags: dict[str, str]) -> None:
     heading = re.search(r"<h1>(.*?)</h1>", rendered, re.S).group(1)
     assert html.unescape(heading).startswith(f"{display.strip()}: DSaaS platform"), heading
     for key, value in tags.items():
-        row = f"<tr>\n<td>{html.escape(key.strip(), quote=False)}</td>\n<td>{html.escape(value.strip(), quote=False)}</td>\n</tr>"
+        row = (f"<tr>\n<td>{html.escape(key.strip(), quote=False)}</td>\n"
+               f"<td>{html.escape(value.strip(), quote=False)}</td>\n</tr>")
         assert html.unescape(row) in html.unescape(rendered), (key, value)
     for label in re.findall(r'subgraph client\["([^"\n]*)"\]', readme):
         assert re.sub(r"#(\d+);", lambda m: chr(int(m.group(1))), label) == display
@@ -142,7 +143,8 @@ def _set(data: dict, path: tuple, value) -> dict:
     return data
 
 
-AWS_NETWORK = {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
+AWS_NETWORK = {"vpc_id": "vpc-0123456789abcdef0",
+               "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
 GCP_NETWORK = {"network": "projects/stark-dsaas-prod/global/networks/vpc",
                "subnetwork": "projects/stark-dsaas-prod/regions/us-central1/subnetworks/ml"}
 COMMON_FIELDS = [
@@ -275,7 +277,8 @@ def mutated_spec(draw):
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     if draw(st.integers(0, 9)) == 0:  # now and then, damage the YAML itself
         cut = draw(st.integers(0, len(text)))
-        text = text[:cut] + draw(st.sampled_from(["", "\t", ": [", "&a *a", "!!python/object:os.system", "\x00"])) + text[cut:]
+        damage = draw(st.sampled_from(["", "\t", ": [", "&a *a", "!!python/object:os.system", "\x00"]))
+        text = text[:cut] + damage + text[cut:]
     return text
 
 

@@ -241,7 +241,8 @@ def test_pipeline_parameters_carry_the_specs_serving_choices(examples):
 def test_curated_dataset_and_table_use_the_cmek_and_the_shipped_schema(examples):
     tf = examples["gcp-proactive"]
     dataset = resources(tf, "google_bigquery_dataset")["curated"]
-    assert dataset["default_encryption_configuration"][0]["kms_key_name"] == '${google_kms_crypto_key.keys["bigquery"].id}'
+    encryption = dataset["default_encryption_configuration"][0]
+    assert encryption["kms_key_name"] == '${google_kms_crypto_key.keys["bigquery"].id}'
     assert "access" not in dataset  # no public (or any extra) access entries
     table = resources(tf, "google_bigquery_table")["events"]
     assert table["encryption_configuration"][0]["kms_key_name"] == '${google_kms_crypto_key.keys["bigquery"].id}'
@@ -275,7 +276,8 @@ def test_vertex_tensorboard_metadata_and_registry_use_the_cmek(examples):
     assert store["name"] == "default" and store["provider"] == "google-beta"
     assert store["encryption_spec"][0]["kms_key_name"] == key
     repo = resources(tf, "google_artifact_registry_repository")["models"]
-    assert repo["kms_key_name"] == '${google_kms_crypto_key.keys["registry"].id}' and repo["docker_config"][0]["immutable_tags"] is True
+    assert repo["kms_key_name"] == '${google_kms_crypto_key.keys["registry"].id}'
+    assert repo["docker_config"][0]["immutable_tags"] is True
 
 
 def test_no_users_means_no_workbench_instance():
@@ -340,7 +342,8 @@ def test_variants_pass_syntax_references_and_provider_schema(tmp_path, maturity,
     serving = "false" if maturity == "reactive" else "true"
     text = spec_text(maturity=maturity, network=network, users=users, serving=serving)
     if serving == "true":
-        text = text.replace("deployment: {enabled: true}", "deployment: {enabled: true, alert_emails: [a@initrode.example]}")
+        text = text.replace("deployment: {enabled: true}",
+                            "deployment: {enabled: true, alert_emails: [a@initrode.example]}")
     for name, content in render_blueprint(load_spec_text(text, "initrode.yaml")).items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(content)

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dsaas_infra.render import render_blueprint
-from dsaas_infra.spec import load_spec
-from tests.conftest import BLUEPRINTS
-
 # kfp is in the test extra (pyproject.toml): a missing kfp fails here, it is never skipped.
 from kfp import dsl, local
 from kfp.dsl import Artifact, Dataset, Input, Model, Output
+
+from dsaas_infra.render import render_blueprint
+from dsaas_infra.spec import load_spec
+from tests.conftest import BLUEPRINTS
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "templates" / "gcp" / "files" / "pipeline"

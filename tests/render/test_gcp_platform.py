@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 
@@ -140,7 +141,7 @@ def test_org_scoped_apigee_operations_run_one_at_a_time():
         refs |= {f"{t}.{n}" for t, n in chain if f"{t}.{n}." in text}
         return refs
 
-    for (prev_type, prev_name), (rtype, name) in zip(chain, chain[1:]):
+    for (prev_type, prev_name), (rtype, name) in itertools.pairwise(chain):
         assert f"{prev_type}.{prev_name}" in after(rtype, name), (rtype, "must wait for", prev_type)
 
 
@@ -274,7 +275,9 @@ def test_notebooks_cannot_change_models_or_endpoints_nor_act_as_the_pipeline(not
         "${google_project_iam_custom_role.notebook.name}")
     # The workbench account may act as itself only, never as the training account.
     for (rtype, name), body in notebooks.resources.items():
-        if rtype == "google_service_account_iam_member" and body["member"] == "${google_service_account.workbench.member}":
+        if rtype != "google_service_account_iam_member":
+            continue
+        if body["member"] == "${google_service_account.workbench.member}":
             assert body["service_account_id"] == "${google_service_account.workbench.name}", name
 
 

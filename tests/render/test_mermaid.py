@@ -94,7 +94,8 @@ def test_free_text_keeps_non_ascii_and_cannot_add_nodes(cloud):
 
 def _mmdc() -> str | None:
     for candidate in (os.environ.get("DSAAS_MMDC"),
-                      str(Path(os.environ.get("DSAAS_TEST_TOOLS", REPO / ".tools")) / "mermaid" / "node_modules" / ".bin" / "mmdc")):
+                      str(Path(os.environ.get("DSAAS_TEST_TOOLS", REPO / ".tools"))
+                          / "mermaid" / "node_modules" / ".bin" / "mmdc")):
         if candidate and Path(candidate).is_file():
             return candidate
     return None
@@ -134,7 +135,7 @@ def test_every_diagram_renders_with_mermaid_cli(mmdc, tmp_path):
     svgs = sorted(tmp_path.glob("out-*.svg"))
     assert len(svgs) == len(sources)
     texts = [svg.read_text(encoding="utf-8") for svg in svgs]
-    for svg, text in zip(svgs, texts):
+    for svg, text in zip(svgs, texts, strict=True):
         assert "Syntax error" not in text and "<svg" in text, svg.name
     # The hostile display name is drawn as text, letters intact, and added no node.
     assert any("Müller" in t and "Söhne" in t for t in texts)

@@ -107,7 +107,7 @@ def test_derived_names_fit_gcp_limits_for_the_longest_client_name():
     spec = load_spec_text(text, "acme.yaml")
     for sa in gcp_rules.service_account_ids(spec).values():
         assert 6 <= len(sa) <= 30 and gcp_rules.SERVICE_ACCOUNT_ID.match(sa), sa
-    for kind, bucket in gcp_rules.bucket_names(spec).items():
+    for bucket in gcp_rules.bucket_names(spec).values():
         assert bucket.startswith(spec.gcp.project_id) and len(bucket) <= 63, bucket
     assert gcp_rules.check(spec) == []
 

@@ -47,7 +47,8 @@ BAD = [
     (('"0 3 * * *"', '"61 3 * * *"'), 14, "phases.data.schedule", "outside 0-59"),
     (("users: [alice, bob]", "users: [Alice]"), 15, "phases.training.users[0]", "does not match"),
     (("users: [alice, bob]", "users: [bob, bob]"), 15, "phases.training.users", "unique"),
-    (("alert_emails: [oncall@acme.example]", "alert_emails: [oncall]"), 23, "phases.deployment.alert_emails[0]", "e-mail"),
+    (("alert_emails: [oncall@acme.example]", "alert_emails: [oncall]"), 23, "phases.deployment.alert_emails[0]",
+     "e-mail"),
     (("burst_limit: 100", "burst_limit: 10"), 26, "phases.access.consumers[0].burst_limit", "at least rate_limit"),
     (("aws:\n", "gcp:\n"), 10, "gcp.project_id", "required key is missing"),
     (("apiVersion: dsaas-infra/v1\n", "apiVersion: dsaas-infra/v2\n"), 1, "apiVersion", "dsaas-infra/v1"),
@@ -55,11 +56,14 @@ BAD = [
     (("cost-center: cc-1234", 'cost-center: "a\\"b"'), 8, "client.tags.cost-center", "value must be"),
     (("tags: {cost-center: cc-1234}", "tags: {ok: fine, aws:x: y}"), 8, "client.tags.aws:x", "not start with 'aws:'"),
     (("region: us-east-1", "region: [us-east-1]"), 11, "aws.region", "must be a string, got a list"),
-    (("max_instances: 3", "max_instances: {n: 3}"), 20, "phases.deployment.max_instances", "must be a whole number, got a mapping"),
+    (("max_instances: 3", "max_instances: {n: 3}"), 20, "phases.deployment.max_instances",
+     "must be a whole number, got a mapping"),
     (("display_name: ACME Analytics", 'display_name: "x\\ny"'), 4, "client.display_name", "control characters"),
     (("display_name: ACME Analytics", "display_name: " + "x" * 101), 4, "client.display_name", "at most 100"),
-    (("drift_detection: true", "drift_detection: true\n    realtime: false"), 22, "phases.deployment.drift_detection", "real-time"),
-    (("  access:\n    enabled: true", "  access:\n    enabled: true\n    waf: maybe"), 26, "phases.access.waf", "boolean"),
+    (("drift_detection: true", "drift_detection: true\n    realtime: false"), 22, "phases.deployment.drift_detection",
+     "real-time"),
+    (("  access:\n    enabled: true", "  access:\n    enabled: true\n    waf: maybe"), 26, "phases.access.waf",
+     "boolean"),
 ]
 
 

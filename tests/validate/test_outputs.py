@@ -117,7 +117,8 @@ def test_junit_has_one_case_per_blueprint_and_stage() -> None:
     report = Report(targets=["build/acme", "build/globex"], stages=[
         StageResult("syntax"),
         StageResult("schema", findings=[
-            Finding("schema", "SCH002", "error", "unknown argument 'buckt'", "build/globex/main.tf", 3, "aws_s3_bucket.b"),
+            Finding("schema", "SCH002", "error", "unknown argument 'buckt'", "build/globex/main.tf", 3,
+                    "aws_s3_bucket.b"),
             Finding("schema", "SCH011", "warning", "pinned major", "build/acme/versions.tf", 1)]),
         StageResult("format", skipped_reason="no terraform or tofu binary"),
         StageResult("security", findings=[Finding("security", "SEC003", "error", "checkov crashed")]),

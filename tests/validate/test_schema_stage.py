@@ -151,7 +151,8 @@ def test_pinning_another_major_is_a_warning(make_blueprint) -> None:
 
 
 def test_provider_local_names_follow_required_providers(make_blueprint) -> None:
-    versions = 'terraform {\n  required_providers {\n    gb = {\n      source = "hashicorp/google-beta"\n    }\n  }\n}\n'
+    versions = ('terraform {\n  required_providers {\n    gb = {\n      source = "hashicorp/google-beta"\n'
+                '    }\n  }\n}\n')
     main = 'resource "google_storage_bucket" "g" {\n  provider = gb\n  name = "g"\n  location = "US"\n  nope = 1\n}\n'
     assert findings(make_blueprint, main, versions) == [("SCH002", "error", 5, "google_storage_bucket.g")]
 

@@ -148,7 +148,8 @@ def _assembly() -> dict:
 
 def test_from_jsii_with_the_javascript(tmp_path: Path) -> None:
     snap = build.from_jsii(_assembly(), "demo (jsii)", {"lib/thing/index.js": THING_JS})
-    assert (snap["provider"], snap["version"], snap["source"]) == ("demo", "1.2.3", "registry.terraform.io/hashicorp/demo")
+    assert (snap["provider"], snap["version"], snap["source"]) == (
+        "demo", "1.2.3", "registry.terraform.io/hashicorp/demo")
     assert snap["format"] == 2
     assert snap["provider_config"] == {"a": {"region": "o"}, "t": {"region": "dynamic"}, "b": {}}
     thing = snap["resources"]["demo_thing"]

@@ -132,7 +132,8 @@ def curate(
     counts = {"files": len(claimed), "loaded": 0, "quarantined": 0}
     if claimed:
         # 2. Dataflow: the new files -> a staging table of this run (the UDF never throws).
-        launch = call("POST", f"https://dataflow.googleapis.com/v1b3/projects/{project}/locations/{region}/flexTemplates:launch", json={
+        launch_url = f"https://dataflow.googleapis.com/v1b3/projects/{project}/locations/{region}/flexTemplates:launch"
+        launch = call("POST", launch_url, json={
             "launchParameter": {
                 "jobName": f"curate-{run.replace('_', '-')}"[:63].rstrip("-"),
                 "containerSpecGcsPath": template,
@@ -243,7 +244,7 @@ def prepare(
     names = sorted(k for k, v in rows[0][1].items() if k not in (label_field, "id") and numeric(v))
     names = [n for n in names if all(numeric(p.get(n)) for _, p in rows)]
     if not names:
-        raise RuntimeError(f"no training set: the labelled records share no numeric feature")
+        raise RuntimeError("no training set: the labelled records share no numeric feature")
     split = {"train": [], "test": []}
     for record_id, payload in sorted(rows, key=lambda r: r[0]):
         bucket = int(hashlib.sha256(record_id.encode()).hexdigest(), 16) % 100
@@ -573,7 +574,6 @@ def monitor(
     artifact directory (train.py writes them). Anomalies are logged (the blueprint's log-based
     metric and alert) and sent to the notification channels and e-mails. Returns the job's name.
     """
-    import json
     import time
     import urllib.parse
 
@@ -629,7 +629,8 @@ def monitor(
     return job["name"]
 
 
-@dsl.pipeline(name="dsaas-mlops-loop", description="curate -> prepare -> train -> evaluate -> register -> gate -> deploy -> monitor")
+@dsl.pipeline(name="dsaas-mlops-loop",
+              description="curate -> prepare -> train -> evaluate -> register -> gate -> deploy -> monitor")
 def loop(
     project: str,
     region: str,
