@@ -9,19 +9,10 @@ Heredocs are left untouched.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 _OPEN = "{[("
 _CLOSE = "}])"
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
-
-
-@dataclass
-class _Line:
-    text: str  # stripped of indentation and trailing space
-    depth: int  # bracket depth at the start of the line
-    assign_at: int | None  # index of a top-level '=' whose value ends on this line
-    verbatim: bool = False  # heredoc body: keep as is
 
 
 _ASSIGN = re.compile(r"(?<![=!<>])=(?![=>])")
@@ -30,14 +21,34 @@ _TOKEN = re.compile(r'\\.|[$%]\{|//|[{}\[\]()"#=]')
 
 
 def _net(text: str) -> int:
-    return sum(text.count(c) for c in _OPEN) - sum(text.count(c) for c in _CLOSE)
+    return (text.count("{") + text.count("[") + text.count("(")
+            - text.count("}") - text.count("]") - text.count(")"))
 
 
-def _scan(text: str) -> tuple[int, int | None, str | None]:
-    """Net bracket change, index of the attribute '=', heredoc marker."""
+# Rendered blueprints repeat most lines ("}", "tags = local.tags", ...), within a file and across
+# the specs of a fleet: each distinct line is scanned once per process.
+_SCANNED: dict[str, tuple[int, tuple[str, str] | None, str | None]] = {}
+_SCANNED_MAX = 200_000
+
+
+def _scan(text: str) -> tuple[int, tuple[str, str] | None, str | None]:
+    """Net bracket change, (attribute name, value) of a one-line attribute, heredoc marker (memoised)."""
+    found = _SCANNED.get(text)
+    if found is None:
+        if len(_SCANNED) >= _SCANNED_MAX:
+            _SCANNED.clear()
+        delta, assign_at, heredoc = _scan_line(text)
+        assign = None if assign_at is None else (text[:assign_at].rstrip(), text[assign_at + 1:].strip())
+        found = _SCANNED[text] = (delta, assign, heredoc)
+    return found
+
+
+def _scan_line(text: str) -> tuple[int, int | None, str | None]:
     if '"' not in text and "#" not in text and "/" not in text and "<<" not in text:
         # Fast path (most lines): no strings, comments or heredocs to step around.
         delta = _net(text)
+        if "=" not in text:
+            return delta, None, None
         m = _ASSIGN.search(text, 1)
         if m is None or _net(text[: m.start()]) != delta:
             return delta, None, None
@@ -84,21 +95,35 @@ def _scan(text: str) -> tuple[int, int | None, str | None]:
 
 def format_hcl(source: str) -> str:
     """Re-indent and align ``source``; the result ends with exactly one newline."""
-    lines: list[_Line] = []
-    # hclwrite's indent stack: a line with a net opening pushes one level (remembering how
-    # many brackets it opened); a line with a net closing pops levels and takes the new depth.
+    # One pass over the lines. hclwrite's indent stack: a line with a net opening pushes one
+    # level (remembering how many brackets it opened); a line with a net closing pops levels
+    # and takes the new depth.
     indents: list[int] = []
     heredoc_end: str | None = None
+    out: list[str] = []
+    # The current alignment run: (line index, indented attribute name, value) per line; its
+    # lines are written when the run ends, padded to its widest name. (The first '=' of a line
+    # may be inside a quoted key ("a=b" = ...), which is never padded: names come from _scan.)
+    run: list[tuple[int, str, str]] = []
+
+    def flush() -> None:
+        width = max(len(lead) for _, lead, _ in run)
+        for k, lead, value in run:
+            out[k] = f"{lead.ljust(width)} = {value}"
+        run.clear()
+
     for raw in source.splitlines():
         if heredoc_end is not None:
-            lines.append(_Line(raw, 0, None, verbatim=True))
+            # hclwrite sees a heredoc as part of the line that opens it: the alignment run
+            # goes on after the terminator.
+            out.append(raw)
             if raw.strip() == heredoc_end:
                 heredoc_end = None
             continue
         text = raw.strip()
-        delta, assign_at, heredoc = _scan(text)
-        depth = len(indents)
+        delta, assign, heredoc = _scan(text)
         if delta > 0:
+            depth = len(indents)
             indents.append(delta)
         elif delta < 0:
             closed = -delta
@@ -109,44 +134,22 @@ def format_hcl(source: str) -> str:
                     indents[-1] -= closed
                     closed = 0
             depth = len(indents)
-        lines.append(_Line(text, depth, assign_at))
-        heredoc_end = heredoc
-
-    out: list[str] = []
-    # (line index, index of its attribute '='): the first '=' of a line may be inside a quoted
-    # key ("a=b" = ...), which must never be padded.
-    run: list[tuple[int, int]] = []
-
-    def flush() -> None:
-        if not run:
-            return
-        width = max(len(out[k][:at].rstrip()) for k, at in run)
-        for k, at in run:
-            lead, rest = out[k][:at], out[k][at + 1:]
-            out[k] = lead.rstrip().ljust(width) + " =" + rest
-        run.clear()
-
-    for line in lines:
-        if line.verbatim:
-            # hclwrite sees a heredoc as part of the line that opens it: the alignment run
-            # goes on after the terminator.
-            out.append(line.text)
-            continue
-        if not line.text:
-            flush()
-            out.append("")
-            continue
-        indent = "  " * line.depth
-        text = line.text
-        if line.assign_at is not None:
-            lead = text[: line.assign_at].rstrip()
-            value = text[line.assign_at + 1:].strip()
-            out.append(f"{indent}{lead} = {value}")
-            run.append((len(out) - 1, len(indent) + len(lead) + 1))
         else:
-            flush()
-            out.append(indent + text)
-    flush()
+            depth = len(indents)
+        if not text:
+            if run:
+                flush()
+            out.append("")
+        elif assign is not None:
+            run.append((len(out), "  " * depth + assign[0], assign[1]))
+            out.append("")  # written by flush()
+        else:
+            if run:
+                flush()
+            out.append("  " * depth + text)
+        heredoc_end = heredoc
+    if run:
+        flush()
     # Collapse runs of blank lines and strip blank lines at the start and end of blocks.
     cleaned: list[str] = []
     for line in out:
