@@ -35,7 +35,15 @@ class Resource:
         return f"{self.type}.{self.name}"
 
 
+# What a JSON value can start with (json.loads also reads NaN and Infinity); anything else is an
+# expression (a reference, a call), which would cost a raised and caught ValueError to find out.
+_JSON_START = frozenset('"-[{0123456789')
+_JSON_WORDS = frozenset({"true", "false", "null", "NaN", "Infinity"})
+
+
 def _literal(text: str):
+    if text[:1] not in _JSON_START and text not in _JSON_WORDS:
+        return None
     try:
         return json.loads(text)  # HCL strings, numbers, bools and flat lists are JSON here
     except ValueError:
