@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from dsaas_infra.render import render_spec_file  # noqa: E402
 from dsaas_infra.validate.security import CHECKOV_ENV, checkov_args  # noqa: E402
-from dsaas_infra.validate.tools import find_checkov  # noqa: E402
+from dsaas_infra.validate.tools import locate_checkov  # noqa: E402
 
 
 def main() -> int:
@@ -33,7 +33,7 @@ def main() -> int:
     parser.add_argument("--spec", type=Path, default=REPO / "blueprints" / "aws-proactive.yaml")
     parser.add_argument("--checkov", help="checkov executable (default: $DSAAS_CHECKOV, .tools, PATH)")
     args = parser.parse_args()
-    checkov = find_checkov(args.checkov, dict(os.environ))
+    checkov = locate_checkov(args.checkov, dict(os.environ))
     if checkov.path is None:
         print(f"cannot benchmark: {checkov.reason}", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ from dsaas_infra.terraform.plan import summarize
 from dsaas_infra.terraform.plancheck import configuration_differences, file_sha256
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform, run_terraform
-from dsaas_infra.terraform.workspace import Workspace, resolve
+from dsaas_infra.blueprint_dir import BlueprintDir, resolve
 
 
 def _plan_command(target: Path, out: Path | None) -> str:
@@ -24,7 +24,7 @@ def _plan_command(target: Path, out: Path | None) -> str:
     return f"dsaas-infra plan {target}" + (f" --out {out}" if out is not None else "")
 
 
-def _check_current(ws: Workspace, target: Path, record: planfile.PlanRecord, plan_command: str) -> None:
+def _check_current(ws: BlueprintDir, target: Path, record: planfile.PlanRecord, plan_command: str) -> None:
     """Refuse a plan that no longer describes the blueprint (or the spec) as it is now."""
     again = f"run `{plan_command}` again and review it"
     changed = planfile.differences(record.files, planfile.blueprint_hashes(ws.dir))
@@ -51,7 +51,7 @@ def _check_plan_file(plan_file: Path, record: planfile.PlanRecord, plan_command:
         )
 
 
-def _check_configuration(ws: Workspace, plan_json: dict, plan_command: str) -> None:
+def _check_configuration(ws: BlueprintDir, plan_json: dict, plan_command: str) -> None:
     """Refuse a plan made for another configuration than the blueprint's, whatever its record says."""
     differences = configuration_differences(plan_json, ws.dir)
     if differences:

@@ -12,7 +12,7 @@ FORMATS = ("text", "json")
 
 def _targets(paths: list[Path]) -> list[tuple[Path, Path | None]]:
     """(spec, rendered blueprint or None) per target: a spec, a folder of specs, or a blueprint."""
-    from dsaas_infra.terraform.workspace import read_source
+    from dsaas_infra.blueprint_dir import read_source
 
     out: list[tuple[Path, Path | None]] = []
     for path in paths:

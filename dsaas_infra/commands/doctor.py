@@ -59,9 +59,9 @@ def check_terraform(explicit: str | None, env: dict[str, str]) -> CheckResult:
 
 
 def check_checkov(explicit: str | None, env: dict[str, str]) -> CheckResult:
-    from dsaas_infra.validate.tools import find_checkov
+    from dsaas_infra.validate.tools import locate_checkov
     title = "checkov (validate's security stage)"
-    found = find_checkov(explicit, env)
+    found = locate_checkov(explicit, env)
     # Without checkov only the security stage is skipped; it fails when the user named one.
     missing = "fail" if explicit else "warn"
     if found.path is None:

@@ -14,7 +14,7 @@ from dsaas_infra.terraform import planfile, workflow
 from dsaas_infra.terraform.plancheck import file_sha256
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform
-from dsaas_infra.terraform.workspace import Workspace, render, resolve
+from dsaas_infra.blueprint_dir import BlueprintDir, render, resolve
 
 EXIT_NO_CHANGES = 0
 EXIT_CHANGES = 2  # like `terraform plan -detailed-exitcode`, only with --detailed-exitcode
@@ -31,7 +31,7 @@ class PlanInputError(OperationError):
         return self._lines
 
 
-def preflight_or_fail(ws: Workspace, console: Console) -> None:
+def preflight_or_fail(ws: BlueprintDir, console: Console) -> None:
     """Run the cloud checks; any failure stops the command with one line (exit 1)."""
     if ws.spec is None:
         raise UsageError(

@@ -62,8 +62,8 @@ def _check_usage(paths, fmt, skip, terraform_bin, checkov_bin) -> None:
                          f"{', '.join(pipeline.STAGES)}")
     # The lookups the stages use: a bad --terraform/--checkov (or $DSAAS_*) value stops here with
     # a UsageError; a tool that is simply not installed is a skipped stage later.
-    tools.find_terraform(terraform_bin, os.environ)
-    tools.find_checkov(checkov_bin, os.environ)
+    tools.locate_terraform(terraform_bin, os.environ)
+    tools.locate_checkov(checkov_bin, os.environ)
     for path in map(Path, paths):
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
@@ -79,7 +79,7 @@ def _targets(paths: list[Path], tmp: Path) -> list[tuple[Path, str]]:
     rendered first (a bad spec raises SpecError: exit 2)."""
     from dsaas_infra.render import render_blueprint, write_blueprint
     from dsaas_infra.spec import load_spec
-    from dsaas_infra.terraform.workspace import write_source
+    from dsaas_infra.blueprint_dir import write_source
 
     targets = []
     unique: dict[Path, Path] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsaas_infra.render.hcl import markdown_text as md
+from dsaas_infra.render.escape import markdown_text as md
 
 ACTIONS = ("create", "update", "replace", "destroy")
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from dsaas_infra.errors import UsageError
-from dsaas_infra.terraform.workspace import Workspace, resolve
+from dsaas_infra.blueprint_dir import BlueprintDir, resolve
 
 _MARKER = ".dsaas-infra-manifest.json"
 
@@ -31,7 +31,7 @@ def blueprint_dirs(root: Path) -> list[Path]:
     return found
 
 
-def workspaces(paths: list[Path], out: Path | None, jobs: int | None = None) -> tuple[list[Workspace], list]:
+def workspaces(paths: list[Path], out: Path | None, jobs: int | None = None) -> tuple[list[BlueprintDir], list]:
     """Blueprint directories as they are; specs (files, or folders holding no blueprint) are
     rendered in memory on every core and returned as pending writes (written after preflight)."""
     from dsaas_infra.spec.discover import spec_files
@@ -59,8 +59,8 @@ def workspaces(paths: list[Path], out: Path | None, jobs: int | None = None) -> 
 
         placed = place(render_specs(list(dict.fromkeys(specs)), jobs), out, single=False)
         for p in placed:
-            result.append(Workspace(p.target, p.item.spec.client.name, p.item.spec, p.item.path, from_spec=True))
-    seen: dict[Path, Workspace] = {}
+            result.append(BlueprintDir(p.target, p.item.spec.client.name, p.item.spec, p.item.path, from_spec=True))
+    seen: dict[Path, BlueprintDir] = {}
     for ws in result:
         key = ws.dir.resolve()
         if key in seen:
@@ -70,7 +70,7 @@ def workspaces(paths: list[Path], out: Path | None, jobs: int | None = None) -> 
     return result, placed
 
 
-def label(ws: Workspace) -> str:
+def label(ws: BlueprintDir) -> str:
     if ws.spec is not None:
         return f"{ws.spec.client.name}-{ws.spec.client.environment}"
     return ws.dir.resolve().name

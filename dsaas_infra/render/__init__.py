@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsaas_infra.render.blueprint import render_blueprint
+from dsaas_infra.render.renderer import render_blueprint
 from dsaas_infra.render.writer import WriteResult, write_blueprint
 from dsaas_infra.spec import load_spec
 

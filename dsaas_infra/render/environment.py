@@ -8,7 +8,7 @@ import importlib.resources
 import jinja2
 
 from dsaas_infra.render.escape import hcl_string, markdown_text, mermaid_label
-from dsaas_infra.render.hcl import hcl_key, hcl_value
+from dsaas_infra.render.hcl_value import hcl_key, hcl_value
 
 
 def templates_root() -> jinja2.loaders.FileSystemLoader:

@@ -31,7 +31,7 @@ def default_jobs() -> int:
 
 
 def _render_one(path: Path) -> tuple[Path, ClientSpec | None, dict[str, bytes] | None, list[SpecProblem]]:
-    from dsaas_infra.render.blueprint import render_blueprint
+    from dsaas_infra.render.renderer import render_blueprint
     from dsaas_infra.spec import load_spec
 
     try:
@@ -73,7 +73,7 @@ def _warm_up() -> None:
     """Import both clouds' renderers before forking, so no worker imports them again."""
     import importlib
 
-    from dsaas_infra.render.blueprint import CLOUD_MODULES
+    from dsaas_infra.render.renderer import CLOUD_MODULES
     from dsaas_infra.render.environment import environment
 
     for module in CLOUD_MODULES.values():

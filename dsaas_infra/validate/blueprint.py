@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dsaas_infra.validate.hcl import Block, Module, parse_module
+from dsaas_infra.validate.tf_module import Block, Module, parse_module
 
 
 @dataclass

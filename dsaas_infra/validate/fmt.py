@@ -11,7 +11,7 @@ from pathlib import Path
 from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.findings import ERROR, Finding, Rule, StageResult
 from dsaas_infra.validate.limits import MAX_TF_BYTES
-from dsaas_infra.validate.tools import find_terraform, run_tool
+from dsaas_infra.validate.tools import locate_terraform, run_tool
 
 NAME = "format"
 RULES = {r.id: r for r in [
@@ -48,7 +48,7 @@ def run(blueprints: list[Blueprint], context) -> StageResult:
     """One `terraform fmt` for all blueprints (staged side by side under one folder), with a
     timeout that grows with the bytes to format."""
     result = StageResult(NAME, rules=RULES)
-    tool = find_terraform(context.terraform_bin, context.env)
+    tool = locate_terraform(context.terraform_bin, context.env)
     if tool.path is None:
         result.skipped_reason = tool.reason
         return result

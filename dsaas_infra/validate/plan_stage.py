@@ -15,7 +15,7 @@ from dsaas_infra import schemas
 from dsaas_infra.validate import providers
 from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.findings import ERROR, INFO, WARNING, Finding, Rule, StageResult
-from dsaas_infra.validate.tools import find_terraform, run_tool
+from dsaas_infra.validate.tools import locate_terraform, run_tool
 
 NAME = "plan"
 RULES = {r.id: r for r in [
@@ -256,7 +256,7 @@ def run(blueprints: list[Blueprint], context) -> StageResult:
     from dsaas_infra.stubprovider import CANNOT_CHECK
 
     result = StageResult(NAME, rules=RULES)
-    tool = find_terraform(context.terraform_bin, context.env)
+    tool = locate_terraform(context.terraform_bin, context.env)
     if tool.path is None:
         result.skipped_reason = tool.reason
         return result

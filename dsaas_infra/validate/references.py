@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from dsaas_infra.validate.blueprint import Blueprint, local_source
 from dsaas_infra.validate.findings import ERROR, Finding, Rule, StageResult
-from dsaas_infra.validate.hcl import Block, Module, Ref, address
+from dsaas_infra.validate.tf_module import Block, Module, Ref, address
 
 NAME = "references"
 RULES = {r.id: r for r in [

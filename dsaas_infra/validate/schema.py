@@ -8,7 +8,7 @@ import re
 from dsaas_infra import schemas
 from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.findings import ERROR, INFO, WARNING, Finding, Rule, StageResult
-from dsaas_infra.validate.hcl import Block, Module, address
+from dsaas_infra.validate.tf_module import Block, Module, address
 
 NAME = "schema"
 RULES = {r.id: r for r in [

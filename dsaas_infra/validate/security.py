@@ -10,7 +10,7 @@ from dsaas_infra.errors import OperationError
 from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.findings import ERROR, INFO, Finding, Rule, StageResult
 from dsaas_infra.validate.limits import copy_tree
-from dsaas_infra.validate.tools import find_checkov, run_tool
+from dsaas_infra.validate.tools import locate_checkov, run_tool
 
 NAME = "security"
 RULES = {r.id: r for r in [
@@ -171,7 +171,7 @@ def to_findings(reports: list[dict], copies: dict[Path, Blueprint]) -> list[Find
 
 def run(blueprints: list[Blueprint], context) -> StageResult:
     result = StageResult(NAME, rules=RULES)
-    tool = find_checkov(context.checkov_bin, context.env)
+    tool = locate_checkov(context.checkov_bin, context.env)
     if tool.path is None:
         result.skipped_reason = tool.reason
         return result

@@ -10,7 +10,7 @@ from dsaas_infra.validate import providers
 from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.findings import ERROR, WARNING, Finding, Rule, StageResult
 from dsaas_infra.validate.limits import copy_tree
-from dsaas_infra.validate.tools import find_terraform, run_tool
+from dsaas_infra.validate.tools import locate_terraform, run_tool
 
 NAME = "terraform"
 RULES = {r.id: r for r in [
@@ -67,7 +67,7 @@ def run(blueprints: list[Blueprint], context) -> StageResult:
     """Blueprints whose providers are not on this machine are not run; the stage is then reported skipped
     with the reason (findings from the blueprints that did run still count)."""
     result = StageResult(NAME, rules=RULES)
-    tool = find_terraform(context.terraform_bin, context.env)
+    tool = locate_terraform(context.terraform_bin, context.env)
     if tool.path is None:
         result.skipped_reason = tool.reason
         return result

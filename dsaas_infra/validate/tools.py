@@ -32,7 +32,7 @@ def _executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
-def find_terraform(explicit: str | None, env: dict[str, str]) -> Found:
+def locate_terraform(explicit: str | None, env: dict[str, str]) -> Found:
     """The same binary plan/apply would use (terraform.runner's order), or why there is none."""
     try:
         # absolute: stages run tools from other working directories
@@ -41,7 +41,7 @@ def find_terraform(explicit: str | None, env: dict[str, str]) -> Found:
         return Found(None, str(e))
 
 
-def find_checkov(explicit: str | None, env: dict[str, str]) -> Found:
+def locate_checkov(explicit: str | None, env: dict[str, str]) -> Found:
     """--checkov, then $DSAAS_CHECKOV, then .tools/checkov/bin/checkov (checkov_venv), then PATH."""
     for origin, candidate in (("--checkov", explicit), ("DSAAS_CHECKOV", env.get("DSAAS_CHECKOV"))):
         if candidate:

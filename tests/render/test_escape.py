@@ -21,7 +21,7 @@ from dsaas_infra.render.escape import (
     xml_clean,
     xml_text,
 )
-from dsaas_infra.render.hcl import hcl_key, hcl_value
+from dsaas_infra.render.hcl_value import hcl_key, hcl_value
 from dsaas_infra.render.hclfmt import format_hcl
 from tests.hostile import HOSTILE
 

@@ -27,7 +27,7 @@ from markdown_it import MarkdownIt
 from dsaas_infra.errors import SpecError
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.render.escape import hcl_string
-from dsaas_infra.render.hcl import hcl_key
+from dsaas_infra.render.hcl_value import hcl_key
 from dsaas_infra.spec.loader import load_spec_text
 from tests.conftest import example_specs
 from tests.hostile import HOSTILE

@@ -15,7 +15,7 @@ import pytest
 
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.spec import load_spec, load_spec_text
-from dsaas_infra.validate.hcl import Block, parse_module
+from dsaas_infra.validate.tf_module import Block, parse_module
 from tests.conftest import BLUEPRINTS
 
 GCP_SPECS = sorted(BLUEPRINTS.glob("gcp-*.yaml"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import hcl2
 
 REPO = Path(__file__).resolve().parents[2]
-PARSE = ("from pathlib import Path; from dsaas_infra.validate.hcl import parse_file; "
+PARSE = ("from pathlib import Path; from dsaas_infra.validate.tf_module import parse_file; "
          "import sys; print(parse_file(Path(sys.argv[1]))[0].type)")
 
 

@@ -16,7 +16,9 @@ SOURCE_FILE = "source.json"
 
 
 @dataclass(frozen=True)
-class Workspace:
+class BlueprintDir:
+    """A blueprint directory on disk, the client it is for and the spec it was rendered from (if known)."""
+
     dir: Path
     client: str  # the name a destroy must be confirmed with
     spec: ClientSpec | None
@@ -43,7 +45,7 @@ def read_source(blueprint: Path) -> dict[str, str]:
     return data if isinstance(data, dict) else {}
 
 
-def resolve(target: Path, out: Path | None) -> Workspace:
+def resolve(target: Path, out: Path | None) -> BlueprintDir:
     """A blueprint directory as it is, or a spec and the directory it renders into."""
     if target.is_dir():
         if out is not None:
@@ -60,17 +62,17 @@ def resolve(target: Path, out: Path | None) -> Workspace:
         else:
             spec_path = None
         client = spec.client.name if spec else source.get("client") or target.resolve().name
-        return Workspace(target, client, spec, spec_path)
+        return BlueprintDir(target, client, spec, spec_path)
     if not target.exists():
         raise UsageError(f"{target}: no such spec file or blueprint directory")
     from dsaas_infra.spec import load_spec
 
     spec = load_spec(target)
     out_dir = out if out is not None else default_out(spec)
-    return Workspace(out_dir, spec.client.name, spec, target, from_spec=True)
+    return BlueprintDir(out_dir, spec.client.name, spec, target, from_spec=True)
 
 
-def render(ws: Workspace) -> None:
+def render(ws: BlueprintDir) -> None:
     """(Re-)render a spec target into its directory; a directory target is used as it is
     (even when its spec is known: what was reviewed in the directory is what runs).
 

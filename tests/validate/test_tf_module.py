@@ -7,7 +7,8 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from dsaas_infra.validate import hcl, hclexpr
+from dsaas_infra.validate import hclexpr
+from dsaas_infra.validate import tf_module as hcl
 
 
 def refs(expr: str) -> list[tuple[str, ...]]:

@@ -5,7 +5,7 @@ import subprocess
 import hcl2
 import pytest
 
-from dsaas_infra.render.hcl import hcl_key, hcl_string, hcl_value, markdown_text
+from dsaas_infra.render.hcl_value import hcl_key, hcl_string, hcl_value, markdown_text
 
 HOSTILE = [
     'a "quoted" value',
