@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dsaas_infra.errors import UsageError
 from dsaas_infra.blueprint_dir import render, resolve
+from dsaas_infra.errors import UsageError
 
 SPEC = """apiVersion: dsaas-infra/v1
 client: {name: acme, environment: staging, owner: ml@acme.example, maturity: reactive}

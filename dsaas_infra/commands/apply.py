@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dsaas_infra.blueprint_dir import BlueprintDir, resolve
 from dsaas_infra.errors import UsageError
 from dsaas_infra.terraform import args, confirm, planfile, workflow
 from dsaas_infra.terraform.addresses import declarations
@@ -16,7 +17,6 @@ from dsaas_infra.terraform.plan import summarize
 from dsaas_infra.terraform.plancheck import configuration_differences, file_sha256
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform, run_terraform
-from dsaas_infra.blueprint_dir import BlueprintDir, resolve
 
 
 def _plan_command(target: Path, out: Path | None) -> str:

@@ -9,11 +9,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dsaas_infra.blueprint_dir import render, resolve
 from dsaas_infra.errors import UsageError
 from dsaas_infra.terraform import args, confirm, planfile, workflow
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform, run_terraform
-from dsaas_infra.blueprint_dir import render, resolve
 
 
 def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | None,

@@ -9,12 +9,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dsaas_infra.blueprint_dir import BlueprintDir, render, resolve
 from dsaas_infra.errors import OperationError, UsageError, UserInputError
 from dsaas_infra.terraform import planfile, workflow
 from dsaas_infra.terraform.plancheck import file_sha256
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform
-from dsaas_infra.blueprint_dir import BlueprintDir, render, resolve
 
 EXIT_NO_CHANGES = 0
 EXIT_CHANGES = 2  # like `terraform plan -detailed-exitcode`, only with --detailed-exitcode

@@ -77,9 +77,9 @@ def _check_usage(paths, fmt, skip, terraform_bin, checkov_bin) -> None:
 def _targets(paths: list[Path], tmp: Path) -> list[tuple[Path, str]]:
     """(directory, label) per path, each path once (`validate out out` is one blueprint); a spec is
     rendered first (a bad spec raises SpecError: exit 2)."""
+    from dsaas_infra.blueprint_dir import write_source
     from dsaas_infra.render import render_blueprint, write_blueprint
     from dsaas_infra.spec import load_spec
-    from dsaas_infra.blueprint_dir import write_source
 
     targets = []
     unique: dict[Path, Path] = {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dsaas_infra.errors import UsageError
 from dsaas_infra.blueprint_dir import BlueprintDir, resolve
+from dsaas_infra.errors import UsageError
 
 _MARKER = ".dsaas-infra-manifest.json"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsaas_infra.blueprint_dir import default_out, write_source
 from dsaas_infra.errors import OutputConflictError, UsageError
 from dsaas_infra.render.parallel import Rendered
 from dsaas_infra.render.writer import WriteResult, check_writable, write_blueprint
-from dsaas_infra.blueprint_dir import default_out, write_source
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,8 @@ def _warm_up() -> None:
     """Import both clouds' renderers before forking, so no worker imports them again."""
     import importlib
 
-    from dsaas_infra.render.renderer import CLOUD_MODULES
     from dsaas_infra.render.environment import environment
+    from dsaas_infra.render.renderer import CLOUD_MODULES
 
     for module in CLOUD_MODULES.values():
         importlib.import_module(module)

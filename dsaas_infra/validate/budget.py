@@ -18,11 +18,11 @@ RULES = {r.id: r for r in [
 
 
 def run(blueprints: list[Blueprint], context) -> StageResult:
+    from dsaas_infra.blueprint_dir import read_source
     from dsaas_infra.cost.estimate import estimate
     from dsaas_infra.cost.prices import load_prices
     from dsaas_infra.errors import SpecError
     from dsaas_infra.spec import load_spec
-    from dsaas_infra.blueprint_dir import read_source
 
     result = StageResult(NAME, rules=RULES)
     prices = None

@@ -336,8 +336,8 @@ def test_plan_without_credentials_fails_at_preflight(tf_env, tmp_path, spec):
 def test_apply_refuses_when_the_spec_changed_after_the_plan(tf_env, tmp_path):
     # The spec was planned (rendered, hashed); then edited without planning again. The
     # rendered files are untouched, so only re-rendering the spec in memory can notice.
-    from dsaas_infra.terraform import planfile
     from dsaas_infra.blueprint_dir import render, resolve
+    from dsaas_infra.terraform import planfile
 
     spec = tmp_path / "acme.yaml"
     spec.write_text(OWN_SPEC)

@@ -79,9 +79,9 @@ def test_stale_render_names_the_files_a_changed_spec_renders_differently():
 
 
 def test_writing_the_record_or_source_where_it_cannot_be_is_one_error_line(tmp_path):
+    from dsaas_infra.blueprint_dir import write_source
     from dsaas_infra.errors import OperationError
     from dsaas_infra.spec import load_spec
-    from dsaas_infra.blueprint_dir import write_source
 
     (tmp_path / ".dsaas").write_text("a file where the work folder should be")
     record = planfile.PlanRecord.for_blueprint(tmp_path)
