@@ -67,13 +67,15 @@ FLOW_LOG_SAMPLING = {"reactive": 0.5, "proactive": 0.5, "managed": 1.0}
 SOFT_DELETE_SECONDS = {"reactive": 604800, "proactive": 604800, "managed": 2592000}
 # Managed clients (established data policies) get data-access audit logs on their data.
 AUDITED_DATA_SERVICES = ("bigquery.googleapis.com", "storage.googleapis.com")
-# What notebooks may do in Vertex AI (custom role on the Workbench account): run and follow their
-# own experiments (custom and tuning jobs as the Workbench account, TensorBoard, metadata) and
-# read models, endpoints and pipeline runs; never upload, change, deploy, undeploy or delete a
-# model or endpoint, and no pipeline runs (the pipeline's accounts are not theirs to act as).
+# What notebooks may do in Vertex AI (custom role on the Workbench account): follow their own
+# experiments (Vizier studies, TensorBoard, metadata) and read models, endpoints, jobs and
+# pipeline runs; never upload, change, deploy, undeploy or delete a model or endpoint, no pipeline
+# runs (the pipeline's accounts are not theirs to act as) and no custom or tuning jobs: a job
+# created without a service account runs as Vertex AI's Custom Code Service Agent, which may
+# write every bucket of the project (the pipeline's code and models included). Notebooks train
+# on their own machine (the spec's GPU is theirs); training at scale is the pipeline's.
 NOTEBOOK_PERMISSIONS = sorted([
-    *(f"aiplatform.customJobs.{v}" for v in ("cancel", "create", "get", "list")),
-    *(f"aiplatform.hyperparameterTuningJobs.{v}" for v in ("cancel", "create", "get", "list")),
+    *(f"aiplatform.{r}.{v}" for r in ("customJobs", "hyperparameterTuningJobs") for v in ("get", "list")),
     *(f"aiplatform.{r}.{v}" for r in ("studies", "trials") for v in ("create", "get", "list", "update")),
     *(f"aiplatform.{r}.{v}" for r in ("models", "modelEvaluations", "endpoints", "pipelineJobs",
                                       "datasets", "locations", "tensorboards") for v in ("get", "list")),

@@ -24,7 +24,7 @@ KMS_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,63}$")
 # Service account ids are 6-30 chars: the environment is abbreviated so that the longest
 # client name (20) plus the longest suffix still fits.
 ENV_SHORT = {"dev": "dev", "staging": "stg", "prod": "prd"}
-BUCKET_KINDS = ("raw", "curated", "artifacts", "dataflow")
+BUCKET_KINDS = ("raw", "curated", "artifacts", "experiments", "dataflow")
 SERVICE_ACCOUNTS = {
     "dataflow": "df",
     "scheduler": "sched",

@@ -107,7 +107,8 @@ resource "google_storage_bucket" "curated" {
   depends_on = [time_sleep.kms_grants]
 }
 
-# Model artifacts and pipeline outputs.
+# What the pipeline runs and deploys: its code (train.py), the pipeline root (run artefacts,
+# training sets, models). Written only by the pipeline's identities; notebooks may only read it.
 resource "google_storage_bucket" "artifacts" {
   #checkov:skip=CKV_GCP_62:usage logs need a grant to cloud-storage-analytics@google.com that domain-restricted sharing rejects; Cloud Audit Logs record access
   name                        = "stark-dsaas-prod-prod-artifacts"
@@ -155,9 +156,58 @@ resource "google_storage_bucket" "artifacts" {
   depends_on = [time_sleep.kms_grants]
 }
 
+# The notebooks' own space: experiments, samples, models of their own. Nothing the pipeline
+# runs or deploys is read from here.
+resource "google_storage_bucket" "experiments" {
+  #checkov:skip=CKV_GCP_62:usage logs need a grant to cloud-storage-analytics@google.com that domain-restricted sharing rejects; Cloud Audit Logs record access
+  name                        = "stark-dsaas-prod-prod-experiments"
+  project                     = local.project_id
+  location                    = upper(local.region)
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  encryption {
+    default_kms_key_name = google_kms_crypto_key.keys["storage"].id
+  }
+
+  soft_delete_policy {
+    retention_duration_seconds = 2592000
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 7
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
 # The Dataflow job's code (UDF), schema, staging and temp files. A bucket of its own: whatever
 # runs from here runs as the Dataflow workers (write access to the curated dataset), so only they
-# and Terraform may write to it, unlike the artifacts bucket that notebooks and pipelines write.
+# and Terraform may write to it.
 resource "google_storage_bucket" "dataflow" {
   #checkov:skip=CKV_GCP_62:usage logs need a grant to cloud-storage-analytics@google.com that domain-restricted sharing rejects; Cloud Audit Logs record access
   name                        = "stark-dsaas-prod-prod-dataflow"

@@ -31,10 +31,11 @@ output "subnetwork_id" {
 output "buckets" {
   description = "Data buckets by role."
   value = {
-    raw       = google_storage_bucket.raw.name
-    curated   = google_storage_bucket.curated.name
-    artifacts = google_storage_bucket.artifacts.name
-    dataflow  = google_storage_bucket.dataflow.name
+    raw         = google_storage_bucket.raw.name
+    curated     = google_storage_bucket.curated.name
+    artifacts   = google_storage_bucket.artifacts.name
+    dataflow    = google_storage_bucket.dataflow.name
+    experiments = google_storage_bucket.experiments.name
   }
 }
 

@@ -67,10 +67,9 @@ resource "google_vertex_ai_metadata_store" "default" {
   depends_on = [time_sleep.kms_grants]
 }
 
-# Training custom jobs (the pipeline's and the notebooks') run as this account: read curated
-# data, write artifacts, push and pull images. No Vertex AI role: registering and deploying
-# models is the pipeline account's job, so a notebook that runs code as this account cannot
-# change what the endpoint serves.
+# The pipeline's training custom jobs run as this account (only the pipeline's account may act
+# as it): read curated data, write the model under the pipeline root, push and pull images. No
+# Vertex AI role: registering and deploying models is the pipeline account's job.
 resource "google_service_account" "training" {
   account_id   = "hooli-dev-train"
   project      = local.project_id
@@ -98,9 +97,11 @@ resource "google_storage_bucket_iam_member" "training_curated_reader" {
   member = google_service_account.training.member
 }
 
+# The artifacts bucket holds what the pipeline runs and deploys (its code, the pipeline root,
+# models): written only by the pipeline's identities (this one and the pipeline's), read by notebooks.
 resource "google_storage_bucket_iam_member" "training_artifacts_writer" {
   bucket = google_storage_bucket.artifacts.name
-  role   = "roles/storage.objectAdmin"
+  role   = "roles/storage.objectUser"
   member = google_service_account.training.member
 }
 
@@ -121,9 +122,10 @@ resource "google_artifact_registry_repository_iam_member" "training_writer" {
   member     = google_service_account.training.member
 }
 
-# Workbench instances run as this account: explore raw and curated data, build and push
-# images, and run their own experiments. It cannot act as the training (or any pipeline)
-# account and cannot change models or endpoints: notebook users never touch production serving.
+# Workbench instances run as this account: explore raw and curated data, read the pipeline's
+# artifacts, keep their own work in the experiments bucket, build and push images. It cannot act
+# as the training (or any pipeline) account, cannot write the code, pipeline root or models the
+# pipeline deploys, and cannot change models or endpoints: notebook users never touch production.
 resource "google_service_account" "workbench" {
   account_id   = "hooli-dev-wb"
   project      = local.project_id
@@ -138,8 +140,8 @@ resource "google_project_iam_custom_role" "notebook" {
   project     = local.project_id
   role_id     = "dsaas_hooli_dev_notebook"
   title       = "Vertex AI for notebooks (no model or endpoint changes)"
-  description = "Experiments, custom jobs as the notebook account, read-only models and endpoints (dsaas-infra)"
-  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.cancel", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.customJobs.list", "aiplatform.datasets.get", "aiplatform.datasets.list", "aiplatform.endpoints.get", "aiplatform.endpoints.list", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.hyperparameterTuningJobs.cancel", "aiplatform.hyperparameterTuningJobs.create", "aiplatform.hyperparameterTuningJobs.get", "aiplatform.hyperparameterTuningJobs.list", "aiplatform.locations.get", "aiplatform.locations.list", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.get", "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list", "aiplatform.models.get", "aiplatform.models.list", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list", "aiplatform.studies.create", "aiplatform.studies.get", "aiplatform.studies.list", "aiplatform.studies.update", "aiplatform.tensorboardExperiments.create", "aiplatform.tensorboardExperiments.get", "aiplatform.tensorboardExperiments.list", "aiplatform.tensorboardExperiments.update", "aiplatform.tensorboardExperiments.write", "aiplatform.tensorboardRuns.batchCreate", "aiplatform.tensorboardRuns.create", "aiplatform.tensorboardRuns.get", "aiplatform.tensorboardRuns.list", "aiplatform.tensorboardRuns.update", "aiplatform.tensorboardRuns.write", "aiplatform.tensorboardTimeSeries.batchCreate", "aiplatform.tensorboardTimeSeries.batchRead", "aiplatform.tensorboardTimeSeries.create", "aiplatform.tensorboardTimeSeries.get", "aiplatform.tensorboardTimeSeries.list", "aiplatform.tensorboardTimeSeries.read", "aiplatform.tensorboardTimeSeries.update", "aiplatform.tensorboards.get", "aiplatform.tensorboards.list", "aiplatform.trials.create", "aiplatform.trials.get", "aiplatform.trials.list", "aiplatform.trials.update"]
+  description = "Experiments (studies, TensorBoard, metadata), read-only models, endpoints and jobs (dsaas-infra)"
+  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.get", "aiplatform.customJobs.list", "aiplatform.datasets.get", "aiplatform.datasets.list", "aiplatform.endpoints.get", "aiplatform.endpoints.list", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.hyperparameterTuningJobs.get", "aiplatform.hyperparameterTuningJobs.list", "aiplatform.locations.get", "aiplatform.locations.list", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.get", "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list", "aiplatform.models.get", "aiplatform.models.list", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list", "aiplatform.studies.create", "aiplatform.studies.get", "aiplatform.studies.list", "aiplatform.studies.update", "aiplatform.tensorboardExperiments.create", "aiplatform.tensorboardExperiments.get", "aiplatform.tensorboardExperiments.list", "aiplatform.tensorboardExperiments.update", "aiplatform.tensorboardExperiments.write", "aiplatform.tensorboardRuns.batchCreate", "aiplatform.tensorboardRuns.create", "aiplatform.tensorboardRuns.get", "aiplatform.tensorboardRuns.list", "aiplatform.tensorboardRuns.update", "aiplatform.tensorboardRuns.write", "aiplatform.tensorboardTimeSeries.batchCreate", "aiplatform.tensorboardTimeSeries.batchRead", "aiplatform.tensorboardTimeSeries.create", "aiplatform.tensorboardTimeSeries.get", "aiplatform.tensorboardTimeSeries.list", "aiplatform.tensorboardTimeSeries.read", "aiplatform.tensorboardTimeSeries.update", "aiplatform.tensorboards.get", "aiplatform.tensorboards.list", "aiplatform.trials.create", "aiplatform.trials.get", "aiplatform.trials.list", "aiplatform.trials.update"]
 
   depends_on = [time_sleep.services]
 }
@@ -163,13 +165,6 @@ resource "google_project_iam_member" "workbench" {
   member  = google_service_account.workbench.member
 }
 
-# Custom jobs a notebook submits run as the notebook's own account, never as the training one.
-resource "google_service_account_iam_member" "workbench_acts_as_itself" {
-  service_account_id = google_service_account.workbench.name
-  role               = "roles/iam.serviceAccountUser"
-  member             = google_service_account.workbench.member
-}
-
 resource "google_storage_bucket_iam_member" "workbench_raw_reader" {
   bucket = google_storage_bucket.raw.name
   role   = "roles/storage.objectViewer"
@@ -182,8 +177,16 @@ resource "google_storage_bucket_iam_member" "workbench_curated_writer" {
   member = google_service_account.workbench.member
 }
 
-resource "google_storage_bucket_iam_member" "workbench_artifacts_writer" {
+# Read only: train.py, the pipeline root and the models are the pipeline's (see training_artifacts_writer).
+resource "google_storage_bucket_iam_member" "workbench_artifacts_reader" {
   bucket = google_storage_bucket.artifacts.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.workbench.member
+}
+
+# The notebooks' own scratch space: experiments, exported samples, models that are not the pipeline's.
+resource "google_storage_bucket_iam_member" "workbench_experiments_writer" {
+  bucket = google_storage_bucket.experiments.name
   role   = "roles/storage.objectAdmin"
   member = google_service_account.workbench.member
 }
