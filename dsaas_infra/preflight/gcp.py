@@ -31,17 +31,57 @@ PERMISSIONS = {
     "data": ["bigquery.datasets.create"],
     "training": ["aiplatform.tensorboards.create", "artifactregistry.repositories.create",
                  "notebooks.instances.create"],
-    "deployment": ["container.clusters.create", "aiplatform.endpoints.create",
+    "deployment": ["aiplatform.endpoints.create",
                    "monitoring.alertPolicies.create", "monitoring.notificationChannels.create"],
-    "access": ["apigee.organizations.create", "compute.globalAddresses.create",
-               "servicenetworking.services.addPeering"],
+    "access": ["compute.globalAddresses.create", "compute.securityPolicies.create"],
 }
+# A dedicated Apigee organisation lives in the client's project (peered to its VPC).
+DEDICATED_APIGEE = ["apigee.organizations.create", "servicenetworking.services.addPeering"]
+# The provider's shared organisation: what the client's apply does in the organisation's project
+# (its environment, group, proxy, products, apps and the proxy's service account, on which it
+# grants itself actAs: access.tf, apply_acts_as_apigee_proxy).
+SHARED_APIGEE = [
+    "resourcemanager.projects.get", "apigee.instances.get",
+    "apigee.environments.create", "apigee.envgroups.create", "apigee.envgroupattachments.create",
+    "apigee.instanceattachments.create", "apigee.proxies.create", "apigee.deployments.create",
+    "apigee.apiproducts.create", "apigee.developers.create", "apigee.developerapps.create",
+    "iam.serviceAccounts.create", "iam.serviceAccounts.setIamPolicy",
+]
+ACT_AS = "iam.serviceAccounts.actAs"
+
+
+def attached_service_accounts(spec: ClientSpec) -> list[tuple[str, str]]:
+    """(account, resource) for every service account the blueprint attaches to a resource in the
+    client's project: creating that resource needs actAs on the account (tested project-wide,
+    since the accounts do not exist before the first apply)."""
+    out = []
+    if spec.phases.data.enabled:
+        out.append(("scheduler", "google_cloud_scheduler_job.pipeline"))
+    if spec.phases.training.enabled and spec.phases.training.users:
+        out.append(("workbench", "google_workbench_instance.users"))
+    if spec.phases.access.enabled and spec.gcp.apigee.organization == "dedicated":
+        out.append(("apigee_proxy", "google_apigee_api_deployment.predict"))
+    return out
 
 
 def needed_permissions(spec: ClientSpec) -> list[str]:
+    """Permissions on the client's project."""
     phases = ["shared"] + [p for p in ("data", "training", "deployment", "access")
                            if getattr(spec.phases, p).enabled]
-    return sorted({perm for p in phases for perm in PERMISSIONS[p]})
+    wanted = {perm for p in phases for perm in PERMISSIONS[p]}
+    if spec.phases.access.enabled and spec.gcp.apigee.organization == "dedicated":
+        wanted.update(DEDICATED_APIGEE)
+    if attached_service_accounts(spec):
+        wanted.add(ACT_AS)
+    return sorted(wanted)
+
+
+def apigee_project_permissions(spec: ClientSpec) -> tuple[str, list[str]] | None:
+    """(project, permissions) in the shared Apigee organisation's project, when the blueprint uses it."""
+    apigee = spec.gcp.apigee
+    if not spec.phases.access.enabled or apigee.organization != "shared" or not apigee.project_id:
+        return None
+    return apigee.project_id, sorted(SHARED_APIGEE)
 
 
 @dataclass
@@ -80,18 +120,23 @@ def check_project(ctx: Context) -> Outcome:
 
 
 def check_permissions(ctx: Context) -> Outcome:
-    wanted = needed_permissions(ctx.spec)
-    try:
-        granted = set(ctx.connection.projects().test_iam_permissions(
-            request={"resource": f"projects/{ctx.project}", "permissions": wanted},
-            timeout=TIMEOUT, retry=retry(),
-        ).permissions)
-    except GOOGLE_ERRORS as e:
-        return ("fail", f"cannot test permissions: {describe(e)}")
-    missing = [p for p in wanted if p not in granted]
+    targets = [(ctx.project, needed_permissions(ctx.spec))]
+    if (apigee := apigee_project_permissions(ctx.spec)) is not None:
+        targets.append(apigee)
+    missing: list[str] = []
+    for project, wanted in targets:
+        try:
+            granted = set(ctx.connection.projects().test_iam_permissions(
+                request={"resource": f"projects/{project}", "permissions": wanted},
+                timeout=TIMEOUT, retry=retry(),
+            ).permissions)
+        except GOOGLE_ERRORS as e:
+            return ("fail", f"cannot test permissions on {project}: {describe(e)}")
+        where = "" if project == ctx.project else f" on {project}"
+        missing += [f"{p}{where}" for p in wanted if p not in granted]
     if missing:
         return ("fail", f"missing {len(missing)} permission(s): {', '.join(missing)}")
-    return ("pass", f"all {len(wanted)} permissions held")
+    return ("pass", f"all {sum(len(w) for _, w in targets)} permissions held")
 
 
 def check_state_bucket(ctx: Context) -> Outcome:

@@ -59,7 +59,7 @@ PROXY_POLICIES = (
     "Error-Backend-Rejected", "Error-Backend-Unavailable", "Error-Bad-Request", "Error-Internal",
     "Error-Rate-Limited", "Error-Unauthorized", "JSON-Threat-Protection", "Length-Required",
     "Method-Not-Allowed", "No-Path-Suffix", "Payload-Too-Large", "Quota", "Rate-Quota",
-    "Remove-API-Key", "Spike-Arrest", "Verify-API-Key",
+    "Remove-API-Key", "Spike-Arrest", "Unsupported-Media-Type", "Verify-API-Key",
 )
 PROXY_FILES = (
     "apiproxy/predict.xml",

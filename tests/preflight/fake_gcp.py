@@ -22,6 +22,7 @@ class FakeGcp:
     url: str = ""
     projects: dict[str, str] = field(default_factory=dict)  # project id -> state
     granted: set[str] = field(default_factory=set)  # permissions the caller holds
+    granted_on: dict[str, set[str]] = field(default_factory=dict)  # project -> permissions (else granted)
     buckets: dict[str, dict] = field(default_factory=dict)  # name -> bucket resource
     # "global" or a region -> metric -> (limit, usage), as Compute Engine reports quotas.
     quotas: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
@@ -31,6 +32,7 @@ class FakeGcp:
     def reset(self) -> None:
         self.projects.clear()
         self.granted.clear()
+        self.granted_on.clear()
         self.buckets.clear()
         self.quotas.clear()
         self.org_policies.clear()
@@ -88,9 +90,10 @@ def make_handler(state: FakeGcp):
         def do_POST(self):
             parts = urlsplit(self.path)
             state.requests.append(("POST", parts.path))
-            if re.fullmatch(r"/v3/projects/[^/:]+:testIamPermissions", parts.path):
+            if m := re.fullmatch(r"/v3/projects/([^/:]+):testIamPermissions", parts.path):
                 asked = self._body().get("permissions", [])
-                return self._send(200, {"permissions": [p for p in asked if p in state.granted]})
+                held = state.granted_on.get(m.group(1), state.granted)
+                return self._send(200, {"permissions": [p for p in asked if p in held]})
             if m := re.fullmatch(r"/v1/projects/([^/:]+):getEffectiveOrgPolicy", parts.path):
                 if m.group(1) not in state.projects:
                     return self._send(403, _error(403, "PERMISSION_DENIED", "The caller does not have permission"))

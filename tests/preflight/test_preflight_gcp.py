@@ -64,10 +64,10 @@ def test_project_being_deleted(fake_gcp, connection, gcp_spec):
 def test_missing_permissions_are_named(fake_gcp, connection, gcp_spec):
     spec = gcp_spec()
     all_good(fake_gcp, spec)
-    fake_gcp.granted -= {"container.clusters.create", "apigee.organizations.create"}
+    fake_gcp.granted -= {"aiplatform.endpoints.create", "apigee.organizations.create"}
     status, detail = statuses(run_checks(spec, connection))["gcp-permissions"]
     assert status == "fail"
-    assert detail == "missing 2 permission(s): apigee.organizations.create, container.clusters.create"
+    assert detail == "missing 2 permission(s): aiplatform.endpoints.create, apigee.organizations.create"
 
 
 @pytest.mark.parametrize("bucket, expected", [

@@ -109,3 +109,31 @@ def test_errors_are_the_proxys_own_json(files):
         assert "{" + "error." not in body and "response.content" not in body and "fault." not in body
         import json
         assert json.loads(body)["error"]["status"] == int(policy.findtext("Set/StatusCode"))
+
+
+MEDIA_TYPE_CONDITION = re.compile(r'not \(request\.header\.Content-Type ~~ "(?P<regex>[^"]+)"\)')
+
+
+def test_only_json_bodies_reach_the_json_threat_protection(files):
+    names = [n for n, _ in request_steps(files)]
+    assert (names.index("Payload-Too-Large") < names.index("Unsupported-Media-Type")
+            < names.index("JSON-Threat-Protection") < names.index("Remove-API-Key"))
+    condition = dict(request_steps(files))["Unsupported-Media-Type"]
+    m = MEDIA_TYPE_CONDITION.fullmatch(condition)
+    assert m, condition
+    # Apigee's ~~ is Java's String.matches (a full match); this regex reads the same in Python.
+    json_types = ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"]
+    other_types = ["text/plain", "application/x-www-form-urlencoded", "application/jsonp",
+                   "multipart/form-data; boundary=x", "application/xml", "", "text/plain; application/json"]
+    assert all(re.fullmatch(m["regex"], t) for t in json_types)
+    assert not any(re.fullmatch(m["regex"], t) for t in other_types)
+    fault = xml(files, "policies/Unsupported-Media-Type.xml")
+    assert fault.tag == "RaiseFault"
+    assert fault.findtext("FaultResponse/Set/StatusCode") == "415"
+    payload = fault.find("FaultResponse/Set/Payload")
+    assert payload.get("contentType") == "application/json"
+    import json
+    assert json.loads(payload.text)["error"]["status"] == 415
+    # A RaiseFault answers for itself: the default fault rule does not overwrite it.
+    proxy = xml(files, "proxies/default.xml")
+    assert 'fault.name != "RaiseFault"' in proxy.findtext("DefaultFaultRule/Step/Condition")

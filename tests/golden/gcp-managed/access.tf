@@ -145,6 +145,27 @@ resource "google_service_account_iam_member" "apigee_proxy_tokens" {
   member             = local.apigee_agent
 }
 
+# Deploying a proxy with a service account needs actAs (iam.serviceAccounts.actAs) on it. The
+# account lives in the provider's Apigee project, where the apply identity holds no project-wide
+# actAs (that would reach every client's proxy account): it gets actAs on this account only.
+# The apply identity is the CI account (gcp.ci_service_account); anyone else who applies needs
+# roles/iam.serviceAccountUser on this account granted by the Apigee project's owner.
+resource "google_service_account_iam_member" "apply_acts_as_apigee_proxy" {
+  service_account_id = google_service_account.apigee_proxy.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:stark-prd-ci-apply@stark-dsaas-prod.iam.gserviceaccount.com"
+}
+
+# IAM bindings on a service account take up to a minute to reach every Google service.
+resource "time_sleep" "apigee_proxy_grants" {
+  create_duration = "60s"
+
+  depends_on = [
+    google_service_account_iam_member.apigee_proxy_tokens,
+    google_service_account_iam_member.apply_acts_as_apigee_proxy,
+  ]
+}
+
 resource "google_apigee_api_deployment" "predict" {
   org_id          = google_apigee_api.predict.org_id
   environment     = google_apigee_environment.main.name
@@ -154,7 +175,7 @@ resource "google_apigee_api_deployment" "predict" {
 
   depends_on = [
     google_apigee_instance_attachment.main,
-    google_service_account_iam_member.apigee_proxy_tokens,
+    time_sleep.apigee_proxy_grants,
   ]
 }
 

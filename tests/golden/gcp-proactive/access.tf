@@ -301,6 +301,15 @@ resource "google_service_account_iam_member" "apigee_proxy_tokens" {
   member             = local.apigee_agent
 }
 
+# IAM bindings on a service account take up to a minute to reach every Google service.
+resource "time_sleep" "apigee_proxy_grants" {
+  create_duration = "60s"
+
+  depends_on = [
+    google_service_account_iam_member.apigee_proxy_tokens,
+  ]
+}
+
 resource "google_apigee_api_deployment" "predict" {
   org_id          = google_apigee_api.predict.org_id
   environment     = google_apigee_environment.main.name
@@ -310,7 +319,7 @@ resource "google_apigee_api_deployment" "predict" {
 
   depends_on = [
     google_apigee_instance_attachment.main,
-    google_service_account_iam_member.apigee_proxy_tokens,
+    time_sleep.apigee_proxy_grants,
   ]
 }
 
