@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from dsaas_infra import __version__
+from dsaas_infra import __version__, exit_codes
 from dsaas_infra.error_handler import error_handler
 
 
@@ -90,10 +90,10 @@ def _main(
     """dsaas-infra: one YAML spec per client -> a Terraform blueprint on AWS or GCP."""
 
 
-def _run(func, *args, **kwargs) -> None:
-    with error_handler():
+def _run(func, *args, usage_status: int = exit_codes.USAGE, **kwargs) -> None:
+    with error_handler(usage_status):
         status = func(*args, **kwargs)
-    raise typer.Exit(status or 0)
+    raise typer.Exit(exit_codes.OK if status is None else status)
 
 
 SpecArg = Annotated[Path, typer.Argument(help="Client spec (YAML) or rendered blueprint directory.")]
@@ -277,13 +277,15 @@ def plan_cmd(
     Several clients: preflight them all, then plan them in parallel (--jobs) with one summary table."""
     from dsaas_infra.fleet.targets import is_many
 
+    usage = exit_codes.USAGE_WHEN_2_MEANS_CHANGES if detailed_exitcode else exit_codes.USAGE
     if is_many(targets):
         from dsaas_infra.commands import fleet_run
 
-        _run(fleet_run.plan, targets, detailed_exitcode, fmt.value, jobs, skip_preflight, out, terraform)
+        _run(fleet_run.plan, targets, detailed_exitcode, fmt.value, jobs, skip_preflight, out, terraform,
+             usage_status=usage)
     from dsaas_infra.commands import plan
 
-    _run(plan.run, targets[0], detailed_exitcode, fmt.value, skip_preflight, out, terraform)
+    _run(plan.run, targets[0], detailed_exitcode, fmt.value, skip_preflight, out, terraform, usage_status=usage)
 
 
 @app.command("drift")
@@ -305,7 +307,8 @@ def drift_cmd(
     """Refresh-only plan per blueprint: resources changed outside Terraform (exit 0 none, 2 drift, 1 error)."""
     from dsaas_infra.commands import drift
 
-    _run(drift.run, targets, fmt.value, jobs, skip_preflight, out, terraform)
+    _run(drift.run, targets, fmt.value, jobs, skip_preflight, out, terraform,
+         usage_status=exit_codes.USAGE_WHEN_2_MEANS_CHANGES)
 
 
 class Engine(str, Enum):

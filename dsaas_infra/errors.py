@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dsaas_infra import exit_codes
+
 
 class DsaasError(Exception):
     """Base of every error dsaas-infra reports to the user (exit status 1)."""
 
-    exit_code = 1
+    exit_code = exit_codes.FAILED
 
     def lines(self) -> list[str]:
         """The message, one line per problem."""
@@ -18,7 +20,7 @@ class DsaasError(Exception):
 class UserInputError(DsaasError):
     """The user gave bad input or a bad invocation (exit status 2)."""
 
-    exit_code = 2
+    exit_code = exit_codes.USAGE
 
 
 class UsageError(UserInputError):
@@ -71,7 +73,11 @@ class ToolMissingError(OperationError):
     """A required external tool (terraform, checkov) cannot be found."""
 
 
+class Cancelled(DsaasError):
+    """The user did not give the confirmation a change needs; nothing was changed (exit status 1)."""
+
+
 class Interrupted(DsaasError):
     """The user interrupted the command (exit status 130)."""
 
-    exit_code = 130
+    exit_code = exit_codes.INTERRUPTED

@@ -9,8 +9,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dsaas_infra import exit_codes
 from dsaas_infra.blueprint_dir import BlueprintDir, resolve
-from dsaas_infra.errors import UsageError
+from dsaas_infra.errors import Cancelled, UsageError
 from dsaas_infra.terraform import args, confirm, planfile, workflow
 from dsaas_infra.terraform.addresses import declarations
 from dsaas_infra.terraform.plan import summarize
@@ -84,15 +85,14 @@ def run(target: Path, auto_approve: bool, out: Path | None, terraform: str | Non
     print_summary(console, summary, f"apply to {ws.client} ({ws.dir})")
     if not summary.has_changes:
         planfile.forget_plan(ws.dir)
-        return 0
+        return exit_codes.OK
     if not auto_approve and not confirm.ask(
         f"Apply these changes to {ws.client}? Only 'yes' will be accepted: ", "yes"
     ):
-        console.print("Apply cancelled; nothing was changed.")
-        return 1
+        raise Cancelled("Apply cancelled; nothing was changed.")
     color = args.color_wanted(sys.stdout.isatty(), dict(os.environ))
     run_terraform(binary, args.apply_args(plan_file.resolve(), color=color), cwd=ws.dir, echo=sys.stdout)
     # A saved plan is good for one apply: Terraform would reject it as stale anyway.
     planfile.forget_plan(ws.dir)
     console.print(f"[green]Applied[/] the plan to {escape(ws.client)}.")
-    return 0
+    return exit_codes.OK

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from dsaas_infra import exit_codes
 from dsaas_infra.bootstrap.steps import print_steps
 from dsaas_infra.commands.preflight import load_spec_file
 from dsaas_infra.preflight.run import cloud_module
@@ -16,4 +17,4 @@ def run(spec_path: Path) -> int:
     steps = cloud_module(spec.cloud, "bootstrap").bootstrap(spec)
     print_steps(Console(highlight=False, soft_wrap=True), steps,
                 f"bootstrap: state storage for {spec.client.name} ({spec.cloud})")
-    return 0
+    return exit_codes.OK

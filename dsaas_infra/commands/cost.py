@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from dsaas_infra import exit_codes
 from dsaas_infra.errors import SpecError, UsageError
 
 FORMATS = ("text", "json")
@@ -67,4 +68,4 @@ def run(paths: list[Path], fmt: str = "text", prices_file: Path | None = None) -
     else:
         console = Console(highlight=False)
         print_text(estimates, console if console.is_terminal else Console(highlight=False, width=160))
-    return 0
+    return exit_codes.OK

@@ -9,8 +9,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dsaas_infra import exit_codes
 from dsaas_infra.blueprint_dir import render, resolve
-from dsaas_infra.errors import UsageError
+from dsaas_infra.errors import Cancelled, UsageError
 from dsaas_infra.terraform import args, confirm, planfile, workflow
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform, run_terraform
@@ -40,17 +41,16 @@ def run(target: Path, auto_approve: bool, confirm_name: str | None, out: Path | 
     if not outcome.plan.changes:
         outcome.plan_file.unlink(missing_ok=True)
         console.print("Nothing to destroy.")
-        return 0
+        return exit_codes.OK
     if not auto_approve and not confirm.ask(
         f"This destroys everything above for client {ws.client}. Type the client name to confirm: ", ws.client
     ):
         outcome.plan_file.unlink(missing_ok=True)
-        console.print("Destroy cancelled; nothing was changed.")
-        return 1
+        raise Cancelled("Destroy cancelled; nothing was changed.")
     color = args.color_wanted(sys.stdout.isatty(), dict(os.environ))
     run_terraform(binary, args.apply_args(outcome.plan_file.resolve(), color=color), cwd=ws.dir, echo=sys.stdout)
     outcome.plan_file.unlink(missing_ok=True)
     # Any saved apply plan was made against resources that no longer exist.
     planfile.forget_plan(ws.dir)
     console.print(f"[green]Destroyed[/] the resources of {escape(ws.client)}.")
-    return 0
+    return exit_codes.OK

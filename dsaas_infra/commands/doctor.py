@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from dsaas_infra import exit_codes
 from dsaas_infra.errors import OperationError, ToolMissingError, UsageError
 from dsaas_infra.preflight.results import CheckResult, failures, print_table
 
@@ -187,4 +188,4 @@ def run(clouds: list[str], spec: Path | None = None, terraform: str | None = Non
     if failed:
         raise OperationError(f"doctor: {len(failed)} check{'s' if len(failed) != 1 else ''} failed: "
                              + "; ".join(r.title for r in failed))
-    return 0
+    return exit_codes.OK

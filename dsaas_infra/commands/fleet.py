@@ -7,6 +7,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dsaas_infra import exit_codes
+
 
 def run(specs_dir: Path, repo: Path, engine: str, jobs: int | None, max_parallel: int, default_branch: str,
         drift_cron: str, force: bool) -> int:
@@ -27,4 +29,4 @@ def run(specs_dir: Path, repo: Path, engine: str, jobs: int | None, max_parallel
     for name in layout.stale:
         console.print(f"[yellow]warning:[/] clients/{escape(name)} has no spec any more; destroy it with "
                       "`dsaas-infra destroy`, then delete the folder")
-    return 0
+    return exit_codes.OK

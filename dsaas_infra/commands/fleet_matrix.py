@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from dsaas_infra import exit_codes
 from dsaas_infra.errors import OperationError, UsageError
 
 
@@ -21,4 +22,4 @@ def run(index_file: Path, changed: Path | None, all_clients: bool, shard: int | 
             raise OperationError(f"cannot read {changed}: {e.strerror or e}") from e
         clients = matrix.changed_clients(clients, paths)
     sys.stdout.write(matrix.github_outputs(clients, shard))
-    return 0
+    return exit_codes.OK

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from dsaas_infra import exit_codes
 from dsaas_infra.errors import UsageError
 
 
@@ -19,8 +20,8 @@ def run(kind: str, report: Path, client: str) -> int:
     except (OSError, ValueError) as e:
         # The step before failed without a report: say so in the summary, not as a crash.
         sys.stdout.write(f"### {kind.title()}: {client}\n\nNo report ({type(e).__name__}); see the job log.\n")
-        return 1
+        return exit_codes.FAILED
     if not isinstance(doc, dict):
         raise UsageError(f"{report}: not a dsaas-infra {kind} report")
     sys.stdout.write(getattr(report_md, kind)(doc, client))
-    return 0
+    return exit_codes.OK

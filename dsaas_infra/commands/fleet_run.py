@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from dsaas_infra import exit_codes
 from dsaas_infra.errors import OperationError, UsageError
 from dsaas_infra.fleet import local, targets
 from dsaas_infra.fleet.local import Job, Task
@@ -38,7 +39,7 @@ def run(command: str, job_for, paths: list[Path], fmt: str, jobs: int | None, sk
         sys.stdout.write(local.to_json(command, results))
     else:
         console.print(local.summary_table(results, f"{command}: {len(results)} client(s)"))
-    return local.worst([r.exit_code for r in results])
+    return exit_codes.worst([r.exit_code for r in results])
 
 
 def _preflight(wss, tasks: list[Task], jobs: int, console: Console) -> None:
@@ -64,14 +65,7 @@ def plan(paths: list[Path], detailed_exitcode: bool, fmt: str, jobs: int | None,
     """`plan` of several clients: each saves its own plan (apply them one by one)."""
     import functools
 
-    from dsaas_infra.commands.plan import PlanInputError
-    from dsaas_infra.errors import UserInputError
     from dsaas_infra.fleet.jobs import PlanJob
 
-    try:
-        return run("plan", functools.partial(PlanJob, detailed_exitcode=detailed_exitcode), paths, fmt,
-                   jobs, skip_preflight, out, terraform)
-    except UserInputError as e:
-        if not detailed_exitcode:
-            raise
-        raise PlanInputError(e) from e
+    return run("plan", functools.partial(PlanJob, detailed_exitcode=detailed_exitcode), paths, fmt,
+               jobs, skip_preflight, out, terraform)

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dsaas_infra import exit_codes
 from dsaas_infra.errors import OperationError, UsageError
 from dsaas_infra.render.environment import environment
 from dsaas_infra.spec import naming
@@ -82,7 +83,7 @@ def run(name: str, cloud: str | None, maturity: str | None, out: Path | None, fo
     _print_defaults(console, level)
     _print_costs(console, text, level, str(path))
     console.print(f"wrote {escape(str(path))}; edit it, then: dsaas-infra render {escape(str(path))}")
-    return 0
+    return exit_codes.OK
 
 
 def _write_schema(path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from dsaas_infra import exit_codes
 from dsaas_infra.phases import PHASES, PURPOSE, SERVICES
 
 
@@ -18,4 +19,4 @@ def run(cloud: str | None) -> int:
     for phase in PHASES:
         table.add_row(phase, PURPOSE[phase], *(", ".join(SERVICES[c][phase]) for c in clouds))
     Console().print(table)
-    return 0
+    return exit_codes.OK

@@ -9,26 +9,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dsaas_infra import exit_codes
 from dsaas_infra.blueprint_dir import BlueprintDir, render, resolve
-from dsaas_infra.errors import OperationError, UsageError, UserInputError
+from dsaas_infra.errors import OperationError, UsageError
 from dsaas_infra.terraform import planfile, workflow
 from dsaas_infra.terraform.plancheck import file_sha256
 from dsaas_infra.terraform.report import print_summary
 from dsaas_infra.terraform.runner import find_terraform
-
-EXIT_NO_CHANGES = 0
-EXIT_CHANGES = 2  # like `terraform plan -detailed-exitcode`, only with --detailed-exitcode
-
-
-class PlanInputError(OperationError):
-    """Bad input under --detailed-exitcode: exit 1 (as Terraform's errors), since 2 means "changes"."""
-
-    def __init__(self, error: UserInputError):
-        super().__init__(str(error))
-        self._lines = error.lines()
-
-    def lines(self) -> list[str]:
-        return self._lines
 
 
 def preflight_or_fail(ws: BlueprintDir, console: Console) -> None:
@@ -53,16 +40,7 @@ def preflight_or_fail(ws: BlueprintDir, console: Console) -> None:
 
 def run(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,
         out: Path | None, terraform: str | None) -> int:
-    try:
-        return _plan(target, detailed_exitcode, fmt, skip_preflight, out, terraform)
-    except UserInputError as e:
-        if not detailed_exitcode:
-            raise
-        raise PlanInputError(e) from e
-
-
-def _plan(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,
-          out: Path | None, terraform: str | None) -> int:
+    """Exit CHANGES only with --detailed-exitcode (the CLI then reports bad input as FAILED)."""
     binary = find_terraform(terraform)
     # With --format json, stdout carries only the JSON document; everything else goes to stderr.
     console = Console(stderr=fmt == "json", highlight=False, soft_wrap=True)
@@ -91,5 +69,5 @@ def _plan(target: Path, detailed_exitcode: bool, fmt: str, skip_preflight: bool,
             again = f"dsaas-infra apply {target}" + (f" --out {out}" if out is not None else "")
             console.print(f"Saved plan: {outcome.plan_file}; apply it with: {again}", markup=False)
     if detailed_exitcode and outcome.summary.has_changes:
-        return EXIT_CHANGES
-    return EXIT_NO_CHANGES
+        return exit_codes.CHANGES
+    return exit_codes.OK

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from dsaas_infra import exit_codes
 from dsaas_infra.errors import OperationError, UsageError
 from dsaas_infra.preflight.results import failures, print_table, summary_line
 from dsaas_infra.preflight.run import run_preflight
@@ -28,4 +29,4 @@ def run(spec_path: Path) -> int:
                 f"preflight: {spec.client.name} ({spec.cloud} {where})")
     if failures(results):
         raise OperationError(summary_line(results))  # the table above holds the details
-    return 0
+    return exit_codes.OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from dsaas_infra import exit_codes
 from dsaas_infra.render.batch import place, write_all
 from dsaas_infra.render.parallel import render_specs
 from dsaas_infra.spec.discover import spec_files
@@ -25,4 +26,4 @@ def run(specs: list[Path], out: Path | None, force: bool, jobs: int | None = Non
             f"{len(result.written)} written, {len(result.unchanged)} unchanged"
             + (f", {len(result.removed)} removed" if result.removed else "") + "\n"
         )
-    return 0
+    return exit_codes.OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from dsaas_infra import exit_codes
 from dsaas_infra.spec import naming
 from dsaas_infra.spec.model import ClientSpec
 
@@ -27,4 +28,4 @@ def spec_json_schema() -> dict:
 
 def run() -> int:
     sys.stdout.write(json.dumps(spec_json_schema(), indent=2, sort_keys=True) + "\n")
-    return 0
+    return exit_codes.OK

@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsaas_infra import exit_codes
 from dsaas_infra.fleet.local import Task
 
 
@@ -32,7 +33,7 @@ class PlanJob:
         changed = outcome.summary.has_changes
         detail = {"plan_file": str(outcome.plan_file), "blueprint_sha256": record.blueprint_sha256,
                   **outcome.summary.to_json()}
-        code = 2 if changed and self.detailed_exitcode else 0
+        code = exit_codes.CHANGES if changed and self.detailed_exitcode else exit_codes.OK
         return ("changes" if changed else "no changes"), code, totals_line(outcome.summary), detail
 
 
@@ -47,9 +48,9 @@ class DriftJob:
         report = detect(self.binary, Path(task.blueprint), buffer)
         write_report(buffer, task.client, report)
         if not report.drifted:
-            return "no drift", 0, "no drift", report.to_json()
+            return "no drift", exit_codes.OK, "no drift", report.to_json()
         phases = ", ".join(f"{p}: {len(rs)}" for p, rs in report.by_phase().items())
-        return "drift", 2, f"{len(report.resources)} drifted ({phases})", report.to_json()
+        return "drift", exit_codes.CHANGES, f"{len(report.resources)} drifted ({phases})", report.to_json()
 
 
 def _init(binary: str, blueprint: Path, buffer: io.StringIO) -> None:
@@ -74,5 +75,5 @@ class PreflightJob:
         detail = {"checks": [r.to_json() for r in results]}
         if failures(results):
             print_table(Console(file=buffer, width=160, no_color=True), results, f"preflight: {task.client}")
-            return "failed", 1, failure_line(results), detail
-        return "passed", 0, f"{len(results)} checks passed", detail
+            return "failed", exit_codes.FAILED, failure_line(results), detail
+        return "passed", exit_codes.OK, f"{len(results)} checks passed", detail

@@ -18,10 +18,9 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from dsaas_infra import exit_codes
 from dsaas_infra.errors import DsaasError
 
-# Exit statuses from best to worst: an error outranks changes (or drift), which outrank none.
-SEVERITY = {0: 0, 2: 1, 1: 2, 130: 3}
 STYLE = {"ok": "green", "no changes": "green", "no drift": "green", "changes": "yellow",
          "drift": "yellow", "failed": "bold red", "passed": "green"}
 
@@ -55,8 +54,7 @@ class Task:
 Job = Callable[[Task, io.StringIO], tuple[str, int, str, dict]]
 
 
-def worst(codes: list[int]) -> int:
-    return max(codes, key=lambda c: SEVERITY.get(c, 2), default=0)
+worst = exit_codes.worst
 
 
 def run_one(job: Job, task: Task) -> ClientResult:
@@ -71,9 +69,10 @@ def run_one(job: Job, task: Task) -> ClientResult:
         lines = e.lines()
         for line in lines:
             buffer.write(f"error: {line}\n")
-        status, code, summary, detail = "failed", 130 if e.exit_code == 130 else 1, lines[0], {}
+        status, code, summary, detail = "failed", (exit_codes.INTERRUPTED if e.exit_code == exit_codes.INTERRUPTED
+                                                else exit_codes.FAILED), lines[0], {}
     except Exception as e:  # noqa: BLE001 - one client's crash must not hide the others' results
-        status, code, summary, detail = "failed", 1, f"unexpected {type(e).__name__}: {e}", {}
+        status, code, summary, detail = "failed", exit_codes.FAILED, f"unexpected {type(e).__name__}: {e}", {}
         buffer.write(f"error: {summary}\n")
     return ClientResult(task.client, task.blueprint, status, code, summary, buffer.getvalue(),
                         time.perf_counter() - started, detail)
@@ -123,7 +122,7 @@ def run_all(job: Job, tasks: list[Task], jobs: int, console: Console, *, show_ou
                         try:
                             result = future.result()
                         except Exception as e:  # noqa: BLE001 - a worker died (killed, out of memory)
-                            result = ClientResult(tasks[i].client, tasks[i].blueprint, "failed", 1,
+                            result = ClientResult(tasks[i].client, tasks[i].blueprint, "failed", exit_codes.FAILED,
                                                   f"worker process failed: {type(e).__name__}: {e}")
                         finished(i, result)
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dsaas_infra import exit_codes
+
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
 
@@ -82,5 +84,5 @@ class Report:
 
     def exit_code(self, strict: bool = False) -> int:
         if self.count(ERROR):
-            return 1
-        return 1 if strict and self.unavailable() else 0
+            return exit_codes.FAILED
+        return exit_codes.FAILED if strict and self.unavailable() else exit_codes.OK
