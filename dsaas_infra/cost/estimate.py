@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from dsaas_infra.cost.inventory import Inventory
 from dsaas_infra.cost.prices import Price, PriceTable
+from dsaas_infra.phases import ORDER as PHASE_ORDER
 from dsaas_infra.spec.model import ClientSpec
-from dsaas_infra.terraform.addresses import PHASE_ORDER
 
 HOURS = 730.0
 DAYS = 30.4

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from dsaas_infra.terraform.addresses import PHASE_BY_FILE, SHARED
+from dsaas_infra.phases import phase_of_file
 
 _BLOCK = re.compile(r'^resource\s+"([^"]+)"\s+"([^"]+)"\s*\{\s*$')
 _LOCALS = re.compile(r'^locals\s*\{\s*$')
@@ -70,7 +70,7 @@ def scan(files: dict[str, bytes]) -> Inventory:
     for name, data in sorted(files.items()):
         if not name.endswith(".tf") or "/" in name:
             continue
-        phase = PHASE_BY_FILE.get(name, SHARED)
+        phase = phase_of_file(name)
         text = data.decode("utf-8")
         texts.append(text)
         in_locals = False

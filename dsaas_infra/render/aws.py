@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dsaas_infra import phases as phase_table
 from dsaas_infra.render import aws_pipeline
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import aws_capacity, aws_rules
@@ -170,12 +171,9 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         (".gitignore", "common/gitignore.j2"),
     ]
     if ctx["data_enabled"]:
-        out.append(("data.tf", "aws/data.tf.j2"))
+        out.extend(phase_table.tf_files("aws", "data", {"audit.tf": ctx["audit_trail"]}))
         out.append(("files/glue/etl.py", "aws/files/glue/etl.py"))
-        if ctx["audit_trail"]:
-            out.append(("audit.tf", "aws/audit.tf.j2"))
     if ctx["training_enabled"]:
-        out.append(("network.tf", "aws/network.tf.j2"))
-        out.append(("training.tf", "aws/training.tf.j2"))
+        out.extend(phase_table.tf_files("aws", "training"))
     out.extend(aws_pipeline.files(ctx))
     return out

@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.loop import LoopStep
 from dsaas_infra.spec import aws_capacity
@@ -269,13 +270,12 @@ def _pipeline_steps(realtime: bool, drift: bool, approval: dict[str, Any]) -> li
 def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if ctx["deployment_enabled"]:
-        out.append(("deployment.tf", "aws/deployment.tf.j2"))
-        out.append(("monitoring.tf", "aws/monitoring.tf.j2"))
+        out.extend(phase_table.tf_files("aws", "deployment"))
         out.append(("files/glue/prepare.py", "aws/files/glue/prepare.py"))
         out.append(("files/evaluation/evaluate.py", "aws/files/evaluation/evaluate.py"))
         if ctx["realtime"]:
             out.append(("files/lambda/deploy.py", "aws/files/lambda/deploy.py"))
     if ctx["access_enabled"]:
-        out.append(("access.tf", "aws/access.tf.j2"))
+        out.extend(phase_table.tf_files("aws", "access"))
         out.append(("files/lambda/predict.py", "aws/files/lambda/predict.py"))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra import __version__
-from dsaas_infra.phases import PHASES, PURPOSE, SERVICES
+from dsaas_infra.phases import PHASES, PURPOSE, SERVICES, output_templates
 from dsaas_infra.spec.model import ClientSpec
 
 
@@ -29,6 +29,8 @@ def common_context(spec: ClientSpec) -> dict[str, Any]:
         "tags": dict(sorted(merged.items())),
         "version": __version__,
         "enabled_phases": enabled,
+        # <cloud>/outputs.tf.j2 includes these (the phase table's outputs of the enabled phases).
+        "phase_outputs": output_templates(spec.cloud, enabled),
         "phase_names": PHASES,
         "phase_purpose": PURPOSE,
         "services": SERVICES,

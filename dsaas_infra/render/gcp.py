@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.render import gcp_kms, gcp_pipeline, gcp_serving
 from dsaas_infra.render.context import common_context
@@ -357,7 +358,7 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         (".gitignore", "common/gitignore.j2"),
     ]
     if phases.data.enabled:
-        out.append(("data.tf", "gcp/data.tf.j2"))
+        out.extend(phase_table.tf_files("gcp", "data"))
         out.append(("files/dataflow/transform.js", "gcp/files/dataflow/transform.js"))
         out.append(("files/dataflow/curated_schema.json", "gcp/files/dataflow/curated_schema.json"))
         out.append(("files/dataflow/staging_schema.json", "gcp/files/dataflow/staging_schema.json"))
@@ -365,7 +366,7 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         for name in PIPELINE_FILES:
             out.append((f"files/pipeline/{name}", f"gcp/files/pipeline/{name}"))
     if phases.training.enabled:
-        out.append(("training.tf", "gcp/training.tf.j2"))
+        out.extend(phase_table.tf_files("gcp", "training"))
     out.extend(gcp_serving.files(ctx))
     if ctx["platform_alerts"] and any(name == "monitoring.tf" for name, _ in out):
         out.append(("alerts.tf", "gcp/alerts.tf.j2"))

@@ -9,6 +9,7 @@ import zipfile
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
+from dsaas_infra import phases as phase_table
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.model import ClientSpec
 
@@ -443,12 +444,11 @@ def _readme(out: dict[str, Any]) -> dict[str, list[str]]:
 
 def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    if ctx["vertex_endpoint"] is not None:
-        out.append(("deployment.tf", "gcp/deployment.tf.j2"))
-    if ctx["observability"] is not None:
-        out.append(("monitoring.tf", "gcp/monitoring.tf.j2"))
+    # The deployment phase's files, each only where the spec asks for what it holds.
+    out.extend(phase_table.tf_files("gcp", "deployment", {"deployment.tf": ctx["vertex_endpoint"] is not None,
+                                                      "monitoring.tf": ctx["observability"] is not None}))
     if ctx["apigee"] is not None:
-        out.append(("access.tf", "gcp/access.tf.j2"))
+        out.extend(phase_table.tf_files("gcp", "access"))
         for name in PROXY_FILES:
             out.append((f"{PROXY_DIR}/{name.removesuffix('.j2')}", f"gcp/{PROXY_DIR}/{name}"))
     return out

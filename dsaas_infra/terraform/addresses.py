@@ -1,25 +1,9 @@
-"""Which blueprint file declares a resource address, and so which phase it belongs to."""
+"""Which blueprint file declares a resource address (dsaas_infra.phases says which phase a file is)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-
-# The one place that says which file belongs to which phase. The VPC (network.tf) exists for
-# the private SageMaker/Vertex training environment, so it counts as training; monitoring
-# watches the deployed pipeline and endpoints. Everything else (kms, providers, services...)
-# is shared by all phases.
-PHASE_BY_FILE = {
-    "data.tf": "data",
-    "audit.tf": "data",
-    "training.tf": "training",
-    "network.tf": "training",
-    "deployment.tf": "deployment",
-    "monitoring.tf": "deployment",
-    "access.tf": "access",
-}
-SHARED = "shared"
-PHASE_ORDER = ("data", "training", "deployment", "access", SHARED)
 
 # Rendered blueprints are `terraform fmt`-clean, so top-level blocks start at column 0; a
 # line scan (skipping heredoc bodies, which may hold anything) is exact here and much faster
@@ -41,10 +25,6 @@ def _blocks(text: str):
         heredoc = _HEREDOC.search(line)
         if heredoc:
             marker = heredoc.group(1)
-
-
-def phase_of_file(name: str) -> str:
-    return PHASE_BY_FILE.get(name, SHARED)
 
 
 def declarations(blueprint: Path) -> dict[str, str]:

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dsaas_infra.errors import OperationError
+from dsaas_infra.phases import ORDER as PHASE_ORDER
+from dsaas_infra.phases import SHARED, phase_of_file
 from dsaas_infra.terraform import args, planfile
-from dsaas_infra.terraform.addresses import PHASE_ORDER, SHARED, declarations, file_of, phase_of_file
+from dsaas_infra.terraform.addresses import declarations, file_of
 from dsaas_infra.terraform.plan import action_of
 from dsaas_infra.terraform.runner import run_terraform
 

@@ -6,7 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from dsaas_infra.terraform.addresses import PHASE_ORDER, SHARED, file_of, phase_of_file
+from dsaas_infra.phases import ORDER as PHASE_ORDER
+from dsaas_infra.phases import SHARED, phase_of_file
+from dsaas_infra.terraform.addresses import file_of
 
 # The order in which actions are shown; the destructive ones are the last two.
 CHANGE_ACTIONS = ("create", "update", "replace", "destroy")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dsaas_infra.terraform.addresses import declaration_of, declarations, file_of, phase_of_file
+from dsaas_infra.phases import phase_of_file
+from dsaas_infra.terraform.addresses import declaration_of, declarations, file_of
 
 
 @pytest.mark.parametrize("address, expected", [
