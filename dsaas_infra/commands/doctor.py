@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from dsaas_infra import clouds as cloud_registry
 from dsaas_infra import exit_codes
 from dsaas_infra.errors import OperationError, ToolMissingError, UsageError
 from dsaas_infra.preflight.results import CheckResult, failures, print_table
@@ -26,8 +27,6 @@ from dsaas_infra.preflight.results import CheckResult, failures, print_table
 # The lowest Terraform every rendered blueprint accepts (versions.tf required_version; S3 use_lockfile).
 TERRAFORM_FLOOR = (1, 11, 0)
 SNAPSHOT_MAX_AGE_DAYS = 180
-SDKS = {"aws": ["boto3"], "gcp": ["google.cloud.storage", "google.cloud.resourcemanager_v3", "google.auth"]}
-GCP_ADC = Path(".config/gcloud/application_default_credentials.json")
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -102,13 +101,13 @@ def check_snapshots(today: datetime.date) -> list[CheckResult]:
 
 
 def check_sdks(cloud: str, asked: bool) -> CheckResult:
-    missing = [m for m in SDKS[cloud] if importlib.util.find_spec(m.split(".")[0]) is None
-               or _find(m) is None]
+    modules = cloud_registry.get(cloud).sdk_modules
+    missing = [m for m in modules if importlib.util.find_spec(m.split(".")[0]) is None or _find(m) is None]
     title = f"{cloud} SDKs (preflight, bootstrap)"
     if missing:
         return CheckResult(f"{cloud}-sdk", title, "fail" if asked else "warn",
                            f"not importable: {', '.join(missing)} (pip install 'dsaas-infra[cloud]')")
-    return CheckResult(f"{cloud}-sdk", title, "pass", ", ".join(SDKS[cloud]))
+    return CheckResult(f"{cloud}-sdk", title, "pass", ", ".join(modules))
 
 
 def _find(module: str):
@@ -118,48 +117,11 @@ def _find(module: str):
         return None
 
 
-def aws_credential_source() -> str | None:
-    """Which provider of botocore's chain has credentials, without the network (no instance or container
-    metadata) and without printing them; None when none has."""
-    import botocore.session
-    session = botocore.session.Session()  # reads the process environment, as boto3 will
-    resolver = session.get_component("credential_provider")
-    for networked in ("iam-role", "container-role"):
-        try:
-            resolver.remove(networked)
-        except Exception:  # noqa: BLE001 - absent in some botocore versions
-            pass
-    try:
-        credentials = resolver.load_credentials()
-    except Exception as e:  # noqa: BLE001 - a broken profile is reported, not raised
-        return f"error: {type(e).__name__}"
-    return getattr(credentials, "method", "found") if credentials is not None else None
-
-
 def check_credentials(cloud: str, asked: bool, env: dict[str, str]) -> CheckResult:
-    title = f"{cloud} credentials present"
-    missing = "fail" if asked else "warn"
-    if cloud == "aws":
-        if importlib.util.find_spec("botocore") is None:
-            return CheckResult("aws-credentials", title, missing, "botocore is not installed")
-        source = aws_credential_source()
-        if source is None:
-            return CheckResult("aws-credentials", title, missing, "none found (environment, profiles, SSO)")
-        if source.startswith("error:"):
-            return CheckResult("aws-credentials", title, missing, f"the configuration cannot be read ({source[7:]})")
-        return CheckResult("aws-credentials", title, "pass", f"found ({source}; not checked against AWS)")
-    path = env.get("GOOGLE_APPLICATION_CREDENTIALS")
-    if path:
-        if Path(path).is_file():
-            return CheckResult("gcp-credentials", title, "pass", "GOOGLE_APPLICATION_CREDENTIALS names a file")
-        return CheckResult("gcp-credentials", title, missing, "GOOGLE_APPLICATION_CREDENTIALS names no file")
-    home = Path(env.get("HOME") or Path.home())
-    config = Path(env["CLOUDSDK_CONFIG"]) / GCP_ADC.name if env.get("CLOUDSDK_CONFIG") else home / GCP_ADC
-    if config.is_file():
-        return CheckResult("gcp-credentials", title, "pass", "Application Default Credentials (gcloud auth "
-                           "application-default login)")
-    return CheckResult("gcp-credentials", title, missing, "none found: run `gcloud auth application-default "
-                       "login` or set GOOGLE_APPLICATION_CREDENTIALS")
+    """Credentials of ``cloud`` on this machine, looked for locally (never printed, no network call)."""
+    found, detail = cloud_registry.get(cloud).local_credentials(env)
+    status = "pass" if found else ("fail" if asked else "warn")
+    return CheckResult(f"{cloud}-credentials", f"{cloud} credentials present", status, detail)
 
 
 def run_checks(clouds: list[str], terraform: str | None = None, checkov: str | None = None,
@@ -167,7 +129,7 @@ def run_checks(clouds: list[str], terraform: str | None = None, checkov: str | N
     env = dict(os.environ if env is None else env)
     results = [check_terraform(terraform, env), check_checkov(checkov, env)]
     results += check_snapshots(today or datetime.date.today())
-    for cloud in ("aws", "gcp"):
+    for cloud in cloud_registry.names():
         asked = cloud in clouds
         results.append(check_sdks(cloud, asked))
         results.append(check_credentials(cloud, asked, env))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dsaas_infra import exit_codes
+from dsaas_infra import clouds, exit_codes
 from dsaas_infra.errors import OperationError, UsageError
 from dsaas_infra.preflight.results import failures, print_table, summary_line
 from dsaas_infra.preflight.run import run_preflight
@@ -24,7 +24,7 @@ def load_spec_file(command: str, path: Path) -> ClientSpec:
 def run(spec_path: Path) -> int:
     spec = load_spec_file("preflight", spec_path)
     results = run_preflight(spec)
-    where = spec.aws.account_id if spec.cloud == "aws" else spec.gcp.project_id
+    where = clouds.of(spec).account(spec)
     print_table(Console(highlight=False, soft_wrap=True), results,
                 f"preflight: {spec.client.name} ({spec.cloud} {where})")
     if failures(results):

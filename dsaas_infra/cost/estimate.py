@@ -102,14 +102,14 @@ class RuleContext:
 
 def estimate(spec: ClientSpec, files: dict[str, bytes], prices: PriceTable) -> Estimate:
     """Estimate the blueprint ``files`` rendered (or found on disk) for ``spec``."""
-    from dsaas_infra.cost import rules_aws, rules_gcp
+    from dsaas_infra import clouds
     from dsaas_infra.cost.inventory import scan
     from dsaas_infra.cost.schedule import runs_per_month
 
-    region = spec.aws.region if spec.cloud == "aws" else spec.gcp.region
+    cloud = clouds.of(spec)
+    region = cloud.region(spec)
     ctx = RuleContext(spec, scan(files), prices, region, runs_per_month(spec.phases.data.schedule))
-    rules = rules_aws.RULES if spec.cloud == "aws" else rules_gcp.RULES
-    for rule in rules:
+    for rule in cloud.cost_rules():
         rule(ctx)
     budget = spec.budget.monthly_usd if getattr(spec, "budget", None) else None
     return Estimate(f"{spec.client.name}-{spec.client.environment}", spec.cloud, region,

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from dsaas_infra import clouds
 from dsaas_infra.errors import SpecError, SpecProblem, UsageError
 from dsaas_infra.spec.model import ClientSpec
 
@@ -82,8 +83,8 @@ def build(entries: list[tuple[ClientSpec, bytes, str]]) -> list[FleetClient]:
         except SpecError as e:
             problems.extend(e.problems)
             continue
-        account = spec.aws.account_id if spec.cloud == "aws" else spec.gcp.project_id  # type: ignore[union-attr]
-        region = spec.aws.region if spec.cloud == "aws" else spec.gcp.region  # type: ignore[union-attr]
+        cloud = clouds.of(spec)
+        account, region = cloud.account(spec), cloud.region(spec)
         clients.append(FleetClient(name, spec.client.name, spec.client.environment, spec.cloud, account, region,
                                    f"{CLIENTS_DIR}/{name}", f"{SPECS_DIR}/{name}.yaml",
                                    hashlib.sha256(raw).hexdigest(), i // SHARD_SIZE + 1, ci))

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import importlib
+import contextlib
+from collections.abc import Iterator
 
+from dsaas_infra import clouds
 from dsaas_infra.errors import ToolMissingError
 from dsaas_infra.preflight.results import CheckResult
 from dsaas_infra.spec.model import ClientSpec
 
 
-def cloud_module(cloud: str, package: str = "preflight"):
-    """Import dsaas_infra.<package>.<cloud>; a missing SDK is a missing tool, not a crash."""
+@contextlib.contextmanager
+def cloud_sdk(cloud: clouds.Cloud) -> Iterator[None]:
+    """A missing SDK of ``cloud`` is a missing tool (exit 1 with how to install it), not a crash."""
     try:
-        return importlib.import_module(f"dsaas_infra.{package}.{cloud}")
+        yield
     except ModuleNotFoundError as e:
-        if e.name and e.name.startswith(("boto", "google")):
+        if e.name and e.name.startswith(cloud.sdk_prefixes):
             raise ToolMissingError(
-                f"{cloud} support needs {e.name} (pip install 'dsaas-infra[cloud]')"
+                f"{cloud.name} support needs {e.name} (pip install 'dsaas-infra[cloud]')"
             ) from e
         raise
 
 
 def run_preflight(spec: ClientSpec) -> list[CheckResult]:
-    return cloud_module(spec.cloud).run_checks(spec)
+    cloud = clouds.of(spec)
+    with cloud_sdk(cloud):
+        return cloud.preflight(spec)

@@ -70,14 +70,14 @@ def render_specs(paths: list[Path], jobs: int | None = None) -> list[Rendered]:
 
 
 def _warm_up() -> None:
-    """Import both clouds' renderers before forking, so no worker imports them again."""
+    """Import every cloud's renderer before forking, so no worker imports them again."""
     import importlib
 
+    from dsaas_infra import clouds
     from dsaas_infra.render.environment import environment
-    from dsaas_infra.render.renderer import CLOUD_MODULES
 
-    for module in CLOUD_MODULES.values():
-        importlib.import_module(module)
+    for cloud in clouds.REGISTRY.values():
+        importlib.import_module(cloud.render_module)
     env = environment()
     for name in env.list_templates(extensions=["j2"]):
         env.get_template(name)

@@ -5,19 +5,18 @@ from __future__ import annotations
 import importlib
 import importlib.resources
 
+from dsaas_infra import clouds
 from dsaas_infra.render import ci
 from dsaas_infra.render.environment import environment
 from dsaas_infra.render.hclfmt import format_hcl
 from dsaas_infra.spec.model import ClientSpec
 
-# Each cloud module provides build_context(spec) -> dict and files(ctx) -> [(output, template)],
-# optionally derived_files(ctx, rendered) -> {output: bytes} for files built from rendered ones.
-CLOUD_MODULES = {"aws": "dsaas_infra.render.aws", "gcp": "dsaas_infra.render.gcp"}
-
 
 def render_blueprint(spec: ClientSpec) -> dict[str, bytes]:
     """Map each output path (POSIX, relative) to its bytes; same spec, same bytes."""
-    module = importlib.import_module(CLOUD_MODULES[spec.cloud])
+    # The cloud's render module (clouds registry): build_context(spec) -> dict, files(ctx) ->
+    # [(output, template)], optionally derived_files(ctx, rendered) -> {output: bytes}.
+    module = importlib.import_module(clouds.of(spec).render_module)
     ctx = module.build_context(spec)
     ctx.update(ci.context(spec))
     env = environment()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dsaas_infra.spec import aws_rules, ci_rules, gcp_rules, naming
+from dsaas_infra import clouds
+from dsaas_infra.spec import ci_rules, naming
 from dsaas_infra.spec.maturity import DEFAULTS, default
 from dsaas_infra.spec.model import ClientSpec, Variant
-from dsaas_infra.spec.sizes import AWS_INSTANCE_TYPE, GCP_MACHINE_TYPE
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -26,25 +26,16 @@ def apply_maturity(spec: ClientSpec) -> None:
 def default_state(spec: ClientSpec) -> None:
     """Derive the remote state location from client, environment and account/project."""
     c = spec.client
-    if spec.state.bucket is None:
-        if spec.cloud == "aws" and spec.aws is not None:
-            spec.state.bucket = f"{c.name}-{c.environment}-tfstate-{spec.aws.account_id}"
-        elif spec.gcp is not None:
-            spec.state.bucket = f"{spec.gcp.project_id}-{c.environment}-tfstate"
+    cloud = clouds.of(spec)
+    if spec.state.bucket is None and cloud.settings(spec) is not None:
+        spec.state.bucket = cloud.default_state_bucket(spec)
     if spec.state.prefix is None:
         spec.state.prefix = f"dsaas-infra/{c.name}/{c.environment}"
 
 
 def deprecations(spec: ClientSpec) -> list[Problem]:
     """Keys that still work for this release but are on their way out (warnings, not errors)."""
-    out: list[Problem] = []
-    if spec.cloud == "aws" and spec.state.lock_table:
-        out.append((("state", "lock_table"),
-                    "deprecated: state is locked with S3 native locking (use_lockfile); the DynamoDB table "
-                    "is locked as well for this release only, so that runs from older renderings still "
-                    "exclude this one. Remove state.lock_table once every run uses this version "
-                    "(README: 'Migrating from a DynamoDB lock table')"))
-    return out
+    return clouds.of(spec).deprecations(spec)
 
 
 def check_rules(spec: ClientSpec) -> list[Problem]:
@@ -62,20 +53,19 @@ def check_rules(spec: ClientSpec) -> list[Problem]:
                  f"tag {key!r}: value must be 0-256 letters, digits, spaces or _.:/=+-@")
             )
     problems.extend(ci_rules.check(spec))
-    other = "gcp" if spec.cloud == "aws" else "aws"
-    if getattr(spec, spec.cloud) is None:
+    cloud = clouds.of(spec)
+    if cloud.settings(spec) is None:
         problems.append(((spec.cloud,), f"required when cloud is {spec.cloud}"))
-    if getattr(spec, other) is not None:
-        problems.append(((other,), f"only allowed when cloud is {other} (cloud is {spec.cloud})"))
+    for other in clouds.REGISTRY.values():
+        if other.name != cloud.name and other.settings(spec) is not None:
+            problems.append(((other.name,), f"only allowed when cloud is {other.name} (cloud is {spec.cloud})"))
 
-    type_rule = AWS_INSTANCE_TYPE if spec.cloud == "aws" else GCP_MACHINE_TYPE
-    example = "ml.m5.xlarge" if spec.cloud == "aws" else "n2-standard-4"
     for phase in ("training", "deployment"):
         value = getattr(spec.phases, phase).instance_type
-        if value is not None and not type_rule.fullmatch(value):
+        if value is not None and not cloud.instance_type.fullmatch(value):
             problems.append(
                 (("phases", phase, "instance_type"),
-                 f"{value!r} is not a {spec.cloud} instance type (e.g. {example})")
+                 f"{value!r} is not a {spec.cloud} instance type (e.g. {cloud.instance_type_example})")
             )
 
     d = spec.phases.deployment
@@ -103,7 +93,7 @@ def check_rules(spec: ClientSpec) -> list[Problem]:
             (("phases", "access", "enabled"),
              "the API needs an enabled real-time deployment (deployment.realtime: true)")
         )
-    if spec.cloud == "gcp" and a.auth == "iam":
+    if a.auth == "iam" and not cloud.supports_iam_auth:
         problems.append((("phases", "access", "auth"),
                          "iam (SigV4) authentication is AWS only; GCP consumers use Apigee API keys"))
     consumer_names = [c.name for c in a.consumers]
@@ -126,13 +116,11 @@ def check_rules(spec: ClientSpec) -> list[Problem]:
              "the deployment pipeline trains models: keep training enabled")
         )
 
-    rules = aws_rules if spec.cloud == "aws" else gcp_rules
-    problems.extend(rules.check(spec))
+    problems.extend(cloud.spec_rules(spec))
 
     if spec.state.bucket is not None:
-        check = naming.check_s3_bucket if spec.cloud == "aws" else naming.check_gcs_bucket
         try:
-            check(spec.state.bucket)
+            cloud.check_state_bucket(spec.state.bucket)
         except ValueError as e:
             problems.append((("state", "bucket"), str(e)))
     return problems

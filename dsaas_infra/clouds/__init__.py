@@ -1,0 +1,103 @@
+"""The one registry of clouds: everything that differs between AWS and GCP is reached through it.
+
+Adding a cloud = a module implementing ``Cloud`` (spec rules, render module, preflight, bootstrap,
+regions, instance types, state bucket, cost rules) plus one entry in ``REGISTRY``; the settings
+model of its spec key lives in spec/model.py. No other module branches on the cloud's name, and an
+unknown cloud is an error, never "the other one".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from dsaas_infra.errors import UsageError
+
+if TYPE_CHECKING:
+    from dsaas_infra.bootstrap.steps import Step
+    from dsaas_infra.preflight.results import CheckResult
+    from dsaas_infra.spec.model import ClientSpec
+
+Problem = tuple[tuple[str | int, ...], str]
+
+
+class Cloud(Protocol):
+    """What the rest of dsaas-infra needs to know about one cloud."""
+
+    name: str  # the spec's `cloud:` value and the key of its settings (`aws:`, `gcp:`)
+    title: str  # shown to people ("AWS", "Google Cloud")
+    render_module: str  # provides build_context(spec), files(ctx), optionally derived_files(ctx, rendered)
+    regions: frozenset[str]
+    instance_type: re.Pattern[str]  # what phases.*.instance_type must match
+    instance_type_example: str
+    sdk_prefixes: tuple[str, ...]  # top-level modules of its SDK: a missing one is a missing tool
+    sdk_modules: tuple[str, ...]  # what preflight and bootstrap import (doctor checks them)
+    supports_iam_auth: bool  # phases.access.auth: iam (SigV4)
+
+    def settings(self, spec: ClientSpec) -> Any | None:
+        """The spec's settings of this cloud (``spec.<name>``), or None."""
+        ...
+
+    def account(self, spec: ClientSpec) -> str:
+        """Account or project the blueprint is deployed in."""
+        ...
+
+    def region(self, spec: ClientSpec) -> str: ...
+
+    def default_state_bucket(self, spec: ClientSpec) -> str: ...
+
+    def check_state_bucket(self, name: str) -> None:
+        """Raise ValueError when ``name`` is not a valid bucket name on this cloud."""
+        ...
+
+    def spec_rules(self, spec: ClientSpec) -> list[Problem]:
+        """This cloud's rules across keys (names it derives, networks, labels, ...)."""
+        ...
+
+    def deprecations(self, spec: ClientSpec) -> list[Problem]: ...
+
+    def preflight(self, spec: ClientSpec) -> list[CheckResult]:
+        """Check the account or project (imports the cloud's SDK)."""
+        ...
+
+    def bootstrap(self, spec: ClientSpec) -> list[Step]:
+        """Create the remote state storage if missing (imports the cloud's SDK)."""
+        ...
+
+    def local_credentials(self, env: Mapping[str, str]) -> tuple[bool, str]:
+        """Whether credentials are on this machine (looked for locally, never printed), and how."""
+        ...
+
+    def cost_rules(self) -> Sequence[Callable[..., None]]: ...
+
+
+class UnknownCloudError(UsageError):
+    """A cloud name no registered cloud answers to."""
+
+
+def _registry() -> dict[str, Cloud]:
+    from dsaas_infra.clouds.aws import AWS
+    from dsaas_infra.clouds.gcp import GCP
+
+    return {"aws": AWS, "gcp": GCP}
+
+
+REGISTRY: dict[str, Cloud] = _registry()
+
+
+def get(name: str) -> Cloud:
+    """The registered cloud called ``name``; any other name is an UnknownCloudError (exit 2)."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnknownCloudError(f"unknown cloud {name!r} (known: {', '.join(sorted(REGISTRY))})") from None
+
+
+def of(spec: ClientSpec) -> Cloud:
+    """The cloud of a spec."""
+    return get(spec.cloud)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(REGISTRY)

@@ -1,0 +1,105 @@
+"""AWS in the cloud registry: where its rules, renderer, preflight, bootstrap and prices live."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from dsaas_infra.spec import aws_rules, naming
+from dsaas_infra.spec.regions import AWS_REGIONS
+from dsaas_infra.spec.sizes import AWS_INSTANCE_TYPE
+
+if TYPE_CHECKING:
+    from dsaas_infra.bootstrap.steps import Step
+    from dsaas_infra.clouds import Problem
+    from dsaas_infra.preflight.results import CheckResult
+    from dsaas_infra.spec.model import ClientSpec
+
+
+class AwsCloud:
+    name = "aws"
+    title = "AWS"
+    render_module = "dsaas_infra.render.aws"
+    regions = AWS_REGIONS
+    instance_type = AWS_INSTANCE_TYPE
+    instance_type_example = "ml.m5.xlarge"
+    sdk_prefixes = ("boto",)
+    sdk_modules = ("boto3",)
+    supports_iam_auth = True
+
+    def settings(self, spec: ClientSpec) -> Any | None:
+        return spec.aws
+
+    def account(self, spec: ClientSpec) -> str:
+        assert spec.aws is not None
+        return spec.aws.account_id
+
+    def region(self, spec: ClientSpec) -> str:
+        assert spec.aws is not None
+        return spec.aws.region
+
+    def default_state_bucket(self, spec: ClientSpec) -> str:
+        c = spec.client
+        return f"{c.name}-{c.environment}-tfstate-{self.account(spec)}"
+
+    def check_state_bucket(self, name: str) -> None:
+        naming.check_s3_bucket(name)
+
+    def spec_rules(self, spec: ClientSpec) -> list[Problem]:
+        return aws_rules.check(spec)
+
+    def deprecations(self, spec: ClientSpec) -> list[Problem]:
+        if not spec.state.lock_table:
+            return []
+        return [(("state", "lock_table"),
+                 "deprecated: state is locked with S3 native locking (use_lockfile); the DynamoDB table "
+                 "is locked as well for this release only, so that runs from older renderings still "
+                 "exclude this one. Remove state.lock_table once every run uses this version "
+                 "(README: 'Migrating from a DynamoDB lock table')")]
+
+    def preflight(self, spec: ClientSpec) -> list[CheckResult]:
+        from dsaas_infra.preflight import aws
+
+        return aws.run_checks(spec)
+
+    def bootstrap(self, spec: ClientSpec) -> list[Step]:
+        from dsaas_infra.bootstrap import aws
+
+        return aws.bootstrap(spec)
+
+    def local_credentials(self, env: Mapping[str, str]) -> tuple[bool, str]:
+        if importlib.util.find_spec("botocore") is None:
+            return False, "botocore is not installed"
+        source = credential_source()
+        if source is None:
+            return False, "none found (environment, profiles, SSO)"
+        if source.startswith("error:"):
+            return False, f"the configuration cannot be read ({source[7:]})"
+        return True, f"found ({source}; not checked against AWS)"
+
+    def cost_rules(self) -> Sequence[Callable[..., None]]:
+        from dsaas_infra.cost import rules_aws
+
+        return rules_aws.RULES
+
+
+def credential_source() -> str | None:
+    """Which provider of botocore's chain has credentials, without the network (no instance or container
+    metadata) and without printing them; None when none has."""
+    import botocore.session
+    session = botocore.session.Session()  # reads the process environment, as boto3 will
+    resolver = session.get_component("credential_provider")
+    for networked in ("iam-role", "container-role"):
+        try:
+            resolver.remove(networked)
+        except Exception:  # noqa: BLE001 - absent in some botocore versions
+            pass
+    try:
+        credentials = resolver.load_credentials()
+    except Exception as e:  # noqa: BLE001 - a broken profile is reported, not raised
+        return f"error: {type(e).__name__}"
+    return getattr(credentials, "method", "found") if credentials is not None else None
+
+
+AWS = AwsCloud()

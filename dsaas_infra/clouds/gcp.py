@@ -1,0 +1,84 @@
+"""Google Cloud in the cloud registry: where its rules, renderer, preflight, bootstrap and prices live."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dsaas_infra.spec import gcp_rules, naming
+from dsaas_infra.spec.regions import GCP_REGIONS
+from dsaas_infra.spec.sizes import GCP_MACHINE_TYPE
+
+ADC = Path(".config/gcloud/application_default_credentials.json")
+
+if TYPE_CHECKING:
+    from dsaas_infra.bootstrap.steps import Step
+    from dsaas_infra.clouds import Problem
+    from dsaas_infra.preflight.results import CheckResult
+    from dsaas_infra.spec.model import ClientSpec
+
+
+class GcpCloud:
+    name = "gcp"
+    title = "Google Cloud"
+    render_module = "dsaas_infra.render.gcp"
+    regions = GCP_REGIONS
+    instance_type = GCP_MACHINE_TYPE
+    instance_type_example = "n2-standard-4"
+    sdk_prefixes = ("google",)
+    sdk_modules = ("google.cloud.storage", "google.cloud.resourcemanager_v3", "google.auth")
+    supports_iam_auth = False  # consumers use Apigee API keys
+
+    def settings(self, spec: ClientSpec) -> Any | None:
+        return spec.gcp
+
+    def account(self, spec: ClientSpec) -> str:
+        assert spec.gcp is not None
+        return spec.gcp.project_id
+
+    def region(self, spec: ClientSpec) -> str:
+        assert spec.gcp is not None
+        return spec.gcp.region
+
+    def default_state_bucket(self, spec: ClientSpec) -> str:
+        return f"{self.account(spec)}-{spec.client.environment}-tfstate"
+
+    def check_state_bucket(self, name: str) -> None:
+        naming.check_gcs_bucket(name)
+
+    def spec_rules(self, spec: ClientSpec) -> list[Problem]:
+        return gcp_rules.check(spec)
+
+    def deprecations(self, spec: ClientSpec) -> list[Problem]:
+        return []
+
+    def preflight(self, spec: ClientSpec) -> list[CheckResult]:
+        from dsaas_infra.preflight import gcp
+
+        return gcp.run_checks(spec)
+
+    def bootstrap(self, spec: ClientSpec) -> list[Step]:
+        from dsaas_infra.bootstrap import gcp
+
+        return gcp.bootstrap(spec)
+
+    def local_credentials(self, env: Mapping[str, str]) -> tuple[bool, str]:
+        path = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+        if path:
+            if Path(path).is_file():
+                return True, "GOOGLE_APPLICATION_CREDENTIALS names a file"
+            return False, "GOOGLE_APPLICATION_CREDENTIALS names no file"
+        home = Path(env.get("HOME") or Path.home())
+        config = Path(env["CLOUDSDK_CONFIG"]) / ADC.name if env.get("CLOUDSDK_CONFIG") else home / ADC
+        if config.is_file():
+            return True, "Application Default Credentials (gcloud auth application-default login)"
+        return False, "none found: run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS"
+
+    def cost_rules(self) -> Sequence[Callable[..., None]]:
+        from dsaas_infra.cost import rules_gcp
+
+        return rules_gcp.RULES
+
+
+GCP = GcpCloud()

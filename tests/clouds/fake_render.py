@@ -1,0 +1,15 @@
+"""The render module of the fake cloud of test_registry.py: one shared template, one static file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsaas_infra.render.context import common_context
+
+
+def build_context(spec) -> dict[str, Any]:
+    return {**common_context(spec), "fake_region": "moon-1"}
+
+
+def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(".gitignore", "common/gitignore.j2")]
