@@ -85,11 +85,11 @@ def test_a_registered_cloud_is_served_everywhere(fake):
     assert deprecations(fake) == [(("fake",), "a fake deprecation")]
     fake.phases.training.instance_type = "ml.m5.xlarge"
     problems = check_rules(fake)
-    assert (("fake",), "a fake rule") in problems
+    assert (("fake",), "a fake rule [SPEC015]") in problems
     assert (("phases", "training", "instance_type"),
-            "'ml.m5.xlarge' is not a fake instance type (e.g. fk.small)") in problems
+            "'ml.m5.xlarge' is not a fake instance type (e.g. fk.small) [SPEC004]") in problems
     # The spec still has an aws: key: another registered cloud's settings are not allowed.
-    assert (("aws",), "only allowed when cloud is aws (cloud is fake)") in problems
+    assert (("aws",), "only allowed when cloud is aws (cloud is fake) [SPEC003]") in problems
     assert "bucket fake-state-bucket" in CALLS
     files = render_blueprint(fake)
     assert list(files) == [".gitignore"]
