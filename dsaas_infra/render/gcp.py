@@ -168,11 +168,9 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
     ctx["kms"] = gcp_kms.build(spec, ctx["name_prefix"], set(ctx["apis"]),
                                apigee_dedicated=ctx["apigee"] is not None and not ctx["apigee"]["shared"])
     ctx["quotas"] = _quotas(spec, ctx)
-    # What the serving phases add to the shared files: providers for versions.tf, README bullets.
+    # What the serving phases add to the shared files: providers for versions.tf (their README
+    # bullets are in templates/gcp/readme/, as AWS's are in its README template).
     ctx["extra_providers"] = dict(sorted(serving.get("serving_providers", {}).items()))
-    ctx["serving_readme"] = serving.get(
-        "serving_readme", {"deployment": [], "access": [], "after_apply": []}
-    )
     return ctx
 
 
