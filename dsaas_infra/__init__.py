@@ -1,3 +1,3 @@
 """dsaas-infra: render, validate and run Terraform blueprints for DSaaS clients."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,5 +1,5 @@
 # DSaaS platform of client umbrella, prod environment.
-# Rendered by dsaas-infra 0.1.0 from the client spec; edit the spec and re-render rather
+# Rendered by dsaas-infra 0.2.0 from the client spec; edit the spec and re-render rather
 # than editing these files (`dsaas-infra render` refuses to overwrite hand edits).
 
 data "aws_caller_identity" "current" {}

@@ -1,5 +1,5 @@
 # DSaaS platform of client hooli on GCP (dev, reactive).
-# Rendered by dsaas-infra 0.1.0 from the client spec: edit the spec and re-render
+# Rendered by dsaas-infra 0.2.0 from the client spec: edit the spec and re-render
 # rather than editing these files.
 
 data "google_project" "current" {
