@@ -1,4 +1,4 @@
-"""GCP preflight: credentials, project ACTIVE, the caller's permissions, the state bucket, quotas, org policies."""
+"""GCP preflight: credentials, project, the caller's permissions, state bucket, quotas, org policies, budget."""
 
 from __future__ import annotations
 
@@ -165,6 +165,12 @@ def check_org_policies(ctx: Context) -> Outcome:
     return gcp_limits.check_org_policies(ctx.spec, ctx.connection)
 
 
+def check_budget(ctx: Context) -> Outcome:
+    from dsaas_infra.preflight import gcp_billing
+
+    return gcp_billing.check_budget(ctx.spec, ctx.connection)
+
+
 CHECKS = [
     Check("gcp-credentials", "credentials resolve", check_credentials, blocking=True),
     Check("gcp-project", "project exists and is ACTIVE", check_project, blocking=True),
@@ -173,6 +179,7 @@ CHECKS = [
     # Fresh projects have GPUS_ALL_REGIONS at 0 and low vCPU quotas: say what to request now.
     Check("gcp-quotas", "Compute Engine GPU and vCPU quotas", check_quotas),
     Check("gcp-org-policies", "organisation policies accept the blueprint", check_org_policies),
+    Check("gcp-budget", "billing budget: rights on the billing account", check_budget),
 ]
 
 

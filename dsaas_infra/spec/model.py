@@ -164,6 +164,15 @@ class GcpSettings(Strict):
     ci_plan_service_account: Annotated[str, StringConstraints(pattern=naming.GCP_SERVICE_ACCOUNT)] | None = Field(
         None, description="read-only service account for pull-request plans and drift; default ci_service_account"
     )
+    billing_account: Annotated[str, StringConstraints(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")] | None = Field(
+        None, description="billing account of the project (XXXXXX-XXXXXX-XXXXXX): with budget.monthly_usd the "
+        "blueprint creates a billing budget that alerts the notification channels"
+    )
+    model_approvers: list[Annotated[str, StringConstraints(pattern=naming.GCP_IAM_MEMBER)]] = Field(
+        default_factory=list, max_length=20,
+        description="IAM members (group:, user:, serviceAccount:) who approve model versions for deployment "
+        "(manual approval): a custom role that can only read models and set their `approved` alias",
+    )
 
     @field_validator("project_id")
     @classmethod

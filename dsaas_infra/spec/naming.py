@@ -71,4 +71,5 @@ IAM_OIDC_PROVIDER_ARN = r"^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider/token\.ac
 GCP_WIF_PROVIDER = (r"^projects/\d{1,20}/locations/global/workloadIdentityPools/[a-z0-9-]{4,32}"
                     r"/providers/[a-z0-9-]{4,32}$")
 GCP_SERVICE_ACCOUNT = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$"
+GCP_IAM_MEMBER = r"^(user|group|serviceAccount):[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
 GITHUB_REPOSITORY = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"

@@ -1,7 +1,8 @@
 """A tiny local stand-in for the Google APIs that preflight and bootstrap call (REST, JSON).
 
 It answers Resource Manager v3 (get project, testIamPermissions), Resource Manager v1
-(getEffectiveOrgPolicy), Compute Engine (project and region quotas) and the Cloud Storage JSON API
+(getEffectiveOrgPolicy), Cloud Billing (testIamPermissions on a billing account),
+Compute Engine (project and region quotas) and the Cloud Storage JSON API
 (get and insert bucket) from an in-memory state that tests set up, and records every request.
 """
 
@@ -27,6 +28,8 @@ class FakeGcp:
     # "global" or a region -> metric -> (limit, usage), as Compute Engine reports quotas.
     quotas: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     org_policies: dict[str, dict] = field(default_factory=dict)  # constraint -> effective policy
+    # billing account id -> permissions the caller holds on it
+    billing_granted: dict[str, set[str]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -36,6 +39,7 @@ class FakeGcp:
         self.buckets.clear()
         self.quotas.clear()
         self.org_policies.clear()
+        self.billing_granted.clear()
         self.requests.clear()
 
 
@@ -100,6 +104,11 @@ def make_handler(state: FakeGcp):
                 constraint = self._body().get("constraint", "")
                 # Unset constraints come back as an empty policy naming the constraint.
                 return self._send(200, {"constraint": constraint, **state.org_policies.get(constraint, {})})
+            if m := re.fullmatch(r"/v1/billingAccounts/([^/:]+):testIamPermissions", parts.path):
+                if m.group(1) not in state.billing_granted:
+                    return self._send(403, _error(403, "PERMISSION_DENIED", "The caller does not have permission"))
+                asked = self._body().get("permissions", [])
+                return self._send(200, {"permissions": [p for p in asked if p in state.billing_granted[m.group(1)]]})
             if parts.path == "/storage/v1/b":
                 body = self._body()
                 body.update(kind="storage#bucket", id=body["name"],
