@@ -10,7 +10,7 @@ from typing import Any
 
 from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
-from dsaas_infra.render import gcp_kms, gcp_pipeline, gcp_serving
+from dsaas_infra.render import gcp_alerts, gcp_kms, gcp_pipeline, gcp_serving
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.cron import to_unix_cron
@@ -159,12 +159,16 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
     ctx["pipeline"] = gcp_pipeline.build_context(spec, ctx)
     ctx["loop_steps"] = LOOP_STEPS
     ctx["serving_plan"] = gcp_pipeline.serving_plan(spec, ctx)
-    ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())))
+    ctx["budget"] = gcp_alerts.budget(spec, ctx)
+    budget_apis = {"billingbudgets.googleapis.com"} if ctx["budget"] else set()
+    ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())) | budget_apis)
     ctx["service_identities"] = sorted(
         s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
     )
     ctx["service_agent_domains"] = SERVICE_AGENT_DOMAINS
-    ctx["platform_alerts"] = _platform_alerts(spec, ctx)
+    ctx["freshness"] = gcp_alerts.freshness(spec, ctx)
+    ctx["platform_alerts"] = gcp_alerts.platform_alerts(spec, ctx)
+    ctx["budget_readme"] = gcp_alerts.budget_readme(spec, ctx)
     ctx["kms"] = gcp_kms.build(spec, ctx["name_prefix"], set(ctx["apis"]),
                                apigee_dedicated=ctx["apigee"] is not None and not ctx["apigee"]["shared"])
     ctx["quotas"] = _quotas(spec, ctx)
@@ -292,48 +296,6 @@ def _apis(spec: ClientSpec) -> list[str]:
     if spec.phases.training.enabled:
         apis.extend(TRAINING_APIS)
     return apis
-
-
-# API alert thresholds (a starting point, to be tuned after a load test).
-API_5XX_PER_5_MIN = 10
-API_LATENCY_P99_MS = 2000
-
-
-def _platform_alerts(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    """alerts.tf: launch rejections and the public API's errors and latency, to the channels."""
-    out: list[dict[str, Any]] = []
-    if spec.phases.data.enabled:
-        out.append({
-            "name": "scheduler_rejected", "kind": "log", "severity": "ERROR",
-            "display": "a scheduled launch was rejected",
-            "condition": "Cloud Scheduler got an error answer (409 overlap, 403, 400, ...)",
-            "filter": ('resource.type="cloud_scheduler_job" AND severity>=ERROR AND '
-                       'jsonPayload."@type"="type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished"'),
-            "doc": ("A Cloud Scheduler launch was refused (409: the previous run is still going; 403: the "
-                    "launch identity lost a permission; 400: a bad request body). The run did not start: "
-                    "read the job's log in Cloud Scheduler, fix, then run the job by hand."),
-        })
-    if ctx.get("apigee") is not None:
-        rule = f'resource.type = "https_lb_rule" AND resource.labels.forwarding_rule_name = "{ctx["name_prefix"]}-api"'
-        out.append({
-            "name": "api_5xx", "kind": "threshold", "severity": "ERROR",
-            "display": "prediction API 5xx",
-            "condition": f"More than {API_5XX_PER_5_MIN} 5xx answers in 5 minutes",
-            "filter": (f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/request_count" '
-                       'AND metric.labels.response_code_class = 500'),
-            "threshold": API_5XX_PER_5_MIN, "aligner": "ALIGN_DELTA", "period": "300s", "duration": "0s",
-            "doc": ("The API load balancer answered 5xx (Apigee or the model backend failed). Check Apigee "
-                    "analytics and the Vertex AI endpoint's logs."),
-        })
-        out.append({
-            "name": "api_latency", "kind": "threshold", "severity": "WARNING",
-            "display": "prediction API latency",
-            "condition": f"p99 latency at the load balancer above {API_LATENCY_P99_MS} ms for 5 minutes",
-            "filter": f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/total_latencies"',
-            "threshold": API_LATENCY_P99_MS, "aligner": "ALIGN_PERCENTILE_99", "period": "60s", "duration": "300s",
-            "doc": "Predictions are slow end to end: check the endpoint's replicas and Apigee's target latency.",
-        })
-    return out
 
 
 def derived_files(ctx: dict[str, Any], rendered: dict[str, bytes]) -> dict[str, bytes]:

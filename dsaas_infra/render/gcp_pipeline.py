@@ -19,6 +19,18 @@ DRIFT_INTERVAL_HOURS = 1
 TEST_PERCENT = 20
 # The payload field the shipped prepare step predicts (README: how to change it).
 LABEL_FIELD = "label"
+# Manual approval: a human sets this alias on a version in the Model Registry; the next run
+# (or one the approver starts) deploys it.
+APPROVED_ALIAS = "approved"
+# What model approvers may do (custom role): read models, their evaluations and the endpoint,
+# set a version's aliases (mergeVersionAliases needs aiplatform.models.update) and start the
+# loop now. No upload, deploy, undeploy or delete: the pipeline deploys what they approve.
+APPROVER_PERMISSIONS = sorted([
+    "aiplatform.models.get", "aiplatform.models.list", "aiplatform.models.update",
+    "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list",
+    "aiplatform.endpoints.get", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list",
+    "cloudscheduler.jobs.get", "cloudscheduler.jobs.run",
+])
 
 
 def training_machine_type(t: TrainingPhase) -> str:
@@ -66,6 +78,11 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "drift_interval_hours": DRIFT_INTERVAL_HOURS,
         "test_percent": TEST_PERCENT,
         "label_field": LABEL_FIELD,
+        "approved_alias": APPROVED_ALIAS,
+        # Custom role ids allow letters, digits, "_" and "." (3-64).
+        "approver_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_model_approver",
+        "approver_permissions": APPROVER_PERMISSIONS,
+        "approvers": list(spec.gcp.model_approvers) if deploy else [],
     }
 
 

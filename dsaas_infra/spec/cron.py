@@ -111,3 +111,44 @@ def _shift_weekdays(field: str) -> str:
 def to_unix_cron(expr: str) -> str:
     """Cloud Scheduler takes unix cron as it is (with an explicit time zone): normalise it."""
     return " ".join(parse_cron(expr))
+
+
+def _expand(field: str, low: int, high: int) -> set[int]:
+    values: set[int] = set()
+    for item in field.split(","):
+        base, _, step = item.partition("/")
+        if base == "*":
+            a, b = low, high
+        elif "-" in base:
+            a, b = (int(x) for x in base.split("-"))
+        else:
+            a = int(base)
+            b = high if step else a
+        values.update(range(a, b + 1, int(step) if step else 1))
+    return values
+
+
+def max_gap_minutes(expr: str) -> int:
+    """The longest time between two consecutive runs of a cron schedule, in minutes (over a
+    year from a fixed date: the result is deterministic; day-of-month/day-of-week combine with
+    OR, as in cron)."""
+    import datetime
+
+    minute, hour, dom, month, dow = parse_cron(expr)
+    minutes, hours = _expand(minute, 0, 59), _expand(hour, 0, 23)
+    doms, months = _expand(dom, 1, 31), _expand(month, 1, 12)
+    dows = {d % 7 for d in _expand(dow, 0, 7)}
+    start = datetime.date(2025, 1, 1)
+    runs: list[int] = []
+    for day in range(366 + 31):
+        date = start + datetime.timedelta(days=day)
+        in_dom, in_dow = date.day in doms, (date.isoweekday() % 7) in dows
+        if dom != "*" and dow != "*":
+            match = in_dom or in_dow
+        else:
+            match = in_dom and in_dow
+        if date.month in months and match:
+            runs.extend(day * 1440 + h * 60 + m for h in sorted(hours) for m in sorted(minutes))
+    if len(runs) < 2:
+        return 366 * 1440
+    return max(b - a for a, b in zip(runs, runs[1:], strict=False))

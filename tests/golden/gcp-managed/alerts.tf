@@ -1,5 +1,100 @@
-# Platform alerts next to the pipeline's (monitoring.tf): rejected scheduled launches and the
-# public API's errors and latency, each to the notification channels of monitoring.tf.
+# Platform alerts next to the pipeline's (monitoring.tf): rejected scheduled launches, data
+# freshness, the public API's errors, latency and certificate, and the billing budget, each to
+# the notification channels of monitoring.tf.
+
+# --- Data freshness -----------------------------------------------------------------------------
+# Every hour Cloud Scheduler asks BigQuery whether the curated table got new rows within the
+# schedule's longest gap plus slack (9 h); the query fails (ERROR()) when it did not,
+# Cloud Scheduler logs the failed attempt and alert data_stale fires. It catches runs that never
+# start, runs that fail and raw data that stops arriving alike.
+resource "google_project_iam_member" "scheduler_bigquery_jobs" {
+  project = local.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = google_service_account.scheduler.member
+}
+
+resource "google_bigquery_dataset_iam_member" "scheduler_curated_reader" {
+  dataset_id = google_bigquery_dataset.curated.dataset_id
+  project    = local.project_id
+  role       = "roles/bigquery.dataViewer"
+  member     = google_service_account.scheduler.member
+}
+
+resource "google_cloud_scheduler_job" "freshness" {
+  name             = "stark-prod-freshness"
+  project          = local.project_id
+  region           = local.region
+  description      = "Fails when the curated table got no new rows for 9 h (alert data_stale)."
+  schedule         = "23 * * * *"
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "180s"
+
+  # One failed attempt is one alert: no retries.
+  retry_config {
+    retry_count = 0
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = "https://bigquery.googleapis.com/bigquery/v2/projects/${local.project_id}/queries"
+    headers = {
+      "Content-Type" = "application/json"
+    }
+    body = base64encode(jsonencode({
+      query        = "SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM `stark-dsaas-prod.stark_prod_curated.INFORMATION_SCHEMA.TABLES` WHERE table_name = 'events')) < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 540 MINUTE), ERROR('no new curated rows in stark_prod_curated.events for more than 9 h'), 'fresh') AS freshness FROM `stark-dsaas-prod.stark_prod_curated.events`"
+      useLegacySql = false
+      location     = local.region
+      timeoutMs    = 120000
+    }))
+
+    oauth_token {
+      service_account_email = google_service_account.scheduler.email
+      scope                 = "https://www.googleapis.com/auth/cloud-platform"
+    }
+  }
+
+  depends_on = [
+    google_project_iam_member.scheduler_bigquery_jobs,
+    google_bigquery_dataset_iam_member.scheduler_curated_reader,
+    google_bigquery_table.events,
+  ]
+}
+
+# --- The API's certificate --------------------------------------------------------------------
+# An HTTPS check of the API host from Google's checkers, validating the certificate: it fails
+# while the managed certificate is not ACTIVE and reports the days until it expires. Any answer
+# below 500 passes (the check sends no API key, so Apigee answers 401).
+resource "google_monitoring_uptime_check_config" "api" {
+  display_name = "${local.name_prefix} API HTTPS and certificate"
+  timeout      = "10s"
+  period       = "300s"
+
+  http_check {
+    path           = "/"
+    port           = 443
+    use_ssl        = true
+    validate_ssl   = true
+    request_method = "GET"
+    accepted_response_status_codes {
+      status_class = "STATUS_CLASS_2XX"
+    }
+    accepted_response_status_codes {
+      status_class = "STATUS_CLASS_4XX"
+    }
+  }
+
+  monitored_resource {
+    type = "uptime_url"
+    labels = {
+      project_id = local.project_id
+      host       = var.api_hostname
+    }
+  }
+
+  user_labels = local.labels
+
+  depends_on = [time_sleep.services]
+}
 
 resource "google_monitoring_alert_policy" "scheduler_rejected" {
   display_name          = "Stark Mobility \"Prod\" prod: a scheduled launch was rejected"
@@ -11,7 +106,7 @@ resource "google_monitoring_alert_policy" "scheduler_rejected" {
   conditions {
     display_name = "Cloud Scheduler got an error answer (409 overlap, 403, 400, ...)"
     condition_matched_log {
-      filter = "resource.type=\"cloud_scheduler_job\" AND severity>=ERROR AND jsonPayload.\"@type\"=\"type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished\""
+      filter = "resource.type=\"cloud_scheduler_job\" AND resource.labels.job_id=\"stark-prod-mlops-loop\" AND severity>=ERROR AND jsonPayload.\"@type\"=\"type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished\""
     }
   }
 
@@ -25,6 +120,35 @@ resource "google_monitoring_alert_policy" "scheduler_rejected" {
   documentation {
     mime_type = "text/markdown"
     content   = "A Cloud Scheduler launch was refused (409: the previous run is still going; 403: the launch identity lost a permission; 400: a bad request body). The run did not start: read the job's log in Cloud Scheduler, fix, then run the job by hand."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_monitoring_alert_policy" "data_stale" {
+  display_name          = "Stark Mobility \"Prod\" prod: no new curated data"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "No new rows in the curated table for more than 9 h"
+    condition_matched_log {
+      filter = "resource.type=\"cloud_scheduler_job\" AND resource.labels.job_id=\"stark-prod-freshness\" AND severity>=ERROR AND jsonPayload.\"@type\"=\"type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished\""
+    }
+  }
+
+  alert_strategy {
+    notification_rate_limit {
+      period = "3600s"
+    }
+    auto_close = "86400s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The curated table got no new rows for more than 9 h (the schedule's longest gap plus slack): no run succeeded, or no raw data arrived in incoming/. Check the last runs in Vertex AI > Pipelines and the raw bucket's incoming/ prefix. The check is Cloud Scheduler job stark-prod-freshness (hourly)."
   }
 
   depends_on = [time_sleep.services]
@@ -76,8 +200,8 @@ resource "google_monitoring_alert_policy" "api_latency" {
       duration        = "300s"
       aggregations {
         alignment_period     = "60s"
-        per_series_aligner   = "ALIGN_PERCENTILE_99"
-        cross_series_reducer = "REDUCE_SUM"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_PERCENTILE_99"
       }
     }
   }
@@ -85,6 +209,66 @@ resource "google_monitoring_alert_policy" "api_latency" {
   documentation {
     mime_type = "text/markdown"
     content   = "Predictions are slow end to end: check the endpoint's replicas and Apigee's target latency."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_monitoring_alert_policy" "api_certificate" {
+  display_name          = "Stark Mobility \"Prod\" prod: API certificate or endpoint failing"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "The HTTPS check of the API host fails (certificate not ACTIVE or invalid, or no answer)"
+    condition_threshold {
+      filter          = format("metric.type = \"monitoring.googleapis.com/uptime_check/check_passed\" AND metric.label.check_id = \"%s\" AND resource.type = \"uptime_url\"", google_monitoring_uptime_check_config.api.uptime_check_id)
+      comparison      = "COMPARISON_GT"
+      threshold_value = 1
+      duration        = "600s"
+      aggregations {
+        alignment_period     = "1200s"
+        per_series_aligner   = "ALIGN_NEXT_OLDER"
+        cross_series_reducer = "REDUCE_COUNT_FALSE"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The HTTPS check of the API host fails from more than one region: the managed certificate is not ACTIVE (its DNS A record does not point at output api_ip_address, or it is still provisioning), TLS fails, or the load balancer does not answer. See `gcloud compute ssl-certificates list` for the certificate's status."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_monitoring_alert_policy" "api_certificate_expiry" {
+  display_name          = "Stark Mobility \"Prod\" prod: API certificate expiring"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "The API certificate expires in less than 14 days"
+    condition_threshold {
+      filter          = format("metric.type = \"monitoring.googleapis.com/uptime_check/time_until_ssl_cert_expires\" AND metric.label.check_id = \"%s\" AND resource.type = \"uptime_url\"", google_monitoring_uptime_check_config.api.uptime_check_id)
+      comparison      = "COMPARISON_LT"
+      threshold_value = 14
+      duration        = "600s"
+      aggregations {
+        alignment_period     = "1200s"
+        per_series_aligner   = "ALIGN_NEXT_OLDER"
+        cross_series_reducer = "REDUCE_MIN"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The managed certificate is not being renewed (Google renews it about a month before it expires): check that the DNS A record of the API host still points at output api_ip_address and the certificate's status."
   }
 
   depends_on = [time_sleep.services]

@@ -48,6 +48,36 @@ resource "google_service_account_iam_member" "pipeline_acts_as_training" {
   member             = google_service_account.pipeline.member
 }
 
+# --- Training in the client's network -----------------------------------------------------------
+# The custom training job gets a Private Service Connect interface in the blueprint's subnet
+# (Vertex AI's recommended private connectivity for training): a private address, no external
+# IP, the VPC's firewall rules and routes. Vertex AI adds its tenant project to the attachment's
+# accept list itself, which needs Compute Network Admin for its service agent.
+resource "google_compute_network_attachment" "training" {
+  name                  = "${local.name_prefix}-training"
+  project               = local.project_id
+  region                = local.region
+  description           = "Private Service Connect interface of the pipeline's training jobs"
+  connection_preference = "ACCEPT_MANUAL"
+  subnetworks           = [local.subnetwork_self_link]
+
+  lifecycle {
+    # Vertex AI manages the producer accept list (its tenant project).
+    ignore_changes = [producer_accept_lists]
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "vertex_agent_network_attachment" {
+  #checkov:skip=CKV_GCP_42:Vertex AI's own service agent adds its tenant project to the training network attachment's accept list; Vertex AI's PSC interface setup grants it Compute Network Admin
+  project = local.project_id
+  role    = "roles/compute.networkAdmin"
+  member  = "serviceAccount:service-${data.google_project.current.number}@gcp-sa-aiplatform.iam.gserviceaccount.com"
+
+  depends_on = [google_project_service_identity.agents]
+}
+
 # curate claims new files by moving them (incoming/ -> processing/<run>/ -> processed/<run>/).
 resource "google_storage_bucket_iam_member" "pipeline_raw" {
   bucket = google_storage_bucket.raw.name
@@ -102,6 +132,21 @@ resource "google_service_account_iam_member" "scheduler_acts_as_pipeline" {
   member             = google_service_account.scheduler.member
 }
 
+# --- Who approves model versions ------------------------------------------------------------------
+# A version the gate holds (manual approval) or rejects (threshold) is deployed once a human sets
+# the alias "approved" on it (README: how): the next run, or one the approver starts, deploys
+# it. Approvers can read models, evaluations and the endpoint, set aliases and start the loop;
+# they cannot upload, deploy, undeploy or delete anything.
+resource "google_project_iam_custom_role" "model_approver" {
+  project     = local.project_id
+  role_id     = "dsaas_globex_eu_staging_model_approver"
+  title       = "Approve model versions for deployment"
+  description = "Set the approved alias on Model Registry versions and start the MLOps pipeline (dsaas-infra)"
+  permissions = ["aiplatform.endpoints.get", "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list", "aiplatform.models.get", "aiplatform.models.list", "aiplatform.models.update", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list", "cloudscheduler.jobs.get", "cloudscheduler.jobs.run"]
+
+  depends_on = [time_sleep.services]
+}
+
 # --- The shipped pipeline -------------------------------------------------------------------------
 # The source and compiled spec (for audits and manual runs) and the training script the custom
 # job runs from /gcs/<artifacts bucket>/pipeline/train.py.
@@ -121,29 +166,30 @@ resource "google_storage_bucket_object" "pipeline" {
 locals {
   # The pipeline's parameters: everything client-specific is here, nothing in the compiled spec.
   pipeline_parameters = {
-    project                  = local.project_id
-    region                   = local.region
-    raw_bucket               = google_storage_bucket.raw.name
-    dataflow_bucket          = google_storage_bucket.dataflow.name
-    artifacts_bucket         = google_storage_bucket.artifacts.name
-    dataset                  = google_bigquery_dataset.curated.dataset_id
-    table                    = google_bigquery_table.events.table_id
-    dataflow_template        = "gs://dataflow-templates-europe-west1/latest/flex/GCS_Text_to_BigQuery_Flex"
-    dataflow_service_account = google_service_account.dataflow.email
-    subnetwork               = local.subnetwork_self_link
-    dataflow_kms_key         = google_kms_crypto_key.keys["compute"].id
-    kms_key                  = google_kms_crypto_key.keys["vertex"].id
-    dataflow_machine_type    = "n2-standard-2"
-    dataflow_max_workers     = var.dataflow_max_workers
-    training_enabled         = true
-    label_field              = "label"
-    test_percent             = 20
-    training_service_account = google_service_account.training.email
-    training_machine_type    = "n2-standard-4"
-    model_id                 = "globex-eu-staging-model"
-    model_display_name       = "globex-eu-staging-model"
-    deploy_enabled           = true
-    endpoint                 = google_vertex_ai_endpoint.main.name
+    project                     = local.project_id
+    region                      = local.region
+    raw_bucket                  = google_storage_bucket.raw.name
+    dataflow_bucket             = google_storage_bucket.dataflow.name
+    artifacts_bucket            = google_storage_bucket.artifacts.name
+    dataset                     = google_bigquery_dataset.curated.dataset_id
+    table                       = google_bigquery_table.events.table_id
+    dataflow_template           = "gs://dataflow-templates-europe-west1/latest/flex/GCS_Text_to_BigQuery_Flex"
+    dataflow_service_account    = google_service_account.dataflow.email
+    subnetwork                  = local.subnetwork_self_link
+    dataflow_kms_key            = google_kms_crypto_key.keys["compute"].id
+    kms_key                     = google_kms_crypto_key.keys["vertex"].id
+    dataflow_machine_type       = "n2-standard-2"
+    dataflow_max_workers        = var.dataflow_max_workers
+    training_enabled            = true
+    label_field                 = "label"
+    test_percent                = 20
+    training_service_account    = google_service_account.training.email
+    training_machine_type       = "n2-standard-4"
+    model_id                    = "globex-eu-staging-model"
+    model_display_name          = "globex-eu-staging-model"
+    training_network_attachment = google_compute_network_attachment.training.id
+    deploy_enabled              = true
+    endpoint                    = google_vertex_ai_endpoint.main.name
     variants = [{
       name   = "champion"
       weight = 100
@@ -151,6 +197,7 @@ locals {
     approval             = "manual"
     approval_metric      = "rootMeanSquaredError"
     approval_threshold   = 0
+    approved_alias       = "approved"
     serving_machine_type = "e2-standard-4"
     min_replicas         = 1
     max_replicas         = 3
@@ -213,6 +260,7 @@ resource "google_cloud_scheduler_job" "pipeline" {
     google_storage_bucket_iam_member.pipeline_artifacts,
     google_bigquery_dataset_iam_member.pipeline_curated,
     google_storage_bucket_object.pipeline,
+    google_project_iam_member.vertex_agent_network_attachment,
     google_project_iam_member.dataflow_worker,
     google_storage_bucket_iam_member.dataflow_raw_reader,
     google_storage_bucket_iam_member.dataflow_bucket,

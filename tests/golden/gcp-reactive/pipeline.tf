@@ -47,6 +47,36 @@ resource "google_service_account_iam_member" "pipeline_acts_as_training" {
   member             = google_service_account.pipeline.member
 }
 
+# --- Training in the client's network -----------------------------------------------------------
+# The custom training job gets a Private Service Connect interface in the blueprint's subnet
+# (Vertex AI's recommended private connectivity for training): a private address, no external
+# IP, the VPC's firewall rules and routes. Vertex AI adds its tenant project to the attachment's
+# accept list itself, which needs Compute Network Admin for its service agent.
+resource "google_compute_network_attachment" "training" {
+  name                  = "${local.name_prefix}-training"
+  project               = local.project_id
+  region                = local.region
+  description           = "Private Service Connect interface of the pipeline's training jobs"
+  connection_preference = "ACCEPT_MANUAL"
+  subnetworks           = [local.subnetwork_self_link]
+
+  lifecycle {
+    # Vertex AI manages the producer accept list (its tenant project).
+    ignore_changes = [producer_accept_lists]
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "vertex_agent_network_attachment" {
+  #checkov:skip=CKV_GCP_42:Vertex AI's own service agent adds its tenant project to the training network attachment's accept list; Vertex AI's PSC interface setup grants it Compute Network Admin
+  project = local.project_id
+  role    = "roles/compute.networkAdmin"
+  member  = "serviceAccount:service-${data.google_project.current.number}@gcp-sa-aiplatform.iam.gserviceaccount.com"
+
+  depends_on = [google_project_service_identity.agents]
+}
+
 # curate claims new files by moving them (incoming/ -> processing/<run>/ -> processed/<run>/).
 resource "google_storage_bucket_iam_member" "pipeline_raw" {
   bucket = google_storage_bucket.raw.name
@@ -120,29 +150,30 @@ resource "google_storage_bucket_object" "pipeline" {
 locals {
   # The pipeline's parameters: everything client-specific is here, nothing in the compiled spec.
   pipeline_parameters = {
-    project                  = local.project_id
-    region                   = local.region
-    raw_bucket               = google_storage_bucket.raw.name
-    dataflow_bucket          = google_storage_bucket.dataflow.name
-    artifacts_bucket         = google_storage_bucket.artifacts.name
-    dataset                  = google_bigquery_dataset.curated.dataset_id
-    table                    = google_bigquery_table.events.table_id
-    dataflow_template        = "gs://dataflow-templates-us-east1/latest/flex/GCS_Text_to_BigQuery_Flex"
-    dataflow_service_account = google_service_account.dataflow.email
-    subnetwork               = local.subnetwork_self_link
-    dataflow_kms_key         = google_kms_crypto_key.keys["compute"].id
-    kms_key                  = google_kms_crypto_key.keys["vertex"].id
-    dataflow_machine_type    = "n2-standard-2"
-    dataflow_max_workers     = var.dataflow_max_workers
-    training_enabled         = true
-    label_field              = "label"
-    test_percent             = 20
-    training_service_account = google_service_account.training.email
-    training_machine_type    = "e2-standard-4"
-    model_id                 = "hooli-dev-model"
-    model_display_name       = "hooli-dev-model"
-    deploy_enabled           = false
-    drift_enabled            = false
+    project                     = local.project_id
+    region                      = local.region
+    raw_bucket                  = google_storage_bucket.raw.name
+    dataflow_bucket             = google_storage_bucket.dataflow.name
+    artifacts_bucket            = google_storage_bucket.artifacts.name
+    dataset                     = google_bigquery_dataset.curated.dataset_id
+    table                       = google_bigquery_table.events.table_id
+    dataflow_template           = "gs://dataflow-templates-us-east1/latest/flex/GCS_Text_to_BigQuery_Flex"
+    dataflow_service_account    = google_service_account.dataflow.email
+    subnetwork                  = local.subnetwork_self_link
+    dataflow_kms_key            = google_kms_crypto_key.keys["compute"].id
+    kms_key                     = google_kms_crypto_key.keys["vertex"].id
+    dataflow_machine_type       = "n2-standard-2"
+    dataflow_max_workers        = var.dataflow_max_workers
+    training_enabled            = true
+    label_field                 = "label"
+    test_percent                = 20
+    training_service_account    = google_service_account.training.email
+    training_machine_type       = "e2-standard-4"
+    model_id                    = "hooli-dev-model"
+    model_display_name          = "hooli-dev-model"
+    training_network_attachment = google_compute_network_attachment.training.id
+    deploy_enabled              = false
+    drift_enabled               = false
   }
 }
 
@@ -201,6 +232,7 @@ resource "google_cloud_scheduler_job" "pipeline" {
     google_storage_bucket_iam_member.pipeline_artifacts,
     google_bigquery_dataset_iam_member.pipeline_curated,
     google_storage_bucket_object.pipeline,
+    google_project_iam_member.vertex_agent_network_attachment,
     google_project_iam_member.dataflow_worker,
     google_storage_bucket_iam_member.dataflow_raw_reader,
     google_storage_bucket_iam_member.dataflow_bucket,

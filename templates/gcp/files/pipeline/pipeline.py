@@ -22,6 +22,11 @@ one client: every value comes in as a pipeline parameter.
   machine type; success only once the endpoint serves that split; older versions are undeployed.
 - monitor: the endpoint's drift monitoring job, alerting the notification channels.
 
+Steps that change something outside their own outputs (curate, train, register, deploy, monitor,
+approved) are never cached: a cached step would report success without doing its work. Every
+step that calls Google takes `api_endpoint` (empty: Google's own endpoints), as Google's client
+libraries take client_options, so the steps run against a local fake in the blueprint's tests.
+
 Recompile after a change (the blueprint's tests check the two are the same):
     python pipeline.py pipeline.yaml
 """
@@ -37,7 +42,7 @@ PYTHON_IMAGE = "python:3.11-slim"
 # run in it too, so the three use the same scikit-learn.
 SKLEARN_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest"
 # The Google client code the cloud steps need (pinned: a run is reproducible).
-GOOGLE_PACKAGES = ["google-auth==2.38.0", "requests==2.32.3"]
+GOOGLE_PACKAGES = ["google-auth==2.63.0", "requests==2.33.0"]
 
 
 @dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
@@ -57,6 +62,7 @@ def curate(
     max_workers: int,
     snapshot: Output[Dataset],
     report: Output[Artifact],
+    api_endpoint: str = "",
 ) -> int:
     """Load the new raw files into the curated table; returns the number of quarantined lines."""
     import json
@@ -76,8 +82,16 @@ def curate(
             raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:2000]}")
         return response.json() if response.content else {}
 
+    def wait(poll, done):  # 1 s, 2 s, 4 s ... up to a minute between polls
+        delay, state = 1, poll()
+        while not done(state):
+            time.sleep(delay)
+            delay = min(delay * 2, 60)
+            state = poll()
+        return state
+
     run = re.sub(r"[^a-z0-9_]", "_", run_id.lower())[-40:]
-    storage = "https://storage.googleapis.com/storage/v1"
+    storage = (api_endpoint or "https://storage.googleapis.com") + "/storage/v1"
 
     def objects(prefix):
         token, out = None, []
@@ -111,7 +125,7 @@ def curate(
         move(obj, name)
         claimed.append(name)
 
-    bq = f"https://bigquery.googleapis.com/bigquery/v2/projects/{project}"
+    bq = (api_endpoint or "https://bigquery.googleapis.com") + f"/bigquery/v2/projects/{project}"
 
     def query(sql):
         job = call("POST", f"{bq}/jobs", json={
@@ -119,9 +133,9 @@ def curate(
             "jobReference": {"projectId": project, "location": region},
         })
         ref = job["jobReference"]
-        while job.get("status", {}).get("state") != "DONE":
-            time.sleep(5)
-            job = call("GET", f"{bq}/jobs/{ref['jobId']}", params={"location": ref["location"]})
+        job = wait(lambda: job if job.get("status", {}).get("state") == "DONE" else call(
+            "GET", f"{bq}/jobs/{ref['jobId']}", params={"location": ref["location"]}),
+            lambda j: j.get("status", {}).get("state") == "DONE")
         if job["status"].get("errorResult"):
             raise RuntimeError(f"BigQuery job {ref['jobId']} failed: {job['status']['errorResult']}")
         return call("GET", f"{bq}/queries/{ref['jobId']}", params={"location": ref["location"]})
@@ -130,10 +144,10 @@ def curate(
     staging_id = f"{table}_staging_{run}"
     staging = f"`{project}.{dataset}.{staging_id}`"
     counts = {"files": len(claimed), "loaded": 0, "quarantined": 0}
+    dataflow = (api_endpoint or "https://dataflow.googleapis.com") + f"/v1b3/projects/{project}/locations/{region}"
     if claimed:
         # 2. Dataflow: the new files -> a staging table of this run (the UDF never throws).
-        launch_url = f"https://dataflow.googleapis.com/v1b3/projects/{project}/locations/{region}/flexTemplates:launch"
-        launch = call("POST", launch_url, json={
+        launch = call("POST", f"{dataflow}/flexTemplates:launch", json={
             "launchParameter": {
                 "jobName": f"curate-{run.replace('_', '-')}"[:63].rstrip("-"),
                 "containerSpecGcsPath": template,
@@ -158,11 +172,8 @@ def curate(
             }
         })
         job_id = launch["job"]["id"]
-        job_url = f"https://dataflow.googleapis.com/v1b3/projects/{project}/locations/{region}/jobs/{job_id}"
-        state = ""
-        while state not in ("JOB_STATE_DONE", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
-            time.sleep(30)
-            state = call("GET", job_url).get("currentState", "")
+        state = wait(lambda: call("GET", f"{dataflow}/jobs/{job_id}").get("currentState", ""),
+                     lambda s: s in ("JOB_STATE_DONE", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"))
         if state != "JOB_STATE_DONE":
             raise RuntimeError(f"Dataflow job {job_id} ended {state}: the files stay in processing/{run}/")
         # 3. Quarantine the marked lines, MERGE the good rows (latest event per record wins).
@@ -274,11 +285,15 @@ def train(
     accelerator_type: str,
     accelerator_count: int,
     service_account: str,
-    network: str,
+    network_attachment: str,
     kms_key: str,
     model: Output[Model],
+    api_endpoint: str = "",
 ):
-    """Run train.py as a Vertex AI custom job on the given machine; the model lands in `model`."""
+    """Run train.py as a Vertex AI custom job on the given machine; the model lands in `model`.
+
+    With a network attachment the job runs in the client's VPC (a Private Service Connect
+    interface: private address, no external IP)."""
     import time
 
     import google.auth
@@ -312,18 +327,25 @@ def train(
         },
         "encryptionSpec": {"kmsKeyName": kms_key},
     }
-    if network:
-        job["jobSpec"]["network"] = network
-    base = f"https://{region}-aiplatform.googleapis.com/v1"
-    response = http.post(f"{base}/projects/{project}/locations/{region}/customJobs", json=job, timeout=120)
-    if response.status_code >= 400:
-        raise RuntimeError(f"custom job refused: {response.status_code} {response.text[:2000]}")
-    name = response.json()["name"]
-    state = ""
-    while state not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"):
-        time.sleep(30)
-        current = http.get(f"{base}/{name}", timeout=120).json()
-        state = current.get("state", "")
+    if network_attachment:
+        job["jobSpec"]["pscInterfaceConfig"] = {"networkAttachment": network_attachment}
+    base = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
+
+    def call(method, url, **kwargs):
+        response = http.request(method, url, timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:2000]}")
+        return response.json()
+
+    current = call("POST", f"{base}/projects/{project}/locations/{region}/customJobs", json=job)
+    name = current["name"]
+    delay = 1
+    while current.get("state") not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED",
+                                       "JOB_STATE_EXPIRED"):
+        time.sleep(delay)
+        delay = min(delay * 2, 60)
+        current = call("GET", f"{base}/{name}")
+    state = current["state"]
     if state != "JOB_STATE_SUCCEEDED":
         raise RuntimeError(f"training job {name} ended {state}: {current.get('error')}")
     model.metadata["custom_job"] = name
@@ -378,6 +400,7 @@ def register(
     kms_key: str,
     model: Input[Model],
     evaluation: Input[Artifact],
+    api_endpoint: str = "",
 ) -> str:
     """Upload the model as a new version in the Model Registry with its evaluation; returns
     the version's resource name (projects/.../models/ID@VERSION)."""
@@ -389,7 +412,7 @@ def register(
 
     credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     http = AuthorizedSession(credentials)
-    base = f"https://{region}-aiplatform.googleapis.com/v1"
+    base = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
     parent = f"projects/{project}/locations/{region}"
 
     def call(method, url, **kwargs):
@@ -399,8 +422,10 @@ def register(
         return response.json()
 
     def wait(operation):
+        delay = 1
         while not operation.get("done"):
-            time.sleep(10)
+            time.sleep(delay)
+            delay = min(delay * 2, 30)
             operation = call("GET", f"{base}/{operation['name']}")
         if "error" in operation:
             raise RuntimeError(f"{operation['name']}: {operation['error']}")
@@ -472,6 +497,51 @@ def gate(
 
 
 @dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def approved(
+    project: str,
+    region: str,
+    endpoint: str,
+    model_id: str,
+    alias: str,
+    api_endpoint: str = "",
+) -> str:
+    """The version a human approved (the one carrying `alias` in the Model Registry) when the
+    endpoint does not serve it yet; "" when none is approved or it is already deployed.
+
+    The gate holds (manual approval) or rejects (threshold) new versions; an approver sets the
+    alias on the version to deploy (README), and this step of the next run finds it.
+    """
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+    base = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
+    parent = f"projects/{project}/locations/{region}"
+
+    def call(method, url, **kwargs):
+        response = http.request(method, url, timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:2000]}")
+        return response.json()
+
+    found = http.get(f"{base}/{parent}/models/{model_id}@{alias}", timeout=120)
+    if found.status_code == 404:  # no such model yet, or no version carries the alias
+        print(f"approved: no version of {model_id} carries the alias {alias!r}: nothing to deploy")
+        return ""
+    if found.status_code >= 400:
+        raise RuntimeError(f"model {model_id}@{alias}: {found.status_code} {found.text[:2000]}")
+    model = found.json()
+    name, version = model["name"].split("@")[0], model["versionId"]
+    served = call("GET", f"{base}/{parent}/endpoints/{endpoint}").get("deployedModels", [])
+    if any(d.get("model", "").split("@")[0] == name and d.get("modelVersionId") == version for d in served):
+        print(f"approved: version {version} of {model_id} is approved and already deployed")
+        return ""
+    print(f"approved: version {version} of {model_id} is approved: deploying it")
+    return f"{name}@{version}"
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
 def deploy(
     project: str,
     region: str,
@@ -483,6 +553,7 @@ def deploy(
     min_replicas: int,
     max_replicas: int,
     service_account: str,
+    api_endpoint: str = "",
 ) -> str:
     """Deploy a registered version to the endpoint with the variants' traffic split.
 
@@ -500,7 +571,7 @@ def deploy(
 
     credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     http = AuthorizedSession(credentials)
-    base = f"https://{region}-aiplatform.googleapis.com/v1"
+    base = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
     url = f"{base}/projects/{project}/locations/{region}/endpoints/{endpoint}"
 
     def call(method, target, **kwargs):
@@ -510,8 +581,10 @@ def deploy(
         return response.json()
 
     def wait(operation):
+        delay = 1
         while not operation.get("done"):
-            time.sleep(20)
+            time.sleep(delay)
+            delay = min(delay * 2, 30)
             operation = call("GET", f"{base}/{operation['name']}")
         if "error" in operation:
             raise RuntimeError(f"{operation['name']}: {operation['error']}")
@@ -566,6 +639,7 @@ def monitor(
     drift_threshold: float,
     sample_rate: float,
     interval_hours: int,
+    api_endpoint: str = "",
 ) -> str:
     """(Re)create the endpoint's drift monitoring job for the models it now serves.
 
@@ -582,7 +656,7 @@ def monitor(
 
     credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     http = AuthorizedSession(credentials)
-    base = f"https://{region}-aiplatform.googleapis.com/v1"
+    base = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
     parent = f"projects/{project}/locations/{region}"
     endpoint_name = f"{parent}/endpoints/{endpoint}"
 
@@ -595,14 +669,16 @@ def monitor(
     artifact_uri = call("GET", f"{base}/{model}")["artifactUri"].rstrip("/")
     bucket, _, prefix = artifact_uri.removeprefix("gs://").partition("/")
     obj = urllib.parse.quote(f"{prefix}/features.json".lstrip("/"), safe="")
-    names = call("GET", f"https://storage.googleapis.com/storage/v1/b/{bucket}/o/{obj}",
+    storage = (api_endpoint or "https://storage.googleapis.com") + "/storage/v1"
+    names = call("GET", f"{storage}/b/{bucket}/o/{obj}",
                  params={"alt": "media"})["features"]
     listed = call("GET", f"{base}/{parent}/modelDeploymentMonitoringJobs")
     for job in listed.get("modelDeploymentMonitoringJobs", []):
         if job.get("endpoint") == endpoint_name:
-            operation = call("DELETE", f"{base}/{job['name']}")
+            operation, delay = call("DELETE", f"{base}/{job['name']}"), 1
             while not operation.get("done"):
-                time.sleep(10)
+                time.sleep(delay)
+                delay = min(delay * 2, 30)
                 operation = call("GET", f"{base}/{operation['name']}")
     deployed = call("GET", f"{base}/{endpoint_name}").get("deployedModels", [])
     job = call("POST", f"{base}/{parent}/modelDeploymentMonitoringJobs", json={
@@ -653,7 +729,7 @@ def loop(
     training_machine_type: str = "n2-standard-4",
     training_accelerator_type: str = "",
     training_accelerator_count: int = 0,
-    training_network: str = "",
+    training_network_attachment: str = "",
     serving_image: str = SKLEARN_IMAGE,
     model_id: str = "model",
     model_display_name: str = "model",
@@ -665,6 +741,7 @@ def loop(
     approval: str = "manual",
     approval_metric: str = "rootMeanSquaredError",
     approval_threshold: float = 0.0,
+    approved_alias: str = "approved",
     serving_machine_type: str = "n2-standard-2",
     min_replicas: int = 1,
     max_replicas: int = 1,
@@ -675,17 +752,37 @@ def loop(
     drift_sample_rate: float = 0.8,
     drift_interval_hours: int = 1,
     approved_model: str = "",
+    # One root for every Google API the steps call, "" for Google's own (the tests' fake).
+    api_endpoint: str = "",
 ):
     """One run of the loop. With approved_model set (a version a human approved), the run only
     deploys that version (and re-creates the drift monitoring)."""
+
+    def serve(model, suffix):
+        """deploy -> monitor of one version (never cached: both change the endpoint)."""
+        dep = deploy(
+            project=project, region=region, endpoint=endpoint, model=model,
+            variants=variants, promote=promote, machine_type=serving_machine_type,
+            min_replicas=min_replicas, max_replicas=max_replicas, service_account="",
+            api_endpoint=api_endpoint,
+        ).set_display_name("deploy" + suffix).set_caching_options(False)
+        with dsl.If(drift_enabled == True, "drift" + suffix.replace(" ", "-")):  # noqa: E712
+            monitor(
+                project=project, region=region, endpoint=endpoint, model=model,
+                emails=alert_emails, notification_channels=notification_channels,
+                kms_key=kms_key, drift_threshold=drift_threshold,
+                sample_rate=drift_sample_rate, interval_hours=drift_interval_hours,
+                api_endpoint=api_endpoint,
+            ).set_display_name("monitor" + suffix).set_caching_options(False).after(dep)
+
     with dsl.If(approved_model == "", "train-new-version"):
         cur = curate(
             project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
             raw_bucket=raw_bucket, dataflow_bucket=dataflow_bucket, dataset=dataset, table=table,
             template=dataflow_template, dataflow_service_account=dataflow_service_account,
             subnetwork=subnetwork, kms_key=dataflow_kms_key, machine_type=dataflow_machine_type,
-            max_workers=dataflow_max_workers,
-        ).set_display_name("curate")
+            max_workers=dataflow_max_workers, api_endpoint=api_endpoint,
+        ).set_display_name("curate").set_caching_options(False)
         with dsl.If(training_enabled == True, "training"):  # noqa: E712 (a pipeline condition)
             prep = prepare(snapshot=cur.outputs["snapshot"], label_field=label_field,
                            test_percent=test_percent).set_display_name("prepare")
@@ -695,43 +792,32 @@ def loop(
                 trainer_uri=f"gs://{artifacts_bucket}/pipeline/train.py", image=serving_image,
                 machine_type=training_machine_type, accelerator_type=training_accelerator_type,
                 accelerator_count=training_accelerator_count,
-                service_account=training_service_account, network=training_network, kms_key=kms_key,
-            ).set_display_name("train")
+                service_account=training_service_account,
+                network_attachment=training_network_attachment, kms_key=kms_key,
+                api_endpoint=api_endpoint,
+            ).set_display_name("train").set_caching_options(False)
             ev = evaluate(model=fit.outputs["model"], test=prep.outputs["test"]).set_display_name("evaluate")
             reg = register(
                 project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
                 model_id=model_id, display_name=model_display_name, serving_image=serving_image,
                 kms_key=kms_key, model=fit.outputs["model"], evaluation=ev.outputs["evaluation"],
-            ).set_display_name("register")
+                api_endpoint=api_endpoint,
+            ).set_display_name("register").set_caching_options(False)
             with dsl.If(deploy_enabled == True, "serving"):  # noqa: E712
                 decision = gate(evaluation=ev.outputs["evaluation"], approval=approval,
                                 metric=approval_metric, threshold=approval_threshold).set_display_name("gate")
-                with dsl.If(decision.outputs["Output"] == "deploy", "approved"):
-                    dep = deploy(
-                        project=project, region=region, endpoint=endpoint, model=reg.output,
-                        variants=variants, promote=promote, machine_type=serving_machine_type,
-                        min_replicas=min_replicas, max_replicas=max_replicas, service_account="",
-                    ).set_display_name("deploy")
-                    with dsl.If(drift_enabled == True, "drift"):  # noqa: E712
-                        monitor(
-                            project=project, region=region, endpoint=endpoint, model=reg.output,
-                            emails=alert_emails, notification_channels=notification_channels,
-                            kms_key=kms_key, drift_threshold=drift_threshold,
-                            sample_rate=drift_sample_rate, interval_hours=drift_interval_hours,
-                        ).set_display_name("monitor").after(dep)
+                with dsl.If(decision.outputs["Output"] == "deploy", "gate-passed"):
+                    serve(reg.output, "")
+                with dsl.Else():
+                    # Held or rejected: deploy what a human approved, if the endpoint lacks it.
+                    pick = approved(project=project, region=region, endpoint=endpoint, model_id=model_id,
+                                    alias=approved_alias, api_endpoint=api_endpoint,
+                                    ).set_display_name("approved version")
+                    pick.set_caching_options(False).after(reg)
+                    with dsl.If(pick.output != "", "human-approved"):
+                        serve(pick.output, " approved version")
     with dsl.Else():
-        dep = deploy(
-            project=project, region=region, endpoint=endpoint, model=approved_model,
-            variants=variants, promote=promote, machine_type=serving_machine_type,
-            min_replicas=min_replicas, max_replicas=max_replicas, service_account="",
-        ).set_display_name("deploy approved version")
-        with dsl.If(drift_enabled == True, "approved-drift"):  # noqa: E712
-            monitor(
-                project=project, region=region, endpoint=endpoint, model=approved_model,
-                emails=alert_emails, notification_channels=notification_channels,
-                kms_key=kms_key, drift_threshold=drift_threshold,
-                sample_rate=drift_sample_rate, interval_hours=drift_interval_hours,
-            ).set_display_name("monitor approved version").after(dep)
+        serve(approved_model, " given version")
 
 
 def compile_to(path: str) -> None:

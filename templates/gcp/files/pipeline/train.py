@@ -4,7 +4,7 @@ Reads the training set prepare wrote (CSV, no header, label first), fits a sciki
 boosting regressor and writes what the serving container and the monitoring step need to the
 model directory: model.joblib (Vertex AI's prebuilt scikit-learn container serves it),
 features.json (feature names, in instance order) and instance_schema.yaml (the same, as the
-schema Vertex AI Model Monitoring parses array instances with). scikit-learn trains on CPUs: the
+OpenAPI schema object Vertex AI Model Monitoring parses array instances with). scikit-learn trains on CPUs: the
 blueprint gives this job no GPU. Replace the estimator to train another model.
 
     python3 train.py --train TRAIN.csv --features FEATURES.json --model-dir DIR
@@ -19,6 +19,17 @@ import os
 
 import joblib
 from sklearn.ensemble import GradientBoostingRegressor
+
+
+def instance_schema(names: list[str]) -> str:
+    """The analysis instance schema of Vertex AI Model Monitoring: an OpenAPI schema object in
+    YAML. The serving container takes each instance as an array of numbers, so `type` is array;
+    `properties` types every feature and `required` lists them in the order of the array (Model
+    Monitoring reads array instances by that order)."""
+    lines = ["type: array", "properties:"]
+    lines += [f"  {json.dumps(n)}:\n    type: number" for n in names]
+    lines += ["required:"] + [f"  - {json.dumps(n)}" for n in names]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,8 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     with open(os.path.join(args.model_dir, "features.json"), "w") as f:
         json.dump({"features": names}, f)
     with open(os.path.join(args.model_dir, "instance_schema.yaml"), "w") as f:
-        f.write("type: array\nitems:\n  type: number\nx-feature-names:\n")
-        f.writelines(f"  - {json.dumps(n)}\n" for n in names)
+        f.write(instance_schema(names))
     print(f"trained on {len(rows)} rows, {len(names)} features")
 
 

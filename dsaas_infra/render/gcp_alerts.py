@@ -1,0 +1,170 @@
+"""The GCP blueprint's platform alerts (alerts.tf): launches, data freshness, the API and its certificate, budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsaas_infra.spec.cron import max_gap_minutes
+from dsaas_infra.spec.model import ClientSpec
+
+# API alert thresholds (a starting point, to be tuned after a load test).
+API_5XX_PER_5_MIN = 10
+API_LATENCY_P99_MS = 2000
+# The certificate alert fires this many days before the managed certificate expires (Google
+# renews it about a month ahead: a certificate this close to expiry is not being renewed).
+CERT_EXPIRY_DAYS = 14
+# Data freshness: a run may take this long on top of the schedule's longest gap (Dataflow
+# start-up, training, deployment), or a quarter of the gap when that is longer.
+FRESHNESS_SLACK_MINUTES = 180
+# How often the freshness check runs (one tiny BigQuery query each time).
+FRESHNESS_CHECK_SCHEDULE = "23 * * * *"
+# Budget thresholds (share of budget.monthly_usd): actual spend, and the month's forecast.
+BUDGET_ACTUAL = (0.5, 0.9, 1.0)
+BUDGET_FORECAST = (1.0,)
+# A budget notifies at most this many Cloud Monitoring channels (Cloud Billing's limit).
+BUDGET_MAX_CHANNELS = 5
+
+SCHEDULER_ERROR = ('resource.type="cloud_scheduler_job" AND resource.labels.job_id="{job}" AND '
+                   'severity>=ERROR AND '
+                   'jsonPayload."@type"="type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished"')
+
+
+def freshness(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
+    """The hourly check that new rows reached the curated table within the schedule's longest
+    gap plus slack: a BigQuery query Cloud Scheduler sends that fails (ERROR()) when they did not."""
+    if not spec.phases.data.enabled:
+        return None
+    gap = max_gap_minutes(ctx["dataflow"]["schedule"])
+    window = gap + max(FRESHNESS_SLACK_MINUTES, gap // 4)
+    table = f"`{ctx['project_id']}.{ctx['dataset_id']}.{ctx['curated_table']}`"
+    tables = f"`{ctx['project_id']}.{ctx['dataset_id']}.INFORMATION_SCHEMA.TABLES`"
+    hours = f"{window / 60:g}"
+    # An empty table counts from its creation: no alert right after apply, one if no data ever comes.
+    query = (
+        f"SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM {tables} "
+        f"WHERE table_name = '{ctx['curated_table']}')) < "
+        f"TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {window} MINUTE), "
+        f"ERROR('no new curated rows in {ctx['dataset_id']}.{ctx['curated_table']} for more than {hours} h'), "
+        f"'fresh') AS freshness FROM {table}"
+    )
+    job = f"{ctx['name_prefix']}-freshness"
+    return {
+        "job_name": job,
+        "schedule": FRESHNESS_CHECK_SCHEDULE,
+        "window_minutes": window,
+        "window_hours": hours,
+        "query": query,
+        "filter": SCHEDULER_ERROR.format(job=job),
+    }
+
+
+def platform_alerts(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """alerts.tf: each alert to the notification channels of monitoring.tf."""
+    out: list[dict[str, Any]] = []
+    if spec.phases.data.enabled:
+        out.append({
+            "name": "scheduler_rejected", "kind": "log", "severity": "ERROR",
+            "display": "a scheduled launch was rejected",
+            "condition": "Cloud Scheduler got an error answer (409 overlap, 403, 400, ...)",
+            "filter": SCHEDULER_ERROR.format(job=ctx["pipeline"]["job_name"]),
+            "doc": ("A Cloud Scheduler launch was refused (409: the previous run is still going; 403: the "
+                    "launch identity lost a permission; 400: a bad request body). The run did not start: "
+                    "read the job's log in Cloud Scheduler, fix, then run the job by hand."),
+        })
+        fresh = ctx["freshness"]
+        out.append({
+            "name": "data_stale", "kind": "log", "severity": "ERROR",
+            "display": "no new curated data",
+            "condition": f"No new rows in the curated table for more than {fresh['window_hours']} h",
+            "filter": fresh["filter"],
+            "doc": (f"The curated table got no new rows for more than {fresh['window_hours']} h (the "
+                    "schedule's longest gap plus slack): no run succeeded, or no raw data arrived in "
+                    "incoming/. Check the last runs in Vertex AI > Pipelines and the raw bucket's "
+                    f"incoming/ prefix. The check is Cloud Scheduler job {fresh['job_name']} (hourly)."),
+        })
+    if ctx.get("apigee") is not None:
+        rule = f'resource.type = "https_lb_rule" AND resource.labels.forwarding_rule_name = "{ctx["name_prefix"]}-api"'
+        out.append({
+            "name": "api_5xx", "kind": "threshold", "severity": "ERROR",
+            "display": "prediction API 5xx",
+            "condition": f"More than {API_5XX_PER_5_MIN} 5xx answers in 5 minutes",
+            "filter": (f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/request_count" '
+                       'AND metric.labels.response_code_class = 500'),
+            "comparison": "COMPARISON_GT", "threshold": API_5XX_PER_5_MIN,
+            "aligner": "ALIGN_DELTA", "reducer": "REDUCE_SUM", "period": "300s", "duration": "0s",
+            "doc": ("The API load balancer answered 5xx (Apigee or the model backend failed). Check Apigee "
+                    "analytics and the Vertex AI endpoint's logs."),
+        })
+        # total_latencies is a DELTA distribution: ALIGN_DELTA keeps each series' distribution
+        # per period, REDUCE_PERCENTILE_99 takes the 99th percentile of all of them together
+        # (a sum of per-series percentiles would mean nothing).
+        out.append({
+            "name": "api_latency", "kind": "threshold", "severity": "WARNING",
+            "display": "prediction API latency",
+            "condition": f"p99 latency at the load balancer above {API_LATENCY_P99_MS} ms for 5 minutes",
+            "filter": f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/total_latencies"',
+            "comparison": "COMPARISON_GT", "threshold": API_LATENCY_P99_MS,
+            "aligner": "ALIGN_DELTA", "reducer": "REDUCE_PERCENTILE_99", "period": "60s", "duration": "300s",
+            "doc": "Predictions are slow end to end: check the endpoint's replicas and Apigee's target latency.",
+        })
+        check = 'metric.label.check_id = "%s" AND resource.type = "uptime_url"'
+        out.append({
+            "name": "api_certificate", "kind": "threshold", "severity": "ERROR",
+            "display": "API certificate or endpoint failing",
+            "condition": "The HTTPS check of the API host fails (certificate not ACTIVE or invalid, or no answer)",
+            "filter": f'metric.type = "monitoring.googleapis.com/uptime_check/check_passed" AND {check}',
+            "filter_ref": "google_monitoring_uptime_check_config.api.uptime_check_id",
+            "comparison": "COMPARISON_GT", "threshold": 1,
+            "aligner": "ALIGN_NEXT_OLDER", "reducer": "REDUCE_COUNT_FALSE", "period": "1200s",
+            "duration": "600s",
+            "doc": ("The HTTPS check of the API host fails from more than one region: the managed certificate "
+                    "is not ACTIVE (its DNS A record does not point at output api_ip_address, or it is still "
+                    "provisioning), TLS fails, or the load balancer does not answer. See "
+                    "`gcloud compute ssl-certificates list` for the certificate's status."),
+        })
+        out.append({
+            "name": "api_certificate_expiry", "kind": "threshold", "severity": "WARNING",
+            "display": "API certificate expiring",
+            "condition": f"The API certificate expires in less than {CERT_EXPIRY_DAYS} days",
+            "filter": f'metric.type = "monitoring.googleapis.com/uptime_check/time_until_ssl_cert_expires" AND {check}',
+            "filter_ref": "google_monitoring_uptime_check_config.api.uptime_check_id",
+            "comparison": "COMPARISON_LT", "threshold": CERT_EXPIRY_DAYS,
+            "aligner": "ALIGN_NEXT_OLDER", "reducer": "REDUCE_MIN", "period": "1200s", "duration": "600s",
+            "doc": ("The managed certificate is not being renewed (Google renews it about a month before it "
+                    "expires): check that the DNS A record of the API host still points at output "
+                    "api_ip_address and the certificate's status."),
+        })
+    for alert in out:
+        alert.setdefault("filter_ref", None)
+    return out
+
+
+def budget(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
+    """google_billing_budget: only with budget.monthly_usd and a known billing account."""
+    if spec.budget is None or spec.gcp is None or spec.gcp.billing_account is None:
+        return None
+    return {
+        "billing_account": spec.gcp.billing_account,
+        "display_name": f"{ctx['name_prefix']} monthly budget"[:60],
+        "units": str(int(round(spec.budget.monthly_usd))),
+        "actual": list(BUDGET_ACTUAL),
+        "forecast": list(BUDGET_FORECAST),
+        "max_channels": BUDGET_MAX_CHANNELS,
+    }
+
+
+def budget_readme(spec: ClientSpec, ctx: dict[str, Any]) -> str:
+    """README: what watches the spending, and why there is no budget when there is none."""
+    b = ctx["budget"]
+    if b is not None:
+        return (f"Billing budget `{b['display_name']}` on billing account {b['billing_account']}: "
+                f"{b['units']} USD a month (`budget.monthly_usd`); the notification channels hear at "
+                f"{', '.join(f'{int(t * 100)}%' for t in b['actual'])} of actual spend and when the "
+                "month's forecast passes 100%. The billing account must bill in USD, and whoever applies "
+                "needs `billing.budgets.create` on it (Billing Account Costs Manager; preflight checks it).")
+    if spec.budget is not None:
+        return (f"No billing budget: `budget.monthly_usd` is {spec.budget.monthly_usd:g} but the spec names no "
+                "`gcp.billing_account` (a budget belongs to the billing account). Set it, or create the "
+                "budget in Billing > Budgets & alerts by hand.")
+    return ("No billing budget: the spec sets no `budget.monthly_usd` (with it and `gcp.billing_account`, the "
+            "blueprint creates one that alerts the notification channels).")

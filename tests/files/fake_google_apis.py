@@ -1,0 +1,311 @@
+"""A local stand-in for the Google APIs the blueprint's pipeline steps call (REST, JSON), recording every request.
+
+It answers as Google documents: OAuth token refresh, Cloud Storage JSON API (list, media download,
+rewriteTo, delete with ifGenerationMatch), BigQuery (jobs.insert, jobs.get, jobs.getQueryResults),
+Dataflow (flexTemplates.launch, jobs.get), and Vertex AI (customJobs, models.upload/get with
+versions and aliases, evaluations:import, endpoints get/deployModel/undeployModel,
+modelDeploymentMonitoringJobs list/create/delete, operations). Tests set up its state, inject
+error answers (`fail`) and read `requests`.
+
+Artifacts of kfp.local are local paths: a "gs://" URI or a "/gcs/" path that is one reads the
+file system, as Vertex AI's Cloud Storage mount would read the bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+TOKEN = "fake-access-token"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: dict
+    authorization: str
+
+
+@dataclass
+class FakeGoogle:
+    root: Path  # buckets live in root/<bucket>/<object>
+    url: str = ""
+    requests: list[Request] = field(default_factory=list)
+    # (METHOD, path regex) -> (status, JSON body): the next matching request gets this answer.
+    failures: dict[tuple[str, str], tuple[int, dict]] = field(default_factory=dict)
+    generations: dict[tuple[str, str], int] = field(default_factory=dict)
+    # BigQuery: what the Dataflow load put into the staging table, and the curated table's rows.
+    staging_counts: tuple[int, int] = (0, 0)  # good, bad
+    curated_rows: list[dict] = field(default_factory=list)
+    bq_jobs: dict[str, dict] = field(default_factory=dict)
+    dataflow_state: str = "JOB_STATE_DONE"
+    # Vertex AI
+    custom_job_state: str = "JOB_STATE_SUCCEEDED"
+    run_custom_jobs: bool = True  # run the job's container command here, /gcs/ mapped to the buckets
+    custom_jobs: dict[str, dict] = field(default_factory=dict)
+    models: dict[str, dict] = field(default_factory=dict)  # model id -> {"versions": {id: model}, "aliases": {}}
+    endpoints: dict[str, dict] = field(default_factory=dict)
+    monitoring_jobs: dict[str, dict] = field(default_factory=dict)
+    # Deployments that answer with this split instead of the requested one (a split that did not take).
+    served_split_override: dict[str, int] | None = None
+    operations: dict[str, dict] = field(default_factory=dict)
+    counter: int = 0
+
+    def next_id(self) -> str:
+        self.counter += 1
+        return str(self.counter)
+
+    def calls(self, method: str, pattern: str) -> list[Request]:
+        return [r for r in self.requests if r.method == method and re.search(pattern, r.path)]
+
+    # --- Cloud Storage -------------------------------------------------------------------------
+    def put(self, bucket: str, name: str, data: bytes | str) -> None:
+        path = self.root / bucket / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        self.generations[(bucket, name)] = self.generations.get((bucket, name), 0) + 1
+
+    def objects(self, bucket: str, prefix: str = "") -> list[str]:
+        base = self.root / bucket
+        if not base.exists():
+            return []
+        return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file()
+                      and str(p.relative_to(base)).startswith(prefix))
+
+    def local(self, bucket: str, name: str) -> Path:
+        return Path("/" + name) if bucket == "" else self.root / bucket / name
+
+    def gcs_path(self, path: str) -> str:
+        """A /gcs/ path of a custom job -> the file here."""
+        rest = path.removeprefix("/gcs/")
+        return rest if rest.startswith("/") else str(self.root / rest)
+
+    def add_model_version(self, model_id: str, project: str, region: str, artifact_uri: str,
+                          aliases: tuple[str, ...] = ()) -> str:
+        entry = self.models.setdefault(model_id, {"versions": {}, "aliases": {}})
+        version = str(len(entry["versions"]) + 1)
+        name = f"projects/{project}/locations/{region}/models/{model_id}"
+        entry["versions"][version] = {"name": name, "versionId": version, "artifactUri": artifact_uri}
+        for alias in aliases:
+            entry["aliases"][alias] = version
+        return version
+
+
+def _error(code: int, status: str, message: str) -> dict:
+    return {"error": {"code": code, "status": status, "message": message}}
+
+
+def make_handler(state: FakeGoogle):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _send(self, code: int, body: dict | bytes) -> None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/octet-stream" if isinstance(body, bytes)
+                             else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            path = unquote(parts.path)
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            content_type = self.headers.get("Content-Type", "")
+            if "json" in content_type and raw:
+                body = json.loads(raw)
+            elif raw:
+                body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            else:
+                body = {}
+            request = Request(method, path, query, body, self.headers.get("Authorization", ""))
+            state.requests.append(request)
+            if method == "POST" and path == "/token":
+                return self._send(200, {"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"})
+            if request.authorization != f"Bearer {TOKEN}":
+                return self._send(401, _error(401, "UNAUTHENTICATED", "Request had invalid credentials."))
+            for (m, pattern), answer in list(state.failures.items()):
+                if m == method and re.search(pattern, path):
+                    del state.failures[(m, pattern)]
+                    return self._send(*answer)
+            try:
+                code, answer = route(state, request)
+            except KeyError as e:
+                code, answer = 404, _error(404, "NOT_FOUND", f"not found: {e}")
+            self._send(code, answer)
+
+        def do_GET(self):
+            self._handle("GET")
+
+        def do_POST(self):
+            self._handle("POST")
+
+        def do_DELETE(self):
+            self._handle("DELETE")
+
+    return Handler
+
+
+def _operation(state: FakeGoogle, parent: str, response: dict, done: bool = True) -> dict:
+    name = f"{parent}/operations/{state.next_id()}"
+    operation = {"name": name, "done": done, "response": response}
+    state.operations[name] = {**operation, "done": True}
+    return operation
+
+
+def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
+    p = r.path
+    # --- Cloud Storage ---------------------------------------------------------------------------
+    if m := re.fullmatch(r"/storage/v1/b/([^/]*)/o", p):
+        bucket, prefix = m.group(1), r.query.get("prefix", "")
+        items = [{"name": n, "generation": str(state.generations.get((bucket, n), 1))}
+                 for n in state.objects(bucket, prefix)]
+        return 200, {"items": items} if items else {}
+    if m := re.fullmatch(r"/storage/v1/b/([^/]*)/o/(.+)/rewriteTo/b/([^/]+)/o/(.+)", p):
+        src, dst = state.local(m.group(1), m.group(2)), state.local(m.group(3), m.group(4))
+        if not src.exists():
+            return 404, _error(404, "NOT_FOUND", f"No such object: {m.group(1)}/{m.group(2)}")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        state.generations[(m.group(3), m.group(4))] = 1
+        return 200, {"kind": "storage#rewriteResponse", "done": True, "resource": {"name": m.group(4)}}
+    if m := re.fullmatch(r"/storage/v1/b/([^/]*)/o/(.+)", p):
+        bucket, name = m.group(1), m.group(2)
+        path = state.local(bucket, name)
+        if not path.exists():
+            return 404, _error(404, "NOT_FOUND", f"No such object: {bucket}/{name}")
+        if r.method == "GET" and r.query.get("alt") == "media":
+            return 200, path.read_bytes()
+        if r.method == "DELETE":
+            want = r.query.get("ifGenerationMatch")
+            if want is not None and int(want) != state.generations.get((bucket, name), 1):
+                return 412, _error(412, "FAILED_PRECONDITION", "At least one of the pre-conditions did not hold.")
+            path.unlink()
+            state.generations.pop((bucket, name), None)
+            return 204, b""
+        return 200, {"name": name, "bucket": bucket}
+    # --- BigQuery --------------------------------------------------------------------------------
+    if m := re.fullmatch(r"/bigquery/v2/projects/([^/]+)/jobs", p):
+        sql = r.body["configuration"]["query"]["query"]
+        job_id = f"job_{state.next_id()}"
+        location = r.body["jobReference"]["location"]
+        rows: list = []
+        if "COUNTIF" in sql:
+            good, bad = state.staging_counts
+            rows = [{"f": [{"v": str(good)}, {"v": str(bad)}]}]
+        if uri := re.search(r"uri = '([^']+)'", sql):
+            target = Path(uri.group(1).replace("*", "000000000000"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("".join(json.dumps(row) + "\n" for row in state.curated_rows))
+        state.bq_jobs[job_id] = {"sql": sql, "rows": rows}
+        return 200, {"jobReference": {"projectId": m.group(1), "jobId": job_id, "location": location},
+                     "status": {"state": "DONE"}}
+    if m := re.fullmatch(r"/bigquery/v2/projects/([^/]+)/jobs/([^/]+)", p):
+        job = state.bq_jobs[m.group(2)]
+        return 200, {"jobReference": {"jobId": m.group(2)}, "status": {"state": "DONE"}}
+    if m := re.fullmatch(r"/bigquery/v2/projects/([^/]+)/queries/([^/]+)", p):
+        job = state.bq_jobs[m.group(2)]
+        return 200, {"jobComplete": True, "rows": job["rows"], "totalRows": str(len(job["rows"]))}
+    # --- Dataflow --------------------------------------------------------------------------------
+    if re.fullmatch(r"/v1b3/projects/[^/]+/locations/[^/]+/flexTemplates:launch", p):
+        return 200, {"job": {"id": f"df-{state.next_id()}", "currentState": "JOB_STATE_QUEUED"}}
+    if re.fullmatch(r"/v1b3/projects/[^/]+/locations/[^/]+/jobs/[^/]+", p):
+        return 200, {"currentState": state.dataflow_state}
+    # --- Vertex AI -------------------------------------------------------------------------------
+    loc = r"/v1/(projects/[^/]+/locations/[^/]+)"
+    if re.fullmatch(r"/v1/projects/[^/]+/locations/[^/]+/(?:.*/)?operations/\d+", p):
+        return 200, state.operations[p.removeprefix("/v1/")]
+    if m := re.fullmatch(loc + r"/customJobs", p):
+        name = f"{m.group(1)}/customJobs/{state.next_id()}"
+        job = {**r.body, "name": name, "state": "JOB_STATE_PENDING"}
+        state.custom_jobs[name] = job
+        if state.run_custom_jobs and state.custom_job_state == "JOB_STATE_SUCCEEDED":
+            container = r.body["jobSpec"]["workerPoolSpecs"][0]["containerSpec"]
+            command = [sys.executable if c == "python3" else state.gcs_path(c) if c.startswith("/gcs/") else c
+                       for c in container["command"] + container.get("args", [])]
+            run = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
+            job["log"] = run.stdout + run.stderr
+            job["final"] = "JOB_STATE_SUCCEEDED" if run.returncode == 0 else "JOB_STATE_FAILED"
+        else:
+            job["final"] = state.custom_job_state
+        return 200, {k: v for k, v in job.items() if k not in ("final", "log")}
+    if re.fullmatch(r"/v1/projects/[^/]+/locations/[^/]+/customJobs/\d+", p):
+        job = state.custom_jobs[p.removeprefix("/v1/")]
+        answer = {**job, "state": job["final"]}
+        if job["final"] != "JOB_STATE_SUCCEEDED":
+            answer["error"] = {"code": 3, "message": "The replica workerpool0-0 exited with a non-zero status of 1."}
+        return 200, {k: v for k, v in answer.items() if k not in ("final", "log")}
+    if m := re.fullmatch(loc + r"/models:upload", p):
+        model = r.body["model"]
+        model_id = r.body.get("modelId") or r.body["parentModel"].rsplit("/", 1)[-1]
+        if "modelId" in r.body and model_id in state.models:
+            return 409, _error(409, "ALREADY_EXISTS", f"Model {model_id} already exists.")
+        if "parentModel" in r.body and model_id not in state.models:
+            return 404, _error(404, "NOT_FOUND", f"Model {model_id} not found.")
+        project, region = m.group(1).split("/")[1], m.group(1).split("/")[3]
+        version = state.add_model_version(model_id, project, region, model["artifactUri"])
+        state.models[model_id]["versions"][version].update(model)
+        # The upload is a long-running operation: not done at first, done when asked again.
+        return 200, _operation(state, m.group(1), {"model": f"{m.group(1)}/models/{model_id}",
+                                                   "modelVersionId": version}, done=False)
+    if m := re.fullmatch(loc + r"/models/([^/@:]+)(?:@([^/:]+))?/evaluations:import", p):
+        return 200, {"name": f"{m.group(1)}/models/{m.group(2)}/evaluations/{state.next_id()}",
+                     **r.body["modelEvaluation"]}
+    if m := re.fullmatch(loc + r"/models/([^/@:]+)(?:@([^/:]+))?", p):
+        entry = state.models[m.group(2)]
+        ref = m.group(3) or max(entry["versions"], key=int)
+        version = entry["aliases"].get(ref, ref)
+        if version not in entry["versions"]:
+            return 404, _error(404, "NOT_FOUND", f"Model version {m.group(2)}@{ref} not found.")
+        aliases = [a for a, v in entry["aliases"].items() if v == version]
+        return 200, {**entry["versions"][version], "versionAliases": aliases}
+    if m := re.fullmatch(loc + r"/endpoints/([^/:]+)(:deployModel|:undeployModel)?", p):
+        endpoint = state.endpoints[m.group(2)]
+        if m.group(3) == ":deployModel":
+            deployed = {**r.body["deployedModel"], "id": f"dm{state.next_id()}"}
+            model, _, version = deployed["model"].partition("@")
+            deployed.update(model=model, modelVersionId=version or "1")
+            endpoint["deployedModels"].append(deployed)
+            split = {(deployed["id"] if k == "0" else k): v for k, v in r.body.get("trafficSplit", {}).items()}
+            endpoint["trafficSplit"] = state.served_split_override or split
+            return 200, _operation(state, m.group(1), {"deployedModel": {"id": deployed["id"]}})
+        if m.group(3) == ":undeployModel":
+            gone = r.body["deployedModelId"]
+            endpoint["deployedModels"] = [d for d in endpoint["deployedModels"] if d["id"] != gone]
+            endpoint["trafficSplit"] = {k: v for k, v in endpoint["trafficSplit"].items() if k != gone}
+            return 200, _operation(state, m.group(1), {})
+        return 200, {"name": f"{m.group(1)}/endpoints/{m.group(2)}", **endpoint}
+    if m := re.fullmatch(loc + r"/modelDeploymentMonitoringJobs", p):
+        if r.method == "GET":
+            return 200, {"modelDeploymentMonitoringJobs": list(state.monitoring_jobs.values())}
+        name = f"{m.group(1)}/modelDeploymentMonitoringJobs/{state.next_id()}"
+        state.monitoring_jobs[name] = {**r.body, "name": name, "state": "JOB_STATE_PENDING"}
+        return 200, state.monitoring_jobs[name]
+    if m := re.fullmatch(loc + r"/modelDeploymentMonitoringJobs/\d+", p):
+        if r.method == "DELETE":
+            state.monitoring_jobs.pop(p.removeprefix("/v1/"))
+            return 200, _operation(state, m.group(1), {})
+    return 404, _error(404, "NOT_FOUND", f"no fake for {r.method} {p}")
+
+
+def start(root: Path) -> tuple[FakeGoogle, ThreadingHTTPServer]:
+    state = FakeGoogle(root=root)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return state, server

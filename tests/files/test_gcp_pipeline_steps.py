@@ -1,0 +1,466 @@
+"""The GCP pipeline's steps that call Google, executed with kfp.local against a local fake of the APIs.
+
+Each shipped component runs as the Vertex AI run would run it (kfp's executor in a subprocess, the
+component's pinned packages already installed: PIP_NO_INDEX makes any other install fail), with
+Application Default Credentials that refresh against the fake's token endpoint and `api_endpoint`
+pointing at the fake. The tests assert on the requests (URL, body fields) and on failure handling:
+an error answer or a failed job fails the step, loudly.
+"""
+
+# no `from __future__ import annotations`: kfp reads the components' annotations as types
+
+import importlib.metadata
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from kfp import dsl, local
+from kfp.dsl import Artifact, Dataset, Output
+
+from tests.files.fake_google_apis import start
+
+REPO = Path(__file__).resolve().parents[2]
+SOURCE = REPO / "templates" / "gcp" / "files" / "pipeline"
+PROJECT, REGION = "acme-dsaas-prod", "europe-west1"
+PARENT = f"projects/{PROJECT}/locations/{REGION}"
+RAW, DATAFLOW, ARTIFACTS = "acme-prod-raw", "acme-prod-dataflow", "acme-prod-artifacts"
+KEY = f"{PARENT}/keyRings/acme/cryptoKeys/vertex"
+ATTACHMENT = f"projects/{PROJECT}/regions/{REGION}/networkAttachments/acme-prod-training"
+ENDPOINT = "1234567890"
+CHANNELS = [f"projects/{PROJECT}/notificationChannels/42"]
+VARIANTS = [{"name": "champion", "weight": 80}, {"name": "challenger", "weight": 20}]
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location("dsaas_pipeline_steps_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+m = _load(SOURCE / "pipeline.py")
+
+
+def _private_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+_KEY = _private_key()
+
+
+@pytest.fixture
+def google(tmp_path, monkeypatch):
+    state, server = start(tmp_path / "buckets")
+    adc = tmp_path / "adc.json"
+    # A service account key whose token_uri is the fake (google-auth honours it for this type).
+    adc.write_text(json.dumps({
+        "type": "service_account", "project_id": PROJECT, "private_key_id": "fake", "private_key": _KEY,
+        "client_email": f"acme-prod-pipeline@{PROJECT}.iam.gserviceaccount.com", "client_id": "1",
+        "token_uri": f"{state.url}/token"}))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # the components' packages are installed: never download
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"),
+               raise_on_error=True)
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_components_pinned_google_packages_are_the_ones_tested_here():
+    """A step installs GOOGLE_PACKAGES in its container; these tests run it with the installed ones."""
+    for pin in m.GOOGLE_PACKAGES:
+        name, version = pin.split("==")
+        assert importlib.metadata.version(name) == version, (
+            f"{pin} in pipeline.py, {importlib.metadata.version(name)} installed: keep them and "
+            "pyproject.toml's test extra the same")
+
+
+@dsl.component(base_image="python:3.11-slim")
+def text_artifacts(train_csv: str, features_json: str, train: Output[Dataset], features: Output[Artifact]):
+    """Stands in for prepare: a training set and its features file."""
+    with open(train.path, "w") as f:
+        f.write(train_csv)
+    with open(features.path, "w") as f:
+        f.write(features_json)
+
+
+def _rows(n: int) -> list[list[float]]:
+    return [[2.0 * (i % 7) - (i * 3) % 5 + 0.5, float(i % 7), float((i * 3) % 5)] for i in range(n)]
+
+
+def _csv(rows) -> str:
+    return "".join(",".join(str(v) for v in r) + "\n" for r in rows)
+
+
+# --- curate -------------------------------------------------------------------------------------
+def _curate(**extra):
+    return m.curate(
+        project=PROJECT, region=REGION, run_id="dsaas-mlops-loop-20260101", raw_bucket=RAW,
+        dataflow_bucket=DATAFLOW, dataset="acme_prod_curated", table="events",
+        template=f"gs://dataflow-templates-{REGION}/latest/flex/GCS_Text_to_BigQuery_Flex",
+        dataflow_service_account=f"acme-prod-dataflow@{PROJECT}.iam.gserviceaccount.com",
+        subnetwork=f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/regions/{REGION}/subnetworks/main",
+        kms_key="compute-key", machine_type="n2-standard-2", max_workers=3, **extra)
+
+
+def test_curate_claims_loads_quarantines_merges_and_exports(google):
+    google.put(RAW, "incoming/pos/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\nnot json\n')
+    google.staging_counts = (1, 1)
+    google.curated_rows = [{"record_id": "1", "event_time": "2026-01-01T00:00:00Z", "payload": '{"label": 1}'}]
+    task = _curate(api_endpoint=google.url)
+    assert task.outputs["Output"] == 1  # one quarantined line
+    run = "dsaas_mlops_loop_20260101"
+    # Each file moved incoming/ -> processing/<run>/ -> processed/<run>/, deleting only the copied generation.
+    rewrites = [r.path.split("/o/", 1)[1] for r in google.calls("POST", "/rewriteTo/")]
+    assert rewrites == [
+        f"incoming/b.jsonl/rewriteTo/b/{RAW}/o/processing/{run}/b.jsonl",
+        f"incoming/pos/a.jsonl/rewriteTo/b/{RAW}/o/processing/{run}/pos/a.jsonl",
+        f"processing/{run}/b.jsonl/rewriteTo/b/{RAW}/o/processed/{run}/b.jsonl",
+        f"processing/{run}/pos/a.jsonl/rewriteTo/b/{RAW}/o/processed/{run}/pos/a.jsonl",
+    ]
+    assert all(r.query.get("ifGenerationMatch") == "1" for r in google.calls("DELETE", f"/b/{RAW}/o/"))
+    assert google.objects(RAW) == [f"processed/{run}/b.jsonl", f"processed/{run}/pos/a.jsonl"]
+    # The Dataflow launch: only this run's files, private workers in the subnet, the spec's machines.
+    (launch,) = google.calls("POST", "flexTemplates:launch")
+    assert launch.path == f"/v1b3/projects/{PROJECT}/locations/{REGION}/flexTemplates:launch"
+    params, env = launch.body["launchParameter"]["parameters"], launch.body["launchParameter"]["environment"]
+    assert params["inputFilePattern"] == f"gs://{RAW}/processing/{run}/**"
+    assert params["outputTable"] == f"{PROJECT}:acme_prod_curated.events_staging_{run}"
+    assert params["javascriptTextTransformGcsPath"] == f"gs://{DATAFLOW}/udf/transform.js"
+    assert env["ipConfiguration"] == "WORKER_IP_PRIVATE" and env["subnetwork"].endswith("/subnetworks/main")
+    assert (env["machineType"], env["maxWorkers"], env["kmsKeyName"]) == ("n2-standard-2", 3, "compute-key")
+    # BigQuery: count, quarantine + idempotent MERGE on record_id, then the snapshot export.
+    sql = [r.body["configuration"]["query"]["query"] for r in google.calls("POST", "/bigquery/v2/projects/.*/jobs$")]
+    assert "COUNTIF(error IS NULL)" in sql[0]
+    assert "_quarantine" in sql[1] and "ON t.record_id = s.record_id" in sql[1] and "DROP TABLE" in sql[1]
+    assert sql[2].lstrip().startswith("EXPORT DATA") and "FROM `acme-dsaas-prod.acme_prod_curated.events`" in sql[2]
+    jobs = google.calls("POST", "/bigquery/v2/projects/.*/jobs$")
+    assert all(r.body["jobReference"]["location"] == REGION for r in jobs)
+
+
+def test_curate_with_a_failed_dataflow_job_fails_and_keeps_the_files_in_processing(google, capfd):
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.dataflow_state = "JOB_STATE_FAILED"
+    with pytest.raises(RuntimeError):
+        _curate(api_endpoint=google.url)
+    assert "ended JOB_STATE_FAILED" in "".join(capfd.readouterr())
+    assert google.objects(RAW) == ["processing/dsaas_mlops_loop_20260101/a.jsonl"]
+    assert not google.calls("POST", "/bigquery/")
+
+
+def test_curate_stops_at_an_error_answer(google, capfd):
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.failures[("POST", "flexTemplates:launch")] = (
+        403, {"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "dataflow.jobs.create denied"}})
+    with pytest.raises(RuntimeError):
+        _curate(api_endpoint=google.url)
+    assert "403" in "".join(capfd.readouterr()) and not google.calls("POST", "/bigquery/")
+
+
+# --- train -> evaluate -> register -> gate -> deploy -> monitor -----------------------------------
+def _endpoint_with_champion(google) -> None:
+    google.add_model_version("acme-prod-model", PROJECT, REGION, "gs://old/model")
+    google.endpoints[ENDPOINT] = {
+        "deployedModels": [{"id": "dm-old", "displayName": "champion",
+                            "model": f"{PARENT}/models/acme-prod-model", "modelVersionId": "1"},
+                           {"id": "dm-stale", "displayName": "challenger",
+                            "model": f"{PARENT}/models/acme-prod-model", "modelVersionId": "1"}],
+        "trafficSplit": {"dm-old": 80, "dm-stale": 20},
+    }
+    google.monitoring_jobs[f"{PARENT}/modelDeploymentMonitoringJobs/7"] = {
+        "name": f"{PARENT}/modelDeploymentMonitoringJobs/7", "endpoint": f"{PARENT}/endpoints/{ENDPOINT}"}
+
+
+def test_train_register_gate_deploy_and_monitor_against_the_fake(google):
+    google.put(ARTIFACTS, "pipeline/train.py", (SOURCE / "train.py").read_text())
+    _endpoint_with_champion(google)
+    url = google.url
+
+    @dsl.pipeline
+    def chain(train_csv: str, test_csv: str, features_json: str) -> str:
+        data = text_artifacts(train_csv=train_csv, features_json=features_json)
+        held = text_artifacts(train_csv=test_csv, features_json=features_json)
+        fit = m.train(project=PROJECT, region=REGION, run_id="run-1", train_data=data.outputs["train"],
+                      features=data.outputs["features"], trainer_uri=f"gs://{ARTIFACTS}/pipeline/train.py",
+                      image=m.SKLEARN_IMAGE, machine_type="n2-standard-8", accelerator_type="",
+                      accelerator_count=0, service_account=f"acme-prod-training@{PROJECT}.iam.gserviceaccount.com",
+                      network_attachment=ATTACHMENT, kms_key=KEY, api_endpoint=url)
+        ev = m.evaluate(model=fit.outputs["model"], test=held.outputs["train"])
+        reg = m.register(project=PROJECT, region=REGION, run_id="run-1", model_id="acme-prod-model",
+                         display_name="acme-prod-model", serving_image=m.SKLEARN_IMAGE, kms_key=KEY,
+                         model=fit.outputs["model"], evaluation=ev.outputs["evaluation"], api_endpoint=url)
+        verdict = m.gate(evaluation=ev.outputs["evaluation"], approval="threshold",
+                         metric="rootMeanSquaredError", threshold=5.0)
+        dep = m.deploy(project=PROJECT, region=REGION, endpoint=ENDPOINT, model=reg.output, variants=VARIANTS,
+                       promote=False, machine_type="n2-standard-4", min_replicas=2, max_replicas=8,
+                       service_account="", api_endpoint=url).after(verdict)
+        mon = m.monitor(project=PROJECT, region=REGION, endpoint=ENDPOINT, model=reg.output,
+                        emails=["oncall@acme.example"], notification_channels=CHANNELS, kms_key=KEY,
+                        drift_threshold=0.3, sample_rate=0.8, interval_hours=1, api_endpoint=url).after(dep)
+        return mon.output
+
+    rows = _rows(60)
+    out = chain(train_csv=_csv(rows[:45]), test_csv=_csv(rows[45:]),
+                features_json=json.dumps({"label": "label", "features": ["x", "y"]}))
+    assert out.output.startswith(f"{PARENT}/modelDeploymentMonitoringJobs/")
+
+    # train: a custom job on the given machine, in the client's network, as the training account.
+    (job,) = google.calls("POST", "/customJobs$")
+    assert job.path == f"/v1/{PARENT}/customJobs"
+    pool = job.body["jobSpec"]["workerPoolSpecs"][0]
+    assert pool["machineSpec"] == {"machineType": "n2-standard-8"}
+    assert job.body["jobSpec"]["pscInterfaceConfig"] == {"networkAttachment": ATTACHMENT}
+    assert job.body["jobSpec"]["serviceAccount"] == f"acme-prod-training@{PROJECT}.iam.gserviceaccount.com"
+    assert job.body["encryptionSpec"] == {"kmsKeyName": KEY}
+    assert pool["containerSpec"]["command"] == ["python3", f"/gcs/{ARTIFACTS}/pipeline/train.py"]
+    model_dir = Path(pool["containerSpec"]["args"][pool["containerSpec"]["args"].index("--model-dir") + 1]
+                     .removeprefix("/gcs/"))
+    assert {"model.joblib", "features.json", "instance_schema.yaml"} <= {p.name for p in model_dir.iterdir()}
+
+    # register: a new version of the existing model, with its evaluation.
+    (upload,) = google.calls("POST", "models:upload$")
+    assert upload.body["parentModel"] == f"{PARENT}/models/acme-prod-model" and "modelId" not in upload.body
+    assert upload.body["model"]["containerSpec"] == {"imageUri": m.SKLEARN_IMAGE}
+    assert upload.body["model"]["encryptionSpec"] == {"kmsKeyName": KEY}
+    assert google.calls("GET", r"/operations/\d+$")  # the upload's long-running operation was waited for
+    (evaluation,) = google.calls("POST", "evaluations:import$")
+    assert evaluation.path == f"/v1/{PARENT}/models/acme-prod-model@2/evaluations:import"
+    metrics = set(evaluation.body["modelEvaluation"]["metrics"])
+    assert metrics == {"rootMeanSquaredError", "meanAbsoluteError", "rSquared"}
+
+    # deploy: the challenger variant with the spec's machine and replicas, the champion keeps 80%.
+    (deploy,) = google.calls("POST", ":deployModel$")
+    assert deploy.body["trafficSplit"] == {"dm-old": 80, "0": 20}
+    dm = deploy.body["deployedModel"]
+    assert dm["model"] == f"{PARENT}/models/acme-prod-model@2" and dm["displayName"] == "challenger"
+    assert dm["dedicatedResources"] == {"machineSpec": {"machineType": "n2-standard-4"},
+                                        "minReplicaCount": 2, "maxReplicaCount": 8}
+    assert dm["enableAccessLogging"] is True
+    # The old challenger, no longer in the split, was undeployed after the new split served.
+    assert [r.body for r in google.calls("POST", ":undeployModel$")] == [{"deployedModelId": "dm-stale"}]
+    served = google.endpoints[ENDPOINT]
+    (new,) = [d["id"] for d in served["deployedModels"] if d["id"] != "dm-old"]
+    assert served["trafficSplit"] == {"dm-old": 80, new: 20}
+
+    # monitor: the old job replaced by one on the models now deployed, every feature watched.
+    assert google.calls("DELETE", "modelDeploymentMonitoringJobs/7$")
+    (created,) = google.calls("POST", "modelDeploymentMonitoringJobs$")
+    body = created.body
+    assert body["endpoint"] == f"{PARENT}/endpoints/{ENDPOINT}"
+    assert {c["deployedModelId"] for c in body["modelDeploymentMonitoringObjectiveConfigs"]} == \
+        {d["id"] for d in google.endpoints[ENDPOINT]["deployedModels"]}
+    for objective in body["modelDeploymentMonitoringObjectiveConfigs"]:
+        assert objective["objectiveConfig"]["predictionDriftDetectionConfig"]["driftThresholds"] == {
+            "x": {"value": 0.3}, "y": {"value": 0.3}}
+    assert body["modelMonitoringAlertConfig"]["notificationChannels"] == CHANNELS
+    assert body["modelMonitoringAlertConfig"]["emailAlertConfig"] == {"userEmails": ["oncall@acme.example"]}
+    assert body["encryptionSpec"] == {"kmsKeyName": KEY}
+    assert body["analysisInstanceSchemaUri"] == f"{model_dir}/instance_schema.yaml"
+    assert body["loggingSamplingStrategy"] == {"randomSampleConfig": {"sampleRate": 0.8}}
+
+
+def _train_only(google, capfd):
+    google.put(ARTIFACTS, "pipeline/train.py", (SOURCE / "train.py").read_text())
+    url = google.url
+
+    @dsl.pipeline
+    def only_train(train_csv: str, features_json: str):
+        data = text_artifacts(train_csv=train_csv, features_json=features_json)
+        m.train(project=PROJECT, region=REGION, run_id="run-1", train_data=data.outputs["train"],
+                features=data.outputs["features"], trainer_uri=f"gs://{ARTIFACTS}/pipeline/train.py",
+                image=m.SKLEARN_IMAGE, machine_type="n2-standard-8", accelerator_type="", accelerator_count=0,
+                service_account="sa", network_attachment=ATTACHMENT, kms_key=KEY, api_endpoint=url)
+
+    with pytest.raises(RuntimeError):
+        only_train(train_csv=_csv(_rows(20)), features_json=json.dumps({"features": ["x", "y"]}))
+    return "".join(capfd.readouterr())
+
+
+def test_a_failed_training_job_fails_the_step(google, capfd):
+    google.custom_job_state = "JOB_STATE_FAILED"
+    assert "ended JOB_STATE_FAILED" in _train_only(google, capfd)
+
+
+def test_a_refused_training_job_fails_the_step(google, capfd):
+    google.failures[("POST", "/customJobs$")] = (
+        400, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "network attachment not found"}})
+    assert "network attachment not found" in _train_only(google, capfd)
+
+
+def test_a_refused_upload_fails_register_and_imports_no_evaluation(google, tmp_path, capfd):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    google.failures[("POST", "models:upload$")] = (
+        400, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "bad container"}})
+
+    @dsl.component(base_image="python:3.11-slim")
+    def evaluation_file(evaluation: Output[Artifact], model: Output[dsl.Model]):
+        import json
+        import os
+
+        os.makedirs(model.path, exist_ok=True)
+        with open(evaluation.path, "w") as f:
+            json.dump({"rootMeanSquaredError": 0.5, "meanAbsoluteError": 0.4, "rSquared": 0.9, "rows": 9}, f)
+
+    url = google.url
+
+    @dsl.pipeline
+    def only_register():
+        made = evaluation_file()
+        m.register(project=PROJECT, region=REGION, run_id="run-1", model_id="acme-prod-model",
+                   display_name="acme-prod-model", serving_image=m.SKLEARN_IMAGE, kms_key=KEY,
+                   model=made.outputs["model"], evaluation=made.outputs["evaluation"], api_endpoint=url)
+
+    with pytest.raises(RuntimeError):
+        only_register()
+    assert "bad container" in "".join(capfd.readouterr())
+    assert not google.calls("POST", "evaluations:import")
+    (upload,) = google.requests[-1:]
+    assert upload.body["modelId"] == "acme-prod-model"  # a first version creates the model
+
+
+def test_deploy_fails_when_the_endpoint_does_not_serve_the_new_split(google, capfd):
+    _endpoint_with_champion(google)
+    google.served_split_override = {"dm-old": 100}
+    with pytest.raises(RuntimeError):
+        m.deploy(project=PROJECT, region=REGION, endpoint=ENDPOINT, model=f"{PARENT}/models/acme-prod-model@1",
+                 variants=VARIANTS, promote=False, machine_type="n2-standard-4", min_replicas=2,
+                 max_replicas=8, service_account="", api_endpoint=google.url)
+    assert "expected" in "".join(capfd.readouterr())
+    assert not google.calls("POST", ":undeployModel$")  # nothing pruned while the split is wrong
+
+
+def test_deploy_promote_gives_the_new_version_all_traffic_and_prunes_the_rest(google):
+    _endpoint_with_champion(google)
+    m.deploy(project=PROJECT, region=REGION, endpoint=ENDPOINT, model=f"{PARENT}/models/acme-prod-model@1",
+             variants=VARIANTS, promote=True, machine_type="n2-standard-4", min_replicas=1, max_replicas=2,
+             service_account="", api_endpoint=google.url)
+    (deploy,) = google.calls("POST", ":deployModel$")
+    assert deploy.body["trafficSplit"] == {"0": 100} and deploy.body["deployedModel"]["displayName"] == "champion"
+    assert sorted(r.body["deployedModelId"] for r in google.calls("POST", ":undeployModel$")) == ["dm-old", "dm-stale"]
+
+
+def test_a_refused_monitoring_job_fails_the_monitor_step(google, capfd):
+    _endpoint_with_champion(google)
+    google.add_model_version("acme-prod-model", PROJECT, REGION, f"gs://{ARTIFACTS}/runs/1/model")
+    google.put(ARTIFACTS, "runs/1/model/features.json", json.dumps({"features": ["x"]}))
+    google.failures[("POST", "modelDeploymentMonitoringJobs$")] = (
+        400, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "schema unreadable"}})
+    with pytest.raises(RuntimeError):
+        m.monitor(project=PROJECT, region=REGION, endpoint=ENDPOINT, model=f"{PARENT}/models/acme-prod-model@2",
+                  emails=[], notification_channels=CHANNELS, kms_key=KEY, drift_threshold=0.3,
+                  sample_rate=0.8, interval_hours=1, api_endpoint=google.url)
+    assert "schema unreadable" in "".join(capfd.readouterr())
+    (get,) = google.calls("GET", f"/storage/v1/b/{ARTIFACTS}/o/")
+    assert get.path == f"/storage/v1/b/{ARTIFACTS}/o/runs/1/model/features.json" and get.query["alt"] == "media"
+
+
+# --- the approval path ----------------------------------------------------------------------------
+def _approved(google):
+    return m.approved(project=PROJECT, region=REGION, endpoint=ENDPOINT, model_id="acme-prod-model",
+                      alias="approved", api_endpoint=google.url).output
+
+
+def test_nothing_approved_deploys_nothing(google):
+    _endpoint_with_champion(google)
+    assert _approved(google) == ""
+    (get,) = google.calls("GET", "/models/")
+    assert get.path == f"/v1/{PARENT}/models/acme-prod-model@approved"
+
+
+def test_an_approved_version_already_served_is_not_deployed_again(google):
+    _endpoint_with_champion(google)
+    google.models["acme-prod-model"]["aliases"]["approved"] = "1"
+    assert _approved(google) == ""
+
+
+def test_an_approved_version_not_served_yet_is_the_one_to_deploy(google):
+    _endpoint_with_champion(google)
+    google.add_model_version("acme-prod-model", PROJECT, REGION, "gs://new/model", aliases=("approved",))
+    assert _approved(google) == f"{PARENT}/models/acme-prod-model@2"
+
+
+def test_a_registry_error_fails_the_approval_lookup(google, capfd):
+    _endpoint_with_champion(google)
+    google.failures[("GET", "@approved$")] = (
+        403, {"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "aiplatform.models.get denied"}})
+    with pytest.raises(RuntimeError):
+        _approved(google)
+    assert "aiplatform.models.get denied" in "".join(capfd.readouterr())
+
+
+def test_the_written_instance_schema_is_an_openapi_3_schema_with_every_feature(tmp_path):
+    """Model Monitoring's analysis instance schema: an OpenAPI schema object (YAML) with the
+    features as properties, required in instance order."""
+    import subprocess
+    import sys
+
+    from openapi_spec_validator import validate
+
+    names = ["x", "odd name: with colon", "y"]
+    (tmp_path / "features.json").write_text(json.dumps({"features": names}))
+    rows = [[r[0], r[1], r[2], r[1] + r[2]] for r in _rows(30)]
+    (tmp_path / "train.csv").write_text(_csv(rows))
+    subprocess.run([sys.executable, str(SOURCE / "train.py"), "--train", str(tmp_path / "train.csv"),
+                    "--features", str(tmp_path / "features.json"), "--model-dir", str(tmp_path / "model")],
+                   check=True)
+    schema = yaml.safe_load((tmp_path / "model" / "instance_schema.yaml").read_text())
+    assert schema["type"] == "array"
+    assert schema["required"] == names
+    assert schema["properties"] == {n: {"type": "number"} for n in names}
+    validate({"openapi": "3.0.3", "info": {"title": "instance", "version": "1"}, "paths": {},
+              "components": {"schemas": {"instance": schema}}})
+
+
+# --- the whole compiled loop, as Cloud Scheduler starts it ---------------------------------------
+def _loop_arguments(google, **overrides) -> dict:
+    args = dict(
+        project=PROJECT, region=REGION, raw_bucket=RAW, dataflow_bucket=DATAFLOW, artifacts_bucket=ARTIFACTS,
+        dataset="acme_prod_curated", table="events",
+        dataflow_template=f"gs://dataflow-templates-{REGION}/latest/flex/GCS_Text_to_BigQuery_Flex",
+        dataflow_service_account="df@x", subnetwork="subnet", dataflow_kms_key="compute-key", kms_key=KEY,
+        dataflow_machine_type="n2-standard-2", dataflow_max_workers=2, training_enabled=True,
+        training_service_account="training@x", training_machine_type="n2-standard-4",
+        training_network_attachment=ATTACHMENT, model_id="acme-prod-model", model_display_name="acme-prod-model",
+        deploy_enabled=True, endpoint=ENDPOINT, variants=[{"name": "champion", "weight": 100}],
+        approval="manual", serving_machine_type="n2-standard-2", min_replicas=1, max_replicas=2,
+        drift_enabled=True, alert_emails=["oncall@acme.example"], notification_channels=CHANNELS,
+        api_endpoint=google.url)
+    args.update(overrides)
+    return args
+
+
+def test_the_loop_holds_a_new_version_until_a_human_approves_it_then_deploys_that_one(google):
+    """pipeline.py's loop itself (its conditions, its wiring), twice: manual approval holds run 1's
+    version; once a human sets the alias on it, run 2 deploys it (not its own new version)."""
+    google.put(ARTIFACTS, "pipeline/train.py", (SOURCE / "train.py").read_text())
+    google.endpoints[ENDPOINT] = {"deployedModels": [], "trafficSplit": {}}
+    google.curated_rows = [
+        {"record_id": str(i), "event_time": "2026-01-01T00:00:00Z",
+         "payload": json.dumps({"x": x, "y": y, "label": label})}
+        for i, (label, x, y) in enumerate(_rows(60))]
+    google.put(RAW, "incoming/a.jsonl", "{}\n")
+    google.staging_counts = (60, 0)
+
+    m.loop(**_loop_arguments(google))
+    assert len(google.calls("POST", "models:upload$")) == 1
+    assert google.calls("GET", "models/acme-prod-model@approved$")  # the approval was looked up
+    assert not google.calls("POST", ":deployModel$")  # held: nothing deployed, the run still succeeds
+
+    google.models["acme-prod-model"]["aliases"]["approved"] = "1"  # the approver's mergeVersionAliases
+    m.loop(**_loop_arguments(google))
+    assert len(google.calls("POST", "models:upload$")) == 2
+    (deploy,) = google.calls("POST", ":deployModel$")
+    assert deploy.body["deployedModel"]["model"] == f"{PARENT}/models/acme-prod-model@1"
+    assert deploy.body["trafficSplit"] == {"0": 100}
+    assert len(google.calls("POST", "modelDeploymentMonitoringJobs$")) == 1
