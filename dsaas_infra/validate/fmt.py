@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from dsaas_infra.errors import OperationError
 from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.findings import ERROR, Finding, Rule, StageResult
 from dsaas_infra.validate.limits import MAX_TF_BYTES
-from dsaas_infra.validate.tools import locate_terraform, run_tool
+from dsaas_infra.validate.tools import locate_terraform
 
 NAME = "format"
 RULES = {r.id: r for r in [
@@ -47,16 +51,58 @@ def parse_diff(stdout: str) -> list[tuple[str, int, str]]:
 def run(blueprints: list[Blueprint], context) -> StageResult:
     """One `terraform fmt` for all blueprints (staged side by side under one folder), with a
     timeout that grows with the bytes to format."""
-    result = StageResult(NAME, rules=RULES)
+    started = start([bp.path for bp in blueprints], context)
+    return started if isinstance(started, StageResult) else collect(started, blueprints)
+
+
+@dataclass
+class Started:
+    """A `terraform fmt` process over staged links to the blueprints' files, running while other stages do."""
+
+    proc: subprocess.Popen
+    argv: list[str]
+    tmp: Path
+    timeout: float
+    started: float
+
+
+def start(paths: list[Path], context) -> Started | StageResult:
+    """Stage the blueprints and start `terraform fmt` (``collect`` waits for it); a StageResult
+    when no Terraform is installed (the stage is skipped)."""
     tool = locate_terraform(context.terraform_bin, context.env)
     if tool.path is None:
-        result.skipped_reason = tool.reason
-        return result
-    with tempfile.TemporaryDirectory(prefix="dsaas-fmt-") as tmp:
-        root = Path(tmp)
-        size = sum(_stage(bp.path, root / f"bp{i}") for i, bp in enumerate(blueprints))
+        return StageResult(NAME, rules=RULES, skipped_reason=tool.reason)
+    root = Path(tempfile.mkdtemp(prefix="dsaas-fmt-"))
+    try:
+        size = sum(_stage(path, root / f"bp{i}") for i, path in enumerate(paths))
         timeout = BASE_TIMEOUT + SECONDS_PER_MB * size / 1_000_000
-        proc = run_tool(fmt_args(tool.path), cwd=root, env=context.env, timeout=timeout)
+        argv = fmt_args(tool.path)
+        try:
+            proc = subprocess.Popen(argv, cwd=root, env=context.env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        except OSError as e:
+            raise OperationError(f"cannot run {argv[0]}: {e}") from e
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return Started(proc, argv, root, timeout, time.monotonic())
+
+
+def collect(started: Started, blueprints: list[Blueprint]) -> StageResult:
+    """Wait for `terraform fmt` and turn its diff into findings (a timeout raises OperationError)."""
+    result = StageResult(NAME, rules=RULES)
+    try:
+        remaining = max(1.0, started.timeout - (time.monotonic() - started.started))
+        try:
+            stdout, stderr = started.proc.communicate(timeout=remaining)
+        except subprocess.TimeoutExpired as e:
+            started.proc.kill()
+            started.proc.communicate()
+            raise OperationError(f"{Path(started.argv[0]).name} timed out after {started.timeout:.0f}s: "
+                                 f"{' '.join(started.argv)}") from e
+    finally:
+        shutil.rmtree(started.tmp, ignore_errors=True)
+    proc = subprocess.CompletedProcess(started.argv, started.proc.returncode, stdout, stderr)
     if proc.returncode == 0:
         return result
     changed = parse_diff(proc.stdout)

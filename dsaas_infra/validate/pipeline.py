@@ -66,12 +66,16 @@ def _timed(name: str, blueprints: list[Blueprint], context: Context) -> StageRes
 
 
 def run(targets: list[tuple[Path, str]], skip: tuple[str, ...] | list[str] = (),
-        context: Context | None = None, progress: Progress | None = None) -> Report:
+        context: Context | None = None, progress: Progress | None = None,
+        loaded: list[Blueprint] | None = None) -> Report:
     """Validate each (blueprint directory, label) pair; stages named in ``skip`` are not run.
-    ``progress`` hears about each blueprint's offline stages and each tool stage as they finish."""
+    ``progress`` hears about each blueprint's offline stages and each tool stage as they finish;
+    ``loaded``, if given, receives the parsed blueprints."""
     context = context or Context()
     progress = progress or QuietProgress()
     blueprints: list[Blueprint] = [load_blueprint(path, label) for path, label in targets]
+    if loaded is not None:
+        loaded.extend(blueprints)
     by_name: dict[str, StageResult] = {}
     for name in STAGES:
         if name in skip:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from dsaas_infra.errors import OperationError
 from dsaas_infra.validate.blueprint import Blueprint
 from dsaas_infra.validate.findings import ERROR, INFO, Finding, Rule, StageResult
 from dsaas_infra.validate.limits import copy_tree
-from dsaas_infra.validate.tools import locate_checkov, run_tool
+from dsaas_infra.validate.tools import locate_checkov
 
 NAME = "security"
 RULES = {r.id: r for r in [
@@ -73,7 +76,7 @@ def _scanned_roots(reports: list[dict], copies: dict[Path, Blueprint]) -> set[Pa
     return seen
 
 
-def _declares_cloud_resources(bp: Blueprint) -> bool:
+def declares_cloud_resources(bp: Blueprint) -> bool:
     return any(block.type in ("resource", "data") and block.labels and block.labels[0].startswith(SCANNED_PREFIXES)
                for module in bp.modules.values() for block in module.blocks)
 
@@ -86,7 +89,8 @@ def _tail(proc) -> str:
     return " ".join(((proc.stderr or "") + " " + (proc.stdout or "")).split())[-500:] or "(no output)"
 
 
-def check_run(proc, copies: dict[Path, Blueprint]) -> tuple[list[dict], list[Finding]]:
+def check_run(proc, copies: dict[Path, Blueprint],
+              declares: list[bool] | None = None) -> tuple[list[dict], list[Finding]]:
     """checkov's exit status and output, both checked: the reports to use, or the error findings
     saying why none can be trusted (then the stage fails; it is never passed unscanned)."""
     if proc.returncode not in (0, 1):
@@ -107,24 +111,11 @@ def check_run(proc, copies: dict[Path, Blueprint]) -> tuple[list[dict], list[Fin
                             f"{failed} failed check(s): {_tail(proc)}")]
     problems = []
     scanned = _scanned_roots(reports, copies)
-    for root, bp in copies.items():
-        if root not in scanned and _declares_cloud_resources(bp):
+    for i, (root, bp) in enumerate(copies.items()):
+        if root not in scanned and (declares[i] if declares is not None else declares_cloud_resources(bp)):
             problems.append(Finding(NAME, "SEC007", ERROR, "checkov's report has no result for this blueprint: "
                                     "it was not scanned", file=bp.label))
     return reports, problems
-
-
-def stage_copies(blueprints: list[Blueprint], root: Path) -> dict[Path, Blueprint]:
-    """Copy every blueprint under one directory so a single checkov run covers them all.
-
-    (checkov 3 with several ``-d`` options mixes up the reports, so one parent directory it is.)
-    """
-    copies = {}
-    for i, bp in enumerate(blueprints):
-        target = root / f"bp{i}"
-        copy_tree(bp.path, target, skip=frozenset({".terraform", ".git"}))
-        copies[target.resolve()] = bp
-    return copies
 
 
 def _display(path: str | None, copies: dict[Path, Blueprint]) -> str | None:
@@ -170,22 +161,108 @@ def to_findings(reports: list[dict], copies: dict[Path, Blueprint]) -> list[Find
 
 
 def run(blueprints: list[Blueprint], context) -> StageResult:
-    result = StageResult(NAME, rules=RULES)
+    started = start([bp.path for bp in blueprints], context)
+    if isinstance(started, StageResult):
+        return started
+    return collect(started, blueprints)[0]
+
+
+@dataclass
+class Started:
+    """A checkov process scanning staged copies of the blueprints, running while other stages do."""
+
+    proc: subprocess.Popen | None  # None: it could not start (``error`` says why)
+    argv: list[str]
+    tmp: Path
+    roots: list[Path]  # the staged copy of each blueprint, in order
+    timeout: float
+    started: float
+    error: Finding | None = None
+
+
+def start(paths: list[Path], context) -> Started | StageResult:
+    """Stage copies of the blueprint directories under one folder and start one checkov over all of
+    them (checkov 3 with several ``-d`` options mixes up the reports, so one parent directory it
+    is). Not waited for: ``collect`` does. A StageResult when checkov is not installed (skipped)."""
     tool = locate_checkov(context.checkov_bin, context.env)
     if tool.path is None:
-        result.skipped_reason = tool.reason
-        return result
-    with tempfile.TemporaryDirectory(prefix="dsaas-checkov-") as tmp:
-        copies = stage_copies(blueprints, Path(tmp))
-        timeout = float(context.env.get("DSAAS_CHECKOV_TIMEOUT") or TIMEOUT_SECONDS)
+        return StageResult(NAME, rules=RULES, skipped_reason=tool.reason)
+    tmp = Path(tempfile.mkdtemp(prefix="dsaas-checkov-"))
+    roots = []
+    for i, path in enumerate(paths):
+        target = tmp / f"bp{i}"
+        copy_tree(path, target, skip=frozenset({".terraform", ".git"}))
+        roots.append(target.resolve())
+    argv = checkov_args(tool.path, tmp)
+    timeout = float(context.env.get("DSAAS_CHECKOV_TIMEOUT") or TIMEOUT_SECONDS)
+    try:
+        proc = subprocess.Popen(argv, cwd=tmp, env={**context.env, **CHECKOV_ENV}, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except OSError as e:
+        return Started(None, argv, tmp, roots, timeout, time.monotonic(),
+                       Finding(NAME, "SEC003", ERROR, f"cannot run {argv[0]}: {e}"))
+    return Started(proc, argv, tmp, roots, timeout, time.monotonic())
+
+
+def collect(started: Started, blueprints: list[Blueprint],
+            declares: list[bool] | None = None) -> tuple[StageResult, list[StageResult], bool]:
+    """Wait for checkov and judge its run: (the stage's result for all blueprints, one result per
+    blueprint, whether each blueprint's result stands on its own). The last is False when
+    checkov's run as a whole cannot be trusted (crash, timeout, no report): that failure is
+    the first blueprint's, and no blueprint's part may be remembered as its own result.
+    ``declares`` says per blueprint whether it declares cloud resources (default: read from
+    its parsed modules, which a caller that parsed them elsewhere need not pass)."""
+    try:
+        whole = StageResult(NAME, rules=RULES)
+        parts = [StageResult(NAME, rules=RULES) for _ in blueprints]
+        if started.error is not None:
+            whole.findings.append(started.error)
+            parts[0].findings.append(started.error)
+            return whole, parts, False
+        assert started.proc is not None
+        remaining = max(1.0, started.timeout - (time.monotonic() - started.started))
         try:
-            proc = run_tool(checkov_args(tool.path, Path(tmp)), cwd=Path(tmp),
-                            env={**context.env, **CHECKOV_ENV}, timeout=timeout)
-        except OperationError as e:  # timed out, or could not start
-            rule = "SEC004" if "timed out" in str(e) else "SEC003"
-            result.findings.append(Finding(NAME, rule, ERROR, str(e)))
-            return result
-        reports, problems = check_run(proc, copies)
-        result.findings.extend(problems)
-        result.findings.extend(to_findings(reports, copies))
-    return result
+            stdout, stderr = started.proc.communicate(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            started.proc.kill()
+            started.proc.communicate()
+            error = Finding(NAME, "SEC004", ERROR, f"{Path(started.argv[0]).name} timed out after "
+                            f"{started.timeout:.0f}s: {' '.join(started.argv)}")
+            whole.findings.append(error)
+            parts[0].findings.append(error)
+            return whole, parts, False
+        proc = subprocess.CompletedProcess(started.argv, started.proc.returncode, stdout, stderr)
+        copies = dict(zip(started.roots, blueprints, strict=True))
+        reports, problems = check_run(proc, copies, declares)
+        whole.findings.extend(problems)
+        whole.findings.extend(to_findings(reports, copies))
+        index = {root: i for i, root in enumerate(started.roots)}
+        label = {bp.label: i for i, bp in enumerate(blueprints)}
+        standalone = True
+        for finding in problems:
+            if finding.rule_id == "SEC007" and finding.file in label:
+                parts[label[finding.file]].findings.append(finding)
+            else:
+                parts[0].findings.append(finding)
+                standalone = False
+        for root, own in split_reports(reports, started.roots).items():
+            target = parts[index[root]] if root is not None else parts[0]
+            target.findings.extend(to_findings(own, copies))
+            standalone = standalone and root is not None
+        return whole, parts, standalone
+    finally:
+        shutil.rmtree(started.tmp, ignore_errors=True)
+
+
+def split_reports(reports: list[dict], roots: list[Path]) -> dict[Path | None, list[dict]]:
+    """checkov's results regrouped per staged blueprint copy (None: a result in none of them)."""
+    grouped: dict[Path | None, dict[str, list]] = {}
+    for report in reports:
+        results = report.get("results") or {}
+        for kind in ("failed_checks", "skipped_checks", "parsing_errors"):
+            for item in results.get(kind) or []:
+                path = item if kind == "parsing_errors" else item.get("file_abs_path")
+                resolved = Path(path).resolve() if path else None
+                owner = next((r for r in roots if resolved is not None and resolved.is_relative_to(r)), None)
+                grouped.setdefault(owner, {}).setdefault(kind, []).append(item)
+    return {owner: [{"results": results}] for owner, results in grouped.items()}
