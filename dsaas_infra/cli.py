@@ -208,6 +208,9 @@ def validate_cmd(
     ] = None,
     jobs: JobsOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr (the report only).")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Validate every blueprint again, not reusing earlier results.")
+    ] = False,
 ) -> None:
     """Validate blueprints offline: syntax, references, schema, format, terraform, security.
 
@@ -215,7 +218,7 @@ def validate_cmd(
     from dsaas_infra.commands import validate
 
     _run(validate.run, paths, fmt.value, list(skip or []), output, strict, terraform, checkov, jobs=jobs,
-         enable=list(enable or []), quiet=quiet)
+         enable=list(enable or []), quiet=quiet, no_cache=no_cache)
 
 
 @app.command("doctor")

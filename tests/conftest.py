@@ -12,6 +12,14 @@ REPO = Path(__file__).resolve().parent.parent
 BLUEPRINTS = REPO / "blueprints"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One fresh user cache (compiled templates, remembered validate results, the HCL grammar) per
+    session, for the tests and every process they start: no results from a user's earlier runs."""
+    import tempfile
+
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="dsaas-test-cache-")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",

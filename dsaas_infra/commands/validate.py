@@ -29,7 +29,7 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path | None = None,
         strict: bool = False, terraform_bin: str | None = None, checkov_bin: str | None = None,
-        jobs: int | None = None, enable: list[str] = (), quiet: bool = False) -> int:
+        jobs: int | None = None, enable: list[str] = (), quiet: bool = False, no_cache: bool = False) -> int:
     paths = _tf_files_to_blueprints([Path(p) for p in paths])
     _check_usage(paths, fmt, skip, terraform_bin, checkov_bin)
     unknown = [s for s in enable if s not in pipeline.OPT_IN]
@@ -40,9 +40,19 @@ def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path
                                enable=tuple(pipeline.OPT_IN) if strict else tuple(enable))
     with tempfile.TemporaryDirectory(prefix="dsaas-validate-") as tmp:
         targets = _targets([Path(p) for p in paths], Path(tmp))
-        report = parallel.run(targets, tuple(skip), context, jobs, progress.for_stderr(quiet))
+        cache = None if no_cache else _open_cache(tuple(skip), context)
+        report = parallel.run(targets, tuple(skip), context, jobs, progress.for_stderr(quiet), cache)
     _emit(report, fmt, output, strict)
     return report.exit_code(strict)
+
+
+def _open_cache(skip: tuple[str, ...], context):
+    """The results of earlier runs ($XDG_CACHE_HOME/dsaas-infra/validate), or None if it cannot be written."""
+    from dsaas_infra.usercache import writable_dir
+    from dsaas_infra.validate.cache import ResultCache
+
+    directory = writable_dir("validate", context.env)
+    return ResultCache.open(directory, skip, context) if directory is not None else None
 
 
 def _tf_files_to_blueprints(paths: list[Path]) -> list[Path]:
