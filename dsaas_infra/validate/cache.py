@@ -102,19 +102,19 @@ class ResultCache:
     @classmethod
     def open(cls, directory: Path, skip: tuple[str, ...], context) -> ResultCache:
         from dsaas_infra.validate import pipeline
-        from dsaas_infra.validate.tools import find_checkov, find_terraform
+        from dsaas_infra.validate.tools import locate_checkov, locate_terraform
 
         run = [s for s in pipeline.STAGES if s not in skip and (s not in pipeline.OPT_IN or s in context.enable)]
         parts = [f"schema {SCHEMA}", f"package {_package_fingerprint()}", f"stages {run}"]
         missing = set()
         if {"format", "terraform", "plan"} & set(run):
-            tool = find_terraform(context.terraform_bin, context.env)
+            tool = locate_terraform(context.terraform_bin, context.env)
             parts.append(f"terraform {terraform_identity(tool.path, context.env) if tool.path else tool.reason}")
             missing.add(tool.reason)
             if {"terraform", "plan"} & set(run):
                 parts.append(f"providers {provider_fingerprint(context.env)}")
         if "security" in run:
-            tool = find_checkov(context.checkov_bin, context.env)
+            tool = locate_checkov(context.checkov_bin, context.env)
             parts.append(f"checkov {checkov_identity(tool.path) if tool.path else tool.reason}")
             missing.add(tool.reason)
         parts.extend(f"env {k}={v}" for k, v in sorted(context.env.items()) if k.startswith(("DSAAS_", "TF_")))
@@ -122,7 +122,7 @@ class ResultCache:
                    frozenset(r for r in missing if r))
 
     def key(self, path: Path, label: str) -> str:
-        from dsaas_infra.terraform.workspace import read_source
+        from dsaas_infra.blueprint_dir import read_source
 
         h = hashlib.sha256(f"{self.base}\n{label}\n".encode())
         _digest_tree(path, h)
