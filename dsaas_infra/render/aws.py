@@ -1,7 +1,7 @@
 """The AWS blueprint: render context and the list of files to render.
 
 Split by ownership: this module covers the shared files and the data and training phases;
-``aws_pipeline`` adds the deployment and access phases. Every value a template needs is
+``aws_serving`` adds the deployment and access phases. Every value a template needs is
 computed here (names, instance types, sizes, schedules); templates only lay them out.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra import phases as phase_table
-from dsaas_infra.render import aws_pipeline
+from dsaas_infra.render import aws_serving
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import aws_capacity, aws_rules
 from dsaas_infra.spec.cron import to_aws_schedule
@@ -101,7 +101,7 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         users=list(training.users),
         notebooks={u: names[f"notebook:{u}"] for u in training.users},
     )
-    ctx.update(aws_pipeline.build_context(spec, ctx))
+    ctx.update(aws_serving.build_context(spec, ctx))
     return ctx
 
 
@@ -175,5 +175,5 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(("files/glue/etl.py", "aws/files/glue/etl.py"))
     if ctx["training_enabled"]:
         out.extend(phase_table.tf_files("aws", "training"))
-    out.extend(aws_pipeline.files(ctx))
+    out.extend(aws_serving.files(ctx))
     return out

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dsaas_infra.errors import SpecError
-from dsaas_infra.render import aws_pipeline
+from dsaas_infra.render import aws_serving
 from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.spec.model import ClientSpec
 from tests.render.parsed_blueprint import ParsedBlueprint, parse
@@ -508,7 +508,7 @@ def test_service_roles_trust_only_their_service_in_this_account(example):
 
 def test_context_maps_sizes_to_types_valid_for_each_job_kind():
     spec = load_spec_text(spec_text(maturity="reactive", training=", size: small"), "t.yaml")
-    ctx = aws_pipeline.build_context(spec, {"name_prefix": "acme-prod"})
+    ctx = aws_serving.build_context(spec, {"name_prefix": "acme-prod"})
     assert ctx["training_instance_type"] == "ml.m5.large"  # ml.t3.medium is notebook-only
     assert ctx["inference_instance_type"] == "ml.c5.large"
     assert ctx["transform_instance_type"] == "ml.m5.large"  # transform jobs start at c5.xlarge
@@ -517,20 +517,20 @@ def test_context_maps_sizes_to_types_valid_for_each_job_kind():
 
 def test_job_names_stay_within_sagemaker_limits():
     spec = load_spec_text(spec_text(), "t.yaml")
-    ctx = aws_pipeline.build_context(spec, {"name_prefix": "abcdefghijklmnopqrst-staging"})
+    ctx = aws_serving.build_context(spec, {"name_prefix": "abcdefghijklmnopqrst-staging"})
     assert len(ctx["job_prefix"]) + 1 + 36 + len("-eval") <= 63
     assert not ctx["job_prefix"].endswith("-")
 
 
 def test_files_follow_the_enabled_phases():
     spec = load_spec_text(spec_text(), "t.yaml")
-    ctx = aws_pipeline.build_context(spec, {"name_prefix": "acme-prod"})
-    assert [out for out, _ in aws_pipeline.files(ctx)] == [
+    ctx = aws_serving.build_context(spec, {"name_prefix": "acme-prod"})
+    assert [out for out, _ in aws_serving.files(ctx)] == [
         "deployment.tf", "monitoring.tf", "files/glue/prepare.py", "files/evaluation/evaluate.py",
         "files/lambda/deploy.py", "access.tf", "files/lambda/predict.py",
     ]
     ctx.update(deployment_enabled=False, realtime=False, access_enabled=False)
-    assert aws_pipeline.files(ctx) == []
+    assert aws_serving.files(ctx) == []
 
 
 def test_lambda_network_interfaces_are_confined_to_the_private_subnets(managed):
