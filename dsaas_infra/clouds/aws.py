@@ -24,8 +24,8 @@ class AwsCloud:
     regions = AWS_REGIONS
     instance_type = AWS_INSTANCE_TYPE
     instance_type_example = "ml.m5.xlarge"
-    sdk_prefixes = ("boto",)
-    sdk_modules = ("boto3",)
+    sdk_prefixes: tuple[str, ...] = ("boto",)
+    sdk_modules: tuple[str, ...] = ("boto3",)
     supports_iam_auth = True
 
     def settings(self, spec: ClientSpec) -> Any | None:

@@ -26,8 +26,8 @@ class GcpCloud:
     regions = GCP_REGIONS
     instance_type = GCP_MACHINE_TYPE
     instance_type_example = "n2-standard-4"
-    sdk_prefixes = ("google",)
-    sdk_modules = ("google.cloud.storage", "google.cloud.resourcemanager_v3", "google.auth")
+    sdk_prefixes: tuple[str, ...] = ("google",)
+    sdk_modules: tuple[str, ...] = ("google.cloud.storage", "google.cloud.resourcemanager_v3", "google.auth")
     supports_iam_auth = False  # consumers use Apigee API keys
 
     def settings(self, spec: ClientSpec) -> Any | None:

@@ -120,8 +120,9 @@ def _find(module: str):
 def check_credentials(cloud: str, asked: bool, env: dict[str, str]) -> CheckResult:
     """Credentials of ``cloud`` on this machine, looked for locally (never printed, no network call)."""
     found, detail = cloud_registry.get(cloud).local_credentials(env)
-    status = "pass" if found else ("fail" if asked else "warn")
-    return CheckResult(f"{cloud}-credentials", f"{cloud} credentials present", status, detail)
+    if found:
+        return CheckResult(f"{cloud}-credentials", f"{cloud} credentials present", "pass", detail)
+    return CheckResult(f"{cloud}-credentials", f"{cloud} credentials present", "fail" if asked else "warn", detail)
 
 
 def run_checks(clouds: list[str], terraform: str | None = None, checkov: str | None = None,
