@@ -40,7 +40,7 @@ TABLE: tuple[Phase, ...] = (
     Phase("data", "collect and store raw and processed data; ETL", {
         "aws": CloudPhase(("S3", "Glue", "KMS"), ("data.tf", "audit.tf"), "aws/outputs/data.tf.j2"),
         "gcp": CloudPhase(("Cloud Storage", "Vertex AI Pipelines", "Dataflow", "BigQuery", "Cloud KMS"),
-                          ("data.tf",), "gcp/outputs/data.tf.j2"),
+                          ("data.tf", "pipeline.tf"), "gcp/outputs/data.tf.j2"),
     }),
     Phase("training", "develop, train and register models", {
         "aws": CloudPhase(("SageMaker (Studio or notebooks, model registry)", "ECR", "VPC endpoints"),

@@ -322,12 +322,12 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(("files/dataflow/transform.js", "gcp/files/dataflow/transform.js"))
         out.append(("files/dataflow/curated_schema.json", "gcp/files/dataflow/curated_schema.json"))
         out.append(("files/dataflow/staging_schema.json", "gcp/files/dataflow/staging_schema.json"))
-        out.append(("pipeline.tf", "gcp/pipeline.tf.j2"))
         for name in PIPELINE_FILES:
             out.append((f"files/pipeline/{name}", f"gcp/files/pipeline/{name}"))
     if phases.training.enabled:
         out.extend(phase_table.tf_files("gcp", "training"))
     out.extend(gcp_serving.files(ctx))
+    # Platform alerts (scheduler rejections, API errors) watch every phase: a shared file.
     if ctx["platform_alerts"] and any(name == "monitoring.tf" for name, _ in out):
         out.append(("alerts.tf", "gcp/alerts.tf.j2"))
     return out
