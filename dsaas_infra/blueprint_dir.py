@@ -82,5 +82,5 @@ def render(ws: BlueprintDir) -> None:
         return
     from dsaas_infra.render import render_blueprint, write_blueprint
 
-    write_blueprint(render_blueprint(ws.spec), ws.dir)
+    write_blueprint(render_blueprint(ws.spec), ws.dir, spec_path=ws.spec_path)
     write_source(ws.dir, ws.spec, ws.spec_path)

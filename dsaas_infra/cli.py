@@ -162,11 +162,30 @@ def render_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory.")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite files edited by hand since the last render.")] = False,
     jobs: JobsOpt = None,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a render would change a "
+                                                        "blueprint (for CI).")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print the unified diff a render would "
+                                                      "apply (exit 1 if any).")] = False,
 ) -> None:
     """Render one blueprint per spec (several specs or a folder: into OUT/<client>-<environment>/)."""
     from dsaas_infra.commands import render
 
-    _run(render.run, specs, out, force, jobs)
+    _run(render.run, specs, out, force, jobs, check, diff)
+
+
+@app.command("upgrade")
+def upgrade_cmd(
+    dirs: Annotated[list[Path], typer.Argument(help="Rendered blueprint directories.", metavar="DIR...")],
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the upgrade would change "
+                                                        "something (for CI).")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print the unified diff the upgrade "
+                                                      "would apply (exit 1 if any).")] = False,
+    fmt: Annotated[PlanFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")] = PlanFormat.text,
+) -> None:
+    """Re-render each blueprint from its recorded spec and merge your hand edits (exit 1 on conflicts)."""
+    from dsaas_infra.commands import upgrade
+
+    _run(upgrade.run, dirs, check, diff, fmt.value)
 
 
 @app.command("phases")

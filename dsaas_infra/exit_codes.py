@@ -6,6 +6,7 @@ OK = 0
 FAILED = 1  # findings at error severity, a failed operation, a confirmation not given
 USAGE = 2  # bad input or usage: invalid spec, unknown option, refusing to overwrite hand edits
 CHANGES = 2  # plan --detailed-exitcode: changes present; drift: drift found (as Terraform's -detailed-exitcode)
+STALE = 1  # render/upgrade --check or --diff: something would change; upgrade: a conflict to resolve
 INTERNAL = 3  # a bug: the traceback is written to a log file whose path is printed
 INTERRUPTED = 130  # Ctrl-C
 

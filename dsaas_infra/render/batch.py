@@ -49,7 +49,7 @@ def write_all(placed: list[Placed], force: bool) -> list[WriteResult]:
         raise OutputConflictError("\n".join(conflicts))
     results = []
     for p in placed:
-        results.append(write_blueprint(p.item.files, p.target, force=force))
+        results.append(write_blueprint(p.item.files, p.target, force=force, spec_path=p.item.path))
         # Lets `plan DIR` / `destroy DIR` find the spec (preflight) and the client name.
         write_source(p.target, p.item.spec, p.item.path)
     return results

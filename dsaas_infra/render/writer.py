@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import shutil
@@ -13,13 +11,32 @@ from pathlib import Path
 
 from dsaas_infra import __version__
 from dsaas_infra.errors import OperationError, OutputConflictError
+from dsaas_infra.render.manifest import (
+    BASE_DIR,
+    MANIFEST,
+    WORK_DIR,
+    Manifest,
+    base_name,
+    inside as _inside,
+    manifest_bytes,
+    read_base,
+    read_manifest,
+    read_manifest_data,
+    sha as _sha,
+    spec_reference,
+    symlink_in as _symlink_in,
+)
 
-MANIFEST = ".dsaas-infra-manifest.json"
+__all__ = ["BASE_DIR", "MANIFEST", "WORK_DIR", "Manifest", "WriteResult", "base_name", "check_paths",
+           "check_writable", "manifest_bytes", "read_base", "read_manifest", "read_manifest_data",
+           "spec_reference", "write_blueprint"]
+
 STAGING_PREFIX = ".dsaas-staging-"
-# dsaas-infra's own folder in a blueprint (plans, records, source.json): also never a symlink.
-WORK_DIR = ".dsaas"
 # What a folder may hold before the first render into it (Terraform's, ours, a fresh git repository).
 _ADOPTABLE = {".terraform", WORK_DIR, ".terraform.lock.hcl", ".git"}
+# The client's own slot: Terraform override files and custom.tf; no render writes or merges them.
+OVERRIDE_SLOT = re.compile(r"(^|/)(custom\.tf|custom\.tf\.json|override\.tf|override\.tf\.json|"
+                           r"[^/]*_override\.tf|[^/]*_override\.tf\.json)$")
 
 
 @dataclass
@@ -28,60 +45,6 @@ class WriteResult:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def read_manifest(out_dir: Path) -> dict[str, str]:
-    """The file hashes recorded by the last render into ``out_dir`` ({} if none)."""
-    try:
-        data = json.loads((out_dir / MANIFEST).read_text())
-        files = dict(data["files"])
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise OutputConflictError(
-            f"{out_dir / MANIFEST}: unreadable manifest ({e}); remove it or use --force"
-        ) from e
-    unsafe = sorted(name for name in files if not _inside(name))
-    if unsafe:
-        # A manifest naming files outside the blueprint would make a re-render read or
-        # delete them: never trust it.
-        raise OutputConflictError(
-            f"{out_dir / MANIFEST}: names files outside the blueprint ({', '.join(unsafe)}); "
-            "remove the manifest and render with --force"
-        )
-    return files
-
-
-def _inside(name: object) -> bool:
-    """A plain relative POSIX path that stays below the blueprint folder: no ``..``, ``.``,
-    empty or absolute parts, no backslashes, no control characters."""
-    if not isinstance(name, str) or not name or "\\" in name or name.startswith("/"):
-        return False
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
-        return False
-    parts = name.split("/")
-    return all(part not in ("", ".", "..") for part in parts)
-
-
-def _symlink_in(out_dir: Path, name: str) -> str | None:
-    """The first part of ``out_dir/name`` (relative) that is a symlink, or None.
-
-    Writes and deletes never go through a symlink inside the blueprint: a blueprint kept in
-    git can carry one (``files -> /etc``) together with a manifest naming a file behind it.
-    """
-    path = out_dir
-    parts = name.split("/")
-    for i, part in enumerate(parts):
-        path = path / part
-        if path.is_symlink():
-            return "/".join(parts[: i + 1])
-        if not path.exists():
-            return None
-    return None
 
 
 def check_paths(out_dir: Path, names: set[str] | list[str]) -> None:
@@ -189,14 +152,6 @@ def _owner_alive(name: str) -> bool:
     return True
 
 
-def manifest_bytes(files: dict[str, bytes]) -> bytes:
-    data = {
-        "generator": f"dsaas-infra {__version__}",
-        "files": {name: _sha(content) for name, content in sorted(files.items())},
-    }
-    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
-
-
 def hand_edits(out_dir: Path, previous: dict[str, str], files: dict[str, bytes]) -> list[str]:
     """Files whose content differs from what the last render wrote (edited by hand),
     plus files the new render would overwrite that no render ever wrote."""
@@ -214,9 +169,11 @@ def hand_edits(out_dir: Path, previous: dict[str, str], files: dict[str, bytes])
     return conflicts
 
 
-def check_writable(files: dict[str, bytes], out_dir: Path, force: bool) -> dict[str, str]:
-    """Raise OutputConflictError if ``files`` may not be written to ``out_dir``; return the
-    previous render's manifest. Lets a batch check every target before writing any."""
+def check_writable(files: dict[str, bytes], out_dir: Path, force: bool,
+                   also: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
+    """Raise OutputConflictError if ``files`` (and the paths ``also``: dsaas-infra's own) may not
+    be written to ``out_dir``; return the previous render's manifest. Lets a batch check every
+    target before writing any."""
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -225,7 +182,7 @@ def check_writable(files: dict[str, bytes], out_dir: Path, force: bool) -> dict[
         # The manifest itself is read through no symlink either.
         check_paths(out_dir, [MANIFEST])
     previous = read_manifest(out_dir) if out_dir.is_dir() else {}
-    check_paths(out_dir, {*previous, *files})
+    check_paths(out_dir, {*previous, *files, *also})
     if out_dir.is_dir() and not previous and not force:
         foreign = _foreign_files(out_dir)
         if foreign:
@@ -244,29 +201,54 @@ def check_writable(files: dict[str, bytes], out_dir: Path, force: bool) -> dict[
     return previous
 
 
-def write_blueprint(files: dict[str, bytes], out_dir: Path, force: bool = False) -> WriteResult:
-    """Write ``files`` under ``out_dir`` (see _write); file system errors become OperationError."""
+def check_rendered_names(files: dict[str, bytes] | set[str]) -> None:
+    """A render never writes into the client's slot or dsaas-infra's own folder (a template bug)."""
+    bad = sorted(name for name in files if OVERRIDE_SLOT.search(name) or name.split("/")[0] == WORK_DIR)
+    if bad:
+        raise OperationError(f"a template renders {', '.join(bad)}: reserved for the client's own edits "
+                             "or dsaas-infra's folder (a bug in dsaas-infra)")
+
+
+def write_blueprint(files: dict[str, bytes], out_dir: Path, force: bool = False, *,
+                    pristine: dict[str, bytes] | None = None, remove: set[str] | None = None,
+                    spec_path: Path | None = None, version: str = __version__) -> WriteResult:
+    """Write ``files`` under ``out_dir`` (see _write); file system errors become OperationError.
+
+    ``pristine`` is the render itself when ``files`` holds merged content (upgrade): the manifest
+    and the base record the render, the disk gets ``files``. ``remove`` overrides which files of
+    the last render are removed (default: every one this render no longer has).
+    """
     try:
-        return _write(files, Path(out_dir), force)
+        return _write(files, Path(out_dir), force, pristine if pristine is not None else files, remove,
+                      spec_reference(Path(out_dir), spec_path), version)
     except OSError as e:
         where = e.filename if e.filename else out_dir
         raise OperationError(f"cannot write the blueprint to {out_dir}: {e.strerror or e} ({where})") from e
 
 
-def _write(files: dict[str, bytes], out_dir: Path, force: bool) -> WriteResult:
+def _write(files: dict[str, bytes], out_dir: Path, force: bool, pristine: dict[str, bytes],
+           remove: set[str] | None, spec: str | None, version: str) -> WriteResult:
     """Write ``files`` under ``out_dir``; never leave a half-written blueprint behind.
 
     All new content is first written and flushed into a staging folder next to the files;
     only then are the files moved into place by renames, and the manifest last. Files the
     previous render wrote and this one does not are removed. Files that nobody rendered
-    (``.terraform/``, plan files) are left alone.
+    (``.terraform/``, plan files) are left alone. The pristine render goes to ``.dsaas/base/``
+    after the files and before the manifest: an interrupted write leaves a base the merge
+    can still use (an old base with new files merges to the new files).
     """
-    unsafe = sorted(name for name in files if not _inside(name))
+    unsafe = sorted(name for name in {*files, *pristine} if not _inside(name))
     if unsafe:
         raise OutputConflictError(f"{out_dir}: refusing to write files outside the blueprint: {', '.join(unsafe)}")
-    previous = check_writable(files, out_dir, force)
+    check_rendered_names({*files, *pristine})
+    bases = {base_name(name): content for name, content in pristine.items()}
+    previous = check_writable(files, out_dir, force, also=set(bases))
+    # Only files the last render wrote are ever removed.
+    remove = set(previous) - set(files) if remove is None else set(remove) & set(previous)
+    stale_bases = {base_name(name) for name in set(previous) - set(pristine)}
+    check_paths(out_dir, stale_bases)
     result = WriteResult(out_dir=out_dir)
-    all_files = {**files, MANIFEST: manifest_bytes(files)}
+    all_files = {**files, **bases, MANIFEST: manifest_bytes(pristine, spec, version)}
     clean_stale_staging(out_dir)
     if not out_dir.exists():
         _write_new(all_files, out_dir)
@@ -278,7 +260,7 @@ def _write(files: dict[str, bytes], out_dir: Path, force: bool) -> WriteResult:
         for name, content in all_files.items():
             target = out_dir / name
             if target.is_file() and target.read_bytes() == content:
-                if name != MANIFEST:
+                if name in files:
                     result.unchanged.append(name)
                 continue
             staged = staging / name
@@ -290,18 +272,22 @@ def _write(files: dict[str, bytes], out_dir: Path, force: bool) -> WriteResult:
             to_move.append(name)
         # Manifest last: an interrupted move leaves files whose hashes the old manifest
         # does not match, which the next render reports instead of silently trusting.
-        to_move.sort(key=lambda n: n == MANIFEST)
+        to_move.sort(key=lambda n: (n == MANIFEST, n in bases))
         for name in to_move:
             target = out_dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, target)
-            if name != MANIFEST:
+            if name in files:
                 result.written.append(name)
-        for name in sorted(set(previous) - set(files)):
+        for name in sorted(remove):
             stale = out_dir / name
             if stale.is_file():
                 stale.unlink()
                 result.removed.append(name)
+        for name in sorted(stale_bases):
+            stale = out_dir / name
+            if stale.is_file():
+                stale.unlink()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
