@@ -180,7 +180,9 @@ def upgrade_cmd(
                                                         "something (for CI).")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print the unified diff the upgrade "
                                                       "would apply (exit 1 if any).")] = False,
-    fmt: Annotated[PlanFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")] = PlanFormat.text,
+    fmt: Annotated[
+        PlanFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")
+    ] = PlanFormat.text,
 ) -> None:
     """Re-render each blueprint from its recorded spec and merge your hand edits (exit 1 on conflicts)."""
     from dsaas_infra.commands import upgrade

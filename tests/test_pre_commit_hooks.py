@@ -23,7 +23,7 @@ def _git(cwd: Path, *args: str) -> None:
 
 def test_hook_file_is_well_formed():
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
-    assert {h["id"] for h in hooks} == {"dsaas-infra-validate", "dsaas-infra-spec"}
+    assert {h["id"] for h in hooks} == {"dsaas-infra-validate", "dsaas-infra-spec", "dsaas-infra-up-to-date"}
     for hook in hooks:
         assert hook["entry"].startswith("dsaas-infra ") and hook["language"] == "python"
 
@@ -31,7 +31,8 @@ def test_hook_file_is_well_formed():
 @pytest.fixture(scope="module")
 def client_repo(tmp_path_factory) -> Path:
     """A client repository with two rendered blueprints and their specs; one blueprint has a
-    hand edit with a typo in it."""
+    hand edit with a typo in it (up to date with its spec all the same), the other's spec
+    changed after its render (out of date)."""
     if not PRE_COMMIT.exists():
         pytest.fail("pre-commit is not installed (it is in the test extra)")
     repo = tmp_path_factory.mktemp("client")
@@ -43,6 +44,8 @@ def client_repo(tmp_path_factory) -> Path:
                         f"clients/{name}"], cwd=repo, check=True, capture_output=True, env=env)
     main_tf = repo / "clients" / "hooli" / "main.tf"
     main_tf.write_text(main_tf.read_text() + '\nresource "google_storage_bucket" "x" {\n  nmae = "x"\n}\n')
+    spec = repo / "specs" / "initech.yaml"
+    spec.write_text(spec.read_text().replace("  data:\n", "  data:\n    log_retention_days: 90\n", 1))
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "clients")
@@ -60,7 +63,15 @@ def test_hooks_run_by_pre_commit_pass_good_blueprints_and_specs_and_fail_a_broke
     spec_line = next(line for line in out.splitlines() if line.startswith("dsaas-infra validate (client specs)"))
     validate_line = next(line for line in out.splitlines()
                          if line.startswith("dsaas-infra validate (rendered blueprints)"))
+    up_to_date_line = next(line for line in out.splitlines()
+                           if line.startswith("dsaas-infra upgrade --check (blueprints up to date"))
     assert spec_line.endswith("Passed"), out
     assert validate_line.endswith("Failed"), out
+    assert up_to_date_line.endswith("Failed"), out
     # The typo is reported in the hand-edited blueprint, and only there.
     assert "nmae" in out and "clients/hooli/main.tf" in out
+    # Only the blueprint whose spec changed is out of date; the hand edit merges.
+    initech = out[out.index("clients/initech: from dsaas-infra"):].splitlines()
+    assert "updated  deployment.tf" in "\n".join(initech[:8]), out
+    hooli = out[out.index("clients/hooli: from dsaas-infra"):].splitlines()
+    assert hooli[1].strip() == "up to date", out

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from dsaas_infra import __version__
 from dsaas_infra.errors import UsageError
-from dsaas_infra.spec.model import ClientSpec
 from dsaas_infra.render.manifest import MANIFEST
+from dsaas_infra.spec.model import ClientSpec
 from dsaas_infra.upgrade.changes import Upgrade, apply_upgrade, load_manifest, plan_upgrade
 from dsaas_infra.upgrade.report import as_json, diff_text, text_lines
 

@@ -17,14 +17,14 @@ from dsaas_infra.render.manifest import (
     WORK_DIR,
     Manifest,
     base_name,
-    inside as _inside,
+    inside,
     manifest_bytes,
     read_base,
     read_manifest,
     read_manifest_data,
-    sha as _sha,
+    sha,
     spec_reference,
-    symlink_in as _symlink_in,
+    symlink_in,
 )
 
 __all__ = ["BASE_DIR", "MANIFEST", "WORK_DIR", "Manifest", "WriteResult", "base_name", "check_paths",
@@ -56,7 +56,7 @@ def check_paths(out_dir: Path, names: set[str] | list[str]) -> None:
     links: set[str] = set()
     outside: list[str] = []
     for name in sorted({*names, WORK_DIR}):
-        link = _symlink_in(out_dir, name)
+        link = symlink_in(out_dir, name)
         if link is not None:
             links.add(link)
             continue
@@ -160,11 +160,11 @@ def hand_edits(out_dir: Path, previous: dict[str, str], files: dict[str, bytes])
         path = out_dir / name
         if not path.is_file():
             continue
-        current = _sha(path.read_bytes())
+        current = sha(path.read_bytes())
         if name in previous:
             if current != previous[name]:
                 conflicts.append(name)
-        elif name in files and current != _sha(files[name]):
+        elif name in files and current != sha(files[name]):
             conflicts.append(name)
     return conflicts
 
@@ -196,7 +196,7 @@ def check_writable(files: dict[str, bytes], out_dir: Path, force: bool,
         if conflicts:
             raise OutputConflictError(
                 f"{out_dir}: refusing to overwrite files changed since the last render: "
-                f"{', '.join(conflicts)} (use --force to overwrite)"
+                f"{', '.join(conflicts)} (`dsaas-infra upgrade {out_dir}` merges your edits; --force overwrites them)"
             )
     return previous
 
@@ -237,7 +237,7 @@ def _write(files: dict[str, bytes], out_dir: Path, force: bool, pristine: dict[s
     after the files and before the manifest: an interrupted write leaves a base the merge
     can still use (an old base with new files merges to the new files).
     """
-    unsafe = sorted(name for name in {*files, *pristine} if not _inside(name))
+    unsafe = sorted(name for name in {*files, *pristine} if not inside(name))
     if unsafe:
         raise OutputConflictError(f"{out_dir}: refusing to write files outside the blueprint: {', '.join(unsafe)}")
     check_rendered_names({*files, *pristine})

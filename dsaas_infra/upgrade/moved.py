@@ -29,7 +29,8 @@ def blocks(files: dict[str, bytes]) -> dict[str, str]:
             lines = data.decode("utf-8").splitlines()
         except UnicodeDecodeError:
             continue
-        address, body = None, []
+        address: str | None = None
+        body: list[str] = []
         for line in lines:
             if address is None:
                 m = _HEADER.match(line)

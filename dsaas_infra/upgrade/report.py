@@ -73,21 +73,19 @@ def diff_text(up: Upgrade) -> str:
 
 
 def as_json(upgrades: list[Upgrade], written: bool) -> str:
-    data = {
-        "written": written,
-        "blueprints": [{
-            "dir": str(up.dir),
-            "spec": str(up.spec) if up.spec is not None else None,
-            "from_version": up.from_version,
-            "to_version": up.to_version,
-            "base_missing": up.base_missing,
-            "up_to_date": not up.changed,
-            "files": [{"file": f.name, "action": f.action, "note": f.note} for f in up.files
-                      if f.action != UNCHANGED],
-            "conflicts": [{"file": f.name, "start_line": c.start_line, "end_line": c.end_line}
-                          for f in up.conflicts for c in f.conflicts],
-            "moved": [{"from": m.source, "to": m.target} for m in up.moves],
-        } for up in upgrades],
-    }
-    data["conflicts"] = sum(len(b["conflicts"]) for b in data["blueprints"])  # type: ignore[arg-type]
+    blueprints = [{
+        "dir": str(up.dir),
+        "spec": str(up.spec) if up.spec is not None else None,
+        "from_version": up.from_version,
+        "to_version": up.to_version,
+        "base_missing": up.base_missing,
+        "up_to_date": not up.changed,
+        "files": [{"file": f.name, "action": f.action, "note": f.note} for f in up.files
+                  if f.action != UNCHANGED],
+        "conflicts": [{"file": f.name, "start_line": c.start_line, "end_line": c.end_line}
+                      for f in up.conflicts for c in f.conflicts],
+        "moved": [{"from": m.source, "to": m.target} for m in up.moves],
+    } for up in upgrades]
+    conflicts = sum(len(c.conflicts) for up in upgrades for c in up.conflicts)
+    data = {"written": written, "conflicts": conflicts, "blueprints": blueprints}
     return json.dumps(data, indent=2) + "\n"

@@ -125,3 +125,15 @@ def test_bad_targets_are_one_line_and_exit_2(repo):
     (repo / "specs/acme.yaml").unlink()
     result = cli("upgrade", "clients/acme", cwd=repo)
     assert result.returncode == 2 and "cannot find the spec" in result.stderr
+
+
+def test_the_rendered_gitignore_commits_the_base_and_not_the_plan_state(repo):
+    bp = repo / "clients/acme"
+    (bp / ".dsaas" / "plan.tfplan").write_bytes(b"plan")
+    (bp / "main_override.tf").write_text("# the client's slot\n")
+    subprocess.run(["git", "init", "-q"], cwd=bp, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=bp, check=True)
+    files = subprocess.run(["git", "ls-files"], cwd=bp, check=True, capture_output=True, text=True).stdout.split()
+    assert ".dsaas/base/main.tf" in files and ".dsaas/base/.gitignore" in files
+    assert ".dsaas/plan.tfplan" not in files and ".dsaas/source.json" not in files
+    assert "main_override.tf" in files and ".dsaas-infra-manifest.json" in files
