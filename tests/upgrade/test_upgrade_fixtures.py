@@ -56,7 +56,7 @@ def test_a_hand_edit_far_from_the_change_is_merged(tmp_path, v1, v2):
     assert not up.conflicts
     main = (out / "main.tf").read_text()
     assert 'team  = "ds" # hand edit' in main  # ours
-    assert 'kms       = "alias/${local.client}"' in main and "null_resource.data_raw.id" in main  # theirs
+    assert 'kms_alias   = "alias/${local.client}"' in main and "null_resource.data_raw.id" in main  # theirs
     assert [f.action for f in up.files if f.name == "main.tf"] == [MERGED]
     # The next base is the new render, not the merged file: the edit stays an edit.
     assert (out / ".dsaas/base/main.tf").read_bytes() == v2["main.tf"]
@@ -67,16 +67,16 @@ def test_a_hand_edit_far_from_the_change_is_merged(tmp_path, v1, v2):
 def test_a_hand_edit_on_the_changed_lines_is_a_conflict_with_the_base_section(tmp_path, v1, v2):
     out = tmp_path / "bp"
     write_blueprint(v1, out, version="0.1.0")
-    _edit(out / "main.tf", '    retention = "30"\n', '    retention = "365" # a year, ops\n')
+    _edit(out / "main.tf", '  retention   = "30"\n', '  retention   = "365" # a year, ops\n')
     up = _upgrade(out, v2)
     [change] = up.conflicts
     assert change.name == "main.tf" and change.action == CONFLICT
     lines = (out / "main.tf").read_text().splitlines()
     [conflict] = change.conflicts
     assert lines[conflict.start_line - 1:conflict.end_line] == [
-        "<<<<<<< ours", '    retention = "365" # a year, ops',
-        "||||||| base", '    retention = "30"',
-        "=======", '    retention = "30"', '    kms       = "alias/${local.client}"',
+        "<<<<<<< ours", '  retention   = "365" # a year, ops',
+        "||||||| base", '  retention   = "30"',
+        "=======", '  retention   = "30"', '  kms_alias   = "alias/${local.client}"',
         ">>>>>>> dsaas-infra",
     ]
     report = "\n".join(text_lines(up))
@@ -89,7 +89,7 @@ def test_a_hand_edit_on_the_changed_lines_is_a_conflict_with_the_base_section(tm
     assert plan_upgrade(out, v2, "0.2.0").conflicts
     # Resolved by hand: the next upgrade has nothing to do, and keeps the resolution.
     resolved = [line for line in lines[: conflict.start_line - 1]] + [
-        '    retention = "365" # a year, ops', '    kms       = "alias/${local.client}"'] + lines[conflict.end_line:]
+        '  retention   = "365" # a year, ops', '  kms_alias   = "alias/${local.client}"'] + lines[conflict.end_line:]
     (out / "main.tf").write_text("\n".join(resolved) + "\n")
     after = plan_upgrade(out, v2, "0.2.0")
     assert not after.conflicts and not after.changed
