@@ -21,7 +21,7 @@ def recorded_spec(blueprint: Path) -> Path:
     """The spec a blueprint was rendered from: the manifest's path (relative to the blueprint,
     so a clone elsewhere finds it); for renders before the manifest recorded it, the absolute
     path `.dsaas/source.json` holds."""
-    from dsaas_infra.terraform.workspace import read_source
+    from dsaas_infra.blueprint_dir import read_source
 
     manifest = load_manifest(blueprint)
     candidates = []
@@ -75,7 +75,7 @@ def blueprint_dirs(paths: list[Path]) -> list[Path]:
 def run(dirs: list[Path], check: bool, diff: bool, fmt: str) -> int:
     """All or nothing: every blueprint is planned (specs loaded, rendered, merged in memory)
     before the first one is written. A folder that is no blueprint stands for those below it."""
-    from dsaas_infra.terraform.workspace import write_source
+    from dsaas_infra.blueprint_dir import write_source
 
     seen: set[Path] = set()
     planned = []
