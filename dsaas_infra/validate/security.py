@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsaas_infra.validate.blueprint import Blueprint
-from dsaas_infra.validate.findings import ERROR, INFO, Finding, Rule, StageResult
+from dsaas_infra.validate.findings import ERROR, INFO, WARNING, Finding, Rule, StageResult
 from dsaas_infra.validate.limits import copy_tree
 from dsaas_infra.validate.tools import locate_checkov
 
@@ -28,6 +29,8 @@ RULES = {r.id: r for r in [
          "failed check, 0 with one)."),
     Rule("SEC007", "checkov-blueprint-not-scanned", "checkov's report has no result for a blueprint that "
          "declares cloud resources: that blueprint was not scanned."),
+    Rule("SEC008", "override-not-scanned", "checkov does not merge Terraform override files (*_override.tf): "
+         "the blueprint is scanned without them; review what they change.", WARNING),
 ]}
 TIMEOUT_SECONDS = 900  # 100 blueprints take about 5 minutes on 2 cores
 # Resource types checkov has checks for: a blueprint declaring any must appear in the report.
@@ -191,7 +194,10 @@ def start(paths: list[Path], context) -> Started | StageResult:
     roots = []
     for i, path in enumerate(paths):
         target = tmp / f"bp{i}"
-        copy_tree(path, target, skip=frozenset({".terraform", ".git"}))
+        # .dsaas/ holds the pristine base of `upgrade`: a second copy of every rendered file.
+        copy_tree(path, target, skip=frozenset({".terraform", ".git", ".dsaas"}))
+        for override in _override_files(target):
+            override.unlink()  # scanned alone, a partial block fails checks the merged one passes
         roots.append(target.resolve())
     argv = checkov_args(tool.path, tmp)
     timeout = float(context.env.get("DSAAS_CHECKOV_TIMEOUT") or TIMEOUT_SECONDS)
@@ -249,9 +255,25 @@ def collect(started: Started, blueprints: list[Blueprint],
             target = parts[index[root]] if root is not None else parts[0]
             target.findings.extend(to_findings(own, copies))
             standalone = standalone and root is not None
+        for i, bp in enumerate(blueprints):
+            for path in _override_files(bp.path):
+                note = Finding(NAME, "SEC008", WARNING, "checkov does not merge override files: the blueprint "
+                               "was scanned without this one; review what it changes", file=bp.display(path))
+                whole.findings.append(note)
+                parts[i].findings.append(note)
         return whole, parts, standalone
     finally:
         shutil.rmtree(started.tmp, ignore_errors=True)
+
+
+def _override_files(root: Path) -> list[Path]:
+    from dsaas_infra.validate.tf_override import is_override
+
+    found = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = [d for d in dirs if d not in (".dsaas", ".terraform", ".git")]
+        found += [Path(folder) / f for f in files if is_override(Path(f)) and not os.path.islink(Path(folder) / f)]
+    return sorted(found)
 
 
 def split_reports(reports: list[dict], roots: list[Path]) -> dict[Path | None, list[dict]]:

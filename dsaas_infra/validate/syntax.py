@@ -14,6 +14,8 @@ RULES = {
     "HCL001": Rule("HCL001", "parse-error", "The file is not valid HCL2 (python-hcl2 cannot parse it)."),
     "HCL002": Rule("HCL002", "no-terraform-files", "The blueprint directory holds no .tf file."),
     "HCL003": Rule("HCL003", "input-limit", "The file is over the size or nesting limit and was not checked."),
+    "HCL005": Rule("HCL005", "override-without-base", "An override file (*_override.tf) changes a block that "
+                   "no other file of the module declares."),
     "HCL004": Rule("HCL004", "conflict-markers", "The file holds merge conflict markers (<<<<<<< ... >>>>>>>) "
                    "left by `dsaas-infra upgrade` or git: resolve the conflict and remove the markers."),
 }

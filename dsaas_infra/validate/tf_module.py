@@ -76,13 +76,21 @@ def parse_module(directory: Path) -> Module:
     for path in sorted(directory.glob("*.tf")):
         if path.is_symlink() and not path.exists():
             module.errors.append(ParseError(path, 1, 1, "cannot read file: a symlink loop or a dangling symlink"))
+    from dsaas_infra.validate.tf_override import is_override, merge
+
+    overrides: list[Block] = []
     for path in tf_files(directory):
         module.files.append(path)
         result = parse_file(path)
         if isinstance(result, ParseError):
             module.errors.append(result)
+        elif is_override(path):
+            overrides.extend(result)  # applied after every other file, in name order, as Terraform does
         else:
             module.blocks.extend(result)
+    if overrides:
+        module.blocks, errors = merge(module.blocks, overrides)
+        module.errors.extend(errors)
     return module
 
 

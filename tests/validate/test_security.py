@@ -185,3 +185,15 @@ def test_validate_of_a_public_bucket_with_a_broken_checkov_exits_1(tmp_path, bod
     stage = next(s for s in json.loads(out.read_text())["stages"] if s["stage"] == "security")
     assert stage["status"] == "failed"
     assert [(f["rule_id"], f["severity"]) for f in stage["findings"]] == [(rule, "error")]
+
+
+def test_override_files_and_the_upgrade_base_are_not_given_to_checkov(make_blueprint, tmp_path) -> None:
+    """A partial override block scanned alone fails checks the merged block passes (no KMS key on
+    a log group that only overrides its retention); .dsaas/base/ is a second copy of the blueprint."""
+    bp = make_blueprint({"main.tf": PUBLIC, "main_override.tf": 'resource "aws_s3_bucket" "b" {\n}\n',
+                         ".dsaas/base/main.tf": PUBLIC})
+    started = security.start([bp.path], Context(checkov_bin=fake_checkov(tmp_path, "exit 0")))
+    [root] = started.roots
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) == ["main.tf"]
+    result, _, _ = security.collect(started, [bp])
+    assert ("SEC008", "warning", "bp/main_override.tf") in [(f.rule_id, f.severity, f.file) for f in result.findings]
