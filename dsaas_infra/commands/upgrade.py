@@ -6,15 +6,13 @@ import os
 import sys
 from pathlib import Path
 
-from dsaas_infra import __version__
+from dsaas_infra import __version__, exit_codes
 from dsaas_infra.errors import UsageError
 from dsaas_infra.render.manifest import MANIFEST
 from dsaas_infra.spec.model import ClientSpec
 from dsaas_infra.upgrade.changes import Upgrade, apply_upgrade, load_manifest, plan_upgrade
 from dsaas_infra.upgrade.report import as_json, diff_text, text_lines
 
-# Exit statuses (README, "Exit statuses"): 1 = conflicts, or with --check/--diff: out of date.
-UP_TO_DATE, CHANGES_OR_CONFLICTS = 0, 1
 
 
 def recorded_spec(blueprint: Path) -> Path:
@@ -101,8 +99,8 @@ def run(dirs: list[Path], check: bool, diff: bool, fmt: str) -> int:
             stream = sys.stderr if diff else out
             stream.write("\n".join(text_lines(up, check=not write)) + "\n")
     if any(up.conflicts for up in upgrades):
-        return CHANGES_OR_CONFLICTS
+        return exit_codes.STALE
     if not write and any(up.changed for up in upgrades):
-        return CHANGES_OR_CONFLICTS
-    return UP_TO_DATE
+        return exit_codes.STALE
+    return exit_codes.OK
 
