@@ -14,7 +14,6 @@ from dsaas_infra.upgrade.changes import Upgrade, apply_upgrade, load_manifest, p
 from dsaas_infra.upgrade.report import as_json, diff_text, text_lines
 
 
-
 def recorded_spec(blueprint: Path) -> Path:
     """The spec a blueprint was rendered from: the manifest's path (relative to the blueprint,
     so a clone elsewhere finds it); for renders before the manifest recorded it, the absolute
