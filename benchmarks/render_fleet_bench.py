@@ -2,27 +2,25 @@
 
 Usage: python benchmarks/render_fleet_bench.py [N] [RUNS]   (defaults 1000 and 3)
 
-Each run is paired with a reference run of the same call with --jobs 1 (one process, how render
-worked before it used every core), in alternating order so that background load hits both alike.
-For each: wall time and CPU time (user+sys of the whole process tree: the CLI and its worker
-processes, via RUSAGE_CHILDREN), median of RUNS. CPU/wall above 1 means more than one core worked.
+Each round runs, in rotating order so that background load hits all alike: the fleet render; the
+same call with --jobs 1 (one process, how render worked before it used every core); one spec alone
+(its CPU is the start-up subtracted from the per-spec figure); and a byte-writing floor (one Python
+process writing the same files). For each: wall time and CPU time (user+sys of the whole process
+tree: the CLI and its worker processes, via RUSAGE_CHILDREN), median of RUNS. CPU/wall above 1
+means more than one core worked.
 Specs are the examples in blueprints/ under new client names (both clouds, every maturity level).
 """
 
 from __future__ import annotations
 
-import os
+import marshal
 import re
-import resource
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _measure import CLI, REPO, bench_env, machine, measure, paired, table
 
 
 def make_specs(n: int, folder: Path) -> None:
@@ -36,44 +34,52 @@ def make_specs(n: int, folder: Path) -> None:
         (folder / f"f{i:04d}.yaml").write_text(text)
 
 
-def measure(cmd: list[str], out: Path) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the process tree) of one run into a fresh ``out``."""
-    shutil.rmtree(out, ignore_errors=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run([*cmd, "--out", str(out)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+FLOOR = ("import marshal, os, sys\n"
+         "files = marshal.load(open(sys.argv[1], 'rb'))\n"
+         "for rel, data in files.items():\n"
+         "    path = os.path.join(sys.argv[2], rel)\n"
+         "    os.makedirs(os.path.dirname(path), exist_ok=True)\n"
+         "    open(path, 'wb').write(data)\n")
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    env = bench_env()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_specs(n, root / "specs")
-        base = [sys.executable, "-m", "dsaas_infra", "render", str(root / "specs")]
-        results: dict[str, list[tuple[float, float]]] = {"parallel": [], "reference --jobs 1": []}
-        for i in range(runs):
-            order = [("parallel", base), ("reference --jobs 1", [*base, "--jobs", "1"])]
-            for label, cmd in order if i % 2 == 0 else order[::-1]:
-                results[label].append(measure(cmd, root / "out"))
-        files = sum(1 for p in (root / "out").rglob("*") if p.is_file())
-    print(f"render {n} specs in one call, {cores} core(s) available, median of {runs} paired run(s); "
-          f"{files} files per render")
-    print(f"{'':<20} {'wall s':>8} {'CPU s':>8} {'CPU/wall':>9} {'ms/spec (wall)':>15}")
-    medians = {}
-    for label, samples in results.items():
-        wall = statistics.median(w for w, _ in samples)
-        cpu = statistics.median(c for _, c in samples)
-        medians[label] = (wall, cpu)
-        print(f"{label:<20} {wall:>8.2f} {cpu:>8.2f} {cpu / wall:>9.2f} {wall / n * 1000:>15.1f}")
-    par, ref = medians["parallel"], medians["reference --jobs 1"]
-    print(f"speed-up (wall, reference / parallel): {ref[0] / par[0]:.2f}x; "
-          f"CPU overhead of the pool: {(par[1] - ref[1]) / ref[1] * 100:+.0f}%")
+        out = root / "out"
+        base = [*CLI, "render", str(root / "specs"), "--out", str(out)]
+        measure(base, env)
+        files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        (root / "files.bin").write_bytes(marshal.dumps(files))
+        one = root / "one"
+
+        def fresh(path: Path):
+            return lambda: shutil.rmtree(path, ignore_errors=True)
+
+        cases = {
+            "parallel (default --jobs)": (base, {"env": env, "before": fresh(out)}),
+            "--jobs 1 (reference)": ([*base, "--jobs", "1"], {"env": env, "before": fresh(out)}),
+            "one spec (start-up)": ([*CLI, "render", str(root / "specs" / "f0000.yaml"), "--out", str(one)],
+                                    {"env": env, "before": fresh(one)}),
+            "byte-writing floor (reference)": ([sys.executable, "-c", FLOOR, str(root / "files.bin"), str(out)],
+                                               {"env": env, "before": fresh(out)}),
+        }
+        rows = paired(runs, cases, warm_up=False)
+    par, ref, one_spec = rows["parallel (default --jobs)"], rows["--jobs 1 (reference)"], rows["one spec (start-up)"]
+    print(f"machine: {machine()}")
+    print(f"render {n} specs in one call, median of {runs} rotating run(s); {len(files)} files, "
+          f"{sum(map(len, files.values())) / 1e6:.1f} MB per render")
+    print(table(rows, {"parallel (default --jobs)": "target <= 10 s wall",
+                       "--jobs 1 (reference)": "one process, as before render used every core"}))
+    per_spec = (par[1] - one_spec[1]) / (n - 1) * 1000
+    per_spec_ref = (ref[1] - one_spec[1]) / (n - 1) * 1000
+    print(f"CPU per spec beyond start-up: {per_spec:.1f} ms parallel, {per_spec_ref:.1f} ms with --jobs 1 "
+          "(target <= 10 ms)")
+    print(f"cores in use (CPU / wall): parallel {par[1] / par[0]:.2f}, --jobs 1 {ref[1] / ref[0]:.2f}; "
+          f"speed-up in wall time {ref[0] / par[0]:.2f}x")
 
 
 if __name__ == "__main__":
