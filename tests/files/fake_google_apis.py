@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -161,6 +162,24 @@ def make_handler(state: FakeGoogle):
     return Handler
 
 
+def project_number(project_id: str) -> str:
+    """The fake's stable project number for a project id (Vertex names resources by number)."""
+    return str(100_000_000_000 + zlib.crc32(project_id.encode()))
+
+
+def _numbered(name: str) -> str:
+    return re.sub(r"projects/([a-z][a-z0-9-]*)/", lambda m: f"projects/{project_number(m.group(1))}/", name)
+
+
+def _by_number(job: dict) -> dict:
+    return {**job, "name": _numbered(job["name"]), "endpoint": _numbered(job.get("endpoint", ""))}
+
+
+def _by_id(state: FakeGoogle, name: str) -> str:
+    """The stored key of a monitoring job named by project id or by number."""
+    return next((key for key in state.monitoring_jobs if name in (key, _numbered(key))), name)
+
+
 def _operation(state: FakeGoogle, parent: str, response: dict, done: bool = True) -> dict:
     name = f"{parent}/operations/{state.next_id()}"
     operation = {"name": name, "done": done, "response": response}
@@ -292,13 +311,21 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         return 200, {"name": f"{m.group(1)}/endpoints/{m.group(2)}", **endpoint}
     if m := re.fullmatch(loc + r"/modelDeploymentMonitoringJobs", p):
         if r.method == "GET":
-            return 200, {"modelDeploymentMonitoringJobs": list(state.monitoring_jobs.values())}
+            # As Vertex does: resource names carry the project NUMBER, not the id the caller used,
+            # and the list is paged (one job per page here, so a caller that ignores nextPageToken
+            # misses jobs).
+            jobs = [_by_number(job) for job in state.monitoring_jobs.values()]
+            start = int(r.query.get("pageToken", "0"))
+            page = {"modelDeploymentMonitoringJobs": jobs[start:start + 1]}
+            if start + 1 < len(jobs):
+                page["nextPageToken"] = str(start + 1)
+            return 200, page
         name = f"{m.group(1)}/modelDeploymentMonitoringJobs/{state.next_id()}"
         state.monitoring_jobs[name] = {**r.body, "name": name, "state": "JOB_STATE_PENDING"}
         return 200, state.monitoring_jobs[name]
     if m := re.fullmatch(loc + r"/modelDeploymentMonitoringJobs/\d+", p):
         if r.method == "DELETE":
-            state.monitoring_jobs.pop(p.removeprefix("/v1/"))
+            state.monitoring_jobs.pop(_by_id(state, p.removeprefix("/v1/")))
             return 200, _operation(state, m.group(1), {})
     return 404, _error(404, "NOT_FOUND", f"no fake for {r.method} {p}")
 

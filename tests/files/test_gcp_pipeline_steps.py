@@ -177,6 +177,9 @@ def _endpoint_with_champion(google) -> None:
                             "model": f"{PARENT}/models/acme-prod-model", "modelVersionId": "1"}],
         "trafficSplit": {"dm-old": 80, "dm-stale": 20},
     }
+    # Another endpoint's job first: the list is paged, the one to replace is on the second page.
+    google.monitoring_jobs[f"{PARENT}/modelDeploymentMonitoringJobs/6"] = {
+        "name": f"{PARENT}/modelDeploymentMonitoringJobs/6", "endpoint": f"{PARENT}/endpoints/999"}
     google.monitoring_jobs[f"{PARENT}/modelDeploymentMonitoringJobs/7"] = {
         "name": f"{PARENT}/modelDeploymentMonitoringJobs/7", "endpoint": f"{PARENT}/endpoints/{ENDPOINT}"}
 
@@ -253,7 +256,10 @@ def test_train_register_gate_deploy_and_monitor_against_the_fake(google):
     assert served["trafficSplit"] == {"dm-old": 80, new: 20}
 
     # monitor: the old job replaced by one on the models now deployed, every feature watched.
+    # Vertex answers with the project number in names: the job is still found (second page) and
+    # replaced; the other endpoint's job is left alone.
     assert google.calls("DELETE", "modelDeploymentMonitoringJobs/7$")
+    assert not google.calls("DELETE", "modelDeploymentMonitoringJobs/6$")
     (created,) = google.calls("POST", "modelDeploymentMonitoringJobs$")
     body = created.body
     assert body["endpoint"] == f"{PARENT}/endpoints/{ENDPOINT}"

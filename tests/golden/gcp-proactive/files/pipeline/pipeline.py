@@ -672,9 +672,18 @@ def monitor(
     storage = (api_endpoint or "https://storage.googleapis.com") + "/storage/v1"
     names = call("GET", f"{storage}/b/{bucket}/o/{obj}",
                  params={"alt": "media"})["features"]
-    listed = call("GET", f"{base}/{parent}/modelDeploymentMonitoringJobs")
-    for job in listed.get("modelDeploymentMonitoringJobs", []):
-        if job.get("endpoint") == endpoint_name:
+    # Vertex names resources by project NUMBER in what it returns, so match on the endpoint's
+    # location and id, never on the name built from the project id; and read every page.
+    suffix, listed, token = f"/locations/{region}/endpoints/{endpoint}", [], None
+    while True:
+        page = call("GET", f"{base}/{parent}/modelDeploymentMonitoringJobs",
+                    params={"pageToken": token} if token else {})
+        listed += page.get("modelDeploymentMonitoringJobs", [])
+        token = page.get("nextPageToken")
+        if not token:
+            break
+    for job in listed:
+        if job.get("endpoint", "").endswith(suffix):
             operation, delay = call("DELETE", f"{base}/{job['name']}"), 1
             while not operation.get("done"):
                 time.sleep(delay)
