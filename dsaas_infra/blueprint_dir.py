@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsaas_infra.errors import UsageError
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 from dsaas_infra.terraform.planfile import WORK_DIR, write_json
 
 # Written when plan/destroy render a spec, so that a later `plan DIR` / `destroy DIR` knows
@@ -21,17 +21,17 @@ class BlueprintDir:
 
     dir: Path
     client: str  # the name a destroy must be confirmed with
-    spec: ClientSpec | None
+    spec: ResolvedSpec | None
     spec_path: Path | None
     from_spec: bool = False  # the target was a spec (rendered by plan/destroy), not a directory
 
 
-def default_out(spec: ClientSpec) -> Path:
+def default_out(spec: ResolvedSpec) -> Path:
     """Where `plan SPEC` renders without --out (the same place `render` uses)."""
-    return Path("build") / f"{spec.client.name}-{spec.client.environment}"
+    return Path("build") / spec.name_prefix
 
 
-def write_source(blueprint: Path, spec: ClientSpec, spec_path: Path) -> None:
+def write_source(blueprint: Path, spec: ResolvedSpec, spec_path: Path) -> None:
     data = {"spec": str(spec_path.resolve()), "client": spec.client.name,
             "environment": spec.client.environment, "cloud": spec.cloud}
     write_json(blueprint / WORK_DIR / SOURCE_FILE, data)
@@ -78,7 +78,7 @@ def render(ws: BlueprintDir) -> None:
 
     The render guard applies: files edited by hand since the last render stop the command.
     """
-    if not ws.from_spec:
+    if not ws.from_spec or ws.spec is None or ws.spec_path is None:
         return
     from dsaas_infra.render import render_blueprint, write_blueprint
 

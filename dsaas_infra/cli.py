@@ -34,10 +34,11 @@ def _metavars_not_python_types() -> None:
         name = self.metavar or self.name.upper()
         return name if self.nargs == 1 or name.endswith("...") else f"{name}..."
 
-    core.TyperOption.display_type_rich = option_type
-    core.TyperArgument.display_type_rich = lambda self, ctx: None
-    core.TyperArgument._rich_display_name = argument_name
-    core.TyperArgument._usage_display_name = argument_name
+    # Patching typer's help rendering on purpose (its classes offer no hook for this).
+    core.TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
+    core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+    core.TyperArgument._rich_display_name = argument_name  # type: ignore[method-assign]
+    core.TyperArgument._usage_display_name = argument_name  # type: ignore[method-assign]
 
 
 _metavars_not_python_types()

@@ -16,7 +16,7 @@ from dsaas_infra.errors import OperationError
 from dsaas_infra.preflight import aws as preflight
 from dsaas_infra.preflight.aws_session import AWS_ERRORS, describe, error_code, session
 from dsaas_infra.preflight.s3_owner import expect_owner, foreign_owner
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import AwsSpec
 
 PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
@@ -48,13 +48,13 @@ def tls_only_policy(bucket: str) -> str:
     })
 
 
-def _tags(spec: ClientSpec) -> list[dict[str, str]]:
+def _tags(spec: AwsSpec) -> list[dict[str, str]]:
     return [{"Key": "managed-by", "Value": "dsaas-infra"},
             {"Key": "client", "Value": spec.client.name},
             {"Key": "environment", "Value": spec.client.environment}]
 
 
-def _create_bucket(s3: Any, spec: ClientSpec, bucket: str) -> None:
+def _create_bucket(s3: Any, spec: AwsSpec, bucket: str) -> None:
     region = spec.aws.region
     kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
     if region != "us-east-1":  # us-east-1 rejects an explicit location constraint
@@ -92,7 +92,7 @@ def _weaknesses(s3: Any, bucket: str) -> list[str]:
     return missing
 
 
-def ensure_bucket(s3: Any, spec: ClientSpec, plain_s3: Any = None) -> Step:
+def ensure_bucket(s3: Any, spec: AwsSpec, plain_s3: Any = None) -> Step:
     """``s3`` passes ExpectedBucketOwner on every call (s3_owner.expect_owner); ``plain_s3``,
     without it, only tells a bucket of another account from one we may not read."""
     bucket = spec.state.bucket
@@ -116,7 +116,7 @@ def ensure_bucket(s3: Any, spec: ClientSpec, plain_s3: Any = None) -> Step:
     return Step(resource, "exists", "already existed with versioning and encryption; left unchanged")
 
 
-def inspect_lock_table(ddb: Any, spec: ClientSpec) -> Step:
+def inspect_lock_table(ddb: Any, spec: AwsSpec) -> Step:
     """The deprecated state.lock_table: never created now (S3 native locking needs no table), only
     checked, because the rendered backend still locks it for one release of migration."""
     table = spec.state.lock_table
@@ -135,7 +135,7 @@ def inspect_lock_table(ddb: Any, spec: ClientSpec) -> Step:
                 "release; left unchanged")
 
 
-def bootstrap(spec: ClientSpec, sess: Any = None) -> list[Step]:
+def bootstrap(spec: AwsSpec, sess: Any = None) -> list[Step]:
     ctx = preflight.Context(spec, sess if sess is not None else session())
     # Never create anything in an account the spec does not name.
     for check in (preflight.check_credentials, preflight.check_account):

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from dsaas_infra.bootstrap.steps import Step
 from dsaas_infra.preflight.aws_session import error_code
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import AwsSpec
 
 KEY_ALIAS = "alias/dsaas-account-logs"
 # Service-created log groups of fixed names (one per account and region).
@@ -53,7 +53,7 @@ def _key_policy(account: str, region: str) -> str:
     })
 
 
-def ensure_key(kms: Any, spec: ClientSpec) -> tuple[Step, str]:
+def ensure_key(kms: Any, spec: AwsSpec) -> tuple[Step, str]:
     for page in kms.get_paginator("list_aliases").paginate():
         for alias in page.get("Aliases", []):
             if alias["AliasName"] == KEY_ALIAS and alias.get("TargetKeyId"):
@@ -70,7 +70,7 @@ def ensure_key(kms: Any, spec: ClientSpec) -> tuple[Step, str]:
     return Step(f"kms key {KEY_ALIAS}", "created", detail), key["Arn"]
 
 
-def ensure_log_groups(logs: Any, spec: ClientSpec, key_arn: str) -> list[Step]:
+def ensure_log_groups(logs: Any, spec: AwsSpec, key_arn: str) -> list[Step]:
     retention = spec.phases.data.log_retention_days
     existing: dict[str, dict] = {}
     for prefix in sorted({n.rsplit("/", 1)[0] + "/" for n in LOG_GROUPS}):
@@ -138,7 +138,7 @@ def ensure_apigateway_role(iam: Any, apigw: Any, account: str,
     return steps
 
 
-def ensure_baseline(client: Callable[[str], Any], spec: ClientSpec) -> list[Step]:
+def ensure_baseline(client: Callable[[str], Any], spec: AwsSpec) -> list[Step]:
     """Every step of the account baseline; ``client(service)`` gives a boto3 client."""
     step, key_arn = ensure_key(client("kms"), spec)
     steps = [step, *ensure_log_groups(client("logs"), spec, key_arn)]

@@ -8,7 +8,7 @@ from google.api_core import exceptions as gexc
 from dsaas_infra.bootstrap.steps import Step
 from dsaas_infra.errors import OperationError
 from dsaas_infra.preflight.gcp_session import GOOGLE_ERRORS, TIMEOUT, Connection, describe, storage_retry
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import GcpSpec
 
 
 def _weaknesses(bucket) -> list[str]:
@@ -23,7 +23,7 @@ def _weaknesses(bucket) -> list[str]:
     return missing
 
 
-def ensure_bucket(conn: Connection, spec: ClientSpec) -> Step:
+def ensure_bucket(conn: Connection, spec: GcpSpec) -> Step:
     name = spec.state.bucket
     resource = f"gcs bucket {name}"
     client = conn.storage(spec.gcp.project_id)
@@ -50,7 +50,7 @@ def ensure_bucket(conn: Connection, spec: ClientSpec) -> Step:
     return Step(resource, "created", f"in {spec.gcp.region}: versioning, uniform access, public access prevention")
 
 
-def bootstrap(spec: ClientSpec, connection: Connection | None = None) -> list[Step]:
+def bootstrap(spec: GcpSpec, connection: Connection | None = None) -> list[Step]:
     conn = connection or Connection()
     try:
         conn.resolve_credentials()

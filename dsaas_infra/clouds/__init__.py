@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from dsaas_infra.bootstrap.steps import Step
     from dsaas_infra.preflight.results import CheckResult
     from dsaas_infra.spec.model import ClientSpec
+    from dsaas_infra.spec.resolved import ResolvedSpec
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -39,29 +40,33 @@ class Cloud(Protocol):
         """The spec's settings of this cloud (``spec.<name>``), or None."""
         ...
 
-    def account(self, spec: ClientSpec) -> str:
+    def account(self, spec: ResolvedSpec) -> str:
         """Account or project the blueprint is deployed in."""
         ...
 
-    def region(self, spec: ClientSpec) -> str: ...
+    def region(self, spec: ResolvedSpec) -> str: ...
 
     def default_state_bucket(self, spec: ClientSpec) -> str: ...
+
+    def resolved_spec(self, spec: ClientSpec, **common: Any) -> ResolvedSpec:
+        """The resolved spec of this cloud (spec/resolved.py) from the written one and the shared fields."""
+        ...
 
     def check_state_bucket(self, name: str) -> None:
         """Raise ValueError when ``name`` is not a valid bucket name on this cloud."""
         ...
 
-    def spec_rules(self, spec: ClientSpec) -> list[Problem]:
+    def spec_rules(self, spec: ResolvedSpec) -> list[Problem]:
         """This cloud's rules across keys (names it derives, networks, labels, ...)."""
         ...
 
-    def deprecations(self, spec: ClientSpec) -> list[Problem]: ...
+    def deprecations(self, spec: ResolvedSpec) -> list[Problem]: ...
 
-    def preflight(self, spec: ClientSpec) -> list[CheckResult]:
+    def preflight(self, spec: ResolvedSpec) -> list[CheckResult]:
         """Check the account or project (imports the cloud's SDK)."""
         ...
 
-    def bootstrap(self, spec: ClientSpec) -> list[Step]:
+    def bootstrap(self, spec: ResolvedSpec) -> list[Step]:
         """Create the remote state storage if missing (imports the cloud's SDK)."""
         ...
 
@@ -94,7 +99,7 @@ def get(name: str) -> Cloud:
         raise UnknownCloudError(f"unknown cloud {name!r} (known: {', '.join(sorted(REGISTRY))})") from None
 
 
-def of(spec: ClientSpec) -> Cloud:
+def of(spec: ClientSpec | ResolvedSpec) -> Cloud:
     """The cloud of a spec."""
     return get(spec.cloud)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from dsaas_infra.spec import aws_rules, naming
 from dsaas_infra.spec.regions import AWS_REGIONS
+from dsaas_infra.spec.resolved import AwsSpec, ResolvedSpec
 from dsaas_infra.spec.sizes import AWS_INSTANCE_TYPE
 
 if TYPE_CHECKING:
@@ -31,25 +32,31 @@ class AwsCloud:
     def settings(self, spec: ClientSpec) -> Any | None:
         return spec.aws
 
-    def account(self, spec: ClientSpec) -> str:
-        assert spec.aws is not None
+    def account(self, spec: ResolvedSpec) -> str:
+        assert isinstance(spec, AwsSpec)
         return spec.aws.account_id
 
-    def region(self, spec: ClientSpec) -> str:
-        assert spec.aws is not None
+    def region(self, spec: ResolvedSpec) -> str:
+        assert isinstance(spec, AwsSpec)
         return spec.aws.region
 
     def default_state_bucket(self, spec: ClientSpec) -> str:
+        assert spec.aws is not None
         c = spec.client
-        return f"{c.name}-{c.environment}-tfstate-{self.account(spec)}"
+        return f"{c.name}-{c.environment}-tfstate-{spec.aws.account_id}"
 
     def check_state_bucket(self, name: str) -> None:
         naming.check_s3_bucket(name)
 
-    def spec_rules(self, spec: ClientSpec) -> list[Problem]:
+    def resolved_spec(self, spec: ClientSpec, **common: Any) -> ResolvedSpec:
+        assert spec.aws is not None
+        return AwsSpec(aws=spec.aws, **common)
+
+    def spec_rules(self, spec: ResolvedSpec) -> list[Problem]:
+        assert isinstance(spec, AwsSpec)
         return aws_rules.check(spec)
 
-    def deprecations(self, spec: ClientSpec) -> list[Problem]:
+    def deprecations(self, spec: ResolvedSpec) -> list[Problem]:
         if not spec.state.lock_table:
             return []
         return [(("state", "lock_table"),
@@ -58,14 +65,16 @@ class AwsCloud:
                  "exclude this one. Remove state.lock_table once every run uses this version "
                  "(README: 'Migrating from a DynamoDB lock table')")]
 
-    def preflight(self, spec: ClientSpec) -> list[CheckResult]:
+    def preflight(self, spec: ResolvedSpec) -> list[CheckResult]:
         from dsaas_infra.preflight import aws
 
+        assert isinstance(spec, AwsSpec)
         return aws.run_checks(spec)
 
-    def bootstrap(self, spec: ClientSpec) -> list[Step]:
+    def bootstrap(self, spec: ResolvedSpec) -> list[Step]:
         from dsaas_infra.bootstrap import aws
 
+        assert isinstance(spec, AwsSpec)
         return aws.bootstrap(spec)
 
     def local_credentials(self, env: Mapping[str, str]) -> tuple[bool, str]:

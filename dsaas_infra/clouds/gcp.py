@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from dsaas_infra.spec import gcp_rules, naming
 from dsaas_infra.spec.regions import GCP_REGIONS
+from dsaas_infra.spec.resolved import GcpSpec, ResolvedSpec
 from dsaas_infra.spec.sizes import GCP_MACHINE_TYPE
 
 ADC = Path(".config/gcloud/application_default_credentials.json")
@@ -33,34 +34,42 @@ class GcpCloud:
     def settings(self, spec: ClientSpec) -> Any | None:
         return spec.gcp
 
-    def account(self, spec: ClientSpec) -> str:
-        assert spec.gcp is not None
+    def account(self, spec: ResolvedSpec) -> str:
+        assert isinstance(spec, GcpSpec)
         return spec.gcp.project_id
 
-    def region(self, spec: ClientSpec) -> str:
-        assert spec.gcp is not None
+    def region(self, spec: ResolvedSpec) -> str:
+        assert isinstance(spec, GcpSpec)
         return spec.gcp.region
 
     def default_state_bucket(self, spec: ClientSpec) -> str:
-        return f"{self.account(spec)}-{spec.client.environment}-tfstate"
+        assert spec.gcp is not None
+        return f"{spec.gcp.project_id}-{spec.client.environment}-tfstate"
 
     def check_state_bucket(self, name: str) -> None:
         naming.check_gcs_bucket(name)
 
-    def spec_rules(self, spec: ClientSpec) -> list[Problem]:
+    def resolved_spec(self, spec: ClientSpec, **common: Any) -> ResolvedSpec:
+        assert spec.gcp is not None
+        return GcpSpec(gcp=spec.gcp, **common)
+
+    def spec_rules(self, spec: ResolvedSpec) -> list[Problem]:
+        assert isinstance(spec, GcpSpec)
         return gcp_rules.check(spec)
 
-    def deprecations(self, spec: ClientSpec) -> list[Problem]:
+    def deprecations(self, spec: ResolvedSpec) -> list[Problem]:
         return []
 
-    def preflight(self, spec: ClientSpec) -> list[CheckResult]:
+    def preflight(self, spec: ResolvedSpec) -> list[CheckResult]:
         from dsaas_infra.preflight import gcp
 
+        assert isinstance(spec, GcpSpec)
         return gcp.run_checks(spec)
 
-    def bootstrap(self, spec: ClientSpec) -> list[Step]:
+    def bootstrap(self, spec: ResolvedSpec) -> list[Step]:
         from dsaas_infra.bootstrap import gcp
 
+        assert isinstance(spec, GcpSpec)
         return gcp.bootstrap(spec)
 
     def local_credentials(self, env: Mapping[str, str]) -> tuple[bool, str]:

@@ -32,7 +32,7 @@ def _check_current(ws: BlueprintDir, target: Path, record: planfile.PlanRecord, 
     if changed:
         shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
         raise UsageError(f"{ws.dir} has changed since it was planned ({shown}): {again}")
-    if ws.from_spec:
+    if ws.from_spec and ws.spec is not None:
         from dsaas_infra.render import render_blueprint
 
         # The spec may have been edited after the plan without re-rendering: its render must

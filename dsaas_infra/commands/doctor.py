@@ -22,7 +22,7 @@ from rich.console import Console
 from dsaas_infra import clouds as cloud_registry
 from dsaas_infra import exit_codes
 from dsaas_infra.errors import OperationError, ToolMissingError, UsageError
-from dsaas_infra.preflight.results import CheckResult, failures, print_table
+from dsaas_infra.preflight.results import CheckResult, Status, failures, print_table
 
 # The lowest Terraform every rendered blueprint accepts (versions.tf required_version; S3 use_lockfile).
 TERRAFORM_FLOOR = (1, 11, 0)
@@ -63,7 +63,7 @@ def check_checkov(explicit: str | None, env: dict[str, str]) -> CheckResult:
     title = "checkov (validate's security stage)"
     found = locate_checkov(explicit, env)
     # Without checkov only the security stage is skipped; it fails when the user named one.
-    missing = "fail" if explicit else "warn"
+    missing: Status = "fail" if explicit else "warn"
     if found.path is None:
         return CheckResult("checkov", title, missing, found.reason)
     try:
@@ -93,7 +93,7 @@ def check_snapshots(today: datetime.date) -> list[CheckResult]:
         age = (today - datetime.date.fromisoformat(generated)).days
         detail = (f"{snapshot.get('version', '?')} from {snapshot.get('origin', '?')}, "
                   f"generated {generated} ({age} days ago)")
-        status = "warn" if age > SNAPSHOT_MAX_AGE_DAYS else "pass"
+        status: Status = "warn" if age > SNAPSHOT_MAX_AGE_DAYS else "pass"
         if status == "warn":
             detail += f": older than {SNAPSHOT_MAX_AGE_DAYS} days, regenerate it (docs/schemas.md)"
         results.append(CheckResult(f"snapshot-{provider}", title, status, detail))

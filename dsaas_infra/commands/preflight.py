@@ -11,10 +11,10 @@ from dsaas_infra.errors import OperationError, UsageError
 from dsaas_infra.preflight.results import failures, print_table, summary_line
 from dsaas_infra.preflight.run import run_preflight
 from dsaas_infra.spec import load_spec
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 
-def load_spec_file(command: str, path: Path) -> ClientSpec:
+def load_spec_file(command: str, path: Path) -> ResolvedSpec:
     """The spec of preflight/bootstrap: unlike plan, they take no blueprint directory."""
     if path.is_dir():
         raise UsageError(f"{path} is a directory; {command} takes a spec file (YAML)")

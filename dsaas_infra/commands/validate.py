@@ -6,6 +6,7 @@ import io
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -27,9 +28,9 @@ FORMATS = ("text", "json", "sarif", "junit")
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
-def run(paths: list[Path], fmt: str = "text", skip: list[str] = (), output: Path | None = None,
+def run(paths: list[Path], fmt: str = "text", skip: Sequence[str] = (), output: Path | None = None,
         strict: bool = False, terraform_bin: str | None = None, checkov_bin: str | None = None,
-        jobs: int | None = None, enable: list[str] = (), quiet: bool = False, no_cache: bool = False) -> int:
+        jobs: int | None = None, enable: Sequence[str] = (), quiet: bool = False, no_cache: bool = False) -> int:
     paths = _tf_files_to_blueprints([Path(p) for p in paths])
     _check_usage(paths, fmt, skip, terraform_bin, checkov_bin)
     unknown = [s for s in enable if s not in pipeline.OPT_IN]

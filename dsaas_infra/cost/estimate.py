@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from dsaas_infra.cost.inventory import Inventory
 from dsaas_infra.cost.prices import Price, PriceTable
 from dsaas_infra.phases import ORDER as PHASE_ORDER
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 HOURS = 730.0
 DAYS = 30.4
@@ -40,11 +40,11 @@ class Item:
 
     @property
     def monthly_min(self) -> float:
-        return self.quantity_min * self.price.usd if self.priced else 0.0
+        return self.quantity_min * self.price.usd if self.price is not None and self.priced else 0.0
 
     @property
     def monthly_max(self) -> float:
-        return self.quantity_max * self.price.usd if self.priced else 0.0
+        return self.quantity_max * self.price.usd if self.price is not None and self.priced else 0.0
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Estimate:
 class RuleContext:
     """What a cost rule reads: the resolved spec, the rendered blueprint and the prices."""
 
-    spec: ClientSpec
+    spec: ResolvedSpec
     inventory: Inventory
     prices: PriceTable
     region: str
@@ -100,7 +100,7 @@ class RuleContext:
                                assumption, self.prices.get(price_id, self.region), usage_based))
 
 
-def estimate(spec: ClientSpec, files: dict[str, bytes], prices: PriceTable) -> Estimate:
+def estimate(spec: ResolvedSpec, files: dict[str, bytes], prices: PriceTable) -> Estimate:
     """Estimate the blueprint ``files`` rendered (or found on disk) for ``spec``."""
     from dsaas_infra import clouds
     from dsaas_infra.cost.inventory import scan
@@ -111,6 +111,6 @@ def estimate(spec: ClientSpec, files: dict[str, bytes], prices: PriceTable) -> E
     ctx = RuleContext(spec, scan(files), prices, region, runs_per_month(spec.phases.data.schedule))
     for rule in cloud.cost_rules():
         rule(ctx)
-    budget = spec.budget.monthly_usd if getattr(spec, "budget", None) else None
-    return Estimate(f"{spec.client.name}-{spec.client.environment}", spec.cloud, region,
+    budget = spec.budget.monthly_usd if spec.budget is not None else None
+    return Estimate(spec.name_prefix, spec.cloud, region,
                     spec.client.maturity, budget, ctx.items)

@@ -86,11 +86,11 @@ def notes(e: Estimate) -> list[str]:
     lo, hi = e.total
     if e.usage_based:
         out.append("usage-based, not in the total: " + ", ".join(
-            f"{i.family} ({i.price.usd:g} USD per {i.price.unit})" for i in e.usage_based))
+            f"{i.family} ({i.price.usd:g} USD per {i.price.unit})" for i in e.usage_based if i.price is not None))
     if e.unpriced:
         out.append("no price listed (not in the total): " + ", ".join(sorted({i.family for i in e.unpriced})))
     if e.reference_prices:
-        regions = sorted({i.price.region for i in e.reference_prices})
+        regions = sorted({i.price.region for i in e.reference_prices if i.price is not None})
         out.append(f"{e.region} is not in the price table: {', '.join(regions)} prices used")
     if e.budget_usd is not None:
         state = ("within it" if hi <= e.budget_usd

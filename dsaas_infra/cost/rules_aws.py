@@ -80,7 +80,8 @@ def _studio_instance(ctx: RuleContext) -> str:
 def glue(ctx: RuleContext) -> None:
     runs = ctx.runs_per_month
     for r in ctx.inventory.of("aws_glue_job"):
-        workers = r.literals.get("number_of_workers", 2)
+        literal = r.literals.get("number_of_workers", 2)
+        workers = literal if isinstance(literal, int) else 2
         dpu = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}.get(str(r.literals.get("worker_type", "G.1X")), 1)
         flex = r.literals.get("execution_class") == "FLEX"
         ctx.add("data", "Glue ETL", r.address, "aws.glue.dpu_flex" if flex else "aws.glue.dpu",
@@ -93,10 +94,11 @@ def glue(ctx: RuleContext) -> None:
 
 def network(ctx: RuleContext) -> None:
     services = ctx.inventory.locals.get("interface_endpoint_services") or []
-    if not ctx.inventory.has("aws_vpc_endpoint") or not isinstance(services, list):
+    spec = ctx.spec
+    if spec.cloud != "aws" or not ctx.inventory.has("aws_vpc_endpoint") or not isinstance(services, list):
         return
     # The blueprint's own rule (reactive: endpoints in one zone), shared with the README.
-    zones = aws_capacity.endpoint_zones(ctx.spec)
+    zones = aws_capacity.endpoint_zones(spec)
     n = len(services) * zones
     ctx.add("training", "VPC interface endpoints", "aws_vpc_endpoint.interface", "aws.vpc.interface_endpoint",
             n * HOURS, n * HOURS, f"{len(services)} endpoints x {zones} zones, always on")

@@ -63,7 +63,8 @@ def gke(ctx: RuleContext) -> None:
         lo = r.literals.get("autoscaling.total_min_node_count", r.literals.get("autoscaling.min_node_count"))
         hi = r.literals.get("autoscaling.total_max_node_count", r.literals.get("autoscaling.max_node_count"))
         if not isinstance(lo, int) or not isinstance(hi, int):
-            lo = hi = r.literals.get("node_count", r.literals.get("initial_node_count", 1))
+            count = r.literals.get("node_count", r.literals.get("initial_node_count", 1))
+            lo = hi = count if isinstance(count, int) else 1
         ctx.add("deployment", "GKE nodes", r.address, f"gcp.compute.{machine}", lo * HOURS, hi * HOURS,
                 f"{lo}-{hi} {machine} nodes (autoscaling range)")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from dsaas_infra import clouds
 from dsaas_infra.errors import SpecError, SpecProblem, UsageError
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 INDEX_FILE = "fleet.json"
 CLIENTS_DIR = "clients"
@@ -39,12 +39,12 @@ class FleetClient:
         return asdict(self)
 
 
-def role_name(spec: ClientSpec, purpose: str) -> str:
+def role_name(spec: ResolvedSpec, purpose: str) -> str:
     """The IAM role (AWS) a blueprint with ci.create_identity creates: purpose is apply or plan."""
-    return f"{spec.client.name}-{spec.client.environment}-github-{purpose}"
+    return f"{spec.name_prefix}-github-{purpose}"
 
 
-def ci_identity(spec: ClientSpec, spec_file: str) -> dict[str, str]:
+def ci_identity(spec: ResolvedSpec, spec_file: str) -> dict[str, str]:
     """The identity each job of this client logs in with; none is a located spec error."""
     def missing(key: str, message: str) -> SpecError:
         return SpecError([SpecProblem(spec_file, None, None, key, message)])
@@ -71,13 +71,13 @@ def ci_identity(spec: ClientSpec, spec_file: str) -> dict[str, str]:
             "plan_service_account": spec.gcp.ci_plan_service_account or spec.gcp.ci_service_account}
 
 
-def build(entries: list[tuple[ClientSpec, bytes, str]]) -> list[FleetClient]:
+def build(entries: list[tuple[ResolvedSpec, bytes, str]]) -> list[FleetClient]:
     """(spec, its file's bytes, its file name) per client -> index entries sorted by name, sharded."""
     ordered = sorted(entries, key=lambda e: (e[0].client.name, e[0].client.environment))
     problems = []
     clients = []
     for i, (spec, raw, file) in enumerate(ordered):
-        name = f"{spec.client.name}-{spec.client.environment}"
+        name = spec.name_prefix
         try:
             ci = ci_identity(spec, file)
         except SpecError as e:

@@ -102,7 +102,7 @@ def run_all(job: Job, tasks: list[Task], jobs: int, console: Console, *, show_ou
             out.print(Rule(Text(f"{result.client}: {result.status}", style=STYLE.get(result.status, ""))))
             if result.output:
                 out.print(Text(result.output.rstrip("\n")), soft_wrap=True)
-        if progress is not None:
+        if progress is not None and bar is not None:
             progress.advance(bar)
 
     if progress is not None:

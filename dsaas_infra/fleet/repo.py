@@ -39,9 +39,9 @@ def build(specs_dir: Path, repo: Path, engine: str, jobs: int | None, settings) 
     _one_oidc_provider_owner(rendered)
     clients = index.build([(r.spec, raw[r.path], str(r.path)) for r in rendered])
     by_name = {c.name: c for c in clients}
-    placed, seen = [], {}
+    placed, seen = [], dict[str, Path]()
     for r in rendered:
-        name = f"{r.spec.client.name}-{r.spec.client.environment}"
+        name = r.spec.name_prefix
         if name in seen:
             raise UsageError(f"{r.path} and {seen[name]} both render to {repo / index.CLIENTS_DIR / name} "
                              "(same client and environment)")
@@ -49,7 +49,7 @@ def build(specs_dir: Path, repo: Path, engine: str, jobs: int | None, settings) 
         placed.append(Placed(r, repo / by_name[name].blueprint))
     layout = Layout(clients)
     for r in rendered:
-        c = by_name[f"{r.spec.client.name}-{r.spec.client.environment}"]
+        c = by_name[r.spec.name_prefix]
         layout.files[c.spec] = raw[r.path]
     layout.files[index.INDEX_FILE] = index.dump(clients, f"dsaas-infra {__version__}").encode()
     if engine == "github":

@@ -72,5 +72,5 @@ def workspaces(paths: list[Path], out: Path | None, jobs: int | None = None) -> 
 
 def label(ws: BlueprintDir) -> str:
     if ws.spec is not None:
-        return f"{ws.spec.client.name}-{ws.spec.client.environment}"
+        return ws.spec.name_prefix
     return ws.dir.resolve().name

@@ -16,14 +16,14 @@ from dsaas_infra.spec.aws_capacity import (
     interface_endpoints_to_create,
     quota_needs,
 )
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import AwsSpec
 
 BOOTSTRAP_HINT = "run `dsaas-infra bootstrap SPEC`"
 
 
 @dataclass
 class Context:
-    spec: ClientSpec
+    spec: AwsSpec
     session: Any
     identity: dict[str, str] = field(default_factory=dict)
     # Ready-made clients by service (tests hand in botocore-Stubber clients for APIs moto lacks).
@@ -197,7 +197,7 @@ def check_lambda_concurrency(ctx: Context) -> Outcome:
         return ("pass", "no reserved Lambda concurrency needed")
     reserved = need.needed - LAMBDA_UNRESERVED_MINIMUM
     lam = ctx.client("lambda")
-    function = f"{ctx.spec.client.name}-{ctx.spec.client.environment}-predict"
+    function = f"{ctx.spec.name_prefix}-predict"
     try:
         settings = lam.get_account_settings()["AccountLimit"]
         try:
@@ -287,5 +287,5 @@ CHECKS = [
 ]
 
 
-def run_checks(spec: ClientSpec, sess: Any = None) -> list[CheckResult]:
+def run_checks(spec: AwsSpec, sess: Any = None) -> list[CheckResult]:
     return run_all(CHECKS, Context(spec, sess if sess is not None else session()))

@@ -15,7 +15,7 @@ from dsaas_infra.preflight.gcp_session import (
     storage_retry,
 )
 from dsaas_infra.preflight.results import Check, CheckResult, Outcome, run_all
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import GcpSpec
 
 BOOTSTRAP_HINT = "run `dsaas-infra bootstrap SPEC`"
 
@@ -50,7 +50,7 @@ SHARED_APIGEE = [
 ACT_AS = "iam.serviceAccounts.actAs"
 
 
-def attached_service_accounts(spec: ClientSpec) -> list[tuple[str, str]]:
+def attached_service_accounts(spec: GcpSpec) -> list[tuple[str, str]]:
     """(account, resource) for every service account the blueprint attaches to a resource in the
     client's project: creating that resource needs actAs on the account (tested project-wide,
     since the accounts do not exist before the first apply)."""
@@ -64,7 +64,7 @@ def attached_service_accounts(spec: ClientSpec) -> list[tuple[str, str]]:
     return out
 
 
-def needed_permissions(spec: ClientSpec) -> list[str]:
+def needed_permissions(spec: GcpSpec) -> list[str]:
     """Permissions on the client's project."""
     phases = ["shared"] + [p for p in ("data", "training", "deployment", "access")
                            if getattr(spec.phases, p).enabled]
@@ -76,7 +76,7 @@ def needed_permissions(spec: ClientSpec) -> list[str]:
     return sorted(wanted)
 
 
-def apigee_project_permissions(spec: ClientSpec) -> tuple[str, list[str]] | None:
+def apigee_project_permissions(spec: GcpSpec) -> tuple[str, list[str]] | None:
     """(project, permissions) in the shared Apigee organisation's project, when the blueprint uses it."""
     apigee = spec.gcp.apigee
     if not spec.phases.access.enabled or apigee.organization != "shared" or not apigee.project_id:
@@ -86,7 +86,7 @@ def apigee_project_permissions(spec: ClientSpec) -> tuple[str, list[str]] | None
 
 @dataclass
 class Context:
-    spec: ClientSpec
+    spec: GcpSpec
     connection: Connection
 
     @property
@@ -183,5 +183,5 @@ CHECKS = [
 ]
 
 
-def run_checks(spec: ClientSpec, connection: Connection | None = None) -> list[CheckResult]:
+def run_checks(spec: GcpSpec, connection: Connection | None = None) -> list[CheckResult]:
     return run_all(CHECKS, Context(spec, connection or Connection()))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dsaas_infra.preflight.gcp_limits import ApiError, _call
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.preflight.results import Outcome
+from dsaas_infra.spec.resolved import GcpSpec
 
 CLOUD_BILLING = "https://cloudbilling.googleapis.com"
 # What google_billing_budget needs on the billing account (Billing Account Costs Manager has them).
 BUDGET_PERMISSIONS = ("billing.budgets.create", "billing.budgets.get", "billing.budgets.update")
 
 
-def check_budget(spec: ClientSpec, connection) -> tuple[str, str]:
+def check_budget(spec: GcpSpec, connection) -> Outcome:
     assert spec.gcp is not None
     account = spec.gcp.billing_account
     if spec.budget is None:

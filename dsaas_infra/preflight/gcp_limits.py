@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.preflight.results import Outcome
+from dsaas_infra.spec.resolved import GcpSpec
 
 COMPUTE = "https://compute.googleapis.com"
 RESOURCE_MANAGER = "https://cloudresourcemanager.googleapis.com"
@@ -60,12 +61,12 @@ def _call(connection, method: str, base: str, path: str, body: dict | None = Non
 
 
 # --- Quotas -----------------------------------------------------------------------------------
-def needed_quotas(spec: ClientSpec) -> list[dict[str, Any]]:
+def needed_quotas(spec: GcpSpec) -> list[dict[str, Any]]:
     """What the rendered blueprint needs at its maximum size (the README's quota table)."""
     from dsaas_infra.render import gcp
 
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for q in gcp.build_context(spec)["quotas"]:
+    for q in gcp.build_context(spec).quotas:
         metric = q["metric"].strip("`")
         if not metric.replace("_", "").isalnum() or " " in metric:
             continue  # a family without a Compute Engine metric of its own (README names it)
@@ -80,7 +81,7 @@ def _quota_table(answer: dict) -> dict[str, tuple[float, float]]:
     return {q["metric"]: (float(q.get("limit", 0)), float(q.get("usage", 0))) for q in answer.get("quotas", [])}
 
 
-def check_quotas(spec: ClientSpec, connection) -> tuple[str, str]:
+def check_quotas(spec: GcpSpec, connection) -> Outcome:
     assert spec.gcp is not None
     project, region = spec.gcp.project_id, spec.gcp.region
     needed = needed_quotas(spec)
@@ -117,7 +118,7 @@ def _effective(connection, project: str, constraint: str) -> dict:
                  {"constraint": constraint})
 
 
-def _granted_members(spec: ClientSpec) -> list[str]:
+def _granted_members(spec: GcpSpec) -> list[str]:
     """Principals outside Google's service agents that the blueprint grants IAM roles to."""
     from dsaas_infra.spec import gcp_rules
 
@@ -131,7 +132,7 @@ def _list_policy(policy: dict) -> tuple[list[str], list[str], str | None]:
     return lp.get("allowedValues", []), lp.get("deniedValues", []), lp.get("allValues")
 
 
-def policy_findings(spec: ClientSpec, policies: dict[str, dict]) -> list[tuple[str, str]]:
+def policy_findings(spec: GcpSpec, policies: dict[str, dict]) -> list[tuple[str, str]]:
     """(status, finding) per constraint that matters; pure, so each rule is testable alone."""
     assert spec.gcp is not None
     project = spec.gcp.project_id
@@ -155,7 +156,7 @@ def policy_findings(spec: ClientSpec, policies: dict[str, dict]) -> list[tuple[s
     _, denied, all_values = _list_policy(policies.get("constraints/gcp.restrictNonCmekServices", {}))
     from dsaas_infra.render import gcp
 
-    used = set(gcp.build_context(spec)["apis"])
+    used = set(gcp.build_context(spec).apis)
     not_ours = sorted(s for s in denied if s in used and s not in CMEK_SERVICES)
     if not_ours:
         out.append(("fail", (
@@ -193,7 +194,7 @@ def policy_findings(spec: ClientSpec, policies: dict[str, dict]) -> list[tuple[s
     return out
 
 
-def check_org_policies(spec: ClientSpec, connection) -> tuple[str, str]:
+def check_org_policies(spec: GcpSpec, connection) -> Outcome:
     assert spec.gcp is not None
     policies: dict[str, dict] = {}
     for constraint in CONSTRAINTS:

@@ -41,7 +41,7 @@ class Connection:
             transport="rest", credentials=self.resolve_credentials(), client_options=self.options())
 
     def storage(self, project: str):
-        from google.cloud import storage
+        import google.cloud.storage as storage
 
         return storage.Client(project=project, credentials=self.resolve_credentials(),
                               client_options=self.options())
@@ -64,6 +64,7 @@ def describe(e: Exception) -> str:
     if isinstance(e, auth_exc.DefaultCredentialsError):
         return NO_CREDENTIALS
     if isinstance(e, gexc.GoogleAPICallError):
-        return f"{e.code.name if hasattr(e.code, 'name') else e.code}: {e.message}"
+        code = getattr(e.code, "name", e.code)
+        return f"{code}: {e.message}"
     first = str(e).splitlines()[0] if str(e) else ""
     return f"{type(e).__name__}: {first}"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dsaas_infra import clouds
 from dsaas_infra.errors import ToolMissingError
 from dsaas_infra.preflight.results import CheckResult
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 
 @contextlib.contextmanager
@@ -24,7 +24,7 @@ def cloud_sdk(cloud: clouds.Cloud) -> Iterator[None]:
         raise
 
 
-def run_preflight(spec: ClientSpec) -> list[CheckResult]:
+def run_preflight(spec: ResolvedSpec) -> list[CheckResult]:
     cloud = clouds.of(spec)
     with cloud_sdk(cloud):
         return cloud.preflight(spec)

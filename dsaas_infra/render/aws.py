@@ -10,15 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra import phases as phase_table
-from dsaas_infra.render import aws_serving
+from dsaas_infra.render import aws_serving, providers
+from dsaas_infra.render.aws_context import AwsContext
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import aws_capacity, aws_rules
 from dsaas_infra.spec.cron import to_aws_schedule
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import AwsSpec
 
-AWS_PROVIDER_VERSION = "~> 6.0"
-ARCHIVE_PROVIDER_VERSION = "~> 2.7"
-TIME_PROVIDER_VERSION = "~> 0.12"
+AWS_PROVIDER_VERSION = providers.AWS
+ARCHIVE_PROVIDER_VERSION = providers.ARCHIVE
+TIME_PROVIDER_VERSION = providers.TIME
 
 # The blueprint's own VPC when the spec does not reuse one: a /16 cut into /20 private subnets.
 VPC_CIDR = "10.42.0.0/16"
@@ -41,8 +42,8 @@ RAW_IA_DAYS = 30
 RAW_ARCHIVE_CLASS = "GLACIER_IR"
 
 
-def build_context(spec: ClientSpec) -> dict[str, Any]:
-    assert spec.aws is not None
+def build_context(spec: AwsSpec) -> AwsContext:
+    """The AWS blueprint's context, every value computed here (or in aws_serving) once."""
     ctx = common_context(spec)
     names = {k: v.name for k, v in aws_rules.derived_names(spec).items()}
     maturity = spec.client.maturity
@@ -54,18 +55,9 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         provider_version=AWS_PROVIDER_VERSION,
         archive_provider_version=ARCHIVE_PROVIDER_VERSION,
         time_provider_version=TIME_PROVIDER_VERSION,
-        state=spec.state,
         state_key=f"{spec.state.prefix}/terraform.tfstate",
         names=names,
-        endpoint_name=names["endpoint"],
-        data_enabled=data.enabled,
-        training_enabled=training.enabled,
-        deployment_enabled=deployment.enabled,
-        access_enabled=phases.access.enabled,
         buckets=_buckets(names),
-        prevent_destroy=bool(data.prevent_destroy),
-        log_retention_days=data.log_retention_days,
-        raw_retention_days=data.raw_retention_days,
         raw_transitions=_raw_transitions(data.raw_archive_days, data.raw_retention_days),
         perimeter=bool(data.perimeter),
         audit_trail=bool(data.audit_trail),
@@ -82,7 +74,6 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
             for c in phases.access.consumers
         },
         noncurrent_days=NONCURRENT_DAYS[maturity],
-        data_schedule=data.schedule,
         data_schedule_aws=to_aws_schedule(data.schedule) if data.schedule else None,
         # With a deployment phase the Step Functions pipeline runs the ETL job on this
         # schedule (then trains); without one, a Glue trigger runs it.
@@ -102,10 +93,10 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
         notebooks={u: names[f"notebook:{u}"] for u in training.users},
     )
     ctx.update(aws_serving.build_context(spec, ctx))
-    return ctx
+    return AwsContext(**ctx)
 
 
-def _endpoints(spec: ClientSpec) -> dict[str, Any]:
+def _endpoints(spec: AwsSpec) -> dict[str, Any]:
     """Which VPC endpoints the blueprint creates, in how many zones, and what they cost idle."""
     assert spec.aws is not None
     reactive = spec.client.maturity == "reactive"
@@ -134,9 +125,9 @@ def _raw_transitions(archive_days: int | None, expire_days: int | None) -> list[
     return [{"days": d, "storage_class": c} for d, c in steps if not expire_days or d < expire_days]
 
 
-def _kms_log_group_names(names: dict[str, str], create_vpc: bool, spec: ClientSpec) -> list[str]:
+def _kms_log_group_names(names: dict[str, str], create_vpc: bool, spec: AwsSpec) -> list[str]:
     """The log groups (names, * within a name) the main key may encrypt: this blueprint's only."""
-    prefix = f"{spec.client.name}-{spec.client.environment}"
+    prefix = spec.name_prefix
     out = [f"{names['glue_job_log_group']}/*", names["glue_crawler_log_group"]]
     if spec.phases.training.enabled and create_vpc:
         out.append(names["flow_logs_log_group"])
@@ -159,7 +150,7 @@ def _buckets(names: dict[str, str]) -> dict[str, dict[str, str]]:
     return {label: {"name": names[f"bucket_{label}"], "purpose": purposes[label]} for label in purposes}
 
 
-def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
+def files(ctx: AwsContext) -> list[tuple[str, str]]:
     out = [
         ("versions.tf", "aws/versions.tf.j2"),
         ("providers.tf", "aws/providers.tf.j2"),
@@ -170,10 +161,10 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         ("README.md", "aws/README.md.j2"),
         (".gitignore", "common/gitignore.j2"),
     ]
-    if ctx["data_enabled"]:
-        out.extend(phase_table.tf_files("aws", "data", {"audit.tf": ctx["audit_trail"]}))
+    if ctx.data_enabled:
+        out.extend(phase_table.tf_files("aws", "data", {"audit.tf": ctx.audit_trail}))
         out.append(("files/glue/etl.py", "aws/files/glue/etl.py"))
-    if ctx["training_enabled"]:
+    if ctx.training_enabled:
         out.extend(phase_table.tf_files("aws", "training"))
     out.extend(aws_serving.files(ctx))
     return out

@@ -10,9 +10,11 @@ from typing import Any
 from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.loop import LoopStep
+from dsaas_infra.render.aws_context import AwsContext
 from dsaas_infra.spec import aws_capacity
 from dsaas_infra.spec.cron import to_aws_schedule
-from dsaas_infra.spec.model import Approval, ClientSpec
+from dsaas_infra.spec.model import Approval
+from dsaas_infra.spec.resolved import AwsSpec
 
 # The pipeline's default model: the AWS built-in XGBoost algorithm (CSV in, CSV out, label in
 # the first column). Terraform resolves the region's registry with the provider's
@@ -101,14 +103,15 @@ def _training_hyperparameters(instance_type: str) -> dict[str, str]:
     return params
 
 
-def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
+def build_context(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     """Values the deployment/access templates need, computed here rather than in Jinja."""
     d = spec.phases.deployment
     a = spec.phases.access
     name_prefix: str = ctx["name_prefix"]
-    deployment = bool(d.enabled)
-    realtime = deployment and bool(d.realtime)
-    access = bool(a.enabled) and realtime
+    # Which phases are on: decided once, in render/context.py.
+    deployment: bool = ctx["deployment_enabled"]
+    realtime: bool = ctx["realtime"]
+    access: bool = ctx["access_enabled"]
     retention = spec.phases.data.log_retention_days
 
     # One place decides the instance types (spec/aws_capacity.py): the preflight checks the
@@ -117,7 +120,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     training_type = aws_capacity.training_instance_type(spec)
     transform_type = aws_capacity.transform_instance_type(spec)
 
-    endpoint_name = f"{name_prefix}-endpoint"
+    endpoint_name: str = ctx["names"]["endpoint"]  # spec/aws_rules.py derives and checks it
     variants = [
         {
             "name": v.name,
@@ -140,12 +143,9 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     total_rate = sum(c.rate_limit for c in a.consumers)
     total_burst = sum(c.burst_limit for c in a.consumers)
 
-    monitor = (monitor_image(spec.aws.region) or "") if spec.aws else ""
+    monitor = monitor_image(spec.aws.region) or ""
     drift = realtime and bool(d.drift_detection)
     return {
-        "deployment_enabled": deployment,
-        "realtime": realtime,
-        "access_enabled": access,
         "drift_detection": drift,
         # The training run computes the drift baseline where the analyzer image is known.
         "drift_baseline": drift and bool(monitor),
@@ -157,7 +157,6 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "deploy_timeout_seconds": DEPLOY_TIMEOUT_SECONDS,
         "dashboard": deployment and bool(d.dashboard),
         "waf": access and bool(a.waf),
-        "log_retention_days": retention,
         # CKV_AWS_338 asks for a year; below that the client's retention policy decides.
         "log_retention_below_year": retention < 365,
         "pipeline_schedule": to_aws_schedule(spec.phases.data.schedule),
@@ -267,15 +266,15 @@ def _pipeline_steps(realtime: bool, drift: bool, approval: dict[str, Any]) -> li
     return steps
 
 
-def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
+def files(ctx: AwsContext) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    if ctx["deployment_enabled"]:
+    if ctx.deployment_enabled:
         out.extend(phase_table.tf_files("aws", "deployment"))
         out.append(("files/glue/prepare.py", "aws/files/glue/prepare.py"))
         out.append(("files/evaluation/evaluate.py", "aws/files/evaluation/evaluate.py"))
-        if ctx["realtime"]:
+        if ctx.realtime:
             out.append(("files/lambda/deploy.py", "aws/files/lambda/deploy.py"))
-    if ctx["access_enabled"]:
+    if ctx.access_enabled:
         out.extend(phase_table.tf_files("aws", "access"))
         out.append(("files/lambda/predict.py", "aws/files/lambda/predict.py"))
     return out

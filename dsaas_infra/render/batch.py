@@ -26,7 +26,7 @@ def place(rendered: list[Rendered], out: Path | None, single: bool) -> list[Plac
         if single and out is not None:
             target = out
         elif out is not None:
-            target = out / f"{spec.client.name}-{spec.client.environment}"
+            target = out / spec.name_prefix
         else:
             target = default_out(spec)
         if target in targets:

@@ -11,27 +11,27 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra.fleet.index import role_name
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 
 
-def enabled(spec: ClientSpec) -> bool:
+def enabled(spec: ResolvedSpec) -> bool:
     # AWS only for now: the GCP identity (WIF pool, provider, service accounts) is not rendered yet
     # (spec rule ci.create_identity refuses it on GCP).
     return spec.cloud == "aws" and spec.ci is not None and spec.ci.create_identity
 
 
-def files(spec: ClientSpec) -> list[tuple[str, str]]:
+def files(spec: ResolvedSpec) -> list[tuple[str, str]]:
     return [("ci.tf", f"{spec.cloud}/ci.tf.j2")] if enabled(spec) else []
 
 
-def context(spec: ClientSpec) -> dict[str, Any]:
+def context(spec: ResolvedSpec) -> dict[str, Any]:
     if not enabled(spec):
         return {}
     assert spec.ci is not None
-    name = f"{spec.client.name}-{spec.client.environment}"
+    name = spec.name_prefix
     environments = {"apply": name, "plan": f"{name}-plan"}
     ci: dict[str, Any] = {"repository": spec.ci.repository, "environments": environments}
     if spec.cloud == "aws":

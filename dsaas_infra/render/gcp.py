@@ -10,16 +10,17 @@ from typing import Any
 
 from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
-from dsaas_infra.render import gcp_alerts, gcp_kms, gcp_pipeline, gcp_serving
+from dsaas_infra.render import gcp_alerts, gcp_kms, gcp_pipeline, gcp_serving, providers
 from dsaas_infra.render.context import common_context
+from dsaas_infra.render.gcp_context import GcpContext
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.cron import to_unix_cron
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import GcpSpec
 from dsaas_infra.spec.sizes import gcp_accelerator, gcp_machine_type
 
 # The schema snapshot under dsaas_infra/schemas/ is google 8.x: pin the same major.
-GOOGLE_PROVIDER_VERSION = "~> 8.0"
-TIME_PROVIDER_VERSION = "~> 0.12"
+GOOGLE_PROVIDER_VERSION = providers.GOOGLE
+TIME_PROVIDER_VERSION = providers.TIME
 
 # APIs every blueprint uses (Terraform itself and the shared network/encryption).
 SHARED_APIS = (
@@ -108,15 +109,14 @@ CURATED_TABLE = "events"
 PIPELINE_FILES = ("pipeline.py", "pipeline.yaml", "train.py")
 
 
-def build_context(spec: ClientSpec) -> dict[str, Any]:
-    assert spec.gcp is not None
+def build_context(spec: GcpSpec) -> GcpContext:
+    """The GCP blueprint's context, every value computed here (or in gcp_*.py) once."""
     ctx = common_context(spec)
     gcp = spec.gcp
     maturity = spec.client.maturity
     data, training = spec.phases.data, spec.phases.training
     ctx.update(
         gcp=gcp,
-        state=spec.state,
         provider_version=GOOGLE_PROVIDER_VERSION,
         time_provider_version=TIME_PROVIDER_VERSION,
         project_id=gcp.project_id,
@@ -149,6 +149,8 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
             "permissions": NOTEBOOK_PERMISSIONS,
         },
         image_keep_count=IMAGE_KEEP_COUNT[maturity],
+        training_gpu=training.gpu,
+        deployment_realtime=spec.phases.deployment.realtime,
     )
     ctx["private_machines"] = _private_machines(spec)
     # Network tags the firewall rules of a created VPC target (Dataflow tags its own workers).
@@ -175,7 +177,7 @@ def build_context(spec: ClientSpec) -> dict[str, Any]:
     # What the serving phases add to the shared files: providers for versions.tf (their README
     # bullets are in templates/gcp/readme/, as AWS's are in its README template).
     ctx["extra_providers"] = dict(sorted(serving.get("serving_providers", {}).items()))
-    return ctx
+    return GcpContext(**ctx)
 
 
 # Compute Engine's regional vCPU quota per machine family, where it has its own (N1 and E2
@@ -204,7 +206,7 @@ def _family(machine_type: str) -> str:
     return "n1" if family == "custom" else family
 
 
-def _quotas(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+def _quotas(spec: GcpSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
     """README: the Compute Engine quotas the blueprint needs at its maximum size, in its region.
 
     Fresh projects often have low regional vCPU quotas and no GPU quota at all
@@ -279,7 +281,7 @@ def _quotas(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _private_machines(spec: ClientSpec) -> str:
+def _private_machines(spec: GcpSpec) -> str:
     """README: the virtual machines the blueprint runs, all on private addresses only."""
     kinds = []
     if spec.phases.training.enabled and spec.phases.training.users:
@@ -289,7 +291,7 @@ def _private_machines(spec: ClientSpec) -> str:
     return " and ".join(filter(None, [", ".join(kinds[:-1]), kinds[-1]])) if kinds else ""
 
 
-def _apis(spec: ClientSpec) -> list[str]:
+def _apis(spec: GcpSpec) -> list[str]:
     apis = list(SHARED_APIS)
     if spec.phases.data.enabled:
         apis.extend(DATA_APIS)
@@ -298,12 +300,12 @@ def _apis(spec: ClientSpec) -> list[str]:
     return apis
 
 
-def derived_files(ctx: dict[str, Any], rendered: dict[str, bytes]) -> dict[str, bytes]:
+def derived_files(ctx: GcpContext, rendered: dict[str, bytes]) -> dict[str, bytes]:
     return gcp_serving.derived_files(ctx, rendered)
 
 
-def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
-    phases = ctx["phases"]
+def files(ctx: GcpContext) -> list[tuple[str, str]]:
+    phases = ctx.phases
     out = [
         ("versions.tf", "gcp/versions.tf.j2"),
         ("providers.tf", "gcp/providers.tf.j2"),
@@ -328,6 +330,6 @@ def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         out.extend(phase_table.tf_files("gcp", "training"))
     out.extend(gcp_serving.files(ctx))
     # Platform alerts (scheduler rejections, API errors) watch every phase: a shared file.
-    if ctx["platform_alerts"] and any(name == "monitoring.tf" for name, _ in out):
+    if ctx.platform_alerts and any(name == "monitoring.tf" for name, _ in out):
         out.append(("alerts.tf", "gcp/alerts.tf.j2"))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra.spec.cron import max_gap_minutes
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import GcpSpec
 
 # API alert thresholds (a starting point, to be tuned after a load test).
 API_5XX_PER_5_MIN = 10
@@ -29,7 +29,7 @@ SCHEDULER_ERROR = ('resource.type="cloud_scheduler_job" AND resource.labels.job_
                    'jsonPayload."@type"="type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished"')
 
 
-def freshness(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
+def freshness(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
     """The hourly check that new rows reached the curated table within the schedule's longest
     gap plus slack: a BigQuery query Cloud Scheduler sends that fails (ERROR()) when they did not."""
     if not spec.phases.data.enabled:
@@ -58,7 +58,7 @@ def freshness(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def platform_alerts(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+def platform_alerts(spec: GcpSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
     """alerts.tf: each alert to the notification channels of monitoring.tf."""
     out: list[dict[str, Any]] = []
     if spec.phases.data.enabled:
@@ -139,7 +139,7 @@ def platform_alerts(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, Any
     return out
 
 
-def budget(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
+def budget(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
     """google_billing_budget: only with budget.monthly_usd and a known billing account."""
     if spec.budget is None or spec.gcp is None or spec.gcp.billing_account is None:
         return None
@@ -153,7 +153,7 @@ def budget(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def budget_readme(spec: ClientSpec, ctx: dict[str, Any]) -> str:
+def budget_readme(spec: GcpSpec, ctx: dict[str, Any]) -> str:
     """README: what watches the spending, and why there is no budget when there is none."""
     b = ctx["budget"]
     if b is not None:

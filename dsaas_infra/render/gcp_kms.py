@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import GcpSpec
 
 ROTATION_PERIOD = "7776000s"  # 90 days
 KMS_PROTECTION = {"reactive": "SOFTWARE", "proactive": "SOFTWARE", "managed": "HSM"}
@@ -52,7 +52,7 @@ def apigee_database_location(region: str) -> str:
     return region
 
 
-def build(spec: ClientSpec, name_prefix: str, apis: set[str], apigee_dedicated: bool) -> dict[str, Any]:
+def build(spec: GcpSpec, name_prefix: str, apis: set[str], apigee_dedicated: bool) -> dict[str, Any]:
     """Keys (family -> purpose, ring, agents) and the grants (one per key and agent)."""
     assert spec.gcp is not None
     p = spec.phases

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra.spec import gcp_rules
-from dsaas_infra.spec.model import ClientSpec, DeploymentPhase, TrainingPhase
+from dsaas_infra.spec.resolved import DeploymentPhase, GcpSpec, TrainingPhase
 from dsaas_infra.spec.sizes import GCP_MACHINE
 
 # The spec's cloud-neutral metric names -> the names of the pipeline's evaluation (Vertex AI's
@@ -43,7 +43,7 @@ def serving_machine_type(d: DeploymentPhase) -> str:
     return d.instance_type if d.instance_type and d.gpu in (None, "none") else GCP_MACHINE[d.size or "small"]
 
 
-def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
+def build_context(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     """Values pipeline.tf lays out; serving values come from gcp_serving's context."""
     assert spec.gcp is not None
     t, d = spec.phases.training, spec.phases.deployment
@@ -86,7 +86,7 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def serving_plan(spec: ClientSpec, ctx: dict[str, Any]) -> list[dict[str, str]]:
+def serving_plan(spec: GcpSpec, ctx: dict[str, Any]) -> list[dict[str, str]]:
     """README: what serves predictions and runs the loop's work at this level, and how it bills."""
     p = ctx["pipeline"]
     endpoint = ctx.get("vertex_endpoint")

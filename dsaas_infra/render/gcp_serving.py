@@ -10,8 +10,9 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from dsaas_infra import phases as phase_table
+from dsaas_infra.render.gcp_context import GcpContext
 from dsaas_infra.spec import gcp_rules
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import GcpSpec
 
 # Cloud Logging keeps the _Default bucket at most this long (the spec's list also serves
 # CloudWatch, whose longest retention is 3653 days).
@@ -121,9 +122,9 @@ def proxy_bundle(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def derived_files(ctx: dict[str, Any], rendered: dict[str, bytes]) -> dict[str, bytes]:
+def derived_files(ctx: GcpContext, rendered: dict[str, bytes]) -> dict[str, bytes]:
     """Files built from other rendered files: the proxy bundle."""
-    if ctx["apigee"] is None:
+    if ctx.apigee is None:
         return {}
     return {PROXY_BUNDLE: proxy_bundle(rendered)}
 
@@ -205,7 +206,7 @@ def _dashboard(title: str, filters: dict[str, str], drift_metric: str | None) ->
     return {"displayName": title, "gridLayout": {"columns": "2", "widgets": widgets}}
 
 
-def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
+def build_context(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     """Values the deployment/access templates need, computed here rather than in Jinja."""
     assert spec.gcp is not None
     d = spec.phases.deployment
@@ -334,12 +335,12 @@ def build_context(spec: ClientSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:
+def files(ctx: GcpContext) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     # The deployment phase's files, each only where the spec asks for what it holds.
-    out.extend(phase_table.tf_files("gcp", "deployment", {"deployment.tf": ctx["vertex_endpoint"] is not None,
-                                                      "monitoring.tf": ctx["observability"] is not None}))
-    if ctx["apigee"] is not None:
+    out.extend(phase_table.tf_files("gcp", "deployment", {"deployment.tf": ctx.vertex_endpoint is not None,
+                                                      "monitoring.tf": ctx.observability is not None}))
+    if ctx.apigee is not None:
         out.extend(phase_table.tf_files("gcp", "access"))
         for name in PROXY_FILES:
             out.append((f"{PROXY_DIR}/{name.removesuffix('.j2')}", f"gcp/{PROXY_DIR}/{name}"))

@@ -152,12 +152,12 @@ def format_hcl(source: str) -> str:
         flush()
     # Collapse runs of blank lines and strip blank lines at the start and end of blocks.
     cleaned: list[str] = []
-    for line in out:
-        if line == "" and (not cleaned or cleaned[-1] == "" or cleaned[-1].endswith(("{", "["))):
+    for row in out:
+        if row == "" and (not cleaned or cleaned[-1] == "" or cleaned[-1].endswith(("{", "["))):
             continue
-        if line.strip() in ("}", "]", ")") and cleaned and cleaned[-1] == "":
+        if row.strip() in ("}", "]", ")") and cleaned and cleaned[-1] == "":
             cleaned.pop()
-        cleaned.append(line)
+        cleaned.append(row)
     while cleaned and cleaned[-1] == "":
         cleaned.pop()
     return "\n".join(cleaned) + "\n"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsaas_infra.errors import SpecError, SpecProblem
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 # Below this many specs a pool costs more than it saves (worker start-up, pickling).
 MIN_PARALLEL = 4
@@ -18,7 +18,7 @@ MIN_PARALLEL = 4
 @dataclass(frozen=True)
 class Rendered:
     path: Path
-    spec: ClientSpec
+    spec: ResolvedSpec
     files: dict[str, bytes]
 
 
@@ -30,7 +30,7 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _render_one(path: Path) -> tuple[Path, ClientSpec | None, dict[str, bytes] | None, list[SpecProblem]]:
+def _render_one(path: Path) -> tuple[Path, ResolvedSpec | None, dict[str, bytes] | None, list[SpecProblem]]:
     from dsaas_infra.render.renderer import render_blueprint
     from dsaas_infra.spec import load_spec
 
@@ -66,7 +66,8 @@ def render_specs(paths: list[Path], jobs: int | None = None) -> list[Rendered]:
     problems = [p for _, _, _, found in results for p in found]
     if problems:
         raise SpecError(problems)
-    return [Rendered(path, spec, files) for path, spec, files, _ in results]
+    # No problems: every spec loaded and rendered.
+    return [Rendered(path, spec, files) for path, spec, files, _ in results if spec is not None and files is not None]
 
 
 def _warm_up() -> None:

@@ -9,21 +9,22 @@ from dsaas_infra import clouds
 from dsaas_infra.render import ci
 from dsaas_infra.render.environment import environment
 from dsaas_infra.render.hclfmt import format_hcl
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 
-def render_blueprint(spec: ClientSpec) -> dict[str, bytes]:
+def render_blueprint(spec: ResolvedSpec) -> dict[str, bytes]:
     """Map each output path (POSIX, relative) to its bytes; same spec, same bytes."""
     # The cloud's render module (clouds registry): build_context(spec) -> dict, files(ctx) ->
     # [(output, template)], optionally derived_files(ctx, rendered) -> {output: bytes}.
     module = importlib.import_module(clouds.of(spec).render_module)
     ctx = module.build_context(spec)
-    ctx.update(ci.context(spec))
+    variables = ctx.template_vars()
+    variables.update(ci.context(spec))
     env = environment()
     out: dict[str, bytes] = {}
     for output, template in [*module.files(ctx), *ci.files(spec)]:
         if template.endswith(".j2"):
-            text = env.get_template(template).render(ctx)
+            text = env.get_template(template).render(variables)
             if output.endswith(".tf"):
                 text = format_hcl(text)
             out[output] = text.encode("utf-8")
@@ -40,7 +41,7 @@ def render_blueprint(spec: ClientSpec) -> dict[str, bytes]:
     return dict(sorted(out.items()))
 
 
-def _cost_section(spec: ClientSpec, files: dict[str, bytes], env) -> str:
+def _cost_section(spec: ResolvedSpec, files: dict[str, bytes], env) -> str:
     """The client README's cost table: estimated from the .tf files just rendered."""
     from dsaas_infra import __version__
     from dsaas_infra.cost.estimate import estimate

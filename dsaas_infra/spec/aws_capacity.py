@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import AwsSpec
 from dsaas_infra.spec.sizes import AWS_GPU, AWS_GPU_DISTRIBUTED, AWS_TRAINING, aws_inference_type
 
 # Notebook-only families cannot run training jobs; transform jobs start at *.xlarge for c5.
@@ -44,7 +44,7 @@ REACTIVE_INTERFACE_ENDPOINTS = ("logs", "sagemaker.api", "sts")
 REACTIVE_ENDPOINT_ZONES = 1
 
 
-def interface_endpoints_wanted(spec: ClientSpec) -> list[str]:
+def interface_endpoints_wanted(spec: AwsSpec) -> list[str]:
     """The interface endpoint services the blueprint's workloads call."""
     d = spec.phases.deployment
     wanted = set(REACTIVE_INTERFACE_ENDPOINTS if spec.client.maturity == "reactive" else INTERFACE_ENDPOINTS)
@@ -53,24 +53,24 @@ def interface_endpoints_wanted(spec: ClientSpec) -> list[str]:
     return sorted(wanted)
 
 
-def endpoint_zones(spec: ClientSpec) -> int:
+def endpoint_zones(spec: AwsSpec) -> int:
     """Zones each interface endpoint spans (reused VPC: at most one per subnet)."""
     if spec.client.maturity == "reactive":
         return REACTIVE_ENDPOINT_ZONES
-    network = spec.aws.network if spec.aws else None
+    network = spec.aws.network
     if network is not None:
         return len(network.subnet_ids)
     return 3 if spec.phases.deployment.multi_az else 2
 
 
-def interface_endpoints_to_create(spec: ClientSpec) -> list[str]:
+def interface_endpoints_to_create(spec: AwsSpec) -> list[str]:
     """Those the blueprint creates: all it calls, minus those a reused VPC already has."""
-    network = spec.aws.network if spec.aws else None
+    network = spec.aws.network
     existing = set(network.existing_endpoints) if network else set()
     return [s for s in interface_endpoints_wanted(spec) if s not in existing]
 
 
-def training_instance_type(spec: ClientSpec) -> str:
+def training_instance_type(spec: AwsSpec) -> str:
     t = spec.phases.training
     if t.instance_type:
         chosen = t.instance_type
@@ -85,7 +85,7 @@ def training_instance_type(spec: ClientSpec) -> str:
 _GPU_FAMILY = re.compile(r"^ml\.(g|p)\d")
 
 
-def workspace_instance_type(spec: ClientSpec) -> str:
+def workspace_instance_type(spec: AwsSpec) -> str:
     """Notebooks and Studio's default JupyterLab instance: CPU, never the training GPU.
 
     A CPU instance_type override applies to the workspace too; a GPU one only to training jobs.
@@ -96,17 +96,17 @@ def workspace_instance_type(spec: ClientSpec) -> str:
     return AWS_TRAINING[t.size or "medium"]
 
 
-def inference_instance_type(spec: ClientSpec) -> str:
+def inference_instance_type(spec: AwsSpec) -> str:
     d = spec.phases.deployment
     return d.instance_type or aws_inference_type(d.size or "small", d.gpu or "none")
 
 
-def transform_instance_type(spec: ClientSpec) -> str:
+def transform_instance_type(spec: AwsSpec) -> str:
     inference = inference_instance_type(spec)
     return spec.phases.deployment.instance_type or _TRANSFORM_FALLBACK.get(inference, inference)
 
 
-def predict_concurrency(spec: ClientSpec) -> int:
+def predict_concurrency(spec: AwsSpec) -> int:
     """Reserved concurrency of the predict Lambda: what the stage's rate allows, at PREDICT_SECONDS."""
     total = sum(c.rate_limit for c in spec.phases.access.consumers)
     return max(1, math.ceil(max(total, 10) * PREDICT_SECONDS))
@@ -135,7 +135,7 @@ def _add(needs: dict[tuple[str, str], QuotaNeed], need: QuotaNeed) -> None:
     needs[key] = need
 
 
-def quota_needs(spec: ClientSpec) -> list[QuotaNeed]:
+def quota_needs(spec: AwsSpec) -> list[QuotaNeed]:
     """The account quotas (instances per type, Lambda concurrency) the resolved spec needs."""
     p = spec.phases
     needs: dict[tuple[str, str], QuotaNeed] = {}

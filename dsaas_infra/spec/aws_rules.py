@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from dsaas_infra.spec import naming
 from dsaas_infra.spec.aws_capacity import INTERFACE_ENDPOINTS
 from dsaas_infra.spec.cron import to_aws_schedule
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import AwsSpec
 
 Problem = tuple[tuple[str | int, ...], str]
 SpecPath = tuple[str | int, ...]
@@ -83,11 +83,11 @@ RULES: dict[str, Callable[[str], str | None]] = {
 }
 
 
-def derived_names(spec: ClientSpec) -> dict[str, DerivedName]:
+def derived_names(spec: AwsSpec) -> dict[str, DerivedName]:
     """Every AWS name the data/training/shared templates use, keyed by its role in the blueprint."""
     assert spec.aws is not None
     c = spec.client
-    prefix = f"{c.name}-{c.environment}"
+    prefix = spec.name_prefix
     account = spec.aws.account_id
     out: dict[str, DerivedName] = {}
 
@@ -171,7 +171,7 @@ def name_problems(names: dict[str, DerivedName]) -> list[Problem]:
     return problems
 
 
-def check(spec: ClientSpec) -> list[Problem]:
+def check(spec: AwsSpec) -> list[Problem]:
     if spec.aws is None:
         return []
     problems = name_problems(derived_names(spec))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 Problem = tuple[tuple[str | int, ...], str]
 
 
-def check(spec: ClientSpec) -> list[Problem]:
+def check(spec: ResolvedSpec) -> list[Problem]:
     problems: list[Problem] = []
     if spec.cloud == "aws" and spec.aws is not None:
         for key in ("ci_role_arn", "ci_plan_role_arn"):
@@ -29,9 +29,8 @@ def check(spec: ClientSpec) -> list[Problem]:
         if bool(spec.gcp.workload_identity_provider) != bool(spec.gcp.ci_service_account):
             missing = "ci_service_account" if spec.gcp.workload_identity_provider else "workload_identity_provider"
             problems.append((("gcp", missing), "workload_identity_provider and ci_service_account go together"))
-    if spec.ci is not None and spec.ci.create_identity:
-        given = (spec.aws and spec.aws.ci_role_arn) or (spec.aws and spec.aws.ci_plan_role_arn)
-        if given:
+    if spec.cloud == "aws" and spec.ci is not None and spec.ci.create_identity:
+        if spec.aws.ci_role_arn or spec.aws.ci_plan_role_arn:
             problems.append((("aws", "ci_role_arn"), "with ci.create_identity the blueprint creates the roles: "
                              "leave aws.ci_role_arn and aws.ci_plan_role_arn unset"))
     return problems

@@ -32,7 +32,7 @@ def spec_files(paths: list[Path]) -> list[Path]:
 
 
 def _walk(root: Path) -> list[Path]:
-    out = []
+    out: list[Path] = []
     for folder, dirs, files in os.walk(root):
         if _BLUEPRINT_MARKER in files:
             dirs[:] = []

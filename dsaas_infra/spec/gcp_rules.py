@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from dsaas_infra.spec import naming
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import GcpSpec
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -34,36 +34,36 @@ SERVICE_ACCOUNTS = {
 }
 
 
-def name_prefix(spec: ClientSpec) -> str:
-    return f"{spec.client.name}-{spec.client.environment}"
+def name_prefix(spec: GcpSpec) -> str:
+    return spec.name_prefix
 
 
-def bucket_names(spec: ClientSpec) -> dict[str, str]:
+def bucket_names(spec: GcpSpec) -> dict[str, str]:
     """Bucket names are global: the project id (itself globally unique) makes them unique."""
     assert spec.gcp is not None
     return {k: f"{spec.gcp.project_id}-{spec.client.environment}-{k}" for k in BUCKET_KINDS}
 
 
-def service_account_id(spec: ClientSpec, suffix: str) -> str:
+def service_account_id(spec: GcpSpec, suffix: str) -> str:
     return f"{spec.client.name}-{ENV_SHORT[spec.client.environment]}-{suffix}"
 
 
-def service_account_ids(spec: ClientSpec) -> dict[str, str]:
+def service_account_ids(spec: GcpSpec) -> dict[str, str]:
     return {key: service_account_id(spec, suffix) for key, suffix in SERVICE_ACCOUNTS.items()}
 
 
-def workbench_names(spec: ClientSpec) -> dict[str, str]:
+def workbench_names(spec: GcpSpec) -> dict[str, str]:
     return {u: f"{name_prefix(spec)}-wb-{u}" for u in spec.phases.training.users}
 
 
-def user_emails(spec: ClientSpec) -> dict[str, str]:
+def user_emails(spec: GcpSpec) -> dict[str, str]:
     """Each training user's Google account: the spec's, else <user>@<the client owner's domain>."""
     t = spec.phases.training
     domain = spec.client.owner.split("@", 1)[1]
     return {u: t.user_emails.get(u, f"{u}@{domain}") for u in t.users}
 
 
-def dataset_id(spec: ClientSpec) -> str:
+def dataset_id(spec: GcpSpec) -> str:
     return name_prefix(spec).replace("-", "_") + "_curated"
 
 
@@ -73,7 +73,7 @@ def label_safe(value: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "_", value)[:63]
 
 
-def identifying_labels(spec: ClientSpec) -> dict[str, str]:
+def identifying_labels(spec: GcpSpec) -> dict[str, str]:
     c = spec.client
     return {
         "client": c.name,
@@ -84,7 +84,7 @@ def identifying_labels(spec: ClientSpec) -> dict[str, str]:
     }
 
 
-def tag_labels(spec: ClientSpec) -> tuple[dict[str, str], list[Problem]]:
+def tag_labels(spec: GcpSpec) -> tuple[dict[str, str], list[Problem]]:
     """Client tags as GCP labels (lowercased), with a located problem per tag that cannot be one."""
     labels: dict[str, str] = {}
     origin: dict[str, str] = {}
@@ -117,7 +117,7 @@ def tag_labels(spec: ClientSpec) -> tuple[dict[str, str], list[Problem]]:
     return labels, problems
 
 
-def labels(spec: ClientSpec) -> dict[str, str]:
+def labels(spec: GcpSpec) -> dict[str, str]:
     """Every label the blueprint sets by default; identifying labels win over tags."""
     derived, _ = tag_labels(spec)
     return dict(sorted({**derived, **identifying_labels(spec)}.items()))
@@ -130,7 +130,7 @@ def _suggest_key(key: str) -> str:
     return text[:63]
 
 
-def check(spec: ClientSpec) -> list[Problem]:
+def check(spec: GcpSpec) -> list[Problem]:
     if spec.gcp is None:
         return []
     derived, problems = tag_labels(spec)
@@ -196,7 +196,7 @@ def check(spec: ClientSpec) -> list[Problem]:
     return problems
 
 
-def _apigee_problems(spec: ClientSpec) -> list[Problem]:
+def _apigee_problems(spec: GcpSpec) -> list[Problem]:
     assert spec.gcp is not None
     apigee = spec.gcp.apigee
     out: list[Problem] = []

@@ -12,14 +12,15 @@ from pydantic import BaseModel, ValidationError
 from dsaas_infra.errors import SpecError, SpecProblem
 from dsaas_infra.spec import naming
 from dsaas_infra.spec.model import ClientSpec
-from dsaas_infra.spec.resolve import apply_maturity, check_rules, default_state, deprecations
+from dsaas_infra.spec.resolve import check_rules, deprecations, resolve
+from dsaas_infra.spec.resolved import ResolvedSpec
 from dsaas_infra.spec.yaml_positions import LoadedYaml, YamlProblem, load_yaml
 
 MAX_SPEC_BYTES = 1_000_000
 
 
-def load_spec(path: str | Path) -> ClientSpec:
-    """Read, validate and complete the spec at ``path``."""
+def load_spec(path: str | Path) -> ResolvedSpec:
+    """Read, validate and resolve the spec at ``path``."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -34,8 +35,8 @@ def load_spec(path: str | Path) -> ClientSpec:
     return load_spec_text(text, str(path))
 
 
-def load_spec_text(text: str, filename: str = "<spec>") -> ClientSpec:
-    """Validate and complete a spec given as YAML text; ``filename`` is used in messages."""
+def load_spec_text(text: str, filename: str = "<spec>") -> ResolvedSpec:
+    """Validate and resolve a spec given as YAML text; ``filename`` is used in messages."""
     try:
         loaded = load_yaml(text)
     except YamlProblem as e:
@@ -47,13 +48,12 @@ def load_spec_text(text: str, filename: str = "<spec>") -> ClientSpec:
             [SpecProblem(filename, 1, 1, "", "a spec is a YAML mapping (apiVersion, client, cloud, ...)")]
         )
     try:
-        spec = ClientSpec.model_validate(loaded.data)
+        user = ClientSpec.model_validate(loaded.data)
     except ValidationError as e:
         raise SpecError(_problems_from_pydantic(e, loaded, filename)) from e
-    apply_maturity(spec)
-    default_state(spec)
-    problems = check_rules(spec)
-    if problems:
+    spec = resolve(user)
+    problems = check_rules(user, spec)
+    if problems or spec is None:
         raise SpecError([_locate(loaded, filename, path, msg) for path, msg in problems])
     for path, msg in deprecations(spec):
         # A warning, not an error: the spec still works for this release.
@@ -80,7 +80,7 @@ def _problems_from_pydantic(
     seen = set()
     for item in error.errors(include_url=False):
         path = _clean_loc(item["loc"])
-        message = _message(item, path)
+        message = _message(dict(item), path)
         key = (path, message)
         if key in seen:
             continue

@@ -15,6 +15,7 @@ from typing import Any
 from dsaas_infra import clouds
 from dsaas_infra.spec import ci_rules, naming
 from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -23,13 +24,15 @@ Problem = tuple[tuple[str | int, ...], str]
 class SpecRule:
     id: str
     title: str  # one line for the docs table
-    check: Callable[[ClientSpec], list[Problem]]
+    # Takes the resolved spec (spec/resolved.py), or with on="written" the spec as the user wrote it.
+    check: Callable[[Any], list[Problem]]
     # A failing example: overrides (nested keys) of the example spec of ``cloud``; tests render it.
     example: dict[str, Any] = field(default_factory=dict)
     cloud: str = "aws"
+    on: str = "resolved"
 
 
-def _tags(spec: ClientSpec) -> list[Problem]:
+def _tags(spec: ResolvedSpec) -> list[Problem]:
     problems: list[Problem] = []
     for key, value in spec.client.tags.items():
         if not naming.AWS_TAG_KEY.fullmatch(key) or key.lower().startswith("aws:"):
@@ -56,7 +59,7 @@ def _cloud_settings(spec: ClientSpec) -> list[Problem]:
     return problems
 
 
-def _instance_types(spec: ClientSpec) -> list[Problem]:
+def _instance_types(spec: ResolvedSpec) -> list[Problem]:
     cloud = clouds.of(spec)
     problems: list[Problem] = []
     for phase in ("training", "deployment"):
@@ -69,7 +72,7 @@ def _instance_types(spec: ClientSpec) -> list[Problem]:
     return problems
 
 
-def _capacity(spec: ClientSpec) -> list[Problem]:
+def _capacity(spec: ResolvedSpec) -> list[Problem]:
     d = spec.phases.deployment
     if d.min_instances > d.max_instances:
         return [(("phases", "deployment", "min_instances"),
@@ -77,21 +80,21 @@ def _capacity(spec: ClientSpec) -> list[Problem]:
     return []
 
 
-def _variant_names(spec: ClientSpec) -> list[Problem]:
+def _variant_names(spec: ResolvedSpec) -> list[Problem]:
     names = [v.name for v in spec.phases.deployment.variants]
     if len(set(names)) != len(names):
         return [(("phases", "deployment", "variants"), "variant names must be unique")]
     return []
 
 
-def _variant_weights(spec: ClientSpec) -> list[Problem]:
+def _variant_weights(spec: ResolvedSpec) -> list[Problem]:
     total = sum(v.weight for v in spec.phases.deployment.variants)
     if total != 100:
         return [(("phases", "deployment", "variants"), f"variant weights must add up to 100 (they add up to {total})")]
     return []
 
 
-def _drift_needs_realtime(spec: ClientSpec) -> list[Problem]:
+def _drift_needs_realtime(spec: ResolvedSpec) -> list[Problem]:
     d = spec.phases.deployment
     if d.drift_detection and not (d.enabled and d.realtime):
         return [(("phases", "deployment", "drift_detection"),
@@ -99,7 +102,7 @@ def _drift_needs_realtime(spec: ClientSpec) -> list[Problem]:
     return []
 
 
-def _api_needs_realtime(spec: ClientSpec) -> list[Problem]:
+def _api_needs_realtime(spec: ResolvedSpec) -> list[Problem]:
     d, a = spec.phases.deployment, spec.phases.access
     if a.enabled and not (d.enabled and d.realtime):
         return [(("phases", "access", "enabled"),
@@ -107,26 +110,26 @@ def _api_needs_realtime(spec: ClientSpec) -> list[Problem]:
     return []
 
 
-def _iam_auth(spec: ClientSpec) -> list[Problem]:
+def _iam_auth(spec: ResolvedSpec) -> list[Problem]:
     if spec.phases.access.auth == "iam" and not clouds.of(spec).supports_iam_auth:
         return [(("phases", "access", "auth"),
                  "iam (SigV4) authentication is AWS only; GCP consumers use Apigee API keys")]
     return []
 
 
-def _consumer_names(spec: ClientSpec) -> list[Problem]:
+def _consumer_names(spec: ResolvedSpec) -> list[Problem]:
     names = [c.name for c in spec.phases.access.consumers]
     if len(set(names)) != len(names):
         return [(("phases", "access", "consumers"), "consumer names must be unique")]
     return []
 
 
-def _consumer_burst(spec: ClientSpec) -> list[Problem]:
+def _consumer_burst(spec: ResolvedSpec) -> list[Problem]:
     return [(("phases", "access", "consumers", i, "burst_limit"), "burst_limit must be at least rate_limit")
             for i, c in enumerate(spec.phases.access.consumers) if c.burst_limit < c.rate_limit]
 
 
-def _data_phase_needed(spec: ClientSpec) -> list[Problem]:
+def _data_phase_needed(spec: ResolvedSpec) -> list[Problem]:
     p = spec.phases
     if (p.deployment.enabled or p.training.enabled) and not p.data.enabled:
         return [(("phases", "data", "enabled"),
@@ -134,19 +137,17 @@ def _data_phase_needed(spec: ClientSpec) -> list[Problem]:
     return []
 
 
-def _training_phase_needed(spec: ClientSpec) -> list[Problem]:
+def _training_phase_needed(spec: ResolvedSpec) -> list[Problem]:
     if spec.phases.deployment.enabled and not spec.phases.training.enabled:
         return [(("phases", "training", "enabled"), "the deployment pipeline trains models: keep training enabled")]
     return []
 
 
-def _cloud_rules(spec: ClientSpec) -> list[Problem]:
+def _cloud_rules(spec: ResolvedSpec) -> list[Problem]:
     return clouds.of(spec).spec_rules(spec)
 
 
-def _state_bucket(spec: ClientSpec) -> list[Problem]:
-    if spec.state.bucket is None:
-        return []
+def _state_bucket(spec: ResolvedSpec) -> list[Problem]:
     try:
         clouds.of(spec).check_state_bucket(spec.state.bucket)
     except ValueError as e:
@@ -162,7 +163,7 @@ RULES: tuple[SpecRule, ...] = (
     SpecRule("SPEC002", "CI identity keys agree with each other and with the account",
              ci_rules.check, {"aws": {"ci_role_arn": "arn:aws:iam::999999999999:role/ci"}}),
     SpecRule("SPEC003", "the settings of the spec's cloud are given, no other cloud's", _cloud_settings,
-             {"gcp": {"project_id": "acme-data", "region": "europe-west1"}}),
+             {"gcp": {"project_id": "acme-data", "region": "europe-west1"}}, on="written"),
     SpecRule("SPEC004", "instance_type overrides are the cloud's instance types", _instance_types,
              {"phases": {"training": {"instance_type": "n2-standard-4"}}}),
     SpecRule("SPEC005", "deployment min_instances is at most max_instances", _capacity,
@@ -198,9 +199,15 @@ RULES: tuple[SpecRule, ...] = (
 BY_ID: dict[str, SpecRule] = {r.id: r for r in RULES}
 
 
-def check(spec: ClientSpec) -> list[Problem]:
-    """Every rule's problems, in RULES order, each message ending with its rule id."""
-    return [(path, f"{message} [{rule.id}]") for rule in RULES for path, message in rule.check(spec)]
+def check(spec: ResolvedSpec | None, written: ClientSpec | None = None) -> list[Problem]:
+    """Every rule's problems, in RULES order, each message ending with its rule id. The rules of the
+    spec as written run when it is given; the others when the spec could be resolved."""
+    out: list[Problem] = []
+    for rule in RULES:
+        subject = written if rule.on == "written" else spec
+        if subject is not None:
+            out += [(path, f"{message} [{rule.id}]") for path, message in rule.check(subject)]
+    return out
 
 
 def markdown() -> str:

@@ -192,7 +192,7 @@ def parse_drift(show_json: dict[str, Any], decls: dict[str, str]) -> DriftReport
 
 def detect(binary: str, blueprint: Path, echo: TextIO | None, echo_stderr: TextIO | None = None) -> DriftReport:
     """init, `plan -refresh-only` into .dsaas/drift.tfplan, `show -json`: nothing is changed."""
-    err = {} if echo_stderr is None else {"echo_stderr": echo_stderr}
+    err: dict[str, Any] = {} if echo_stderr is None else {"echo_stderr": echo_stderr}
     run_terraform(binary, args.init_args(), cwd=blueprint, echo=echo, **err)
     plan_file = planfile.work_dir(blueprint) / DRIFT_PLAN_FILE
     plan_file.unlink(missing_ok=True)

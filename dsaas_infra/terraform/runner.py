@@ -179,8 +179,9 @@ def run_terraform(
     finally:
         for sig, previous in handlers.items():
             signal.signal(sig, previous)
-        proc.stdout.close()
-        proc.stderr.close()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
     if interrupts:
         raise Interrupted(
             f"interrupted: {Path(binary).name} {args[0]} stopped (exit {returncode}) after being asked "

@@ -161,10 +161,10 @@ def collect_refs(node: Tree | Token, scope: frozenset[str], out: list[Ref]) -> N
         collect_refs(node.children[-1], scope, out)
         return
     if data == "string":
-        names = {name_of(c) for part in node.children if isinstance(part, Tree)
-                 for tfs in part.children if is_rule(tfs, "template_for_start")
-                 for c in tfs.children if is_rule(c, "identifier")}
-        scope = scope | names
+        loop_names = {name_of(c) for part in node.children if isinstance(part, Tree)
+                      for tfs in part.children if is_rule(tfs, "template_for_start")
+                      for c in tfs.children if is_rule(c, "identifier")}
+        scope = scope | loop_names
     if data == "template_for_start":
         exprs = [c for c in node.children if isinstance(c, Tree) and not is_rule(c, "identifier")]
         for child in exprs:
@@ -190,5 +190,5 @@ def _heredoc(token: Token, scope: frozenset[str], out: list[Ref]) -> None:
             if not m:
                 continue
             inner = m.group(1)
-        line = token.line + text.count("\n", 0, start)
+        line = (token.line or 1) + text.count("\n", 0, start)
         out.extend(r for r in parse_expression(inner, line) if r.parts[0] not in scope)

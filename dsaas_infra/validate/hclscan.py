@@ -77,8 +77,8 @@ def find_unclosed(text: str) -> Unclosed | None:
         heredoc = _HEREDOC.match(text, i) if c == "<" else None
         if heredoc:
             marker = heredoc.group(1)
-            end = re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*$", re.M).search(text, heredoc.end())
-            stop = n if end is None else end.end()
+            terminator = re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*$", re.M).search(text, heredoc.end())
+            stop = n if terminator is None else terminator.end()
             chunk = text[i:stop]
             line += chunk.count("\n")
             line_start = i + chunk.rfind("\n") + 1 if "\n" in chunk else line_start

@@ -10,6 +10,7 @@ fixed. Deliberate, reasoned checkov suppressions are results carrying ``suppress
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from dsaas_infra.validate.findings import ERROR, INFO, WARNING, Finding, Report, Rule, StageResult
 
@@ -80,7 +81,7 @@ def _result(finding: Finding, index: int) -> dict:
         # The check did fail; it is reported as the failure it is, suppressed with its reason.
         message = message.removeprefix("skipped: ").split(" (reason:")[0]
         level = "error"
-    result = {"ruleId": finding.rule_id, "ruleIndex": index, "level": level,
+    result: dict[str, Any] = {"ruleId": finding.rule_id, "ruleIndex": index, "level": level,
               "message": {"text": message + (f" ({finding.address})" if finding.address else "")},
               "locations": [location], "properties": {"stage": finding.stage}}
     if finding.suppression is not None:
@@ -98,7 +99,7 @@ def _run(stage: StageResult, version: str, notes: list[dict]) -> dict:
     ordered = sorted(rules.values(), key=lambda rg: rg[0].id)
     index = {rule.id: i for i, (rule, _) in enumerate(ordered)}
     tool_name, tool_uri = TOOLS.get(stage.stage, ("dsaas-infra", INFORMATION_URI))
-    driver = {"name": tool_name, "informationUri": tool_uri,
+    driver: dict[str, Any] = {"name": tool_name, "informationUri": tool_uri,
               "rules": [_rule_entry(stage, rule, guideline) for rule, guideline in ordered],
               "properties": {"stage": stage.stage}}
     if tool_name == "dsaas-infra":

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
 
 from dsaas_infra.validate import pipeline
 from dsaas_infra.validate.blueprint import Blueprint
@@ -47,8 +49,9 @@ def run(targets: list[tuple[Path, str]], skip: tuple[str, ...], context: pipelin
     reports: list[Report | None] = [None] * len(targets)
     keys: list[str | None] = [None] * len(targets)
     if cache is not None:
-        keys = [cache.key(path, label) for path, label in targets]
-        reports = [cache.load(k) for k in keys]
+        cache_keys = [cache.key(path, label) for path, label in targets]
+        keys = list[str | None](cache_keys)
+        reports = [cache.load(k) for k in cache_keys]
     todo = [i for i, r in enumerate(reports) if r is None]
     shared = [name for name in SHARED if name not in skip]
     inner = skip + tuple(shared)
@@ -60,7 +63,7 @@ def run(targets: list[tuple[Path, str]], skip: tuple[str, ...], context: pipelin
             assert cached is not None
             progress.blueprint_done(n + 1, len(targets), f"{targets[i][1]} (cached)",
                                     [s for s in cached.stages if not s.user_skipped])
-        started = {}
+        started: dict[str, Any] = {}
         if todo:
             # Before the pool forks: the workers must not inherit a half-started process.
             if "security" in shared:
@@ -88,8 +91,9 @@ def run(targets: list[tuple[Path, str]], skip: tuple[str, ...], context: pipelin
         progress.close()
     if cache is not None:
         for j, i in enumerate(todo):
-            if standalone[j] and keys[i] is not None:
-                cache.store(keys[i], reports[i])
+            key, report = keys[i], reports[i]
+            if standalone[j] and key is not None and report is not None:
+                cache.store(key, report)
     done = [r for r in reports if r is not None]
     return done[0] if len(done) == 1 else merge(done)
 
@@ -124,8 +128,8 @@ def _collect(name, started, light: list[Blueprint], declares: list[bool]):
         parts = [dataclasses.replace(started, findings=[]) for _ in light]
         return parts, started, [False] * len(light)
     if name == "security":
-        whole, parts, ok = security.collect(started, light, declares)
-        return parts, whole, [ok] * len(light)
+        whole, parts, alone = security.collect(started, light, declares)
+        return parts, whole, [alone] * len(light)
     whole = fmt.collect(started, light)
     parts, ok = split_by_blueprint(whole, light)
     return parts, whole, ok
@@ -167,7 +171,7 @@ def merge(reports: list[Report]) -> Report:
     return Report(targets=[t for r in reports for t in r.targets], stages=stages)
 
 
-def _skipped(parts: list[StageResult]) -> str | None:
+def _skipped(parts: Sequence[StageResult]) -> str | None:
     """A stage that did not run on some blueprint did not run for the batch (never "passed"),
     unless it only had nothing to check there (e.g. no budget in that spec) and ran elsewhere."""
     reasons = list(dict.fromkeys(p.skipped_reason for p in parts if p.skipped_reason is not None))

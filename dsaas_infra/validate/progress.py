@@ -8,12 +8,15 @@ to stdout or the output file at the end.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.markup import escape
 
 from dsaas_infra.validate.findings import ERROR, StageResult
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 def describe(result: StageResult) -> str:
@@ -68,7 +71,7 @@ class RichProgress(Progress):
         self.console = Console(file=self.stream, highlight=False)
         self.bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        console=self.console, transient=True)
-        self.task = None
+        self.task: TaskID | None = None
 
     def start(self, blueprints: int, steps: int) -> None:
         self.bar.start()
@@ -76,15 +79,18 @@ class RichProgress(Progress):
 
     def blueprint_done(self, index: int, count: int, label: str, results: list[StageResult]) -> None:
         self.bar.console.print(escape(f"[{index}/{count}] {label}: " + ", ".join(describe(r) for r in results)))
-        self.bar.advance(self.task, len(results))
+        if self.task is not None:
+            self.bar.advance(self.task, len(results))
 
     def stage_started(self, stage: str, blueprints: int) -> None:
-        self.bar.update(self.task, description=f"{stage} ({blueprints} blueprints)")
+        if self.task is not None:
+            self.bar.update(self.task, description=f"{stage} ({blueprints} blueprints)")
 
     def stage_done(self, result: StageResult) -> None:
         reason = f": {result.skipped_reason}" if result.skipped_reason else ""
         self.bar.console.print(escape(f"{describe(result)}{reason} ({result.seconds:.1f} s)"))
-        self.bar.advance(self.task, 1)
+        if self.task is not None:
+            self.bar.advance(self.task, 1)
 
     def close(self) -> None:
         self.bar.stop()

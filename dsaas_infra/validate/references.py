@@ -48,7 +48,7 @@ def declarations(module: Module) -> tuple[_Scope, list[tuple[Block, str, int]]]:
     """What a module declares, and (block, key, line) for every duplicate."""
     scope, seen, dups = _Scope(), set(), []
 
-    def add(kind: str, key: object, block: Block, line: int) -> None:
+    def add(kind: str, key: str | tuple[str, ...], block: Block, line: int) -> None:
         if (kind, key) in seen:
             dups.append((block, f"{kind} {key}" if isinstance(key, str) else f"{kind} {'.'.join(key)}", line))
         seen.add((kind, key))
@@ -72,7 +72,7 @@ def declarations(module: Module) -> tuple[_Scope, list[tuple[Block, str, int]]]:
             add("ephemeral", labels, block, block.line)
             scope.ephemeral.add(labels)
         elif block.type == "check":  # a check block may declare scoped data sources
-            scope.data.update(tuple(d.labels) for d in block.children("data") if len(d.labels) == 2)
+            scope.data.update((d.labels[0], d.labels[1]) for d in block.children("data") if len(d.labels) == 2)
         elif block.type == "module" and labels:
             add("module", labels[0], block, block.line)
             scope.modules[labels[0]] = block
@@ -123,7 +123,8 @@ def _check_module(bp: Blueprint, module: Module, scopes: dict) -> list[Finding]:
         if block.type == "terraform":
             continue
         if block.type == "locals":  # each local value is its own address
-            pairs = [(r, f"local.{name}") for name, attr in block.attributes.items() for r in attr.refs]
+            pairs: list[tuple[Ref, str | None]] = [
+                (r, f"local.{name}") for name, attr in block.attributes.items() for r in attr.refs]
         else:
             pairs = [(r, None) for r in block_refs(block, SKIP_ATTRS.get(block.type, set()))]
         for ref, addr in pairs:

@@ -211,6 +211,8 @@ def _describe(value: object) -> str:
 def _type_name(ty: object) -> str:
     if isinstance(ty, str):
         return _TYPE_NAMES.get(ty, ty)
+    if not isinstance(ty, list):  # JSON type notation: a name, or [kind, element type]
+        return str(ty)
     if ty[0] in ("list", "set", "map"):
         return f"{_TYPE_NAMES[ty[0]]} of {_type_name(ty[1]).split(' ', 1)[1]}"
     return _TYPE_NAMES.get(ty[0], str(ty[0]))

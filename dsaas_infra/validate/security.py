@@ -66,7 +66,7 @@ def parse_reports(stdout: str) -> list[dict]:
 
 def _scanned_roots(reports: list[dict], copies: dict[Path, Blueprint]) -> set[Path]:
     """The staged blueprint copies that some check result (passed, failed or skipped) is in."""
-    seen = set()
+    seen: set[Path] = set()
     for report in reports:
         results = report.get("results") or {}
         for kind in ("passed_checks", "failed_checks", "skipped_checks"):

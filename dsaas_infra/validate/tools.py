@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def _executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
-def locate_terraform(explicit: str | None, env: dict[str, str]) -> Found:
+def locate_terraform(explicit: str | None, env: Mapping[str, str]) -> Found:
     """The same binary plan/apply would use (terraform.runner's order), or why there is none."""
     try:
         # absolute: stages run tools from other working directories
@@ -41,7 +42,7 @@ def locate_terraform(explicit: str | None, env: dict[str, str]) -> Found:
         return Found(None, str(e))
 
 
-def locate_checkov(explicit: str | None, env: dict[str, str]) -> Found:
+def locate_checkov(explicit: str | None, env: Mapping[str, str]) -> Found:
     """--checkov, then $DSAAS_CHECKOV, then .tools/checkov/bin/checkov (checkov_venv), then PATH."""
     for origin, candidate in (("--checkov", explicit), ("DSAAS_CHECKOV", env.get("DSAAS_CHECKOV"))):
         if candidate:

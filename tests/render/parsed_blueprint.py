@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import hcl2
 
 from dsaas_infra.render import render_blueprint
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 
 
 def unquote(value):
@@ -27,7 +27,7 @@ def norm(value):
 
 @dataclass
 class ParsedBlueprint:
-    spec: ClientSpec
+    spec: ResolvedSpec
     files: dict[str, bytes]
     resources: dict[tuple[str, str], dict] = field(default_factory=dict)
     data: dict[tuple[str, str], dict] = field(default_factory=dict)
@@ -46,7 +46,7 @@ class ParsedBlueprint:
         return self.files[name].decode()
 
 
-def parse(spec: ClientSpec, cls: type[ParsedBlueprint] = ParsedBlueprint) -> ParsedBlueprint:
+def parse(spec: ResolvedSpec, cls: type[ParsedBlueprint] = ParsedBlueprint) -> ParsedBlueprint:
     bp = cls(spec, render_blueprint(spec))
     for name, content in bp.files.items():
         if not name.endswith(".tf"):

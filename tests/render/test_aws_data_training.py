@@ -10,7 +10,7 @@ import hcl2
 import pytest
 
 from dsaas_infra.spec import aws_rules, load_spec, load_spec_text
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 from tests.render.parsed_blueprint import ParsedBlueprint, norm, parse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,7 +70,7 @@ class Blueprint(ParsedBlueprint):
         return {name: body for (t, name), body in self.resources.items() if t == rtype}
 
 
-def build(spec: ClientSpec) -> Blueprint:
+def build(spec: ResolvedSpec) -> Blueprint:
     return parse(spec, Blueprint)
 
 

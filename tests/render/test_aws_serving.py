@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
 from dsaas_infra.errors import SpecError
-from dsaas_infra.render import aws_serving
+from dsaas_infra.render import aws, aws_serving
 from dsaas_infra.spec import load_spec, load_spec_text
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 from tests.render.parsed_blueprint import ParsedBlueprint, parse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +59,7 @@ class Blueprint(ParsedBlueprint):
         return self.declared_in(kind, rtype, OUR_FILES)
 
 
-def build(spec: ClientSpec) -> Blueprint:
+def build(spec: ResolvedSpec) -> Blueprint:
     return parse(spec, Blueprint)
 
 
@@ -508,28 +509,30 @@ def test_service_roles_trust_only_their_service_in_this_account(example):
 
 def test_context_maps_sizes_to_types_valid_for_each_job_kind():
     spec = load_spec_text(spec_text(maturity="reactive", training=", size: small"), "t.yaml")
-    ctx = aws_serving.build_context(spec, {"name_prefix": "acme-prod"})
-    assert ctx["training_instance_type"] == "ml.m5.large"  # ml.t3.medium is notebook-only
-    assert ctx["inference_instance_type"] == "ml.c5.large"
-    assert ctx["transform_instance_type"] == "ml.m5.large"  # transform jobs start at c5.xlarge
-    assert ctx["realtime"] is False and ctx["access_enabled"] is False
+    ctx = aws.build_context(spec)
+    assert ctx.training_instance_type == "ml.m5.large"  # ml.t3.medium is notebook-only
+    assert ctx.inference_instance_type == "ml.c5.large"
+    assert ctx.transform_instance_type == "ml.m5.large"  # transform jobs start at c5.xlarge
+    assert ctx.realtime is False and ctx.access_enabled is False
 
 
 def test_job_names_stay_within_sagemaker_limits():
-    spec = load_spec_text(spec_text(), "t.yaml")
-    ctx = aws_serving.build_context(spec, {"name_prefix": "abcdefghijklmnopqrst-staging"})
-    assert len(ctx["job_prefix"]) + 1 + 36 + len("-eval") <= 63
-    assert not ctx["job_prefix"].endswith("-")
+    text = spec_text().replace("name: acme", "name: abcdefghijklmnopqrst").replace(
+        "environment: prod", "environment: staging")
+    ctx = aws.build_context(load_spec_text(text, "t.yaml"))
+    assert ctx.name_prefix == "abcdefghijklmnopqrst-staging"
+    assert len(ctx.job_prefix) + 1 + 36 + len("-eval") <= 63
+    assert not ctx.job_prefix.endswith("-")
 
 
 def test_files_follow_the_enabled_phases():
     spec = load_spec_text(spec_text(), "t.yaml")
-    ctx = aws_serving.build_context(spec, {"name_prefix": "acme-prod"})
+    ctx = aws.build_context(spec)
     assert [out for out, _ in aws_serving.files(ctx)] == [
         "deployment.tf", "monitoring.tf", "files/glue/prepare.py", "files/evaluation/evaluate.py",
         "files/lambda/deploy.py", "access.tf", "files/lambda/predict.py",
     ]
-    ctx.update(deployment_enabled=False, realtime=False, access_enabled=False)
+    ctx = dataclasses.replace(ctx, deployment_enabled=False, realtime=False, access_enabled=False)
     assert aws_serving.files(ctx) == []
 
 

@@ -220,14 +220,14 @@ def test_serving_apis_follow_enabled_phases():
 
     with_api = build_context(load_spec_text(BASE.format(env="prod", maturity="proactive", phases="  {}")))
     without = build_context(load_spec_text(BASE.format(env="prod", maturity="reactive", phases="  {}")))
-    assert with_api["serving_apis"] == sorted(with_api["serving_apis"])
-    assert "apigee.googleapis.com" in with_api["serving_apis"]
-    assert "apigee.googleapis.com" not in without["serving_apis"]
+    assert with_api.serving_apis == sorted(with_api.serving_apis)
+    assert "apigee.googleapis.com" in with_api.serving_apis
+    assert "apigee.googleapis.com" not in without.serving_apis
     # No GKE cluster at any level: neither its API nor Workload Identity's token API.
     for ctx in (with_api, without):
-        assert "container.googleapis.com" not in ctx["apis"]
-        assert "iamcredentials.googleapis.com" not in ctx["apis"]
-    assert "monitoring.googleapis.com" in without["serving_apis"]
+        assert "container.googleapis.com" not in ctx.apis
+        assert "iamcredentials.googleapis.com" not in ctx.apis
+    assert "monitoring.googleapis.com" in without.serving_apis
 
 
 def test_hostile_display_name_cannot_escape_strings():

@@ -1,0 +1,99 @@
+"""The AWS blueprint's render context: one typed field per value its templates lay out (render/aws.py builds it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dsaas_infra.render.context import CommonContext
+from dsaas_infra.spec.aws_capacity import QuotaNeed
+from dsaas_infra.spec.model import AwsSettings
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AwsContext(CommonContext):
+    aws: AwsSettings
+    archive_provider_version: str
+    state_key: str
+    names: dict[str, str]
+    # --- data
+    buckets: dict[str, dict[str, str]]
+    log_retention_below_year: bool
+    raw_transitions: list[Json]
+    perimeter: bool
+    audit_trail: bool
+    kms_log_group_names: list[str]
+    noncurrent_days: int
+    data_schedule_aws: str | None
+    etl_scheduled_by_glue: bool
+    glue_execution_class: str
+    glue_version: str
+    glue_workers: int
+    # --- network
+    create_vpc: bool
+    vpc_cidr: str
+    subnet_newbits: int
+    az_count: int
+    interface_endpoints: list[str]
+    existing_endpoints: list[str]
+    create_s3_endpoint: bool
+    endpoint_zone_limit: int
+    interface_endpoint_note: str
+    endpoint_monthly_usd: float
+    endpoint_zones: int
+    s3_endpoint_aws_buckets: list[str]
+    # --- training
+    quota_needs: list[QuotaNeed]
+    workspace: str
+    workspace_instance_type: str
+    notebook_volume_gb: int
+    users: list[str]
+    notebooks: dict[str, str]
+    training_instance_type: str
+    training_volume_kms: bool
+    training_hyperparameters: dict[str, str]
+    training_image_repository: str
+    training_image_tag: str
+    processing_instance_type: str
+    job_prefix: str
+    job_max_runtime_seconds: int
+    # --- deployment (the pipeline state machines, the endpoint, monitoring)
+    pipeline_schedule: str
+    pipeline_schedule_cron: str
+    pipeline_timeout_seconds: int
+    pipeline_steps: list[str]
+    approval: Json
+    drift_detection: bool
+    drift_baseline: bool
+    monitor_image: str
+    retained_versions: int
+    data_capture_percent: int
+    dashboard: bool
+    endpoint_name: str
+    endpoint_managed_by_pipeline: bool
+    endpoint_max_polls: int
+    endpoint_poll_seconds: int
+    endpoint_busy_wait_seconds: int
+    deploy_timeout_seconds: int
+    inference_instance_type: str
+    inference_volume_kms: bool
+    transform_instance_type: str
+    transform_volume_kms: bool
+    variants: list[Json]
+    invocations_per_instance_target: int
+    model_latency_threshold_us: int
+    alert_emails: list[str]
+    lambda_functions: list[str]
+    # --- access (API Gateway, WAF)
+    api_auth: str
+    api_consumers: dict[str, Json]
+    api_consumer_principals: dict[str, list[str]]
+    api_stage_name: str
+    api_stage_rate_limit: float
+    api_stage_burst_limit: int
+    waf: bool
+    waf_rate_limit: int
+    predict_concurrency: int
+    predict_seconds: str

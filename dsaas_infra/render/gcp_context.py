@@ -1,0 +1,66 @@
+"""The GCP blueprint's render context: one typed field per value its templates lay out (render/gcp.py builds it).
+
+The nested mappings (workbench, pipeline, apigee, ...) are built by render/gcp_*.py, one module per
+concern; each is the plain data its template section lays out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dsaas_infra.render.context import CommonContext
+from dsaas_infra.spec.model import GcpSettings
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GcpContext(CommonContext):
+    gcp: GcpSettings
+    project_id: str
+    region: str
+    labels: dict[str, str]
+    apis: list[str]
+    service_identities: list[str]
+    service_agent_domains: dict[str, str]
+    extra_providers: dict[str, Json]
+    quotas: list[Json]
+    kms: Json
+    # --- network
+    network_created: bool
+    network_cidrs: dict[str, str]
+    flow_log_sampling: float
+    shared_vpc_host: str | None
+    private_machines: str
+    gke_node_tag: str
+    workbench_tag: str
+    # --- data
+    buckets: dict[str, str]
+    service_accounts: dict[str, str]
+    dataflow: Json
+    dataset_id: str
+    curated_table: str
+    time_travel_hours: int
+    soft_delete_seconds: int
+    audited_services: list[str]
+    # --- training and the pipeline
+    workbench: Json
+    training_gpu: str
+    # The spec's deployment.realtime as set (the README says when it is off); realtime is the served one.
+    deployment_realtime: bool
+    image_keep_count: int
+    pipeline: Json
+    serving_plan: list[Json]
+    # --- deployment and access (render/gcp_serving.py)
+    vertex_endpoint: Json | None
+    gke: Json | None
+    observability: Json | None
+    apigee: Json | None
+    platform_alerts: list[Json]
+    serving_apis: list[str]
+    serving_providers: dict[str, Json]
+    # Alerts on stale curated data, and the budget with its README paragraph (render/gcp_alerts.py).
+    freshness: Json | None
+    budget: Json | None
+    budget_readme: str

@@ -1,0 +1,57 @@
+"""Templates read only the typed render context, never the raw spec (names found in the Jinja AST)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import nodes
+
+from dsaas_infra.render.environment import environment
+from tests.conftest import REPO
+
+TEMPLATES = REPO / "templates"
+# The resolved spec and its parts: what Python computes the context from, not what templates read.
+RAW_SPEC_NAMES = {"spec", "phases"}
+# Templates that still read the raw spec, to be converted (the list only shrinks: a template that
+# no longer reads it must leave the list, one that starts to fails the test).
+STILL_READING: set[str] = {
+    "aws/README.md.j2",
+    "gcp/README.md.j2",
+    "gcp/data.tf.j2",
+    "gcp/kms.tf.j2",
+    "gcp/network.tf.j2",
+    "gcp/outputs/data.tf.j2",
+    "gcp/variables.tf.j2",
+}
+
+
+def raw_spec_reads(source: str) -> list[tuple[int, str]]:
+    """(line, name) of every read of a raw-spec name in a template's AST; names the template binds
+    itself ({% set %}, loop and macro variables) are stores, not reads of the context."""
+    tree = environment().parse(source)
+    return sorted((n.lineno, n.name) for n in tree.find_all(nodes.Name)
+                  if n.ctx == "load" and n.name in RAW_SPEC_NAMES)
+
+
+def _templates() -> list[Path]:
+    return sorted(TEMPLATES.rglob("*.j2"))
+
+
+def test_the_finder_sees_reads_in_every_kind_of_expression():
+    source = ("{% set d = phases.deployment %}{{ spec.client.name }}{% if phases.data.enabled %}x{% endif %}"
+              "{% for u in spec.phases.training.users %}{{ u }}{% endfor %}{{ names.phases }}{{ 'phases' }}")
+    assert raw_spec_reads(source) == [(1, "phases"), (1, "phases"), (1, "spec"), (1, "spec")]
+    # Attributes and strings called "phases", and names bound by the template, are not reads.
+    assert raw_spec_reads("{% set phases = [1] %}{{ names.phases }}{{ 'spec' }}") == []
+
+
+def test_no_template_reads_the_raw_spec():
+    found = {}
+    for path in _templates():
+        reads = raw_spec_reads(path.read_text(encoding="utf-8"))
+        if reads:
+            found[path.relative_to(TEMPLATES).as_posix()] = reads
+    newly = {name: reads for name, reads in found.items() if name not in STILL_READING}
+    assert not newly, f"templates read the raw spec (give the context a field instead): {newly}"
+    converted = STILL_READING - set(found)
+    assert not converted, f"no longer read the raw spec: remove from STILL_READING: {sorted(converted)}"
