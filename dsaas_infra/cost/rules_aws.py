@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dsaas_infra.cost.estimate import DAYS, HOURS, RuleContext
 from dsaas_infra.spec import aws_capacity, sizes
+from dsaas_infra.spec.resolved import AwsSpec
 
 # Per pipeline run: (shortest, longest) plausible duration in hours.
 TRAINING_HOURS = (0.25, 2.0)
@@ -95,7 +96,7 @@ def glue(ctx: RuleContext) -> None:
 def network(ctx: RuleContext) -> None:
     services = ctx.inventory.locals.get("interface_endpoint_services") or []
     spec = ctx.spec
-    if spec.cloud != "aws" or not ctx.inventory.has("aws_vpc_endpoint") or not isinstance(services, list):
+    if not isinstance(spec, AwsSpec) or not ctx.inventory.has("aws_vpc_endpoint") or not isinstance(services, list):
         return
     # The blueprint's own rule (reactive: endpoints in one zone), shared with the README.
     zones = aws_capacity.endpoint_zones(spec)

@@ -64,7 +64,7 @@ def deprecations(spec: ResolvedSpec) -> list[Problem]:
     return clouds.of(spec).deprecations(spec)
 
 
-def check_rules(user: ClientSpec, spec: ResolvedSpec | None) -> list[Problem]:
+def check_rules(user: ClientSpec | None, spec: ResolvedSpec | None) -> list[Problem]:
     """Rules between keys that single-field validation cannot see (spec/rules.py). Without a resolved
     spec (its cloud's settings are missing) only the rules of the spec as written run."""
     return rules.check(spec, user)

@@ -125,5 +125,5 @@ class GcpSpec(_Spec):
     gcp: GcpSettings
 
 
-# What load_spec returns; `spec.cloud == "aws"` narrows it to AwsSpec (and `spec.aws`).
+# What load_spec returns; comparing spec.cloud with a cloud's name narrows it to that cloud's type.
 ResolvedSpec = AwsSpec | GcpSpec

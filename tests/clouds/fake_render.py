@@ -7,8 +7,15 @@ from typing import Any
 from dsaas_infra.render.context import common_context
 
 
-def build_context(spec) -> dict[str, Any]:
-    return {**common_context(spec), "fake_region": "moon-1"}
+class _Context(dict):
+    """A context without a class of its own: the renderer only asks it for its template variables."""
+
+    def template_vars(self) -> dict[str, Any]:
+        return dict(self)
+
+
+def build_context(spec) -> _Context:
+    return _Context({**common_context(spec), "fake_region": "moon-1"})
 
 
 def files(ctx: dict[str, Any]) -> list[tuple[str, str]]:

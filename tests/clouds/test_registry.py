@@ -3,12 +3,14 @@ error everywhere, never treated as one of the known two."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dsaas_infra import clouds
 from dsaas_infra.clouds.aws import AwsCloud
@@ -18,7 +20,8 @@ from dsaas_infra.preflight.results import CheckResult
 from dsaas_infra.preflight.run import run_preflight
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.spec import load_spec
-from dsaas_infra.spec.resolve import check_rules, default_state, deprecations
+from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolve import check_rules, deprecations, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "dsaas_infra"
@@ -43,6 +46,9 @@ class FakeCloud(AwsCloud):
 
     def default_state_bucket(self, spec):
         return "fake-state-bucket"
+
+    def resolved_spec(self, spec, **common):
+        return dataclasses.replace(super().resolved_spec(spec, **common), cloud="fake")
 
     def check_state_bucket(self, name):
         CALLS.append(f"bucket {name}")
@@ -69,22 +75,34 @@ class FakeCloud(AwsCloud):
         return True, "fake credentials"
 
 
+def _written(example: str, cloud: str) -> ClientSpec:
+    """An example spec as written, its cloud replaced (the model's validation knows only aws and gcp)."""
+    written = ClientSpec.model_validate(yaml.safe_load((ROOT / "blueprints" / f"{example}.yaml").read_text()))
+    written = written.model_copy(update={"cloud": cloud})
+    written.state.bucket = None
+    return written
+
+
 @pytest.fixture
-def fake(monkeypatch):
-    spec = load_spec(ROOT / "blueprints" / "aws-reactive.yaml")  # before the fake cloud claims aws:
+def fake_written(monkeypatch):
     monkeypatch.setitem(clouds.REGISTRY, "fake", FakeCloud())
     CALLS.clear()
-    spec = spec.model_copy(update={"cloud": "fake"})
-    spec.state.bucket = None
+    return _written("aws-reactive", "fake")
+
+
+@pytest.fixture
+def fake(fake_written):
+    spec = resolve(fake_written)
+    assert spec is not None
     return spec
 
 
-def test_a_registered_cloud_is_served_everywhere(fake):
-    default_state(fake)
-    assert fake.state.bucket == "fake-state-bucket"
+def test_a_registered_cloud_is_served_everywhere(fake_written, fake):
+    assert fake.cloud == "fake" and fake.state.bucket == "fake-state-bucket"
     assert deprecations(fake) == [(("fake",), "a fake deprecation")]
-    fake.phases.training.instance_type = "ml.m5.xlarge"
-    problems = check_rules(fake)
+    training = dataclasses.replace(fake.phases.training, instance_type="ml.m5.xlarge")
+    problems = check_rules(fake_written, dataclasses.replace(fake, phases=dataclasses.replace(
+        fake.phases, training=training)))
     assert (("fake",), "a fake rule [SPEC015]") in problems
     assert (("phases", "training", "instance_type"),
             "'ml.m5.xlarge' is not a fake instance type (e.g. fk.small) [SPEC004]") in problems
@@ -107,9 +125,10 @@ def test_doctor_checks_every_registered_cloud(fake):
 
 
 def test_an_unknown_cloud_is_an_error_not_the_other_cloud():
-    spec = load_spec(ROOT / "blueprints" / "gcp-reactive.yaml").model_copy(update={"cloud": "azure"})
-    for consumer in (render_blueprint, run_preflight, check_rules, default_state, deprecations,
-                     lambda s: estimate(s, {}, load_prices())):
+    spec = dataclasses.replace(load_spec(ROOT / "blueprints" / "gcp-reactive.yaml"), cloud="azure")  # type: ignore[arg-type]
+    written = _written("gcp-reactive", "azure")
+    for consumer in (render_blueprint, run_preflight, lambda s: check_rules(None, s), lambda s: resolve(written),
+                     deprecations, lambda s: estimate(s, {}, load_prices())):
         with pytest.raises(clouds.UnknownCloudError, match=r"unknown cloud 'azure' \(known: aws, gcp\)"):
             consumer(spec)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from google.auth.credentials import AnonymousCredentials
 
@@ -26,7 +28,7 @@ def budget_check(spec, connection):
 
 def with_account(gcp_spec):
     spec = gcp_spec(BUDGET)
-    return spec.model_copy(update={"gcp": spec.gcp.model_copy(update={"billing_account": ACCOUNT})})
+    return dataclasses.replace(spec, gcp=spec.gcp.model_copy(update={"billing_account": ACCOUNT}))
 
 
 def test_the_caller_may_create_the_budget(fake_gcp, connection, gcp_spec):
