@@ -9,7 +9,7 @@ from pathlib import Path
 from dsaas_infra import __version__, exit_codes
 from dsaas_infra.errors import UsageError
 from dsaas_infra.render.manifest import MANIFEST
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import ResolvedSpec
 from dsaas_infra.upgrade.changes import Upgrade, apply_upgrade, load_manifest, plan_upgrade
 from dsaas_infra.upgrade.report import as_json, diff_text, text_lines
 
@@ -36,7 +36,7 @@ def recorded_spec(blueprint: Path) -> Path:
                      "render the spec into it again with `dsaas-infra render SPEC --out DIR`")
 
 
-def plan(blueprint: Path) -> tuple[Upgrade, ClientSpec]:
+def plan(blueprint: Path) -> tuple[Upgrade, ResolvedSpec]:
     from dsaas_infra.render import render_blueprint
     from dsaas_infra.spec import load_spec
 
