@@ -10,7 +10,7 @@ from typing import Any
 
 from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
-from dsaas_infra.render import gcp_alerts, gcp_kms, gcp_pipeline, gcp_serving, providers
+from dsaas_infra.render import gcp_alerts, gcp_kms, gcp_network, gcp_pipeline, gcp_serving, providers
 from dsaas_infra.render.context import common_context
 from dsaas_infra.render.gcp_context import GcpContext
 from dsaas_infra.spec import gcp_rules
@@ -99,7 +99,8 @@ WORKBENCH_TAG = "workbench"
 WORKBENCH_ZONE_SUFFIX = "b"
 
 # Address plan of a created VPC (variables let the operator change it before the first apply).
-NETWORK_CIDRS = {"subnet": "10.10.0.0/20", "pods": "10.16.0.0/14", "services": "10.20.0.0/20"}
+# (No secondary ranges: no GKE cluster is created, see gcp_serving.)
+NETWORK_CIDRS = {"subnet": "10.10.0.0/20"}
 
 # The curated table the scheduled Dataflow job loads (schema shipped as a file and reused by
 # the google_bigquery_table, so the two never drift apart).
@@ -163,7 +164,9 @@ def build_context(spec: GcpSpec) -> GcpContext:
     ctx["serving_plan"] = gcp_pipeline.serving_plan(spec, ctx)
     ctx["budget"] = gcp_alerts.budget(spec, ctx)
     budget_apis = {"billingbudgets.googleapis.com"} if ctx["budget"] else set()
-    ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())) | budget_apis)
+    ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())) | budget_apis
+                         | set(gcp_network.extra_apis(spec)))
+    ctx["netsec"] = gcp_network.build_context(spec, ctx["apis"])
     ctx["service_identities"] = sorted(
         s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
     )

@@ -22,6 +22,7 @@ class GcpContext(CommonContext):
     region: str
     labels: dict[str, str]
     apis: list[str]
+    netsec: dict[str, Any]
     service_identities: list[str]
     service_agent_domains: dict[str, str]
     extra_providers: dict[str, Json]

@@ -34,6 +34,14 @@ SERVICE_ACCOUNTS = {
 }
 
 
+def egress(spec: GcpSpec) -> str | None:
+    """A created VPC's egress: the spec's, else restricted at managed (confidential), nat below."""
+    assert spec.gcp is not None
+    if spec.gcp.network is not None:
+        return None
+    return spec.gcp.egress or ("restricted" if spec.client.maturity == "managed" else "nat")
+
+
 def name_prefix(spec: GcpSpec) -> str:
     return spec.name_prefix
 
@@ -162,6 +170,15 @@ def check(spec: GcpSpec) -> list[Problem]:
         problems.append((("client", "name"), f"derived BigQuery dataset {dataset_id(spec)!r} is invalid"))
     if not KMS_NAME.fullmatch(f"{name_prefix(spec)}-keyring"):
         problems.append((("client", "name"), "derived KMS key ring name is invalid"))
+
+    if spec.gcp.egress is not None and spec.gcp.network is not None:
+        problems.append((("gcp", "egress"), (
+            "egress applies to a VPC the blueprint creates; the reused network's routes, NAT and DNS "
+            "are its owner's: remove gcp.egress or gcp.network")))
+    if spec.gcp.vpc_sc is not None and spec.gcp.network is None and egress(spec) != "restricted":
+        problems.append((("gcp", "egress"), (
+            "a VPC Service Controls perimeter with an internet route (egress: nat) still lets workloads "
+            "send data out: set gcp.egress: restricted")))
 
     for user in spec.phases.training.user_emails:
         if user not in spec.phases.training.users:

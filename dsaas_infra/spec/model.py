@@ -149,10 +149,27 @@ class GcpApigee(Strict):
     )
 
 
+class GcpVpcSc(Strict):
+    access_policy: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] = Field(
+        description="numeric id of the organisation's access policy (accessPolicies/ID)"
+    )
+    perimeter: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,49}$")] = Field(
+        description="the existing service perimeter (created once by the organisation) the project joins"
+    )
+
+
 class GcpSettings(Strict):
     project_id: str = Field(description="6-30 chars, GCP project id rules")
     region: str
     network: GcpNetwork | None = None
+    egress: Literal["nat", "restricted"] | None = Field(
+        None, description="created VPC: nat (Cloud NAT to the internet) or restricted (no internet route; "
+        "Google APIs through restricted.googleapis.com only); default restricted at managed, nat otherwise"
+    )
+    vpc_sc: GcpVpcSc | None = Field(
+        None, description="VPC Service Controls: add the project to an existing perimeter (off by default: "
+        "a perimeter needs an organisation-level access policy)"
+    )
     apigee: GcpApigee = Field(default_factory=GcpApigee)
     workload_identity_provider: Annotated[str, StringConstraints(pattern=naming.GCP_WIF_PROVIDER)] | None = Field(
         None, description="projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER "

@@ -1,5 +1,5 @@
-# A custom-mode VPC for the client: one regional subnet with the secondary ranges GKE needs,
-# private Google access (workers and notebooks have no public IPs) and flow logs.
+# A custom-mode VPC for the client: one regional subnet, private Google access (workers and
+# notebooks have no public IPs) and flow logs. No secondary ranges: no GKE cluster is created.
 resource "google_compute_network" "main" {
   name                    = "${local.name_prefix}-vpc"
   project                 = local.project_id
@@ -16,16 +16,6 @@ resource "google_compute_subnetwork" "main" {
   network                  = google_compute_network.main.id
   ip_cidr_range            = var.subnet_cidr
   private_ip_google_access = true
-
-  secondary_ip_range {
-    range_name    = "pods"
-    ip_cidr_range = var.pods_cidr
-  }
-
-  secondary_ip_range {
-    range_name    = "services"
-    ip_cidr_range = var.services_cidr
-  }
 
   log_config {
     aggregation_interval = "INTERVAL_5_SEC"
@@ -110,6 +100,4 @@ locals {
   network_self_link    = google_compute_network.main.self_link
   subnetwork_id        = google_compute_subnetwork.main.id
   subnetwork_self_link = google_compute_subnetwork.main.self_link
-  pods_range_name      = "pods"
-  services_range_name  = "services"
 }

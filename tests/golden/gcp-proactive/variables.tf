@@ -12,28 +12,6 @@ variable "subnet_cidr" {
   }
 }
 
-variable "pods_cidr" {
-  description = "Secondary range for GKE pods."
-  type        = string
-  default     = "10.16.0.0/14"
-
-  validation {
-    condition     = can(cidrhost(var.pods_cidr, 0))
-    error_message = "Must be an IPv4 CIDR block, e.g. 10.10.0.0/20."
-  }
-}
-
-variable "services_cidr" {
-  description = "Secondary range for GKE services."
-  type        = string
-  default     = "10.20.0.0/20"
-
-  validation {
-    condition     = can(cidrhost(var.services_cidr, 0))
-    error_message = "Must be an IPv4 CIDR block, e.g. 10.10.0.0/20."
-  }
-}
-
 variable "dataflow_max_workers" {
   description = "Upper bound of Dataflow autoscaling for the raw -> curated job."
   type        = number

@@ -6,6 +6,4 @@ locals {
   network_self_link    = "https://www.googleapis.com/compute/v1/projects/hooli-dsaas-dev/global/networks/corp-vpc"
   subnetwork_id        = "projects/hooli-dsaas-dev/regions/us-east1/subnetworks/corp-analytics"
   subnetwork_self_link = "https://www.googleapis.com/compute/v1/projects/hooli-dsaas-dev/regions/us-east1/subnetworks/corp-analytics"
-  pods_range_name      = "gke-pods"
-  services_range_name  = "gke-services"
 }
