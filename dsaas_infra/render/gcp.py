@@ -304,7 +304,17 @@ def _apis(spec: GcpSpec) -> list[str]:
 
 
 def derived_files(ctx: GcpContext, rendered: dict[str, bytes]) -> dict[str, bytes]:
-    return gcp_serving.derived_files(ctx, rendered)
+    out = gcp_serving.derived_files(ctx, rendered)
+    # The README's phase and loop tables name only what the rendered .tf files deploy: its second
+    # render sees them (the first one, in files(), cannot).
+    from dsaas_infra.render import ci, gcp_readme
+    from dsaas_infra.render.environment import environment
+
+    variables = ctx.template_vars()
+    variables.update(ci.context(ctx.spec))
+    variables.update(gcp_readme.context(variables, rendered))
+    out["README.md"] = environment().get_template("gcp/README.md.j2").render(variables).encode("utf-8")
+    return out
 
 
 def files(ctx: GcpContext) -> list[tuple[str, str]]:

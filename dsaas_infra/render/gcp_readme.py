@@ -1,0 +1,93 @@
+"""The GCP README's phase and loop tables, computed from the resources the blueprint really renders.
+
+Each service the README names has evidence: a resource address that must be in the rendered HCL.
+A service whose evidence is missing is not listed (phase table) or the loop step says it is not
+at this level, so the README never names what the blueprint does not deploy.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# phase -> [(service as the README names it, resource address that deploys it)], in README order.
+PHASE_SERVICES: dict[str, list[tuple[str, str]]] = {
+    "data": [
+        ("Cloud Storage", "google_storage_bucket.raw"),
+        ("Vertex AI Pipelines", "google_cloud_scheduler_job.pipeline"),
+        ("Dataflow", "google_service_account.dataflow"),
+        ("BigQuery", "google_bigquery_dataset.curated"),
+        ("Cloud KMS", "google_kms_crypto_key.keys"),
+    ],
+    "training": [
+        ("Vertex AI Workbench", "google_workbench_instance.users"),
+        ("Vertex AI custom jobs", "google_service_account_iam_member.pipeline_acts_as_training"),
+        ("Vertex AI TensorBoard", "google_vertex_ai_tensorboard.main"),
+        ("Vertex AI Model Registry", "google_service_account_iam_member.pipeline_acts_as_training"),
+        ("Artifact Registry", "google_artifact_registry_repository.models"),
+    ],
+    "deployment": [
+        ("Vertex AI endpoint", "google_vertex_ai_endpoint.main"),
+        ("Vertex AI model monitoring", "google_monitoring_alert_policy.drift"),
+        ("Cloud Monitoring", "google_monitoring_alert_policy.pipeline_failed"),
+        ("Cloud Logging", "google_logging_project_bucket_config.default"),
+    ],
+    "access": [
+        ("Apigee", "google_apigee_environment.main"),
+        ("Cloud Load Balancing", "google_compute_global_forwarding_rule.api"),
+        ("Cloud Armor", "google_compute_security_policy.api"),
+    ],
+}
+# Loop steps whose GCP column names a service: the evidence it needs, and what the README says without it.
+LOOP_EVIDENCE: dict[str, tuple[str, str]] = {
+    "curate": ("google_cloud_scheduler_job.pipeline", "not at this level (the data phase is off)"),
+    "prepare": ("google_service_account_iam_member.pipeline_acts_as_training", "not at this level (training is off)"),
+    "train": ("google_service_account_iam_member.pipeline_acts_as_training", "not at this level (training is off)"),
+    "evaluate": ("google_service_account_iam_member.pipeline_acts_as_training", "not at this level (training is off)"),
+    "register": ("google_service_account_iam_member.pipeline_acts_as_training", "not at this level (training is off)"),
+    "deploy": ("google_vertex_ai_endpoint.main",
+               "no endpoint at this level (`deployment.realtime` off): registered models are used in the "
+               "notebooks or in batch prediction jobs"),
+    "serve": ("google_apigee_environment.main", "no API at this level (the access phase is off)"),
+}
+# Monitoring: which parts exist.
+MONITOR_PARTS = (
+    ("Cloud Monitoring alerts to notification channels", "google_monitoring_alert_policy.pipeline_failed"),
+    ("Vertex AI model monitoring (drift)", "google_monitoring_alert_policy.drift"),
+)
+
+_RESOURCE = re.compile(r'^resource\s+"([A-Za-z0-9_-]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
+
+
+def rendered_addresses(rendered: dict[str, bytes]) -> set[str]:
+    """type.name of every resource block in the rendered .tf files."""
+    out: set[str] = set()
+    for name, content in rendered.items():
+        if name.endswith(".tf"):
+            out |= {f"{t}.{n}" for t, n in _RESOURCE.findall(content.decode("utf-8"))}
+    return out
+
+
+def phase_services(addresses: set[str]) -> dict[str, list[str]]:
+    return {phase: [svc for svc, evidence in rows if evidence in addresses]
+            for phase, rows in PHASE_SERVICES.items()}
+
+
+def loop_gcp(steps: Any, addresses: set[str]) -> dict[str, str]:
+    """The GCP column of the loop table: each step's text, or why it is not at this level."""
+    out = {}
+    for step in steps:
+        text = step.gcp
+        if step.name in LOOP_EVIDENCE:
+            evidence, absent = LOOP_EVIDENCE[step.name]
+            text = text if evidence in addresses else absent
+        elif step.name == "monitor":
+            parts = [p for p, evidence in MONITOR_PARTS if evidence in addresses]
+            text = ", ".join(parts) if parts else "not at this level"
+        out[step.name] = text
+    return out
+
+
+def context(ctx: dict[str, Any], rendered: dict[str, bytes]) -> dict[str, Any]:
+    addresses = rendered_addresses(rendered)
+    return {"phase_services": phase_services(addresses), "loop_gcp": loop_gcp(ctx["loop_steps"], addresses)}
