@@ -11,7 +11,7 @@ import hcl2
 import pytest
 
 from dsaas_infra import schemas
-from dsaas_infra.render import gcp, gcp_serving, render_blueprint
+from dsaas_infra.render import gcp, gcp_network, gcp_serving, render_blueprint
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.spec.cron import to_unix_cron
@@ -142,7 +142,7 @@ def test_enabled_apis_include_the_serving_phases_needs(examples, stem):
     spec = load_spec(BLUEPRINTS / f"{stem}.yaml")
     listed = toset(resources(examples[stem], "google_project_service")["this"]["for_each"])
     serving = set(gcp_serving.build_context(spec, common_context(spec)).get("serving_apis", ()))
-    assert listed == set(gcp._apis(spec)) | serving
+    assert listed == set(gcp._apis(spec)) | serving | set(gcp_network.extra_apis(spec))
 
 
 def test_cmek_keys_rotate_are_protected_and_every_agent_is_granted(examples):
@@ -311,11 +311,11 @@ def test_training_roles_are_bound_on_the_exact_resources():
                                                 "roles/storage.objectAdmin", "roles/bigquery.admin"))
 
 
-def test_created_network_has_gke_ranges_private_access_flow_logs_and_nat():
+def test_created_network_has_private_access_flow_logs_and_nat_and_no_gke_ranges():
     tf = render_text(spec_text())
     subnet = resources(tf, "google_compute_subnetwork")["main"]
     assert subnet["private_ip_google_access"] is True
-    assert {r["range_name"] for r in subnet["secondary_ip_range"]} == {"pods", "services"}
+    assert "secondary_ip_range" not in subnet  # no GKE cluster is created
     assert subnet["log_config"][0]["metadata"] == "INCLUDE_ALL_METADATA"
     assert resources(tf, "google_compute_network")["main"]["auto_create_subnetworks"] is False
     nat = resources(tf, "google_compute_router_nat")["main"]
