@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra import phases as phase_table
-from dsaas_infra.render import aws_serving, providers
+from dsaas_infra.render import aws_data_quality, aws_serving, providers
 from dsaas_infra.render.aws_context import AwsContext
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import aws_capacity, aws_rules
@@ -92,6 +92,7 @@ def build_context(spec: AwsSpec) -> AwsContext:
         users=list(training.users),
         notebooks={u: names[f"notebook:{u}"] for u in training.users},
     )
+    ctx.update(aws_data_quality.build_context(spec))
     ctx.update(aws_serving.build_context(spec, ctx))
     return AwsContext(**ctx)
 

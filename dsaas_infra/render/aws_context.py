@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dsaas_infra.render.context import CommonContext
@@ -18,6 +18,16 @@ class AwsContext(CommonContext):
     archive_provider_version: str
     state_key: str
     names: dict[str, str]
+    # --- curation quality and freshness (render/aws_data_quality.py)
+    etl_quarantine_prefix: str = ""
+    etl_metric_namespace: str = ""
+    quarantine_alarm_percent: int = 0
+    freshness: dict[str, Any] | None = None
+    # --- keys (render/aws_kms.py)
+    kms_separate: bool = False
+    kms: dict[str, str] = field(default_factory=dict)
+    kms_roles: dict[str, str] = field(default_factory=dict)
+    kms_keys: list[dict[str, Any]] = field(default_factory=list)
     # --- data
     buckets: dict[str, dict[str, str]]
     log_retention_below_year: bool

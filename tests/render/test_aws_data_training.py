@@ -19,8 +19,8 @@ DATA_BUCKETS = ("raw", "curated", "artifacts")
 MAIN_KEY = "${aws_kms_key.main.arn}"
 # The files of the shared, data and training parts of the blueprint (the ones under test here).
 OWN_FILES = ("main.tf", "data.tf", "network.tf", "training.tf")
-# The prepare step's inputs (deployment.tf): the only Terraform variables of an AWS blueprint.
-PREPARE_VARIABLES = {"training_dataset", "training_label", "prepare_script_s3_uri"}
+# The variables a blueprint declares: the prepare step's and the ETL's required columns.
+PREPARE_VARIABLES = {"training_dataset", "training_label", "prepare_script_s3_uri", "etl_required_columns"}
 
 BASE = """\
 apiVersion: dsaas-infra/v1

@@ -360,7 +360,11 @@ def test_alert_emails_are_subscribed(proactive):
 
 def test_alarms_cover_pipeline_lambdas_endpoint_and_api(managed):
     alarms = managed.of_type("aws_cloudwatch_metric_alarm")
-    metrics = {a["metric_name"] for a in alarms.values()}
+    # Metric-math alarms (the ETL's quarantined share) name their metrics in metric_query.
+    metrics = {a["metric_name"] for a in alarms.values() if "metric_name" in a}
+    metrics |= {q["metric"][0]["metric_name"] for a in alarms.values()
+                for q in a.get("metric_query", []) if "metric" in q}
+    assert {"RecordsCurated", "RecordsQuarantined", "ExecutionsSucceeded"} <= metrics
     assert {"ExecutionsFailed", "Errors", "Invocation5XXErrors", "ModelLatency", "5XXError"} <= metrics
     latency = alarms["endpoint_latency"]
     assert latency["extended_statistic"] == "p90"

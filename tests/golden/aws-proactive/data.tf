@@ -852,10 +852,11 @@ data "aws_iam_policy_document" "glue" {
     actions   = ["cloudwatch:PutMetricData"]
     resources = ["*"]
 
+    # Glue's own job metrics, and the ETL's record counts (curated, quarantined) that alarm.
     condition {
       test     = "StringEquals"
       variable = "cloudwatch:namespace"
-      values   = ["Glue"]
+      values   = ["Glue", "DSaaS/Curation"]
     }
   }
 }
@@ -900,6 +901,13 @@ resource "aws_glue_crawler" "raw" {
   depends_on = [aws_iam_role_policy.glue, aws_cloudwatch_log_group.glue_crawler]
 }
 
+variable "etl_required_columns" {
+  description = "Per curated table, the columns every record must have a value in; a record without one is quarantined (with the reason) instead of curated, e.g. { sales = [\"order_id\", \"amount\"] }"
+  type        = map(list(string))
+  default     = {}
+  nullable    = false
+}
+
 resource "aws_glue_job" "etl" {
   name         = "globex-staging-etl"
   description  = "ETL raw -> curated: cleans the raw data and writes partitioned Parquet"
@@ -937,6 +945,11 @@ resource "aws_glue_job" "etl" {
     "--curated_path"            = "s3://${aws_s3_bucket.curated.bucket}/"
     "--database"                = aws_glue_catalog_database.main.name
     "--source_format"           = "csv"
+    # Records that cannot be curated (malformed, or without a required value) go to
+    # s3://<curated>/_quarantine/<table>/ with the reason; a run never fails on them.
+    "--quarantine_path"  = "s3://${aws_s3_bucket.curated.bucket}/_quarantine/"
+    "--required_columns" = jsonencode(var.etl_required_columns)
+    "--metric_namespace" = "DSaaS/Curation"
   }
 
   depends_on = [aws_iam_role_policy.glue, aws_cloudwatch_log_group.glue_etl]

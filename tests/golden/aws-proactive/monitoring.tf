@@ -115,6 +115,92 @@ resource "aws_cloudwatch_metric_alarm" "schedule_dead_letters" {
   ok_actions          = local.alarm_actions
 }
 
+# --- Curation: quarantined records ----------------------------------------------------------------
+
+# The ETL job quarantines records it cannot curate (files/glue/etl.py) and publishes, per run, how
+# many it curated and quarantined. More than 5% quarantined in an hour alarms; an hour
+# without a run has no records and is not a breach (the freshness alarms below cover silence).
+resource "aws_cloudwatch_metric_alarm" "etl_quarantined_records" {
+  alarm_name          = "${local.name_prefix}-etl-quarantined-records"
+  alarm_description   = "More than 5% of the records of an ETL run were quarantined: see s3://${aws_s3_bucket.curated.bucket}/_quarantine/<table>/ for each record and its reason."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 5
+  evaluation_periods  = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "share"
+    expression  = "IF(curated + quarantined > 0, 100 * quarantined / (curated + quarantined), 0)"
+    label       = "Quarantined records (%)"
+    return_data = true
+  }
+
+  metric_query {
+    id = "curated"
+    metric {
+      namespace   = "DSaaS/Curation"
+      metric_name = "RecordsCurated"
+      dimensions  = { JobName = aws_glue_job.etl.name }
+      stat        = "Sum"
+      period      = 3600
+    }
+  }
+
+  metric_query {
+    id = "quarantined"
+    metric {
+      namespace   = "DSaaS/Curation"
+      metric_name = "RecordsQuarantined"
+      dimensions  = { JobName = aws_glue_job.etl.name }
+      stat        = "Sum"
+      period      = 3600
+    }
+  }
+}
+
+# --- Freshness: silence is a failure ----------------------------------------------------------------
+
+# The schedule (0 3 * * * UTC) leaves at most 24 h between runs; with 6 h for a run to
+# finish, 30 hourly periods without a success alarm. Both metrics exist only when
+# something happened, so a missing datapoint is deliberately a breach (treat_missing_data =
+# "breaching"): a schedule that stopped, a pipeline that never starts or sources that stopped
+# delivering all look like no data, and each must reach a human.
+resource "aws_cloudwatch_metric_alarm" "pipeline_stale" {
+  alarm_name          = "${local.name_prefix}-pipeline-stale"
+  alarm_description   = "No ML pipeline run succeeded in the last 30 hours (schedule 0 3 * * * UTC + 6 h): see the Step Functions executions and the schedule."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsSucceeded"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.pipeline.arn }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 30
+  datapoints_to_alarm = 30
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "curated_data_stale" {
+  alarm_name          = "${local.name_prefix}-curated-data-stale"
+  alarm_description   = "The ETL curated no new record in the last 30 hours (schedule 0 3 * * * UTC + 6 h): check that the sources still deliver to the raw bucket."
+  namespace           = "DSaaS/Curation"
+  metric_name         = "RecordsCurated"
+  dimensions          = { JobName = aws_glue_job.etl.name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 30
+  datapoints_to_alarm = 30
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
 # --- The deploy state machine: a failed deployment (rolled back, failed endpoint, no settle) ---
 
 resource "aws_cloudwatch_metric_alarm" "deploy_failed" {
