@@ -88,6 +88,13 @@ if ! command -v chromium >/dev/null; then
     || echo "warning: could not install Debian's chromium; the Mermaid rendering test will be skipped" >&2
 fi
 
+# PySpark (a test dependency in pyproject.toml) runs the Glue ETL's transformation in local mode
+# and needs a Java runtime (PySpark 4 needs Java 17: Debian 12's default).
+if ! command -v java >/dev/null; then
+  SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null
+fi
+
 if [[ ! -x "$DIR/zizmor/bin/zizmor" ]]; then
   "$PY" -m venv "$DIR/zizmor"
   "$DIR/zizmor/bin/pip" install --quiet --disable-pip-version-check "$ZIZMOR_PYPI"
@@ -98,6 +105,8 @@ tf_version=$(CHECKPOINT_DISABLE=1 "$DIR/bin/terraform" version)
 echo "${tf_version%%$'\n'*}"
 [[ -x "$DIR/checkov/bin/checkov" ]] && echo "checkov $("$DIR/checkov/bin/checkov" --version)"
 echo "zizmor $("$DIR/zizmor/bin/zizmor" --version)"
+java_version=$(java -version 2>&1)
+echo "java: ${java_version%%$'\n'*}"
 echo "asl-validator $("$DIR/node/node_modules/.bin/asl-validator" --version)"
 echo "mermaid-cli $("$DIR/mermaid/node_modules/.bin/mmdc" --version)"
 echo "export DSAAS_TEST_TOOLS=$DIR DSAAS_TERRAFORM=$DIR/bin/terraform DSAAS_TF_PLUGIN_MIRROR=$DIR/plugins"

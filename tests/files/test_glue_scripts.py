@@ -2,7 +2,9 @@
 
 The scripts import awsglue/pyspark only inside main(), so the helpers that decide what becomes a
 curated table and how the training set is split are loaded and run here as they are shipped.
-The Spark jobs themselves need Glue and are not run offline.
+The ETL's Spark transformation runs in Spark's local mode in test_glue_etl_spark.py; the
+Glue-only parts (bookmarked reads, the catalog sink, main()) and prepare.py's Spark job are not
+run offline.
 """
 
 from __future__ import annotations
