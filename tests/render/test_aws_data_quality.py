@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dsaas_infra.render import aws_data_quality
-from dsaas_infra.render.blueprint import render_blueprint
+from dsaas_infra.render.renderer import render_blueprint
 from dsaas_infra.spec import load_spec_text
 from tests.render.test_aws_pipeline import Blueprint, pipeline_states, render, spec_text, statements
 
