@@ -16,6 +16,11 @@ PROCESSING_HOURS = (0.1, 0.5)
 ETL_HOURS = (1 / 6, 1.0)
 CRAWLER_DPU_HOURS = (2 * 1 / 6, 2 * 0.5)
 WORKING_HOURS = 176  # 8 h x 22 days: an interactive workspace in use
+# The audit trail's S3 data events (object reads, writes, deletes in the data buckets) per
+# pipeline run: (small data set, large one: many Spark part files and training channels).
+AUDIT_EVENTS_PER_RUN = (2_000, 200_000)
+# Data capture writes about one object per variant instance and minute, Model Monitor reads them.
+CAPTURE_EVENTS_PER_INSTANCE_MONTH = 2 * 60 * HOURS
 
 
 def _requests_per_month(ctx: RuleContext) -> float:
@@ -121,6 +126,22 @@ def keys_and_alarms(ctx: RuleContext) -> None:
         ctx.add(r.phase, "CloudWatch dashboard", r.address, "aws.cloudwatch.dashboard", 1, 1, "one dashboard")
 
 
+def audit_trail(ctx: RuleContext) -> None:
+    """CloudTrail data events of the data buckets (phases.data.audit_trail): billed per event."""
+    d = ctx.spec.phases.deployment
+    for r in ctx.inventory.of("aws_cloudtrail"):
+        runs = ctx.runs_per_month
+        low, high = (runs * n for n in AUDIT_EVENTS_PER_RUN)
+        note = f"{runs:g} runs/month x {AUDIT_EVENTS_PER_RUN[0]:,}-{AUDIT_EVENTS_PER_RUN[1]:,} object events"
+        if d.enabled and d.realtime and d.drift_detection:
+            variants = len(d.variants)
+            low += variants * d.min_instances * CAPTURE_EVENTS_PER_INSTANCE_MONTH
+            high += variants * d.max_instances * CAPTURE_EVENTS_PER_INSTANCE_MONTH
+            note += ", plus data capture and drift monitoring objects"
+        ctx.add(r.phase, "CloudTrail data events", r.address, "aws.cloudtrail.data_events",
+                low / 1e5, high / 1e5, note)
+
+
 def access(ctx: RuleContext) -> None:
     requests = _requests_per_month(ctx) / 1e6
     for r in ctx.inventory.of("aws_api_gateway_rest_api"):
@@ -150,4 +171,4 @@ def usage(ctx: RuleContext) -> None:
                 "usage-based: per 1,000 state transitions", usage_based=True)
 
 
-RULES = (endpoint, training_jobs, workspaces, glue, network, keys_and_alarms, access, usage)
+RULES = (endpoint, training_jobs, workspaces, glue, network, keys_and_alarms, audit_trail, access, usage)

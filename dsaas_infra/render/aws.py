@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra import phases as phase_table
-from dsaas_infra.render import aws_data_quality, aws_serving, providers
+from dsaas_infra.render import aws_data_quality, aws_kms, aws_serving, providers
 from dsaas_infra.render.aws_context import AwsContext
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import aws_capacity, aws_rules
@@ -94,6 +94,7 @@ def build_context(spec: AwsSpec) -> AwsContext:
     )
     ctx.update(aws_data_quality.build_context(spec))
     ctx.update(aws_serving.build_context(spec, ctx))
+    ctx.update(aws_kms.build_context(ctx))
     return AwsContext(**ctx)
 
 

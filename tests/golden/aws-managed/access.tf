@@ -36,7 +36,7 @@ data "archive_file" "predict" {
 resource "aws_cloudwatch_log_group" "predict" {
   name              = "/aws/lambda/${local.name_prefix}-predict"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 resource "aws_iam_role" "predict" {
@@ -55,7 +55,7 @@ data "aws_iam_policy_document" "predict" {
     # Environment variables use the main key.
     sid       = "UseMainKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.serving.arn]
   }
   statement {
     sid       = "WriteLogs"
@@ -100,7 +100,7 @@ resource "aws_lambda_function" "predict" {
   source_code_hash = data.archive_file.predict.output_base64sha256
   timeout          = 25
   memory_size      = 512
-  kms_key_arn      = aws_kms_key.main.arn
+  kms_key_arn      = aws_kms_key.serving.arn
   # What the stage's rate needs at 1 s per call; the preflight checks the account's
   # "Concurrent executions" quota (L-B99A9384) leaves AWS's 100 unreserved next to it.
   reserved_concurrent_executions = 220
@@ -244,14 +244,14 @@ resource "aws_api_gateway_deployment" "main" {
 resource "aws_cloudwatch_log_group" "api_access" {
   name              = "/aws/apigateway/${local.name_prefix}-api/access"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 # Created here (rather than by API Gateway on first use) so execution logs are encrypted and expire.
 resource "aws_cloudwatch_log_group" "api_execution" {
   name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.main.id}/${local.api_stage_name}"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 resource "aws_api_gateway_stage" "main" {
@@ -585,7 +585,7 @@ resource "aws_wafv2_web_acl_association" "api" {
 resource "aws_cloudwatch_log_group" "waf" {
   name              = "aws-waf-logs-${local.name_prefix}-api"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 data "aws_iam_policy_document" "waf_logs" {

@@ -15,7 +15,7 @@ resource "aws_cloudtrail" "audit" {
   name                          = local.audit_trail_name
   s3_bucket_name                = aws_s3_bucket.logs.id
   s3_key_prefix                 = "cloudtrail"
-  kms_key_id                    = aws_kms_key.main.arn
+  kms_key_id                    = aws_kms_key.logs.arn
   enable_log_file_validation    = true
   include_global_service_events = false
   is_multi_region_trail         = false

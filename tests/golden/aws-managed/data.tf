@@ -1,36 +1,201 @@
 # Phase 1, data: the customer-managed key, the data lake buckets and the Glue catalog and ETL.
 
 ###############################################################################
-# KMS: one customer-managed key for everything this blueprint stores or logs.
+# KMS: managed level keeps one customer-managed key per service family. Each key policy lets
+# the account administer the key (no use of it), the blueprint's roles of that family use it,
+# the account's principals use it only through the family's AWS services, and the AWS services
+# that encrypt on their own behalf do only what they need, tied to this account.
 ###############################################################################
 
-resource "aws_kms_key" "main" {
-  description             = "${local.display_name} (${local.name_prefix}): encrypts the data lake, logs, images, workspaces and alerts"
+resource "aws_kms_key" "data" {
+  description             = "${local.display_name} (${local.name_prefix}): data key, encrypts raw and curated data, Glue job bookmarks and ETL scripts"
   enable_key_rotation     = true
   rotation_period_in_days = 365
   deletion_window_in_days = 30
 
-  # The account administers the key and delegates use to IAM policies (the roles of this
-  # blueprint are granted the key explicitly); AWS services that encrypt on their own behalf
-  # get the narrowest statement they work with, always tied to this account.
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
       {
-        Sid       = "AccountAdministersKeyAndDelegatesToIam"
+        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
+        # lets a principal use this key directly.
+        Sid       = "AccountAdministersKey"
         Effect    = "Allow"
         Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
+        Action = [
+          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
+          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
+        ]
+        Resource = "*"
+      },
+      {
+        Sid       = "RolesOfThisFamilyUseKey"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.glue.arn, aws_iam_role.sagemaker_execution.arn] }
+        Action    = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
         Resource  = "*"
       },
       {
-        Sid       = "CloudWatchLogsEncryptsThisAccountsLogGroups"
+        # SageMaker, Lambda and the other services take grants for the resources they run.
+        Sid       = "RolesOfThisFamilyGrantKeyToAwsResources"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.glue.arn, aws_iam_role.sagemaker_execution.arn] }
+        Action    = "kms:CreateGrant"
+        Resource  = "*"
+        Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
+      },
+      {
+        # Terraform and operators: through the family's services only, never the KMS API itself.
+        Sid       = "AccountUsesKeyThroughFamilyServices"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "kms:CallerAccount" = local.account_id
+            "kms:ViaService"    = ["s3.${local.region}.${local.dns_suffix}", "glue.${local.region}.${local.dns_suffix}"]
+          }
+        }
+      },
+    ]
+  })
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_kms_alias" "data" {
+  name          = "alias/umbrella-prod-data"
+  target_key_id = aws_kms_key.data.key_id
+}
+
+resource "aws_kms_key" "training" {
+  description             = "${local.display_name} (${local.name_prefix}): training key, encrypts model artifacts, training and processing volumes, images and workspaces"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
+        # lets a principal use this key directly.
+        Sid       = "AccountAdministersKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action = [
+          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
+          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
+        ]
+        Resource = "*"
+      },
+      {
+        Sid       = "RolesOfThisFamilyUseKey"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.glue.arn, aws_iam_role.pipeline.arn, aws_iam_role.sagemaker_execution.arn] }
+        Action    = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        Resource  = "*"
+      },
+      {
+        # SageMaker, Lambda and the other services take grants for the resources they run.
+        Sid       = "RolesOfThisFamilyGrantKeyToAwsResources"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.glue.arn, aws_iam_role.pipeline.arn, aws_iam_role.sagemaker_execution.arn] }
+        Action    = "kms:CreateGrant"
+        Resource  = "*"
+        Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
+      },
+      {
+        # Terraform and operators: through the family's services only, never the KMS API itself.
+        Sid       = "AccountUsesKeyThroughFamilyServices"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "kms:CallerAccount" = local.account_id
+            "kms:ViaService"    = ["s3.${local.region}.${local.dns_suffix}", "sagemaker.${local.region}.${local.dns_suffix}", "ecr.${local.region}.${local.dns_suffix}"]
+          }
+        }
+      },
+    ]
+  })
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_kms_alias" "training" {
+  name          = "alias/umbrella-prod-training"
+  target_key_id = aws_kms_key.training.key_id
+}
+
+resource "aws_kms_key" "logs" {
+  description             = "${local.display_name} (${local.name_prefix}): logs key, encrypts CloudWatch log groups and the audit trail"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
+        # lets a principal use this key directly.
+        Sid       = "AccountAdministersKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action = [
+          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
+          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
+        ]
+        Resource = "*"
+      },
+      {
+        Sid       = "RolesOfThisFamilyUseKey"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.glue.arn] }
+        Action    = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        Resource  = "*"
+      },
+      {
+        # SageMaker, Lambda and the other services take grants for the resources they run.
+        Sid       = "RolesOfThisFamilyGrantKeyToAwsResources"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.glue.arn] }
+        Action    = "kms:CreateGrant"
+        Resource  = "*"
+        Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
+      },
+      {
+        # Terraform and operators: through the family's services only, never the KMS API itself.
+        Sid       = "AccountUsesKeyThroughFamilyServices"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "kms:CallerAccount" = local.account_id
+            "kms:ViaService"    = ["s3.${local.region}.${local.dns_suffix}"]
+          }
+        }
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsThisBlueprintsLogGroups"
         Effect    = "Allow"
         Principal = { Service = "logs.${local.region}.${local.dns_suffix}" }
         Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
         Resource  = "*"
         Condition = {
-          # Only this blueprint's log groups (by name), not every group of the account.
           ArnLike = {
             "kms:EncryptionContext:aws:logs:arn" = [
               for name in local.kms_log_group_names : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}"
@@ -39,8 +204,148 @@ resource "aws_kms_key" "main" {
         }
       },
       {
-        # CloudWatch alarms publish to the KMS-encrypted alerts topic (phase 3); the other
-        # services of the blueprint use the key through their roles' IAM policies.
+        Sid       = "CloudTrailEncryptsTheAuditTrail"
+        Effect    = "Allow"
+        Principal = { Service = "cloudtrail.${local.dns_suffix}" }
+        Action    = ["kms:GenerateDataKey*", "kms:DescribeKey"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceArn" = local.audit_trail_arn }
+          StringLike   = { "kms:EncryptionContext:aws:cloudtrail:arn" = local.audit_trail_arn }
+        }
+      },
+    ]
+  })
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_kms_alias" "logs" {
+  name          = "alias/umbrella-prod-logs"
+  target_key_id = aws_kms_key.logs.key_id
+}
+
+resource "aws_kms_key" "serving" {
+  description             = "${local.display_name} (${local.name_prefix}): serving key, encrypts endpoint volumes, captured requests and the predict function"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
+        # lets a principal use this key directly.
+        Sid       = "AccountAdministersKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action = [
+          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
+          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
+        ]
+        Resource = "*"
+      },
+      {
+        Sid       = "RolesOfThisFamilyUseKey"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.predict.arn, aws_iam_role.sagemaker_execution.arn] }
+        Action    = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        Resource  = "*"
+      },
+      {
+        # SageMaker, Lambda and the other services take grants for the resources they run.
+        Sid       = "RolesOfThisFamilyGrantKeyToAwsResources"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.predict.arn, aws_iam_role.sagemaker_execution.arn] }
+        Action    = "kms:CreateGrant"
+        Resource  = "*"
+        Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
+      },
+      {
+        # Terraform and operators: through the family's services only, never the KMS API itself.
+        Sid       = "AccountUsesKeyThroughFamilyServices"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "kms:CallerAccount" = local.account_id
+            "kms:ViaService"    = ["s3.${local.region}.${local.dns_suffix}", "sagemaker.${local.region}.${local.dns_suffix}", "lambda.${local.region}.${local.dns_suffix}"]
+          }
+        }
+      },
+    ]
+  })
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_kms_alias" "serving" {
+  name          = "alias/umbrella-prod-serving"
+  target_key_id = aws_kms_key.serving.key_id
+}
+
+resource "aws_kms_key" "pipeline" {
+  description             = "${local.display_name} (${local.name_prefix}): pipeline key, encrypts the state machines, alerts, dead-letter queues and the deploy function"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
+        # lets a principal use this key directly.
+        Sid       = "AccountAdministersKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action = [
+          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
+          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
+        ]
+        Resource = "*"
+      },
+      {
+        Sid       = "RolesOfThisFamilyUseKey"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.deploy_pipeline.arn, aws_iam_role.model_approved.arn, aws_iam_role.pipeline.arn, aws_iam_role.scheduler.arn] }
+        Action    = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        Resource  = "*"
+      },
+      {
+        # SageMaker, Lambda and the other services take grants for the resources they run.
+        Sid       = "RolesOfThisFamilyGrantKeyToAwsResources"
+        Effect    = "Allow"
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.deploy_pipeline.arn, aws_iam_role.model_approved.arn, aws_iam_role.pipeline.arn, aws_iam_role.scheduler.arn] }
+        Action    = "kms:CreateGrant"
+        Resource  = "*"
+        Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
+      },
+      {
+        # Terraform and operators: through the family's services only, never the KMS API itself.
+        Sid       = "AccountUsesKeyThroughFamilyServices"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "kms:CallerAccount" = local.account_id
+            "kms:ViaService"    = ["states.${local.region}.${local.dns_suffix}", "sns.${local.region}.${local.dns_suffix}", "sqs.${local.region}.${local.dns_suffix}", "lambda.${local.region}.${local.dns_suffix}", "scheduler.${local.region}.${local.dns_suffix}"]
+          }
+        }
+      },
+      {
+        # CloudWatch alarms publish to the encrypted alerts topic.
         Sid       = "CloudWatchAlarmsOfThisAccountPublishToEncryptedTopics"
         Effect    = "Allow"
         Principal = { Service = "cloudwatch.${local.dns_suffix}" }
@@ -52,8 +357,7 @@ resource "aws_kms_key" "main" {
         }
       },
       {
-        # EventBridge (phase 3): the drift rule publishes to the KMS-encrypted alerts topic and
-        # the approval rule's dead letters go to a KMS-encrypted queue.
+        # The drift rule publishes to the alerts topic; the approval rule's dead letters.
         Sid       = "EventBridgeRulesOfThisAccountPublishToEncryptedTopics"
         Effect    = "Allow"
         Principal = { Service = "events.${local.dns_suffix}" }
@@ -64,20 +368,7 @@ resource "aws_kms_key" "main" {
         }
       },
       {
-        # The audit trail (audit.tf) encrypts its log files with the key.
-        Sid       = "CloudTrailEncryptsTheAuditTrail"
-        Effect    = "Allow"
-        Principal = { Service = "cloudtrail.${local.dns_suffix}" }
-        Action    = ["kms:GenerateDataKey*", "kms:DescribeKey"]
-        Resource  = "*"
-        Condition = {
-          StringEquals = { "aws:SourceArn" = local.audit_trail_arn }
-          StringLike   = { "kms:EncryptionContext:aws:cloudtrail:arn" = local.audit_trail_arn }
-        }
-      },
-      {
-        # Step Functions delivers the encrypted state machine's execution logs as vended
-        # logs: the log delivery service must decrypt the state machine's data key.
+        # Step Functions delivers the encrypted state machines' execution logs as vended logs.
         Sid       = "LogDeliveryOfThisAccountDecryptsVendedLogs"
         Effect    = "Allow"
         Principal = { Service = "delivery.logs.${local.dns_suffix}" }
@@ -95,14 +386,14 @@ resource "aws_kms_key" "main" {
   }
 }
 
-locals {
-  # The log groups this blueprint encrypts with the main key (names; * matches within a name).
-  kms_log_group_names = concat(["/aws-glue/jobs/umbrella-prod-etl/*", "/aws-glue/crawlers-role/umbrella-prod-glue-umbrella-prod-glue", "/aws/vpc/flow-logs/umbrella-prod", "/aws/vendedlogs/states/umbrella-prod-*", "/aws/lambda/umbrella-prod-*", "/aws/sagemaker/Endpoints/umbrella-prod-endpoint", "/aws/apigateway/umbrella-prod-api/*", "aws-waf-logs-umbrella-prod-api"], ["API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.main.id}/*"])
+resource "aws_kms_alias" "pipeline" {
+  name          = "alias/umbrella-prod-pipeline"
+  target_key_id = aws_kms_key.pipeline.key_id
 }
 
-resource "aws_kms_alias" "main" {
-  name          = "alias/umbrella-prod"
-  target_key_id = aws_kms_key.main.key_id
+locals {
+  # The log groups this blueprint encrypts with the logs key (names; * matches within a name).
+  kms_log_group_names = concat(["/aws-glue/jobs/umbrella-prod-etl/*", "/aws-glue/crawlers-role/umbrella-prod-glue-umbrella-prod-glue", "/aws/vpc/flow-logs/umbrella-prod", "/aws/vendedlogs/states/umbrella-prod-*", "/aws/lambda/umbrella-prod-*", "/aws/sagemaker/Endpoints/umbrella-prod-endpoint", "/aws/apigateway/umbrella-prod-api/*", "aws-waf-logs-umbrella-prod-api"], ["API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.main.id}/*"])
 }
 
 ###############################################################################
@@ -344,7 +635,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "raw" {
 
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.main.arn
+      kms_master_key_id = aws_kms_key.data.arn
     }
   }
 }
@@ -517,7 +808,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "curated" {
 
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.main.arn
+      kms_master_key_id = aws_kms_key.data.arn
     }
   }
 }
@@ -679,7 +970,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
 
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.main.arn
+      kms_master_key_id = aws_kms_key.training.arn
     }
   }
 }
@@ -833,17 +1124,17 @@ resource "aws_glue_security_configuration" "main" {
   encryption_configuration {
     cloudwatch_encryption {
       cloudwatch_encryption_mode = "SSE-KMS"
-      kms_key_arn                = aws_kms_key.main.arn
+      kms_key_arn                = aws_kms_key.logs.arn
     }
 
     job_bookmarks_encryption {
       job_bookmarks_encryption_mode = "CSE-KMS"
-      kms_key_arn                   = aws_kms_key.main.arn
+      kms_key_arn                   = aws_kms_key.data.arn
     }
 
     s3_encryption {
       s3_encryption_mode = "SSE-KMS"
-      kms_key_arn        = aws_kms_key.main.arn
+      kms_key_arn        = aws_kms_key.data.arn
     }
   }
 }
@@ -863,7 +1154,7 @@ resource "aws_cloudwatch_log_group" "glue_etl" {
   for_each          = toset(["error", "output"])
   name              = "${local.glue_log_group_prefix}/${aws_glue_security_configuration.main.name}-role/${aws_iam_role.glue.name}/${each.key}"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 # The crawler's log group: with a security configuration Glue writes the crawler's logs to
@@ -871,7 +1162,7 @@ resource "aws_cloudwatch_log_group" "glue_etl" {
 resource "aws_cloudwatch_log_group" "glue_crawler" {
   name              = "/aws-glue/crawlers-role/umbrella-prod-glue-umbrella-prod-glue"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 resource "aws_s3_object" "glue_etl_script" {
@@ -881,7 +1172,7 @@ resource "aws_s3_object" "glue_etl_script" {
   source_hash            = filemd5("${path.module}/files/glue/etl.py")
   content_type           = "text/x-python"
   server_side_encryption = "aws:kms"
-  kms_key_id             = aws_kms_key.main.arn
+  kms_key_id             = aws_kms_key.data.arn
   bucket_key_enabled     = true
 
   depends_on = [aws_s3_bucket_server_side_encryption_configuration.artifacts]
@@ -936,7 +1227,7 @@ data "aws_iam_policy_document" "glue" {
   statement {
     sid       = "UseTheMainKey"
     actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.data.arn, aws_kms_key.training.arn, aws_kms_key.logs.arn]
   }
 
   statement {

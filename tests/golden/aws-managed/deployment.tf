@@ -71,7 +71,7 @@ resource "aws_s3_object" "prepare_script" {
   source_hash            = filemd5("${path.module}/files/glue/prepare.py")
   content_type           = "text/x-python"
   server_side_encryption = "aws:kms"
-  kms_key_id             = aws_kms_key.main.arn
+  kms_key_id             = aws_kms_key.data.arn
   bucket_key_enabled     = true
 
   depends_on = [aws_s3_bucket_server_side_encryption_configuration.artifacts]
@@ -125,7 +125,7 @@ resource "aws_s3_object" "evaluation_script" {
   source_hash            = filemd5("${path.module}/files/evaluation/evaluate.py")
   content_type           = "text/x-python"
   server_side_encryption = "aws:kms"
-  kms_key_id             = aws_kms_key.main.arn
+  kms_key_id             = aws_kms_key.training.arn
   bucket_key_enabled     = true
 
   depends_on = [aws_s3_bucket_server_side_encryption_configuration.artifacts]
@@ -142,7 +142,7 @@ resource "aws_cloudwatch_log_group" "pipeline" {
   # The /aws/vendedlogs/ prefix keeps Step Functions' log delivery within the resource policy limits.
   name              = "/aws/vendedlogs/states/${local.name_prefix}-pipeline"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 data "aws_iam_policy_document" "pipeline_assume" {
@@ -274,12 +274,12 @@ data "aws_iam_policy_document" "pipeline" {
     # State machine data, the alerts topic and the jobs' volumes and outputs use the main key.
     sid       = "UseMainKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.training.arn, aws_kms_key.pipeline.arn]
   }
   statement {
     sid       = "GrantMainKeyToSageMakerJobs"
     actions   = ["kms:CreateGrant"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.training.arn, aws_kms_key.pipeline.arn]
     condition {
       test     = "Bool"
       variable = "kms:GrantIsForAWSResource"
@@ -509,7 +509,7 @@ locals {
           }]
           OutputDataConfig = {
             S3OutputPath = local.pipeline_model_output_uri
-            KmsKeyId     = aws_kms_key.main.arn
+            KmsKeyId     = aws_kms_key.training.arn
           }
           ResourceConfig = {
             InstanceCount  = 1
@@ -568,14 +568,14 @@ locals {
                 S3UploadMode = "EndOfJob"
               }
             }]
-            KmsKeyId = aws_kms_key.main.arn
+            KmsKeyId = aws_kms_key.training.arn
           }
           ProcessingResources = {
             ClusterConfig = {
               InstanceCount  = 1
               InstanceType   = "ml.m5.large"
               VolumeSizeInGB = 20
-              VolumeKmsKeyId = aws_kms_key.main.arn
+              VolumeKmsKeyId = aws_kms_key.training.arn
             }
           }
           NetworkConfig = {
@@ -646,14 +646,14 @@ locals {
                 S3UploadMode = "EndOfJob"
               }
             }]
-            KmsKeyId = aws_kms_key.main.arn
+            KmsKeyId = aws_kms_key.training.arn
           }
           ProcessingResources = {
             ClusterConfig = {
               InstanceCount  = 1
               InstanceType   = "ml.m5.large"
               VolumeSizeInGB = 20
-              VolumeKmsKeyId = aws_kms_key.main.arn
+              VolumeKmsKeyId = aws_kms_key.training.arn
             }
           }
           NetworkConfig = {
@@ -800,7 +800,7 @@ resource "aws_sfn_state_machine" "pipeline" {
 
   encryption_configuration {
     type                              = "CUSTOMER_MANAGED_KMS_KEY"
-    kms_key_id                        = aws_kms_key.main.arn
+    kms_key_id                        = aws_kms_key.pipeline.arn
     kms_data_key_reuse_period_seconds = 300
   }
 
@@ -812,14 +812,14 @@ resource "aws_sfn_state_machine" "pipeline" {
 resource "aws_cloudwatch_log_group" "endpoint" {
   name              = "/aws/sagemaker/Endpoints/${local.endpoint_name}"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 # --- EventBridge Scheduler: runs the pipeline on the spec's schedule ----------------------------
 
 resource "aws_sqs_queue" "scheduler_dlq" {
   name                      = "${local.name_prefix}-pipeline-schedule-dlq"
-  kms_master_key_id         = aws_kms_key.main.arn
+  kms_master_key_id         = aws_kms_key.pipeline.arn
   message_retention_seconds = 1209600
 }
 
@@ -859,7 +859,7 @@ data "aws_iam_policy_document" "scheduler" {
     # The schedule's input, the state machine and the dead-letter queue use the main key.
     sid       = "UseMainKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.pipeline.arn]
   }
 }
 
@@ -874,7 +874,7 @@ resource "aws_scheduler_schedule" "pipeline" {
   description                  = "Runs the ML pipeline: 0 */6 * * * (UTC cron)"
   schedule_expression          = "cron(0 */6 * * ? *)"
   schedule_expression_timezone = "UTC"
-  kms_key_arn                  = aws_kms_key.main.arn
+  kms_key_arn                  = aws_kms_key.pipeline.arn
 
   flexible_time_window {
     mode = "OFF"
@@ -960,7 +960,7 @@ data "archive_file" "deploy" {
 resource "aws_cloudwatch_log_group" "deploy" {
   name              = "/aws/lambda/${local.name_prefix}-deploy"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 data "aws_iam_policy_document" "lambda_assume" {
@@ -1126,12 +1126,12 @@ data "aws_iam_policy_document" "deploy" {
     # Environment variables and SageMaker volumes use the main key.
     sid       = "UseMainKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.training.arn, aws_kms_key.serving.arn, aws_kms_key.pipeline.arn]
   }
   statement {
     sid       = "GrantMainKeyToEndpoints"
     actions   = ["kms:CreateGrant"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.training.arn, aws_kms_key.serving.arn, aws_kms_key.pipeline.arn]
     condition {
       test     = "Bool"
       variable = "kms:GrantIsForAWSResource"
@@ -1174,7 +1174,7 @@ locals {
     endpoint_name         = local.endpoint_name
     variants              = local.endpoint_variants
     volume_kms            = true
-    kms_key_arn           = aws_kms_key.main.arn
+    kms_key_arn           = aws_kms_key.serving.arn
     invocations_target    = 70
     retained_versions     = 10
     model_package_group   = aws_sagemaker_model_package_group.main.model_package_group_name
@@ -1217,7 +1217,7 @@ resource "aws_lambda_function" "deploy" {
   source_code_hash = data.archive_file.deploy.output_base64sha256
   timeout          = 300
   memory_size      = 256
-  kms_key_arn      = aws_kms_key.main.arn
+  kms_key_arn      = aws_kms_key.pipeline.arn
 
   environment {
     variables = {
@@ -1487,7 +1487,7 @@ locals {
 resource "aws_cloudwatch_log_group" "deploy_pipeline" {
   name              = "/aws/vendedlogs/states/${local.deploy_name}"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 resource "aws_iam_role" "deploy_pipeline" {
@@ -1510,7 +1510,7 @@ data "aws_iam_policy_document" "deploy_pipeline" {
   statement {
     sid       = "UseMainKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.pipeline.arn]
   }
   statement {
     # Log delivery and X-Ray APIs have no resource-level permissions: AWS requires "*".
@@ -1557,7 +1557,7 @@ resource "aws_sfn_state_machine" "deploy" {
 
   encryption_configuration {
     type                              = "CUSTOMER_MANAGED_KMS_KEY"
-    kms_key_id                        = aws_kms_key.main.arn
+    kms_key_id                        = aws_kms_key.pipeline.arn
     kms_data_key_reuse_period_seconds = 300
   }
 
@@ -1610,7 +1610,7 @@ data "aws_iam_policy_document" "model_approved" {
   statement {
     sid       = "UseMainKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.pipeline.arn]
   }
 }
 
@@ -1647,7 +1647,7 @@ resource "aws_cloudwatch_event_target" "model_approved" {
 
 resource "aws_sqs_queue" "model_approved_dlq" {
   name                      = "${local.name_prefix}-model-approved-dlq"
-  kms_master_key_id         = aws_kms_key.main.arn
+  kms_master_key_id         = aws_kms_key.pipeline.arn
   message_retention_seconds = 1209600
 }
 

@@ -5,7 +5,7 @@
 resource "aws_sns_topic" "alerts" {
   name              = "${local.name_prefix}-alerts"
   display_name      = "umbrella prod ML alerts"
-  kms_master_key_id = aws_kms_key.main.arn
+  kms_master_key_id = aws_kms_key.pipeline.arn
 }
 
 data "aws_iam_policy_document" "alerts" {

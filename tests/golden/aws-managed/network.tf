@@ -97,7 +97,7 @@ resource "aws_default_security_group" "main" {
 resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = "/aws/vpc/flow-logs/umbrella-prod"
   retention_in_days = 731
-  kms_key_id        = aws_kms_key.main.arn
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 data "aws_iam_policy_document" "flow_logs_assume" {

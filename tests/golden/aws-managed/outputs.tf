@@ -1,8 +1,13 @@
 # What the client's teams and the pipeline need after apply.
 
 output "kms_key_arn" {
-  description = "Customer-managed key encrypting this blueprint's data, logs and images"
-  value       = aws_kms_key.main.arn
+  description = "Customer-managed key of the data family (raw and curated data); kms_key_arns has every family's"
+  value       = aws_kms_key.data.arn
+}
+
+output "kms_key_arns" {
+  description = "Customer-managed key of each service family"
+  value       = { data = aws_kms_key.data.arn, training = aws_kms_key.training.arn, logs = aws_kms_key.logs.arn, serving = aws_kms_key.serving.arn, pipeline = aws_kms_key.pipeline.arn }
 }
 
 output "raw_bucket" {

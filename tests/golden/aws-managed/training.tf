@@ -58,13 +58,13 @@ data "aws_iam_policy_document" "sagemaker_execution" {
   statement {
     sid       = "UseTheMainKey"
     actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.data.arn, aws_kms_key.training.arn, aws_kms_key.serving.arn]
   }
 
   statement {
     sid       = "GrantTheMainKeyToSageMakerResources"
     actions   = ["kms:CreateGrant"]
-    resources = [aws_kms_key.main.arn]
+    resources = [aws_kms_key.data.arn, aws_kms_key.training.arn, aws_kms_key.serving.arn]
 
     condition {
       test     = "Bool"
@@ -333,7 +333,7 @@ resource "aws_ecr_repository" "models" {
 
   encryption_configuration {
     encryption_type = "KMS"
-    kms_key         = aws_kms_key.main.arn
+    kms_key         = aws_kms_key.training.arn
   }
 }
 
@@ -377,7 +377,7 @@ resource "aws_sagemaker_domain" "main" {
   subnet_ids  = local.private_subnet_ids
   # All traffic stays in the VPC: no SageMaker-managed internet access.
   app_network_access_type = "VpcOnly"
-  kms_key_id              = aws_kms_key.main.arn
+  kms_key_id              = aws_kms_key.training.arn
   tag_propagation         = "ENABLED"
 
   default_user_settings {
