@@ -9,7 +9,7 @@ import pytest
 
 from dsaas_infra.spec import load_spec_text
 from dsaas_infra.spec.aws_capacity import quota_needs
-from tests.render.test_aws_data_training import REUSED, build, render, spec_text
+from tests.render.test_aws_data_training import REUSED, build, key, render, spec_text
 
 ACCOUNT = "111122223333"
 
@@ -58,7 +58,7 @@ def test_glue_trust_has_no_source_condition_sagemaker_trust_has_source_account(p
 @pytest.mark.parametrize("fixture", ["reactive", "proactive", "managed"])
 def test_logs_key_grant_covers_exactly_this_blueprints_log_groups(fixture, request):
     bp = request.getfixturevalue(fixture)
-    policy = bp.resources[("aws_kms_key", "main")]["policy"]
+    policy = bp.resources[("aws_kms_key", key(bp, "logs").split(".")[1])]["policy"]
     assert "log-group:*" not in policy
     patterns = bp.locals["kms_log_group_names"]
     assert "kms_log_group_names" in policy
@@ -66,8 +66,8 @@ def test_logs_key_grant_covers_exactly_this_blueprints_log_groups(fixture, reque
     names = [p for p in re.findall(r'"([^"]+)"', patterns) if "/" in p or p.startswith("aws-waf")]
     assert all(prefix in n for n in names if not n.startswith("API-Gateway")), names
     # Every log group the blueprint encrypts with the key is covered by one of the patterns.
-    for key, group in bp.of_type("aws_cloudwatch_log_group").items():
-        assert group["kms_key_id"] == "${aws_kms_key.main.arn}", key
+    for label, group in bp.of_type("aws_cloudwatch_log_group").items():
+        assert group["kms_key_id"] == key(bp, "logs"), label
         name = group["name"].replace("${local.name_prefix}", prefix)
         name = name.replace("${local.glue_log_group_prefix}", f"/aws-glue/jobs/{prefix}-etl")
         name = name.replace("${local.endpoint_name}", f"{prefix}-endpoint")
@@ -76,7 +76,7 @@ def test_logs_key_grant_covers_exactly_this_blueprints_log_groups(fixture, reque
             assert "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.main.id}/*" in patterns
             continue
         name = re.sub(r"\$\{[^}]+\}", "x", name)
-        assert any(fnmatch.fnmatchcase(name, p) for p in names), (key, name, names)
+        assert any(fnmatch.fnmatchcase(name, p) for p in names), (label, name, names)
 
 
 def test_logs_bucket_refuses_old_tls(proactive):
@@ -138,14 +138,14 @@ def test_managed_gets_an_identity_perimeter_and_an_audit_trail(managed, proactiv
         bucket_policy = proactive.data[("aws_iam_policy_document", f"{label}_bucket")]
         assert "DenyPrincipalsOfOtherAccounts" not in by_sid(bucket_policy)
     trail = managed.resources[("aws_cloudtrail", "audit")]
-    assert trail["enable_log_file_validation"] is True and trail["kms_key_id"] == "${aws_kms_key.main.arn}"
+    assert trail["enable_log_file_validation"] is True and trail["kms_key_id"] == "${aws_kms_key.logs.arn}"
     assert trail["s3_bucket_name"] == "${aws_s3_bucket.logs.id}"
     selectors = {f["field"]: f for f in trail["advanced_event_selector"][0]["field_selector"]}
     assert selectors["eventCategory"]["equals"] == ["Data"]
     assert len(selectors["resources.ARN"]["starts_with"]) == 3
     logs = by_sid(managed.data[("aws_iam_policy_document", "logs_bucket")])
     assert logs["CloudTrailDeliversTheAuditTrail"]["condition"][0]["values"] == ["${local.audit_trail_arn}"]
-    assert "CloudTrailEncryptsTheAuditTrail" in managed.resources[("aws_kms_key", "main")]["policy"]
+    assert "CloudTrailEncryptsTheAuditTrail" in managed.resources[("aws_kms_key", "logs")]["policy"]
     assert "audit.tf" not in proactive.files
 
 
