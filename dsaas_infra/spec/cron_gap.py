@@ -33,7 +33,7 @@ def _expand(field: str, low: int, high: int) -> set[int]:
 def longest_gap_hours(expr: str) -> float:
     """Hours of the longest interval between consecutive runs (wrapping over the horizon)."""
     fields = parse_cron(expr)
-    minutes, hours, dom, months, dow = (_expand(f, lo, hi) for f, (lo, hi) in zip(fields, _RANGES))
+    minutes, hours, dom, months, dow = (_expand(f, lo, hi) for f, (lo, hi) in zip(fields, _RANGES, strict=True))
     dow = {d % 7 for d in dow}  # cron allows 7 for Sunday
     dom_any, dow_any = fields[2] == "*", fields[4] == "*"
     fires: list[datetime] = []
@@ -54,5 +54,5 @@ def longest_gap_hours(expr: str) -> float:
             fires += [day.replace(hour=h, minute=m) for h in sorted(hours) for m in sorted(minutes)]
     if len(fires) < 2:
         return _HORIZON_DAYS * 24.0
-    gaps = [(b - a).total_seconds() for a, b in zip(fires, fires[1:])]
+    gaps = [(b - a).total_seconds() for a, b in zip(fires, fires[1:], strict=False)]
     return max(gaps) / 3600

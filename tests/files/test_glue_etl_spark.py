@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -147,7 +147,7 @@ def test_required_columns_are_matched_by_their_curated_snake_case_names():
 def test_the_run_publishes_both_counts_even_when_zero(moto):
     cloudwatch = boto3.client("cloudwatch")
     etl.publish_counts(cloudwatch, "DSaaS/Curation", "acme-prod-etl", {"curated": 0, "quarantined": 3})
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     values = {}
     for metric in ("RecordsCurated", "RecordsQuarantined"):
         stats = cloudwatch.get_metric_statistics(

@@ -45,7 +45,7 @@ REUSED = """\
 """
 
 
-def key(bp, family: str) -> str:
+def family_key(bp, family: str) -> str:
     """The key of a service family: its own at managed level, the one main key below."""
     return f"${{aws_kms_key.{family if bp.spec.client.maturity == 'managed' else 'main'}.arn}}"
 
@@ -140,8 +140,8 @@ def test_provider_default_tags_identify_the_client(example):
 
 
 def test_keys_rotate_and_let_only_this_account_use_them(example):
-    logs = key(example, "logs").split(".")[1]
-    for label, body in example.of_type("aws_kms_key").items():
+    logs = family_key(example, "logs").split(".")[1]
+    for body in example.of_type("aws_kms_key").values():
         assert body["enable_key_rotation"] is True
         assert_service_statements_are_tied_to_this_account(body["policy"])
     policy = example.resources[("aws_kms_key", logs)]["policy"]
@@ -168,7 +168,7 @@ def test_data_buckets_are_versioned_kms_encrypted_private_and_tls_only(example, 
     rule = r[("aws_s3_bucket_server_side_encryption_configuration", label)]["rule"][0]
     default = rule["apply_server_side_encryption_by_default"][0]
     family = "training" if label == "artifacts" else "data"
-    assert default == {"sse_algorithm": "aws:kms", "kms_master_key_id": key(example, family)}
+    assert default == {"sse_algorithm": "aws:kms", "kms_master_key_id": family_key(example, family)}
     assert rule["bucket_key_enabled"] is True
 
     pab = r[("aws_s3_bucket_public_access_block", label)]
@@ -225,7 +225,7 @@ def test_log_groups_are_encrypted_and_expire(example):
     if example.spec.aws.network is None:
         assert "flow_logs" in groups
     for body in groups.values():
-        assert body["kms_key_id"] == key(example, "logs")
+        assert body["kms_key_id"] == family_key(example, "logs")
         assert body["retention_in_days"] == example.spec.phases.data.log_retention_days
 
 
@@ -244,8 +244,8 @@ def test_glue_job_runs_the_shipped_script_with_a_security_configuration(example)
     compile(shipped, "etl.py", "exec")
 
     enc = example.resources[("aws_glue_security_configuration", "main")]["encryption_configuration"][0]
-    assert enc["s3_encryption"][0] == {"s3_encryption_mode": "SSE-KMS", "kms_key_arn": key(example, "data")}
-    assert enc["cloudwatch_encryption"][0]["kms_key_arn"] == key(example, "logs")
+    assert enc["s3_encryption"][0] == {"s3_encryption_mode": "SSE-KMS", "kms_key_arn": family_key(example, "data")}
+    assert enc["cloudwatch_encryption"][0]["kms_key_arn"] == family_key(example, "logs")
     assert enc["job_bookmarks_encryption"][0]["job_bookmarks_encryption_mode"] == "CSE-KMS"
 
     crawler = example.resources[("aws_glue_crawler", "raw")]
@@ -323,7 +323,7 @@ def test_reactive_gets_one_private_notebook_per_user():
     assert bp.locals["notebooks"] == {u: f"acme-dev-{u}" for u in ("ann", "ben", "cyd")}
     assert notebook["direct_internet_access"] == "Disabled"
     assert notebook["root_access"] == "Disabled"
-    assert notebook["kms_key_id"] == key(example, "training")
+    assert notebook["kms_key_id"] == family_key(example, "training")
     assert notebook["security_groups"] == ["${aws_security_group.sagemaker.id}"]
     assert "local.private_subnet_ids" in notebook["subnet_id"]
     assert notebook["instance_type"] == "ml.t3.medium"
@@ -350,7 +350,7 @@ def test_proactive_gets_a_vpc_only_studio_domain_with_profiles(users):
     domain = bp.resources[("aws_sagemaker_domain", "main")]
     assert domain["app_network_access_type"] == "VpcOnly"
     assert domain["auth_mode"] == "IAM"
-    assert domain["kms_key_id"] == key(example, "training")
+    assert domain["kms_key_id"] == family_key(example, "training")
     assert domain["subnet_ids"] == "${local.private_subnet_ids}"
     assert domain["default_user_settings"][0]["execution_role"] == "${aws_iam_role.sagemaker_execution.arn}"
     # The workspace waits for IAM to propagate the new role.
@@ -370,7 +370,7 @@ def test_registry_and_image_repository(example):
     repo = example.resources[("aws_ecr_repository", "models")]
     assert repo["image_tag_mutability"] == "IMMUTABLE"
     assert repo["image_scanning_configuration"][0]["scan_on_push"] is True
-    assert repo["encryption_configuration"][0] == {"encryption_type": "KMS", "kms_key": key(example, "training")}
+    assert repo["encryption_configuration"][0] == {"encryption_type": "KMS", "kms_key": family_key(example, "training")}
     assert ("aws_ecr_lifecycle_policy", "models") in example.resources
     assert ("aws_sagemaker_model_package_group", "main") in example.resources
 
@@ -532,7 +532,7 @@ def test_glue_5_logs_go_to_encrypted_expiring_groups_under_the_custom_prefix(exa
     # <prefix>/<security configuration>-role/<role>/<error|output>.
     assert groups["name"] == ("${local.glue_log_group_prefix}/${aws_glue_security_configuration"
                               ".main.name}-role/${aws_iam_role.glue.name}/${each.key}")
-    assert groups["kms_key_id"] == key(example, "logs")
+    assert groups["kms_key_id"] == family_key(example, "logs")
     security = example.resources[("aws_glue_security_configuration", "main")]
     mode = security["encryption_configuration"][0]["cloudwatch_encryption"][0]
     assert mode["cloudwatch_encryption_mode"] == "SSE-KMS"

@@ -24,8 +24,8 @@ import subprocess
 
 import boto3
 import pytest
-
 from cloud_fixtures import moto, moto_url  # noqa: F401
+
 from tests.render.test_aws_pipeline import render, spec_text
 
 ACCOUNT = "123456789012"  # moto's

@@ -32,7 +32,7 @@ def key_ref(family: str) -> str:
 def sids(policy: str) -> dict[str, str]:
     """Statement text by Sid, from the rendered jsonencode(...) of a key policy."""
     parts = re.split(r'\bSid\s*=\s*"([^"]+)"', policy)
-    return dict(zip(parts[1::2], parts[2::2]))
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def principals(statement: str) -> set[str]:
@@ -74,7 +74,8 @@ def test_each_key_policy_names_exactly_the_roles_of_its_family(managed, family, 
     policy = sids(managed.resources[("aws_kms_key", family)]["policy"])
     assert principals(policy["RolesOfThisFamilyUseKey"]) == roles
     assert principals(policy["RolesOfThisFamilyGrantKeyToAwsResources"]) == roles
-    assert 'Bool={"kms:GrantIsForAWSResource"="true"}' in policy["RolesOfThisFamilyGrantKeyToAwsResources"].replace(" ", "")
+    grant = policy["RolesOfThisFamilyGrantKeyToAwsResources"].replace(" ", "")
+    assert 'Bool={"kms:GrantIsForAWSResource"="true"}' in grant
 
 
 def test_each_roles_iam_policy_names_exactly_the_keys_whose_policy_names_the_role(managed):

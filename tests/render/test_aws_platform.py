@@ -9,7 +9,7 @@ import pytest
 
 from dsaas_infra.spec import load_spec_text
 from dsaas_infra.spec.aws_capacity import quota_needs
-from tests.render.test_aws_data_training import REUSED, build, key, render, spec_text
+from tests.render.test_aws_data_training import REUSED, build, family_key, render, spec_text
 
 ACCOUNT = "111122223333"
 
@@ -58,7 +58,7 @@ def test_glue_trust_has_no_source_condition_sagemaker_trust_has_source_account(p
 @pytest.mark.parametrize("fixture", ["reactive", "proactive", "managed"])
 def test_logs_key_grant_covers_exactly_this_blueprints_log_groups(fixture, request):
     bp = request.getfixturevalue(fixture)
-    policy = bp.resources[("aws_kms_key", key(bp, "logs").split(".")[1])]["policy"]
+    policy = bp.resources[("aws_kms_key", family_key(bp, "logs").split(".")[1])]["policy"]
     assert "log-group:*" not in policy
     patterns = bp.locals["kms_log_group_names"]
     assert "kms_log_group_names" in policy
@@ -67,7 +67,7 @@ def test_logs_key_grant_covers_exactly_this_blueprints_log_groups(fixture, reque
     assert all(prefix in n for n in names if not n.startswith("API-Gateway")), names
     # Every log group the blueprint encrypts with the key is covered by one of the patterns.
     for label, group in bp.of_type("aws_cloudwatch_log_group").items():
-        assert group["kms_key_id"] == key(bp, "logs"), label
+        assert group["kms_key_id"] == family_key(bp, "logs"), label
         name = group["name"].replace("${local.name_prefix}", prefix)
         name = name.replace("${local.glue_log_group_prefix}", f"/aws-glue/jobs/{prefix}-etl")
         name = name.replace("${local.endpoint_name}", f"{prefix}-endpoint")

@@ -43,7 +43,7 @@ phases:
 {access}"""
 
 
-def key(bp, family: str) -> str:
+def family_key(bp, family: str) -> str:
     """The key of a service family: its own at managed level, the one main key below."""
     return f"${{aws_kms_key.{family if bp.spec.client.maturity == 'managed' else 'main'}.arn}}"
 
@@ -332,7 +332,7 @@ def test_state_machine_logs_traces_and_uses_the_main_key(example):
     assert logging["level"] == "ALL" and logging["include_execution_data"] is True
     assert logging["log_destination"] == "${aws_cloudwatch_log_group.pipeline.arn}:*"
     assert machine["tracing_configuration"][0]["enabled"] is True
-    assert machine["encryption_configuration"][0]["kms_key_id"] == key(example, "pipeline")
+    assert machine["encryption_configuration"][0]["kms_key_id"] == family_key(example, "pipeline")
 
 
 def test_lambda_sources_ship_with_the_blueprint_and_are_packaged_from_there(example):
@@ -354,7 +354,7 @@ def test_every_alarm_notifies_the_encrypted_alerts_topic(example):
         assert alarm["alarm_actions"] == "${local.alarm_actions}", name
         assert alarm["alarm_name"].startswith("${local.name_prefix}-"), name
     topic = example.resources[("aws_sns_topic", "alerts")]
-    assert topic["kms_master_key_id"] == key(example, "pipeline")
+    assert topic["kms_master_key_id"] == family_key(example, "pipeline")
 
 
 def test_alert_emails_are_subscribed(proactive):
@@ -392,7 +392,7 @@ def test_every_lambda_has_tracing_kms_vpc_and_retained_logs_and_no_useless_dlq(e
     for name, fn in example.of_type("aws_lambda_function").items():
         assert fn["runtime"] == "python3.12", name
         assert fn["tracing_config"][0]["mode"] == "Active", name
-        assert fn["kms_key_arn"] == key(example, "serving" if name == "predict" else "pipeline"), name
+        assert fn["kms_key_arn"] == family_key(example, "serving" if name == "predict" else "pipeline"), name
         skips = example.text(example.origin[("resource", "aws_lambda_function", name)])
         if name == "predict":
             # Sized for the contracted rates; the preflight checks the account can reserve it.
@@ -408,13 +408,13 @@ def test_every_lambda_has_tracing_kms_vpc_and_retained_logs_and_no_useless_dlq(e
         group = fn["logging_config"][0]["log_group"]
         assert group == f"${{aws_cloudwatch_log_group.{name}.name}}", name
         log_group = example.resources[("aws_cloudwatch_log_group", name)]
-        assert log_group["kms_key_id"] == key(example, "logs") and log_group["retention_in_days"] == retention
+        assert log_group["kms_key_id"] == family_key(example, "logs") and log_group["retention_in_days"] == retention
 
 
 def test_every_log_group_of_these_phases_is_encrypted_and_expires(example):
     retention = example.spec.phases.data.log_retention_days
     for name, group in example.ours("resource", "aws_cloudwatch_log_group").items():
-        assert group["kms_key_id"] == key(example, "logs"), name
+        assert group["kms_key_id"] == family_key(example, "logs"), name
         assert group["retention_in_days"] == retention, name
 
 
