@@ -253,6 +253,11 @@ def _pipeline_steps(realtime: bool, drift: bool, approval: dict[str, Any]) -> li
          " test split and writes evaluation.json (rmse, mae, r2)"),
         f"model package with its metrics{' and drift baseline' if drift else ''}, {gate}",
     ]
+    if realtime and approval["mode"] == "auto":
+        steps.append(
+            "a model the metric gate approved: the run starts the deploy state machine itself (SageMaker"
+            " documents the approval event for a status change, not for a package created Approved)"
+        )
     if realtime:
         steps.append(
             "on approval, EventBridge starts the deploy state machine: the challenger variants get"

@@ -114,3 +114,9 @@ def test_a_manual_gate_leaves_deployment_to_the_approval_event(proactive):
     policy = proactive.data[("aws_iam_policy_document", "pipeline")]
     assert not [s for s in statements(policy) if s["sid"] == "DeployGateApprovedModels"]
     assert json.dumps(states).count("startExecution") == 0
+
+
+def test_the_readme_says_the_gate_approved_model_is_deployed_by_its_run():
+    spec = load_spec_text(spec_text(deployment="    approval: {metric: rmse, threshold: 0.25}\n"), "t.yaml")
+    readme = render_blueprint(spec)["README.md"].decode()
+    assert "the run starts the deploy state machine itself" in readme
