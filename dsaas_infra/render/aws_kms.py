@@ -60,7 +60,7 @@ def build_context(ctx: dict[str, Any]) -> dict[str, Any]:
         for family, info in FAMILIES.items():
             keys.append({
                 "label": family,
-                "alias": f"{ctx['names']['kms_alias']}-{family}",
+                "alias": ctx["names"][f"kms_alias:{family}"],  # checked by spec/aws_rules.py
                 "encrypts": info["encrypts"],
                 "services": info["services"],
                 "roles": sorted(r for r, fams in roles.items() if family in fams),
