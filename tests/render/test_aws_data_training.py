@@ -323,7 +323,7 @@ def test_reactive_gets_one_private_notebook_per_user():
     assert bp.locals["notebooks"] == {u: f"acme-dev-{u}" for u in ("ann", "ben", "cyd")}
     assert notebook["direct_internet_access"] == "Disabled"
     assert notebook["root_access"] == "Disabled"
-    assert notebook["kms_key_id"] == family_key(example, "training")
+    assert notebook["kms_key_id"] == family_key(bp, "training")
     assert notebook["security_groups"] == ["${aws_security_group.sagemaker.id}"]
     assert "local.private_subnet_ids" in notebook["subnet_id"]
     assert notebook["instance_type"] == "ml.t3.medium"
@@ -350,7 +350,7 @@ def test_proactive_gets_a_vpc_only_studio_domain_with_profiles(users):
     domain = bp.resources[("aws_sagemaker_domain", "main")]
     assert domain["app_network_access_type"] == "VpcOnly"
     assert domain["auth_mode"] == "IAM"
-    assert domain["kms_key_id"] == family_key(example, "training")
+    assert domain["kms_key_id"] == family_key(bp, "training")
     assert domain["subnet_ids"] == "${local.private_subnet_ids}"
     assert domain["default_user_settings"][0]["execution_role"] == "${aws_iam_role.sagemaker_execution.arn}"
     # The workspace waits for IAM to propagate the new role.
