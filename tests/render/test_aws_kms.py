@@ -9,7 +9,7 @@ import pytest
 
 from dsaas_infra.render import aws_kms
 from tests.render.parsed_blueprint import norm, unquote
-from tests.render.test_aws_pipeline import Blueprint, render, spec_text, statements
+from tests.render.test_aws_serving import Blueprint, render, spec_text, statements
 
 FAMILIES = ("data", "training", "logs", "serving", "pipeline")
 CRYPTO = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:*")
