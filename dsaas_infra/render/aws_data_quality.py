@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from dsaas_infra.spec.cron_gap import longest_gap_hours
-from dsaas_infra.spec.model import ClientSpec
+from dsaas_infra.spec.resolved import AwsSpec
 
 # Where the ETL writes records it cannot curate (curated bucket) and the metrics it publishes.
 ETL_QUARANTINE_PREFIX = "_quarantine"
@@ -20,7 +20,7 @@ FRESHNESS_SLACK_HOURS = {"reactive": 12, "proactive": 6, "managed": 6}
 FRESHNESS_MAX_HOURS = 7 * 24
 
 
-def build_context(spec: ClientSpec) -> dict[str, Any]:
+def build_context(spec: AwsSpec) -> dict[str, Any]:
     schedule = spec.phases.data.schedule
     return {
         "etl_quarantine_prefix": ETL_QUARANTINE_PREFIX,
