@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dsaas_infra.spec.cron_gap import longest_gap_hours
+from dsaas_infra.spec.cron import longest_gap_hours
 from dsaas_infra.spec.resolved import AwsSpec
 
 # Where the ETL writes records it cannot curate (curated bucket) and the metrics it publishes.

@@ -152,3 +152,8 @@ def max_gap_minutes(expr: str) -> int:
     if len(runs) < 2:
         return 366 * 1440
     return max(b - a for a, b in zip(runs, runs[1:], strict=False))
+
+
+def longest_gap_hours(expr: str) -> float:
+    """The longest time between two consecutive runs of a cron schedule, in hours."""
+    return max_gap_minutes(expr) / 60

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsaas_infra.spec.cron_gap import longest_gap_hours
+from dsaas_infra.spec.cron import longest_gap_hours
 
 
 @pytest.mark.parametrize("expr,hours", [
