@@ -33,7 +33,7 @@ def test_version():
 def test_startup_imports_no_cloud_sdk_or_checkov():
     """`--help` and `render` must not pay for boto3, Google libraries or checkov."""
     code = ("import dsaas_infra.cli, dsaas_infra.commands.render, dsaas_infra.commands.validate, "
-            "dsaas_infra.commands.init, dsaas_infra.render.aws, dsaas_infra.render.gcp")
+            "dsaas_infra.commands.init, dsaas_infra.render.aws.build, dsaas_infra.render.gcp.build")
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True
     )

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class AwsCloud:
     name = "aws"
     title = "AWS"
-    render_module = "dsaas_infra.render.aws"
+    render_module = "dsaas_infra.render.aws.build"
     regions = AWS_REGIONS
     instance_type = AWS_INSTANCE_TYPE
     instance_type_example = "ml.m5.xlarge"

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class GcpCloud:
     name = "gcp"
     title = "Google Cloud"
-    render_module = "dsaas_infra.render.gcp"
+    render_module = "dsaas_infra.render.gcp.build"
     regions = GCP_REGIONS
     instance_type = GCP_MACHINE_TYPE
     instance_type_example = "n2-standard-4"

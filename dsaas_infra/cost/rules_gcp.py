@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dsaas_infra.cost.estimate import DAYS, HOURS, RuleContext
-from dsaas_infra.render import gcp_pipeline
+from dsaas_infra.render.gcp import pipeline as gcp_pipeline
 from dsaas_infra.spec import sizes
 
 TRAINING_HOURS = (0.25, 2.0)

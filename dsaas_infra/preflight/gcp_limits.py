@@ -63,7 +63,7 @@ def _call(connection, method: str, base: str, path: str, body: dict | None = Non
 # --- Quotas -----------------------------------------------------------------------------------
 def needed_quotas(spec: GcpSpec) -> list[dict[str, Any]]:
     """What the rendered blueprint needs at its maximum size (the README's quota table)."""
-    from dsaas_infra.render import gcp
+    from dsaas_infra.render.gcp import build as gcp
 
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for q in gcp.build_context(spec).quotas:
@@ -154,7 +154,7 @@ def policy_findings(spec: GcpSpec, policies: dict[str, dict]) -> list[tuple[str,
                 "proxy (unaffected); SSH to an instance needs roles/compute.osLogin"
             )))
     _, denied, all_values = _list_policy(policies.get("constraints/gcp.restrictNonCmekServices", {}))
-    from dsaas_infra.render import gcp
+    from dsaas_infra.render.gcp import build as gcp
 
     used = set(gcp.build_context(spec).apis)
     not_ours = sorted(s for s in denied if s in used and s not in CMEK_SERVICES)

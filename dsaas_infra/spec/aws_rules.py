@@ -95,7 +95,7 @@ def derived_names(spec: AwsSpec) -> dict[str, DerivedName]:
         out[key] = DerivedName(kind, name, path)
 
     add("kms_alias", "kms_alias", f"alias/{prefix}")
-    if c.maturity == "managed":  # one key per service family (render/aws_kms.py)
+    if c.maturity == "managed":  # one key per service family (render/aws/kms.py)
         for family in ("data", "training", "logs", "serving", "pipeline"):
             add(f"kms_alias:{family}", "kms_alias", f"alias/{prefix}-{family}")
     for label in ("logs", "raw", "curated", "artifacts"):

@@ -9,10 +9,11 @@ import typing
 
 import pytest
 
-from dsaas_infra.render import aws, gcp
-from dsaas_infra.render.aws_context import AwsContext
+from dsaas_infra.render.aws import build as aws
+from dsaas_infra.render.aws.context import AwsContext
 from dsaas_infra.render.context import CommonContext
-from dsaas_infra.render.gcp_context import GcpContext
+from dsaas_infra.render.gcp import build as gcp
+from dsaas_infra.render.gcp.context import GcpContext
 from dsaas_infra.spec import load_spec, load_spec_text
 from tests.conftest import example_specs
 

@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 
 from dsaas_infra import schemas
-from dsaas_infra.render.gcp import GOOGLE_PROVIDER_VERSION
+from dsaas_infra.render.gcp.build import GOOGLE_PROVIDER_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("build_schema_snapshot", REPO / "scripts/build_schema_snapshot.py")

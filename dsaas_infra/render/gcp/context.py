@@ -1,6 +1,6 @@
-"""The GCP blueprint's render context: one typed field per value its templates lay out (render/gcp.py builds it).
+"""The GCP blueprint's render context: one typed field per value its templates lay out (built by build.py).
 
-The nested mappings (workbench, pipeline, apigee, ...) are built by render/gcp_*.py, one module per
+The nested mappings (workbench, pipeline, apigee, ...) are built by render/gcp/*.py, one module per
 concern; each is the plain data its template section lays out.
 """
 
@@ -53,7 +53,7 @@ class GcpContext(CommonContext):
     image_keep_count: int
     pipeline: Json
     serving_plan: list[Json]
-    # --- deployment and access (render/gcp_serving.py)
+    # --- deployment and access (render/gcp/serving.py)
     vertex_endpoint: Json | None
     gke: Json | None
     observability: Json | None
@@ -61,7 +61,7 @@ class GcpContext(CommonContext):
     platform_alerts: list[Json]
     serving_apis: list[str]
     serving_providers: dict[str, Json]
-    # Alerts on stale curated data, and the budget with its README paragraph (render/gcp_alerts.py).
+    # Alerts on stale curated data, and the budget with its README paragraph (render/gcp/alerts.py).
     freshness: Json | None
     budget: Json | None
     budget_readme: str

@@ -9,7 +9,7 @@ import pytest
 
 from dsaas_infra.errors import SpecError
 from dsaas_infra.render import write_blueprint
-from dsaas_infra.render.gcp_network import PERIMETER_SERVICES
+from dsaas_infra.render.gcp.network import PERIMETER_SERVICES
 from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.validate import plan_stage
 from dsaas_infra.validate.blueprint import load_blueprint

@@ -7,9 +7,9 @@ import re
 import hcl2
 import pytest
 
-from dsaas_infra.render import aws_kms
+from dsaas_infra.render.aws import kms as aws_kms
+from tests.render.aws.test_aws_serving import Blueprint, render, spec_text, statements
 from tests.render.parsed_blueprint import norm, unquote
-from tests.render.test_aws_serving import Blueprint, render, spec_text, statements
 
 FAMILIES = ("data", "training", "logs", "serving", "pipeline")
 CRYPTO = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:*")

@@ -10,7 +10,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from dsaas_infra import phases as phase_table
-from dsaas_infra.render.gcp_context import GcpContext
+from dsaas_infra.render.gcp.context import GcpContext
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.resolved import GcpSpec
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from dsaas_infra.render import aws_data_quality
+from dsaas_infra.render.aws import data_quality as aws_data_quality
 from dsaas_infra.render.renderer import render_blueprint
 from dsaas_infra.spec import load_spec_text
-from tests.render.test_aws_serving import Blueprint, pipeline_states, render, spec_text, statements
+from tests.render.aws.test_aws_serving import Blueprint, pipeline_states, render, spec_text, statements
 
 
 @pytest.fixture(scope="module")

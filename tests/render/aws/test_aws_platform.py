@@ -9,7 +9,7 @@ import pytest
 
 from dsaas_infra.spec import load_spec_text
 from dsaas_infra.spec.aws_capacity import quota_needs
-from tests.render.test_aws_data_training import REUSED, build, family_key, render, spec_text
+from tests.render.aws.test_aws_data_training import REUSED, build, family_key, render, spec_text
 
 ACCOUNT = "111122223333"
 

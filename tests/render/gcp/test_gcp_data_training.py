@@ -11,8 +11,11 @@ import hcl2
 import pytest
 
 from dsaas_infra import schemas
-from dsaas_infra.render import gcp, gcp_network, gcp_serving, render_blueprint
+from dsaas_infra.render import render_blueprint
 from dsaas_infra.render.context import common_context
+from dsaas_infra.render.gcp import build as gcp
+from dsaas_infra.render.gcp import network as gcp_network
+from dsaas_infra.render.gcp import serving as gcp_serving
 from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.spec.cron import to_unix_cron
 from dsaas_infra.validate import pipeline

@@ -22,10 +22,10 @@ import boto3
 import pytest
 
 from dsaas_infra.spec import load_spec_text
+from tests.render.aws.test_aws_serving import spec_text
 from tests.render.parsed_blueprint import parse
-from tests.render.test_aws_serving import spec_text
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ACCOUNT = "123456789012"  # moto's
 REGION = "eu-west-1"
 

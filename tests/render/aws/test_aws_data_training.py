@@ -13,7 +13,7 @@ from dsaas_infra.spec import aws_rules, load_spec, load_spec_text
 from dsaas_infra.spec.resolved import ResolvedSpec
 from tests.render.parsed_blueprint import ParsedBlueprint, norm, parse
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 AWS_EXAMPLES = sorted((REPO / "blueprints").glob("aws-*.yaml"))
 DATA_BUCKETS = ("raw", "curated", "artifacts")
 MAIN_KEY = "${aws_kms_key.main.arn}"

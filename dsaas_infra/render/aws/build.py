@@ -10,8 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from dsaas_infra import phases as phase_table
-from dsaas_infra.render import aws_data_quality, aws_kms, aws_serving, providers
-from dsaas_infra.render.aws_context import AwsContext
+from dsaas_infra.render import providers
+from dsaas_infra.render.aws import data_quality as aws_data_quality
+from dsaas_infra.render.aws import kms as aws_kms
+from dsaas_infra.render.aws import serving as aws_serving
+from dsaas_infra.render.aws.context import AwsContext
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import aws_capacity, aws_rules
 from dsaas_infra.spec.cron import to_aws_schedule

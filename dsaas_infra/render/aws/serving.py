@@ -10,7 +10,7 @@ from typing import Any
 from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.loop import LoopStep
-from dsaas_infra.render.aws_context import AwsContext
+from dsaas_infra.render.aws.context import AwsContext
 from dsaas_infra.spec import aws_capacity
 from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import Approval

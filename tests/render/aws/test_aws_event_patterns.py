@@ -26,7 +26,7 @@ import boto3
 import pytest
 from cloud_fixtures import moto, moto_url  # noqa: F401
 
-from tests.render.test_aws_serving import render, spec_text
+from tests.render.aws.test_aws_serving import render, spec_text
 
 ACCOUNT = "123456789012"  # moto's
 REGION = "eu-west-1"

@@ -17,7 +17,7 @@ from dsaas_infra.render import render_blueprint
 from dsaas_infra.spec import load_spec
 from tests.conftest import BLUEPRINTS
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SOURCE = REPO / "templates" / "gcp" / "files" / "pipeline"
 
 

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from dsaas_infra.render import gcp_kms
+from dsaas_infra.render.gcp import kms as gcp_kms
 from dsaas_infra.spec import load_spec, load_spec_text
 from tests.conftest import REPO, example_specs
 from tests.render.parsed_blueprint import ParsedBlueprint, parse

@@ -10,9 +10,14 @@ from typing import Any
 
 from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
-from dsaas_infra.render import gcp_alerts, gcp_kms, gcp_network, gcp_pipeline, gcp_serving, providers
+from dsaas_infra.render import providers
 from dsaas_infra.render.context import common_context
-from dsaas_infra.render.gcp_context import GcpContext
+from dsaas_infra.render.gcp import alerts as gcp_alerts
+from dsaas_infra.render.gcp import kms as gcp_kms
+from dsaas_infra.render.gcp import network as gcp_network
+from dsaas_infra.render.gcp import pipeline as gcp_pipeline
+from dsaas_infra.render.gcp import serving as gcp_serving
+from dsaas_infra.render.gcp.context import GcpContext
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.cron import to_unix_cron
 from dsaas_infra.spec.resolved import GcpSpec
@@ -307,8 +312,9 @@ def derived_files(ctx: GcpContext, rendered: dict[str, bytes]) -> dict[str, byte
     out = gcp_serving.derived_files(ctx, rendered)
     # The README's phase and loop tables name only what the rendered .tf files deploy: its second
     # render sees them (the first one, in files(), cannot).
-    from dsaas_infra.render import ci, gcp_readme
+    from dsaas_infra.render import ci
     from dsaas_infra.render.environment import environment
+    from dsaas_infra.render.gcp import readme as gcp_readme
 
     variables = ctx.template_vars()
     variables.update(ci.context(ctx.spec))

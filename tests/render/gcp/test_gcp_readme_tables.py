@@ -7,7 +7,7 @@ from markdown_it import MarkdownIt
 
 from dsaas_infra.loop import STEPS
 from dsaas_infra.render import render_blueprint
-from dsaas_infra.render.gcp_readme import LOOP_EVIDENCE, MONITOR_PARTS, PHASE_SERVICES, rendered_addresses
+from dsaas_infra.render.gcp.readme import LOOP_EVIDENCE, MONITOR_PARTS, PHASE_SERVICES, rendered_addresses
 from dsaas_infra.spec import load_spec
 from tests.conftest import example_specs
 

@@ -12,7 +12,7 @@ from parsed_blueprint import norm
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.spec import load_spec, load_spec_text
 
-BLUEPRINTS = Path(__file__).resolve().parents[2] / "blueprints"
+BLUEPRINTS = Path(__file__).resolve().parents[3] / "blueprints"
 
 SPEC = """apiVersion: dsaas-infra/v1
 client: {name: acme, environment: prod, owner: ml@acme.example}

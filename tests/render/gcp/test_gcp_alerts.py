@@ -7,7 +7,8 @@ import re
 import pytest
 import yaml
 
-from dsaas_infra.render import gcp_alerts, gcp_pipeline
+from dsaas_infra.render.gcp import alerts as gcp_alerts
+from dsaas_infra.render.gcp import pipeline as gcp_pipeline
 from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.spec.cron import max_gap_minutes
 from tests.conftest import example_specs

@@ -1,4 +1,4 @@
-"""The AWS blueprint's render context: one typed field per value its templates lay out (render/aws.py builds it)."""
+"""The AWS blueprint's render context: one typed field per value its templates lay out (built by build.py)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ class AwsContext(CommonContext):
     archive_provider_version: str
     state_key: str
     names: dict[str, str]
-    # --- curation quality and freshness (render/aws_data_quality.py)
+    # --- curation quality and freshness (render/aws/data_quality.py)
     etl_quarantine_prefix: str = ""
     etl_metric_namespace: str = ""
     quarantine_alarm_percent: int = 0
     freshness: dict[str, Any] | None = None
-    # --- keys (render/aws_kms.py)
+    # --- keys (render/aws/kms.py)
     kms_separate: bool = False
     kms: dict[str, str] = field(default_factory=dict)
     kms_roles: dict[str, str] = field(default_factory=dict)

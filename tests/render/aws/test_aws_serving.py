@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from dsaas_infra.errors import SpecError
-from dsaas_infra.render import aws, aws_serving
+from dsaas_infra.render.aws import build as aws
+from dsaas_infra.render.aws import serving as aws_serving
 from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.spec.resolved import ResolvedSpec
 from tests.render.parsed_blueprint import ParsedBlueprint, parse
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 AWS_EXAMPLES = sorted((REPO / "blueprints").glob("aws-*.yaml"))
 OUR_FILES = ("deployment.tf", "monitoring.tf", "access.tf")
 MAIN_KEY = "${aws_kms_key.main.arn}"

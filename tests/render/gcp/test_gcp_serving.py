@@ -9,7 +9,7 @@ import hcl2
 import pytest
 
 from dsaas_infra.render import render_blueprint
-from dsaas_infra.render.gcp_serving import endpoint_id
+from dsaas_infra.render.gcp.serving import endpoint_id
 from dsaas_infra.spec import load_spec, load_spec_text
 from tests.conftest import BLUEPRINTS
 
@@ -216,7 +216,7 @@ def test_access_disabled_renders_no_apigee():
 
 
 def test_serving_apis_follow_enabled_phases():
-    from dsaas_infra.render.gcp import build_context
+    from dsaas_infra.render.gcp.build import build_context
 
     with_api = build_context(load_spec_text(BASE.format(env="prod", maturity="proactive", phases="  {}")))
     without = build_context(load_spec_text(BASE.format(env="prod", maturity="reactive", phases="  {}")))

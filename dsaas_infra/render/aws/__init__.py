@@ -1,0 +1,1 @@
+"""The AWS blueprint: context, files and the per-phase builders."""

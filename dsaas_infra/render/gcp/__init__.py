@@ -1,0 +1,1 @@
+"""The GCP blueprint: context, files and the per-phase builders."""
