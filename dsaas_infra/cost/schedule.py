@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from dsaas_infra.spec.cron import parse_cron
+from dsaas_infra.spec.cron import expand_field, parse_cron
 
-_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
-
-
-def _expand(field: str, low: int, high: int) -> set[int]:
-    values: set[int] = set()
-    for part in field.split(","):
-        base, _, step = part.partition("/")
-        if base == "*":
-            start, end = low, high
-        elif "-" in base:
-            a, b = base.split("-")
-            start, end = int(a), int(b)
-        else:
-            start = end = int(base)
-            if step:
-                end = high
-        values.update(range(start, end + 1, int(step) if step else 1))
-    return values
+_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 
 
 def runs_per_month(expr: str) -> float:
     """Fires per month: counted over a 31-day month and scaled to the average 30.4 days."""
     fields = parse_cron(expr)
-    minutes, hours, dom, months, dow = (_expand(f, lo, hi) for f, (lo, hi) in zip(fields, _RANGES, strict=True))
+    minutes, hours, dom, months, dow = (expand_field(f, lo, hi) for f, (lo, hi) in zip(fields, _RANGES, strict=True))
+    dow = {d % 7 for d in dow}  # 7 is Sunday too
     per_day = len(minutes) * len(hours)
     dom_any, dow_any = fields[2] == "*", fields[4] == "*"
     days = 0.0

@@ -113,7 +113,8 @@ def to_unix_cron(expr: str) -> str:
     return " ".join(parse_cron(expr))
 
 
-def _expand(field: str, low: int, high: int) -> set[int]:
+def expand_field(field: str, low: int, high: int) -> set[int]:
+    """The values one (already validated) cron field selects between ``low`` and ``high``."""
     values: set[int] = set()
     for item in field.split(","):
         base, _, step = item.partition("/")
@@ -135,9 +136,9 @@ def max_gap_minutes(expr: str) -> int:
     import datetime
 
     minute, hour, dom, month, dow = parse_cron(expr)
-    minutes, hours = _expand(minute, 0, 59), _expand(hour, 0, 23)
-    doms, months = _expand(dom, 1, 31), _expand(month, 1, 12)
-    dows = {d % 7 for d in _expand(dow, 0, 7)}
+    minutes, hours = expand_field(minute, 0, 59), expand_field(hour, 0, 23)
+    doms, months = expand_field(dom, 1, 31), expand_field(month, 1, 12)
+    dows = {d % 7 for d in expand_field(dow, 0, 7)}
     start = datetime.date(2025, 1, 1)
     runs: list[int] = []
     for day in range(366 + 31):

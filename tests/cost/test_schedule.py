@@ -16,3 +16,8 @@ from dsaas_infra.cost.schedule import runs_per_month
 ])
 def test_runs_per_month(expr, runs):
     assert runs_per_month(expr) == runs
+
+
+def test_sunday_is_0_or_7_as_in_cron():
+    # The spec's cron accepts 7 for Sunday (spec/cron.py); the run count must not drop it.
+    assert runs_per_month("0 3 * * 7") == runs_per_month("0 3 * * 0") > 0
