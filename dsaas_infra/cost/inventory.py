@@ -10,13 +10,13 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from dsaas_infra.hcl_scan import code_lines
 from dsaas_infra.phases import phase_of_file
 
 _BLOCK = re.compile(r'^resource\s+"([^"]+)"\s+"([^"]+)"\s*\{\s*$')
 _LOCALS = re.compile(r'^locals\s*\{\s*$')
 _ATTR = re.compile(r'^(  |    )([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(.+?)\s*$')
 _NESTED = re.compile(r'^  ([A-Za-z_][A-Za-z0-9_]*)\s*\{\s*$')
-_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
 @dataclass
@@ -76,12 +76,7 @@ def scan(files: dict[str, bytes]) -> Inventory:
         in_locals = False
         current: Resource | None = None
         nested: str | None = None
-        marker = None
-        for line in text.splitlines():
-            if marker is not None:
-                if line.strip() == marker:
-                    marker = None
-                continue
+        for line in code_lines(text):
             if in_locals:
                 if line == "}":
                     in_locals = False
@@ -113,7 +108,4 @@ def scan(files: dict[str, bytes]) -> Inventory:
                     current.expressions[key] = m.group(3)
                 else:
                     current.literals[key] = value
-            h = _HEREDOC.search(line)
-            if h:
-                marker = h.group(1)
     return Inventory(out, local_values, "\n".join(texts))

@@ -5,26 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-# Rendered blueprints are `terraform fmt`-clean, so top-level blocks start at column 0; a
-# line scan (skipping heredoc bodies, which may hold anything) is exact here and much faster
-# than a full HCL parse of every file.
+from dsaas_infra.hcl_scan import code_lines
+
 _BLOCK = re.compile(r'^(resource|data|module)\s+"([^"]+)"(?:\s+"([^"]+)")?\s*\{')
-_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
 def _blocks(text: str):
-    marker = None
-    for line in text.splitlines():
-        if marker is not None:
-            if line.strip() == marker:
-                marker = None
-            continue
+    for line in code_lines(text):
         match = _BLOCK.match(line)
         if match:
             yield match.groups()
-        heredoc = _HEREDOC.search(line)
-        if heredoc:
-            marker = heredoc.group(1)
 
 
 def declarations(blueprint: Path) -> dict[str, str]:

@@ -1,0 +1,28 @@
+"""Line scans of rendered HCL: the lines outside heredoc bodies.
+
+Rendered blueprints are `terraform fmt`-clean, so top-level blocks start at column 0 and
+attributes sit at fixed indents; a line scan that skips heredoc bodies (which may hold anything)
+is exact for the questions the plan summaries and the cost estimate ask, and much faster than a
+full HCL parse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+def code_lines(text: str) -> Iterator[str]:
+    """Every line of ``text`` except heredoc bodies and their closing markers (openers are kept)."""
+    marker = None
+    for line in text.splitlines():
+        if marker is not None:
+            if line.strip() == marker:
+                marker = None
+            continue
+        yield line
+        heredoc = _HEREDOC.search(line)
+        if heredoc:
+            marker = heredoc.group(1)
