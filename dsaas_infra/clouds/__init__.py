@@ -29,6 +29,7 @@ class Cloud(Protocol):
     name: str  # the spec's `cloud:` value and the key of its settings (`aws:`, `gcp:`)
     title: str  # shown to people ("AWS", "Google Cloud")
     render_module: str  # provides build_context(spec), files(ctx), optionally derived_files(ctx, rendered)
+    ci_render_module: str  # provides build(spec, ctx): the `ci` values of its ci.tf.j2 (ci.create_identity)
     regions: frozenset[str]
     instance_type: re.Pattern[str]  # what phases.*.instance_type must match
     instance_type_example: str

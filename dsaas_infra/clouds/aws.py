@@ -22,6 +22,7 @@ class AwsCloud:
     name = "aws"
     title = "AWS"
     render_module = "dsaas_infra.render.aws.build"
+    ci_render_module = "dsaas_infra.render.aws.ci"
     regions = AWS_REGIONS
     instance_type = AWS_INSTANCE_TYPE
     instance_type_example = "ml.m5.xlarge"

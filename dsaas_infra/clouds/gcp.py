@@ -24,6 +24,7 @@ class GcpCloud:
     name = "gcp"
     title = "Google Cloud"
     render_module = "dsaas_infra.render.gcp.build"
+    ci_render_module = "dsaas_infra.render.gcp.ci"
     regions = GCP_REGIONS
     instance_type = GCP_MACHINE_TYPE
     instance_type_example = "n2-standard-4"

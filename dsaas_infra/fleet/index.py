@@ -10,6 +10,7 @@ from typing import Any
 
 from dsaas_infra import clouds
 from dsaas_infra.errors import SpecError, SpecProblem, UsageError
+from dsaas_infra.spec import ci_names
 from dsaas_infra.spec.resolved import ResolvedSpec
 
 INDEX_FILE = "fleet.json"
@@ -59,13 +60,19 @@ def ci_identity(spec: ResolvedSpec, spec_file: str) -> dict[str, str]:
                           "aws.ci_role_arn, or ci.create_identity: true")
         return {"role_arn": spec.aws.ci_role_arn, "plan_role_arn": spec.aws.ci_plan_role_arn or spec.aws.ci_role_arn}
     assert spec.gcp is not None
+    if spec.ci is not None and spec.ci.create_identity:
+        provider = ci_names.gcp_provider_name(spec)
+        if provider is None:
+            raise missing("gcp.project_number", "with ci.create_identity the fleet's CI logs in to the provider "
+                          "the blueprint creates, which is named by the project's number: set "
+                          "gcp.project_number (gcloud projects describe PROJECT --format='value(projectNumber)')")
+        accounts = ci_names.gcp_service_accounts(spec)
+        return {"workload_identity_provider": provider, "service_account": accounts["apply"],
+                "plan_service_account": accounts["plan"]}
     if not spec.gcp.workload_identity_provider or not spec.gcp.ci_service_account:
-        hint = (" (with ci.create_identity, apply the blueprint once and copy its outputs "
-                "ci_workload_identity_provider and ci_service_account here)"
-                if spec.ci is not None and spec.ci.create_identity else "")
         raise missing("gcp.workload_identity_provider", "a fleet client needs its Workload Identity Federation "
                       "provider and service account: set gcp.workload_identity_provider and "
-                      f"gcp.ci_service_account{hint}")
+                      "gcp.ci_service_account, or ci.create_identity: true")
     return {"workload_identity_provider": spec.gcp.workload_identity_provider,
             "service_account": spec.gcp.ci_service_account,
             "plan_service_account": spec.gcp.ci_plan_service_account or spec.gcp.ci_service_account}

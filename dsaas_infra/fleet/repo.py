@@ -37,6 +37,8 @@ def build(specs_dir: Path, repo: Path, engine: str, jobs: int | None, settings) 
     rendered = render_specs(paths, jobs)
     raw = {r.path: r.path.read_bytes() for r in rendered}
     _one_oidc_provider_owner(rendered)
+    if engine == "github":
+        _default_branch_agrees(rendered, settings.default_branch)
     clients = index.build([(r.spec, raw[r.path], str(r.path)) for r in rendered])
     by_name = {c.name: c for c in clients}
     placed, seen = [], dict[str, Path]()
@@ -80,6 +82,18 @@ def _one_oidc_provider_owner(rendered) -> None:
                                         f"{files[0]} already creates the GitHub OIDC provider of account {account} "
                                         "(one per account): set ci.aws_oidc_provider_arn to "
                                         f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"))
+    if problems:
+        raise SpecError(problems)
+
+
+def _default_branch_agrees(rendered, branch: str) -> None:
+    """A GCP identity the blueprint creates trusts apply only from ci.default_branch: the workflows' branch."""
+    problems = [SpecProblem(str(r.path), None, None, "ci.default_branch",
+                            f"is {r.spec.ci.default_branch!r} but the fleet applies from {branch!r} "
+                            "(--default-branch): the created identity would refuse every apply")
+                for r in rendered
+                if r.spec.cloud == "gcp" and r.spec.ci is not None and r.spec.ci.create_identity
+                and r.spec.ci.default_branch != branch]
     if problems:
         raise SpecError(problems)
 

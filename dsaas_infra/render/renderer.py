@@ -19,7 +19,7 @@ def render_blueprint(spec: ResolvedSpec) -> dict[str, bytes]:
     module = importlib.import_module(clouds.of(spec).render_module)
     ctx = module.build_context(spec)
     variables = ctx.template_vars()
-    variables.update(ci.context(spec))
+    variables.update(ci.context(spec, ctx))
     env = environment()
     out: dict[str, bytes] = {}
     for output, template in [*module.files(ctx), *ci.files(spec)]:
@@ -37,6 +37,8 @@ def render_blueprint(spec: ResolvedSpec) -> dict[str, bytes]:
     if derived is not None:
         out.update(derived(ctx, out))
     if "README.md" in out:
+        if ci.enabled(spec):
+            out["README.md"] += env.get_template(f"{spec.cloud}/ci.md.j2").render(variables).encode("utf-8")
         out["README.md"] += _cost_section(spec, out, env).encode("utf-8")
     return dict(sorted(out.items()))
 

@@ -181,6 +181,11 @@ class GcpSettings(Strict):
     ci_plan_service_account: Annotated[str, StringConstraints(pattern=naming.GCP_SERVICE_ACCOUNT)] | None = Field(
         None, description="read-only service account for pull-request plans and drift; default ci_service_account"
     )
+    project_number: Annotated[str, StringConstraints(pattern=r"^\d{1,20}$")] | None = Field(
+        None, description="the project's number, quoted (gcloud projects describe PROJECT "
+        "--format='value(projectNumber)'): with ci.create_identity the fleet's CI names the created "
+        "Workload Identity Federation provider by it"
+    )
     billing_account: Annotated[str, StringConstraints(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")] | None = Field(
         None, description="billing account of the project (XXXXXX-XXXXXX-XXXXXX): with budget.monthly_usd the "
         "blueprint creates a billing budget that alerts the notification channels"
@@ -404,6 +409,10 @@ class CiSettings(Strict):
     aws_oidc_provider_arn: Annotated[str, StringConstraints(pattern=naming.IAM_OIDC_PROVIDER_ARN)] | None = Field(
         None, description="AWS: the account's existing GitHub OIDC provider (one per account); unset with "
         "create_identity: this blueprint creates and owns it"
+    )
+    default_branch: Annotated[str, StringConstraints(pattern=naming.GIT_BRANCH)] = Field(
+        "main", description="the fleet repository's default branch: with create_identity on GCP only its "
+        "runs get the apply identity (`dsaas-infra fleet --default-branch` must agree)"
     )
 
 

@@ -73,3 +73,5 @@ GCP_WIF_PROVIDER = (r"^projects/\d{1,20}/locations/global/workloadIdentityPools/
 GCP_SERVICE_ACCOUNT = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$"
 GCP_IAM_MEMBER = r"^(user|group|serviceAccount):[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
 GITHUB_REPOSITORY = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"
+# A branch name that needs no quoting in a CEL string or a ref (no "..", no leading "-" or "/").
+GIT_BRANCH = r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,99}$"

@@ -189,3 +189,37 @@ def test_one_github_oidc_provider_per_aws_account(tmp_path):
     index = json.loads((tmp_path / "repo" / "fleet.json").read_text())
     assert index["clients"][1]["ci"] == {"role_arn": "arn:aws:iam::123456789012:role/beta-prod-github-apply",
                                         "plan_role_arn": "arn:aws:iam::123456789012:role/beta-prod-github-plan"}
+
+
+GCP_CREATED = """\
+apiVersion: dsaas-infra/v1
+client: {name: acme, environment: prod, maturity: reactive, owner: ml@acme.example}
+cloud: gcp
+gcp: {project_id: acme-dsaas-prod, region: europe-west1, project_number: "123456789012"}
+ci: {repository: dsaas/fleet, create_identity: true}
+"""
+
+
+def test_a_gcp_client_logs_in_with_the_identity_its_blueprint_creates(tmp_path):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "a.yaml").write_text(GCP_CREATED)
+    done = cli("fleet", tmp_path / "specs", "--out", tmp_path / "repo")
+    assert done.returncode == 0, done.stderr
+    index = json.loads((tmp_path / "repo" / "fleet.json").read_text())
+    assert index["clients"][0]["ci"] == {
+        "workload_identity_provider": "projects/123456789012/locations/global/workloadIdentityPools/"
+                                      "acme-prd-github/providers/github",
+        "service_account": "acme-prd-ci@acme-dsaas-prod.iam.gserviceaccount.com",
+        "plan_service_account": "acme-prd-cipl@acme-dsaas-prod.iam.gserviceaccount.com"}
+    ci_tf = (tmp_path / "repo" / "clients" / "acme-prod" / "ci.tf").read_text()
+    assert 'workload_identity_pool_id = "acme-prd-github"' in ci_tf
+
+
+def test_a_created_gcp_identity_must_trust_the_fleet_default_branch(tmp_path):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "a.yaml").write_text(GCP_CREATED)
+    done = cli("fleet", tmp_path / "specs", "--out", tmp_path / "repo", "--default-branch", "trunk")
+    assert done.returncode == 2
+    assert f"{tmp_path / 'specs' / 'a.yaml'}: ci.default_branch: is 'main' but the fleet applies from 'trunk'" \
+        in done.stderr
+    assert not (tmp_path / "repo").exists()

@@ -13,11 +13,6 @@ from tests.spec.conftest import GOOD_AWS
 
 CI = "ci:\n  repository: dsaas-co/fleet\n  create_identity: true\n"
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
-GCP = """apiVersion: dsaas-infra/v1
-client: {name: abcdefghij-klmnopqrs, environment: staging, maturity: reactive, owner: ml@acme.example}
-cloud: gcp
-gcp: {project_id: acme-dsaas-stg, region: europe-west1}
-"""
 
 
 def ci_tf(text: str) -> dict:
@@ -38,7 +33,13 @@ def test_without_create_identity_nothing_changes_but_ci_tf():
     plain = render_blueprint(load_spec_text(GOOD_AWS))
     with_ci = render_blueprint(load_spec_text(GOOD_AWS + CI))
     assert "ci.tf" not in plain
-    assert {k: v for k, v in with_ci.items() if k != "ci.tf"} == plain
+    assert {k: v for k, v in with_ci.items() if k not in ("ci.tf", "README.md")} == {
+        k: v for k, v in plain.items() if k != "README.md"}
+    # The README gains the CI identity section, and nothing else changes in it.
+    readme, section = with_ci["README.md"].decode(), "\n## CI identity (ci.create_identity)\n"
+    assert section not in plain["README.md"].decode() and section in readme
+    start, end = readme.index(section), readme.index("\n## Cost estimate")
+    assert readme[:start] + readme[end:] == plain["README.md"].decode()
     assert "ci.tf" not in render_blueprint(load_spec_text(GOOD_AWS + CI.replace("true", "false")))
 
 
@@ -80,11 +81,3 @@ def test_the_fleet_assumes_exactly_the_roles_the_blueprint_creates():
     assert ci["role_arn"] == f"arn:aws:iam::123456789012:role/{res['aws_iam_role.ci_apply']['name']}"
     assert ci["plan_role_arn"] == f"arn:aws:iam::123456789012:role/{res['aws_iam_role.ci_plan']['name']}"
 
-
-def test_gcp_create_identity_is_refused_until_it_is_rendered():
-    import pytest
-
-    from dsaas_infra.errors import SpecError
-
-    with pytest.raises(SpecError, match="ci.create_identity: not available on GCP yet"):
-        load_spec_text(GCP + CI)

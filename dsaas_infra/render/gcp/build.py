@@ -13,6 +13,7 @@ from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.render import providers
 from dsaas_infra.render.context import common_context
 from dsaas_infra.render.gcp import alerts as gcp_alerts
+from dsaas_infra.render.gcp import ci as gcp_ci
 from dsaas_infra.render.gcp import kms as gcp_kms
 from dsaas_infra.render.gcp import network as gcp_network
 from dsaas_infra.render.gcp import pipeline as gcp_pipeline
@@ -170,7 +171,7 @@ def build_context(spec: GcpSpec) -> GcpContext:
     ctx["budget"] = gcp_alerts.budget(spec, ctx)
     budget_apis = {"billingbudgets.googleapis.com"} if ctx["budget"] else set()
     ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())) | budget_apis
-                         | set(gcp_network.extra_apis(spec)))
+                         | set(gcp_network.extra_apis(spec)) | set(gcp_ci.apis(spec)))
     ctx["netsec"] = gcp_network.build_context(spec, ctx["apis"])
     ctx["service_identities"] = sorted(
         s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
@@ -317,7 +318,7 @@ def derived_files(ctx: GcpContext, rendered: dict[str, bytes]) -> dict[str, byte
     from dsaas_infra.render.gcp import readme as gcp_readme
 
     variables = ctx.template_vars()
-    variables.update(ci.context(ctx.spec))
+    variables.update(ci.context(ctx.spec, ctx))
     variables.update(gcp_readme.context(variables, rendered))
     out["README.md"] = environment().get_template("gcp/README.md.j2").render(variables).encode("utf-8")
     return out

@@ -148,12 +148,12 @@ resource "google_service_account_iam_member" "apigee_proxy_tokens" {
 # Deploying a proxy with a service account needs actAs (iam.serviceAccounts.actAs) on it. The
 # account lives in the provider's Apigee project, where the apply identity holds no project-wide
 # actAs (that would reach every client's proxy account): it gets actAs on this account only.
-# The apply identity is the CI account (gcp.ci_service_account); anyone else who applies needs
-# roles/iam.serviceAccountUser on this account granted by the Apigee project's owner.
+# The apply identity is the CI account (gcp.ci_service_account, or the one ci.tf creates); anyone else
+# who applies needs roles/iam.serviceAccountUser on this account granted by the Apigee project's owner.
 resource "google_service_account_iam_member" "apply_acts_as_apigee_proxy" {
   service_account_id = google_service_account.apigee_proxy.name
   role               = "roles/iam.serviceAccountUser"
-  member             = "serviceAccount:stark-prd-ci-apply@stark-dsaas-prod.iam.gserviceaccount.com"
+  member             = "serviceAccount:stark-prd-ci@stark-dsaas-prod.iam.gserviceaccount.com"
 }
 
 # IAM bindings on a service account take up to a minute to reach every Google service.

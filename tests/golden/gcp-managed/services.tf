@@ -14,12 +14,14 @@ resource "google_project_service" "this" {
     "dataflow.googleapis.com",
     "dns.googleapis.com",
     "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
     "notebooks.googleapis.com",
     "servicenetworking.googleapis.com",
     "serviceusage.googleapis.com",
     "storage.googleapis.com",
+    "sts.googleapis.com",
   ])
 
   project            = local.project_id

@@ -14,6 +14,7 @@ from dsaas_infra import schemas
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.render.context import common_context
 from dsaas_infra.render.gcp import build as gcp
+from dsaas_infra.render.gcp import ci as gcp_ci
 from dsaas_infra.render.gcp import network as gcp_network
 from dsaas_infra.render.gcp import serving as gcp_serving
 from dsaas_infra.spec import load_spec, load_spec_text
@@ -145,7 +146,9 @@ def test_enabled_apis_include_the_serving_phases_needs(examples, stem):
     spec = load_spec(BLUEPRINTS / f"{stem}.yaml")
     listed = toset(resources(examples[stem], "google_project_service")["this"]["for_each"])
     serving = set(gcp_serving.build_context(spec, common_context(spec)).get("serving_apis", ()))
-    assert listed == set(gcp._apis(spec)) | serving | set(gcp_network.extra_apis(spec))
+    # ci.create_identity adds what Workload Identity Federation needs (tests/render/gcp/test_ci_identity_gcp.py).
+    ci = set(gcp_ci.APIS) if spec.ci is not None and spec.ci.create_identity else set()
+    assert listed == set(gcp._apis(spec)) | serving | set(gcp_network.extra_apis(spec)) | ci
 
 
 def test_cmek_keys_rotate_are_protected_and_every_agent_is_granted(examples):
@@ -466,7 +469,9 @@ def test_only_the_dataflow_workers_can_write_the_code_they_run(examples, stem):
                    if g["bucket"] == "${google_storage_bucket.dataflow.name}"]
     assert on_dataflow, "no grant on the dataflow bucket: the workers could not stage"
     for grant in on_dataflow:
-        if grant["role"] not in read_only:
+        # The CI apply account (ci.create_identity) administers every bucket of the blueprint and
+        # already acts as the workers (tests/render/test_ci_identity_gcp.py).
+        if grant["role"] not in read_only and grant["member"] != "${google_service_account.ci_apply.member}":
             assert grant["member"] == "${google_service_account.dataflow.member}", grant
     # No project-wide storage write role that would reach the bucket anyway.
     for body in resources(tf, "google_project_iam_member").values():
