@@ -50,7 +50,7 @@ TABLE: tuple[Phase, ...] = (
     }),
     Phase("deployment", "automate the ML pipeline, serve and monitor models", {
         "aws": CloudPhase(("Step Functions", "Lambda", "SageMaker inference", "EventBridge", "CloudWatch", "SNS"),
-                          ("deployment.tf", "monitoring.tf"), "aws/outputs/deployment.tf.j2"),
+                          ("deployment.tf", "monitoring.tf", "budget.tf"), "aws/outputs/deployment.tf.j2"),
         "gcp": CloudPhase(("Vertex AI endpoint", "Vertex AI model monitoring", "Cloud Monitoring", "Cloud Logging"),
                           ("deployment.tf", "monitoring.tf"), "gcp/outputs/deployment.tf.j2"),
     }),

@@ -11,6 +11,7 @@ from typing import Any
 
 from dsaas_infra import phases as phase_table
 from dsaas_infra.render import providers
+from dsaas_infra.render.aws import budget as aws_budget
 from dsaas_infra.render.aws import data_quality as aws_data_quality
 from dsaas_infra.render.aws import kms as aws_kms
 from dsaas_infra.render.aws import serving as aws_serving
@@ -97,6 +98,7 @@ def build_context(spec: AwsSpec) -> AwsContext:
     )
     ctx.update(aws_data_quality.build_context(spec))
     ctx.update(aws_serving.build_context(spec, ctx))
+    ctx.update(aws_budget.build_context(spec, ctx))
     ctx.update(aws_kms.build_context(ctx))
     return AwsContext(**ctx)
 

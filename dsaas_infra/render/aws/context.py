@@ -23,6 +23,9 @@ class AwsContext(CommonContext):
     etl_metric_namespace: str = ""
     quarantine_alarm_percent: int = 0
     freshness: dict[str, Any] | None = None
+    # --- the cost budget (render/aws/budget.py): None without budget.monthly_usd
+    budget: Json | None = None
+    budget_readme: str = ""
     # --- keys (render/aws/kms.py)
     kms_separate: bool = False
     kms: dict[str, str] = field(default_factory=dict)

@@ -274,7 +274,7 @@ def _pipeline_steps(realtime: bool, drift: bool, approval: dict[str, Any]) -> li
 def files(ctx: AwsContext) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if ctx.deployment_enabled:
-        out.extend(phase_table.tf_files("aws", "deployment"))
+        out.extend(phase_table.tf_files("aws", "deployment", {"budget.tf": ctx.budget is not None}))
         out.append(("files/glue/prepare.py", "aws/files/glue/prepare.py"))
         out.append(("files/evaluation/evaluate.py", "aws/files/evaluation/evaluate.py"))
         if ctx.realtime:

@@ -357,6 +357,18 @@ resource "aws_kms_key" "pipeline" {
         }
       },
       {
+        # The cost budget (budget.tf) notifies the encrypted alerts topic.
+        Sid       = "CostBudgetPublishesToEncryptedTopic"
+        Effect    = "Allow"
+        Principal = { Service = "budgets.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnEquals    = { "aws:SourceArn" = local.budget_arn }
+        }
+      },
+      {
         # The drift rule publishes to the alerts topic; the approval rule's dead letters.
         Sid       = "EventBridgeRulesOfThisAccountPublishToEncryptedTopics"
         Effect    = "Allow"

@@ -39,6 +39,26 @@ data "aws_iam_policy_document" "alerts" {
     }
   }
   statement {
+    # The cost budget of budget.tf, and no other budget (the confused-deputy keys AWS Budgets sends).
+    sid     = "BudgetsCostBudget"
+    actions = ["sns:Publish"]
+    principals {
+      type        = "Service"
+      identifiers = ["budgets.amazonaws.com"]
+    }
+    resources = [aws_sns_topic.alerts.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [local.budget_arn]
+    }
+  }
+  statement {
     sid     = "AccountPrincipals"
     actions = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"]
     principals {

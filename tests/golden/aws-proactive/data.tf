@@ -52,6 +52,18 @@ resource "aws_kms_key" "main" {
         }
       },
       {
+        # The cost budget (budget.tf) notifies the encrypted alerts topic.
+        Sid       = "CostBudgetPublishesToEncryptedTopic"
+        Effect    = "Allow"
+        Principal = { Service = "budgets.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnEquals    = { "aws:SourceArn" = local.budget_arn }
+        }
+      },
+      {
         # EventBridge (phase 3): the drift rule publishes to the KMS-encrypted alerts topic and
         # the approval rule's dead letters go to a KMS-encrypted queue.
         Sid       = "EventBridgeRulesOfThisAccountPublishToEncryptedTopics"

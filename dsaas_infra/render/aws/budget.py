@@ -1,0 +1,66 @@
+"""The AWS blueprint's cost budget (budget.tf): AWS Budgets on the client's tagged costs, alerting the SNS topic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from dsaas_infra.loop import LoopStep
+from dsaas_infra.spec.resolved import AwsSpec
+
+# Notification thresholds, in percent of budget.monthly_usd: actual spend, and the month's forecast.
+ACTUAL_PERCENT = (80, 100)
+FORECAST_PERCENT = (100,)
+# The cost allocation tags (provider default_tags) that single out this blueprint's costs: the
+# budget counts costs tagged with both, so other clients and environments in the account do not.
+COST_TAGS = ("client", "environment")
+
+
+def build_context(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any]:
+    """``budget``: the aws_budgets_budget to render, or None; ``budget_readme``: what watches the spend."""
+    budget = _budget(spec, ctx)
+    return {"budget": budget, "budget_readme": _readme(spec, budget),
+            "loop_steps": _loop_steps(ctx["loop_steps"], budget)}
+
+
+def _loop_steps(steps: Sequence[LoopStep], budget: dict[str, Any] | None) -> list[LoopStep]:
+    """The loop table's monitor step names the budget alarm only when the blueprint has one."""
+    text = ("AWS Budgets -> SNS (budget.monthly_usd)" if budget is not None
+            else "no cost budget (set budget.monthly_usd)")
+    return [replace(s, aws=f"{s.aws}; {text}") if s.name == "monitor" else s for s in steps]
+
+
+def _budget(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
+    # Notifications go to the alerts topic, which the deployment phase creates.
+    if spec.budget is None or not ctx["deployment_enabled"]:
+        return None
+    name = f"{ctx['name_prefix']}-monthly"
+    tags = ctx["tags"]
+    return {
+        "name": name,
+        "limit_amount": f"{spec.budget.monthly_usd:.2f}",
+        "monthly_usd": spec.budget.monthly_usd,
+        "tags": [{"key": k, "value": tags[k]} for k in COST_TAGS],
+        "notifications": [{"type": "ACTUAL", "percent": p} for p in ACTUAL_PERCENT]
+        + [{"type": "FORECASTED", "percent": p} for p in FORECAST_PERCENT],
+    }
+
+
+def _readme(spec: AwsSpec, budget: dict[str, Any] | None) -> str:
+    if budget is not None:
+        tags = " and ".join(f"`{t['key']}={t['value']}`" for t in budget["tags"])
+        actual = ", ".join(f"{n['percent']}%" for n in budget["notifications"] if n["type"] == "ACTUAL")
+        return (
+            f"**AWS Budgets**: the monthly cost budget `{budget['name']}` of {budget['monthly_usd']:g} USD"
+            f" (`budget.monthly_usd`) on the costs tagged {tags} (this blueprint's provider default tags;"
+            " the jobs, models and endpoints the pipeline creates carry them too) alerts the SNS topic at"
+            f" {actual} of actual spend and when the month's forecast passes 100%. Budgets only sees tags"
+            " activated as cost allocation tags: activate `client` and `environment` once in the"
+            " Billing console of the paying account (Cost allocation tags), or the budget stays at 0."
+        )
+    if spec.budget is not None:
+        return (f"No cost budget: `budget.monthly_usd` is {spec.budget.monthly_usd:g}, but without the"
+                " deployment phase there is no alert topic to notify.")
+    return ("No cost budget: the spec sets no `budget.monthly_usd` (with it, an AWS Budgets budget on this"
+            " blueprint's tagged costs alerts the SNS topic).")
