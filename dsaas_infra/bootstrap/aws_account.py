@@ -4,7 +4,10 @@ SageMaker and Glue write to log groups of fixed names shared by every client of 
 API Gateway logs through one CloudWatch role per account and region. A client blueprint owning
 them would be overwritten by the next client and break the others on destroy, so bootstrap
 creates them once: a KMS key for those log groups, the groups with that key and a retention, and
-API Gateway's role. What already exists is only inspected, never changed (reported as `warn`).
+API Gateway's role. The GitHub OIDC provider is one per account as well (a second
+`aws_iam_openid_connect_provider` for the same URL fails with EntityAlreadyExists): bootstrap creates it
+when the spec's blueprint creates its CI identity (ci.create_identity), and the client stacks look it
+up by its URL. What already exists is only inspected, never changed (reported as `warn`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from dsaas_infra.bootstrap.steps import Step
 from dsaas_infra.preflight.aws_session import error_code
+from dsaas_infra.spec import ci_names
 from dsaas_infra.spec.resolved import AwsSpec
 
 KEY_ALIAS = "alias/dsaas-account-logs"
@@ -35,6 +39,33 @@ APIGATEWAY_ROLE = "dsaas-apigateway-cloudwatch"
 APIGATEWAY_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
                       "logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:PutLogEvents"]
 TAGS = {"managed-by": "dsaas-infra", "scope": "account-baseline"}
+# GitHub Actions' OIDC tokens are for STS. IAM verifies GitHub's issuer against its own trusted CAs
+# (no thumbprint is used for it); the API still stores one, so GitHub's published ones are given.
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+GITHUB_OIDC_THUMBPRINTS = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
+
+
+def needs_github_oidc_provider(spec: AwsSpec) -> bool:
+    """The blueprint creates CI roles trusting the account's provider, and the spec names none of its own."""
+    return spec.ci is not None and spec.ci.create_identity and spec.ci.aws_oidc_provider_arn is None
+
+
+def ensure_github_oidc_provider(iam: Any, account: str) -> Step:
+    resource = f"iam oidc provider {ci_names.GITHUB_OIDC_HOST}"
+    arn = f"arn:aws:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}"
+    for provider in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
+        if provider["Arn"] != arn:
+            continue
+        audiences = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn).get("ClientIDList", [])
+        if GITHUB_OIDC_AUDIENCE not in audiences:
+            return Step(resource, "warn", f"already existed without the audience {GITHUB_OIDC_AUDIENCE}; left "
+                        f"unchanged: aws iam add-client-id-to-open-id-connect-provider --open-id-connect-"
+                        f"provider-arn {arn} --client-id {GITHUB_OIDC_AUDIENCE}")
+        return Step(resource, "exists", "already existed; left unchanged (shared by every client of the account)")
+    iam.create_open_id_connect_provider(
+        Url=ci_names.GITHUB_ISSUER, ClientIDList=[GITHUB_OIDC_AUDIENCE], ThumbprintList=GITHUB_OIDC_THUMBPRINTS,
+        Tags=[{"Key": k, "Value": v} for k, v in TAGS.items()])
+    return Step(resource, "created", "GitHub Actions OIDC for the account's CI roles (account wide)")
 
 
 def _key_policy(account: str, region: str) -> str:
@@ -143,4 +174,6 @@ def ensure_baseline(client: Callable[[str], Any], spec: AwsSpec) -> list[Step]:
     step, key_arn = ensure_key(client("kms"), spec)
     steps = [step, *ensure_log_groups(client("logs"), spec, key_arn)]
     steps += ensure_apigateway_role(client("iam"), client("apigateway"), spec.aws.account_id)
+    if needs_github_oidc_provider(spec):
+        steps.append(ensure_github_oidc_provider(client("iam"), spec.aws.account_id))
     return steps

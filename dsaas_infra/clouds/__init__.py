@@ -36,6 +36,7 @@ class Cloud(Protocol):
     sdk_prefixes: tuple[str, ...]  # top-level modules of its SDK: a missing one is a missing tool
     sdk_modules: tuple[str, ...]  # what preflight and bootstrap import (doctor checks them)
     supports_iam_auth: bool  # phases.access.auth: iam (SigV4)
+    ci_trusts_branch: bool  # the CI identity it creates admits apply only from ci.default_branch
 
     def settings(self, spec: ClientSpec) -> Any | None:
         """The spec's settings of this cloud (``spec.<name>``), or None."""

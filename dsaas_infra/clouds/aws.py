@@ -29,6 +29,7 @@ class AwsCloud:
     sdk_prefixes: tuple[str, ...] = ("boto",)
     sdk_modules: tuple[str, ...] = ("boto3",)
     supports_iam_auth = True
+    ci_trusts_branch = False  # IAM cannot test the token's ref claim: the environment's branch rule does
 
     def settings(self, spec: ClientSpec) -> Any | None:
         return spec.aws

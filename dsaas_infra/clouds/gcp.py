@@ -31,6 +31,7 @@ class GcpCloud:
     sdk_prefixes: tuple[str, ...] = ("google",)
     sdk_modules: tuple[str, ...] = ("google.cloud.storage", "google.cloud.resourcemanager_v3", "google.auth")
     supports_iam_auth = False  # consumers use Apigee API keys
+    ci_trusts_branch = True  # the WIF provider's condition admits apply only from ci.default_branch
 
     def settings(self, spec: ClientSpec) -> Any | None:
         return spec.gcp

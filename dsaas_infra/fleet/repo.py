@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dsaas_infra import __version__
+from dsaas_infra import __version__, clouds
 from dsaas_infra.errors import OperationError, SpecError, SpecProblem, UsageError
 from dsaas_infra.fleet import index
 from dsaas_infra.render.batch import Placed, write_all
@@ -36,7 +36,6 @@ def build(specs_dir: Path, repo: Path, engine: str, jobs: int | None, settings) 
         raise UsageError(f"{specs_dir}: no *.yaml or *.yml spec files outside {repo}")
     rendered = render_specs(paths, jobs)
     raw = {r.path: r.path.read_bytes() for r in rendered}
-    _one_oidc_provider_owner(rendered)
     if engine == "github":
         _default_branch_agrees(rendered, settings.default_branch)
     clients = index.build([(r.spec, raw[r.path], str(r.path)) for r in rendered])
@@ -68,31 +67,14 @@ def build(specs_dir: Path, repo: Path, engine: str, jobs: int | None, settings) 
     return layout, placed
 
 
-def _one_oidc_provider_owner(rendered) -> None:
-    """The GitHub OIDC provider is one per AWS account: only one blueprint per account may create it."""
-    owners: dict[str, list[str]] = {}
-    for r in rendered:
-        s = r.spec
-        if s.cloud == "aws" and s.ci is not None and s.ci.create_identity and not s.ci.aws_oidc_provider_arn:
-            owners.setdefault(s.aws.account_id, []).append(str(r.path))
-    problems = []
-    for account, files in owners.items():
-        for other in files[1:]:
-            problems.append(SpecProblem(other, None, None, "ci.aws_oidc_provider_arn",
-                                        f"{files[0]} already creates the GitHub OIDC provider of account {account} "
-                                        "(one per account): set ci.aws_oidc_provider_arn to "
-                                        f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"))
-    if problems:
-        raise SpecError(problems)
-
-
 def _default_branch_agrees(rendered, branch: str) -> None:
-    """A GCP identity the blueprint creates trusts apply only from ci.default_branch: the workflows' branch."""
+    """An identity the blueprint creates that tests the branch (clouds registry: ci_trusts_branch) trusts
+    apply only from ci.default_branch: it must be the branch the workflows apply from."""
     problems = [SpecProblem(str(r.path), None, None, "ci.default_branch",
                             f"is {r.spec.ci.default_branch!r} but the fleet applies from {branch!r} "
                             "(--default-branch): the created identity would refuse every apply")
                 for r in rendered
-                if r.spec.cloud == "gcp" and r.spec.ci is not None and r.spec.ci.create_identity
+                if clouds.of(r.spec).ci_trusts_branch and r.spec.ci is not None and r.spec.ci.create_identity
                 and r.spec.ci.default_branch != branch]
     if problems:
         raise SpecError(problems)

@@ -407,8 +407,8 @@ class CiSettings(Strict):
         "service accounts), trusted only from this repository's GitHub environments <client>-<env>[-plan]"
     )
     aws_oidc_provider_arn: Annotated[str, StringConstraints(pattern=naming.IAM_OIDC_PROVIDER_ARN)] | None = Field(
-        None, description="AWS: the account's existing GitHub OIDC provider (one per account); unset with "
-        "create_identity: this blueprint creates and owns it"
+        None, description="AWS: the account's GitHub OIDC provider (one per account, shared by its clients); "
+        "unset: the provider `dsaas-infra bootstrap` creates in the account, looked up by its URL"
     )
     default_branch: Annotated[str, StringConstraints(pattern=naming.GIT_BRANCH)] = Field(
         "main", description="the fleet repository's default branch: with create_identity on GCP only its "

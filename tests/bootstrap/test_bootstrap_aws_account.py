@@ -96,3 +96,39 @@ def test_a_brand_new_role_is_retried_until_api_gateway_accepts_it(moto, aws_spec
         stub.assert_no_pending_responses()
     assert waits == [5]
     assert [s.outcome for s in steps] == ["created", "created"]
+
+
+CI = "ci: {repository: dsaas/fleet, create_identity: true}"
+GITHUB_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+
+
+def test_the_github_oidc_provider_is_created_once_per_account_for_created_ci_identities(moto, aws_spec):
+    """Two client stacks each creating the provider: the second apply fails EntityAlreadyExists. It is the
+    account baseline's: the first bootstrap creates it, the next client's finds it."""
+    resource = "iam oidc provider token.actions.githubusercontent.com"
+    first = baseline(bootstrap(aws_spec(extra=CI)))
+    assert first[resource].outcome == "created"
+    provider = client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=GITHUB_PROVIDER)
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert provider["Url"].removeprefix("https://") == "token.actions.githubusercontent.com"
+    other = aws_spec(extra=CI + "\nstate: {bucket: globex-prod-tfstate-123456789012}")
+    assert baseline(bootstrap(other))[resource].outcome == "exists"
+    assert len(client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
+
+
+@pytest.mark.parametrize("extra", ["", "ci: {repository: dsaas/fleet}",
+                                   f"ci: {{repository: dsaas/fleet, create_identity: true, "
+                                   f"aws_oidc_provider_arn: '{GITHUB_PROVIDER}'}}"])
+def test_no_provider_without_a_created_identity_that_needs_it(moto, aws_spec, extra):
+    steps = baseline(bootstrap(aws_spec(extra=extra)))
+    assert not [s for s in steps if s.startswith("iam oidc provider")]
+    assert client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_a_provider_without_the_sts_audience_is_reported_not_changed(moto, aws_spec):
+    client("iam").create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com",
+                                                  ClientIDList=["other"], ThumbprintList=["a" * 40])
+    step = baseline(bootstrap(aws_spec(extra=CI)))["iam oidc provider token.actions.githubusercontent.com"]
+    assert step.outcome == "warn" and "add-client-id-to-open-id-connect-provider" in step.detail
+    assert client("iam").get_open_id_connect_provider(
+        OpenIDConnectProviderArn=GITHUB_PROVIDER)["ClientIDList"] == ["other"]

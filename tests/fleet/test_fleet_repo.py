@@ -171,24 +171,23 @@ def test_a_client_without_a_ci_identity_is_a_located_error(tmp_path):
     assert not (tmp_path / "repo").exists()
 
 
-def test_one_github_oidc_provider_per_aws_account(tmp_path):
+def test_clients_of_one_aws_account_share_its_github_oidc_provider(tmp_path):
+    """The provider is the account baseline's (bootstrap): two clients of one account both create
+    their identity, and neither blueprint creates the provider (a second one fails EntityAlreadyExists)."""
     (tmp_path / "specs").mkdir()
     for name in ("alpha", "beta"):
         (tmp_path / "specs" / f"{name}.yaml").write_text(
             GOOD_AWS.replace("name: acme", f"name: {name}")
             + "ci:\n  repository: dsaas/fleet\n  create_identity: true\n")
     done = cli("fleet", tmp_path / "specs", "--out", tmp_path / "repo")
-    assert done.returncode == 2
-    assert "alpha.yaml already creates the GitHub OIDC provider of account 123456789012" in done.stderr
-    assert "beta.yaml" in done.stderr
-    beta = tmp_path / "specs" / "beta.yaml"
-    beta.write_text(beta.read_text() + "  aws_oidc_provider_arn: "
-                    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com\n")
-    done = cli("fleet", tmp_path / "specs", "--out", tmp_path / "repo")
     assert done.returncode == 0, done.stderr
     index = json.loads((tmp_path / "repo" / "fleet.json").read_text())
     assert index["clients"][1]["ci"] == {"role_arn": "arn:aws:iam::123456789012:role/beta-prod-github-apply",
                                         "plan_role_arn": "arn:aws:iam::123456789012:role/beta-prod-github-plan"}
+    for name in ("alpha-prod", "beta-prod"):
+        ci_tf = (tmp_path / "repo" / "clients" / name / "ci.tf").read_text()
+        assert 'resource "aws_iam_openid_connect_provider"' not in ci_tf
+        assert 'data "aws_iam_openid_connect_provider" "github"' in ci_tf
 
 
 GCP_CREATED = """\

@@ -46,7 +46,10 @@ def test_without_create_identity_nothing_changes_but_ci_tf():
 def test_aws_roles_trust_only_the_repository_environments():
     doc = ci_tf(GOOD_AWS + CI)
     res, data = blocks(doc, "resource"), blocks(doc, "data")
-    assert res["aws_iam_openid_connect_provider.github"]["client_id_list"] == ["sts.amazonaws.com"]
+    # The account's provider (bootstrap creates it) is looked up, never created by a client stack.
+    assert "aws_iam_openid_connect_provider.github" not in res
+    assert data["aws_iam_openid_connect_provider.github"] == {"url": "https://token.actions.githubusercontent.com"}
+    assert doc["locals"][0]["ci_oidc_provider_arn"] == "${data.aws_iam_openid_connect_provider.github.arn}"
     for purpose, env in (("apply", "acme-prod"), ("plan", "acme-prod-plan")):
         statement = data[f"aws_iam_policy_document.ci_trust_{purpose}"]["statement"][0]
         conditions = {c["variable"]: (c["test"], c["values"]) for c in statement["condition"]}
@@ -71,6 +74,7 @@ def test_aws_roles_trust_only_the_repository_environments():
 def test_an_existing_oidc_provider_is_used_not_created():
     doc = ci_tf(GOOD_AWS + CI + f"  aws_oidc_provider_arn: {PROVIDER}\n")
     assert "aws_iam_openid_connect_provider.github" not in blocks(doc, "resource")
+    assert "aws_iam_openid_connect_provider.github" not in blocks(doc, "data")
     assert doc["locals"][0]["ci_oidc_provider_arn"] == PROVIDER
 
 

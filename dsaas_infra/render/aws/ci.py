@@ -14,7 +14,7 @@ def build(spec: AwsSpec, ctx: Any) -> dict[str, Any]:
     account = spec.aws.account_id
     name = spec.name_prefix
     return dict(
-        create_oidc_provider=spec.ci.aws_oidc_provider_arn is None,
+        # None: the account's provider (bootstrap creates it) is looked up by its URL.
         oidc_provider_arn=spec.ci.aws_oidc_provider_arn,
         oidc_host=ci_names.GITHUB_OIDC_HOST,
         roles={k: role_name(spec, k) for k in ci_names.PURPOSES},

@@ -4,15 +4,14 @@
 # umbrella-prod-plan (pull-request plans and scheduled drift).
 # Create this file's resources once with an administrator's credentials: CI cannot log in before.
 
-# The GitHub OIDC provider is one per AWS account: this blueprint owns it. Other blueprints in the
-# same account set ci.aws_oidc_provider_arn instead (`dsaas-infra fleet` refuses a second owner).
-resource "aws_iam_openid_connect_provider" "github" {
-  url            = "https://token.actions.githubusercontent.com"
-  client_id_list = ["sts.amazonaws.com"]
+# The GitHub OIDC provider is one per AWS account, shared by every client there: `dsaas-infra
+# bootstrap` creates it (account baseline), this stack only looks it up by its URL.
+data "aws_iam_openid_connect_provider" "github" {
+  url = "https://token.actions.githubusercontent.com"
 }
 
 locals {
-  ci_oidc_provider_arn = aws_iam_openid_connect_provider.github.arn
+  ci_oidc_provider_arn = data.aws_iam_openid_connect_provider.github.arn
 }
 
 data "aws_iam_policy_document" "ci_trust_apply" {
