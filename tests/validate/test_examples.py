@@ -8,6 +8,7 @@ tests/validate/test_terraform_stage.py with the null provider, and skipped here 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -42,13 +43,24 @@ def test_every_example_passes_every_offline_stage(report) -> None:
     assert code == 0
 
 
+def _resource_name(address: str) -> str:
+    """`type.name["key"]` -> `name`, also when the key has dots (a role such as roles/aiplatform.admin)."""
+    return re.sub(r"\[.*\]$", "", address).rsplit(".", 1)[-1]
+
+
+def test_resource_names_of_addresses() -> None:
+    assert _resource_name('google_project_iam_member.ci_apply["roles/aiplatform.admin"]') == "ci_apply"
+    assert _resource_name('aws_cloudwatch_log_group.glue_etl["error"]') == "glue_etl"
+    assert _resource_name("aws_s3_bucket.logs") == "logs"
+
+
 def test_every_checkov_skip_has_a_reason_and_a_row_in_docs_security(report) -> None:
     _, doc = report
     rows = [line for line in (REPO / "docs" / "security.md").read_text().splitlines() if line.startswith("| CK")]
     security = next(s for s in doc["stages"] if s["stage"] == "security")
     undocumented = sorted({(f["rule_id"], f["address"]) for f in security["findings"] if f["severity"] == "info"
                            and not any(row.split("|")[1].strip() == f["rule_id"]
-                                       and f["address"].rsplit(".", 1)[-1] in row for row in rows)})
+                                       and _resource_name(f["address"]) in row for row in rows)})
     assert undocumented == [], "add a row (check, resource, why) to docs/security.md for each"
 
 
