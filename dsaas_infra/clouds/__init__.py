@@ -2,7 +2,7 @@
 
 Adding a cloud = a module implementing ``Cloud`` (spec rules, render module, preflight, bootstrap,
 regions, instance types, state bucket, cost rules) plus one entry in ``REGISTRY``; the settings
-model of its spec key lives in spec/model.py. No other module branches on the cloud's name, and an
+model of its spec key lives in spec/<cloud>_settings.py. No other module branches on the cloud's name, and an
 unknown cloud is an error, never "the other one".
 """
 

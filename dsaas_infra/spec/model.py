@@ -1,15 +1,18 @@
-"""The client spec as pydantic models: the user-facing contract of dsaas-infra."""
+"""The client spec as pydantic models: the user-facing contract of dsaas-infra (each cloud's key in
+spec/<cloud>_settings.py)."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from dsaas_infra.spec import naming
+from dsaas_infra.spec.aws_settings import AwsSettings
 from dsaas_infra.spec.cron import parse_cron
-from dsaas_infra.spec.regions import AWS_REGIONS, GCP_REGIONS
+from dsaas_infra.spec.gcp_settings import GcpSettings
+from dsaas_infra.spec.strict import Strict
 
 Size = Literal["small", "medium", "large", "xlarge"]
 Gpu = Literal["none", "t4", "l4", "a100"]
@@ -30,12 +33,6 @@ def _invisible(value: str) -> str | None:
         if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}:
             return ch
     return None
-
-
-class Strict(BaseModel):
-    """Base of every spec model: unknown keys are errors, values are not coerced silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_default=False)
 
 
 class Client(Strict):
@@ -68,152 +65,6 @@ class Client(Strict):
         # Key and value rules are checked per key in resolve.check_rules, so that each bad
         # tag is reported at its own line (client.tags.<key>).
         return dict(sorted(v.items()))
-
-
-class AwsNetwork(Strict):
-    vpc_id: Annotated[str, StringConstraints(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")]
-    subnet_ids: list[
-        Annotated[str, StringConstraints(pattern=r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")]
-    ] = Field(min_length=2, description="private subnets in at least two availability zones")
-    existing_endpoints: list[
-        Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")]
-    ] = Field(
-        default_factory=list,
-        description="VPC endpoint services this VPC already has (e.g. s3, sts, logs): the "
-        "blueprint uses them instead of creating its own; preflight lists what exists",
-    )
-    route_table_ids: list[
-        Annotated[str, StringConstraints(pattern=r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$")]
-    ] | None = Field(
-        None,
-        description="route tables the S3 gateway endpoint is added to (default: the subnets' "
-        "explicitly associated route tables; the VPC's main route table only when named here)",
-    )
-
-
-class AwsSettings(Strict):
-    region: str
-    account_id: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] = Field(
-        description="12 digits, quoted"
-    )
-    network: AwsNetwork | None = None
-    ci_role_arn: Annotated[str, StringConstraints(pattern=naming.IAM_ROLE_ARN)] | None = Field(
-        None, description="role the fleet's CI assumes with GitHub OIDC to apply (GitHub environment "
-        "<client>-<env>); with ci.create_identity the blueprint creates it"
-    )
-    ci_plan_role_arn: Annotated[str, StringConstraints(pattern=naming.IAM_ROLE_ARN)] | None = Field(
-        None, description="read-only role for pull-request plans and drift (GitHub environment "
-        "<client>-<env>-plan); default ci_role_arn"
-    )
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, v: str) -> str:
-        if v not in AWS_REGIONS:
-            raise ValueError(f"unknown AWS region {v!r}; e.g. us-east-1, eu-west-1")
-        return v
-
-
-class GcpNetwork(Strict):
-    network: Annotated[
-        str,
-        StringConstraints(
-            pattern=r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/global/networks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
-        ),
-    ] = Field(description="self link: projects/PROJECT/global/networks/NAME")
-    subnetwork: Annotated[
-        str,
-        StringConstraints(
-            pattern=r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/regions/[a-z0-9-]+/subnetworks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
-        ),
-    ] = Field(description="self link: projects/PROJECT/regions/REGION/subnetworks/NAME")
-    pods_range_name: str = "pods"
-    services_range_name: str = "services"
-
-
-class GcpApigee(Strict):
-    organization: Literal["shared", "dedicated"] = Field(
-        "shared",
-        description="shared: the provider's Apigee organisation (one environment, group, products "
-                    "and apps per client); dedicated: an organisation of this client's own",
-    )
-    project_id: str | None = Field(
-        None, description="shared: project of the provider's Apigee organisation (its id is the org name)"
-    )
-    instance: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")] | None = Field(
-        None, description="shared: the organisation's runtime instance the client's environment attaches to"
-    )
-    environment_type: Literal["BASE", "INTERMEDIATE", "COMPREHENSIVE"] | None = Field(
-        None, description="pay-as-you-go environment type; default INTERMEDIATE "
-        "(the proxy uses an Extensible policy; BASE cannot run it)"
-    )
-
-
-class GcpVpcSc(Strict):
-    access_policy: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] = Field(
-        description="numeric id of the organisation's access policy (accessPolicies/ID)"
-    )
-    perimeter: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,49}$")] = Field(
-        description="the existing service perimeter (created once by the organisation) the project joins"
-    )
-
-
-class GcpSettings(Strict):
-    project_id: str = Field(description="6-30 chars, GCP project id rules")
-    region: str
-    network: GcpNetwork | None = None
-    egress: Literal["nat", "restricted"] | None = Field(
-        None, description="created VPC: nat (Cloud NAT to the internet) or restricted (no internet route; "
-        "Google APIs through restricted.googleapis.com only); default restricted at managed, nat otherwise"
-    )
-    vpc_sc: GcpVpcSc | None = Field(
-        None, description="VPC Service Controls: add the project to an existing perimeter (off by default: "
-        "a perimeter needs an organisation-level access policy)"
-    )
-    apigee: GcpApigee = Field(default_factory=GcpApigee)
-    workload_identity_provider: Annotated[str, StringConstraints(pattern=naming.GCP_WIF_PROVIDER)] | None = Field(
-        None, description="projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER "
-        "the fleet's CI authenticates with (Workload Identity Federation)"
-    )
-    ci_service_account: Annotated[str, StringConstraints(pattern=naming.GCP_SERVICE_ACCOUNT)] | None = Field(
-        None, description="service account CI impersonates to apply"
-    )
-    ci_plan_service_account: Annotated[str, StringConstraints(pattern=naming.GCP_SERVICE_ACCOUNT)] | None = Field(
-        None, description="read-only service account for pull-request plans and drift; default ci_service_account"
-    )
-    project_number: Annotated[str, StringConstraints(pattern=r"^\d{1,20}$")] | None = Field(
-        None, description="the project's number, quoted (gcloud projects describe PROJECT "
-        "--format='value(projectNumber)'): with ci.create_identity the fleet's CI names the created "
-        "Workload Identity Federation provider by it"
-    )
-    billing_account: Annotated[str, StringConstraints(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")] | None = Field(
-        None, description="billing account of the project (XXXXXX-XXXXXX-XXXXXX): with budget.monthly_usd the "
-        "blueprint creates a billing budget that alerts the notification channels"
-    )
-    model_approvers: list[Annotated[str, StringConstraints(pattern=naming.GCP_IAM_MEMBER)]] = Field(
-        default_factory=list, max_length=20,
-        description="IAM members (group:, user:, serviceAccount:) who approve model versions for deployment "
-        "(manual approval): a custom role that can only read models and set their `approved` alias",
-    )
-
-    @field_validator("project_id")
-    @classmethod
-    def _project(cls, v: str) -> str:
-        if not re.fullmatch(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", v):
-            raise ValueError(
-                "GCP project ids are 6-30 lowercase letters, digits or '-', starting with a "
-                "letter and not ending with '-'"
-            )
-        if "google" in v or v.startswith(("ssl", "null", "undefined")):
-            raise ValueError("GCP project ids must not contain 'google' or use reserved words")
-        return v
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, v: str) -> str:
-        if v not in GCP_REGIONS:
-            raise ValueError(f"unknown GCP region {v!r}; e.g. us-central1, europe-west1")
-        return v
 
 
 class StateSettings(Strict):

@@ -7,7 +7,7 @@ from typing import Any
 
 from dsaas_infra.render.context import CommonContext
 from dsaas_infra.spec.aws_capacity import QuotaNeed
-from dsaas_infra.spec.model import AwsSettings
+from dsaas_infra.spec.aws_settings import AwsSettings
 
 Json = dict[str, Any]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dsaas_infra.render.context import CommonContext
-from dsaas_infra.spec.model import GcpSettings
+from dsaas_infra.spec.gcp_settings import GcpSettings
 
 Json = dict[str, Any]
 

@@ -241,7 +241,7 @@ def test_apigee_organisation_choice_is_checked(gcp, where, fragment):
 
 
 def test_shared_is_the_default_and_no_api_needs_no_organisation():
-    from dsaas_infra.spec.model import GcpApigee
+    from dsaas_infra.spec.gcp_settings import GcpApigee
 
     assert GcpApigee().organization == "shared"
     bp = render("reactive", env="dev", gcp="")  # reactive: no API, nothing to configure
