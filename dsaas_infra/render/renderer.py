@@ -22,7 +22,7 @@ def render_blueprint(spec: ResolvedSpec) -> dict[str, bytes]:
     variables.update(ci.context(spec, ctx))
     env = environment()
     out: dict[str, bytes] = {}
-    for output, template in [*module.files(ctx), *ci.files(spec)]:
+    for output, template in _sources(module, ctx, spec):
         if template.endswith(".j2"):
             text = env.get_template(template).render(variables)
             if output.endswith(".tf"):
@@ -41,6 +41,18 @@ def render_blueprint(spec: ResolvedSpec) -> dict[str, bytes]:
             out["README.md"] += env.get_template(f"{spec.cloud}/ci.md.j2").render(variables).encode("utf-8")
         out["README.md"] += _cost_section(spec, out, env).encode("utf-8")
     return dict(sorted(out.items()))
+
+
+def file_sources(spec: ResolvedSpec) -> dict[str, str]:
+    """Each output's source under templates/: a .j2 template is rendered, any other source is
+    copied as it is; outputs built from other files (derived_files) have none."""
+    module = importlib.import_module(clouds.of(spec).render_module)
+    return dict(_sources(module, module.build_context(spec), spec))
+
+
+def _sources(module, ctx, spec: ResolvedSpec) -> list[tuple[str, str]]:
+    """(output, template) of every file: a .j2 template is rendered, any other source shipped as it is."""
+    return [*module.files(ctx), *ci.files(spec)]
 
 
 def _cost_section(spec: ResolvedSpec, files: dict[str, bytes], env) -> str:

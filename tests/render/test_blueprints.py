@@ -10,8 +10,9 @@ import hcl2
 import pytest
 
 from dsaas_infra.render import render_blueprint
+from dsaas_infra.render.renderer import file_sources
 from dsaas_infra.spec import load_spec, load_spec_text
-from tests.conftest import example_specs
+from tests.conftest import REPO, example_specs
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 SPECS = example_specs()
@@ -30,15 +31,31 @@ def test_there_are_examples_for_every_cloud_and_maturity():
             assert (cloud, maturity) in seen, f"no {cloud} {maturity} example in blueprints/"
 
 
+@pytest.fixture(scope="module")
+def sources() -> dict[str, dict[str, str]]:
+    return {p.stem: file_sources(load_spec(p)) for p in SPECS}
+
+
+def _not_templated(files: dict[str, bytes], sources: dict[str, str]) -> str:
+    """The golden's list of the files it does not hold: copies of sources and files built from others."""
+    return "".join(f"{name}  <- {'templates/' + sources[name] if name in sources else 'built at render time'}\n"
+                   for name in sorted(files) if not sources.get(name, "").endswith(".j2"))
+
+
 @pytest.mark.parametrize("stem", IDS)
-def test_matches_golden_files(stem, rendered, update_golden):
-    files = rendered[stem]
-    golden = GOLDEN / stem
+def test_matches_golden_files(stem, rendered, sources, update_golden):
+    """The golden holds what the templates render; the files copied as they are (Lambda, pipeline,
+    proxy sources) or built from others (the proxy bundle) are only listed, in <stem>.not-templated.txt."""
+    files = {name: content for name, content in rendered[stem].items()
+             if sources[stem].get(name, "").endswith(".j2")}
+    listing = _not_templated(rendered[stem], sources[stem])
+    golden, listing_file = GOLDEN / stem, GOLDEN / f"{stem}.not-templated.txt"
     if update_golden:
         shutil.rmtree(golden, ignore_errors=True)
         for name, content in files.items():
             (golden / name).parent.mkdir(parents=True, exist_ok=True)
             (golden / name).write_bytes(content)
+        listing_file.write_text(listing)
         return
     assert golden.is_dir(), f"no golden files for {stem}: run pytest --update-golden and review"
     expected = {
@@ -47,6 +64,15 @@ def test_matches_golden_files(stem, rendered, update_golden):
     assert sorted(files) == sorted(expected), "set of rendered files changed"
     for name in files:
         assert files[name] == expected[name], f"{stem}/{name} differs from golden (--update-golden to accept)"
+    assert listing == listing_file.read_text(), f"{listing_file.name}: files copied or built changed"
+
+
+@pytest.mark.parametrize("stem", IDS)
+def test_copied_files_are_byte_identical_to_their_sources(stem, rendered, sources):
+    copied = {name: source for name, source in sources[stem].items() if not source.endswith(".j2")}
+    assert copied, f"{stem} ships no source file: this test would prove nothing"
+    for name, source in copied.items():
+        assert rendered[stem][name] == (REPO / "templates" / source).read_bytes(), name
 
 
 @pytest.mark.parametrize("stem", IDS)
