@@ -3,12 +3,10 @@ the fleet repository and the client's GitHub environments, and consistent with `
 
 from __future__ import annotations
 
-import hcl2
-
 from dsaas_infra.fleet.index import ci_identity
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.spec import load_spec_text
-from tests.render.parsed_blueprint import norm
+from tests.render.parsed_blueprint import blocks, parse_tf
 from tests.spec.conftest import GOOD_AWS
 
 CI = "ci:\n  repository: dsaas-co/fleet\n  create_identity: true\n"
@@ -17,16 +15,7 @@ PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercont
 
 def ci_tf(text: str) -> dict:
     files = render_blueprint(load_spec_text(text))
-    return norm(hcl2.loads(files["ci.tf"].decode()))
-
-
-def blocks(doc: dict, kind: str) -> dict[str, dict]:
-    out = {}
-    for item in doc.get(kind, []):
-        for rtype, named in item.items():
-            for name, body in named.items():
-                out[f"{rtype}.{name}"] = body
-    return out
+    return parse_tf(files["ci.tf"])
 
 
 def test_without_create_identity_nothing_changes_but_ci_tf():

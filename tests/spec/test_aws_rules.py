@@ -159,24 +159,21 @@ NAME_ARGUMENTS = {
 @pytest.mark.parametrize("path", sorted((REPO / "blueprints").glob("aws-*.yaml")), ids=lambda p: p.stem)
 def test_every_rendered_resource_name_is_a_checked_derived_name(path):
     """A template that names a resource the rules do not know about would escape the checks."""
-    import hcl2
-
     from dsaas_infra.render import render_blueprint
+    from tests.render.parsed_blueprint import parse_tf_files
 
     spec = load_spec(path)
     prefix = f"{spec.client.name}-{spec.client.environment}"
     checked = {n.name for n in aws_rules.derived_names(spec).values()}
     seen = 0
-    for name, content in render_blueprint(spec).items():
-        if not name.endswith(".tf"):
-            continue
-        for block in hcl2.loads(content.decode()).get("resource", []):
+    for name, doc in parse_tf_files(render_blueprint(spec)).items():
+        for block in doc.get("resource", []):
             for rtype, named in block.items():
-                argument = NAME_ARGUMENTS.get(rtype.strip('"'))
+                argument = NAME_ARGUMENTS.get(rtype)
                 if argument is None:
                     continue
                 for body in named.values():
-                    value = str(body.get(argument, "")).strip('"')
+                    value = str(body.get(argument, ""))
                     value = value.replace("${local.name_prefix}", prefix)
                     if not value or "${" in value:
                         continue  # per-item names (for_each) are checked item by item

@@ -6,11 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import hcl2
-from parsed_blueprint import norm
-
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.spec import load_spec, load_spec_text
+from tests.render.parsed_blueprint import parse_tf
 
 BLUEPRINTS = Path(__file__).resolve().parents[3] / "blueprints"
 
@@ -23,13 +21,13 @@ aws: {region: eu-west-1, account_id: "123456789012"}
 
 def backend(spec_text: str) -> dict:
     files = render_blueprint(load_spec_text(spec_text, "acme.yaml"))
-    parsed = norm(hcl2.loads(files["backend.tf"].decode()))
+    parsed = parse_tf(files["backend.tf"])
     return parsed["terraform"][0]["backend"][0]["s3"]
 
 
 def required_version(spec) -> str:
     files = render_blueprint(spec)
-    return norm(hcl2.loads(files["versions.tf"].decode()))["terraform"][0]["required_version"]
+    return parse_tf(files["versions.tf"])["terraform"][0]["required_version"]
 
 
 def test_state_is_locked_with_a_lock_file_and_no_table():

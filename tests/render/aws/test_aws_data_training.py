@@ -6,12 +6,11 @@ import json
 import re
 from pathlib import Path
 
-import hcl2
 import pytest
 
 from dsaas_infra.spec import aws_rules, load_spec, load_spec_text
 from dsaas_infra.spec.resolved import ResolvedSpec
-from tests.render.parsed_blueprint import ParsedBlueprint, norm, parse
+from tests.render.parsed_blueprint import ParsedBlueprint, parse, parse_tf
 
 REPO = Path(__file__).resolve().parents[3]
 AWS_EXAMPLES = sorted((REPO / "blueprints").glob("aws-*.yaml"))
@@ -70,9 +69,7 @@ class Blueprint(ParsedBlueprint):
         return self.origin
 
     def of_type(self, rtype: str, own: bool = False) -> dict[str, dict]:
-        if own:
-            return self.declared_in("resource", rtype, OWN_FILES)
-        return {name: body for (t, name), body in self.resources.items() if t == rtype}
+        return self.declared_in("resource", rtype, OWN_FILES) if own else super().of_type(rtype)
 
 
 def build(spec: ResolvedSpec) -> Blueprint:
@@ -102,7 +99,7 @@ def test_there_is_an_aws_example_per_maturity_level():
 
 
 def test_versions_pin_terraform_aws_6_and_archive(example):
-    versions = norm(hcl2.loads(example.text("versions.tf")))["terraform"][0]
+    versions = parse_tf(example.files["versions.tf"])["terraform"][0]
     assert versions["required_version"] == ">= 1.11.0"
     providers = versions["required_providers"][0]
     assert providers["aws"]["source"] == "hashicorp/aws"
@@ -127,7 +124,7 @@ def test_reactive_readme_describes_no_lambda_it_does_not_have():
 
 
 def test_provider_default_tags_identify_the_client(example):
-    provider = norm(hcl2.loads(example.text("providers.tf")))["provider"][0]["aws"]
+    provider = parse_tf(example.files["providers.tf"])["provider"][0]["aws"]
     tags = provider["default_tags"][0]["tags"]
     c = example.spec.client
     assert {k: tags[k] for k in ("client", "environment", "owner", "managed-by")} == {

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-import hcl2
 import pytest
 
 from dsaas_infra.render.aws import kms as aws_kms
 from tests.render.aws.test_aws_serving import Blueprint, render, spec_text, statements
-from tests.render.parsed_blueprint import norm, unquote
+from tests.render.parsed_blueprint import parse_tf
 
 FAMILIES = ("data", "training", "logs", "serving", "pipeline")
 CRYPTO = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:*")
@@ -132,8 +131,7 @@ def test_every_log_group_uses_the_logs_key(managed):
 
 
 def test_outputs_name_every_familys_key(managed):
-    outputs = {unquote(name): norm(body) for item in hcl2.loads(managed.text("outputs.tf"))["output"]
-               for name, body in item.items()}
+    outputs = {name: body for item in parse_tf(managed.files["outputs.tf"])["output"] for name, body in item.items()}
     assert outputs["kms_key_arn"]["value"] == key_ref("data")
     assert outputs["kms_key_arns"]["value"] == {f: key_ref(f) for f in FAMILIES}
 

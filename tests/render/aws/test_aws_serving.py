@@ -57,9 +57,6 @@ def spec_text(maturity="proactive", schedule="0 3 * * *", retention=90, training
 
 
 class Blueprint(ParsedBlueprint):
-    def of_type(self, rtype: str) -> dict[str, dict]:
-        return {name: body for (t, name), body in self.resources.items() if t == rtype}
-
     def ours(self, kind: str, rtype: str) -> dict[str, dict]:
         """Blocks of a type declared in this phase's files (not the data/training files)."""
         return self.declared_in(kind, rtype, OUR_FILES)

@@ -31,7 +31,7 @@ def with_extra(stem: str, gcp: str = "", top: str = "") -> ParsedBlueprint:
 
 
 def policies(bp: ParsedBlueprint) -> dict[str, dict]:
-    return {n: b for (t, n), b in bp.resources.items() if t == "google_monitoring_alert_policy"}
+    return bp.of_type("google_monitoring_alert_policy")
 
 
 def test_every_alert_policy_reaches_the_notification_channels(examples):

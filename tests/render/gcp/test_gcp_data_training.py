@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 
-import hcl2
 import pytest
 
 from dsaas_infra import schemas
@@ -21,6 +20,7 @@ from dsaas_infra.spec import load_spec, load_spec_text
 from dsaas_infra.spec.cron import to_unix_cron
 from dsaas_infra.validate import pipeline
 from tests.conftest import BLUEPRINTS
+from tests.render.parsed_blueprint import blocks, merge, parse_tf_files
 
 GCP_SPECS = sorted(BLUEPRINTS.glob("gcp-*.yaml"))
 
@@ -54,34 +54,13 @@ def spec_text(maturity="proactive", network="", users="[alice]", gpu="none", ser
     return BASE.format(maturity=maturity, network=network, users=users, gpu=gpu, serving=serving)
 
 
-def _clean(value):
-    """python-hcl2 keeps HCL quotes around strings and keys: drop them, and block markers."""
-    if isinstance(value, dict):
-        return {_clean(k): _clean(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    return value
-
-
 def parse(files: dict[str, bytes]) -> dict[str, list]:
     """All top-level blocks of every .tf file, merged: {block kind: [bodies]}."""
-    out: dict[str, list] = {}
-    for name, content in files.items():
-        if name.endswith(".tf"):
-            for kind, bodies in _clean(hcl2.loads(content.decode())).items():
-                out.setdefault(kind, []).extend(bodies)
-    return out
+    return merge(parse_tf_files(files).values())
 
 
 def resources(tf: dict[str, list], rtype: str) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-    for block in tf.get("resource", []):
-        for t, named in block.items():
-            if t == rtype:
-                found.update(named)
-    return found
+    return blocks(tf, "resource", rtype)
 
 
 def render_text(text: str) -> dict[str, list]:

@@ -36,10 +36,6 @@ def render(maturity="managed", gcp="") -> ParsedBlueprint:
     return parse(load_spec_text(spec_text(maturity, gcp), "acme.yaml"))
 
 
-def of_type(bp: ParsedBlueprint, rtype: str) -> dict[str, dict]:
-    return {n: b for (t, n), b in bp.resources.items() if t == rtype}
-
-
 @pytest.fixture(scope="module")
 def examples() -> dict[str, ParsedBlueprint]:
     return {stem: parse(load_spec(path)) for stem, path in GCP_SPECS.items()}
@@ -48,11 +44,11 @@ def examples() -> dict[str, ParsedBlueprint]:
 def test_managed_workloads_have_no_internet_route_only_google_apis(examples):
     bp = examples["gcp-managed"]
     assert bp.resources[("google_compute_network", "main")]["delete_default_routes_on_create"] is True
-    assert not of_type(bp, "google_compute_router") and not of_type(bp, "google_compute_router_nat")
+    assert not bp.of_type("google_compute_router") and not bp.of_type("google_compute_router_nat")
     route = bp.resources[("google_compute_route", "google_apis")]
     assert route["for_each"] == '${toset(["199.36.153.4/30", "199.36.153.8/30"])}'
     assert route["next_hop_gateway"] == "default-internet-gateway" and route["dest_range"] == "${each.value}"
-    firewalls = of_type(bp, "google_compute_firewall")
+    firewalls = bp.of_type("google_compute_firewall")
     egress = {n: f for n, f in firewalls.items() if f["direction"] == "EGRESS"}
     assert egress["deny_all_egress"]["destination_ranges"] == ["0.0.0.0/0"]
     assert egress["deny_all_egress"]["priority"] == 65534
@@ -77,15 +73,15 @@ def test_managed_workloads_have_no_internet_route_only_google_apis(examples):
 def test_below_managed_a_created_vpc_keeps_cloud_nat(examples):
     bp = examples["gcp-proactive"]
     assert "delete_default_routes_on_create" not in bp.resources[("google_compute_network", "main")]
-    assert of_type(bp, "google_compute_router_nat")
-    assert not of_type(bp, "google_compute_route") and not of_type(bp, "google_dns_managed_zone")
-    assert not [n for n, f in of_type(bp, "google_compute_firewall").items() if f["direction"] == "EGRESS"]
+    assert bp.of_type("google_compute_router_nat")
+    assert not bp.of_type("google_compute_route") and not bp.of_type("google_dns_managed_zone")
+    assert not [n for n, f in bp.of_type("google_compute_firewall").items() if f["direction"] == "EGRESS"]
 
 
 def test_a_reused_network_is_left_to_its_owner(examples):
     bp = examples["gcp-reactive"]
-    assert not of_type(bp, "google_compute_network") and not of_type(bp, "google_compute_route")
-    assert not of_type(bp, "google_dns_managed_zone")
+    assert not bp.of_type("google_compute_network") and not bp.of_type("google_compute_route")
+    assert not bp.of_type("google_dns_managed_zone")
 
 
 def test_the_spec_can_restrict_egress_below_managed_and_open_it_at_managed():
@@ -93,7 +89,7 @@ def test_the_spec_can_restrict_egress_below_managed_and_open_it_at_managed():
     assert restricted.resources[("google_compute_network", "main")]["delete_default_routes_on_create"] is True
     assert "Egress is restricted (`gcp.egress: restricted`):" in restricted.text("README.md")
     nat = render("managed", ", egress: nat")
-    assert of_type(nat, "google_compute_router_nat") and not of_type(nat, "google_compute_route")
+    assert nat.of_type("google_compute_router_nat") and not nat.of_type("google_compute_route")
 
 
 def test_no_gke_secondary_ranges_or_their_variables(examples):
@@ -118,7 +114,7 @@ def test_vpc_sc_joins_the_organisations_perimeter():
     apis = set(bp.locals.get("apis", [])) or None
     listed = {s for s in PERIMETER_SERVICES if f"`{s}`" in readme}
     assert listed <= set(PERIMETER_SERVICES) and (apis is None or listed <= apis)
-    assert not of_type(render(), "google_access_context_manager_service_perimeter_resource")
+    assert not render().of_type("google_access_context_manager_service_perimeter_resource")
 
 
 @pytest.mark.parametrize("gcp, where, fragment", [

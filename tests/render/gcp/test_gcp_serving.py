@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import hcl2
 import pytest
 
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.render.gcp.serving import endpoint_id
 from dsaas_infra.spec import load_spec, load_spec_text
 from tests.conftest import BLUEPRINTS
+from tests.render.parsed_blueprint import blocks, merge, parse_tf, parse_tf_files
 
 BASE = """\
 apiVersion: dsaas-infra/v1
@@ -35,31 +35,12 @@ def render(maturity: str = "proactive", env: str = "prod", phases: str = "  {}")
     """Render a spec and parse every .tf file: {file name: normalised HCL dict}."""
     spec = load_spec_text(BASE.format(env=env, maturity=maturity, phases=phases))
     files = render_blueprint(spec)
-    return {name: _clean(hcl2.loads(body.decode())) for name, body in files.items() if name.endswith(".tf")}
-
-
-def _unquote(value: str) -> str:
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
-
-
-def _clean(node: Any) -> Any:
-    """python-hcl2 keeps quotes and bookkeeping keys: drop them so tests read like the HCL."""
-    if isinstance(node, dict):
-        return {_unquote(k): _clean(v) for k, v in node.items() if k not in ("__is_block__", "__comments__")}
-    if isinstance(node, list):
-        return [_clean(v) for v in node]
-    if isinstance(node, str):
-        return _unquote(node)
-    return node
+    return parse_tf_files(files)
 
 
 def resources(parsed: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
     """Every resource of one type across the blueprint's files, by resource name."""
-    out: dict[str, dict[str, Any]] = {}
-    for body in parsed.values():
-        for entry in body.get("resource", []):
-            out.update(entry.get(rtype, {}))
-    return out
+    return blocks(merge(parsed.values()), "resource", rtype)
 
 
 def locals_of(parsed: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +217,7 @@ def test_hostile_display_name_cannot_escape_strings():
     files = render_blueprint(spec)
     for name in ("deployment.tf", "monitoring.tf", "access.tf"):
         text = files[name].decode()
-        hcl2.loads(text)
+        parse_tf(text)
         # Only an escaped form may remain: "$${" / "%%{" or a \u escape, never a live template.
         assert not re.search(r"(?<![$])[$][{]file", text)
         assert not re.search(r"(?<![%])%[{] if", text)
@@ -246,8 +227,7 @@ def test_service_account_ids_fit_gcp_rules_for_the_longest_names():
     parsed = render("managed", env="staging")
     spec_text = BASE.format(env="staging", maturity="managed", phases="  {}").replace(
         "name: acme", "name: abcdefghij-klmnopqrs")
-    longest = {n: _clean(hcl2.loads(b.decode())) for n, b in render_blueprint(load_spec_text(spec_text)).items()
-               if n.endswith(".tf")}
+    longest = parse_tf_files(render_blueprint(load_spec_text(spec_text)))
     for blueprint in (parsed, longest):
         for sa in resources(blueprint, "google_service_account").values():
             assert re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", sa["account_id"]), sa["account_id"]
@@ -275,7 +255,7 @@ def test_api_proxy_is_shipped_and_targets_the_endpoint():
     descriptor = files["files/apigee/predict/apiproxy/predict.xml"].decode()
     for policy in re.findall(r"<Policy>([^<]+)</Policy>", descriptor):
         assert f"files/apigee/predict/apiproxy/policies/{policy}.xml" in files
-    parsed = {n: _clean(hcl2.loads(b.decode())) for n, b in files.items() if n.endswith(".tf")}
+    parsed = parse_tf_files(files)
     deployment = resources(parsed, "google_apigee_api_deployment")["predict"]
     assert deployment["service_account"] == "${google_service_account.apigee_proxy.email}"
     grant = resources(parsed, "google_vertex_ai_endpoint_iam_member")["apigee_proxy"]
@@ -292,7 +272,7 @@ def test_shared_vpc_puts_peering_ranges_in_the_host_project():
         "    subnetwork: projects/host-net-proj/regions/europe-west1/subnetworks/ml\n",
     )
     files = render_blueprint(load_spec_text(text))
-    parsed = {n: _clean(hcl2.loads(b.decode())) for n, b in files.items() if n.endswith(".tf")}
+    parsed = parse_tf_files(files)
     for name in ("apigee_range", "apigee_support"):
         assert resources(parsed, "google_compute_global_address")[name]["project"] == "host-net-proj"
 
