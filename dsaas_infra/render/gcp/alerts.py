@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from dsaas_infra.spec.cron import max_gap_minutes
@@ -168,3 +169,20 @@ def budget_readme(spec: GcpSpec, ctx: dict[str, Any]) -> str:
                 "budget in Billing > Budgets & alerts by hand.")
     return ("No billing budget: the spec sets no `budget.monthly_usd` (with it and `gcp.billing_account`, the "
             "blueprint creates one that alerts the notification channels).")
+
+
+def header(ctx: dict[str, Any]) -> list[str]:
+    """alerts.tf's opening comment: what this blueprint's file holds, no more (no API at reactive,
+    no budget without a billing account)."""
+    parts = []
+    if ctx["freshness"] is not None:
+        parts += ["rejected scheduled launches of the pipeline",
+                  "data freshness (an hourly check of the curated table)"]
+    if ctx.get("apigee") is not None:
+        parts.append("the public API's 5xx answers, latency and certificate (HTTPS check and expiry)")
+    if ctx["budget"] is not None:
+        parts.append("the billing budget")
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else "none"
+    text = (f"Platform alerts next to the pipeline's own (monitoring.tf): {listed}; each reaches the "
+            "notification channels of monitoring.tf.")
+    return textwrap.wrap(text, 98)

@@ -180,6 +180,7 @@ def build_context(spec: GcpSpec) -> GcpContext:
     ctx["freshness"] = gcp_alerts.freshness(spec, ctx)
     ctx["platform_alerts"] = gcp_alerts.platform_alerts(spec, ctx)
     ctx["budget_readme"] = gcp_alerts.budget_readme(spec, ctx)
+    ctx["alerts_header"] = gcp_alerts.header(ctx)
     ctx["kms"] = gcp_kms.build(spec, ctx["name_prefix"], set(ctx["apis"]),
                                apigee_dedicated=ctx["apigee"] is not None and not ctx["apigee"]["shared"])
     ctx["quotas"] = _quotas(spec, ctx)

@@ -65,3 +65,5 @@ class GcpContext(CommonContext):
     freshness: Json | None
     budget: Json | None
     budget_readme: str
+    # alerts.tf's opening comment lines: what the file holds for this spec.
+    alerts_header: list[str]

@@ -1,6 +1,6 @@
-# Platform alerts next to the pipeline's (monitoring.tf): rejected scheduled launches, data
-# freshness, the public API's errors, latency and certificate, and the billing budget, each to
-# the notification channels of monitoring.tf.
+# Platform alerts next to the pipeline's own (monitoring.tf): rejected scheduled launches of the
+# pipeline and data freshness (an hourly check of the curated table); each reaches the notification
+# channels of monitoring.tf.
 
 # --- Data freshness -----------------------------------------------------------------------------
 # Every hour Cloud Scheduler asks BigQuery whether the curated table got new rows within the

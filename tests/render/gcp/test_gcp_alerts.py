@@ -169,6 +169,27 @@ def test_no_billing_account_no_budget_and_the_readme_says_why(examples):
     assert ("google_billing_budget", "main") not in examples["gcp-managed"].resources
 
 
+def _header(bp: ParsedBlueprint) -> str:
+    lines = bp.text("alerts.tf").splitlines()
+    return " ".join(line.removeprefix("# ") for line in lines[:lines.index("")])
+
+
+@pytest.mark.parametrize("stem, extra", [("gcp-reactive", {}), ("gcp-proactive", {}), ("gcp-managed", {}),
+                                         ("gcp-managed", {"gcp": f"  billing_account: {ACCOUNT}\n",
+                                                          "top": "budget: {monthly_usd: 25000}\n"})])
+def test_the_alerts_file_says_what_it_holds_and_nothing_else(stem, extra):
+    """The opening comment of alerts.tf names the budget only where one is rendered, the API's
+    alerts only where there is an API."""
+    bp = with_extra(stem, **extra)
+    header = _header(bp)
+    has_budget = ("google_billing_budget", "main") in bp.resources
+    has_api = "api_5xx" in policies(bp)
+    assert ("billing budget" in header) == has_budget, header
+    assert ("public API" in header) == has_api, header
+    assert ("data freshness" in header) == (("google_cloud_scheduler_job", "freshness") in bp.resources)
+    assert has_budget == bool(extra) and has_api == (stem != "gcp-reactive")
+
+
 def test_model_approvers_get_a_custom_role_that_cannot_deploy():
     bp = with_extra("gcp-managed", gcp="  model_approvers: [\"group:ml-approvers@stark.example\"]\n")
     role = bp.resources[("google_project_iam_custom_role", "model_approver")]
