@@ -228,7 +228,11 @@ def test_train_register_gate_deploy_and_monitor_against_the_fake(google):
     assert pool["containerSpec"]["command"] == ["python3", f"/gcs/{ARTIFACTS}/pipeline/train.py"]
     model_dir = Path(pool["containerSpec"]["args"][pool["containerSpec"]["args"].index("--model-dir") + 1]
                      .removeprefix("/gcs/"))
-    assert {"model.joblib", "features.json", "instance_schema.yaml"} <= {p.name for p in model_dir.iterdir()}
+    assert {"model.joblib", "features.json", "instance_schema.yaml", "training_data.csv"} <= \
+        {p.name for p in model_dir.iterdir()}
+    # The skew baseline: the training set itself, with a header of the label and the features.
+    baseline = (model_dir / "training_data.csv").read_text().splitlines()
+    assert baseline[0] == "label,x,y" and len(baseline) == 1 + 45
 
     # register: a new version of the existing model, with its evaluation.
     (upload,) = google.calls("POST", "models:upload$")
@@ -266,7 +270,13 @@ def test_train_register_gate_deploy_and_monitor_against_the_fake(google):
     assert {c["deployedModelId"] for c in body["modelDeploymentMonitoringObjectiveConfigs"]} == \
         {d["id"] for d in google.endpoints[ENDPOINT]["deployedModels"]}
     for objective in body["modelDeploymentMonitoringObjectiveConfigs"]:
-        assert objective["objectiveConfig"]["predictionDriftDetectionConfig"]["driftThresholds"] == {
+        config = objective["objectiveConfig"]
+        assert config["predictionDriftDetectionConfig"]["driftThresholds"] == {
+            "x": {"value": 0.3}, "y": {"value": 0.3}}
+        # Training-serving skew against the model's own training set (in its artifact directory).
+        assert config["trainingDataset"] == {"gcsSource": {"uris": [f"{model_dir}/training_data.csv"]},
+                                             "dataFormat": "csv", "targetField": "label"}
+        assert config["trainingPredictionSkewDetectionConfig"]["skewThresholds"] == {
             "x": {"value": 0.3}, "y": {"value": 0.3}}
     assert body["modelMonitoringAlertConfig"]["notificationChannels"] == CHANNELS
     assert body["modelMonitoringAlertConfig"]["emailAlertConfig"] == {"userEmails": ["oncall@acme.example"]}

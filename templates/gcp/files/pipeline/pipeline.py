@@ -644,9 +644,11 @@ def monitor(
     """(Re)create the endpoint's drift monitoring job for the models it now serves.
 
     A monitoring job covers the deployed models it was created for: after a deployment the old one
-    is deleted and a new one created. The features and the instance schema come from the model's
-    artifact directory (train.py writes them). Anomalies are logged (the blueprint's log-based
-    metric and alert) and sent to the notification channels and e-mails. Returns the job's name.
+    is deleted and a new one created. The features, the instance schema and the training set
+    (the baseline of training-serving skew) come from the model's artifact directory (train.py
+    writes them); every feature is watched for skew against that training set and for drift
+    between serving windows. Anomalies are logged (the blueprint's log-based metric and alert)
+    and sent to the notification channels and e-mails. Returns the job's name.
     """
     import time
     import urllib.parse
@@ -670,8 +672,8 @@ def monitor(
     bucket, _, prefix = artifact_uri.removeprefix("gs://").partition("/")
     obj = urllib.parse.quote(f"{prefix}/features.json".lstrip("/"), safe="")
     storage = (api_endpoint or "https://storage.googleapis.com") + "/storage/v1"
-    names = call("GET", f"{storage}/b/{bucket}/o/{obj}",
-                 params={"alt": "media"})["features"]
+    described = call("GET", f"{storage}/b/{bucket}/o/{obj}", params={"alt": "media"})
+    names, label = described["features"], described.get("label", "label")
     # Vertex names resources by project NUMBER in what it returns, so match on the endpoint's
     # location and id, never on the name built from the project id; and read every page.
     suffix, listed, token = f"/locations/{region}/endpoints/{endpoint}", [], None
@@ -695,9 +697,21 @@ def monitor(
         "endpoint": endpoint_name,
         "modelDeploymentMonitoringObjectiveConfigs": [{
             "deployedModelId": d["id"],
-            "objectiveConfig": {"predictionDriftDetectionConfig": {
-                "driftThresholds": {n: {"value": drift_threshold} for n in names},
-            }},
+            "objectiveConfig": {
+                # The training set the model was fitted on (CSV with a header row): without it
+                # Model Monitoring cannot compute training-serving skew.
+                "trainingDataset": {
+                    "gcsSource": {"uris": [f"{artifact_uri}/training_data.csv"]},
+                    "dataFormat": "csv",
+                    "targetField": label,
+                },
+                "trainingPredictionSkewDetectionConfig": {
+                    "skewThresholds": {n: {"value": drift_threshold} for n in names},
+                },
+                "predictionDriftDetectionConfig": {
+                    "driftThresholds": {n: {"value": drift_threshold} for n in names},
+                },
+            },
         } for d in deployed],
         "modelDeploymentMonitoringScheduleConfig": {"monitorInterval": f"{interval_hours * 3600}s"},
         "loggingSamplingStrategy": {"randomSampleConfig": {"sampleRate": sample_rate}},

@@ -3,9 +3,12 @@
 Reads the training set prepare wrote (CSV, no header, label first), fits a scikit-learn gradient
 boosting regressor and writes what the serving container and the monitoring step need to the
 model directory: model.joblib (Vertex AI's prebuilt scikit-learn container serves it),
-features.json (feature names, in instance order) and instance_schema.yaml (the same, as the
-OpenAPI schema object Vertex AI Model Monitoring parses array instances with). scikit-learn trains on CPUs: the
-blueprint gives this job no GPU. Replace the estimator to train another model.
+features.json (feature names, in instance order), instance_schema.yaml (the same, as the
+OpenAPI schema object Vertex AI Model Monitoring parses array instances with) and
+training_data.csv (the training set with a header row of the label and feature names: Model
+Monitoring's training dataset, the baseline of its training-serving skew detection).
+scikit-learn trains on CPUs: the blueprint gives this job no GPU. Replace the estimator to
+train another model.
 
     python3 train.py --train TRAIN.csv --features FEATURES.json --model-dir DIR
 """
@@ -44,14 +47,21 @@ def main(argv: list[str] | None = None) -> None:
     if not rows:
         raise SystemExit(f"no training rows in {args.train}")
     with open(args.features) as f:
-        names = json.load(f)["features"]
+        described = json.load(f)
+    names, label = described["features"], described.get("label", "label")
     estimator = GradientBoostingRegressor(random_state=0)
     estimator.fit([r[1:] for r in rows], [r[0] for r in rows])
 
     os.makedirs(args.model_dir, exist_ok=True)
     joblib.dump(estimator, os.path.join(args.model_dir, "model.joblib"))
     with open(os.path.join(args.model_dir, "features.json"), "w") as f:
-        json.dump({"features": names}, f)
+        json.dump({"label": label, "features": names}, f)
+    # Written row by row from the training set (never held twice in memory).
+    with open(args.train, newline="") as src, \
+            open(os.path.join(args.model_dir, "training_data.csv"), "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([label, *names])
+        writer.writerows(row for row in csv.reader(src) if row)
     with open(os.path.join(args.model_dir, "instance_schema.yaml"), "w") as f:
         f.write(instance_schema(names))
     print(f"trained on {len(rows)} rows, {len(names)} features")
