@@ -18,7 +18,6 @@ STILL_READING: set[str] = {
     "aws/README.md.j2",
     "gcp/README.md.j2",
     "gcp/data.tf.j2",
-    "gcp/variables.tf.j2",
 }
 
 
