@@ -17,7 +17,6 @@ RAW_SPEC_NAMES = {"spec", "phases"}
 STILL_READING: set[str] = {
     "aws/README.md.j2",
     "gcp/README.md.j2",
-    "gcp/data.tf.j2",
 }
 
 
