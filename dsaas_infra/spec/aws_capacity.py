@@ -29,12 +29,21 @@ LAMBDA_CONCURRENCY_QUOTA = "L-B99A9384"  # Lambda "Concurrent executions"
 # Interface endpoints SageMaker needs in subnets without a route to the internet: the SageMaker
 # API and runtime (Studio, notebooks, SDK, the predict Lambda), STS (SDK credentials), CloudWatch
 # Logs and metrics (app logs, training metrics), ECR (custom images), KMS (client-side key use by
-# the SDK and Studio's EFS) and Glue (Data Catalog lookups from notebooks). Step Functions calls
-# Application Auto Scaling from outside the VPC. S3 is a gateway endpoint (free).
+# the SDK and Studio's EFS) and Glue (Data Catalog lookups from notebooks). S3 is a gateway
+# endpoint (free).
 INTERFACE_ENDPOINTS = (
     "ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "sagemaker.api",
     "sagemaker.runtime", "sts",
 )
+# What the shipped functions in the private subnets call (files/lambda/*.py, their boto3 clients):
+# the deploy function manages the endpoint (SageMaker API) and its autoscaling (Application Auto
+# Scaling); the predict function invokes it (SageMaker runtime). Without these endpoints (there is
+# no NAT) the calls time out. Both exist exactly when a real-time endpoint is deployed.
+DEPLOY_FUNCTION_ENDPOINTS = ("application-autoscaling", "sagemaker.api")
+PREDICT_FUNCTION_ENDPOINTS = ("sagemaker.runtime",)
+# Every interface endpoint service a blueprint may create (aws.network.existing_endpoints names them).
+ALL_INTERFACE_ENDPOINTS = tuple(sorted({*INTERFACE_ENDPOINTS, *DEPLOY_FUNCTION_ENDPOINTS,
+                                         *PREDICT_FUNCTION_ENDPOINTS}))
 # Reactive: the cheapest set that keeps training private. Training and batch transform jobs
 # need no interface endpoint at all (SageMaker pulls their images and ships their logs and
 # metrics outside the VPC; their data moves through the S3 gateway endpoint); notebooks need the
@@ -49,7 +58,8 @@ def interface_endpoints_wanted(spec: AwsSpec) -> list[str]:
     d = spec.phases.deployment
     wanted = set(REACTIVE_INTERFACE_ENDPOINTS if spec.client.maturity == "reactive" else INTERFACE_ENDPOINTS)
     if d.enabled and d.realtime:
-        wanted.add("sagemaker.runtime")
+        wanted.update(DEPLOY_FUNCTION_ENDPOINTS)
+        wanted.update(PREDICT_FUNCTION_ENDPOINTS)
     return sorted(wanted)
 
 

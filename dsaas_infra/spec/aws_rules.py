@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dsaas_infra.spec import naming
-from dsaas_infra.spec.aws_capacity import INTERFACE_ENDPOINTS
+from dsaas_infra.spec.aws_capacity import ALL_INTERFACE_ENDPOINTS
 from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.resolved import AwsSpec
 
@@ -21,7 +21,7 @@ SpecPath = tuple[str | int, ...]
 
 CLIENT = ("client", "name")
 # Every VPC endpoint service an AWS blueprint may create (spec/aws_capacity.py picks per blueprint).
-ENDPOINT_SERVICES = (*INTERFACE_ENDPOINTS, "s3")
+ENDPOINT_SERVICES = (*ALL_INTERFACE_ENDPOINTS, "s3")
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,19 @@ def test_reused_vpc_with_an_unnamed_private_dns_endpoint_fails(moto, aws_spec):
     assert f"the VPC already has sts ({ep}): add them to aws.network.existing_endpoints" in detail
 
 
+def test_reused_vpc_with_its_own_autoscaling_endpoint_must_name_it(moto, aws_spec):
+    """The deploy function's Application Auto Scaling endpoint is one the blueprint would create."""
+    from dsaas_infra.preflight.aws import Context, check_vpc_endpoints
+    from dsaas_infra.preflight.aws_session import session
+    spec, ec2, vpc = reused_vpc_spec(aws_spec)
+    assert spec.phases.deployment.realtime
+    ep = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.eu-west-1.application-autoscaling",
+                                 VpcEndpointType="Interface", PrivateDnsEnabled=True)["VpcEndpoint"]["VpcEndpointId"]
+    status, detail = check_vpc_endpoints(Context(spec, session()))
+    assert status == "fail"
+    assert f"the VPC already has application-autoscaling ({ep})" in detail
+
+
 def test_reused_vpc_endpoints_named_in_the_spec_pass_and_missing_ones_fail(moto, aws_spec):
     from dsaas_infra.preflight.aws import Context, check_vpc_endpoints
     from dsaas_infra.preflight.aws_session import session

@@ -250,7 +250,7 @@ resource "aws_vpc_security_group_ingress_rule" "vpc_endpoints_from_sagemaker" {
 
 locals {
   # The interface endpoints this blueprint creates (what SageMaker, Studio and the Lambda functions call).
-  interface_endpoint_services = ["ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "sagemaker.api", "sagemaker.runtime", "sts"]
+  interface_endpoint_services = ["application-autoscaling", "ecr.api", "ecr.dkr", "glue", "kms", "logs", "monitoring", "sagemaker.api", "sagemaker.runtime", "sts"]
 }
 
 data "aws_vpc_endpoint_service" "interface" {
