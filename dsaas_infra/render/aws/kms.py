@@ -44,6 +44,11 @@ ROLE_FAMILIES: dict[str, tuple[str, list[str]]] = {
     "predict": ("access_enabled", ["serving"]),
 }
 SINGLE = "main"
+# A Studio domain encrypts its EFS home volume and its spaces' EBS volumes with the key it names
+# (CreateDomain KmsKeyId, the training key): EFS and EC2 use it on behalf of the principal that
+# creates the domain or starts a space, so their kms:ViaService values must be allowed too
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/encryption-at-rest-studio.html).
+STUDIO_SERVICES = ["elasticfilesystem", "ec2"]
 
 
 def build_context(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -62,8 +67,15 @@ def build_context(ctx: dict[str, Any]) -> dict[str, Any]:
                 "label": family,
                 "alias": ctx["names"][f"kms_alias:{family}"],  # checked by spec/aws_rules.py
                 "encrypts": info["encrypts"],
-                "services": info["services"],
+                "services": family_services(family, ctx),
                 "roles": sorted(r for r, fams in roles.items() if family in fams),
             })
     return {"kms_separate": separate, "kms": kms, "kms_roles": kms_roles, "kms_keys": keys}
 
+
+def family_services(family: str, ctx: dict[str, Any]) -> list[str]:
+    """The services through which the account may use a family's key (kms:ViaService)."""
+    services = list(FAMILIES[family]["services"])
+    if family == "training" and ctx["training_enabled"] and ctx["workspace"] == "studio":
+        services += STUDIO_SERVICES
+    return services
