@@ -209,6 +209,13 @@ def _update_flow(event, cfg, current, counts, expect_variants, expect_update, aa
                 "ModelPackageStatusDetails": {"ValidationStatuses": []},
             }, {"ModelPackageName": event["model_package_arn"]})
             stub.add_response("create_model", {"ModelArn": ARN}, None)
+        else:
+            # The promoted model's package, for the drift step (the input names none).
+            promoted = expect_variants[0]["ModelName"]
+            stub.add_response("describe_model", {
+                "ModelName": promoted, "ModelArn": ARN, "CreationTime": T0,
+                "PrimaryContainer": {"ModelPackageName": PROMOTED_PACKAGE},
+            }, {"ModelName": promoted})
         name = deploy.endpoint_config_name(ENDPOINT, event["execution_id"])
         stub.add_response("create_endpoint_config", {"EndpointConfigArn": ARN}, {
             "EndpointConfigName": name, "ProductionVariants": expect_variants,
@@ -220,6 +227,9 @@ def _update_flow(event, cfg, current, counts, expect_variants, expect_update, aa
         result = deploy.deploy(event, cfg, sm, aas)
         stub.assert_no_pending_responses()
     return result
+
+
+PROMOTED_PACKAGE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/6"
 
 
 def _variant(name, model, count, weight, instance_type="ml.m5.xlarge"):
@@ -253,6 +263,19 @@ def test_promotion_moves_the_challengers_model_to_the_champion():
         [_variant("champion", "m-new", 3, 90.0), _variant("challenger", "m-new", 2, 10.0)],
         RETAIN)
     assert result["variants"] == {"champion": "m-new", "challenger": "m-new"}
+    # The drift step gets the promoted model's package from this answer, not from the input.
+    assert result["model_package_arn"] == PROMOTED_PACKAGE
+
+
+def test_the_package_of_a_model_is_read_from_the_model_itself(aws):
+    sm, aas = aws
+    package = register_package(sm)
+    model = deploy.ensure_model(config(), sm, package)
+    assert deploy.package_of_model(sm, model) == package
+    sm.create_model(ModelName="hand-made", PrimaryContainer={"Image": "1.dkr.ecr.eu-west-1.amazonaws.com/x:1"},
+                    ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/r")
+    assert deploy.package_of_model(sm, "hand-made") is None
+    assert deploy.package_of_model(sm, "deleted-meanwhile") is None
 
 
 def test_a_single_variant_gets_the_new_model_directly():
@@ -397,13 +420,61 @@ def test_prune_keeps_the_newest_versions_and_whatever_is_in_use():
             {"NameContains": ENDPOINT, "SortBy": "CreationTime", "SortOrder": "Descending"})
         stub.add_response("delete_model", {}, {"ModelName": f"{ENDPOINT}-v2"})
         stub.add_response("list_model_packages", {"ModelPackageSummaryList": [
-            {"ModelPackageArn": f"{group_arn}/{n}", "CreationTime": T0, "ModelPackageStatus": "Completed"}
+            {"ModelPackageArn": f"{group_arn}/{n}", "CreationTime": T0, "ModelPackageStatus": "Completed",
+             "ModelApprovalStatus": "Approved"}
             for n in (4, 3, 2, 1)]},
             {"ModelPackageGroupName": GROUP, "SortBy": "CreationTime", "SortOrder": "Descending"})
         stub.add_response("delete_model_package", {}, {"ModelPackageName": f"{group_arn}/2"})
         result = deploy.prune(config(), sm)
         stub.assert_no_pending_responses()
     assert result["variants"] == {"endpoint_configs": 1, "models": 1, "model_packages": 1}
+
+
+def fake_delete_model_package(sm) -> list[str]:
+    """moto has no DeleteModelPackage: answer it as the API documents (an empty 200), only it."""
+    from botocore.awsrequest import AWSResponse
+    deleted: list[str] = []
+
+    def answer(params, **_):
+        deleted.append(json.loads(params["body"])["ModelPackageName"])
+        return AWSResponse("https://stubbed.invalid", 200, {}, None), {}
+
+    sm.meta.events.register("before-call.sagemaker.DeleteModelPackage", answer)
+    return deleted
+
+
+def test_prune_on_moto_keeps_packages_waiting_for_approval_serving_or_not_yet_deployed(aws):
+    sm, aas = aws
+    statuses = ["Approved", "Rejected", "Approved", "Rejected", "PendingManualApproval", "Approved",
+                "PendingManualApproval", "Approved"]
+    arns = [register_package(sm, status) for status in statuses]  # versions 1..8, oldest first
+    cfg = config(retained_versions=1)
+    # Version 3 serves on both variants (the first deployment): champion and challenger.
+    first = deploy.deploy({"execution_id": "e1", "input": {"model_package_arn": arns[2]}}, cfg, sm, aas)
+    assert first["state"] == "updating"
+    deleted = fake_delete_model_package(sm)
+
+    result = deploy.prune(cfg, sm)
+
+    # v8 Approved is the newest approved (retained); v6 Approved is newer than what serves: approved,
+    # not deployed yet, so not superseded; v3 serves; v5 and v7 wait for a human; v4 is the newest
+    # Rejected (retained). Only v2 (Rejected) and v1 (Approved, superseded by v3) go.
+    assert deleted == [arns[1], arns[0]]
+    assert result["variants"]["model_packages"] == 2
+
+
+@pytest.mark.parametrize("statuses,in_use,keep,expected", [
+    # newest first: (version, status)
+    ([(3, "PendingManualApproval"), (2, "PendingManualApproval"), (1, "PendingManualApproval")], set(), 0, []),
+    ([(3, "Approved"), (2, "Approved"), (1, "Approved")], set(), 0, []),  # nothing serves: none superseded
+    ([(3, "Approved"), (2, "Approved"), (1, "Approved")], {"3"}, 1, [2, 1]),
+    ([(3, "Approved"), (2, "Approved"), (1, "Approved")], {"2"}, 0, [1]),  # v3 not deployed yet
+    ([(4, "Rejected"), (3, "Rejected"), (2, "Approved"), (1, "Rejected")], {"2"}, 1, [3, 1]),
+])
+def test_which_packages_prune_selects(statuses, in_use, keep, expected):
+    group = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}"
+    packages = [{"ModelPackageArn": f"{group}/{v}", "ModelApprovalStatus": s} for v, s in statuses]
+    assert deploy.packages_to_prune(packages, in_use, keep) == [f"{group}/{v}" for v in expected]
 
 
 def test_drift_schedule_uses_the_baseline_stored_with_the_model_package_and_publishes_metrics(aws):

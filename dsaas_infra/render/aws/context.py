@@ -80,6 +80,8 @@ class AwsContext(CommonContext):
     approval: Json
     drift_detection: bool
     drift_baseline: bool
+    # The EventBridge rules (name suffixes after name_prefix) whose targets use the pipeline key.
+    event_rule_suffixes: list[str]
     monitor_image: str
     retained_versions: int
     data_capture_percent: int

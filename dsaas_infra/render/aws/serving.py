@@ -147,6 +147,9 @@ def build_context(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     drift = realtime and bool(d.drift_detection)
     return {
         "drift_detection": drift,
+        # model-approved starts deployments (dead letters to an encrypted queue); drift publishes
+        # to the encrypted alerts topic: the key lets EventBridge use it for these rules only.
+        "event_rule_suffixes": (["model-approved"] + (["drift"] if drift else [])) if realtime else [],
         # The training run computes the drift baseline where the analyzer image is known.
         "drift_baseline": drift and bool(monitor),
         "approval": _approval(d.approval, realtime),

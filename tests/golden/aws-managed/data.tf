@@ -120,7 +120,7 @@ resource "aws_kms_key" "training" {
         Condition = {
           StringEquals = {
             "kms:CallerAccount" = local.account_id
-            "kms:ViaService"    = ["s3.${local.region}.${local.dns_suffix}", "sagemaker.${local.region}.${local.dns_suffix}", "ecr.${local.region}.${local.dns_suffix}"]
+            "kms:ViaService"    = ["s3.${local.region}.${local.dns_suffix}", "sagemaker.${local.region}.${local.dns_suffix}", "ecr.${local.region}.${local.dns_suffix}", "elasticfilesystem.${local.region}.${local.dns_suffix}", "ec2.${local.region}.${local.dns_suffix}"]
           }
         }
       },
@@ -377,6 +377,7 @@ resource "aws_kms_key" "pipeline" {
         Resource  = "*"
         Condition = {
           StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnEquals    = { "aws:SourceArn" = [for suffix in ["model-approved", "drift"] : "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.name_prefix}-${suffix}"] }
         }
       },
       {

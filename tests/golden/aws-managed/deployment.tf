@@ -1266,6 +1266,9 @@ locals {
     "reason.$"          = "$.Payload.reason"
     "endpoint_config.$" = "$.Payload.endpoint_config"
     "variants.$"        = "$.Payload.variants"
+    # The package this deployment put on the endpoint: the approved one, or on a promotion the
+    # promoted model's (the Lambda looks it up); null when it cannot be known.
+    "model_package_arn.$" = "$.Payload.model_package_arn"
   }
 
   deploy_definition = {
@@ -1429,8 +1432,11 @@ locals {
         Parameters = {
           FunctionName = aws_lambda_function.deploy.arn
           Payload = {
-            action                = "monitor"
-            "model_package_arn.$" = "$$.Execution.Input.model_package_arn"
+            action = "monitor"
+            # From the deploy step's answer, never the execution input: a promotion's input
+            # ({"promote": true}) has no package, and a JSONPath to a missing key fails the
+            # execution with States.Runtime, which no States.ALL catcher catches.
+            "model_package_arn.$" = "$.deploy.model_package_arn"
           }
         }
         ResultPath = null

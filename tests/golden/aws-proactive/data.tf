@@ -73,6 +73,7 @@ resource "aws_kms_key" "main" {
         Resource  = "*"
         Condition = {
           StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnEquals    = { "aws:SourceArn" = [for suffix in ["model-approved"] : "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.name_prefix}-${suffix}"] }
         }
       },
       {

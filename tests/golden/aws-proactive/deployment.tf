@@ -1147,6 +1147,9 @@ locals {
     "reason.$"          = "$.Payload.reason"
     "endpoint_config.$" = "$.Payload.endpoint_config"
     "variants.$"        = "$.Payload.variants"
+    # The package this deployment put on the endpoint: the approved one, or on a promotion the
+    # promoted model's (the Lambda looks it up); null when it cannot be known.
+    "model_package_arn.$" = "$.Payload.model_package_arn"
   }
 
   deploy_definition = {

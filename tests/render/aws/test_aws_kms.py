@@ -59,7 +59,34 @@ def test_the_account_administers_each_key_but_uses_it_only_through_the_familys_s
         via = policy["AccountUsesKeyThroughFamilyServices"]
         assert '"kms:CallerAccount" = local.account_id' in via
         services = re.findall(r'"([a-z0-9.]+)\.\$\{local\.region\}\.\$\{local\.dns_suffix\}"', via)
-        assert services == aws_kms.FAMILIES[family]["services"], family
+        expected = aws_kms.FAMILIES[family]["services"]
+        if family == "training" and managed.spec.phases.training.workspace == "studio":
+            expected = [*expected, "elasticfilesystem", "ec2"]
+        assert services == expected, family
+
+
+def via_services(bp, family: str) -> list[str]:
+    via = sids(bp.resources[("aws_kms_key", family)]["policy"])["AccountUsesKeyThroughFamilyServices"]
+    return re.findall(r'"([a-z0-9.]+)\.\$\{local\.region\}\.\$\{local\.dns_suffix\}"', via)
+
+
+def test_the_studio_domains_key_lets_efs_and_ebs_use_it_on_the_callers_behalf(managed):
+    """CreateDomain's KmsKeyId encrypts the EFS home volume and the spaces' EBS volumes: EFS and
+    EC2 call KMS with the creating principal's credentials (kms:ViaService elasticfilesystem/ec2)."""
+    assert managed.spec.phases.training.workspace == "studio"
+    domain = managed.resources[("aws_sagemaker_domain", "main")]
+    family = re.fullmatch(r"\$\{aws_kms_key\.([a-z]+)\.arn\}", domain["kms_key_id"]).group(1)
+    assert {"elasticfilesystem", "ec2", "sagemaker"} <= set(via_services(managed, family))
+    # Only the key the domain uses: the other families stay with their own services.
+    for other in FAMILIES:
+        if other != family:
+            assert not {"elasticfilesystem", "ec2"} & set(via_services(managed, other)), other
+
+
+def test_without_studio_the_training_key_allows_no_efs_or_ec2():
+    bp = render(spec_text(maturity="managed", retention=731, training=", workspace: notebooks"))
+    assert ("aws_sagemaker_domain", "main") not in bp.resources
+    assert via_services(bp, "training") == aws_kms.FAMILIES["training"]["services"]
 
 
 @pytest.mark.parametrize("family,roles", [
@@ -151,3 +178,20 @@ def test_the_readme_names_each_key_and_the_roles_its_policy_names(managed):
         alias = managed.resources[("aws_kms_alias", family)]["name"]
         assert f"`{alias}`" in readme
     assert "logs: `glue`;" in readme and "pipeline: `deploy`, `deploy_pipeline`" in readme
+
+
+@pytest.mark.parametrize("maturity,family", [("proactive", "main"), ("managed", "pipeline")])
+def test_eventbridge_uses_the_pipeline_key_only_for_this_blueprints_rules(maturity, family):
+    """aws:SourceArn names exactly the rules whose targets are encrypted (drift -> the alerts
+    topic; model-approved -> its dead-letter queue), not every rule of the account."""
+    bp = render(spec_text(maturity=maturity, retention=731,
+                          deployment="    drift_detection: true\n" if maturity == "proactive" else ""))
+    policy = sids(bp.resources[("aws_kms_key", family)]["policy"])
+    statement = policy["EventBridgeRulesOfThisAccountPublishToEncryptedTopics"]
+    match = re.search(r'"aws:SourceArn"\s*=\s*\[for suffix in (\[[^\]]*\])\s*:\s*"([^"]+)"\]', statement)
+    assert match, statement
+    suffixes = [unquote(s) for s in hcl2.loads(f"x = {match.group(1)}")["x"]]
+    arns = {match.group(2).replace("${suffix}", s) for s in suffixes}
+    rules = {f"arn:${{local.partition}}:events:${{local.region}}:${{local.account_id}}:rule/{rule['name']}"
+             for rule in bp.of_type("aws_cloudwatch_event_rule").values()}
+    assert arns == rules and len(rules) == 2

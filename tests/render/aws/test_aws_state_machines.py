@@ -298,3 +298,48 @@ def test_training_run_without_training_data_fails_loudly(sfn):
     entered = _entered(events)
     assert entered.index("RunEtl") < entered.index("PrepareTrainingSet") < entered.index("CheckTrainingData")
     assert "Train" not in entered and "NotifyFailure" in entered
+
+
+def _lambda_payloads(events: list[dict], action: str) -> list[dict]:
+    """The payloads the execution sent to the deploy Lambda for one action."""
+    out = []
+    for event in events:
+        details = event.get("taskScheduledEventDetails")
+        if details:
+            payload = json.loads(details["parameters"]).get("Payload", {})
+            if payload.get("action") == action:
+                out.append(payload)
+    return out
+
+
+PROMOTED = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/acme-prod-models/6"
+MONITOR_ANSWER = {"endpoint_name": "acme-prod-endpoint", "monitoring_schedule": {"name": "x"}}
+
+
+@pytest.mark.parametrize("looked_up", [PROMOTED, None], ids=["package-found", "no-package"])
+def test_a_promotion_succeeds_and_gives_the_drift_step_the_promoted_models_package(sfn, managed_machines, looked_up):
+    """{"promote": true} names no package: the drift step takes the one the deploy step looked up
+    (or null, then the hand-uploaded baseline), never a JSONPath into the input that fails."""
+    _deploy_resources()
+    _lambda_answers(sfn, [
+        _answer("updating", model_package_arn=looked_up), _answer("in_service"),
+        _answer("in_service"),  # autoscale
+        MONITOR_ANSWER, _answer("pruned"),
+    ])
+    described, events = _run(managed_machines["deploy"], "deploy-promote", {"promote": True})
+    assert described["status"] == "SUCCEEDED", events[-1]
+    assert _entered(events)[-4:] == ["Autoscale", "MonitorDrift", "Prune", "Succeeded"]
+    assert _lambda_payloads(events, "monitor") == [{"action": "monitor", "model_package_arn": looked_up}]
+
+
+def test_an_approval_gives_the_drift_step_the_approved_package(sfn, managed_machines):
+    _deploy_resources()
+    package = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/acme-prod-models/7"
+    _lambda_answers(sfn, [
+        _answer("updating", model_package_arn=package), _answer("in_service"), _answer("in_service"),
+        MONITOR_ANSWER, _answer("pruned"),
+    ])
+    described, events = _run(managed_machines["deploy"], "deploy-approved",
+                             {"model_package_arn": package, "trigger": "approval"})
+    assert described["status"] == "SUCCEEDED", events[-1]
+    assert _lambda_payloads(events, "monitor") == [{"action": "monitor", "model_package_arn": package}]

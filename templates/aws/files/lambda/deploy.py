@@ -9,13 +9,14 @@ challenger. Each action answers a small JSON document; the state machine decides
   and a new endpoint config: with one variant, or on the first deployment, every variant serves
   the new model; with several variants the challengers get it and the champion (the first
   variant) keeps what it serves. ``{"promote": true}`` instead moves the model of a challenger
-  (``"challenger"``, default: the second variant) to the champion. Capacity is preserved: each
-  variant that keeps its instance type starts at its current desired instance count, and the
-  update retains the endpoint's variant properties except the weights the spec sets. Only the
-  variants that disappear or change instance type are deregistered from autoscaling first
-  (SageMaker refuses such an update otherwise). Answers ``state``: ``updating`` (wait, then
-  ``check``), ``unchanged``, ``busy`` (the endpoint is changing: wait and call again) or
-  ``failed`` (with SageMaker's reason).
+  (``"challenger"``, default: the second variant) to the champion; the answer's
+  ``model_package_arn`` is then the promoted model's package, looked up (the input has none).
+  Capacity is preserved: each variant that keeps its instance type starts at its current desired
+  instance count, and the update retains the endpoint's variant properties except the weights
+  the spec sets. Only the variants that disappear or change instance type are deregistered from
+  autoscaling first (SageMaker refuses such an update otherwise). Answers ``state``:
+  ``updating`` (wait, then ``check``), ``unchanged``, ``busy`` (the endpoint is changing: wait
+  and call again) or ``failed`` (with SageMaker's reason).
 - ``check``: ``{"endpoint_config": ...}`` is ``in_service`` only when the endpoint is InService
   **on that config**. An update that rolled back is InService on the previous config with a
   FailureReason: that is ``failed``, as are Failed, UpdateRollbackFailed and OutOfService.
@@ -23,8 +24,10 @@ challenger. Each action answers a small JSON document; the state machine decides
   target-tracking policy on invocations per instance. Registration keeps the current count.
 - ``monitor``: with drift detection, the hourly data-quality schedule against the baseline the
   training run stored with the model package (DriftCheckBaselines), CloudWatch metrics on.
-- ``prune``: deletes endpoint configs, models and model packages of this endpoint beyond the
-  newest ``retained_versions``, never one that is in use.
+- ``prune``: deletes endpoint configs and models of this endpoint beyond the newest
+  ``retained_versions``, never one that is in use; of the registry, only Rejected packages and
+  Approved ones superseded by what the endpoint serves, beyond the newest ``retained_versions``
+  of each, never a package waiting for approval (PendingManualApproval) nor one that serves.
 
 Configuration comes from the DEPLOY_CONFIG environment variable (JSON) written by Terraform.
 """
@@ -136,6 +139,19 @@ def ensure_model(config: dict[str, Any], sm: Any, package_arn: str) -> str:
             raise
         LOG.info("model %s exists already (retried or re-approved)", name)
     return name
+
+
+def package_of_model(sm: Any, model_name: str) -> str | None:
+    """The registry package a model was created from (ensure_model), or None if it was not."""
+    try:
+        model = sm.describe_model(ModelName=model_name)
+    except ClientError as e:
+        LOG.warning("cannot describe model %s: %s", model_name, e)
+        return None
+    for container in [model.get("PrimaryContainer") or {}, *model.get("Containers", [])]:
+        if container.get("ModelPackageName"):
+            return container["ModelPackageName"]
+    return None
 
 
 class DeployError(Exception):
@@ -265,6 +281,10 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any) -> 
         models = target_models(config, event, current, new_model)
     except DeployError as e:
         return answer("failed", config, reason=str(e))
+    if event.get("promote"):
+        # The promotion's input names no package: the drift step needs the promoted model's
+        # (its baseline), so it is looked up from the model the champion now gets.
+        package_arn = package_of_model(sm, models[config["variants"][0]["name"]])
     variants = production_variants(config, models, current)
     wanted = {v["VariantName"]: (v["ModelName"], v["InstanceType"], v["InitialVariantWeight"])
               for v in variants}
@@ -395,13 +415,40 @@ def prune(config: dict[str, Any], sm: Any) -> dict[str, Any]:
     packages = _pages(sm.list_model_packages, "ModelPackageSummaryList",
                       ModelPackageGroupName=config["model_package_group"],
                       SortBy="CreationTime", SortOrder="Descending")
-    for item in packages[keep:]:
-        arn = item["ModelPackageArn"]
-        if arn.rsplit("/", 1)[-1] not in in_use_versions:
-            sm.delete_model_package(ModelPackageName=arn)
-            deleted["model_packages"].append(arn)
+    for arn in packages_to_prune(packages, in_use_versions, keep):
+        sm.delete_model_package(ModelPackageName=arn)
+        deleted["model_packages"].append(arn)
     LOG.info("pruned %s", deleted)
     return answer("pruned", config, variants={k: len(v) for k, v in deleted.items()})
+
+
+PRUNABLE = ("Approved", "Rejected")
+
+
+def packages_to_prune(packages: list[dict[str, Any]], in_use_versions: set[str], keep: int) -> list[str]:
+    """Registry packages (newest first) that may go: Rejected ones and superseded Approved ones,
+    beyond the newest ``keep`` of each status.
+
+    Never a package PendingManualApproval (a model waiting for a human's decision), never one a
+    variant serves (champion or challenger), and never an Approved package newer than the newest
+    one in use: it is approved and not deployed yet (its deployment failed or is still to come),
+    not superseded.
+    """
+    in_use = [i for i, p in enumerate(packages) if p["ModelPackageArn"].rsplit("/", 1)[-1] in in_use_versions]
+    newest_in_use = in_use[0] if in_use else None
+    seen = dict.fromkeys(PRUNABLE, 0)
+    out = []
+    for i, item in enumerate(packages):
+        status = item.get("ModelApprovalStatus")
+        if status not in seen:
+            continue
+        seen[status] += 1
+        if i in in_use or seen[status] <= keep:
+            continue
+        if status == "Approved" and (newest_in_use is None or i < newest_in_use):
+            continue
+        out.append(item["ModelPackageArn"])
+    return out
 
 
 # --- monitor ----------------------------------------------------------------------------------
