@@ -190,7 +190,7 @@ def test_eventbridge_uses_the_pipeline_key_only_for_this_blueprints_rules(maturi
     statement = policy["EventBridgeRulesOfThisAccountPublishToEncryptedTopics"]
     match = re.search(r'"aws:SourceArn"\s*=\s*\[for suffix in (\[[^\]]*\])\s*:\s*"([^"]+)"\]', statement)
     assert match, statement
-    suffixes = [unquote(s) for s in hcl2.loads(f"x = {match.group(1)}")["x"]]
+    suffixes = parse_tf(f"x = {match.group(1)}")["x"]
     arns = {match.group(2).replace("${suffix}", s) for s in suffixes}
     rules = {f"arn:${{local.partition}}:events:${{local.region}}:${{local.account_id}}:rule/{rule['name']}"
              for rule in bp.of_type("aws_cloudwatch_event_rule").values()}
