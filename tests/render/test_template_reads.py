@@ -16,7 +16,6 @@ RAW_SPEC_NAMES = {"spec", "phases"}
 # no longer reads it must leave the list, one that starts to fails the test).
 STILL_READING: set[str] = {
     "aws/README.md.j2",
-    "gcp/README.md.j2",
 }
 
 
