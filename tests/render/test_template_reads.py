@@ -12,11 +12,6 @@ from tests.conftest import REPO
 TEMPLATES = REPO / "templates"
 # The resolved spec and its parts: what Python computes the context from, not what templates read.
 RAW_SPEC_NAMES = {"spec", "phases"}
-# Templates that still read the raw spec, to be converted (the list only shrinks: a template that
-# no longer reads it must leave the list, one that starts to fails the test).
-STILL_READING: set[str] = {
-    "aws/README.md.j2",
-}
 
 
 def raw_spec_reads(source: str) -> list[tuple[int, str]]:
@@ -45,7 +40,4 @@ def test_no_template_reads_the_raw_spec():
         reads = raw_spec_reads(path.read_text(encoding="utf-8"))
         if reads:
             found[path.relative_to(TEMPLATES).as_posix()] = reads
-    newly = {name: reads for name, reads in found.items() if name not in STILL_READING}
-    assert not newly, f"templates read the raw spec (give the context a field instead): {newly}"
-    converted = STILL_READING - set(found)
-    assert not converted, f"no longer read the raw spec: remove from STILL_READING: {sorted(converted)}"
+    assert not found, f"templates read the raw spec (give the context a field instead): {found}"

@@ -85,6 +85,9 @@ class AwsContext(CommonContext):
     monitor_image: str
     retained_versions: int
     data_capture_percent: int
+    # The spec's endpoint size (the README states it; variants carry it as min/max capacity).
+    endpoint_min_instances: int
+    endpoint_max_instances: int
     dashboard: bool
     endpoint_name: str
     endpoint_managed_by_pipeline: bool

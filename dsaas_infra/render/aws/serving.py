@@ -155,6 +155,8 @@ def build_context(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "approval": _approval(d.approval, realtime),
         "retained_versions": d.retained_versions,
         "data_capture_percent": d.data_capture_percent,
+        "endpoint_min_instances": d.min_instances,
+        "endpoint_max_instances": d.max_instances,
         "processing_instance_type": PROCESSING_INSTANCE_TYPE,
         "endpoint_max_polls": ENDPOINT_MAX_POLLS,
         "deploy_timeout_seconds": DEPLOY_TIMEOUT_SECONDS,
