@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+from pathlib import Path
 
 import jinja2
 
@@ -22,6 +23,13 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
     Jinja keys each entry by template name and checks the source's checksum (and the Python
     version) on load, so an edited template or another interpreter recompiles instead of using
     stale code."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        from dsaas_infra.usercache import touch
+
+        super().load_bytecode(bucket)
+        if bucket.code is not None:  # used: pruning (usercache.BOUNDS) goes by last use
+            touch(Path(self._get_cache_filename(bucket)))
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:

@@ -136,13 +136,18 @@ class ResultCache:
         return h.hexdigest()
 
     def load(self, key: str) -> Report | None:
+        from dsaas_infra.usercache import touch
+
+        path = self.directory / f"{key}.json"
         try:
-            data = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("schema") != SCHEMA:
                 return None
-            return _report(data["report"])
+            report = _report(data["report"])
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent, half-written or from an older layout: a miss
+        touch(path)  # pruning (usercache.BOUNDS) removes what has not been used for longest
+        return report
 
     def store(self, key: str, report: Report) -> bool:
         """Remember ``report`` if every stage in it ran or was left out on request; True if stored."""
