@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from lark import Token, Tree
 from lark.exceptions import LarkError
 
+from dsaas_infra.validate.hclfast import Ref, heredoc_refs
 from dsaas_infra.validate.hclparser import parses_to_tree
+
+__all__ = ["Ref", "body_of", "collect_refs", "heredoc_refs", "is_rule", "literal", "name_of", "parse_expression"]
 
 _CHAIN = {"get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"}
 _KEYWORDS = {"null": None, "true": True, "false": False}  # identifiers in older python-hcl2 grammars
 _HEREDOC = {"HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM"}
-_INTERP = re.compile(r"(?<!\$)\$\{|(?<!%)%\{")  # $${ and %%{ are escapes, not templates
-_TEMPLATE_FOR = re.compile(r"%\{~?\s*for\s+(\w+)(?:\s*,\s*(\w+))?\s+in\b")
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A traversal such as ``var.name`` or ``aws_s3_bucket.raw[0].arn``: leading names only."""
-
-    parts: tuple[str, ...]
-    line: int
-    indexed: bool = False  # an index or splat follows parts[1] (``aws_x.y[0]``)
 
 
 def is_rule(node: object, name: str) -> bool:
@@ -88,6 +77,13 @@ def _literal(node: Tree | Token) -> object:
 
 def parse_expression(text: str, line: int) -> list[Ref]:
     """References in a bare expression (used for interpolations inside heredocs)."""
+    from dsaas_infra.validate import hclfast
+
+    return hclfast.expression_refs_at(text, line)
+
+
+def lark_expression_refs(text: str, line: int) -> list[Ref]:
+    """parse_expression with python-hcl2's grammar ([] when it cannot parse ``text``)."""
     try:
         tree = parses_to_tree(f"x = {text}\n")
     except LarkError:
@@ -175,20 +171,4 @@ def collect_refs(node: Tree | Token, scope: frozenset[str], out: list[Ref]) -> N
 
 
 def _heredoc(token: Token, scope: frozenset[str], out: list[Ref]) -> None:
-    text = str(token)
-    names = {n for m in _TEMPLATE_FOR.finditer(text) for n in m.groups() if n}
-    scope = scope | names
-    for match in _INTERP.finditer(text):
-        start = match.end()
-        depth, pos = 1, start
-        while pos < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[pos], 0)
-            pos += 1
-        inner = text[start:pos - 1].strip().strip("~").strip()
-        if match.group() == "%{":
-            m = re.match(r"(?:for\s+\w+(?:\s*,\s*\w+)?\s+in|if)\s+(.*)$", inner, re.S)
-            if not m:
-                continue
-            inner = m.group(1)
-        line = (token.line or 1) + text.count("\n", 0, start)
-        out.extend(r for r in parse_expression(inner, line) if r.parts[0] not in scope)
+    heredoc_refs(str(token), token.line or 1, scope, out)

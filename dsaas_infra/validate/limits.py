@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lark import Tree
+if TYPE_CHECKING:
+    from lark import Tree
 
 # The largest rendered file is about 25 KB; python-hcl2 parses some 100 KB a second.
 MAX_TF_BYTES = 1_000_000
@@ -21,6 +23,8 @@ MAX_TREE_DEPTH = 400
 
 def tree_depth(tree: Tree, limit: int = MAX_TREE_DEPTH) -> int:
     """Depth of ``tree`` (iterative: safe on any depth), counting at most to ``limit + 1``."""
+    from lark import Tree
+
     best = 0
     stack = [(tree, 1)]
     while stack:

@@ -1,17 +1,19 @@
-"""Parse Terraform files into a small located model (modules, blocks, attributes) via python-hcl2."""
+"""Parse Terraform files into a small located model (modules, blocks, attributes): hclfast.py, else python-hcl2."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lark import Token, Tree
-from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
+from dsaas_infra.validate.hclfast import Ref
+from dsaas_infra.validate.limits import MAX_TF_BYTES, MAX_TREE_DEPTH
 
-from dsaas_infra.validate.hclexpr import Ref, body_of, collect_refs, is_rule, literal, name_of, parse_expression
-from dsaas_infra.validate.hclparser import parses_to_tree
-from dsaas_infra.validate.hclscan import find_unclosed
-from dsaas_infra.validate.limits import MAX_TF_BYTES, MAX_TREE_DEPTH, tree_depth
+if TYPE_CHECKING:
+    from lark import Token, Tree
+    from lark.exceptions import UnexpectedInput
+
+# lark (python-hcl2's parser) is imported only when a file needs it: hclfast.py reads rendered files.
 
 __all__ = ["Attribute", "Block", "Module", "ParseError", "Ref", "address", "literal", "parse_expression",
            "parse_file", "parse_module"]
@@ -103,6 +105,38 @@ def parse_file(path: Path) -> list[Block] | ParseError:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         return ParseError(path, 1, 1, f"cannot read file: {e}")
+    from dsaas_infra.validate import hclfast
+
+    try:
+        return hclfast.parse_blocks(text, path)
+    except hclfast.Unsupported:
+        pass  # python-hcl2's grammar decides, with its own messages
+    return parse_text(text, path)
+
+
+def literal(node: Tree | Token) -> object:
+    """The Python value of a constant expression in python-hcl2's tree, or None when it is not one."""
+    from dsaas_infra.validate.hclexpr import literal as tree_literal
+
+    return tree_literal(node)
+
+
+def parse_expression(text: str, line: int) -> list[Ref]:
+    """References in a bare expression (used for interpolations inside heredocs)."""
+    from dsaas_infra.validate.hclfast import expression_refs_at
+
+    return expression_refs_at(text, line)
+
+
+def parse_text(text: str, path: Path) -> list[Block] | ParseError:
+    """``text`` read with python-hcl2's grammar (hclfast.py reads rendered files faster)."""
+    from lark.exceptions import LarkError, UnexpectedInput
+
+    from dsaas_infra.validate.hclexpr import body_of, is_rule
+    from dsaas_infra.validate.hclparser import parses_to_tree
+    from dsaas_infra.validate.hclscan import find_unclosed
+    from dsaas_infra.validate.limits import tree_depth
+
     try:
         tree = parses_to_tree(text)
     except UnexpectedInput as e:
@@ -130,12 +164,16 @@ def _too_deep(path: Path) -> ParseError:
 
 
 def _at_end_of_file(exc: UnexpectedInput) -> bool:
+    from lark.exceptions import UnexpectedEOF
+
     token = getattr(exc, "token", None)
     return isinstance(exc, UnexpectedEOF) or getattr(token, "type", None) == "$END"
 
 
 def _unexpected(exc: UnexpectedInput) -> str:
     """lark's message names the token with its whole value (which can run to the end of the file)."""
+    from lark import Token
+
     token = getattr(exc, "token", None)
     if isinstance(token, Token) and token.type != "$END":
         value = str(token.value).strip().splitlines()
@@ -150,6 +188,10 @@ def _first_line(exc: Exception) -> str:
 
 
 def _block(node: Tree, path: Path) -> Block:
+    from lark import Token, Tree
+
+    from dsaas_infra.validate.hclexpr import body_of, is_rule, name_of
+
     heads = []
     for child in node.children:
         if isinstance(child, Token) and child.type == "LBRACE":
@@ -167,6 +209,8 @@ def _block(node: Tree, path: Path) -> Block:
 
 
 def _attribute(node: Tree) -> Attribute:
+    from dsaas_infra.validate.hclexpr import collect_refs, is_rule, literal, name_of
+
     name = name_of(node.children[0])
     expr = node.children[-1]
     refs: list[Ref] = []
