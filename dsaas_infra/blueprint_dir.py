@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dsaas_infra.errors import UsageError
-from dsaas_infra.spec.resolved import ResolvedSpec
 from dsaas_infra.terraform.planfile import WORK_DIR, write_json
+
+if TYPE_CHECKING:  # the spec model (pydantic) is imported where a spec is loaded, not by every reader of a directory
+    from dsaas_infra.spec.resolved import ResolvedSpec
 
 # Written when plan/destroy render a spec, so that a later `plan DIR` / `destroy DIR` knows
 # which spec (for preflight) and which client name (for the destroy confirmation) it is.

@@ -88,10 +88,6 @@ def _check_usage(paths, fmt, skip, terraform_bin, checkov_bin) -> None:
 def _targets(paths: list[Path], tmp: Path) -> list[tuple[Path, str]]:
     """(directory, label) per path, each path once (`validate out out` is one blueprint); a spec is
     rendered first (a bad spec raises SpecError: exit 2)."""
-    from dsaas_infra.blueprint_dir import write_source
-    from dsaas_infra.render import render_blueprint, write_blueprint
-    from dsaas_infra.spec import load_spec
-
     targets = []
     unique: dict[Path, Path] = {}
     for path in paths:
@@ -100,6 +96,11 @@ def _targets(paths: list[Path], tmp: Path) -> list[tuple[Path, str]]:
         if path.is_dir():
             targets.append((path, os.path.normpath(path)))
             continue
+        # imported for a spec only: validating directories needs neither the spec model nor the renderer
+        from dsaas_infra.blueprint_dir import write_source
+        from dsaas_infra.render import render_blueprint, write_blueprint
+        from dsaas_infra.spec import load_spec
+
         out = tmp / f"{i}-{path.stem}"
         spec = load_spec(path)
         write_blueprint(render_blueprint(spec), out)
