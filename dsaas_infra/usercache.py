@@ -21,10 +21,12 @@ class Bound:
 
 
 # One bound per cache folder that grows with use (one entry per blueprint content for validate
-# results; one compiled template per template name and install location for Jinja).
+# results; one compiled template per template name and install location for Jinja; one schema
+# index per snapshot version and interpreter).
 BOUNDS: dict[str, Bound] = {
     "validate": Bound(max_bytes=200 * 1024 * 1024, max_age_days=30),
     "jinja": Bound(max_bytes=50 * 1024 * 1024, max_age_days=30),
+    "schemas": Bound(max_bytes=100 * 1024 * 1024, max_age_days=30),  # one index per snapshot and Python
 }
 PRUNE_EVERY = DAY  # a folder is pruned at most once a day: the check is one stat of its marker
 MARKER = ".pruned"
