@@ -10,6 +10,8 @@ process tree: the CLI, its workers, terraform fmt, checkov):
   --skip security, N blueprints, nothing changed      (the result cache; target <= 10% of the first run)
   all stages, K blueprints, --no-cache                 (one checkov for all, alongside the other stages)
   checkov once per blueprint, K processes              (reference: what a per-blueprint CI loop runs)
+  terraform fmt -check of 1 blueprint                  (reference: the share of the format stage's tool)
+It also counts the rendered .tf files the fast HCL reader (validate/hclfast.py) left to python-hcl2.
 Targets (issue 15): one blueprint <= 0.5 s CPU; 100 blueprints <= 15 s.
 """
 
@@ -26,7 +28,21 @@ from render_fleet_bench import make_specs
 
 sys.path.insert(0, str(REPO))
 from dsaas_infra.validate.security import CHECKOV_ENV, checkov_args  # noqa: E402
-from dsaas_infra.validate.tools import locate_checkov  # noqa: E402
+from dsaas_infra.validate.tools import locate_checkov, locate_terraform  # noqa: E402
+
+
+def deferred_to_lark(dirs: list[str]) -> tuple[int, int]:
+    """(rendered .tf files, how many of them the fast reader left to python-hcl2's grammar)."""
+    from dsaas_infra.validate import hclfast
+
+    files = [p for d in dirs for p in Path(d).rglob("*.tf")]
+    deferred = 0
+    for path in files:
+        try:
+            hclfast.parse_blocks(path.read_text(encoding="utf-8"), path)
+        except hclfast.Unsupported:
+            deferred += 1
+    return len(files), deferred
 
 
 def main() -> None:
@@ -41,7 +57,14 @@ def main() -> None:
         measure([*CLI, "render", str(root / "specs"), "--out", str(root / "fleet")], env)
         dirs = sorted(str(p) for p in (root / "fleet").iterdir())
         offline = [*CLI, "validate", "--skip", "security", "-q", "-f", "json"]
+        terraform = locate_terraform(None, dict(os.environ))
+        fmt_case = {}
+        if terraform.path:
+            fmt_case = {"terraform fmt -check, 1 blueprint (reference)": (
+                [terraform.path, f"-chdir={dirs[0]}", "fmt", "-check", "-recursive", "."], {"env": env, "ok": (0, 3)})}
+        tf_files, deferred = deferred_to_lark(dirs)
         cases = {
+            **fmt_case,
             "--skip security, 1 blueprint": ([*offline, "--no-cache", dirs[0]], {"env": env, "ok": (0, 1)}),
             f"--skip security, {n} blueprints": ([*offline, "--no-cache", *dirs], {"env": env, "ok": (0, 1)}),
             f"--skip security, {n}, nothing changed": ([*offline, *dirs], {"env": env, "ok": (0, 1)}),
@@ -66,7 +89,8 @@ def main() -> None:
             }, warm_up=False)
         shutil.rmtree(root / "fleet", ignore_errors=True)
     print(f"machine: {machine()}")
-    print(f"median of {runs} rotating run(s); blueprints rendered from the examples")
+    print(f"median of {runs} rotating run(s); blueprints rendered from the examples; {tf_files} .tf files, "
+          f"{deferred} of them left to python-hcl2 by the fast reader")
     first, again = rows[f"--skip security, {n} blueprints"], rows[f"--skip security, {n}, nothing changed"]
     print(table(rows, {"--skip security, 1 blueprint": "target <= 0.5 CPU",
                        f"--skip security, {n} blueprints": "target <= 15 s",
