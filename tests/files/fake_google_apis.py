@@ -1,11 +1,13 @@
 """A local stand-in for the Google APIs the blueprint's pipeline steps call (REST, JSON), recording every request.
 
-It answers as Google documents: OAuth token refresh, Cloud Storage JSON API (list, media download,
-rewriteTo, delete with ifGenerationMatch), BigQuery (jobs.insert, jobs.get, jobs.getQueryResults),
-Dataflow (flexTemplates.launch, jobs.get), and Vertex AI (customJobs, models.upload/get with
-versions and aliases, evaluations:import, endpoints get/deployModel/undeployModel,
-modelDeploymentMonitoringJobs list/create/delete, operations). Tests set up its state, inject
-error answers (`fail`) and read `requests`.
+It answers as Google documents: OAuth token refresh, Cloud Storage JSON API (list, metadata, media
+download, media upload and rewriteTo and delete with their generation preconditions), BigQuery
+(jobs.insert, jobs.get, jobs.getQueryResults; the curate step's statements are recognised by their
+text: the staging counts, and the export, whose watermark and partition filters it applies to the
+curated rows), Dataflow (flexTemplates.launch, jobs.get), and Vertex AI (pipelineJobs list,
+customJobs, models.upload/get with versions and aliases, evaluations:import, endpoints
+get/deployModel/undeployModel, modelDeploymentMonitoringJobs list/create/delete, operations).
+Tests set up its state, inject error answers (`fail`) and read `requests`.
 
 Artifacts of kfp.local are local paths: a "gs://" URI or a "/gcs/" path that is one reads the
 file system, as Vertex AI's Cloud Storage mount would read the bucket.
@@ -36,6 +38,7 @@ class Request:
     query: dict[str, str]
     body: dict
     authorization: str
+    raw: bytes = b""
 
 
 @dataclass
@@ -48,7 +51,13 @@ class FakeGoogle:
     generations: dict[tuple[str, str], int] = field(default_factory=dict)
     # BigQuery: what the Dataflow load put into the staging table, and the curated table's rows.
     staging_counts: tuple[int, int] = (0, 0)  # good, bad
+    staging_earliest: str | None = "2026-01-01T00:00:00.000000Z"  # the good rows' first event_time
+    # The curated table: rows with record_id, event_time, payload and ingested_at (formatted as
+    # the curate step's FORMAT_TIMESTAMP does, so that strings compare as times).
     curated_rows: list[dict] = field(default_factory=list)
+    bq_now: str = "2026-01-02T00:00:00.000000Z"  # CURRENT_TIMESTAMP() of the next script
+    exported: list[list[dict]] = field(default_factory=list)  # the rows of each export, in order
+    export_error: dict | None = None  # the export job fails with this errorResult
     bq_jobs: dict[str, dict] = field(default_factory=dict)
     dataflow_state: str = "JOB_STATE_DONE"
     # Vertex AI
@@ -58,6 +67,7 @@ class FakeGoogle:
     models: dict[str, dict] = field(default_factory=dict)  # model id -> {"versions": {id: model}, "aliases": {}}
     endpoints: dict[str, dict] = field(default_factory=dict)
     monitoring_jobs: dict[str, dict] = field(default_factory=dict)
+    pipeline_jobs: list[dict] = field(default_factory=list)  # what pipelineJobs.list answers
     # Deployments that answer with this split instead of the requested one (a split that did not take).
     served_split_override: dict[str, int] | None = None
     operations: dict[str, dict] = field(default_factory=dict)
@@ -134,7 +144,7 @@ def make_handler(state: FakeGoogle):
                 body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
             else:
                 body = {}
-            request = Request(method, path, query, body, self.headers.get("Authorization", ""))
+            request = Request(method, path, query, body, self.headers.get("Authorization", ""), raw)
             state.requests.append(request)
             if method == "POST" and path == "/token":
                 return self._send(200, {"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"})
@@ -175,6 +185,10 @@ def _by_number(job: dict) -> dict:
     return {**job, "name": _numbered(job["name"]), "endpoint": _numbered(job.get("endpoint", ""))}
 
 
+def _numbered_job(job: dict) -> dict:
+    return {**job, "name": _numbered(job["name"])}
+
+
 def _by_id(state: FakeGoogle, name: str) -> str:
     """The stored key of a monitoring job named by project id or by number."""
     return next((key for key in state.monitoring_jobs if name in (key, _numbered(key))), name)
@@ -192,16 +206,28 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
     # --- Cloud Storage ---------------------------------------------------------------------------
     if m := re.fullmatch(r"/storage/v1/b/([^/]*)/o", p):
         bucket, prefix = m.group(1), r.query.get("prefix", "")
-        items = [{"name": n, "generation": str(state.generations.get((bucket, n), 1))}
+        items = [{"name": n, "generation": str(state.generations.get((bucket, n), 1)),
+                  "size": str(state.local(bucket, n).stat().st_size)}
                  for n in state.objects(bucket, prefix)]
         return 200, {"items": items} if items else {}
+    if m := re.fullmatch(r"/upload/storage/v1/b/([^/]+)/o", p):
+        bucket, name = m.group(1), r.query["name"]
+        want, have = r.query.get("ifGenerationMatch"), state.generations.get((bucket, name), 0)
+        if not state.local(bucket, name).exists():
+            have = 0
+        if want is not None and int(want) != have:
+            return 412, _error(412, "FAILED_PRECONDITION", "At least one of the pre-conditions did not hold.")
+        state.put(bucket, name, r.raw)
+        return 200, {"name": name, "bucket": bucket, "generation": str(state.generations[(bucket, name)])}
     if m := re.fullmatch(r"/storage/v1/b/([^/]*)/o/(.+)/rewriteTo/b/([^/]+)/o/(.+)", p):
         src, dst = state.local(m.group(1), m.group(2)), state.local(m.group(3), m.group(4))
-        if not src.exists():
+        want = r.query.get("sourceGeneration")
+        if not src.exists() or (want is not None and
+                                int(want) != state.generations.get((m.group(1), m.group(2)), 1)):
             return 404, _error(404, "NOT_FOUND", f"No such object: {m.group(1)}/{m.group(2)}")
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
-        state.generations[(m.group(3), m.group(4))] = 1
+        state.generations[(m.group(3), m.group(4))] = state.generations.get((m.group(3), m.group(4)), 0) + 1
         return 200, {"kind": "storage#rewriteResponse", "done": True, "resource": {"name": m.group(4)}}
     if m := re.fullmatch(r"/storage/v1/b/([^/]*)/o/(.+)", p):
         bucket, name = m.group(1), m.group(2)
@@ -214,10 +240,9 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
             want = r.query.get("ifGenerationMatch")
             if want is not None and int(want) != state.generations.get((bucket, name), 1):
                 return 412, _error(412, "FAILED_PRECONDITION", "At least one of the pre-conditions did not hold.")
-            path.unlink()
-            state.generations.pop((bucket, name), None)
+            path.unlink()  # its generation number is kept: a new object under the name gets a higher one
             return 204, b""
-        return 200, {"name": name, "bucket": bucket}
+        return 200, {"name": name, "bucket": bucket, "generation": str(state.generations.get((bucket, name), 1))}
     # --- BigQuery --------------------------------------------------------------------------------
     if m := re.fullmatch(r"/bigquery/v2/projects/([^/]+)/jobs", p):
         sql = r.body["configuration"]["query"]["query"]
@@ -226,11 +251,24 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         rows: list = []
         if "COUNTIF" in sql:
             good, bad = state.staging_counts
-            rows = [{"f": [{"v": str(good)}, {"v": str(bad)}]}]
+            rows = [{"f": [{"v": str(good)}, {"v": str(bad)}, {"v": state.staging_earliest}]}]
+        if "EXPORT DATA" in sql and state.export_error:
+            state.bq_jobs[job_id] = {"sql": sql, "rows": []}
+            return 200, {"jobReference": {"projectId": m.group(1), "jobId": job_id, "location": location},
+                         "status": {"state": "DONE", "errorResult": state.export_error}}
         if uri := re.search(r"uri = '([^']+)'", sql):
-            target = Path(uri.group(1).replace("*", "000000000000"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text("".join(json.dumps(row) + "\n" for row in state.curated_rows))
+            # The export: the rows above the watermark (and in the pending partitions), as files
+            # under the URI's prefix; the script's last statement answers the mark.
+            chosen = state.curated_rows
+            if since := re.search(r"ingested_at > TIMESTAMP\('([^']+)'\)", sql):
+                chosen = [row for row in chosen if row.get("ingested_at", "") > since.group(1)]
+            if earliest := re.search(r"event_time >= TIMESTAMP\('([^']+)'\)", sql):
+                chosen = [row for row in chosen if row["event_time"] >= earliest.group(1)]
+            bucket, _, name = uri.group(1).removeprefix("gs://").partition("/")
+            state.put(bucket, name.replace("*", "000000000000"),
+                      "".join(json.dumps(row) + "\n" for row in chosen))
+            state.exported.append(chosen)
+            rows = [{"f": [{"v": state.bq_now}]}]
         state.bq_jobs[job_id] = {"sql": sql, "rows": rows}
         return 200, {"jobReference": {"projectId": m.group(1), "jobId": job_id, "location": location},
                      "status": {"state": "DONE"}}
@@ -247,6 +285,8 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         return 200, {"currentState": state.dataflow_state}
     # --- Vertex AI -------------------------------------------------------------------------------
     loc = r"/v1/(projects/[^/]+/locations/[^/]+)"
+    if re.fullmatch(loc + r"/pipelineJobs", p) and r.method == "GET":
+        return 200, {"pipelineJobs": [_numbered_job(j) for j in state.pipeline_jobs]}
     if re.fullmatch(r"/v1/projects/[^/]+/locations/[^/]+/(?:.*/)?operations/\d+", p):
         return 200, state.operations[p.removeprefix("/v1/")]
     if m := re.fullmatch(loc + r"/customJobs", p):

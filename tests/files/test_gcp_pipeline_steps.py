@@ -12,6 +12,7 @@ an error answer or a failed job fails the step, loudly.
 import importlib.metadata
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -102,10 +103,10 @@ def _csv(rows) -> str:
 
 
 # --- curate -------------------------------------------------------------------------------------
-def _curate(**extra):
+def _curate(run_id="dsaas-mlops-loop-20260101", **extra):
     return m.curate(
-        project=PROJECT, region=REGION, run_id="dsaas-mlops-loop-20260101", raw_bucket=RAW,
-        dataflow_bucket=DATAFLOW, dataset="acme_prod_curated", table="events",
+        project=PROJECT, region=REGION, run_id=run_id, raw_bucket=RAW,
+        dataflow_bucket=DATAFLOW, artifacts_bucket=ARTIFACTS, dataset="acme_prod_curated", table="events",
         template=f"gs://dataflow-templates-{REGION}/latest/flex/GCS_Text_to_BigQuery_Flex",
         dataflow_service_account=f"acme-prod-dataflow@{PROJECT}.iam.gserviceaccount.com",
         subnetwork=f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/regions/{REGION}/subnetworks/main",
@@ -139,13 +140,224 @@ def test_curate_claims_loads_quarantines_merges_and_exports(google):
     assert params["javascriptTextTransformGcsPath"] == f"gs://{DATAFLOW}/udf/transform.js"
     assert env["ipConfiguration"] == "WORKER_IP_PRIVATE" and env["subnetwork"].endswith("/subnetworks/main")
     assert (env["machineType"], env["maxWorkers"], env["kmsKeyName"]) == ("n2-standard-2", 3, "compute-key")
-    # BigQuery: count, quarantine + idempotent MERGE on record_id, then the snapshot export.
-    sql = [r.body["configuration"]["query"]["query"] for r in google.calls("POST", "/bigquery/v2/projects/.*/jobs$")]
+    # BigQuery: count, quarantine + idempotent MERGE on record_id, then the first export (all of it).
+    sql = _sql(google)
     assert "COUNTIF(error IS NULL)" in sql[0]
     assert "_quarantine" in sql[1] and "ON t.record_id = s.record_id" in sql[1] and "DROP TABLE" in sql[1]
-    assert sql[2].lstrip().startswith("EXPORT DATA") and "FROM `acme-dsaas-prod.acme_prod_curated.events`" in sql[2]
+    assert "EXPORT DATA" in sql[2] and "FROM `acme-dsaas-prod.acme_prod_curated.events` ;" in sql[2]
+    assert f"uri = 'gs://{ARTIFACTS}/curated/exports/{run}/part-*.json'" in sql[2]
     jobs = google.calls("POST", "/bigquery/v2/projects/.*/jobs$")
     assert all(r.body["jobReference"]["location"] == REGION for r in jobs)
+    # The watermark for the next run, and the lock released.
+    assert _state(google) == {"watermark": google.bq_now, "pending_since": None, "run": run}
+    assert google.objects(ARTIFACTS, "curated/lock") == []
+
+
+def _sql(google) -> list[str]:
+    return [r.body["configuration"]["query"]["query"] for r in google.calls("POST", "/bigquery/v2/projects/.*/jobs$")]
+
+
+def _state(google) -> dict:
+    return json.loads((google.root / ARTIFACTS / "curated" / "export_state.json").read_text())
+
+
+def _row(i: int, ingested: str, event: str = "2026-01-01T00:00:00.000000Z", label: float = 1.0) -> dict:
+    return {"record_id": str(i), "event_time": event, "ingested_at": ingested,
+            "payload": json.dumps({"x": float(i % 7), "y": float(i % 5), "label": label})}
+
+
+def test_curate_exports_only_the_rows_merged_since_the_last_export(google):
+    """Run 1 exports the table once; run 2 only what was merged after run 1's watermark, from the
+    partitions of its new rows; a run with nothing new exports nothing."""
+    old = [_row(i, "2026-01-01T10:00:00.000000Z") for i in range(5)]
+    google.curated_rows = old
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.staging_counts = (5, 0)
+    google.bq_now = "2026-01-01T12:00:00.000000Z"
+    _curate(run_id="run-1", api_endpoint=google.url)
+    assert google.exported == [old]
+    assert _state(google)["watermark"] == "2026-01-01T12:00:00.000000Z"
+
+    # Run 2: two rows merged (one new, one updated), with events from 2026-01-03 on.
+    new = [_row(5, "2026-01-02T06:00:00.000000Z", event="2026-01-03T00:00:00.000000Z"),
+           _row(1, "2026-01-02T06:00:00.000000Z", event="2026-01-04T00:00:00.000000Z", label=9.0)]
+    google.curated_rows = [r for r in old if r["record_id"] != "1"] + new
+    google.put(RAW, "incoming/b.jsonl", '{"id": 5}\n{"id": 1}\n')
+    google.staging_counts, google.staging_earliest = (2, 0), "2026-01-03T00:00:00.000000Z"
+    google.bq_now = "2026-01-02T12:00:00.000000Z"
+    _curate(run_id="run-2", api_endpoint=google.url)
+    export = _sql(google)[-1]
+    assert "WHERE ingested_at > TIMESTAMP('2026-01-01T12:00:00.000000Z') AND ingested_at <= mark" in export
+    assert "AND event_time >= TIMESTAMP('2026-01-03T00:00:00.000000Z')" in export  # partition pruning
+    assert google.exported[-1] == new
+    assert google.objects(ARTIFACTS, "curated/exports/") == [
+        "curated/exports/run_1/part-000000000000.json", "curated/exports/run_2/part-000000000000.json"]
+    assert _state(google) == {"watermark": "2026-01-02T12:00:00.000000Z", "pending_since": None, "run": "run_2"}
+
+    # Run 3: no new files, nothing pending: not one BigQuery query.
+    before = len(_sql(google))
+    _curate(run_id="run-3", api_endpoint=google.url)
+    assert len(_sql(google)) == before and len(google.exported) == 2
+
+
+def test_a_failed_export_is_made_good_by_the_next_run(google, capfd):
+    """The MERGE went through, the export failed: the watermark stays, the partitions of the
+    merged rows are remembered, and the next run (without new files) exports those rows."""
+    google.curated_rows = [_row(1, "2026-01-01T10:00:00.000000Z")]
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.staging_counts = (1, 0)
+    google.bq_now = "2026-01-01T12:00:00.000000Z"
+    _curate(run_id="run-1", api_endpoint=google.url)
+
+    merged = _row(2, "2026-01-02T06:00:00.000000Z", event="2025-12-30T00:00:00.000000Z")  # late data
+    google.curated_rows.append(merged)
+    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\n')
+    google.staging_earliest = "2025-12-30T00:00:00.000000Z"
+    google.export_error = {"reason": "backendError", "message": "export backend error"}
+    with pytest.raises(RuntimeError):
+        _curate(run_id="run-2", api_endpoint=google.url)
+    assert "export backend error" in "".join(capfd.readouterr())
+    assert "MERGE" in _sql(google)[-2] and "EXPORT DATA" in _sql(google)[-1]
+    assert _state(google) == {"watermark": "2026-01-01T12:00:00.000000Z",
+                              "pending_since": "2025-12-30T00:00:00.000000Z", "run": "run_1"}
+    assert google.objects(ARTIFACTS, "curated/lock") == []  # released on the failure too
+    google.export_error = None
+
+    google.bq_now = "2026-01-03T00:00:00.000000Z"
+    _curate(run_id="run-3", api_endpoint=google.url)
+    assert "AND event_time >= TIMESTAMP('2025-12-30T00:00:00.000000Z')" in _sql(google)[-1]
+    assert google.exported[-1] == [merged]
+    assert _state(google)["watermark"] == "2026-01-03T00:00:00.000000Z"
+
+
+def test_curate_waits_for_the_lock_of_a_live_run_and_gives_up_without_merging(google, capfd):
+    import time
+
+    google.put(ARTIFACTS, "curated/lock", json.dumps({"run": "other", "expires": time.time() + 3600}))
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    with pytest.raises(RuntimeError):
+        _curate(api_endpoint=google.url, lock_wait_seconds=0)
+    assert "locked by run other" in "".join(capfd.readouterr())
+    assert not _sql(google)  # no MERGE, no export while another run holds the table
+    assert google.objects(RAW) == ["processing/dsaas_mlops_loop_20260101/a.jsonl"]
+    assert json.loads((google.root / ARTIFACTS / "curated/lock").read_text())["run"] == "other"
+
+
+def test_curate_takes_over_the_lock_of_a_dead_run(google, capfd):
+    import time
+
+    google.put(ARTIFACTS, "curated/lock", json.dumps({"run": "dead", "expires": time.time() - 1}))
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.staging_counts = (1, 0)
+    _curate(api_endpoint=google.url, lock_wait_seconds=0)
+    assert "took over the lock of run dead" in "".join(capfd.readouterr())
+    (takeover,) = [r for r in google.calls("POST", f"/upload/storage/v1/b/{ARTIFACTS}/o")
+                   if r.query["name"] == "curated/lock" and r.query["ifGenerationMatch"] != "0"]
+    assert takeover.query["ifGenerationMatch"] == "1"  # exactly the dead run's generation
+    assert google.objects(ARTIFACTS, "curated/lock") == []
+
+
+def test_a_file_another_run_claimed_first_is_not_loaded_twice(google, capfd):
+    """Two runs listed the same file; the other deleted it from incoming/ first: this run drops
+    its copy and loads only what it claimed."""
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\n')
+    google.failures[("DELETE", f"/b/{RAW}/o/incoming/a.jsonl$")] = (
+        404, {"error": {"code": 404, "status": "NOT_FOUND", "message": "No such object"}})
+    google.staging_counts = (1, 0)
+    _curate(api_endpoint=google.url)
+    assert "incoming/a.jsonl was claimed by another run" in "".join(capfd.readouterr())
+    run = "dsaas_mlops_loop_20260101"
+    assert google.objects(RAW) == ["incoming/a.jsonl", f"processed/{run}/b.jsonl"]  # a.jsonl: the fake kept it
+    rewrites = [r for r in google.calls("POST", "/rewriteTo/")]
+    assert all("sourceGeneration" in r.query for r in rewrites)  # never a newer upload than listed
+
+
+@dsl.component(base_image="python:3.11-slim")
+def exports_manifest(exports: str, snapshot: Output[Dataset]):
+    """Stands in for curate's output: where the exports are."""
+    import json
+
+    with open(snapshot.path, "w") as f:
+        json.dump({"exports": exports}, f)
+
+
+@dsl.pipeline
+def only_prepare(exports: str, api_endpoint: str, chunk_bytes: int):
+    made = exports_manifest(exports=exports)
+    m.prepare(snapshot=made.outputs["snapshot"], label_field="label", test_percent=20,
+              api_endpoint=api_endpoint, chunk_bytes=chunk_bytes)
+
+
+def test_prepare_streams_every_export_in_bounded_chunks_and_keeps_the_latest_version(google, tmp_path, capfd):
+    """Two exports (run 2 updates records 0-9): the training set has each record once, in its
+    latest version, and is the same whether the exports fit one spool or need many."""
+    first = [_row(i, "2026-01-01T10:00:00.000000Z", label=1.0) for i in range(80)]
+    updates = [_row(i, "2026-01-02T10:00:00.000000Z", event="2026-01-02T00:00:00.000000Z", label=50.0)
+               for i in range(10)]
+    google.put(ARTIFACTS, "curated/exports/run_1/part-000000000000.json",
+               "".join(json.dumps(r) + "\n" for r in first[:40]))
+    google.put(ARTIFACTS, "curated/exports/run_1/part-000000000001.json",
+               "".join(json.dumps(r) + "\n" for r in first[40:]))
+    google.put(ARTIFACTS, "curated/exports/run_2/part-000000000000.json",
+               "".join(json.dumps(r) + "\n" for r in updates) + "\n")
+    google.put(ARTIFACTS, "curated/export_state.json", "{}")  # not an export: never read as one
+    results = {}
+    for chunk in (1 << 30, 500):
+        root = tmp_path / f"root-{chunk}"
+        local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root), raise_on_error=True)
+        only_prepare(exports=f"gs://{ARTIFACTS}/curated/exports/", api_endpoint=google.url, chunk_bytes=chunk)
+        out = "".join(capfd.readouterr())
+        spools = int(re.search(r"(\d+) spool\(s\)", out).group(1))
+        files = {p.name: p for p in root.rglob("*") if p.is_file() and p.name in ("train", "test", "features")}
+        results[chunk] = (spools, {side: sorted(files[side].read_text().splitlines()) for side in ("train", "test")},
+                          json.loads(files["features"].read_text()))
+    (one, small), (many, chunked) = (results[1 << 30][0], results[1 << 30][1:]), (results[500][0], results[500][1:])
+    assert one == 1 and many > 10  # the exports (about 8 kB) in 500-byte chunks: many spools
+    assert small == chunked
+    sides, features = small
+    assert features == {"label": "label", "features": ["x", "y"]}
+    rows = [line.split(",") for line in sides["train"] + sides["test"]]
+    assert len(rows) == 80  # each record once
+    assert sorted(float(r[0]) for r in rows).count(50.0) == 10  # records 0-9 in their updated version
+
+
+# --- one run at a time: a retried launch (or a slow run at the next slot) gives way -----------------
+LOOP = "acme-prod MLOps loop"
+
+
+def _job(job_id: str, created: str, state: str = "PIPELINE_STATE_RUNNING", name: str = LOOP) -> dict:
+    return {"name": f"{PARENT}/pipelineJobs/{job_id}", "displayName": name, "state": state, "createTime": created}
+
+
+@pytest.mark.parametrize("others, expected", [
+    ([], "run"),
+    ([_job("retry-of-this-slot", "2026-01-01T03:00:01Z")], "run"),  # created after this run: it gives way
+    ([_job("previous", "2026-01-01T02:59:00Z")], "skip"),
+    ([_job("previous", "2026-01-01T02:59:00Z", state="PIPELINE_STATE_FAILED")], "run"),
+    ([_job("previous", "2026-01-01T02:59:00Z", name="someone's experiment")], "run"),
+])
+def test_only_the_earliest_active_run_of_the_loop_works(google, others, expected):
+    google.pipeline_jobs = [_job("this-run", "2026-01-01T03:00:00Z"), *others]
+    task = m.single_run(project=PROJECT, region=REGION, run_id="this-run", display_name=LOOP,
+                        api_endpoint=google.url)
+    assert task.output == expected
+    (listed,) = google.calls("GET", "/pipelineJobs$")
+    assert listed.path == f"/v1/{PARENT}/pipelineJobs"
+    assert f'display_name="{LOOP}"' in listed.query["filter"] and "PIPELINE_STATE_RUNNING" in listed.query["filter"]
+
+
+def test_a_retried_launch_of_the_loop_does_nothing_while_the_first_run_works(google):
+    """Cloud Scheduler retried pipelineJobs.create after a lost answer: the second run finds the
+    first one active, claims no file and ends green; the first run's files stay its own."""
+    google.put(RAW, "incoming/a.jsonl", "{}\n")
+    google.endpoints[ENDPOINT] = {"deployedModels": [], "trafficSplit": {}}
+    google.pipeline_jobs = [_job("dsaas-mlops-loop-first", "2026-01-01T03:00:00Z")]
+    m.loop(**_loop_arguments(google, loop_display_name=LOOP))
+    assert google.calls("GET", "/pipelineJobs$")
+    assert not google.calls("POST", "/rewriteTo/") and not google.calls("POST", "flexTemplates:launch")
+    assert not google.calls("POST", "/bigquery/") and not google.calls("POST", "models:upload$")
+    assert google.objects(RAW) == ["incoming/a.jsonl"]
 
 
 def test_curate_with_a_failed_dataflow_job_fails_and_keeps_the_files_in_processing(google, capfd):

@@ -181,6 +181,7 @@ locals {
     dataflow_machine_type       = "n2-standard-2"
     dataflow_max_workers        = var.dataflow_max_workers
     training_enabled            = true
+    loop_display_name           = "globex-eu-staging MLOps loop"
     label_field                 = "label"
     test_percent                = 20
     training_service_account    = google_service_account.training.email
@@ -207,8 +208,10 @@ locals {
 
 # One run of the loop on the spec's schedule (UTC): Cloud Scheduler calls pipelineJobs.create
 # with the compiled spec inline (a job's payload may be up to 1 MB) as the pipeline's account.
-# Runs never load a file twice, even when they overlap: each moves the files it loads out of
-# incoming/ first.
+# A retried launch (Cloud Scheduler retries when it gets no answer, also when the job was
+# created) starts a second run: of the active runs with this display name only the earliest
+# works, the others end at once (the pipeline's single_run step). Runs never load a file twice
+# either way: each moves the files it loads out of incoming/ first.
 resource "google_cloud_scheduler_job" "pipeline" {
   name             = "globex-eu-staging-mlops-loop"
   project          = local.project_id

@@ -51,7 +51,7 @@ def test_shipped_compiled_spec_equals_a_fresh_compile(tmp_path, rendered):
 def test_compiled_spec_has_every_loop_step_and_fits_a_scheduler_job(rendered):
     spec = yaml.safe_load(rendered["files/pipeline/pipeline.yaml"])
     executors = spec["deploymentSpec"]["executors"]
-    for step in ("curate", "prepare", "train", "evaluate", "register", "gate", "deploy", "monitor"):
+    for step in ("single-run", "curate", "prepare", "train", "evaluate", "register", "gate", "deploy", "monitor"):
         assert f"exec-{step}" in executors, step
     # Cloud Scheduler sends it inline: a job's payload is at most 1 MB, base64 adds a third.
     assert len(rendered["files/pipeline/pipeline.yaml"]) * 4 / 3 < 900_000
@@ -70,12 +70,17 @@ def _snapshot_lines(n: int, label: bool = True) -> list[str]:
 
 @dsl.component(base_image="python:3.11-slim")
 def curated_snapshot(lines: list, snapshot: Output[Dataset]):
-    """Stands in for curate's BigQuery export: JSON lines files in the snapshot directory."""
+    """Stands in for curate's BigQuery exports: JSON lines files in a folder the snapshot names
+    (prepare reads a local folder as it reads the gs:// prefix of the real exports)."""
+    import json
     import os
 
-    os.makedirs(snapshot.path, exist_ok=True)
-    with open(os.path.join(snapshot.path, "part-000000000000.json"), "w") as f:
+    exports = snapshot.path + "-exports"
+    os.makedirs(os.path.join(exports, "run_1"), exist_ok=True)
+    with open(os.path.join(exports, "run_1", "part-000000000000.json"), "w") as f:
         f.write("\n".join(lines) + "\n")
+    with open(snapshot.path, "w") as f:
+        json.dump({"exports": exports}, f)
 
 
 @dsl.component(base_image="python:3.11-slim")

@@ -6,13 +6,16 @@ Cloud Scheduler starts a run on the data schedule (pipelineJobs.create with the 
 pipeline.yaml, and the client's parameter values: see pipeline.tf). Nothing here is specific to
 one client: every value comes in as a pipeline parameter.
 
+- single run: of the loop's active runs only the earliest works (a launch Cloud Scheduler
+  retried, or a run still going at the next slot, ends at once).
 - curate: claims the new raw files (incoming/ -> processing/<run>/), loads them with Google's
   "Text Files on Cloud Storage to BigQuery" Dataflow Flex Template into a staging table (the UDF
   marks malformed lines instead of failing), quarantines the marked rows, MERGEs the good ones into
-  the curated table on record_id (idempotent: a re-delivered file changes nothing), moves the files
-  to processed/<run>/ and exports a snapshot of the curated table for prepare.
+  the curated table on record_id (idempotent: a re-delivered file changes nothing), exports the
+  rows merged since the last export's watermark, and moves the files to processed/<run>/.
 - prepare: the pluggable step that turns curated rows into the training set (label first, numeric
-  features after, as CSV) and a held-out test set; no usable rows is a failure, not a success.
+  features after, as CSV) and a held-out test set, streaming every export through bounded
+  spools; no usable rows is a failure, not a success.
 - train: a Vertex AI custom job on the spec's machine type, in the blueprint's network when one is
   peered, running train.py (uploaded next to this file) in the serving container.
 - evaluate: metrics on the held-out set, stored with the model version.
@@ -46,12 +49,69 @@ GOOGLE_PACKAGES = ["google-auth==2.63.0", "requests==2.33.0"]
 
 
 @dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def single_run(
+    project: str,
+    region: str,
+    run_id: str,
+    display_name: str,
+    api_endpoint: str = "",
+) -> str:
+    """"run", or "skip" when an earlier run of this loop is still active.
+
+    Cloud Scheduler retries a launch whose answer it did not get (a timeout, a 5xx after the job
+    was created): pipelineJobs.create then starts a second run of the same slot, and a slow run
+    can still be going at the next slot. Of the active runs with this display name, only the
+    earliest created does the work; the others end green without touching anything (their log
+    says which run they gave way to). "" as display_name: no check (a run started by hand).
+    """
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    if not display_name:
+        return "run"
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+    base = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
+    active = ("PIPELINE_STATE_QUEUED", "PIPELINE_STATE_PENDING", "PIPELINE_STATE_RUNNING",
+              "PIPELINE_STATE_PAUSED", "PIPELINE_STATE_CANCELLING")
+    flt = f'display_name="{display_name}" AND (' + " OR ".join(f'state="{s}"' for s in active) + ")"
+    jobs, token = [], None
+    while True:
+        params = {"filter": flt}
+        if token:
+            params["pageToken"] = token
+        response = http.get(f"{base}/projects/{project}/locations/{region}/pipelineJobs", params=params,
+                            timeout=120)
+        if response.status_code >= 400:
+            raise RuntimeError(f"list pipeline jobs: {response.status_code} {response.text[:2000]}")
+        page = response.json()
+        jobs += page.get("pipelineJobs", [])
+        token = page.get("nextPageToken")
+        if not token:
+            break
+    # Vertex names jobs by project number: match this run on the job id, the last segment.
+    jobs = [j for j in jobs if j.get("displayName") == display_name and j.get("state") in active]
+    mine = next((j for j in jobs if j["name"].rsplit("/", 1)[-1] == run_id), None)
+    others = [j for j in jobs if j is not mine]
+    if mine is not None:
+        order = (mine.get("createTime", ""), run_id)
+        others = [j for j in others if (j.get("createTime", ""), j["name"].rsplit("/", 1)[-1]) < order]
+    if others:
+        first = min(others, key=lambda j: j.get("createTime", ""))
+        print(f"single_run: {first['name']} (created {first.get('createTime')}) is still active: "
+              "this run does nothing")
+        return "skip"
+    return "run"
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
 def curate(
     project: str,
     region: str,
     run_id: str,
     raw_bucket: str,
     dataflow_bucket: str,
+    artifacts_bucket: str,
     dataset: str,
     table: str,
     template: str,
@@ -63,8 +123,20 @@ def curate(
     snapshot: Output[Dataset],
     report: Output[Artifact],
     api_endpoint: str = "",
+    lock_wait_seconds: int = 3600,
+    lock_lease_seconds: int = 3600,
 ) -> int:
-    """Load the new raw files into the curated table; returns the number of quarantined lines."""
+    """Load the new raw files into the curated table and export what changed; returns the number
+    of quarantined lines.
+
+    Only new input costs anything: the files claimed from incoming/ are loaded, and the export
+    for prepare holds only the curated rows merged since the last successful export (the
+    watermark in gs://<artifacts>/curated/export_state.json), reading only the partitions they
+    are in. Each export lands under gs://<artifacts>/curated/exports/<run>/; `snapshot` names
+    that prefix (prepare reads all of them). The MERGE, the export and the watermark are done
+    under a lock (gs://<artifacts>/curated/lock, with a lease), so two runs never merge into the
+    table at once or move the watermark past each other's rows.
+    """
     import json
     import re
     import time
@@ -76,8 +148,11 @@ def curate(
     credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     http = AuthorizedSession(credentials)
 
+    def request(method, url, **kwargs):
+        return http.request(method, url, timeout=120, **kwargs)
+
     def call(method, url, **kwargs):
-        response = http.request(method, url, timeout=120, **kwargs)
+        response = request(method, url, **kwargs)
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:2000]}")
         return response.json() if response.content else {}
@@ -91,7 +166,11 @@ def curate(
         return state
 
     run = re.sub(r"[^a-z0-9_]", "_", run_id.lower())[-40:]
-    storage = (api_endpoint or "https://storage.googleapis.com") + "/storage/v1"
+    root = api_endpoint or "https://storage.googleapis.com"
+    storage = root + "/storage/v1"
+
+    def quoted(name):
+        return urllib.parse.quote(name, safe="")
 
     def objects(prefix):
         token, out = None, []
@@ -105,25 +184,110 @@ def curate(
             if not token:
                 return out
 
-    def move(obj, new_name):
-        quoted = urllib.parse.quote(obj["name"], safe="")
-        target = urllib.parse.quote(new_name, safe="")
-        params = {}
+    def copy(obj, new_name):
+        """Copy exactly the listed generation; False when it is gone (another run claimed it)."""
+        params = {"sourceGeneration": obj["generation"]}
         while True:  # rewriteTo may need several calls for large objects
-            result = call("POST", f"{storage}/b/{raw_bucket}/o/{quoted}/rewriteTo/b/{raw_bucket}/o/{target}",
-                          params=params, json={})
+            response = request("POST", f"{storage}/b/{raw_bucket}/o/{quoted(obj['name'])}/rewriteTo/b/"
+                               f"{raw_bucket}/o/{quoted(new_name)}", params=params, json={})
+            if response.status_code == 404:
+                return False
+            if response.status_code >= 400:
+                raise RuntimeError(f"rewrite {obj['name']}: {response.status_code} {response.text[:2000]}")
+            result = response.json()
             if result.get("done"):
-                break
-            params = {"rewriteToken": result["rewriteToken"]}
-        # Only the generation that was copied: a newer upload under the same name stays new.
-        call("DELETE", f"{storage}/b/{raw_bucket}/o/{quoted}", params={"ifGenerationMatch": obj["generation"]})
+                return True
+            params = {"sourceGeneration": obj["generation"], "rewriteToken": result["rewriteToken"]}
 
-    # 1. Claim the new input: each run owns what it moved, so overlapping runs never load a file twice.
+    def remove(name, generation):
+        """Delete one generation; False when it is not there any more (or was replaced)."""
+        response = request("DELETE", f"{storage}/b/{raw_bucket}/o/{quoted(name)}",
+                           params={"ifGenerationMatch": generation})
+        if response.status_code in (404, 412):
+            return False
+        if response.status_code >= 400:
+            raise RuntimeError(f"delete {name}: {response.status_code} {response.text[:2000]}")
+        return True
+
+    # 1. Claim the new input. A file belongs to the run whose delete of the listed generation
+    #    succeeds: two runs that list and copy the same file never both load it (the other
+    #    deletes its copy), and a newer upload under the same name stays new.
     claimed = []
     for obj in objects("incoming/"):
         name = f"processing/{run}/{obj['name'][len('incoming/'):]}"
-        move(obj, name)
+        if not copy(obj, name):
+            print(f"curate: {obj['name']} was claimed by another run")
+            continue
+        if not remove(obj["name"], obj["generation"]):
+            print(f"curate: {obj['name']} was claimed by another run (or replaced): not loading it here")
+            for mine in objects(name):
+                if mine["name"] == name:
+                    remove(name, mine["generation"])
+            continue
         claimed.append(name)
+
+    # --- State shared by the runs, in the artifacts bucket (only the pipeline writes there) ---
+    state_dir = "curated"
+    lock_name, state_name = f"{state_dir}/lock", f"{state_dir}/export_state.json"
+    exports = f"gs://{artifacts_bucket}/{state_dir}/exports/"
+
+    def read(name):
+        """(JSON content, generation) of an artifacts object, or (None, None) if there is none."""
+        meta = request("GET", f"{storage}/b/{artifacts_bucket}/o/{quoted(name)}")
+        if meta.status_code == 404:
+            return None, None
+        if meta.status_code >= 400:
+            raise RuntimeError(f"read {name}: {meta.status_code} {meta.text[:2000]}")
+        generation = meta.json()["generation"]
+        body = call("GET", f"{storage}/b/{artifacts_bucket}/o/{quoted(name)}",
+                    params={"alt": "media", "generation": generation})
+        return body, generation
+
+    def write(name, content, if_generation=None):
+        """Upload JSON; with if_generation only over that generation ("0": only if absent).
+        Returns the new generation, or None when the precondition failed."""
+        params = {"uploadType": "media", "name": name}
+        if if_generation is not None:
+            params["ifGenerationMatch"] = if_generation
+        response = request("POST", f"{root}/upload/storage/v1/b/{artifacts_bucket}/o", params=params,
+                           data=json.dumps(content), headers={"Content-Type": "application/json"})
+        if response.status_code == 412:
+            return None
+        if response.status_code >= 400:
+            raise RuntimeError(f"write {name}: {response.status_code} {response.text[:2000]}")
+        return response.json()["generation"]
+
+    def acquire():
+        deadline = time.time() + lock_wait_seconds
+        delay = 5
+        while True:
+            mine = {"run": run, "expires": time.time() + lock_lease_seconds}
+            generation = write(lock_name, mine, if_generation="0")
+            if generation is not None:
+                return generation
+            held, held_generation = read(lock_name)
+            if held is not None and held["expires"] < time.time():
+                # The holder's lease ran out (its run died): take over exactly that generation.
+                generation = write(lock_name, mine, if_generation=held_generation)
+                if generation is not None:
+                    print(f"curate: took over the lock of run {held['run']} (lease expired)")
+                    return generation
+                continue
+            if time.time() >= deadline:
+                raise RuntimeError(
+                    f"curate: the curated table is locked by run {held and held['run']} "
+                    f"(gs://{artifacts_bucket}/{lock_name}) for more than {lock_wait_seconds} s: the "
+                    f"files stay in processing/{run}/")
+            time.sleep(delay)
+            delay = min(delay * 2, 60)
+
+    def release(generation):
+        response = request("DELETE", f"{storage}/b/{artifacts_bucket}/o/{quoted(lock_name)}",
+                           params={"ifGenerationMatch": generation})
+        if response.status_code in (404, 412):
+            print("curate: the lock was taken over while this run held it (lease too short?)")
+        elif response.status_code >= 400:
+            raise RuntimeError(f"release the lock: {response.status_code} {response.text[:2000]}")
 
     bq = (api_endpoint or "https://bigquery.googleapis.com") + f"/bigquery/v2/projects/{project}"
 
@@ -140,10 +304,14 @@ def curate(
             raise RuntimeError(f"BigQuery job {ref['jobId']} failed: {job['status']['errorResult']}")
         return call("GET", f"{bq}/queries/{ref['jobId']}", params={"location": ref["location"]})
 
+    def values(result):
+        return [v["v"] for v in result["rows"][0]["f"]]
+
+    stamp = "'%Y-%m-%dT%H:%M:%E6SZ'"  # fixed width: these strings sort as the times do
     target = f"`{project}.{dataset}.{table}`"
     staging_id = f"{table}_staging_{run}"
     staging = f"`{project}.{dataset}.{staging_id}`"
-    counts = {"files": len(claimed), "loaded": 0, "quarantined": 0}
+    counts = {"files": len(claimed), "loaded": 0, "quarantined": 0, "exported_since": None}
     dataflow = (api_endpoint or "https://dataflow.googleapis.com") + f"/v1b3/projects/{project}/locations/{region}"
     if claimed:
         # 2. Dataflow: the new files -> a staging table of this run (the UDF never throws).
@@ -176,12 +344,27 @@ def curate(
                      lambda s: s in ("JOB_STATE_DONE", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"))
         if state != "JOB_STATE_DONE":
             raise RuntimeError(f"Dataflow job {job_id} ended {state}: the files stay in processing/{run}/")
-        # 3. Quarantine the marked lines, MERGE the good rows (latest event per record wins).
-        stats = query(
-            f"SELECT COUNTIF(error IS NULL) AS good, COUNTIF(error IS NOT NULL) AS bad FROM {staging}")
-        good, bad = (int(v["v"] or 0) for v in stats["rows"][0]["f"])
-        counts.update(loaded=good, quarantined=bad)
-        query(f"""
+
+    lock = acquire()
+    try:
+        export_state, _ = read(state_name)
+        export_state = export_state or {"watermark": None, "pending_since": None}
+        if claimed:
+            # 3. Quarantine the marked lines, MERGE the good rows (latest event per record wins).
+            good, bad, earliest = values(query(
+                "SELECT COUNTIF(error IS NULL) AS good, COUNTIF(error IS NOT NULL) AS bad, "
+                f"FORMAT_TIMESTAMP({stamp}, MIN(IF(error IS NULL, event_time, NULL))) AS earliest "
+                f"FROM {staging}"))
+            counts.update(loaded=int(good or 0), quarantined=int(bad or 0))
+            if earliest and export_state["watermark"] is not None:
+                # Before the MERGE: should the export below fail, the next run still knows the
+                # earliest partition holding rows that are not exported yet.
+                pending = export_state["pending_since"]
+                export_state["pending_since"] = min(pending, earliest) if pending else earliest
+                write(state_name, export_state)
+            # ingested_at: when the row was merged (BigQuery's clock, under the lock), so that
+            # every row merged after an export is above that export's watermark.
+            query(f"""
 INSERT INTO `{project}.{dataset}.{table}_quarantine` (run_id, line, error, quarantined_at)
 SELECT '{run}', payload, error, CURRENT_TIMESTAMP() FROM {staging} WHERE error IS NOT NULL;
 MERGE {target} AS t
@@ -191,28 +374,54 @@ USING (
 ) AS s
 ON t.record_id = s.record_id
 WHEN MATCHED AND s.event_time >= t.event_time THEN
-  UPDATE SET event_time = s.event_time, source = s.source, payload = s.payload, ingested_at = s.ingested_at
+  UPDATE SET event_time = s.event_time, source = s.source, payload = s.payload, ingested_at = CURRENT_TIMESTAMP()
 WHEN NOT MATCHED THEN
   INSERT (record_id, event_time, source, payload, ingested_at)
-  VALUES (s.record_id, s.event_time, s.source, s.payload, s.ingested_at);
+  VALUES (s.record_id, s.event_time, s.source, s.payload, CURRENT_TIMESTAMP());
 DROP TABLE {staging};
 """)
-        # 4. Done with these files: processing/<run>/ -> processed/<run>/.
-        for obj in objects(f"processing/{run}/"):
-            move(obj, "processed/" + obj["name"][len("processing/"):])
+        # 4. Export what changed since the watermark (everything on the first run), then move
+        #    the watermark to the export's own start: rows merged later are above it. Nothing
+        #    merged and nothing pending: nothing to export (and no query at all).
+        if export_state["watermark"] is None or export_state["pending_since"]:
+            since = export_state["watermark"]
+            where = ""
+            if since is not None:
+                where = f"WHERE ingested_at > TIMESTAMP('{since}') AND ingested_at <= mark"
+                if export_state["pending_since"]:
+                    where += f" AND event_time >= TIMESTAMP('{export_state['pending_since']}')"
+            (mark,) = values(query(f"""
+DECLARE mark TIMESTAMP DEFAULT CURRENT_TIMESTAMP();
+EXPORT DATA OPTIONS (uri = '{exports}{run}/part-*.json', format = 'JSON', overwrite = true) AS
+SELECT record_id, FORMAT_TIMESTAMP({stamp}, event_time) AS event_time, payload,
+       FORMAT_TIMESTAMP({stamp}, ingested_at) AS ingested_at
+FROM {target} {where};
+SELECT FORMAT_TIMESTAMP({stamp}, mark) AS mark;
+"""))
+            counts["exported_since"] = since
+            write(state_name, {"watermark": mark, "pending_since": None, "run": run})
+        else:
+            print("curate: nothing merged since the last export: no export")
+    finally:
+        release(lock)
 
-    # 5. The curated rows for prepare (a snapshot of this run, kept with the run's artifacts).
-    query(f"""
-EXPORT DATA OPTIONS (uri = '{snapshot.uri}/part-*.json', format = 'JSON', overwrite = true) AS
-SELECT record_id, event_time, payload FROM {target}
-""")
+    if claimed:
+        # 5. Done with these files: processing/<run>/ -> processed/<run>/.
+        for obj in objects(f"processing/{run}/"):
+            name = "processed/" + obj["name"][len("processing/"):]
+            if not copy(obj, name) or not remove(obj["name"], obj["generation"]):
+                raise RuntimeError(f"curate: could not move {obj['name']} to {name}")
+
+    # What prepare reads: every export so far (each holds the rows merged between two watermarks).
+    with open(snapshot.path, "w") as f:
+        json.dump({"exports": exports, "run": run}, f)
     snapshot.metadata.update(counts)
     with open(report.path, "w") as f:
         json.dump({"run": run, **counts}, f)
     return counts["quarantined"]
 
 
-@dsl.component(base_image=PYTHON_IMAGE)
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
 def prepare(
     snapshot: Input[Dataset],
     label_field: str,
@@ -220,6 +429,8 @@ def prepare(
     train: Output[Dataset],
     test: Output[Dataset],
     features: Output[Artifact],
+    api_endpoint: str = "",
+    chunk_bytes: int = 64 * 1024 * 1024,
 ) -> int:
     """Curated rows -> training set; returns its number of rows.
 
@@ -227,49 +438,133 @@ def prepare(
     JSON object; `label_field` is the value to predict, every other numeric field present in all
     labelled records is a feature. Rows go to the held-out test set by a hash of their record id,
     so a record stays on the same side from run to run. CSV, no header, label first.
+
+    It reads every export curate wrote (each holds the rows merged since the one before; the
+    snapshot names their gs:// prefix, or a local folder holding the same files); a record
+    in several keeps its latest version (event_time, then ingested_at, as the MERGE does). Memory
+    stays bounded whatever the data: the exports are streamed from Cloud Storage into spool files
+    on local disk by a hash of the record id, `chunk_bytes` of input per spool, and each spool is
+    deduplicated on its own.
     """
     import csv
-    import glob
     import hashlib
     import json
+    import math
     import os
+    import tempfile
+    import urllib.parse
 
-    paths = sorted(glob.glob(os.path.join(snapshot.path, "*.json")))
-    rows = []
-    for path in paths:
-        with open(path) as f:
-            for line in f:
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    with open(snapshot.path) as f:
+        exports = json.load(f)["exports"]
+    storage = (api_endpoint or "https://storage.googleapis.com") + "/storage/v1"
+    if exports.startswith("gs://"):
+        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+        http = AuthorizedSession(credentials)
+
+    def call(method, url, **kwargs):
+        response = http.request(method, url, timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:2000]}")
+        return response
+    bucket, _, prefix = exports.removeprefix("gs://").partition("/")
+    listed, token = [], None
+    while exports.startswith("gs://"):
+        params = {"prefix": prefix, "fields": "items(name,size),nextPageToken"}
+        if token:
+            params["pageToken"] = token
+        page = call("GET", f"{storage}/b/{bucket}/o", params=params).json()
+        listed += [o for o in page.get("items", []) if o["name"].endswith(".json")]
+        token = page.get("nextPageToken")
+        if not token:
+            break
+    if not exports.startswith("gs://"):  # the same files in a local folder (to try a prepare of your own)
+        for folder, _, names in os.walk(exports):
+            listed += [{"name": os.path.join(folder, n), "size": os.path.getsize(os.path.join(folder, n))}
+                       for n in names if n.endswith(".json")]
+    listed.sort(key=lambda o: o["name"])
+
+    def lines(obj):
+        if not exports.startswith("gs://"):
+            with open(obj["name"], "rb") as f:
+                yield from f
+            return
+        url = f"{storage}/b/{bucket}/o/{urllib.parse.quote(obj['name'], safe='')}"
+        with http.request("GET", url, params={"alt": "media"}, stream=True, timeout=600) as response:
+            if response.status_code >= 400:
+                raise RuntimeError(f"GET {url}: {response.status_code} {response.text[:2000]}")
+            yield from response.iter_lines()
+    total = sum(int(o.get("size", 0)) for o in listed)
+    spools = min(512, max(1, math.ceil(total / max(chunk_bytes, 1))))
+
+    def digest(record_id):
+        return int(hashlib.sha256(record_id.encode()).hexdigest(), 16)
+
+    work = tempfile.mkdtemp(prefix="prepare-")
+    paths = [os.path.join(work, f"spool-{i:03d}.jsonl") for i in range(spools)]
+    outs = [open(p, "w") for p in paths]
+    try:
+        for obj in listed:
+            for line in lines(obj):
                 if line.strip():
                     record = json.loads(line)
-                    payload = json.loads(record["payload"])
-                    if isinstance(payload, dict) and isinstance(payload.get(label_field), (int, float)):
-                        rows.append((str(record["record_id"]), payload))
-    if not rows:
-        raise RuntimeError(
-            f"no training set: none of the curated records in {len(paths)} snapshot file(s) has a "
-            f"numeric {label_field!r}")
+                    outs[(digest(str(record["record_id"])) >> 8) % spools].write(json.dumps(record) + "\n")
+    finally:
+        for out in outs:
+            out.close()
 
     def numeric(value):
         return isinstance(value, (int, float)) and not isinstance(value, bool)
 
-    names = sorted(k for k, v in rows[0][1].items() if k not in (label_field, "id") and numeric(v))
-    names = [n for n in names if all(numeric(p.get(n)) for _, p in rows)]
+    # Pass 1, one spool at a time: the latest version of each record, the labelled ones kept.
+    names, labelled = None, 0
+    for path in paths:
+        latest = {}
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                key = (record["event_time"] or "", record.get("ingested_at") or "")
+                rid = str(record["record_id"])
+                if rid not in latest or key >= latest[rid][0]:
+                    latest[rid] = (key, record["payload"])
+        with open(path, "w") as f:
+            for rid in sorted(latest):
+                payload = json.loads(latest[rid][1])
+                if isinstance(payload, dict) and numeric(payload.get(label_field)):
+                    keys = {k for k, v in payload.items() if k not in (label_field, "id") and numeric(v)}
+                    names = keys if names is None else names & keys
+                    labelled += 1
+                    f.write(json.dumps([rid, payload]) + "\n")
+    if not labelled:
+        raise RuntimeError(
+            f"no training set: none of the curated records in {len(listed)} export file(s) under "
+            f"{exports} has a numeric {label_field!r}")
+    names = sorted(names or ())
     if not names:
         raise RuntimeError("no training set: the labelled records share no numeric feature")
-    split = {"train": [], "test": []}
-    for record_id, payload in sorted(rows, key=lambda r: r[0]):
-        bucket = int(hashlib.sha256(record_id.encode()).hexdigest(), 16) % 100
-        split["test" if bucket < test_percent else "train"].append(
-            [payload[label_field]] + [payload[n] for n in names])
+    # Pass 2: stream the deduplicated spools into the two CSV files.
+    sides = {"train": 0, "test": 0}
+    with open(train.path, "w", newline="") as train_file, open(test.path, "w", newline="") as test_file:
+        writers = {"train": csv.writer(train_file), "test": csv.writer(test_file)}
+        for path in paths:
+            with open(path) as f:
+                for line in f:
+                    rid, payload = json.loads(line)
+                    side = "test" if digest(rid) % 100 < test_percent else "train"
+                    writers[side].writerow([payload[label_field]] + [payload[n] for n in names])
+                    sides[side] += 1
+            os.remove(path)
     for side, artifact in (("train", train), ("test", test)):
-        if not split[side]:
-            raise RuntimeError(f"no training set: the {side} side is empty ({len(rows)} labelled rows)")
-        with open(artifact.path, "w", newline="") as f:
-            csv.writer(f).writerows(split[side])
-        artifact.metadata["rows"] = len(split[side])
+        if not sides[side]:
+            raise RuntimeError(f"no training set: the {side} side is empty ({labelled} labelled rows)")
+        artifact.metadata["rows"] = sides[side]
     with open(features.path, "w") as f:
         json.dump({"label": label_field, "features": names}, f)
-    return len(split["train"])
+    print(f"prepare: {labelled} labelled records from {len(listed)} export file(s) "
+          f"({total} bytes, {spools} spool(s)), {len(names)} features")
+    return sides["train"]
 
 
 @dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
@@ -775,6 +1070,9 @@ def loop(
     drift_sample_rate: float = 0.8,
     drift_interval_hours: int = 1,
     approved_model: str = "",
+    # The display name Cloud Scheduler starts runs with: of its active runs only the earliest
+    # works ("" : no check).
+    loop_display_name: str = "",
     # One root for every Google API the steps call, "" for Google's own (the tests' fake).
     api_endpoint: str = "",
 ):
@@ -798,17 +1096,23 @@ def loop(
                 api_endpoint=api_endpoint,
             ).set_display_name("monitor" + suffix).set_caching_options(False).after(dep)
 
-    with dsl.If(approved_model == "", "train-new-version"):
+    solo = single_run(project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                      display_name=loop_display_name, api_endpoint=api_endpoint,
+                      ).set_display_name("single run").set_caching_options(False)
+    # A scheduled run does its work only if it is the earliest active one (a retried launch or
+    # a run still going at the next slot gives way); the Else below pairs with the first If.
+    with dsl.If(approved_model == "", "train-new-version"), dsl.If(solo.output == "run", "earliest-run"):
         cur = curate(
             project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
-            raw_bucket=raw_bucket, dataflow_bucket=dataflow_bucket, dataset=dataset, table=table,
+            raw_bucket=raw_bucket, dataflow_bucket=dataflow_bucket, artifacts_bucket=artifacts_bucket,
+            dataset=dataset, table=table,
             template=dataflow_template, dataflow_service_account=dataflow_service_account,
             subnetwork=subnetwork, kms_key=dataflow_kms_key, machine_type=dataflow_machine_type,
             max_workers=dataflow_max_workers, api_endpoint=api_endpoint,
         ).set_display_name("curate").set_caching_options(False)
         with dsl.If(training_enabled == True, "training"):  # noqa: E712 (a pipeline condition)
             prep = prepare(snapshot=cur.outputs["snapshot"], label_field=label_field,
-                           test_percent=test_percent).set_display_name("prepare")
+                           test_percent=test_percent, api_endpoint=api_endpoint).set_display_name("prepare")
             fit = train(
                 project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
                 train_data=prep.outputs["train"], features=prep.outputs["features"],
