@@ -159,6 +159,12 @@ def check_quotas(ctx: Context) -> Outcome:
     return gcp_limits.check_quotas(ctx.spec, ctx.connection)
 
 
+def check_vertex_quotas(ctx: Context) -> Outcome:
+    from dsaas_infra.preflight import gcp_vertex_quotas
+
+    return gcp_vertex_quotas.check(ctx.spec, ctx.connection)
+
+
 def check_org_policies(ctx: Context) -> Outcome:
     from dsaas_infra.preflight import gcp_limits
 
@@ -178,6 +184,8 @@ CHECKS = [
     Check("gcp-state-bucket", "state bucket (versioning)", check_state_bucket),
     # Fresh projects have GPUS_ALL_REGIONS at 0 and low vCPU quotas: say what to request now.
     Check("gcp-quotas", "Compute Engine GPU and vCPU quotas", check_quotas),
+    # Vertex AI meters its own vCPUs and GPUs per family: training jobs and endpoint nodes.
+    Check("gcp-vertex-quotas", "Vertex AI training and serving quotas", check_vertex_quotas),
     Check("gcp-org-policies", "organisation policies accept the blueprint", check_org_policies),
     Check("gcp-budget", "billing budget: rights on the billing account", check_budget),
 ]

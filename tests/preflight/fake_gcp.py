@@ -2,7 +2,8 @@
 
 It answers Resource Manager v3 (get project, testIamPermissions), Resource Manager v1
 (getEffectiveOrgPolicy), Cloud Billing (testIamPermissions on a billing account),
-Compute Engine (project and region quotas) and the Cloud Storage JSON API
+Compute Engine (project and region quotas), Cloud Quotas (quotaInfos of a service, one per
+page) and the Cloud Storage JSON API
 (get and insert bucket) from an in-memory state that tests set up, and records every request.
 """
 
@@ -28,6 +29,8 @@ class FakeGcp:
     # "global" or a region -> metric -> (limit, usage), as Compute Engine reports quotas.
     quotas: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     org_policies: dict[str, dict] = field(default_factory=dict)  # constraint -> effective policy
+    # Cloud Quotas: service -> metric -> {region or "" (the default of every region): limit}
+    quota_infos: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     # billing account id -> permissions the caller holds on it
     billing_granted: dict[str, set[str]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -39,6 +42,7 @@ class FakeGcp:
         self.buckets.clear()
         self.quotas.clear()
         self.org_policies.clear()
+        self.quota_infos.clear()
         self.billing_granted.clear()
         self.requests.clear()
 
@@ -84,6 +88,21 @@ def make_handler(state: FakeGcp):
                 quotas = [{"metric": k, "limit": lim, "usage": use} for k, (lim, use) in sorted(table.items())]
                 kind = "compute#region" if region else "compute#project"
                 return self._send(200, {"kind": kind, "name": region or project, "quotas": quotas})
+            if m := re.fullmatch(r"/v1/projects/([^/]+)/locations/global/services/([^/]+)/quotaInfos", parts.path):
+                if m.group(1) not in state.projects or m.group(2) not in state.quota_infos:
+                    return self._send(403, _error(403, "PERMISSION_DENIED",
+                                                  "Cloud Quotas API has not been used in this project"))
+                infos = [{
+                    "name": f"projects/{m.group(1)}/locations/global/services/{m.group(2)}/quotaInfos/{metric}",
+                    "metric": metric, "service": m.group(2), "dimensions": ["region"],
+                    "dimensionsInfos": [{"dimensions": {"region": r} if r else {}, "details": {"value": str(v)}}
+                                        for r, v in sorted(limits.items())],
+                } for metric, limits in sorted(state.quota_infos.get(m.group(2), {}).items())]
+                start = int(parse_qs(parts.query).get("pageToken", ["0"])[0])
+                page: dict = {"quotaInfos": infos[start:start + 1]}
+                if start + 1 < len(infos):
+                    page["nextPageToken"] = str(start + 1)
+                return self._send(200, page)
             if m := re.fullmatch(r"/storage/v1/b/([^/]+)", parts.path):
                 bucket = state.buckets.get(m.group(1))
                 if bucket is None:

@@ -34,6 +34,7 @@ def test_all_good(fake_gcp, connection, gcp_spec):
     # Quotas and org policies: tests/preflight/test_preflight_gcp_limits.py.
     assert results.pop("gcp-org-policies")[0] == "pass"
     assert results.pop("gcp-quotas")[0] == "warn"  # the fake reports no quotas here
+    assert results.pop("gcp-vertex-quotas")[0] == "warn"  # nor Vertex AI's (test_preflight_gcp_vertex_quotas.py)
     # No budget in this spec: tests/preflight/test_preflight_gcp_budget.py.
     assert results.pop("gcp-budget")[0] == "pass"
     assert results == {
