@@ -12,12 +12,16 @@ from dsaas_infra.phases import PHASES, PURPOSE, SERVICES, output_templates
 from dsaas_infra.spec.model import Client
 from dsaas_infra.spec.resolved import Phases, ResolvedSpec, StateSettings
 
+# Context fields Python reads and templates never see: the resolved spec and its phases.
+NOT_TEMPLATE_VARS = frozenset({"spec", "phases"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommonContext:
     """What every blueprint's templates read, computed once per render (aws_context, gcp_context add the rest)."""
 
-    # The resolved spec itself, for the templates that still read it (see tests/render/test_template_reads.py).
+    # The resolved spec, for the Python that builds the files (files(), derived_files()): never a
+    # template variable (templates read only the fields below; tests/render/test_template_reads.py).
     spec: ResolvedSpec
     phases: Phases
     client: Client
@@ -49,8 +53,9 @@ class CommonContext:
     log_retention_days: int
 
     def template_vars(self) -> dict[str, Any]:
-        """The context as Jinja variables: one per field, values as they are (no copies)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The context as Jinja variables: one per field, values as they are (no copies), except the
+        raw spec (NOT_TEMPLATE_VARS): what templates lay out is computed here, not read from it."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in NOT_TEMPLATE_VARS}
 
 
 def common_context(spec: ResolvedSpec) -> dict[str, Any]:

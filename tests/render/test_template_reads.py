@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
+import jinja2
+import pytest
 from jinja2 import nodes
 
+from dsaas_infra import clouds
 from dsaas_infra.render.environment import environment
-from tests.conftest import REPO
+from dsaas_infra.spec import load_spec
+from tests.conftest import REPO, example_specs
 
 TEMPLATES = REPO / "templates"
 # The resolved spec and its parts: what Python computes the context from, not what templates read.
@@ -41,3 +46,15 @@ def test_no_template_reads_the_raw_spec():
         if reads:
             found[path.relative_to(TEMPLATES).as_posix()] = reads
     assert not found, f"templates read the raw spec (give the context a field instead): {found}"
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in example_specs()])
+def test_the_raw_spec_is_not_a_template_variable(stem):
+    """Not only unread: a template that tries to read the spec fails (StrictUndefined), it cannot slip back."""
+    spec = load_spec(REPO / "blueprints" / f"{stem}.yaml")
+    ctx = importlib.import_module(clouds.of(spec).render_module).build_context(spec)
+    variables = ctx.template_vars()
+    assert not RAW_SPEC_NAMES & set(variables), RAW_SPEC_NAMES & set(variables)
+    assert {"data_enabled", "name_prefix", "realtime"} <= set(variables)
+    with pytest.raises(jinja2.UndefinedError):
+        environment().from_string("{{ phases.data.enabled }}").render(variables)
