@@ -238,7 +238,8 @@ def _variant(name, model, count, weight, instance_type="ml.m5.xlarge"):
 
 
 RETAIN = {"RetainAllVariantProperties": True,
-          "ExcludeRetainedVariantProperties": [{"VariantPropertyType": "DesiredWeight"}]}
+          "ExcludeRetainedVariantProperties": [{"VariantPropertyType": "DesiredWeight"},
+                                               {"VariantPropertyType": "DataCaptureConfig"}]}
 
 
 def test_an_approved_model_goes_to_the_challenger_and_capacity_is_kept():
@@ -286,6 +287,50 @@ def test_a_single_variant_gets_the_new_model_directly():
         {"champion": ("m-old", "ml.m5.xlarge")}, {"champion": 4},
         [_variant("champion", f"{ENDPOINT}-v8", 4, 100.0)], RETAIN)
     assert result["variants"] == {"champion": f"{ENDPOINT}-v8"}
+
+
+def record_update_endpoint(sm) -> list[dict]:
+    """moto has no UpdateEndpoint: answer it as the API documents, and only it; keep the requests."""
+    from botocore.awsrequest import AWSResponse
+    requests: list[dict] = []
+
+    def answer(params, **_):
+        requests.append(json.loads(params["body"]))
+        return AWSResponse("https://stubbed.invalid", 200, {}, None), {"EndpointArn": ARN}
+
+    sm.meta.events.register("before-call.sagemaker.UpdateEndpoint", answer)
+    return requests
+
+
+@pytest.mark.parametrize("change", ["percentage", "drift-off"])
+def test_a_changed_data_capture_reaches_the_endpoint_on_the_next_deployment(aws, change):
+    """Same model, same variants, a new capture configuration (the spec changed): on moto, the
+    deployment is not 'unchanged'; the new endpoint config carries the capture and the update
+    does not retain the old one."""
+    sm, aas = aws
+    package = register_package(sm)
+    first = deploy.deploy({"execution_id": "e1", "input": {"model_package_arn": package}},
+                          config(drift=True), sm, aas)
+    assert sm.describe_endpoint_config(EndpointConfigName=first["endpoint_config"])[
+        "DataCaptureConfig"]["InitialSamplingPercentage"] == 20
+    # Deploying the same package with the same settings changes nothing.
+    again = deploy.deploy({"execution_id": "e2", "input": {"model_package_arn": package}},
+                          config(drift=True), sm, aas)
+    assert again["state"] == "unchanged"
+
+    cfg = config(drift=True, data_capture_percent=5) if change == "percentage" else config()
+    updates = record_update_endpoint(sm)
+    result = deploy.deploy({"execution_id": "e3", "input": {"model_package_arn": package}}, cfg, sm, aas)
+
+    assert result["state"] == "updating"
+    new = sm.describe_endpoint_config(EndpointConfigName=result["endpoint_config"])
+    if change == "percentage":
+        assert new["DataCaptureConfig"]["InitialSamplingPercentage"] == 5
+    else:
+        assert not new.get("DataCaptureConfig")
+    (update,) = updates
+    assert update["EndpointConfigName"] == result["endpoint_config"]
+    assert {"VariantPropertyType": "DataCaptureConfig"} in update["ExcludeRetainedVariantProperties"]
 
 
 def test_variants_that_leave_or_change_type_are_deregistered_first_and_only_they(moto):

@@ -72,6 +72,7 @@ def build_context(spec: AwsSpec) -> AwsContext:
         quota_needs=aws_capacity.quota_needs(spec),
         api_auth=phases.access.auth,
         predict_concurrency=aws_capacity.predict_concurrency(spec),
+        lambda_unreserved_minimum=aws_capacity.LAMBDA_UNRESERVED_MINIMUM,
         predict_seconds=f"{aws_capacity.PREDICT_SECONDS:g}",
         api_consumer_principals={
             c.name: sorted(c.aws_principals) or [f"arn:aws:iam::{spec.aws.account_id}:root"]

@@ -21,6 +21,7 @@ class AwsContext(CommonContext):
     # --- curation quality and freshness (render/aws/data_quality.py)
     etl_quarantine_prefix: str = ""
     etl_metric_namespace: str = ""
+    pipeline_metric_namespace: str = ""
     quarantine_alarm_percent: int = 0
     freshness: dict[str, Any] | None = None
     # --- the cost budget (render/aws/budget.py): None without budget.monthly_usd
@@ -114,4 +115,5 @@ class AwsContext(CommonContext):
     waf: bool
     waf_rate_limit: int
     predict_concurrency: int
+    lambda_unreserved_minimum: int
     predict_seconds: str

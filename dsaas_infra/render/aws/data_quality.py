@@ -11,6 +11,8 @@ from dsaas_infra.spec.resolved import AwsSpec
 # Where the ETL writes records it cannot curate (curated bucket) and the metrics it publishes.
 ETL_QUARANTINE_PREFIX = "_quarantine"
 ETL_METRIC_NAMESPACE = "DSaaS/Curation"
+# The training pipeline's own metrics (RunsSkipped: a run that found the previous one running).
+PIPELINE_METRIC_NAMESPACE = "DSaaS/Pipeline"
 # More than this share of a run's records quarantined alarms.
 QUARANTINE_ALARM_PERCENT = 5
 # Time a scheduled run may take to succeed after it starts (ETL, prepare, training, evaluation,
@@ -25,6 +27,7 @@ def build_context(spec: AwsSpec) -> dict[str, Any]:
     return {
         "etl_quarantine_prefix": ETL_QUARANTINE_PREFIX,
         "etl_metric_namespace": ETL_METRIC_NAMESPACE,
+        "pipeline_metric_namespace": PIPELINE_METRIC_NAMESPACE,
         "quarantine_alarm_percent": QUARANTINE_ALARM_PERCENT,
         "freshness": freshness(schedule, spec.client.maturity) if schedule else None,
     }

@@ -173,6 +173,18 @@ data "aws_iam_policy_document" "pipeline" {
     resources = [local.pipeline_state_machine_arn]
   }
   statement {
+    # A skipped run is counted; PutMetricData has no resource-level permissions: AWS requires
+    # "*", the condition pins the namespace.
+    sid       = "CountSkippedRuns"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = ["DSaaS/Pipeline"]
+    }
+  }
+  statement {
     sid       = "RunEtlJob"
     actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
     resources = [aws_glue_job.etl.arn, aws_glue_job.prepare.arn]
@@ -371,7 +383,26 @@ locals {
         }]
         Default = "NameRun"
       }
+      # The skipped run is counted (RunsSkipped): the freshness alarm counts only runs that did
+      # the work, so a run that hangs while the schedule keeps starting runs does not pass for
+      # healthy, and the overlap alarm names it.
       PreviousRunStillGoing = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:cloudwatch:putMetricData"
+        Parameters = {
+          Namespace = "DSaaS/Pipeline"
+          MetricData = [{
+            MetricName = "RunsSkipped"
+            Dimensions = [{ Name = "StateMachine", Value = local.pipeline_name }]
+            Value      = 1
+            Unit       = "Count"
+          }]
+        }
+        ResultPath = null
+        Catch      = local.pipeline_catch
+        Next       = "SkippedForRunningExecution"
+      }
+      SkippedForRunningExecution = {
         Type    = "Succeed"
         Comment = "Another execution of the pipeline is running; this one leaves the work to it."
       }
@@ -1078,7 +1109,9 @@ data "aws_iam_policy_document" "deploy" {
     resources = [local.endpoint_arn]
   }
   statement {
-    # Target tracking creates and maintains its own alarms, named after the endpoint.
+    # Target tracking creates and maintains its own alarms, named after the endpoint, with its
+    # service-linked role; PutScalingPolicy still checks that the caller may manage them
+    # (docs.aws.amazon.com/autoscaling/application/userguide/security_iam_permission_validation.html).
     sid       = "TargetTrackingAlarms"
     actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"]
     resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:TargetTracking-endpoint/${local.endpoint_name}/*"]
@@ -1205,7 +1238,7 @@ locals {
 
 resource "aws_lambda_function" "deploy" {
   #checkov:skip=CKV_AWS_272:code signing needs a Signer profile and signed artifacts; this code is packaged from the reviewed blueprint by Terraform itself
-  #checkov:skip=CKV_AWS_115:no reserved concurrency on purpose since new accounts have a concurrency quota of 10 and AWS keeps 10 unreserved, so any reservation fails the apply; only the pipeline invokes it, one execution at a time
+  #checkov:skip=CKV_AWS_115:no reserved concurrency on purpose since only the deploy state machine invokes it, one call at a time, from the pool AWS keeps 100 unreserved next to the predict function's reservation (the preflight checks the account has both)
   #checkov:skip=CKV_AWS_116:only Step Functions invokes it, synchronously (a failed call fails the task and the execution alarms); a dead-letter queue only receives failed asynchronous invocations
   function_name    = "${local.name_prefix}-deploy"
   description      = "ML pipeline deploy step: endpoint ${local.endpoint_name}"

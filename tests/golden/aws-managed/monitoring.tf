@@ -202,19 +202,64 @@ resource "aws_cloudwatch_metric_alarm" "etl_quarantined_records" {
 # something happened, so a missing datapoint is deliberately a breach (treat_missing_data =
 # "breaching"): a schedule that stopped, a pipeline that never starts or sources that stopped
 # delivering all look like no data, and each must reach a human.
+# A run skipped because the previous one still runs ends Succeeded too: it is subtracted, so a
+# run that hangs while the schedule keeps starting (and skipping) runs alarms here.
 resource "aws_cloudwatch_metric_alarm" "pipeline_stale" {
   alarm_name          = "${local.name_prefix}-pipeline-stale"
-  alarm_description   = "No ML pipeline run succeeded in the last 12 hours (schedule 0 */6 * * * UTC + 6 h): see the Step Functions executions and the schedule."
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsSucceeded"
-  dimensions          = { StateMachineArn = aws_sfn_state_machine.pipeline.arn }
-  statistic           = "Sum"
-  period              = 3600
+  alarm_description   = "No ML pipeline run did its work in the last 12 hours (schedule 0 */6 * * * UTC + 6 h; runs skipped because a previous one still runs do not count): see the Step Functions executions and the schedule."
   evaluation_periods  = 12
   datapoints_to_alarm = 12
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "completed"
+    expression  = "FILL(succeeded, 0) - FILL(skipped, 0)"
+    label       = "Pipeline runs that did the work"
+    return_data = true
+  }
+
+  metric_query {
+    id = "succeeded"
+    metric {
+      namespace   = "AWS/States"
+      metric_name = "ExecutionsSucceeded"
+      dimensions  = { StateMachineArn = aws_sfn_state_machine.pipeline.arn }
+      stat        = "Sum"
+      period      = 3600
+    }
+  }
+
+  metric_query {
+    id = "skipped"
+    metric {
+      namespace   = "DSaaS/Pipeline"
+      metric_name = "RunsSkipped"
+      dimensions  = { StateMachine = local.pipeline_name }
+      stat        = "Sum"
+      period      = 3600
+    }
+  }
+}
+
+# The overlap itself: a run found the previous one still going, i.e. that one has run for more
+# than the time between two scheduled runs. One e-mail per skipped run; the stale alarm above
+# follows once it has gone on for the schedule gap + 6 h.
+resource "aws_cloudwatch_metric_alarm" "pipeline_overlap" {
+  alarm_name          = "${local.name_prefix}-pipeline-overlap"
+  alarm_description   = "A pipeline run was skipped because the previous run is still going (longer than the time between two scheduled runs): check it for a hung step in the Step Functions console."
+  namespace           = "DSaaS/Pipeline"
+  metric_name         = "RunsSkipped"
+  dimensions          = { StateMachine = local.pipeline_name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 }

@@ -150,6 +150,18 @@ data "aws_iam_policy_document" "pipeline" {
     resources = [local.pipeline_state_machine_arn]
   }
   statement {
+    # A skipped run is counted; PutMetricData has no resource-level permissions: AWS requires
+    # "*", the condition pins the namespace.
+    sid       = "CountSkippedRuns"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = ["DSaaS/Pipeline"]
+    }
+  }
+  statement {
     sid       = "RunEtlJob"
     actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
     resources = [aws_glue_job.etl.arn, aws_glue_job.prepare.arn]
@@ -354,7 +366,26 @@ locals {
         }]
         Default = "NameRun"
       }
+      # The skipped run is counted (RunsSkipped): the freshness alarm counts only runs that did
+      # the work, so a run that hangs while the schedule keeps starting runs does not pass for
+      # healthy, and the overlap alarm names it.
       PreviousRunStillGoing = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:cloudwatch:putMetricData"
+        Parameters = {
+          Namespace = "DSaaS/Pipeline"
+          MetricData = [{
+            MetricName = "RunsSkipped"
+            Dimensions = [{ Name = "StateMachine", Value = local.pipeline_name }]
+            Value      = 1
+            Unit       = "Count"
+          }]
+        }
+        ResultPath = null
+        Catch      = local.pipeline_catch
+        Next       = "SkippedForRunningExecution"
+      }
+      SkippedForRunningExecution = {
         Type    = "Succeed"
         Comment = "Another execution of the pipeline is running; this one leaves the work to it."
       }

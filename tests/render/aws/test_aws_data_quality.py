@@ -59,14 +59,16 @@ def test_quarantine_alarm_is_the_quarantined_share_of_the_etl_jobs_records(proac
 def test_freshness_alarms_when_no_run_succeeds_within_the_schedule_gap_plus_slack(maturity, schedule, window):
     bp = render(spec_text(maturity=maturity, schedule=schedule, retention=731))
     stale = alarm(bp, "pipeline_stale")
-    assert stale["namespace"] == "AWS/States" and stale["metric_name"] == "ExecutionsSucceeded"
-    assert stale["dimensions"] == {"StateMachineArn": "${aws_sfn_state_machine.pipeline.arn}"}
+    queries = {q["id"]: q for q in stale["metric_query"]}
+    succeeded = queries["succeeded"]["metric"][0]
+    assert succeeded["namespace"] == "AWS/States" and succeeded["metric_name"] == "ExecutionsSucceeded"
+    assert succeeded["dimensions"] == {"StateMachineArn": "${aws_sfn_state_machine.pipeline.arn}"}
     curated = alarm(bp, "curated_data_stale")
     assert curated["metric_name"] == "RecordsCurated"
+    assert curated["period"] == succeeded["period"] == 3600
     for a in (stale, curated):
-        assert a["period"] == 3600
         assert a["evaluation_periods"] == a["datapoints_to_alarm"] == window
-        assert a["period"] * a["evaluation_periods"] <= 604_800   # CloudWatch's limit
+        assert 3600 * a["evaluation_periods"] <= 604_800   # CloudWatch's limit
         assert a["comparison_operator"] == "LessThanThreshold" and a["threshold"] == 1
         # Both metrics exist only when something happened: silence must be a breach.
         assert a["treat_missing_data"] == "breaching"
@@ -120,3 +122,34 @@ def test_the_readme_says_the_gate_approved_model_is_deployed_by_its_run():
     spec = load_spec_text(spec_text(deployment="    approval: {metric: rmse, threshold: 0.25}\n"), "t.yaml")
     readme = render_blueprint(spec)["README.md"].decode()
     assert "the run starts the deploy state machine itself" in readme
+
+
+def test_a_skipped_run_is_counted_and_the_freshness_alarm_does_not_take_it_for_a_success(proactive):
+    """The metric the skip step publishes is the one the alarms read (namespace, name, dimension),
+    and the stale alarm subtracts it from Step Functions' successes."""
+    step = pipeline_states(proactive)["PreviousRunStillGoing"]
+    assert step["Resource"].endswith(":states:::aws-sdk:cloudwatch:putMetricData")
+    (datum,) = step["Parameters"]["MetricData"]
+    published = (step["Parameters"]["Namespace"], datum["MetricName"],
+                 {d["Name"]: d["Value"] for d in datum["Dimensions"]})
+    assert published == (aws_data_quality.PIPELINE_METRIC_NAMESPACE, "RunsSkipped",
+                         {"StateMachine": "${local.pipeline_name}"})
+    assert pipeline_states(proactive)[step["Next"]]["Type"] == "Succeed"
+
+    queries = {q["id"]: q for q in alarm(proactive, "pipeline_stale")["metric_query"]}
+    assert queries["completed"]["expression"] == "FILL(succeeded, 0) - FILL(skipped, 0)"
+    assert queries["completed"]["return_data"] is True
+    skipped = queries["skipped"]["metric"][0]
+    assert (skipped["namespace"], skipped["metric_name"], skipped["dimensions"]) == published
+
+    overlap = alarm(proactive, "pipeline_overlap")
+    assert (overlap["namespace"], overlap["metric_name"], overlap["dimensions"]) == published
+    assert overlap["comparison_operator"] == "GreaterThanOrEqualToThreshold" and overlap["threshold"] == 1
+    assert overlap["alarm_actions"] == "${local.alarm_actions}"
+
+    # The pipeline role may publish that namespace only.
+    policy = proactive.data[("aws_iam_policy_document", "pipeline")]
+    [count] = [s for s in statements(policy) if s["sid"] == "CountSkippedRuns"]
+    assert count["actions"] == ["cloudwatch:PutMetricData"]
+    assert count["condition"][0]["variable"] == "cloudwatch:namespace"
+    assert count["condition"][0]["values"] == [aws_data_quality.PIPELINE_METRIC_NAMESPACE]

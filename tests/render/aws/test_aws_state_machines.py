@@ -343,3 +343,18 @@ def test_an_approval_gives_the_drift_step_the_approved_package(sfn, managed_mach
                              {"model_package_arn": package, "trigger": "approval"})
     assert described["status"] == "SUCCEEDED", events[-1]
     assert _lambda_payloads(events, "monitor") == [{"action": "monitor", "model_package_arn": package}]
+
+
+def test_a_run_that_finds_the_previous_one_running_is_counted_not_passed_off_as_a_run(sfn):
+    """The skip publishes RunsSkipped (moto's CloudWatch receives it) before it ends: the freshness
+    alarm subtracts it, the overlap alarm reads it."""
+    machines = definitions(SPECS["proactive"])
+    # moto cannot run CheckOverlap's listExecutions (see above): start at the choice it feeds,
+    # with the answer a second running execution gives.
+    definition = dict(machines["pipeline"], StartAt="AloneOrNot")
+    described, events = _run(definition, "acme-prod-pipeline", {"overlap": {"running": 2}})
+    assert described["status"] == "SUCCEEDED", events[-1]
+    assert _entered(events) == ["AloneOrNot", "PreviousRunStillGoing", "SkippedForRunningExecution"]
+    metrics = boto3.client("cloudwatch").list_metrics(Namespace="DSaaS/Pipeline")["Metrics"]
+    assert [(m["MetricName"], m["Dimensions"]) for m in metrics] == [
+        ("RunsSkipped", [{"Name": "StateMachine", "Value": "acme-prod-pipeline"}])]

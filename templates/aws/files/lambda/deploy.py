@@ -13,10 +13,11 @@ challenger. Each action answers a small JSON document; the state machine decides
   ``model_package_arn`` is then the promoted model's package, looked up (the input has none).
   Capacity is preserved: each variant that keeps its instance type starts at its current desired
   instance count, and the update retains the endpoint's variant properties except the weights
-  the spec sets. Only the variants that disappear or change instance type are deregistered from
-  autoscaling first (SageMaker refuses such an update otherwise). Answers ``state``:
-  ``updating`` (wait, then ``check``), ``unchanged``, ``busy`` (the endpoint is changing: wait
-  and call again) or ``failed`` (with SageMaker's reason).
+  the spec sets and the data capture (a changed capture configuration is a change to deploy).
+  Only the variants that disappear or change instance type are deregistered from autoscaling
+  first (SageMaker refuses such an update otherwise). Answers ``state``: ``updating`` (wait,
+  then ``check``), ``unchanged``, ``busy`` (the endpoint is changing: wait and call again) or
+  ``failed`` (with SageMaker's reason).
 - ``check``: ``{"endpoint_config": ...}`` is ``in_service`` only when the endpoint is InService
   **on that config**. An update that rolled back is InService on the previous config with a
   FailureReason: that is ``failed``, as are Failed, UpdateRollbackFailed and OutOfService.
@@ -95,12 +96,18 @@ def describe_endpoint(sm: Any, name: str) -> dict[str, Any] | None:
 
 def current_variants(sm: Any, endpoint: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Variant name -> {model, instance_type, desired_count} of what the endpoint runs now."""
+    return serving_config(sm, endpoint)[0]
+
+
+def serving_config(sm: Any, endpoint: dict[str, Any] | None
+                   ) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
+    """What the endpoint runs now: its variants, and the data capture of its endpoint config."""
     if endpoint is None:
-        return {}
+        return {}, None
     config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     counts = {v["VariantName"]: v.get("DesiredInstanceCount", v.get("CurrentInstanceCount"))
               for v in endpoint.get("ProductionVariants", [])}
-    return {
+    variants = {
         v["VariantName"]: {
             "model": v["ModelName"],
             "instance_type": v.get("InstanceType"),
@@ -109,6 +116,20 @@ def current_variants(sm: Any, endpoint: dict[str, Any] | None) -> dict[str, dict
         }
         for v in config["ProductionVariants"]
     }
+    return variants, config.get("DataCaptureConfig")
+
+
+def capture_settings(capture: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    """The data capture settings that matter, comparable (None: no capture)."""
+    if not capture or not capture.get("EnableCapture", True):
+        return None
+    return (
+        capture.get("InitialSamplingPercentage"),
+        capture.get("DestinationS3Uri", "").rstrip("/"),
+        capture.get("KmsKeyId"),
+        tuple(sorted(o["CaptureMode"] for o in capture.get("CaptureOptions", []))),
+        tuple(sorted(capture.get("CaptureContentTypeHeader", {}).get("CsvContentTypes", []))),
+    )
 
 
 def model_name_for(config: dict[str, Any], package_arn: str) -> str:
@@ -276,7 +297,7 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any) -> 
     if not event.get("promote") and not package_arn:
         return answer("failed", config, reason="the input names no model_package_arn and is no promotion")
     try:
-        current = current_variants(sm, existing)
+        current, capture_now = serving_config(sm, existing)
         new_model = None if event.get("promote") else ensure_model(config, sm, package_arn)
         models = target_models(config, event, current, new_model)
     except DeployError as e:
@@ -289,7 +310,11 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any) -> 
     wanted = {v["VariantName"]: (v["ModelName"], v["InstanceType"], v["InitialVariantWeight"])
               for v in variants}
     serving = {n: (c["model"], c["instance_type"], c["weight"]) for n, c in current.items()}
-    if wanted == serving:
+    # A changed data capture (the spec's percentage, drift detection on or off) is a change too:
+    # the new endpoint config carries it and the update takes it from there.
+    capture_wanted = endpoint_config_request(config, "", variants).get("DataCaptureConfig")
+    same_capture = capture_settings(capture_wanted) == capture_settings(capture_now)
+    if wanted == serving and same_capture:
         LOG.info("endpoint %s already serves %s", endpoint, models)
         return answer("unchanged", config, endpoint_config=existing["EndpointConfigName"],
                       variants=models, model_package_arn=package_arn)
@@ -310,9 +335,11 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any) -> 
         request: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": name}
         if set(current) == set(wanted) and not released:
             # Same variants, same types: keep the instance counts autoscaling chose; take the
-            # spec's weights from the new config.
+            # spec's weights and the data capture from the new config (retained, a changed
+            # capture configuration would never reach the endpoint).
             request["RetainAllVariantProperties"] = True
-            request["ExcludeRetainedVariantProperties"] = [{"VariantPropertyType": "DesiredWeight"}]
+            request["ExcludeRetainedVariantProperties"] = [
+                {"VariantPropertyType": "DesiredWeight"}, {"VariantPropertyType": "DataCaptureConfig"}]
         LOG.info("updating endpoint %s to %s (released from autoscaling: %s)", endpoint, name, released)
         try:
             sm.update_endpoint(**request)
