@@ -58,3 +58,34 @@ def test_the_raw_spec_is_not_a_template_variable(stem):
     assert {"data_enabled", "name_prefix", "realtime"} <= set(variables)
     with pytest.raises(jinja2.UndefinedError):
         environment().from_string("{{ phases.data.enabled }}").render(variables)
+
+
+def typed_attribute_reads(source: str, name: str) -> set[str]:
+    """Attributes a template reads of a context variable (`name.attr`), from its AST."""
+    tree = environment().parse(source)
+    return {n.attr for n in tree.find_all(nodes.Getattr)
+            if isinstance(n.node, nodes.Name) and n.node.name == name and n.node.ctx == "load"}
+
+
+def test_the_finder_sees_attribute_reads():
+    assert typed_attribute_reads("{{ workbench.zone }}{% if workbench.tyop %}{% endif %}{{ x.zone }}",
+                                 "workbench") == {"zone", "tyop"}
+
+
+@pytest.mark.parametrize("name", ["workbench", "dataflow"])
+def test_gcp_templates_read_only_fields_of_the_typed_nested_values(name):
+    """A typo in a branch no example renders still fails: the field set is the dataclass's."""
+    from dataclasses import fields
+
+    from dsaas_infra.render.gcp import context
+
+    cls = {"workbench": context.Workbench, "dataflow": context.Dataflow}[name]
+    known = {f.name for f in fields(cls)}
+    reads = {}
+    for path in sorted((TEMPLATES / "gcp").rglob("*.j2")):
+        unknown = typed_attribute_reads(path.read_text(encoding="utf-8"), name) - known
+        if unknown:
+            reads[path.relative_to(TEMPLATES).as_posix()] = unknown
+    assert not reads, f"{name}: no such field on {cls.__name__}: {reads}"
+    assert any(typed_attribute_reads(p.read_text(encoding="utf-8"), name)
+               for p in (TEMPLATES / "gcp").rglob("*.j2")), "no template reads it: this test proves nothing"

@@ -35,7 +35,7 @@ def freshness(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
     gap plus slack: a BigQuery query Cloud Scheduler sends that fails (ERROR()) when they did not."""
     if not spec.phases.data.enabled:
         return None
-    gap = max_gap_minutes(ctx["dataflow"]["schedule"])
+    gap = max_gap_minutes(ctx["dataflow"].schedule)
     window = gap + max(FRESHNESS_SLACK_MINUTES, gap // 4)
     table = f"`{ctx['project_id']}.{ctx['dataset_id']}.{ctx['curated_table']}`"
     tables = f"`{ctx['project_id']}.{ctx['dataset_id']}.INFORMATION_SCHEMA.TABLES`"

@@ -18,7 +18,7 @@ from dsaas_infra.render.gcp import kms as gcp_kms
 from dsaas_infra.render.gcp import network as gcp_network
 from dsaas_infra.render.gcp import pipeline as gcp_pipeline
 from dsaas_infra.render.gcp import serving as gcp_serving
-from dsaas_infra.render.gcp.context import GcpContext
+from dsaas_infra.render.gcp.context import Dataflow, GcpContext, Workbench
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.cron import to_unix_cron
 from dsaas_infra.spec.resolved import GcpSpec
@@ -134,27 +134,28 @@ def build_context(spec: GcpSpec) -> GcpContext:
         network_created=gcp.network is None,
         network_cidrs=NETWORK_CIDRS,
         flow_log_sampling=FLOW_LOG_SAMPLING[maturity],
-        dataflow={
-            **DATAFLOW[maturity],
-            "schedule": to_unix_cron(data.schedule),
-            "template": f"gs://dataflow-templates-{gcp.region}/latest/flex/GCS_Text_to_BigQuery_Flex",
-        },
+        dataflow=Dataflow(
+            machine_type=str(DATAFLOW[maturity]["machine_type"]),
+            max_workers=int(DATAFLOW[maturity]["max_workers"]),  # type: ignore[call-overload]
+            schedule=to_unix_cron(data.schedule),
+            template=f"gs://dataflow-templates-{gcp.region}/latest/flex/GCS_Text_to_BigQuery_Flex",
+        ),
         dataset_id=gcp_rules.dataset_id(spec),
         curated_table=CURATED_TABLE,
         time_travel_hours=TIME_TRAVEL_HOURS[maturity],
         soft_delete_seconds=SOFT_DELETE_SECONDS[maturity],
         audited_services=list(AUDITED_DATA_SERVICES) if maturity == "managed" else [],
-        workbench={
-            "instances": gcp_rules.workbench_names(spec),
-            "machine_type": training.instance_type or gcp_machine_type(training.size, training.gpu),
-            "accelerator": gcp_accelerator(training.gpu),
-            "zone": f"{gcp.region}-{WORKBENCH_ZONE_SUFFIX}",
-            "idle_timeout_seconds": WORKBENCH_IDLE_SECONDS[maturity],
-            "owners": gcp_rules.user_emails(spec),
-            "deletion_protection": spec.client.environment == "prod",
-            "role_id": "dsaas_" + ctx["name_prefix"].replace("-", "_") + "_notebook",
-            "permissions": NOTEBOOK_PERMISSIONS,
-        },
+        workbench=Workbench(
+            instances=gcp_rules.workbench_names(spec),
+            machine_type=training.instance_type or gcp_machine_type(training.size, training.gpu),
+            accelerator=gcp_accelerator(training.gpu),
+            zone=f"{gcp.region}-{WORKBENCH_ZONE_SUFFIX}",
+            idle_timeout_seconds=WORKBENCH_IDLE_SECONDS[maturity],
+            owners=gcp_rules.user_emails(spec),
+            deletion_protection=spec.client.environment == "prod",
+            role_id="dsaas_" + ctx["name_prefix"].replace("-", "_") + "_notebook",
+            permissions=NOTEBOOK_PERMISSIONS,
+        ),
         image_keep_count=IMAGE_KEEP_COUNT[maturity],
         training_gpu=training.gpu,
         deployment_realtime=spec.phases.deployment.realtime,
@@ -234,16 +235,16 @@ def _quotas(spec: GcpSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
             cpus.setdefault(family, []).append((per * count, f"{count} x {machine} ({what})"))
 
     if spec.phases.data.enabled:
-        df = ctx["dataflow"]
-        add_machines(df["machine_type"], df["max_workers"], "Dataflow workers at var.dataflow_max_workers")
-    wb = ctx["workbench"]
-    users = len(wb["instances"]) if spec.phases.training.enabled else 0
+        df: Dataflow = ctx["dataflow"]
+        add_machines(df.machine_type, df.max_workers, "Dataflow workers at var.dataflow_max_workers")
+    wb: Workbench = ctx["workbench"]
+    users = len(wb.instances) if spec.phases.training.enabled else 0
     if users:
         instances = f"{users} Workbench instance{'s' if users > 1 else ''}"
-        add_machines(wb["machine_type"], users, "Workbench")
+        add_machines(wb.machine_type, users, "Workbench")
         ssd.append((users * _WORKBENCH_DISK_GB, instances))
-        if wb["accelerator"]:
-            gpus.setdefault(wb["accelerator"], []).append((users, instances))
+        if wb.accelerator:
+            gpus.setdefault(wb.accelerator, []).append((users, instances))
     gke = ctx.get("gke")
     if gke is not None:
         zones = 3 if gke["regional"] else 1

@@ -87,7 +87,7 @@ def _custom_roles(ctx: GcpContext) -> list[str]:
     ids = []
     phases = ctx.phases
     if phases.training.enabled:
-        ids.append(ctx.workbench["role_id"])
+        ids.append(ctx.workbench.role_id)
     if phases.data.enabled and ctx.pipeline:
         ids.append(ctx.pipeline["launch_role_id"])
     return [f"projects/{ctx.project_id}/roles/{i}" for i in ids]

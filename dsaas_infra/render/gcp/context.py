@@ -16,6 +16,31 @@ Json = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Dataflow:
+    """The scheduled raw -> curated Dataflow job (data.tf, variables.tf, quotas, freshness)."""
+
+    machine_type: str
+    max_workers: int
+    schedule: str  # unix cron of the data schedule
+    template: str  # the Google-provided Flex Template it runs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Workbench:
+    """The training phase's Workbench instances, one per user, and the notebooks' custom role."""
+
+    instances: dict[str, str]  # user -> instance name
+    machine_type: str
+    accelerator: str | None
+    zone: str
+    idle_timeout_seconds: int
+    owners: dict[str, str]  # user -> Google account
+    deletion_protection: bool
+    role_id: str
+    permissions: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GcpContext(CommonContext):
     gcp: GcpSettings
     project_id: str
@@ -39,14 +64,14 @@ class GcpContext(CommonContext):
     # --- data
     buckets: dict[str, str]
     service_accounts: dict[str, str]
-    dataflow: Json
+    dataflow: Dataflow
     dataset_id: str
     curated_table: str
     time_travel_hours: int
     soft_delete_seconds: int
     audited_services: list[str]
     # --- training and the pipeline
-    workbench: Json
+    workbench: Workbench
     training_gpu: str
     # The spec's deployment.realtime as set (the README says when it is off); realtime is the served one.
     deployment_realtime: bool
