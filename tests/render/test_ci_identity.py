@@ -3,6 +3,8 @@ the fleet repository and the client's GitHub environments, and consistent with `
 
 from __future__ import annotations
 
+import re
+
 from dsaas_infra.fleet.index import ci_identity
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.spec import load_spec_text
@@ -18,12 +20,17 @@ def ci_tf(text: str) -> dict:
     return parse_tf(files["ci.tf"])
 
 
-def test_without_create_identity_nothing_changes_but_ci_tf():
+def test_without_create_identity_nothing_changes_but_ci_tf_and_the_role_boundaries():
     plain = render_blueprint(load_spec_text(GOOD_AWS))
     with_ci = render_blueprint(load_spec_text(GOOD_AWS + CI))
     assert "ci.tf" not in plain
-    assert {k: v for k, v in with_ci.items() if k not in ("ci.tf", "README.md")} == {
-        k: v for k, v in plain.items() if k != "README.md"}
+
+    def unbounded(text: bytes) -> bytes:
+        # Every role carries the CI boundary (tests/render/aws/test_ci_identity_aws.py); fmt realigns its block.
+        return b"".join(re.sub(rb" +", b" ", line) for line in text.splitlines(keepends=True)
+                        if b"permissions_boundary = aws_iam_policy.ci_boundary.arn" not in line)
+    assert {k: unbounded(v) for k, v in with_ci.items() if k not in ("ci.tf", "README.md")} == {
+        k: unbounded(v) for k, v in plain.items() if k != "README.md"}
     # The README gains the CI identity section, and nothing else changes in it.
     readme, section = with_ci["README.md"].decode(), "\n## CI identity (ci.create_identity)\n"
     assert section not in plain["README.md"].decode() and section in readme
@@ -51,10 +58,10 @@ def test_aws_roles_trust_only_the_repository_environments():
                         "aws_iam_role_policy_attachment.ci_apply_services": "arn:aws:iam::aws:policy/PowerUserAccess"}
     iam = {s["sid"]: s for s in data["aws_iam_policy_document.ci_apply_iam"]["statement"]}
     assert all(r.startswith("arn:aws:iam::123456789012:") and r.endswith("/acme-prod-*")
-               for r in iam["OwnNames"]["resources"])
+               for r in iam["OwnNames"]["resources"] + iam["OwnRolesWithTheBoundary"]["resources"])
     assert "*" not in iam["Read"]["resources"]
     assert iam["NotTheCiRoles"]["effect"] == "Deny" and "iam:UpdateAssumeRolePolicy" in iam["NotTheCiRoles"]["actions"]
-    lock = data["aws_iam_policy_document.ci_plan_lock"]["statement"]
+    lock = [s for s in data["aws_iam_policy_document.ci_plan_lock"]["statement"] if s.get("effect") != "Deny"]
     assert [(s["actions"], s["resources"]) for s in lock] == [(
         ["s3:DeleteObject", "s3:PutObject"],
         ["arn:aws:s3:::acme-prod-tfstate-123456789012/dsaas-infra/acme/prod/terraform.tfstate.tflock"])]

@@ -12,6 +12,7 @@ from typing import Any
 from dsaas_infra import phases as phase_table
 from dsaas_infra.render import providers
 from dsaas_infra.render.aws import budget as aws_budget
+from dsaas_infra.render.aws import ci as aws_ci
 from dsaas_infra.render.aws import data_quality as aws_data_quality
 from dsaas_infra.render.aws import kms as aws_kms
 from dsaas_infra.render.aws import serving as aws_serving
@@ -61,6 +62,7 @@ def build_context(spec: AwsSpec) -> AwsContext:
         time_provider_version=TIME_PROVIDER_VERSION,
         state_key=f"{spec.state.prefix}/terraform.tfstate",
         names=names,
+        role_permissions_boundary=aws_ci.role_permissions_boundary(spec),
         buckets=_buckets(names),
         raw_transitions=_raw_transitions(data.raw_archive_days, data.raw_retention_days),
         perimeter=bool(data.perimeter),

@@ -1,34 +1,89 @@
-"""The AWS CI identity (templates/aws/ci.tf.j2): the GitHub OIDC provider it trusts and two roles."""
+"""The AWS CI identity (templates/aws/ci.tf.j2): two roles trusting the account's GitHub OIDC provider.
+
+Plan (pull requests, drift) reads configuration: ReadOnlyAccess with what reads data denied (object
+contents except its own state, its lock and the files the blueprint uploads; kms:Decrypt except
+through S3; items, log events, query results, secrets, messages).
+
+Apply administers the platform: PowerUserAccess (every service but IAM, Organizations, Account), IAM
+only on the blueprint's own names and roles only with the permissions boundary ci.tf creates (every
+role of the blueprint carries it), S3 only on the blueprint's buckets and its own state prefix.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dsaas_infra.fleet.index import role_name
-from dsaas_infra.spec import ci_names
+from dsaas_infra.spec import aws_rules, ci_names
 from dsaas_infra.spec.resolved import AwsSpec
+
+# Every aws_iam_role of the blueprint but the CI roles carries this boundary (AwsContext.role_permissions_boundary).
+ROLE_BOUNDARY_REF = "aws_iam_policy.ci_boundary.arn"
+
+
+def role_permissions_boundary(spec: AwsSpec) -> str | None:
+    """The HCL reference of the boundary the blueprint's roles carry, None without a created CI identity."""
+    return ROLE_BOUNDARY_REF if spec.ci is not None and spec.ci.create_identity else None
+
+
+# The objects Terraform uploads (aws_s3_object) are in the artifacts bucket under these prefixes; plan
+# refreshes them (HeadObject needs s3:GetObject). A test checks that every aws_s3_object is covered.
+MANAGED_OBJECT_PREFIXES = ("code/", "glue/scripts/")
+# What returns an object's contents.
+OBJECT_READ_ACTIONS = ("s3-object-lambda:GetObject", "s3:GetObject", "s3:GetObjectTorrent", "s3:GetObjectVersion",
+                       "s3:GetObjectVersionTorrent")
+# Reads of data, not configuration, that ReadOnlyAccess allows; no refresh of the blueprint's
+# resource types needs them (tests/render/aws/test_ci_identity_aws.py: REFRESH_READS).
+DATA_READ_ACTIONS = (
+    "athena:GetQueryResults", "athena:GetQueryResultsStream", "dynamodb:BatchGetItem", "dynamodb:GetItem",
+    "dynamodb:GetRecords", "dynamodb:Query", "dynamodb:Scan", "kinesis:GetRecords", "logs:FilterLogEvents",
+    "logs:GetLogEvents", "logs:GetLogRecord", "logs:GetQueryResults", "logs:StartLiveTail", "logs:StartQuery",
+    "sagemaker:BatchGetRecord", "sagemaker:GetRecord", "secretsmanager:GetSecretValue", "sqs:ReceiveMessage",
+)
+
+
+def boundary_name(spec: AwsSpec) -> str:
+    # Outside the <name>-* policies apply may write (and denied to it by ARN as well).
+    return f"dsaas-ci-boundary-{spec.name_prefix}"
 
 
 def build(spec: AwsSpec, ctx: Any) -> dict[str, Any]:
     assert spec.ci is not None
     account = spec.aws.account_id
     name = spec.name_prefix
+    state = f"arn:aws:s3:::{spec.state.bucket}"
+    state_key = f"{state}/{spec.state.prefix}/terraform.tfstate"
+    lock_object = f"{state_key}.tflock"
+    names = aws_rules.derived_names(spec)
+    bucket_names = sorted(n.name for k, n in names.items() if k.startswith("bucket_"))
+    own_buckets = [f"arn:aws:s3:::{b}" for b in bucket_names]
+    artifacts = f"arn:aws:s3:::{names['bucket_artifacts'].name}"
     return dict(
         # None: the account's provider (bootstrap creates it) is looked up by its URL.
         oidc_provider_arn=spec.ci.aws_oidc_provider_arn,
         oidc_host=ci_names.GITHUB_OIDC_HOST,
         roles={k: role_name(spec, k) for k in ci_names.PURPOSES},
-        # The apply role manages the client's platform: everything but IAM, plus IAM on the
-        # blueprint's own names (roles, policies, profiles it creates and passes).
+        own_roles=f"arn:aws:iam::{account}:role/{name}-*",
+        # IAM apply may manage: the blueprint's own names (roles, policies, profiles it creates and passes).
         iam_resources=[f"arn:aws:iam::{account}:{kind}/{name}-*"
                        for kind in ("role", "policy", "instance-profile")],
-        # What Terraform refreshes besides those: the OIDC provider and AWS managed policies.
+        # What Terraform refreshes besides those: the OIDC provider, AWS managed policies, the boundary.
         iam_read_resources=[f"arn:aws:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}",
-                            "arn:aws:iam::aws:policy/*"],
+                            "arn:aws:iam::aws:policy/*", f"arn:aws:iam::{account}:policy/{boundary_name(spec)}"],
+        boundary_name=boundary_name(spec),
         # S3 native locking (use_lockfile): the lock is an object next to the state.
-        lock_object_arn=f"arn:aws:s3:::{spec.state.bucket}/{spec.state.prefix}/terraform.tfstate.tflock",
+        lock_object_arn=lock_object,
         # The deprecated DynamoDB lock table, while a spec still names one.
         lock_table_arn=(f"arn:aws:dynamodb:{spec.aws.region}:{account}:table/{spec.state.lock_table}"
                         if spec.state.lock_table else None),
-        state_bucket_arn=f"arn:aws:s3:::{spec.state.bucket}",
+        state_bucket_arn=state,
+        object_read_actions=list(OBJECT_READ_ACTIONS),
+        data_read_actions=list(DATA_READ_ACTIONS),
+        plan_readable_objects=[state_key, lock_object, *(f"{artifacts}/{p}*" for p in MANAGED_OBJECT_PREFIXES)],
+        s3_service=f"s3.{spec.aws.region}.amazonaws.com",
+        own_bucket_names=bucket_names,
+        apply_s3_resources=[*own_buckets, *(f"{b}/*" for b in own_buckets), state,
+                            f"{state}/{spec.state.prefix}/*"],
+        # The backend lists the workspaces (prefix env:/) and its own prefix.
+        state_list_prefixes=[f"{spec.state.prefix}/*", "env:/*"],
     )

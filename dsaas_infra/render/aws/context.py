@@ -18,6 +18,8 @@ class AwsContext(CommonContext):
     archive_provider_version: str
     state_key: str
     names: dict[str, str]
+    # ci.create_identity: the permissions boundary (HCL reference) every role of the blueprint carries.
+    role_permissions_boundary: str | None = None
     # --- curation quality and freshness (render/aws/data_quality.py)
     etl_quarantine_prefix: str = ""
     etl_metric_namespace: str = ""

@@ -40,9 +40,10 @@ resource "aws_cloudwatch_log_group" "predict" {
 }
 
 resource "aws_iam_role" "predict" {
-  name               = "${local.name_prefix}-predict"
-  description        = "Lambda: serves POST /predict from the SageMaker endpoint"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  name                 = "${local.name_prefix}-predict"
+  description          = "Lambda: serves POST /predict from the SageMaker endpoint"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
 }
 
 data "aws_iam_policy_document" "predict" {
@@ -368,6 +369,7 @@ resource "aws_iam_role" "consumer" {
   name                 = "${local.name_prefix}-api-${each.key}"
   description          = "Prediction API consumer ${each.key}: may call POST /predict"
   assume_role_policy   = data.aws_iam_policy_document.consumer_assume[each.key].json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
   max_session_duration = 3600
 }
 

@@ -1209,6 +1209,7 @@ resource "aws_iam_role" "glue" {
   name                 = "umbrella-prod-glue"
   description          = "Glue crawler and ETL job of ${local.name_prefix}: reads raw, writes curated"
   assume_role_policy   = data.aws_iam_policy_document.glue_assume.json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
   max_session_duration = 3600
 }
 

@@ -161,9 +161,10 @@ data "aws_iam_policy_document" "pipeline_assume" {
 }
 
 resource "aws_iam_role" "pipeline" {
-  name               = "${local.name_prefix}-pipeline"
-  description        = "Step Functions: runs the MLOps pipeline"
-  assume_role_policy = data.aws_iam_policy_document.pipeline_assume.json
+  name                 = "${local.name_prefix}-pipeline"
+  description          = "Step Functions: runs the MLOps pipeline"
+  assume_role_policy   = data.aws_iam_policy_document.pipeline_assume.json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
 }
 
 data "aws_iam_policy_document" "pipeline" {
@@ -870,9 +871,10 @@ data "aws_iam_policy_document" "scheduler_assume" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  name               = "${local.name_prefix}-pipeline-schedule"
-  description        = "EventBridge Scheduler: starts the ML pipeline"
-  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+  name                 = "${local.name_prefix}-pipeline-schedule"
+  description          = "EventBridge Scheduler: starts the ML pipeline"
+  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume.json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
 }
 
 data "aws_iam_policy_document" "scheduler" {
@@ -1007,9 +1009,10 @@ data "aws_iam_policy_document" "lambda_assume" {
 }
 
 resource "aws_iam_role" "deploy" {
-  name               = "${local.name_prefix}-deploy"
-  description        = "Lambda: creates or updates the SageMaker endpoint for the pipeline"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  name                 = "${local.name_prefix}-deploy"
+  description          = "Lambda: creates or updates the SageMaker endpoint for the pipeline"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
 }
 
 data "aws_iam_policy_document" "deploy" {
@@ -1530,9 +1533,10 @@ resource "aws_cloudwatch_log_group" "deploy_pipeline" {
 }
 
 resource "aws_iam_role" "deploy_pipeline" {
-  name               = "${local.name_prefix}-deploy-pipeline"
-  description        = "Step Functions: deploys approved models to the endpoint"
-  assume_role_policy = data.aws_iam_policy_document.pipeline_assume.json
+  name                 = "${local.name_prefix}-deploy-pipeline"
+  description          = "Step Functions: deploys approved models to the endpoint"
+  assume_role_policy   = data.aws_iam_policy_document.pipeline_assume.json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
 }
 
 data "aws_iam_policy_document" "deploy_pipeline" {
@@ -1635,9 +1639,10 @@ data "aws_iam_policy_document" "events_assume" {
 }
 
 resource "aws_iam_role" "model_approved" {
-  name               = "${local.name_prefix}-model-approved"
-  description        = "EventBridge: starts the deploy state machine when a model is approved"
-  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+  name                 = "${local.name_prefix}-model-approved"
+  description          = "EventBridge: starts the deploy state machine when a model is approved"
+  assume_role_policy   = data.aws_iam_policy_document.events_assume.json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
 }
 
 data "aws_iam_policy_document" "model_approved" {

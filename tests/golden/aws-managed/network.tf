@@ -124,9 +124,10 @@ data "aws_iam_policy_document" "flow_logs_assume" {
 }
 
 resource "aws_iam_role" "flow_logs" {
-  name               = "umbrella-prod-vpc-flow-logs"
-  description        = "Delivers the VPC flow logs of ${local.name_prefix} to CloudWatch Logs"
-  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+  name                 = "umbrella-prod-vpc-flow-logs"
+  description          = "Delivers the VPC flow logs of ${local.name_prefix} to CloudWatch Logs"
+  assume_role_policy   = data.aws_iam_policy_document.flow_logs_assume.json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
 }
 
 data "aws_iam_policy_document" "flow_logs" {

@@ -28,6 +28,7 @@ resource "aws_iam_role" "sagemaker_execution" {
   name                 = "umbrella-prod-sagemaker-execution"
   description          = "SageMaker workspaces, jobs, models and endpoints of ${local.name_prefix}"
   assume_role_policy   = data.aws_iam_policy_document.sagemaker_assume.json
+  permissions_boundary = aws_iam_policy.ci_boundary.arn
   max_session_duration = 43200
 }
 
