@@ -6,8 +6,9 @@ download, media upload and rewriteTo and delete with their generation preconditi
 text: the staging counts, and the export, whose watermark and partition filters it applies to the
 curated rows), Dataflow (flexTemplates.launch, jobs.get), and Vertex AI (pipelineJobs list,
 customJobs, models.upload/get with versions and aliases, evaluations:import, endpoints
-get/deployModel/undeployModel, modelDeploymentMonitoringJobs list/create/delete, operations).
-Tests set up its state, inject error answers (`fail`) and read `requests`.
+get/deployModel/undeployModel, modelDeploymentMonitoringJobs list/create/delete, pipelineJobs.create, operations),
+and the metadata server's access token (Cloud Run, Compute Engine). Tests set up its state,
+inject error answers (`fail`) and read `requests`.
 
 Artifacts of kfp.local are local paths: a "gs://" URI or a "/gcs/" path that is one reads the
 file system, as Vertex AI's Cloud Storage mount would read the bucket.
@@ -68,6 +69,7 @@ class FakeGoogle:
     endpoints: dict[str, dict] = field(default_factory=dict)
     monitoring_jobs: dict[str, dict] = field(default_factory=dict)
     pipeline_jobs: list[dict] = field(default_factory=list)  # what pipelineJobs.list answers
+    created_pipeline_jobs: dict[str, dict] = field(default_factory=dict)  # what pipelineJobs.create made
     # Deployments that answer with this split instead of the requested one (a split that did not take).
     served_split_override: dict[str, int] | None = None
     operations: dict[str, dict] = field(default_factory=dict)
@@ -147,6 +149,10 @@ def make_handler(state: FakeGoogle):
             request = Request(method, path, query, body, self.headers.get("Authorization", ""), raw)
             state.requests.append(request)
             if method == "POST" and path == "/token":
+                return self._send(200, {"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"})
+            if method == "GET" and path == "/computeMetadata/v1/instance/service-accounts/default/token":
+                if self.headers.get("Metadata-Flavor") != "Google":  # as the metadata server
+                    return self._send(403, _error(403, "PERMISSION_DENIED", "Missing Metadata-Flavor: Google"))
                 return self._send(200, {"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"})
             if request.authorization != f"Bearer {TOKEN}":
                 return self._send(401, _error(401, "UNAUTHENTICATED", "Request had invalid credentials."))
@@ -349,6 +355,10 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
             endpoint["trafficSplit"] = {k: v for k, v in endpoint["trafficSplit"].items() if k != gone}
             return 200, _operation(state, m.group(1), {})
         return 200, {"name": f"{m.group(1)}/endpoints/{m.group(2)}", **endpoint}
+    if m := re.fullmatch(loc + r"/pipelineJobs", p):
+        name = f"{m.group(1)}/pipelineJobs/{state.next_id()}"
+        state.created_pipeline_jobs[name] = {**r.body, "name": name, "state": "PIPELINE_STATE_PENDING"}
+        return 200, state.created_pipeline_jobs[name]
     if m := re.fullmatch(loc + r"/modelDeploymentMonitoringJobs", p):
         if r.method == "GET":
             # As Vertex does: resource names carry the project NUMBER, not the id the caller used,

@@ -112,8 +112,8 @@ NETWORK_CIDRS = {"subnet": "10.10.0.0/20"}
 # the google_bigquery_table, so the two never drift apart).
 CURATED_TABLE = "events"
 # The Vertex AI pipeline the blueprint ships: its source, its compiled spec (what Cloud Scheduler
-# sends to pipelineJobs.create) and the training script its custom job runs.
-PIPELINE_FILES = ("pipeline.py", "pipeline.yaml", "train.py")
+# sends to pipelineJobs.create), the promote job's script and the training script its custom job runs.
+PIPELINE_FILES = ("pipeline.py", "pipeline.yaml", "promote.py", "train.py")
 
 
 def build_context(spec: GcpSpec) -> GcpContext:
@@ -171,8 +171,10 @@ def build_context(spec: GcpSpec) -> GcpContext:
     ctx["serving_plan"] = gcp_pipeline.serving_plan(spec, ctx)
     ctx["budget"] = gcp_alerts.budget(spec, ctx)
     budget_apis = {"billingbudgets.googleapis.com"} if ctx["budget"] else set()
+    # The promote job (pipeline.tf) is a Cloud Run job.
+    promote_apis = {"run.googleapis.com"} if spec.phases.data.enabled and ctx["pipeline"]["deploy_enabled"] else set()
     ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())) | budget_apis
-                         | set(gcp_network.extra_apis(spec)) | set(gcp_ci.apis(spec)))
+                         | set(gcp_network.extra_apis(spec)) | set(gcp_ci.apis(spec)) | promote_apis)
     ctx["netsec"] = gcp_network.build_context(spec, ctx["apis"])
     ctx["service_identities"] = sorted(
         s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
@@ -347,7 +349,8 @@ def files(ctx: GcpContext) -> list[tuple[str, str]]:
         out.append(("files/dataflow/curated_schema.json", "gcp/files/dataflow/curated_schema.json"))
         out.append(("files/dataflow/staging_schema.json", "gcp/files/dataflow/staging_schema.json"))
         for name in PIPELINE_FILES:
-            out.append((f"files/pipeline/{name}", f"gcp/files/pipeline/{name}"))
+            if name != "promote.py" or ctx.pipeline["deploy_enabled"]:  # no endpoint: nothing to promote
+                out.append((f"files/pipeline/{name}", f"gcp/files/pipeline/{name}"))
     if phases.training.enabled:
         out.extend(phase_table.tf_files("gcp", "training"))
     out.extend(gcp_serving.files(ctx))

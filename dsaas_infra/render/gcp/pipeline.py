@@ -20,17 +20,24 @@ TEST_PERCENT = 20
 # The payload field the shipped prepare step predicts (README: how to change it).
 LABEL_FIELD = "label"
 # Manual approval: a human sets this alias on a version in the Model Registry; the next run
-# (or one the approver starts) deploys it.
+# deploys it (as the challenger where there are variants); the promote job makes it the champion.
 APPROVED_ALIAS = "approved"
-# What model approvers may do (custom role): read models, their evaluations and the endpoint,
-# set a version's aliases (mergeVersionAliases needs aiplatform.models.update) and start the
-# loop now. No upload, deploy, undeploy or delete: the pipeline deploys what they approve.
+# What model approvers may do (custom role): read models, their evaluations, the endpoint and
+# the pipeline runs, and set a version's aliases (mergeVersionAliases needs
+# aiplatform.models.update). No upload, deploy, undeploy or delete: the pipeline deploys what
+# they approve. Cloud Scheduler has no per-job IAM, so approvers get no scheduler permission:
+# the promote job (Cloud Run, per-job IAM) is the one thing they may start.
 APPROVER_PERMISSIONS = sorted([
     "aiplatform.models.get", "aiplatform.models.list", "aiplatform.models.update",
     "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list",
     "aiplatform.endpoints.get", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list",
-    "cloudscheduler.jobs.get", "cloudscheduler.jobs.run",
 ])
+# Their roles on the promote job alone: execute it (gcloud run jobs execute) and follow the
+# execution (--wait); neither lets them change what it runs (no run.jobs.runWithOverrides).
+APPROVER_PROMOTE_JOB_ROLES = ("roles/run.invoker", "roles/run.viewer")
+# The promote job runs the shipped promote.py in this image as it is (standard library only).
+PROMOTE_IMAGE = "python:3.11-slim"
+PROMOTE_REQUEST = "pipeline/promote-request.json"
 
 
 def training_machine_type(t: TrainingPhase) -> str:
@@ -82,6 +89,10 @@ def build_context(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         # Custom role ids allow letters, digits, "_" and "." (3-64).
         "approver_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_model_approver",
         "approver_permissions": APPROVER_PERMISSIONS,
+        "approver_promote_job_roles": list(APPROVER_PROMOTE_JOB_ROLES),
+        "promote_job_name": f"{name_prefix}-promote",
+        "promote_image": PROMOTE_IMAGE,
+        "promote_request": PROMOTE_REQUEST,
         "approvers": list(spec.gcp.model_approvers) if deploy else [],
     }
 

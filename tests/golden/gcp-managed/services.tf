@@ -18,6 +18,7 @@ resource "google_project_service" "this" {
     "logging.googleapis.com",
     "monitoring.googleapis.com",
     "notebooks.googleapis.com",
+    "run.googleapis.com",
     "servicenetworking.googleapis.com",
     "serviceusage.googleapis.com",
     "storage.googleapis.com",

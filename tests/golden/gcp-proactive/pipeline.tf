@@ -132,19 +132,102 @@ resource "google_service_account_iam_member" "scheduler_acts_as_pipeline" {
   member             = google_service_account.scheduler.member
 }
 
-# --- Who approves model versions ------------------------------------------------------------------
-# A version the gate holds (manual approval) or rejects (threshold) is deployed once a human sets
-# the alias "approved" on it (README: how): the next run, or one the approver starts, deploys
-# it. Approvers can read models, evaluations and the endpoint, set aliases and start the loop;
-# they cannot upload, deploy, undeploy or delete anything.
+# --- Who approves and promotes model versions ----------------------------------------------------
+# A version the gate holds (manual approval) or rejects (threshold) is approved by a human who
+# sets the alias "approved" on it (README: how); the next scheduled run deploys it. The approver then executes the promote job: a promote run makes the approved version
+# the champion with all traffic, prunes the rest and re-creates the drift monitoring for it.
+# Approvers can read models, evaluations, the endpoint and pipeline runs, set aliases and
+# execute that one job; they cannot upload, deploy, undeploy or delete anything, nor start any
+# other run (Cloud Scheduler has no per-job IAM: they hold no scheduler permission at all).
 resource "google_project_iam_custom_role" "model_approver" {
   project     = local.project_id
   role_id     = "dsaas_globex_eu_staging_model_approver"
   title       = "Approve model versions for deployment"
-  description = "Set the approved alias on Model Registry versions and start the MLOps pipeline (dsaas-infra)"
-  permissions = ["aiplatform.endpoints.get", "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list", "aiplatform.models.get", "aiplatform.models.list", "aiplatform.models.update", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list", "cloudscheduler.jobs.get", "cloudscheduler.jobs.run"]
+  description = "Set the approved alias on Model Registry versions and follow the MLOps pipeline's runs (dsaas-infra)"
+  permissions = ["aiplatform.endpoints.get", "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list", "aiplatform.models.get", "aiplatform.models.list", "aiplatform.models.update", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list"]
 
   depends_on = [time_sleep.services]
+}
+
+# The promote run's request: the scheduler's request with promote = true (same compiled spec,
+# same parameters). The promote job reads it; nothing else does.
+resource "google_storage_bucket_object" "promote_request" {
+  bucket       = google_storage_bucket.artifacts.name
+  name         = "pipeline/promote-request.json"
+  content_type = "application/json"
+  content = jsonencode(merge(local.pipeline_request, {
+    displayName = "globex-eu-staging MLOps loop (promote)"
+    runtimeConfig = merge(local.pipeline_request.runtimeConfig, {
+      parameterValues = merge(local.pipeline_parameters, { promote = true })
+    })
+  }))
+}
+
+# The scheduler's account reads that one object (it already starts the loop as the pipeline).
+resource "google_storage_bucket_iam_member" "scheduler_promote_request" {
+  bucket = google_storage_bucket.artifacts.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.scheduler.member
+
+  condition {
+    title       = "promote-request-only"
+    description = "Only the promote run's request"
+    expression  = "resource.name == \"projects/_/buckets/${google_storage_bucket.artifacts.name}/objects/pipeline/promote-request.json\""
+  }
+}
+
+# The promote job: one execution = one promote run (files/pipeline/promote.py, run as it is
+# shipped). Cloud Run jobs have per-job IAM, Cloud Scheduler jobs do not: approvers may
+# execute this job and nothing else; it bills only while an execution runs (seconds).
+resource "google_cloud_run_v2_job" "promote" {
+  name                = "globex-eu-staging-promote"
+  project             = local.project_id
+  location            = local.region
+  labels              = local.labels
+  deletion_protection = false
+
+  template {
+    task_count  = 1
+    parallelism = 1
+
+    template {
+      service_account = google_service_account.scheduler.email
+      # A retry would start a second promote run; a failed execution is for the approver to see.
+      max_retries = 0
+      timeout     = "300s"
+
+      containers {
+        image   = "python:3.11-slim"
+        command = ["python3", "-c", file("${path.module}/files/pipeline/promote.py")]
+
+        env {
+          name  = "PROJECT"
+          value = local.project_id
+        }
+        env {
+          name  = "REGION"
+          value = local.region
+        }
+        env {
+          name  = "PROMOTE_REQUEST"
+          value = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.promote_request.name}"
+        }
+
+        resources {
+          limits = {
+            cpu    = "1"
+            memory = "512Mi"
+          }
+        }
+      }
+    }
+  }
+
+  depends_on = [
+    google_project_iam_member.scheduler_pipeline_launch,
+    google_service_account_iam_member.scheduler_acts_as_pipeline,
+    google_storage_bucket_iam_member.scheduler_promote_request,
+  ]
 }
 
 # --- The shipped pipeline -------------------------------------------------------------------------
@@ -206,6 +289,24 @@ locals {
   }
 }
 
+locals {
+  # pipelineJobs.create's request of one run: the compiled spec inline (a job's payload may be up
+  # to 1 MB), the pipeline's account, its key and the parameters.
+  pipeline_request = {
+    displayName    = "globex-eu-staging MLOps loop"
+    pipelineSpec   = yamldecode(file("${path.module}/files/pipeline/pipeline.yaml"))
+    serviceAccount = google_service_account.pipeline.email
+    encryptionSpec = {
+      kmsKeyName = google_kms_crypto_key.keys["vertex"].id
+    }
+    labels = local.labels
+    runtimeConfig = {
+      gcsOutputDirectory = "gs://${google_storage_bucket.artifacts.name}/pipeline-root"
+      parameterValues    = local.pipeline_parameters
+    }
+  }
+}
+
 # One run of the loop on the spec's schedule (UTC): Cloud Scheduler calls pipelineJobs.create
 # with the compiled spec inline (a job's payload may be up to 1 MB) as the pipeline's account.
 # A retried launch (Cloud Scheduler retries when it gets no answer, also when the job was
@@ -233,19 +334,7 @@ resource "google_cloud_scheduler_job" "pipeline" {
     headers = {
       "Content-Type" = "application/json"
     }
-    body = base64encode(jsonencode({
-      displayName    = "globex-eu-staging MLOps loop"
-      pipelineSpec   = yamldecode(file("${path.module}/files/pipeline/pipeline.yaml"))
-      serviceAccount = google_service_account.pipeline.email
-      encryptionSpec = {
-        kmsKeyName = google_kms_crypto_key.keys["vertex"].id
-      }
-      labels = local.labels
-      runtimeConfig = {
-        gcsOutputDirectory = "gs://${google_storage_bucket.artifacts.name}/pipeline-root"
-        parameterValues    = local.pipeline_parameters
-      }
-    }))
+    body = base64encode(jsonencode(local.pipeline_request))
 
     oauth_token {
       service_account_email = google_service_account.scheduler.email

@@ -178,6 +178,24 @@ locals {
   }
 }
 
+locals {
+  # pipelineJobs.create's request of one run: the compiled spec inline (a job's payload may be up
+  # to 1 MB), the pipeline's account, its key and the parameters.
+  pipeline_request = {
+    displayName    = "hooli-dev MLOps loop"
+    pipelineSpec   = yamldecode(file("${path.module}/files/pipeline/pipeline.yaml"))
+    serviceAccount = google_service_account.pipeline.email
+    encryptionSpec = {
+      kmsKeyName = google_kms_crypto_key.keys["vertex"].id
+    }
+    labels = local.labels
+    runtimeConfig = {
+      gcsOutputDirectory = "gs://${google_storage_bucket.artifacts.name}/pipeline-root"
+      parameterValues    = local.pipeline_parameters
+    }
+  }
+}
+
 # One run of the loop on the spec's schedule (UTC): Cloud Scheduler calls pipelineJobs.create
 # with the compiled spec inline (a job's payload may be up to 1 MB) as the pipeline's account.
 # A retried launch (Cloud Scheduler retries when it gets no answer, also when the job was
@@ -205,19 +223,7 @@ resource "google_cloud_scheduler_job" "pipeline" {
     headers = {
       "Content-Type" = "application/json"
     }
-    body = base64encode(jsonencode({
-      displayName    = "hooli-dev MLOps loop"
-      pipelineSpec   = yamldecode(file("${path.module}/files/pipeline/pipeline.yaml"))
-      serviceAccount = google_service_account.pipeline.email
-      encryptionSpec = {
-        kmsKeyName = google_kms_crypto_key.keys["vertex"].id
-      }
-      labels = local.labels
-      runtimeConfig = {
-        gcsOutputDirectory = "gs://${google_storage_bucket.artifacts.name}/pipeline-root"
-        parameterValues    = local.pipeline_parameters
-      }
-    }))
+    body = base64encode(jsonencode(local.pipeline_request))
 
     oauth_token {
       service_account_email = google_service_account.scheduler.email

@@ -127,7 +127,9 @@ def test_enabled_apis_include_the_serving_phases_needs(examples, stem):
     serving = set(gcp_serving.build_context(spec, common_context(spec)).get("serving_apis", ()))
     # ci.create_identity adds what Workload Identity Federation needs (tests/render/gcp/test_ci_identity_gcp.py).
     ci = set(gcp_ci.APIS) if spec.ci is not None and spec.ci.create_identity else set()
-    assert listed == set(gcp._apis(spec)) | serving | set(gcp_network.extra_apis(spec)) | ci
+    # The promote job (pipeline.tf) is a Cloud Run job, where there is an endpoint to promote to.
+    promote = {"run.googleapis.com"} if resources(examples[stem], "google_cloud_run_v2_job") else set()
+    assert listed == set(gcp._apis(spec)) | serving | set(gcp_network.extra_apis(spec)) | ci | promote
 
 
 def test_cmek_keys_rotate_are_protected_and_every_agent_is_granted(examples):
@@ -176,12 +178,12 @@ def test_scheduler_starts_the_pipeline_as_its_account_in_utc(examples):
     target = job["http_target"][0]
     assert target["uri"].endswith("/locations/${local.region}/pipelineJobs")
     assert target["oauth_token"][0]["service_account_email"] == "${google_service_account.scheduler.email}"
-    body = target["body"]
-    for fragment in ('yamldecode(file("${path.module}/files/pipeline/pipeline.yaml"))',
-                     "serviceAccount = google_service_account.pipeline.email",
-                     'kmsKeyName = google_kms_crypto_key.keys["vertex"].id',
-                     "parameterValues = local.pipeline_parameters"):
-        assert fragment in body, fragment
+    assert target["body"] == "${base64encode(jsonencode(local.pipeline_request))}"
+    request = next(b["pipeline_request"] for b in tf["locals"] if "pipeline_request" in b)
+    assert request["pipelineSpec"] == '${yamldecode(file("${path.module}/files/pipeline/pipeline.yaml"))}'
+    assert request["serviceAccount"] == "${google_service_account.pipeline.email}"
+    assert request["encryptionSpec"]["kmsKeyName"] == '${google_kms_crypto_key.keys["vertex"].id}'
+    assert request["runtimeConfig"]["parameterValues"] == "${local.pipeline_parameters}"
     params = next(b["pipeline_parameters"] for b in tf["locals"] if "pipeline_parameters" in b)
     assert params["dataflow_service_account"] == "${google_service_account.dataflow.email}"
     assert params["subnetwork"] == "${local.subnetwork_self_link}"

@@ -42,7 +42,9 @@ def bucket_roles(bp: ParsedBlueprint) -> dict[str, dict[str, set[str]]]:
             continue
         bucket = body["bucket"]
         assert bucket.startswith("${google_storage_bucket.") and bucket.endswith(".name}"), (name, bucket)
-        assert "condition" not in body, name
+        # A condition only narrows a grant: allowed on read roles (the scheduler reads one object);
+        # write grants stay whole, so that the writers below are exactly who may write.
+        assert "condition" not in body or body["role"] in READ_ROLES, name
         out.setdefault(bucket.split(".")[1], {}).setdefault(_identity(body["member"]), set()).add(body["role"])
     return out
 

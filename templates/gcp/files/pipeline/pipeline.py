@@ -21,6 +21,8 @@ one client: every value comes in as a pipeline parameter.
 - evaluate: metrics on the held-out set, stored with the model version.
 - register: a new version of the model in the Vertex AI Model Registry with its evaluation.
 - gate: manual approval (the version waits in the registry) or the spec's metric threshold.
+- promotion (promote runs only, started by the blueprint's promote job): the approved version
+  becomes the champion with all traffic; the deploy and monitor steps follow it.
 - deploy: the new version on the endpoint with the variants' traffic split, replica counts and
   machine type; success only once the endpoint serves that split; older versions are undeployed.
 - monitor: the endpoint's drift monitoring job, alerting the notification channels.
@@ -837,6 +839,57 @@ def approved(
 
 
 @dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def promotion(
+    project: str,
+    region: str,
+    endpoint: str,
+    model_id: str,
+    alias: str,
+    variants: list,
+    api_endpoint: str = "",
+) -> str:
+    """The version to make the champion in a promote run: the one carrying `alias` (the
+    approval), "" when the endpoint already serves it as the champion with all traffic.
+
+    A promote run is started by a human (the blueprint's promote job, README): no approved
+    version is an error, never a green run that did nothing.
+    """
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+    base = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
+    parent = f"projects/{project}/locations/{region}"
+
+    def call(method, url, **kwargs):
+        response = http.request(method, url, timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:2000]}")
+        return response.json()
+
+    found = http.get(f"{base}/{parent}/models/{model_id}@{alias}", timeout=120)
+    if found.status_code == 404:
+        raise RuntimeError(
+            f"promote: no version of {model_id} carries the alias {alias!r}: approve the version to "
+            "promote first (mergeVersionAliases, README), then run the promote job again")
+    if found.status_code >= 400:
+        raise RuntimeError(f"model {model_id}@{alias}: {found.status_code} {found.text[:2000]}")
+    model = found.json()
+    name, version = model["name"].split("@")[0], model["versionId"]
+    current = call("GET", f"{base}/{parent}/endpoints/{endpoint}")
+    champion = variants[0]["name"] if variants else "champion"
+    for d in current.get("deployedModels", []):
+        if (d.get("displayName") == champion and d.get("model", "").split("@")[0] == name
+                and d.get("modelVersionId") == version
+                and int(current.get("trafficSplit", {}).get(d["id"], 0)) == 100):
+            print(f"promote: version {version} of {model_id} is already the champion with all traffic")
+            return ""
+    print(f"promote: version {version} of {model_id} becomes the champion with all traffic")
+    return f"{name}@{version}"
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
 def deploy(
     project: str,
     region: str,
@@ -1076,14 +1129,16 @@ def loop(
     # One root for every Google API the steps call, "" for Google's own (the tests' fake).
     api_endpoint: str = "",
 ):
-    """One run of the loop. With approved_model set (a version a human approved), the run only
-    deploys that version (and re-creates the drift monitoring)."""
+    """One run of the loop. With promote set (the promote job a human executes), the run only
+    makes the approved version (alias approved_alias) the champion with all traffic and re-creates
+    the drift monitoring for it. With approved_model set (a version given by an operator), the run
+    only deploys that version (and re-creates the drift monitoring)."""
 
-    def serve(model, suffix):
+    def serve(model, suffix, as_champion):
         """deploy -> monitor of one version (never cached: both change the endpoint)."""
         dep = deploy(
             project=project, region=region, endpoint=endpoint, model=model,
-            variants=variants, promote=promote, machine_type=serving_machine_type,
+            variants=variants, promote=as_champion, machine_type=serving_machine_type,
             min_replicas=min_replicas, max_replicas=max_replicas, service_account="",
             api_endpoint=api_endpoint,
         ).set_display_name("deploy" + suffix).set_caching_options(False)
@@ -1099,9 +1154,16 @@ def loop(
     solo = single_run(project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
                       display_name=loop_display_name, api_endpoint=api_endpoint,
                       ).set_display_name("single run").set_caching_options(False)
+    with dsl.If(promote == True, "promote-approved-version"):  # noqa: E712
+        # Started by the promote job (a human): the approved version becomes the champion.
+        pick = promotion(project=project, region=region, endpoint=endpoint, model_id=model_id,
+                         alias=approved_alias, variants=variants, api_endpoint=api_endpoint,
+                         ).set_display_name("promotion").set_caching_options(False)
+        with dsl.If(pick.output != "", "not-champion-yet"):
+            serve(pick.output, " promoted version", True)
     # A scheduled run does its work only if it is the earliest active one (a retried launch or
-    # a run still going at the next slot gives way); the Else below pairs with the first If.
-    with dsl.If(approved_model == "", "train-new-version"), dsl.If(solo.output == "run", "earliest-run"):
+    # a run still going at the next slot gives way); the Else below pairs with the Elif.
+    with dsl.Elif(approved_model == "", "train-new-version"), dsl.If(solo.output == "run", "earliest-run"):
         cur = curate(
             project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
             raw_bucket=raw_bucket, dataflow_bucket=dataflow_bucket, artifacts_bucket=artifacts_bucket,
@@ -1134,7 +1196,7 @@ def loop(
                 decision = gate(evaluation=ev.outputs["evaluation"], approval=approval,
                                 metric=approval_metric, threshold=approval_threshold).set_display_name("gate")
                 with dsl.If(decision.outputs["Output"] == "deploy", "gate-passed"):
-                    serve(reg.output, "")
+                    serve(reg.output, "", False)
                 with dsl.Else():
                     # Held or rejected: deploy what a human approved, if the endpoint lacks it.
                     pick = approved(project=project, region=region, endpoint=endpoint, model_id=model_id,
@@ -1142,9 +1204,9 @@ def loop(
                                     ).set_display_name("approved version")
                     pick.set_caching_options(False).after(reg)
                     with dsl.If(pick.output != "", "human-approved"):
-                        serve(pick.output, " approved version")
+                        serve(pick.output, " approved version", False)
     with dsl.Else():
-        serve(approved_model, " given version")
+        serve(approved_model, " given version", promote)
 
 
 def compile_to(path: str) -> None:
