@@ -1,7 +1,7 @@
 """The GCP promotion path in the rendered HCL: who may promote, what the promote job runs, what it sends.
 
 The path itself (approve -> promote job -> promote run -> traffic -> monitoring) runs against the
-fake Google APIs in tests/files/test_gcp_promotion.py; this checks that the blueprint wires it so:
+fake Google APIs in tests/files/test_gcp_promote_run.py; this checks that the blueprint wires it so:
 approvers hold no Cloud Scheduler permission (Cloud Scheduler has no per-job IAM) and may execute
 only the promote job; the job runs the shipped promote.py as the scheduler's account, which may
 read only the promote request; the request is the scheduled run's with promote = true.
