@@ -38,14 +38,14 @@ PERMISSIONS = {
 # A dedicated Apigee organisation lives in the client's project (peered to its VPC).
 DEDICATED_APIGEE = ["apigee.organizations.create", "servicenetworking.services.addPeering"]
 # The provider's shared organisation: what the client's apply does in the organisation's project
-# (its environment, group, proxy, products, apps and the proxy's service account, on which it
-# grants itself actAs: access.tf, apply_acts_as_apigee_proxy).
+# (its environment, group, proxy, products and apps). No IAM administration there: the proxy's
+# service account comes from the provider's Apigee baseline (gcp-apigee-proxy-account checks it
+# and the actAs on it), so one client's apply identity never reaches another client's accounts.
 SHARED_APIGEE = [
-    "resourcemanager.projects.get", "apigee.instances.get",
+    "apigee.instances.get",
     "apigee.environments.create", "apigee.envgroups.create", "apigee.envgroupattachments.create",
     "apigee.instanceattachments.create", "apigee.proxies.create", "apigee.deployments.create",
     "apigee.apiproducts.create", "apigee.developers.create", "apigee.developerapps.create",
-    "iam.serviceAccounts.create", "iam.serviceAccounts.setIamPolicy",
 ]
 ACT_AS = "iam.serviceAccounts.actAs"
 
@@ -171,6 +171,18 @@ def check_org_policies(ctx: Context) -> Outcome:
     return gcp_limits.check_org_policies(ctx.spec, ctx.connection)
 
 
+def check_apigee_psc(ctx: Context) -> Outcome:
+    from dsaas_infra.preflight import gcp_apigee
+
+    return gcp_apigee.check_psc_accept_list(ctx.spec, ctx.connection)
+
+
+def check_apigee_proxy_account(ctx: Context) -> Outcome:
+    from dsaas_infra.preflight import gcp_apigee
+
+    return gcp_apigee.check_proxy_account(ctx.spec, ctx.connection)
+
+
 def check_budget(ctx: Context) -> Outcome:
     from dsaas_infra.preflight import gcp_billing
 
@@ -188,6 +200,11 @@ CHECKS = [
     Check("gcp-vertex-quotas", "Vertex AI training and serving quotas", check_vertex_quotas),
     Check("gcp-org-policies", "organisation policies accept the blueprint", check_org_policies),
     Check("gcp-budget", "billing budget: rights on the billing account", check_budget),
+    # The shared Apigee organisation: what the provider's baseline must give this client first.
+    Check("gcp-apigee-psc", "shared Apigee instance accepts this project (Private Service Connect)",
+          check_apigee_psc),
+    Check("gcp-apigee-proxy-account", "shared Apigee: the proxy's service account from the provider baseline",
+          check_apigee_proxy_account),
 ]
 
 

@@ -3,7 +3,8 @@
 It answers Resource Manager v3 (get project, testIamPermissions), Resource Manager v1
 (getEffectiveOrgPolicy), Cloud Billing (testIamPermissions on a billing account),
 Compute Engine (project and region quotas), Cloud Quotas (quotaInfos of a service, one per
-page) and the Cloud Storage JSON API
+page), Apigee (organizations.instances.get), IAM (testIamPermissions on a service account)
+and the Cloud Storage JSON API
 (get and insert bucket) from an in-memory state that tests set up, and records every request.
 """
 
@@ -23,6 +24,8 @@ PROJECT_STATES = {"ACTIVE": 1, "DELETE_REQUESTED": 2}
 class FakeGcp:
     url: str = ""
     projects: dict[str, str] = field(default_factory=dict)  # project id -> state
+    # project id -> number: Resource Manager then names the project by number, as Google does
+    project_numbers: dict[str, str] = field(default_factory=dict)
     granted: set[str] = field(default_factory=set)  # permissions the caller holds
     granted_on: dict[str, set[str]] = field(default_factory=dict)  # project -> permissions (else granted)
     buckets: dict[str, dict] = field(default_factory=dict)  # name -> bucket resource
@@ -33,10 +36,15 @@ class FakeGcp:
     quota_infos: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     # billing account id -> permissions the caller holds on it
     billing_granted: dict[str, set[str]] = field(default_factory=dict)
+    # "organizations/ORG/instances/NAME" -> the Apigee instance resource
+    apigee_instances: dict[str, dict] = field(default_factory=dict)
+    # service account e-mail -> permissions the caller holds on it (absent: the account does not exist)
+    service_accounts: dict[str, set[str]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def reset(self) -> None:
         self.projects.clear()
+        self.project_numbers.clear()
         self.granted.clear()
         self.granted_on.clear()
         self.buckets.clear()
@@ -44,6 +52,8 @@ class FakeGcp:
         self.org_policies.clear()
         self.quota_infos.clear()
         self.billing_granted.clear()
+        self.apigee_instances.clear()
+        self.service_accounts.clear()
         self.requests.clear()
 
 
@@ -78,7 +88,8 @@ def make_handler(state: FakeGcp):
                 value = state.projects[project]
                 # The client asks for enums as numbers ($alt=json;enum-encoding=int), as Google answers.
                 enum_int = "enum-encoding=int" in parse_qs(parts.query).get("$alt", [""])[0]
-                return self._send(200, {"name": f"projects/{project}", "projectId": project,
+                return self._send(200, {"name": f"projects/{state.project_numbers.get(project, project)}",
+                                        "projectId": project,
                                         "state": PROJECT_STATES[value] if enum_int else value})
             if m := re.fullmatch(r"/compute/v1/projects/([^/]+)(?:/regions/([^/]+))?", parts.path):
                 project, region = m.groups()
@@ -103,6 +114,11 @@ def make_handler(state: FakeGcp):
                 if start + 1 < len(infos):
                     page["nextPageToken"] = str(start + 1)
                 return self._send(200, page)
+            if m := re.fullmatch(r"/v1/(organizations/[^/]+/instances/[^/]+)", parts.path):
+                instance = state.apigee_instances.get(m.group(1))
+                if instance is None:
+                    return self._send(404, _error(404, "NOT_FOUND", f"instance {m.group(1)} not found"))
+                return self._send(200, {"name": m.group(1).rsplit("/", 1)[-1], **instance})
             if m := re.fullmatch(r"/storage/v1/b/([^/]+)", parts.path):
                 bucket = state.buckets.get(m.group(1))
                 if bucket is None:
@@ -116,6 +132,12 @@ def make_handler(state: FakeGcp):
             if m := re.fullmatch(r"/v3/projects/([^/:]+):testIamPermissions", parts.path):
                 asked = self._body().get("permissions", [])
                 held = state.granted_on.get(m.group(1), state.granted)
+                return self._send(200, {"permissions": [p for p in asked if p in held]})
+            if m := re.fullmatch(r"/v1/projects/([^/]+)/serviceAccounts/([^/:]+):testIamPermissions", parts.path):
+                held = state.service_accounts.get(m.group(2))
+                if held is None:  # as IAM answers for an account that does not exist
+                    return self._send(404, _error(404, "NOT_FOUND", f"Unknown service account {m.group(2)}"))
+                asked = self._body().get("permissions", [])
                 return self._send(200, {"permissions": [p for p in asked if p in held]})
             if m := re.fullmatch(r"/v1/projects/([^/:]+):getEffectiveOrgPolicy", parts.path):
                 if m.group(1) not in state.projects:

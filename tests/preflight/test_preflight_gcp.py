@@ -37,6 +37,8 @@ def test_all_good(fake_gcp, connection, gcp_spec):
     assert results.pop("gcp-vertex-quotas")[0] == "warn"  # nor Vertex AI's (test_preflight_gcp_vertex_quotas.py)
     # No budget in this spec: tests/preflight/test_preflight_gcp_budget.py.
     assert results.pop("gcp-budget")[0] == "pass"
+    # A dedicated Apigee organisation: nothing from a shared one (test_preflight_gcp_apigee.py).
+    assert results.pop("gcp-apigee-psc")[0] == results.pop("gcp-apigee-proxy-account")[0] == "pass"
     assert results == {
         "gcp-credentials": ("pass", "AnonymousCredentials"),
         "gcp-project": ("pass", f"{PROJECT} is ACTIVE"),

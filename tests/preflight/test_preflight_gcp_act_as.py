@@ -47,26 +47,22 @@ def test_every_attached_account_is_in_the_preflight_list(stem):
     assert attached, "the examples attach accounts (scheduler, workbench)"
     listed = {account for account, _ in attached_service_accounts(spec)}
     shared = spec.phases.access.enabled and spec.gcp.apigee.organization == "shared"
-    # The shared organisation's proxy account lives in the provider's project: the blueprint grants
-    # the apply identity actAs on that one account (preflight: it may set that account's IAM policy).
-    in_client_project = attached - ({"apigee_proxy"} if shared else set())
-    assert listed == in_client_project
+    # The shared organisation's proxy account comes from the provider's baseline (a data source):
+    # the apply identity's actAs on it is checked by gcp-apigee-proxy-account, not project-wide.
+    assert listed == attached
     assert ACT_AS in needed_permissions(spec)
     if shared:
-        assert "apigee_proxy" in attached
+        files = render_blueprint(spec)
+        access = files["access.tf"].decode()
+        assert 'data "google_service_account" "apigee_proxy" {' in access
+        assert 'resource "google_service_account" "apigee_proxy"' not in access
+        # Nothing in the blueprint sets IAM in the shared project (no account, no grant on one).
+        assert "google_service_account_iam_member" not in access
+        deployment = access[access.index('resource "google_apigee_api_deployment" "predict"'):]
+        assert "service_account = data.google_service_account.apigee_proxy.email" in deployment.split("\n}")[0]
         project, wanted = apigee_project_permissions(spec)
         assert project == spec.gcp.apigee.project_id
-        assert {"iam.serviceAccounts.create", "iam.serviceAccounts.setIamPolicy"} <= set(wanted)
-        access = render_blueprint(spec)["access.tf"].decode()
-        grant = re.search(r'resource "google_service_account_iam_member" "apply_acts_as_apigee_proxy" \{(.*?)\n\}',
-                          access, re.DOTALL)
-        assert grant, "the apply identity gets actAs on the shared organisation's proxy account"
-        assert 'role               = "roles/iam.serviceAccountUser"' in grant.group(1)
-        assert "service_account_id = google_service_account.apigee_proxy.name" in grant.group(1)
-        if spec.gcp.ci_service_account:
-            assert f'"serviceAccount:{spec.gcp.ci_service_account}"' in grant.group(1)
-        deployment = access[access.index('resource "google_apigee_api_deployment" "predict"'):]
-        assert "time_sleep.apigee_proxy_grants" in deployment.split("\n}")[0]
+        assert not [p for p in wanted if p.startswith("iam.")]
 
 
 @pytest.fixture
@@ -79,12 +75,12 @@ def test_shared_organisation_permissions_are_tested_on_its_project(fake_gcp, con
     client, apigee = spec.gcp.project_id, spec.gcp.apigee.project_id
     fake_gcp.projects[client] = "ACTIVE"
     fake_gcp.granted_on[client] = set(needed_permissions(spec))
-    fake_gcp.granted_on[apigee] = set(SHARED_APIGEE) - {"iam.serviceAccounts.setIamPolicy"}
+    fake_gcp.granted_on[apigee] = set(SHARED_APIGEE) - {"apigee.deployments.create"}
     results = {r.id: (r.status, r.detail) for r in run_checks(spec, connection)}
     assert results["gcp-permissions"] == (
-        "fail", f"missing 1 permission(s): iam.serviceAccounts.setIamPolicy on {apigee}")
+        "fail", f"missing 1 permission(s): apigee.deployments.create on {apigee}")
     assert ("POST", f"/v3/projects/{apigee}:testIamPermissions") in fake_gcp.requests
-    fake_gcp.granted_on[apigee].add("iam.serviceAccounts.setIamPolicy")
+    fake_gcp.granted_on[apigee].add("apigee.deployments.create")
     fake_gcp.granted_on[client].discard(ACT_AS)
     results = {r.id: (r.status, r.detail) for r in run_checks(spec, connection)}
     assert results["gcp-permissions"] == ("fail", f"missing 1 permission(s): {ACT_AS}")
@@ -93,7 +89,7 @@ def test_shared_organisation_permissions_are_tested_on_its_project(fake_gcp, con
     assert status == "pass"
 
 
-def test_without_a_ci_account_the_identity_running_the_apply_gets_act_as():
+def test_without_a_ci_account_the_blueprint_still_grants_nothing_in_the_shared_project():
     from dsaas_infra.spec import load_spec_text
 
     text = GCP_SPECS["gcp-managed"].read_text()
@@ -102,8 +98,5 @@ def test_without_a_ci_account_the_identity_running_the_apply_gets_act_as():
                           "stark.yaml")
     assert spec.gcp.ci_service_account is None and spec.gcp.apigee.organization == "shared"
     access = render_blueprint(spec)["access.tf"].decode()
-    assert 'data "google_client_openid_userinfo" "apply" {}' in access
-    grant = access[access.index('"apply_acts_as_apigee_proxy" {'):].split("\n}")[0]
-    assert ('member             = "${endswith(data.google_client_openid_userinfo.apply.email, '
-            '".gserviceaccount.com") ? "serviceAccount" : "user"}:${data.google_client_openid_userinfo.apply.email}"'
-            ) in grant
+    assert "google_client_openid_userinfo" not in access
+    assert "google_service_account_iam_member" not in access

@@ -129,6 +129,13 @@ def derived_files(ctx: GcpContext, rendered: dict[str, bytes]) -> dict[str, byte
     return {PROXY_BUNDLE: proxy_bundle(rendered)}
 
 
+def shared_proxy_account(spec: GcpSpec) -> str:
+    """The proxy's service account in the shared Apigee organisation's project: created by the
+    provider's Apigee baseline, one per client environment, with this blueprint's account id."""
+    assert spec.gcp is not None and spec.gcp.apigee.project_id
+    return f"{gcp_rules.service_account_id(spec, 'api')}@{spec.gcp.apigee.project_id}.iam.gserviceaccount.com"
+
+
 def _developer_email(owner: str, consumer: str) -> str:
     """Sub-address of the client owner: unique per consumer, delivered to the owner's mailbox."""
     local, domain = owner.split("@", 1)
@@ -316,6 +323,9 @@ def build_context(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any]:
             "proxy_bundle": PROXY_BUNDLE,
             "max_request_bytes": MAX_REQUEST_BYTES,
             "proxy_sa_id": gcp_rules.service_account_id(spec, "api"),
+            # Shared organisation: the account the provider's Apigee baseline creates for this
+            # client environment in the organisation's project (README, preflight).
+            "proxy_sa_email": shared_proxy_account(spec) if shared else None,
             # Custom role ids allow letters, digits, "_" and "." (3-64): at most 6 + 28 + 8.
             "predict_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_predict",
             # Only validated names and digits go in: escaping keeps the XML well-formed anyway.

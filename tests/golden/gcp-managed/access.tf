@@ -26,12 +26,6 @@ check "api_hostname_is_set" {
 # The organisation, its runtime instance, peering and keys belong to the provider's Apigee
 # baseline (project dsaas-apigee-prod), created once for every client; this blueprint adds
 # the client's own environment, environment group, proxy, products, developers and apps to it.
-data "google_project" "apigee" {
-  project_id = "dsaas-apigee-prod"
-
-  depends_on = [time_sleep.services]
-}
-
 data "google_apigee_instance" "shared" {
   org_id = "organizations/dsaas-apigee-prod"
   name   = "us-central1"
@@ -45,8 +39,6 @@ locals {
   apigee_instance_id        = "organizations/dsaas-apigee-prod/instances/us-central1"
   apigee_service_attachment = data.google_apigee_instance.shared.service_attachment
   apigee_instance_host      = data.google_apigee_instance.shared.host
-  # The organisation project's Apigee service agent mints the proxy's access tokens.
-  apigee_agent = "serviceAccount:service-${data.google_project.apigee.number}@gcp-sa-apigee.iam.gserviceaccount.com"
 }
 
 # --- Environment ----------------------------------------------------------------------------
@@ -106,12 +98,16 @@ resource "google_apigee_api" "predict" {
   depends_on = [time_sleep.services]
 }
 
-resource "google_service_account" "apigee_proxy" {
-  # Apigee deploys proxies as a service account of the organisation's project.
-  project      = local.apigee_org_name
-  account_id   = "stark-prd-api"
-  display_name = "Apigee predict proxy"
-  description  = "Identity of the Apigee proxy when it calls the Vertex AI endpoint"
+# The proxy's service account: Apigee deploys proxies as an account of the organisation's
+# project, so it is the provider's Apigee baseline that creates it (one per client
+# environment), lets the organisation's Apigee service agent mint its tokens
+# (roles/iam.serviceAccountTokenCreator) and lets this blueprint's apply identity deploy with it
+# (roles/iam.serviceAccountUser on that account alone). The apply identity holds no IAM admin
+# role in the shared project: creating accounts or setting their IAM there would reach every
+# other client's proxy account. Preflight checks the account and the actAs (README).
+data "google_service_account" "apigee_proxy" {
+  project    = local.apigee_org_name
+  account_id = "stark-prd-api@dsaas-apigee-prod.iam.gserviceaccount.com"
 
   depends_on = [time_sleep.services]
 }
@@ -135,35 +131,7 @@ resource "google_vertex_ai_endpoint_iam_member" "apigee_proxy" {
   location = local.region
   endpoint = google_vertex_ai_endpoint.main.name
   role     = google_project_iam_custom_role.endpoint_predict.name
-  member   = "serviceAccount:${google_service_account.apigee_proxy.email}"
-}
-
-# Apigee mints the proxy's access tokens through its service agent.
-resource "google_service_account_iam_member" "apigee_proxy_tokens" {
-  service_account_id = google_service_account.apigee_proxy.name
-  role               = "roles/iam.serviceAccountTokenCreator"
-  member             = local.apigee_agent
-}
-
-# Deploying a proxy with a service account needs actAs (iam.serviceAccounts.actAs) on it. The
-# account lives in the provider's Apigee project, where the apply identity holds no project-wide
-# actAs (that would reach every client's proxy account): it gets actAs on this account only.
-# The apply identity is the CI account (gcp.ci_service_account, or the one ci.tf creates); anyone else
-# who applies needs roles/iam.serviceAccountUser on this account granted by the Apigee project's owner.
-resource "google_service_account_iam_member" "apply_acts_as_apigee_proxy" {
-  service_account_id = google_service_account.apigee_proxy.name
-  role               = "roles/iam.serviceAccountUser"
-  member             = "serviceAccount:stark-prd-ci@stark-dsaas-prod.iam.gserviceaccount.com"
-}
-
-# IAM bindings on a service account take up to a minute to reach every Google service.
-resource "time_sleep" "apigee_proxy_grants" {
-  create_duration = "60s"
-
-  depends_on = [
-    google_service_account_iam_member.apigee_proxy_tokens,
-    google_service_account_iam_member.apply_acts_as_apigee_proxy,
-  ]
+  member   = "serviceAccount:${data.google_service_account.apigee_proxy.email}"
 }
 
 resource "google_apigee_api_deployment" "predict" {
@@ -171,12 +139,9 @@ resource "google_apigee_api_deployment" "predict" {
   environment     = google_apigee_environment.main.name
   proxy_id        = google_apigee_api.predict.name
   revision        = google_apigee_api.predict.latest_revision_id
-  service_account = google_service_account.apigee_proxy.email
+  service_account = data.google_service_account.apigee_proxy.email
 
-  depends_on = [
-    google_apigee_instance_attachment.main,
-    time_sleep.apigee_proxy_grants,
-  ]
+  depends_on = [google_apigee_instance_attachment.main]
 }
 
 # --- Consumers ------------------------------------------------------------------------------

@@ -305,9 +305,7 @@ resource "google_service_account_iam_member" "apigee_proxy_tokens" {
 resource "time_sleep" "apigee_proxy_grants" {
   create_duration = "60s"
 
-  depends_on = [
-    google_service_account_iam_member.apigee_proxy_tokens,
-  ]
+  depends_on = [google_service_account_iam_member.apigee_proxy_tokens]
 }
 
 resource "google_apigee_api_deployment" "predict" {

@@ -209,20 +209,33 @@ def test_shared_organisation_adds_only_the_clients_own_apigee_resources(shared):
     assert neg["psc_target_service"] == "${local.apigee_service_attachment}"
     attach = shared.resources[("google_apigee_instance_attachment", "main")]
     assert attach["instance_id"] == "${local.apigee_instance_id}"
-    # Org-scoped names carry the client and environment; the proxy's account lives in the org's project.
+    # Org-scoped names carry the client and environment.
     consumers = shared.locals["api_consumers"]
     assert consumers["partner"]["product"] == "acme-prod-partner-predict"
     assert consumers["partner"]["developer_email"] == "ml+acme-prod-partner@acme.example"
     assert shared.resources[("google_apigee_api", "predict")]["name"] == "acme-prod-predict"
-    assert shared.resources[("google_service_account", "apigee_proxy")]["project"] == "${local.apigee_org_name}"
-    tokens = shared.resources[("google_service_account_iam_member", "apigee_proxy_tokens")]
-    assert tokens["member"] == "${local.apigee_agent}"
-    assert "gcp-sa-apigee" in shared.locals["apigee_agent"]
+    # The proxy's account lives in the org's project and comes from the provider's baseline: the
+    # blueprint reads it, creates no account there and sets no IAM on one (no IAM admin needed).
+    proxy = shared.data[("google_service_account", "apigee_proxy")]
+    assert proxy == {"project": "${local.apigee_org_name}",
+                     "account_id": "acme-prd-api@dsaas-apigee-prod.iam.gserviceaccount.com",
+                     "depends_on": ["${time_sleep.services}"]}
+    assert ("google_service_account", "apigee_proxy") not in shared.resources
+    assert not [k for k in shared.resources if k[0] == "google_service_account_iam_member"
+                and "apigee" in k[1]]
+    assert "apigee_agent" not in shared.locals
+    deployment = shared.resources[("google_apigee_api_deployment", "predict")]
+    assert deployment["service_account"] == "${data.google_service_account.apigee_proxy.email}"
+    grant = shared.resources[("google_vertex_ai_endpoint_iam_member", "apigee_proxy")]
+    assert grant["member"] == "serviceAccount:${data.google_service_account.apigee_proxy.email}"
     for rtype in ("google_apigee_api_product", "google_apigee_developer", "google_apigee_developer_app"):
         assert shared.resources[(rtype, "consumer")]["org_id"] == "${local.apigee_org_id}"
     readme = shared.text("README.md")
     assert "shared Apigee X organisation dsaas-apigee-prod" in readme.replace("\\", "")
     assert "consumer accept list" in readme
+    flat = readme.replace("\\", "")
+    assert "acme-prd-api@dsaas-apigee-prod.iam.gserviceaccount.com" in flat
+    assert "roles/iam.serviceAccountAdmin" not in flat and "no IAM administration there" in flat
 
 
 @pytest.mark.parametrize("gcp, where, fragment", [
