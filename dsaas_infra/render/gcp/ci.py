@@ -52,6 +52,8 @@ PROJECT_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "logging.googleapis.com": (("roles/logging.viewer",), ("roles/logging.configWriter",)),
     "monitoring.googleapis.com": (("roles/monitoring.viewer",), ("roles/monitoring.editor",)),
     "notebooks.googleapis.com": (("roles/notebooks.viewer",), ("roles/notebooks.admin",)),
+    # The promote job (pipeline.tf): admin also sets the approvers' IAM on that job.
+    "run.googleapis.com": (("roles/run.viewer",), ("roles/run.admin",)),
     "servicenetworking.googleapis.com": (("roles/compute.networkViewer",), ("roles/servicenetworking.networksAdmin",)),
     "serviceusage.googleapis.com": (("roles/serviceusage.serviceUsageViewer",),
                                     ("roles/serviceusage.serviceUsageAdmin",)),

@@ -84,6 +84,7 @@ resource "google_project_iam_member" "ci_plan" {
     "roles/logging.viewer",
     "roles/monitoring.viewer",
     "roles/notebooks.viewer",
+    "roles/run.viewer",
     "roles/serviceusage.serviceUsageViewer",
   ])
 
@@ -165,6 +166,7 @@ resource "google_project_iam_member" "ci_apply" {
     "roles/logging.configWriter",
     "roles/monitoring.editor",
     "roles/notebooks.admin",
+    "roles/run.admin",
     "roles/servicenetworking.networksAdmin",
     "roles/serviceusage.serviceUsageAdmin",
   ])
