@@ -26,6 +26,7 @@ CONSTRAINTS = (
     "constraints/gcp.restrictNonCmekServices",
     "constraints/gcp.restrictCmekCryptoKeyProjects",
     "constraints/compute.restrictVpcPeering",
+    "constraints/compute.requireShieldedVm",
 )
 
 
@@ -183,6 +184,17 @@ def policy_findings(spec: GcpSpec, policies: dict[str, dict]) -> list[tuple[str,
                 f"the blueprint keeps its keys in projects/{project}: add under:projects/{project} "
                 "to the constraint's allowed values"
             )))
+    # GPU Workbench instances boot with Secure Boot off (training.tf: the NVIDIA driver installed on
+    # first boot is not signed for it), which compute.requireShieldedVm rejects.
+    shielded = policies.get("constraints/compute.requireShieldedVm", {}).get("booleanPolicy", {}).get("enforced")
+    t = spec.phases.training
+    if shielded and t.enabled and t.users and t.gpu not in (None, "none"):
+        out.append(("fail", (
+            f"compute.requireShieldedVm is enforced: the {t.gpu} GPU Workbench instances run with Secure Boot "
+            "off (the NVIDIA driver installed on first boot is unsigned), which it rejects: exempt the project "
+            f"from the constraint (a project-level policy with enforce: false on projects/{project}) or set "
+            "phases.training.gpu: none"
+        )))
     allowed, _, all_values = _list_policy(policies.get("constraints/compute.restrictVpcPeering", {}))
     dedicated_apigee = spec.phases.access.enabled and spec.gcp.apigee.organization == "dedicated"
     if dedicated_apigee and (allowed or all_values == "DENY"):

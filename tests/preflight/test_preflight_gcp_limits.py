@@ -80,7 +80,7 @@ def test_no_policies_pass(fake_gcp, connection, gcp_spec):
     spec = gcp_spec()
     ready(fake_gcp, spec, headroom=10)
     assert result(spec, connection, "gcp-org-policies") == (
-        "pass", "none of the 5 constraints checked rejects the blueprint")
+        "pass", "none of the 6 constraints checked rejects the blueprint")
     assert ("POST", f"/v1/projects/{PROJECT}:getEffectiveOrgPolicy") in fake_gcp.requests
 
 
@@ -131,3 +131,21 @@ def test_policy_read_failure_is_a_failure_not_a_pass(fake_gcp, connection, gcp_s
 def test_policy_rules(gcp_spec, policies, expected):
     findings = policy_findings(gcp_spec(), policies)
     assert any(s == expected[0] and expected[1] in f for s, f in findings), findings
+
+
+def test_shielded_vm_policy_rejects_gpu_workbench_instances_without_secure_boot(fake_gcp, connection, gcp_spec):
+    """GPU Workbench instances boot with Secure Boot off (unsigned NVIDIA driver): a project under
+    compute.requireShieldedVm would refuse them at apply; preflight says so and what to change."""
+    spec = gcp_spec(GPU_SPEC)
+    ready(fake_gcp, spec, headroom=10)
+    fake_gcp.org_policies["constraints/compute.requireShieldedVm"] = {"booleanPolicy": {"enforced": True}}
+    status, detail = result(spec, connection, "gcp-org-policies")
+    assert status == "fail"
+    assert "compute.requireShieldedVm is enforced" in detail and "t4 GPU Workbench" in detail
+    assert f"projects/{PROJECT}" in detail and "phases.training.gpu: none" in detail
+
+
+def test_shielded_vm_policy_accepts_cpu_workbench_instances(gcp_spec):
+    """Without a GPU the instances have Secure Boot, vTPM and integrity monitoring on."""
+    policies = {"constraints/compute.requireShieldedVm": {"booleanPolicy": {"enforced": True}}}
+    assert not policy_findings(gcp_spec("phases:\n  training: {users: [ann]}\n"), policies)

@@ -72,13 +72,23 @@ def build(spec: GcpSpec, name_prefix: str, apis: set[str], apigee_dedicated: boo
     disks = ["compute"] * bool(data or workbench or "container.googleapis.com" in apis)
     # GKE's agent exists only where its API is enabled (no blueprint creates a cluster today).
     gke = "container.googleapis.com" in apis
-    disk_agents = disks + ["dataflow"] * data + ["notebooks"] * workbench + ["container"] * gke
+    # The curate step's Dataflow job runs with this key (its kmsKeyName), and Beam's BigQueryIO
+    # uses the job's key for its BigQuery load jobs and temporary tables: BigQuery's encryption
+    # agent must use it too, or the load into the staging table fails.
+    disk_agents = (disks + ["dataflow"] * data + ["bigquery"] * data + ["notebooks"] * workbench
+                   + ["container"] * gke)
     if disk_agents:
         add("compute", "persistent disks (Dataflow workers, Workbench instances)"
-            + (", GKE nodes and secrets" if gke else ""), disk_agents)
+            + (", GKE nodes and secrets" if gke else "") + (", the Dataflow job's BigQuery loads" if data else ""),
+            disk_agents)
     # data: the pipeline jobs the data schedule starts (pipeline.tf) are encrypted with it.
+    # The drift monitoring job (the pipeline creates it where it trains and serves) is encrypted
+    # with this key with all its sub-resources, its BigQuery log tables among them.
+    monitored = realtime and data and training and bool(p.deployment.drift_detection)
     if data or training or realtime:
-        add("vertex", "Vertex AI (TensorBoard, metadata, endpoint, pipeline jobs, models)", ["aiplatform"])
+        add("vertex", "Vertex AI (TensorBoard, metadata, endpoint, pipeline jobs, models"
+            + (", drift monitoring and its BigQuery log" if monitored else "") + ")",
+            ["aiplatform"] + ["bigquery"] * monitored)
     if training:
         add("registry", "Artifact Registry images", ["artifactregistry"])
     if deployment:

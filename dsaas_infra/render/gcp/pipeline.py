@@ -81,7 +81,8 @@ def build_context(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "drift_enabled": deploy and bool(obs.get("drift")),
         "alert_emails": obs.get("emails", []),
         "drift_threshold": DRIFT_THRESHOLD,
-        "drift_sample_rate": DRIFT_SAMPLE_RATE,
+        # The monitoring job's sampling is the endpoint's one request/response log (gcp_serving).
+        "drift_sample_rate": endpoint["log_sampling_rate"] if endpoint else DRIFT_SAMPLE_RATE,
         "drift_interval_hours": DRIFT_INTERVAL_HOURS,
         "test_percent": TEST_PERCENT,
         "label_field": LABEL_FIELD,

@@ -236,6 +236,10 @@ def build_context(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     if deployment:
         apis |= _DEPLOYMENT_APIS
         endpoint = endpoint_id(project_id, name_prefix) if realtime else None
+        # The pipeline's monitor step creates the drift monitoring job (it needs the data and
+        # training phases: no pipeline, no job).
+        monitored = (realtime and bool(d.drift_detection) and bool(spec.phases.data.enabled)
+                     and bool(spec.phases.training.enabled))
         if realtime:
             out["vertex_endpoint"] = {
                 "name": endpoint,
@@ -246,11 +250,20 @@ def build_context(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any]:
                 # Vertex AI has no deletion protection of its own: Terraform refuses to destroy
                 # the prod endpoint (deletion_policy PREVENT); the pipeline owns what it serves.
                 "deletion_policy": "PREVENT" if c.environment == "prod" else "DELETE",
-                # Request/response logging into the curated dataset, so that variants can be
-                # compared on real traffic; every request where there are variants to compare.
-                "log_requests": bool(spec.phases.data.enabled),
+                # One request/response log, so that variants can be compared on real traffic
+                # (every request where there are variants to compare). Where the pipeline runs
+                # drift monitoring, the monitoring job owns the endpoint's logging (it enables it
+                # into its own dataset, model_deployment_monitoring_<endpoint>, at the job's
+                # sampling rate, which the pipeline sets to this one): Terraform then sets none
+                # and ignores it. Otherwise Terraform logs into a dataset of its own, the only
+                # one Vertex AI's agent may write.
+                "log_requests": bool(spec.phases.data.enabled) and not monitored,
+                "log_by_monitoring": monitored,
                 "log_sampling_rate": 1.0 if len(d.variants or []) > 1 else LOG_SAMPLING_RATE,
+                "log_dataset": f"{name_prefix.replace('-', '_')}_prediction_log",
                 "log_table": "prediction_log",
+                "monitoring_log_table": (f"{project_id}.model_deployment_monitoring_{endpoint}.serving_predict"
+                                         if monitored else None),
             }
         drift = realtime and bool(d.drift_detection)
         drift_metric = f"{name_prefix}-drift-anomalies" if drift else None

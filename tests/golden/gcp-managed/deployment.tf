@@ -22,33 +22,15 @@ resource "google_vertex_ai_endpoint" "main" {
     kms_key_name = google_kms_crypto_key.keys["vertex"].id
   }
 
-  # Every sampled request and response, per deployed model, in the curated dataset: the
-  # variants' answers can be compared on the same traffic.
-  predict_request_response_logging_config {
-    enabled       = true
-    sampling_rate = 1
-    bigquery_destination {
-      output_uri = "bq://${local.project_id}.${google_bigquery_dataset.curated.dataset_id}.prediction_log"
-    }
-  }
-
   lifecycle {
-    ignore_changes = [traffic_split]
+    # The pipeline deploys models and sets the split; its drift monitoring job turns on the
+    # request/response logging (100% of requests, per deployed model, into
+    # stark-dsaas-prod.model_deployment_monitoring_683965896.serving_predict): one logging configuration, the job's.
+    ignore_changes = [traffic_split, predict_request_response_logging_config]
   }
 
-  # The Vertex AI agent's grant on the key (kms.tf) and on the log dataset.
+  # The Vertex AI agent's grant on the key (kms.tf).
   depends_on = [
     time_sleep.kms_grants,
-    google_bigquery_dataset_iam_member.vertex_prediction_log,
   ]
-}
-
-# Vertex AI writes the request/response log as its service agent.
-resource "google_bigquery_dataset_iam_member" "vertex_prediction_log" {
-  dataset_id = google_bigquery_dataset.curated.dataset_id
-  project    = local.project_id
-  role       = "roles/bigquery.dataEditor"
-  member     = "serviceAccount:service-${data.google_project.current.number}@gcp-sa-aiplatform.iam.gserviceaccount.com"
-
-  depends_on = [time_sleep.kms_grants]
 }

@@ -21,11 +21,11 @@ locals {
     }
     compute = {
       name    = "stark-prod-compute"
-      purpose = "persistent disks (Dataflow workers, Workbench instances)"
+      purpose = "persistent disks (Dataflow workers, Workbench instances), the Dataflow job's BigQuery loads"
     }
     vertex = {
       name    = "stark-prod-vertex"
-      purpose = "Vertex AI (TensorBoard, metadata, endpoint, pipeline jobs, models)"
+      purpose = "Vertex AI (TensorBoard, metadata, endpoint, pipeline jobs, models, drift monitoring and its BigQuery log)"
     }
     registry = {
       name    = "stark-prod-registry"
@@ -145,6 +145,10 @@ locals {
       key   = "compute"
       agent = "dataflow"
     }
+    compute-bigquery = {
+      key   = "compute"
+      agent = "bigquery"
+    }
     compute-notebooks = {
       key   = "compute"
       agent = "notebooks"
@@ -152,6 +156,10 @@ locals {
     vertex-aiplatform = {
       key   = "vertex"
       agent = "aiplatform"
+    }
+    vertex-bigquery = {
+      key   = "vertex"
+      agent = "bigquery"
     }
     registry-artifactregistry = {
       key   = "registry"

@@ -294,7 +294,7 @@ locals {
     alert_emails          = ["head-of-data@stark.example", "mlops-oncall@stark.example"]
     notification_channels = [for c in google_monitoring_notification_channel.email : c.id]
     drift_threshold       = 0.3
-    drift_sample_rate     = 0.8
+    drift_sample_rate     = 1
     drift_interval_hours  = 1
   }
 }

@@ -20,13 +20,13 @@ resource "google_vertex_ai_endpoint" "main" {
     kms_key_name = google_kms_crypto_key.keys["vertex"].id
   }
 
-  # Every sampled request and response, per deployed model, in the curated dataset: the
+  # Every sampled request and response, per deployed model, in the prediction log dataset: the
   # variants' answers can be compared on the same traffic.
   predict_request_response_logging_config {
     enabled       = true
     sampling_rate = 0.1
     bigquery_destination {
-      output_uri = "bq://${local.project_id}.${google_bigquery_dataset.curated.dataset_id}.prediction_log"
+      output_uri = "bq://${local.project_id}.${google_bigquery_dataset.prediction_log.dataset_id}.prediction_log"
     }
   }
 
@@ -41,9 +41,26 @@ resource "google_vertex_ai_endpoint" "main" {
   ]
 }
 
+# The request/response log: a dataset of its own, so that Vertex AI's agent writes there and
+# nowhere else (it has no grant on the curated data).
+resource "google_bigquery_dataset" "prediction_log" {
+  dataset_id                 = "globex_eu_staging_prediction_log"
+  project                    = local.project_id
+  location                   = local.region
+  friendly_name              = "globex-eu-staging-endpoint request/response log"
+  description                = "Requests and responses of the Vertex AI endpoint, per deployed model (Vertex AI writes them)."
+  delete_contents_on_destroy = false
+
+  default_encryption_configuration {
+    kms_key_name = google_kms_crypto_key.keys["bigquery"].id
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
 # Vertex AI writes the request/response log as its service agent.
 resource "google_bigquery_dataset_iam_member" "vertex_prediction_log" {
-  dataset_id = google_bigquery_dataset.curated.dataset_id
+  dataset_id = google_bigquery_dataset.prediction_log.dataset_id
   project    = local.project_id
   role       = "roles/bigquery.dataEditor"
   member     = "serviceAccount:service-${data.google_project.current.number}@gcp-sa-aiplatform.iam.gserviceaccount.com"

@@ -21,7 +21,7 @@ locals {
     }
     compute = {
       name    = "hooli-dev-compute"
-      purpose = "persistent disks (Dataflow workers, Workbench instances)"
+      purpose = "persistent disks (Dataflow workers, Workbench instances), the Dataflow job's BigQuery loads"
     }
     vertex = {
       name    = "hooli-dev-vertex"
@@ -144,6 +144,10 @@ locals {
     compute-dataflow = {
       key   = "compute"
       agent = "dataflow"
+    }
+    compute-bigquery = {
+      key   = "compute"
+      agent = "bigquery"
     }
     compute-notebooks = {
       key   = "compute"

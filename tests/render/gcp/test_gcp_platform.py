@@ -49,8 +49,10 @@ def test_one_key_per_service_family_granted_to_exactly_its_agents(examples):
     assert grants_by_key(bp) == {
         "storage": {"storage"},
         "bigquery": {"bigquery"},
-        "compute": {"compute", "dataflow", "notebooks"},
-        "vertex": {"aiplatform"},
+        # The Dataflow job's key is also its BigQuery loads' key (BigQueryIO), the drift
+        # monitoring job's key also its BigQuery log tables' key: BigQuery's agent uses both.
+        "compute": {"compute", "dataflow", "bigquery", "notebooks"},
+        "vertex": {"aiplatform", "bigquery"},
         "registry": {"artifactregistry"},
         "logging": {"logging"},
     }

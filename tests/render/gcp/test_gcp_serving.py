@@ -133,21 +133,41 @@ def test_vertex_endpoint_is_cmek_encrypted_and_empty(managed):
 
 
 def test_prod_endpoint_is_protected_and_logs_requests_for_comparing_variants(managed):
-    """Managed prod (two variants): Terraform refuses to destroy the endpoint, and every request
-    and response is logged to BigQuery per deployed model, where the variants can be compared."""
+    """Managed prod (two variants, drift monitoring): Terraform refuses to destroy the endpoint;
+    every request and response is logged per deployed model by the one logging configuration
+    there is, the monitoring job's (Terraform sets none and ignores it; the job's sampling rate
+    is the endpoint's)."""
     endpoint = resources(managed, "google_vertex_ai_endpoint")["main"]
     assert endpoint["deletion_policy"] == "PREVENT"
-    logging = block(endpoint, "predict_request_response_logging_config")
-    assert logging["enabled"] is True and logging["sampling_rate"] == 1.0
-    assert block(logging, "bigquery_destination")["output_uri"] == (
-        "bq://${local.project_id}.${google_bigquery_dataset.curated.dataset_id}.prediction_log")
-    grant = resources(managed, "google_bigquery_dataset_iam_member")["vertex_prediction_log"]
-    assert grant["role"] == "roles/bigquery.dataEditor"
-    assert grant["member"].endswith("@gcp-sa-aiplatform.iam.gserviceaccount.com")
-    assert "${google_bigquery_dataset_iam_member.vertex_prediction_log}" in endpoint["depends_on"]
+    assert "predict_request_response_logging_config" not in endpoint
+    assert endpoint["lifecycle"][0]["ignore_changes"] == ["traffic_split", "predict_request_response_logging_config"]
+    # Vertex AI's agent writes no dataset of the blueprint's (the monitoring job has its own).
+    assert not resources(managed, "google_bigquery_dataset_iam_member").get("vertex_prediction_log")
+    params = next(b["pipeline_parameters"] for body in managed.values() for b in body.get("locals", [])
+                  if "pipeline_parameters" in b)
+    assert params["drift_enabled"] is True and params["drift_sample_rate"] == 1.0
     dev = resources(render("proactive", env="dev"), "google_vertex_ai_endpoint")["main"]
     assert dev["deletion_policy"] == "DELETE"
-    assert block(dev, "predict_request_response_logging_config")["sampling_rate"] == 0.1
+
+
+def test_without_drift_monitoring_terraform_logs_into_a_dataset_vertex_alone_writes():
+    parsed = render("proactive", env="dev")
+    endpoint = resources(parsed, "google_vertex_ai_endpoint")["main"]
+    logging = block(endpoint, "predict_request_response_logging_config")
+    assert logging["enabled"] is True and logging["sampling_rate"] == 0.1
+    assert block(logging, "bigquery_destination")["output_uri"] == (
+        "bq://${local.project_id}.${google_bigquery_dataset.prediction_log.dataset_id}.prediction_log")
+    assert endpoint["lifecycle"][0]["ignore_changes"] == ["traffic_split"]
+    dataset = resources(parsed, "google_bigquery_dataset")["prediction_log"]
+    assert dataset["dataset_id"] == "acme_dev_prediction_log"
+    assert block(dataset, "default_encryption_configuration")["kms_key_name"] == (
+        '${google_kms_crypto_key.keys["bigquery"].id}')
+    grants = resources(parsed, "google_bigquery_dataset_iam_member")
+    vertex = {name: g for name, g in grants.items() if "gcp-sa-aiplatform" in g["member"]}
+    assert list(vertex) == ["vertex_prediction_log"]  # no grant on the curated dataset
+    assert vertex["vertex_prediction_log"]["dataset_id"] == "${google_bigquery_dataset.prediction_log.dataset_id}"
+    assert vertex["vertex_prediction_log"]["role"] == "roles/bigquery.dataEditor"
+    assert "${google_bigquery_dataset_iam_member.vertex_prediction_log}" in endpoint["depends_on"]
 
 
 def test_log_retention_from_the_data_phase():
