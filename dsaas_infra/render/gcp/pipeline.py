@@ -35,8 +35,9 @@ APPROVER_PERMISSIONS = sorted([
 # Their roles on the promote job alone: execute it (gcloud run jobs execute) and follow the
 # execution (--wait); neither lets them change what it runs (no run.jobs.runWithOverrides).
 APPROVER_PROMOTE_JOB_ROLES = ("roles/run.invoker", "roles/run.viewer")
-# The promote job runs the shipped promote.py in this image as it is (standard library only).
-PROMOTE_IMAGE = "python:3.11-slim"
+# The promote job runs the shipped promote.py in this image as it is (standard library only): the
+# public Python image the pipeline's light steps use, named in full (Cloud Run pulls from Docker Hub).
+PROMOTE_IMAGE = "docker.io/library/python:3.11-slim"
 PROMOTE_REQUEST = "pipeline/promote-request.json"
 
 

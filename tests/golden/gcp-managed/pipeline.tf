@@ -199,7 +199,7 @@ resource "google_cloud_run_v2_job" "promote" {
       timeout     = "300s"
 
       containers {
-        image   = "python:3.11-slim"
+        image   = "docker.io/library/python:3.11-slim"
         command = ["python3", "-c", file("${path.module}/files/pipeline/promote.py")]
 
         env {
