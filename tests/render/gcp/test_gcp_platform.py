@@ -84,7 +84,8 @@ def test_reactive_without_serving_has_no_logging_or_vertex_endpoint_key():
     assert set(bp.locals["kms_keys"]) == {"storage", "bigquery", "compute", "vertex"}
     assert grants_by_key(bp)["vertex"] == {"aiplatform"}
     assert ("google_vertex_ai_endpoint", "main") not in bp.resources
-    assert grants_by_key(bp)["compute"] == {"compute", "dataflow"}
+    # The Dataflow job's key is also its BigQuery loads' key (Beam's BigQueryIO).
+    assert grants_by_key(bp)["compute"] == {"compute", "dataflow", "bigquery"}
     assert ("google_kms_key_ring", "logging") not in bp.resources
 
 
