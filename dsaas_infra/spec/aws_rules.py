@@ -174,6 +174,26 @@ def name_problems(names: dict[str, DerivedName]) -> list[Problem]:
     return problems
 
 
+def consumer_principal_problems(spec: AwsSpec) -> list[Problem]:
+    """With IAM auth each consumer names who may act as it: never nobody, never this whole account."""
+    access = spec.phases.access
+    if not (access.enabled and access.auth == "iam") or spec.aws is None:
+        return []
+    own_root = re.compile(rf"^arn:aws[a-z-]*:iam::{spec.aws.account_id}:root$")
+    problems: list[Problem] = []
+    for i, consumer in enumerate(access.consumers):
+        where = ("phases", "access", "consumers", i, "aws_principals")
+        if not consumer.aws_principals:
+            problems.append((where, f"consumer {consumer.name!r}: with access.auth iam, name the IAM roles or "
+                                    "users (ARNs) that may call the API as this consumer"))
+        for j, arn in enumerate(consumer.aws_principals):
+            if own_root.match(arn):
+                problems.append(((*where, j), f"{arn} would let every principal of account "
+                                              f"{spec.aws.account_id} act as consumer {consumer.name!r}: "
+                                              "name its roles or users instead"))
+    return problems
+
+
 def check(spec: AwsSpec) -> list[Problem]:
     if spec.aws is None:
         return []
@@ -192,6 +212,7 @@ def check(spec: AwsSpec) -> list[Problem]:
                                  f"{service!r} is not an endpoint this blueprint uses; "
                                  f"one of {', '.join(sorted(known))}"))
     access = spec.phases.access
+    problems += consumer_principal_problems(spec)
     if access.enabled and access.waf is False:
         problems.append((("phases", "access", "waf"),
                          "the prediction API is public (a regional API Gateway endpoint): on AWS it always "

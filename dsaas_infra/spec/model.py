@@ -100,8 +100,8 @@ class Consumer(Strict):
         Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:[!-~]+$")]
     ] = Field(
         default_factory=list,
-        description="AWS with access.auth iam: IAM principals (ARNs) that may assume this "
-        "consumer's invoke role (default: principals of the client's own account)",
+        description="AWS with access.auth iam (required there): the IAM roles or users (ARNs), or "
+        "another account's root, that may assume this consumer's invoke role and so call the API as it",
     )
 
 

@@ -58,8 +58,10 @@ aws: {region: eu-west-1, account_id: "123456789012"}
 phases:
   training: {users: [ada, bob, cy]}
   deployment: {min_instances: 2, max_instances: 6}
-  access: {consumers: [{name: shop, rate_limit: 200, burst_limit: 400},
-                       {name: partner-b, rate_limit: 20, burst_limit: 40}]}
+  access: {consumers: [{name: shop, rate_limit: 200, burst_limit: 400,
+                        aws_principals: ["arn:aws:iam::123456789012:role/shop-app"]},
+                       {name: partner-b, rate_limit: 20, burst_limit: 40,
+                        aws_principals: ["arn:aws:iam::210987654321:role/partner-b-app"]}]}
 """, "acme.yaml")
     needs = {n.name: (n.needed, n.target) for n in quota_needs(spec)}
     # Two variants (champion, challenger), each 2..6 instances.

@@ -28,7 +28,8 @@ phases:
     alert_emails: [oncall@acme.example]
   access:
     enabled: true
-    consumers: [{name: partner-a, rate_limit: 50, burst_limit: 100, quota_per_day: 100000}]
+    consumers: [{name: partner-a, rate_limit: 50, burst_limit: 100, quota_per_day: 100000,
+                 aws_principals: ["arn:aws:iam::210987654321:role/partner-a-app"]}]
 """
 
 

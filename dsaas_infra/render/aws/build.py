@@ -76,10 +76,8 @@ def build_context(spec: AwsSpec) -> AwsContext:
         predict_concurrency=aws_capacity.predict_concurrency(spec),
         lambda_unreserved_minimum=aws_capacity.LAMBDA_UNRESERVED_MINIMUM,
         predict_seconds=f"{aws_capacity.PREDICT_SECONDS:g}",
-        api_consumer_principals={
-            c.name: sorted(c.aws_principals) or [f"arn:aws:iam::{spec.aws.account_id}:root"]
-            for c in phases.access.consumers
-        },
+        # Exactly the spec's principals (spec/aws_rules.py requires them with IAM auth).
+        api_consumer_principals={c.name: sorted(set(c.aws_principals)) for c in phases.access.consumers},
         noncurrent_days=NONCURRENT_DAYS[maturity],
         data_schedule_aws=to_aws_schedule(data.schedule) if data.schedule else None,
         # With a deployment phase the Step Functions pipeline runs the ETL job on this

@@ -227,6 +227,7 @@ resource "aws_api_gateway_deployment" "main" {
       aws_api_gateway_model.predict_request.schema,
       aws_api_gateway_integration.predict.id,
       aws_api_gateway_integration.predict.uri,
+      aws_api_gateway_rest_api_policy.main.policy,
     ]))
   }
 
@@ -345,9 +346,9 @@ resource "aws_api_gateway_usage_plan_key" "consumer" {
   usage_plan_id = aws_api_gateway_usage_plan.consumer[each.key].id
 }
 
-# Per consumer identity: an IAM role that may call POST /predict only. The consumer's own
-# principals (phases.access.consumers[].aws_principals, default: this account's) assume it and sign
-# their calls with SigV4; the API key still selects the consumer's usage plan.
+# Per consumer identity: an IAM role that may call POST /predict only. Exactly the consumer's
+# principals (phases.access.consumers[].aws_principals) may assume it and sign their calls with
+# SigV4; the API key still selects the consumer's usage plan.
 data "aws_iam_policy_document" "consumer_assume" {
   for_each = local.api_consumer_principals
 
@@ -387,8 +388,37 @@ resource "aws_iam_role_policy" "consumer" {
 locals {
   # consumer -> principals allowed to assume its invoke role.
   api_consumer_principals = {
-    partner-a = ["arn:aws:iam::210987654321:root"]
+    partner-a = ["arn:aws:iam::109876543210:role/partner-a-predict"]
   }
+}
+
+# The API's resource policy: only the consumers' roles may invoke POST /predict. A same-account
+# caller is allowed by its IAM policy OR this policy, so the explicit Deny is what keeps every other
+# principal of the account (an administrator, a notebook role) out. API Gateway applies a changed
+# policy only with a new deployment: the deployment's triggers include it.
+resource "aws_api_gateway_rest_api_policy" "main" {
+  rest_api_id = aws_api_gateway_rest_api.main.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "ConsumersInvokePredict"
+        Effect    = "Allow"
+        Principal = { AWS = "*" }
+        Action    = "execute-api:Invoke"
+        Resource  = "${aws_api_gateway_rest_api.main.execution_arn}/${local.api_stage_name}/POST/predict"
+        Condition = { ArnEquals = { "aws:PrincipalArn" = [for role in aws_iam_role.consumer : role.arn] } }
+      },
+      {
+        Sid       = "DenyEveryoneButTheConsumers"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "execute-api:Invoke"
+        Resource  = "${aws_api_gateway_rest_api.main.execution_arn}/*"
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = [for role in aws_iam_role.consumer : role.arn] } }
+      },
+    ]
+  })
 }
 
 # --- Alarms -------------------------------------------------------------------------------------

@@ -227,7 +227,7 @@ def test_reactive_endpoints_are_the_cheapest_private_design(reactive, proactive)
 CONSUMERS = """\
   access:
     consumers:
-      - {name: shop, rate_limit: 40, burst_limit: 80}
+      - {name: shop, rate_limit: 40, burst_limit: 80, aws_principals: ["arn:aws:iam::111122223333:role/shop-app"]}
       - {name: partner, rate_limit: 5, burst_limit: 10, aws_principals: ["arn:aws:iam::210987654321:role/partner-app"]}
 """
 
@@ -242,7 +242,7 @@ def test_iam_auth_gives_each_consumer_an_invoke_role():
     method = bp.resources[("aws_api_gateway_method", "predict")]
     assert method["authorization"] == "AWS_IAM" and method["api_key_required"] is True
     principals = bp.locals["api_consumer_principals"]
-    assert principals == {"shop": [f"arn:aws:iam::{ACCOUNT}:root"],
+    assert principals == {"shop": [f"arn:aws:iam::{ACCOUNT}:role/shop-app"],
                           "partner": ["arn:aws:iam::210987654321:role/partner-app"]}
     invoke = by_sid(bp.data[("aws_iam_policy_document", "consumer_invoke")])["InvokePredict"]
     assert invoke["actions"] == ["execute-api:Invoke"]

@@ -39,8 +39,10 @@ phases:
     alert_emails: [oncall@acme.example, cto@acme.example]
 {deployment}  access:
     consumers:
-      - {{name: partner-a, rate_limit: 50, burst_limit: 100, quota_per_day: 100000}}
-      - {{name: shop, rate_limit: 7.5, burst_limit: 15, quota_per_day: 2500}}
+      - {{name: partner-a, rate_limit: 50, burst_limit: 100, quota_per_day: 100000,
+         aws_principals: ["arn:aws:iam::210987654321:role/partner-a-app"]}}
+      - {{name: shop, rate_limit: 7.5, burst_limit: 15, quota_per_day: 2500,
+         aws_principals: ["arn:aws:iam::111122223333:role/shop-app"]}}
 {access}"""
 
 
