@@ -13,6 +13,9 @@ from dsaas_infra.spec.resolved import AwsSpec
 # Per pipeline run: (shortest, longest) plausible duration in hours.
 TRAINING_HOURS = (0.25, 2.0)
 PROCESSING_HOURS = (0.1, 0.5)
+# Per hourly Model Monitor execution (the drift schedule): start-up plus one hour of captured data.
+MONITOR_HOURS = (0.1, 0.25)
+MONITOR_RUNS_PER_MONTH = HOURS  # cron(0 * ? * * *): every hour
 ETL_HOURS = (1 / 6, 1.0)
 CRAWLER_DPU_HOURS = (2 * 1 / 6, 2 * 0.5)
 WORKING_HOURS = 176  # 8 h x 22 days: an interactive workspace in use
@@ -31,13 +34,15 @@ def endpoint(ctx: RuleContext) -> None:
     d = ctx.spec.phases.deployment
     if not d.enabled:
         return
-    itype = d.instance_type or sizes.aws_inference_type(d.size, d.gpu)
+    assert isinstance(ctx.spec, AwsSpec)
     n = len(d.variants)
     if d.realtime:
+        itype = aws_capacity.inference_instance_type(ctx.spec)
         ctx.add("deployment", "SageMaker endpoint", "pipeline: SageMaker endpoint",
                 f"aws.sagemaker.hosting.{itype}", n * d.min_instances * HOURS, n * d.max_instances * HOURS,
                 f"{n} variant(s) x {d.min_instances}-{d.max_instances} {itype} always on (autoscaling range)")
     else:
+        itype = aws_capacity.transform_instance_type(ctx.spec)
         ctx.add("deployment", "SageMaker batch transform", "pipeline: batch transform jobs",
                 f"aws.sagemaker.hosting.{itype}", ctx.runs_per_month * 0.1, ctx.runs_per_month * 1.0,
                 f"one {itype} for 6-60 min per pipeline run ({ctx.runs_per_month:g} runs/month)")
@@ -47,15 +52,27 @@ def training_jobs(ctx: RuleContext) -> None:
     t, d = ctx.spec.phases.training, ctx.spec.phases.deployment
     if not (t.enabled and d.enabled and ctx.inventory.has("aws_sfn_state_machine")):
         return
-    itype = t.instance_type or sizes.aws_training_type(t.size, t.gpu)
+    # The instance types the blueprint's state machine and deploy step use (spec/aws_capacity.py).
+    assert isinstance(ctx.spec, AwsSpec)
+    itype = aws_capacity.training_instance_type(ctx.spec)
     runs = ctx.runs_per_month
     ctx.add("training", "SageMaker training jobs", "pipeline: training job per run",
             f"aws.sagemaker.training.{itype}", runs * TRAINING_HOURS[0], runs * TRAINING_HOURS[1],
             f"{runs:g} runs/month x {TRAINING_HOURS[0]:g}-{TRAINING_HOURS[1]:g} h on {itype}")
-    if "createprocessingjob" in ctx.inventory.text.lower():
-        ctx.add("training", "SageMaker processing jobs", "pipeline: evaluation job per run",
-                "aws.sagemaker.processing.ml.m5.xlarge", runs * PROCESSING_HOURS[0], runs * PROCESSING_HOURS[1],
-                f"{runs:g} runs/month x {PROCESSING_HOURS[0]:g}-{PROCESSING_HOURS[1]:g} h (evaluation)")
+    ptype = aws_capacity.PROCESSING_INSTANCE_TYPE
+    jobs = ctx.inventory.text.count("states:::sagemaker:createProcessingJob")
+    if jobs:
+        what = "evaluation" + (" and drift baseline" if jobs > 1 else "")
+        ctx.add("training", "SageMaker processing jobs", f"pipeline: {jobs} processing job(s) per run ({what})",
+                f"aws.sagemaker.processing.{ptype}", jobs * runs * PROCESSING_HOURS[0],
+                jobs * runs * PROCESSING_HOURS[1],
+                f"{runs:g} runs/month x {jobs} job(s) x {PROCESSING_HOURS[0]:g}-{PROCESSING_HOURS[1]:g} h"
+                f" on {ptype} ({what})")
+    if d.realtime and d.drift_detection and "monitor_schedule" in ctx.inventory.text:
+        ctx.add("deployment", "SageMaker Model Monitor (drift)", "deploy step: the endpoint's monitoring schedule",
+                f"aws.sagemaker.processing.{ptype}", MONITOR_RUNS_PER_MONTH * MONITOR_HOURS[0],
+                MONITOR_RUNS_PER_MONTH * MONITOR_HOURS[1],
+                f"hourly data-quality job, {MONITOR_HOURS[0]:g}-{MONITOR_HOURS[1]:g} h on {ptype}")
 
 
 def workspaces(ctx: RuleContext) -> None:
@@ -68,19 +85,12 @@ def workspaces(ctx: RuleContext) -> None:
                 count * HOURS, count * HOURS,
                 f"{count} instance(s) of {itype} in service all month (stop them when unused)")
     if ctx.inventory.has("aws_sagemaker_user_profile") and users:
-        itype = _studio_instance(ctx)
+        assert isinstance(ctx.spec, AwsSpec)
+        # The domain's default JupyterLab instance (render/aws/build.py renders the same value).
+        itype = aws_capacity.workspace_instance_type(ctx.spec)
         ctx.add("training", "SageMaker Studio JupyterLab", "users' JupyterLab spaces",
                 f"aws.sagemaker.notebook.{itype}", 0, users * WORKING_HOURS,
                 f"{users} user(s) x 0-{WORKING_HOURS} h on {itype} (apps stop when idle)")
-
-
-def _studio_instance(ctx: RuleContext) -> str:
-    for r in ctx.inventory.of("aws_sagemaker_domain"):
-        for key, value in r.literals.items():
-            if key.endswith("instance_type") and isinstance(value, str):
-                return value
-    t = ctx.spec.phases.training
-    return t.instance_type or sizes.aws_training_type(t.size, t.gpu)
 
 
 def glue(ctx: RuleContext) -> None:
