@@ -81,9 +81,15 @@ def workspaces(ctx: RuleContext) -> None:
     for r in ctx.inventory.of("aws_sagemaker_notebook_instance"):
         itype = r.literals.get("instance_type") or t.instance_type or sizes.aws_training_type(t.size, t.gpu)
         count = users if "for_each" in r.expressions else 1
-        ctx.add("training", "SageMaker notebook instances", r.address, f"aws.sagemaker.notebook.{itype}",
-                count * HOURS, count * HOURS,
-                f"{count} instance(s) of {itype} in service all month (stop them when unused)")
+        if "lifecycle_config_name" in r.expressions:
+            # The idle auto-stop (files/notebook/autostop.py): in service only while in use.
+            ctx.add("training", "SageMaker notebook instances", r.address, f"aws.sagemaker.notebook.{itype}",
+                    0, count * WORKING_HOURS,
+                    f"{count} instance(s) of {itype} x 0-{WORKING_HOURS} h (they stop when idle)")
+        else:
+            ctx.add("training", "SageMaker notebook instances", r.address, f"aws.sagemaker.notebook.{itype}",
+                    count * HOURS, count * HOURS,
+                    f"{count} instance(s) of {itype} in service all month (stop them when unused)")
     if ctx.inventory.has("aws_sagemaker_user_profile") and users:
         assert isinstance(ctx.spec, AwsSpec)
         # The domain's default JupyterLab instance (render/aws/build.py renders the same value).

@@ -40,6 +40,8 @@ S3_AWS_BUCKETS = ("prod-{region}-starport-layer-bucket", "amazonlinux-2-repos-{r
 GLUE_WORKERS = {"reactive": 2, "proactive": 5, "managed": 10}
 NONCURRENT_DAYS = {"reactive": 30, "proactive": 90, "managed": 365}
 NOTEBOOK_VOLUME_GB = {"small": 20, "medium": 50, "large": 100, "xlarge": 200}
+# Notebook instances stop after this long without Jupyter activity (files/notebook/autostop.py).
+NOTEBOOK_IDLE_MINUTES = 60
 GLUE_VERSION = "5.0"
 # Raw data ages into cheaper classes: Standard-IA after 30 days (S3's minimum for it), then the
 # archive class after phases.data.raw_archive_days.
@@ -94,6 +96,7 @@ def build_context(spec: AwsSpec) -> AwsContext:
         # CPU by size: the GPU (training.gpu) is for training jobs only.
         workspace_instance_type=aws_capacity.workspace_instance_type(spec),
         notebook_volume_gb=NOTEBOOK_VOLUME_GB[training.size],
+        notebook_idle_minutes=NOTEBOOK_IDLE_MINUTES,
         users=list(training.users),
         notebooks={u: names[f"notebook:{u}"] for u in training.users},
     )
@@ -174,5 +177,8 @@ def files(ctx: AwsContext) -> list[tuple[str, str]]:
         out.append(("files/glue/etl.py", "aws/files/glue/etl.py"))
     if ctx.training_enabled:
         out.extend(phase_table.tf_files("aws", "training"))
+        if ctx.workspace != "studio":
+            out += [("files/notebook/autostop.py", "aws/files/notebook/autostop.py"),
+                    ("files/notebook/on-start.sh", "aws/files/notebook/on-start.sh")]
     out.extend(aws_serving.files(ctx))
     return out

@@ -65,6 +65,7 @@ class AwsContext(CommonContext):
     workspace: str
     workspace_instance_type: str
     notebook_volume_gb: int
+    notebook_idle_minutes: int
     users: list[str]
     notebooks: dict[str, str]
     training_instance_type: str

@@ -284,6 +284,13 @@ data "aws_iam_policy_document" "sagemaker_execution" {
   }
 
   statement {
+    # The notebooks' idle auto-stop (files/notebook/autostop.py) stops its own instance.
+    sid       = "NotebooksStopWhenIdle"
+    actions   = ["sagemaker:StopNotebookInstance"]
+    resources = [for name in values(local.notebooks) : "${local.sagemaker_arn_prefix}:notebook-instance/${name}"]
+  }
+
+  statement {
     sid       = "PassThisRoleToSageMakerOnly"
     actions   = ["iam:PassRole"]
     resources = [aws_iam_role.sagemaker_execution.arn]
@@ -378,6 +385,18 @@ locals {
   }
 }
 
+# Idle auto-stop: on every start the instance installs files/notebook/autostop.py, which cron runs
+# every 5 minutes; after 60 minutes without Jupyter activity (no busy kernel, no request)
+# it stops the instance (StopNotebookInstance through the SageMaker API endpoint). Work on the
+# volume is kept; the user starts the instance again from the console or the API.
+resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "autostop" {
+  name = "${local.name_prefix}-autostop"
+  on_start = base64encode(templatefile("${path.module}/files/notebook/on-start.sh", {
+    autostop     = file("${path.module}/files/notebook/autostop.py")
+    idle_seconds = 3600
+  }))
+}
+
 resource "aws_sagemaker_notebook_instance" "workspace" {
   for_each               = local.notebooks
   name                   = each.value
@@ -390,6 +409,8 @@ resource "aws_sagemaker_notebook_instance" "workspace" {
   root_access            = "Disabled"
   kms_key_id             = aws_kms_key.main.arn
   volume_size            = 20
+  # Stops the instance after 60 idle minutes: it bills by the hour while in service.
+  lifecycle_config_name = aws_sagemaker_notebook_instance_lifecycle_configuration.autostop.name
 
   instance_metadata_service_configuration {
     minimum_instance_metadata_service_version = "2"
