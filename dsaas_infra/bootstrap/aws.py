@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dsaas_infra.bootstrap import aws_account
+from dsaas_infra.bootstrap.partition import partition_of
 from dsaas_infra.bootstrap.steps import Step
 from dsaas_infra.errors import OperationError
 from dsaas_infra.preflight import aws as preflight
@@ -34,7 +35,7 @@ ENCRYPTION = {
 }
 
 
-def tls_only_policy(bucket: str) -> str:
+def tls_only_policy(bucket: str, partition: str = "aws") -> str:
     return json.dumps({
         "Version": "2012-10-17",
         "Statement": [{
@@ -42,7 +43,7 @@ def tls_only_policy(bucket: str) -> str:
             "Effect": "Deny",
             "Principal": "*",
             "Action": "s3:*",
-            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            "Resource": [f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }],
     })
@@ -64,7 +65,7 @@ def _create_bucket(s3: Any, spec: AwsSpec, bucket: str) -> None:
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=ENCRYPTION)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_policy(Bucket=bucket, Policy=tls_only_policy(bucket))
+    s3.put_bucket_policy(Bucket=bucket, Policy=tls_only_policy(bucket, partition_of(region)))
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": _tags(spec)})
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dsaas_infra.bootstrap.partition import partition_of
 from dsaas_infra.bootstrap.steps import Step
 from dsaas_infra.preflight.aws_session import error_code
 from dsaas_infra.spec import ci_names
@@ -50,9 +51,9 @@ def needs_github_oidc_provider(spec: AwsSpec) -> bool:
     return spec.ci is not None and spec.ci.create_identity and spec.ci.aws_oidc_provider_arn is None
 
 
-def ensure_github_oidc_provider(iam: Any, account: str) -> Step:
+def ensure_github_oidc_provider(iam: Any, account: str, partition: str = "aws") -> Step:
     resource = f"iam oidc provider {ci_names.GITHUB_OIDC_HOST}"
-    arn = f"arn:aws:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}"
+    arn = f"arn:{partition}:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}"
     for provider in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
         if provider["Arn"] != arn:
             continue
@@ -69,12 +70,13 @@ def ensure_github_oidc_provider(iam: Any, account: str) -> Step:
 
 
 def _key_policy(account: str, region: str) -> str:
-    groups = [f"arn:aws:logs:{region}:{account}:log-group:{name}" for name in LOG_GROUPS]
+    partition = partition_of(region)
+    groups = [f"arn:{partition}:logs:{region}:{account}:log-group:{name}" for name in LOG_GROUPS]
     return json.dumps({
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "AccountAdministersKeyAndDelegatesToIam", "Effect": "Allow",
-             "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+             "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
             {"Sid": "CloudWatchLogsEncryptsTheBaselineLogGroups", "Effect": "Allow",
              "Principal": {"Service": f"logs.{region}.amazonaws.com"},
              "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
@@ -130,7 +132,7 @@ def ensure_log_groups(logs: Any, spec: AwsSpec, key_arn: str) -> list[Step]:
 
 
 def ensure_apigateway_role(iam: Any, apigw: Any, account: str,
-                           wait: Callable[[float], None] = time.sleep) -> list[Step]:
+                           wait: Callable[[float], None] = time.sleep, partition: str = "aws") -> list[Step]:
     current = apigw.get_account().get("cloudwatchRoleArn")
     if current:
         return [Step("api gateway cloudwatch role", "exists", f"already set to {current}; left unchanged")]
@@ -153,7 +155,7 @@ def ensure_apigateway_role(iam: Any, apigw: Any, account: str,
         iam.put_role_policy(RoleName=APIGATEWAY_ROLE, PolicyName="push-to-cloudwatch-logs", PolicyDocument=json.dumps({
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": APIGATEWAY_ACTIONS,
-                           "Resource": f"arn:aws:logs:*:{account}:log-group:*"}],
+                           "Resource": f"arn:{partition}:logs:*:{account}:log-group:*"}],
         }))
         steps.append(Step(f"iam role {APIGATEWAY_ROLE}", "created", "writes API Gateway logs of this account"))
     # IAM is eventually consistent: API Gateway refuses a brand-new role for a few seconds.
@@ -173,7 +175,8 @@ def ensure_baseline(client: Callable[[str], Any], spec: AwsSpec) -> list[Step]:
     """Every step of the account baseline; ``client(service)`` gives a boto3 client."""
     step, key_arn = ensure_key(client("kms"), spec)
     steps = [step, *ensure_log_groups(client("logs"), spec, key_arn)]
-    steps += ensure_apigateway_role(client("iam"), client("apigateway"), spec.aws.account_id)
+    steps += ensure_apigateway_role(client("iam"), client("apigateway"), spec.aws.account_id,
+                                    partition=partition_of(spec.aws.region))
     if needs_github_oidc_provider(spec):
-        steps.append(ensure_github_oidc_provider(client("iam"), spec.aws.account_id))
+        steps.append(ensure_github_oidc_provider(client("iam"), spec.aws.account_id, partition_of(spec.aws.region)))
     return steps
