@@ -245,12 +245,26 @@ data "aws_iam_policy_document" "pipeline" {
     resources = ["${aws_s3_bucket.artifacts.arn}/evaluation/*"]
   }
   statement {
-    sid     = "RegisterModel"
-    actions = ["sagemaker:CreateModelPackage", "sagemaker:AddTags"]
+    sid     = "TagRegisteredModels"
+    actions = ["sagemaker:AddTags"]
     resources = [
       aws_sagemaker_model_package_group.main.arn,
       "${local.pipeline_sagemaker_arn}:model-package/${aws_sagemaker_model_package_group.main.model_package_group_name}/*",
     ]
+  }
+  statement {
+    sid     = "RegisterModel"
+    actions = ["sagemaker:CreateModelPackage"]
+    resources = [
+      aws_sagemaker_model_package_group.main.arn,
+      "${local.pipeline_sagemaker_arn}:model-package/${aws_sagemaker_model_package_group.main.model_package_group_name}/*",
+    ]
+    # Manual approval: the pipeline registers for review only; a human approves (which deploys).
+    condition {
+      test     = "StringEquals"
+      variable = "sagemaker:ModelApprovalStatus"
+      values   = ["PendingManualApproval"]
+    }
   }
   statement {
     # The .sync integrations learn about job completion through these managed EventBridge rules.

@@ -264,13 +264,28 @@ data "aws_iam_policy_document" "sagemaker_execution" {
     }
   }
 
+  # Notebooks and jobs run as this role: they may register a model for review, never approve one
+  # (no UpdateModelPackage, and a package they create must be PendingManualApproval). Approval,
+  # which deploys, stays with a human outside this role (README: Evaluation and approval).
   statement {
-    sid     = "RegisterModels"
-    actions = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage"]
+    sid     = "RegisterModelsForReview"
+    actions = ["sagemaker:CreateModelPackage"]
     resources = [
       aws_sagemaker_model_package_group.main.arn,
       "${local.sagemaker_arn_prefix}:model-package/${aws_sagemaker_model_package_group.main.model_package_group_name}/*",
     ]
+
+    condition {
+      test     = "StringEquals"
+      variable = "sagemaker:ModelApprovalStatus"
+      values   = ["PendingManualApproval"]
+    }
+  }
+
+  statement {
+    sid       = "ReadTheModelGroup"
+    actions   = ["sagemaker:DescribeModelPackageGroup"]
+    resources = [aws_sagemaker_model_package_group.main.arn]
   }
 
   statement {

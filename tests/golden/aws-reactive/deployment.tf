@@ -233,8 +233,16 @@ data "aws_iam_policy_document" "pipeline" {
     resources = ["${aws_s3_bucket.artifacts.arn}/evaluation/*"]
   }
   statement {
+    sid     = "TagRegisteredModels"
+    actions = ["sagemaker:AddTags"]
+    resources = [
+      aws_sagemaker_model_package_group.main.arn,
+      "${local.pipeline_sagemaker_arn}:model-package/${aws_sagemaker_model_package_group.main.model_package_group_name}/*",
+    ]
+  }
+  statement {
     sid     = "RegisterModel"
-    actions = ["sagemaker:CreateModelPackage", "sagemaker:AddTags"]
+    actions = ["sagemaker:CreateModelPackage"]
     resources = [
       aws_sagemaker_model_package_group.main.arn,
       "${local.pipeline_sagemaker_arn}:model-package/${aws_sagemaker_model_package_group.main.model_package_group_name}/*",
