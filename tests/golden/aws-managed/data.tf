@@ -17,13 +17,13 @@ resource "aws_kms_key" "data" {
     Version = "2012-10-17"
     Statement = [
       {
-        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
-        # lets a principal use this key directly.
+        # Administration only: without kms:Encrypt/Decrypt or kms:CreateGrant here (kms:Create*
+        # would include CreateGrant), an IAM policy alone never lets a principal use this key.
         Sid       = "AccountAdministersKey"
         Effect    = "Allow"
         Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
         Action = [
-          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*",
           "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
           "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
         ]
@@ -82,13 +82,13 @@ resource "aws_kms_key" "training" {
     Version = "2012-10-17"
     Statement = [
       {
-        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
-        # lets a principal use this key directly.
+        # Administration only: without kms:Encrypt/Decrypt or kms:CreateGrant here (kms:Create*
+        # would include CreateGrant), an IAM policy alone never lets a principal use this key.
         Sid       = "AccountAdministersKey"
         Effect    = "Allow"
         Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
         Action = [
-          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*",
           "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
           "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
         ]
@@ -147,13 +147,13 @@ resource "aws_kms_key" "logs" {
     Version = "2012-10-17"
     Statement = [
       {
-        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
-        # lets a principal use this key directly.
+        # Administration only: without kms:Encrypt/Decrypt or kms:CreateGrant here (kms:Create*
+        # would include CreateGrant), an IAM policy alone never lets a principal use this key.
         Sid       = "AccountAdministersKey"
         Effect    = "Allow"
         Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
         Action = [
-          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*",
           "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
           "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
         ]
@@ -237,13 +237,13 @@ resource "aws_kms_key" "serving" {
     Version = "2012-10-17"
     Statement = [
       {
-        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
-        # lets a principal use this key directly.
+        # Administration only: without kms:Encrypt/Decrypt or kms:CreateGrant here (kms:Create*
+        # would include CreateGrant), an IAM policy alone never lets a principal use this key.
         Sid       = "AccountAdministersKey"
         Effect    = "Allow"
         Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
         Action = [
-          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*",
           "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
           "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
         ]
@@ -302,13 +302,13 @@ resource "aws_kms_key" "pipeline" {
     Version = "2012-10-17"
     Statement = [
       {
-        # Administration only: without kms:Encrypt/Decrypt here, an IAM policy alone never
-        # lets a principal use this key directly.
+        # Administration only: without kms:Encrypt/Decrypt or kms:CreateGrant here (kms:Create*
+        # would include CreateGrant), an IAM policy alone never lets a principal use this key.
         Sid       = "AccountAdministersKey"
         Effect    = "Allow"
         Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
         Action = [
-          "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:Describe*", "kms:Disable*",
+          "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*",
           "kms:Enable*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand",
           "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:Update*",
         ]

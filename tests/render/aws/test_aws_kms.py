@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatchcase
 
 import pytest
 
@@ -63,6 +64,17 @@ def test_the_account_administers_each_key_but_uses_it_only_through_the_familys_s
         if family == "training" and managed.spec.phases.training.workspace == "studio":
             expected = [*expected, "elasticfilesystem", "ec2"]
         assert services == expected, family
+
+
+def test_no_administrative_wildcard_lets_an_iam_policy_grant_itself_the_key(managed):
+    # kms:Create* includes kms:CreateGrant: a principal allowed CreateGrant by IAM alone (the CI
+    # apply role through PowerUserAccess) could then grant itself Decrypt.
+    for family, key in managed.of_type("aws_kms_key").items():
+        admin = sids(key["policy"])["AccountAdministersKey"]
+        actions = re.findall(r'"(kms:[A-Za-z*]+)"', admin)
+        assert actions, family
+        for use in ("kms:CreateGrant", *CRYPTO):
+            assert not [a for a in actions if fnmatchcase(use, a)], (family, use, actions)
 
 
 def via_services(bp, family: str) -> list[str]:
