@@ -187,7 +187,8 @@ def test_clients_of_one_aws_account_share_its_github_oidc_provider(tmp_path):
     for name in ("alpha-prod", "beta-prod"):
         ci_tf = (tmp_path / "repo" / "clients" / name / "ci.tf").read_text()
         assert 'resource "aws_iam_openid_connect_provider"' not in ci_tf
-        assert 'data "aws_iam_openid_connect_provider" "github"' in ci_tf
+        assert 'data "aws_iam_openid_connect_provider"' not in ci_tf
+        assert ':oidc-provider/token.actions.githubusercontent.com"' in ci_tf
 
 
 GCP_CREATED = """\

@@ -42,10 +42,12 @@ def test_without_create_identity_nothing_changes_but_ci_tf_and_the_role_boundari
 def test_aws_roles_trust_only_the_repository_environments():
     doc = ci_tf(GOOD_AWS + CI)
     res, data = blocks(doc, "resource"), blocks(doc, "data")
-    # The account's provider (bootstrap creates it) is looked up, never created by a client stack.
+    # The account's provider (bootstrap creates it) is referenced by its ARN, never created by a client stack.
     assert "aws_iam_openid_connect_provider.github" not in res
-    assert data["aws_iam_openid_connect_provider.github"] == {"url": "https://token.actions.githubusercontent.com"}
-    assert doc["locals"][0]["ci_oidc_provider_arn"] == "${data.aws_iam_openid_connect_provider.github.arn}"
+    # No lookup by URL: it needs iam:ListOpenIDConnectProviders on "*", which the apply role lacks.
+    assert "aws_iam_openid_connect_provider.github" not in data
+    assert doc["locals"][0]["ci_oidc_provider_arn"] == (
+        "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com")
     for purpose, env in (("apply", "acme-prod"), ("plan", "acme-prod-plan")):
         statement = data[f"aws_iam_policy_document.ci_trust_{purpose}"]["statement"][0]
         conditions = {c["variable"]: (c["test"], c["values"]) for c in statement["condition"]}

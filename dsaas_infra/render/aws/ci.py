@@ -59,8 +59,11 @@ def build(spec: AwsSpec, ctx: Any) -> dict[str, Any]:
     own_buckets = [f"arn:aws:s3:::{b}" for b in bucket_names]
     artifacts = f"arn:aws:s3:::{names['bucket_artifacts'].name}"
     return dict(
-        # None: the account's provider (bootstrap creates it) is looked up by its URL.
-        oidc_provider_arn=spec.ci.aws_oidc_provider_arn,
+        # The account's provider (bootstrap creates it) has a known ARN: no lookup by URL, which needs
+        # iam:ListOpenIDConnectProviders on "*" that the apply role does not have.
+        oidc_provider_arn_given=spec.ci.aws_oidc_provider_arn is not None,
+        oidc_provider_arn=(spec.ci.aws_oidc_provider_arn
+                           or f"arn:aws:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}"),
         oidc_host=ci_names.GITHUB_OIDC_HOST,
         roles={k: role_name(spec, k) for k in ci_names.PURPOSES},
         own_roles=f"arn:aws:iam::{account}:role/{name}-*",

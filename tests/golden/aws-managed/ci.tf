@@ -6,13 +6,9 @@
 # and it may not change them afterwards (README: what each role may do).
 
 # The GitHub OIDC provider is one per AWS account, shared by every client there: `dsaas-infra
-# bootstrap` creates it (account baseline), this stack only looks it up by its URL.
-data "aws_iam_openid_connect_provider" "github" {
-  url = "https://token.actions.githubusercontent.com"
-}
-
+# bootstrap` creates it (account baseline), at the ARN below; preflight checks it exists.
 locals {
-  ci_oidc_provider_arn = data.aws_iam_openid_connect_provider.github.arn
+  ci_oidc_provider_arn = "arn:aws:iam::345678901234:oidc-provider/token.actions.githubusercontent.com"
 }
 
 data "aws_iam_policy_document" "ci_trust_apply" {
