@@ -365,7 +365,7 @@ resource "aws_kms_key" "pipeline" {
         Resource  = "*"
         Condition = {
           StringEquals = { "aws:SourceAccount" = local.account_id }
-          ArnEquals    = { "aws:SourceArn" = local.budget_arn }
+          ArnLike      = { "aws:SourceArn" = local.budget_source_arn }
         }
       },
       {

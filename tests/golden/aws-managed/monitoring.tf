@@ -39,7 +39,7 @@ data "aws_iam_policy_document" "alerts" {
     }
   }
   statement {
-    # The cost budget of budget.tf, and no other budget (the confused-deputy keys AWS Budgets sends).
+    # AWS Budgets of this account only (the confused-deputy keys, in the form AWS documents).
     sid     = "BudgetsCostBudget"
     actions = ["sns:Publish"]
     principals {
@@ -53,9 +53,9 @@ data "aws_iam_policy_document" "alerts" {
       values   = [local.account_id]
     }
     condition {
-      test     = "ArnEquals"
+      test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [local.budget_arn]
+      values   = [local.budget_source_arn]
     }
   }
   statement {

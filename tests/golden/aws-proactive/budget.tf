@@ -1,12 +1,14 @@
 # Phase 3, deployment: the cost budget (budget.monthly_usd). AWS Budgets counts the costs tagged
 # with this blueprint's client and environment tags and notifies the alerts topic of monitoring.tf, whose
-# policy lets only this budget publish (aws:SourceAccount and aws:SourceArn). The tags must be
+# policy lets only this account's budgets publish (aws:SourceAccount, aws:SourceArn). The tags must be
 # activated as cost allocation tags in the paying account's Billing console, or the budget sees nothing.
 
 locals {
   budget_name = "globex-staging-monthly"
-  # Known before the budget exists: the topic policy names it without a dependency cycle.
-  budget_arn = "arn:${local.partition}:budgets::${local.account_id}:budget/${local.budget_name}"
+  # aws:SourceArn as AWS Budgets' documentation gives it for SNS topic policies (any budget of this
+  # account): the exact per-budget ARN it sends is not documented, and a mismatch would silently
+  # drop every alert (only the SNS permission is checked when the notification is created).
+  budget_source_arn = "arn:${local.partition}:budgets::${local.account_id}:*"
 }
 
 resource "aws_budgets_budget" "main" {

@@ -60,7 +60,7 @@ resource "aws_kms_key" "main" {
         Resource  = "*"
         Condition = {
           StringEquals = { "aws:SourceAccount" = local.account_id }
-          ArnEquals    = { "aws:SourceArn" = local.budget_arn }
+          ArnLike      = { "aws:SourceArn" = local.budget_source_arn }
         }
       },
       {
