@@ -76,8 +76,11 @@ GRANTED_PROJECT_ROLES = (
     "roles/dataflow.developer",
     "roles/dataflow.worker", "roles/logging.logWriter", "roles/monitoring.metricWriter",
 )
-# Buckets holding objects Terraform manages (plan reads them to refresh; never the raw or curated data).
-MANAGED_OBJECT_BUCKETS = ("artifacts", "dataflow")
+# Buckets holding objects Terraform manages, and the prefixes of those objects: plan reads them to
+# refresh, and nothing else in those buckets (models, training sets, exports, Dataflow temp files are
+# client data), never the raw or curated data.
+MANAGED_OBJECT_PREFIXES = {"artifacts": ("pipeline/",), "dataflow": ("udf/", "schema/")}
+MANAGED_OBJECT_BUCKETS = tuple(MANAGED_OBJECT_PREFIXES)
 # Apply creates buckets: storage.buckets.create is checked on the project, before any bucket name
 # exists for a condition to test. This custom role has only that (and list); everything else in
 # Cloud Storage is granted on the blueprint's own bucket names.
@@ -143,6 +146,11 @@ def build(spec: GcpSpec, ctx: GcpContext) -> dict[str, Any]:
         # Resource names of the blueprint's buckets (google_storage_bucket.<kind>) that exist here.
         "bucket_kinds": kinds,
         "managed_object_kinds": [k for k in MANAGED_OBJECT_BUCKETS if k in kinds],
+        # objects.get is checked on the object's name: only the prefixes Terraform uploads under.
+        "managed_object_conditions": {
+            k: " || ".join(f"resource.name.startsWith('projects/_/buckets/{ctx.buckets[k]}/objects/{prefix}')"
+                           for prefix in MANAGED_OBJECT_PREFIXES[k])
+            for k in MANAGED_OBJECT_BUCKETS if k in kinds},
         "grant_condition": ("api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', [])"
                             f".hasOnly({_cel_list(grantable)})"),
         "grantable_roles": grantable,

@@ -109,15 +109,25 @@ resource "google_storage_bucket_iam_member" "ci_plan_buckets" {
   member = google_service_account.ci_plan.member
 }
 
+# Only the objects Terraform uploads (code, templates): models, training sets, exports and temp
+# files in the same buckets are client data plan never reads.
 resource "google_storage_bucket_iam_member" "ci_plan_managed_objects" {
-  for_each = toset(["artifacts", "dataflow"])
+  for_each = {
+    "artifacts" = "resource.name.startsWith('projects/_/buckets/stark-dsaas-prod-prod-artifacts/objects/pipeline/')"
+    "dataflow"  = "resource.name.startsWith('projects/_/buckets/stark-dsaas-prod-prod-dataflow/objects/udf/') || resource.name.startsWith('projects/_/buckets/stark-dsaas-prod-prod-dataflow/objects/schema/')"
+  }
 
   bucket = {
     "artifacts" = google_storage_bucket.artifacts.name
     "dataflow"  = google_storage_bucket.dataflow.name
-  }[each.value]
+  }[each.key]
   role   = "roles/storage.objectViewer"
   member = google_service_account.ci_plan.member
+  condition {
+    title       = "terraform-managed-objects"
+    description = "Only the objects Terraform uploads"
+    expression  = each.value
+  }
 }
 
 # The state: read under this blueprint's prefix only, and write only the lock object.

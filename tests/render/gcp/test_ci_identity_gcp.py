@@ -88,9 +88,16 @@ def bucket_grants(bp, account: str) -> dict[str, tuple[str, list[str] | str]]:
     """The CI account's bucket grants: name -> (role, bucket kinds of a for_each, or the bucket)."""
     out = {}
     for name, body in members(bp, "google_storage_bucket_iam_member", account).items():
-        kinds = re.findall(r'"(\w+)"', body["for_each"]) if "for_each" in body else body["bucket"]
+        each = body.get("for_each")
+        if isinstance(each, dict):  # kind -> its condition (each.value)
+            out[name] = (body["role"], sorted(each), dict(each) if condition(body) == "${each.value}" else None)
+            continue
+        kinds = re.findall(r'"(\w+)"', each) if each is not None else body["bucket"]
         out[name] = (body["role"], kinds, condition(body))
     return out
+
+
+OBJECTS = "projects/_/buckets/acme-dsaas-prod-prod-{}/objects/"
 
 
 def test_plan_is_read_only(bp):
@@ -104,7 +111,11 @@ def test_plan_is_read_only(bp):
     assert bucket_grants(bp, "plan") == {
         "ci_plan_buckets": ("roles/storage.legacyBucketReader",
                             ["artifacts", "curated", "dataflow", "experiments", "raw"], None),
-        "ci_plan_managed_objects": ("roles/storage.objectViewer", ["artifacts", "dataflow"], None),
+        # Only the objects Terraform uploads: the same buckets hold models, training sets, exports.
+        "ci_plan_managed_objects": ("roles/storage.objectViewer", ["artifacts", "dataflow"], {
+            "artifacts": f"resource.name.startsWith('{OBJECTS.format('artifacts')}pipeline/')",
+            "dataflow": f"resource.name.startsWith('{OBJECTS.format('dataflow')}udf/') || "
+                        f"resource.name.startsWith('{OBJECTS.format('dataflow')}schema/')"}),
         "ci_plan_state": ("roles/storage.objectViewer", "acme-dsaas-prod-prod-tfstate",
                           f"resource.name == '{STATE}' || resource.name.startsWith('{PREFIX}')"),
         "ci_plan_lock": ("roles/storage.objectUser", "acme-dsaas-prod-prod-tfstate",
