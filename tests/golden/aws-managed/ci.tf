@@ -6,7 +6,7 @@
 # and it may not change them afterwards (README: what each role may do).
 
 # The GitHub OIDC provider is one per AWS account, shared by every client there: `dsaas-infra
-# bootstrap` creates it (account baseline), at the ARN below; preflight checks it exists.
+# bootstrap` creates it (account baseline), at the ARN below: run `dsaas-infra bootstrap` before the first apply.
 locals {
   ci_oidc_provider_arn = "arn:aws:iam::345678901234:oidc-provider/token.actions.githubusercontent.com"
 }
