@@ -4,7 +4,7 @@ It answers as Google documents: OAuth token refresh, Cloud Storage JSON API (lis
 download, media upload and rewriteTo and delete with their generation preconditions), BigQuery
 (jobs.insert, jobs.get, jobs.getQueryResults; the curate step's statements are recognised by their
 text: the staging counts, and the export, whose watermark and partition filters it applies to the
-curated rows), Dataflow (flexTemplates.launch, jobs.get), and Vertex AI (pipelineJobs list,
+curated rows), Dataflow (flexTemplates.launch, jobs.get), and Vertex AI (pipelineJobs list/get,
 customJobs, models.upload/get with versions and aliases, evaluations:import, endpoints
 get/deployModel/undeployModel, modelDeploymentMonitoringJobs list/create/delete, pipelineJobs.create, operations),
 and the metadata server's access token (Cloud Run, Compute Engine). Tests set up its state,
@@ -293,6 +293,12 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
     loc = r"/v1/(projects/[^/]+/locations/[^/]+)"
     if re.fullmatch(loc + r"/pipelineJobs", p) and r.method == "GET":
         return 200, {"pipelineJobs": [_numbered_job(j) for j in state.pipeline_jobs]}
+    if m := re.fullmatch(loc + r"/pipelineJobs/([^/:]+)", p):
+        # pipelineJobs.get: by job id, named by project number as Vertex answers.
+        found = [j for j in state.pipeline_jobs if j["name"].rsplit("/", 1)[-1] == m.group(2)]
+        if not found:
+            return 404, _error(404, "NOT_FOUND", f"PipelineJob {m.group(2)} not found.")
+        return 200, _numbered_job(found[0])
     if re.fullmatch(r"/v1/projects/[^/]+/locations/[^/]+/(?:.*/)?operations/\d+", p):
         return 200, state.operations[p.removeprefix("/v1/")]
     if m := re.fullmatch(loc + r"/customJobs", p):
@@ -357,7 +363,9 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         return 200, {"name": f"{m.group(1)}/endpoints/{m.group(2)}", **endpoint}
     if m := re.fullmatch(loc + r"/pipelineJobs", p):
         name = f"{m.group(1)}/pipelineJobs/{state.next_id()}"
-        state.created_pipeline_jobs[name] = {**r.body, "name": name, "state": "PIPELINE_STATE_PENDING"}
+        state.created_pipeline_jobs[name] = {**r.body, "name": name, "state": "PIPELINE_STATE_PENDING",
+                                             "createTime": "2026-01-01T12:00:00Z"}
+        state.pipeline_jobs.append(state.created_pipeline_jobs[name])  # listed and read as Vertex does
         return 200, state.created_pipeline_jobs[name]
     if m := re.fullmatch(loc + r"/modelDeploymentMonitoringJobs", p):
         if r.method == "GET":

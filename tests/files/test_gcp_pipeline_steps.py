@@ -330,10 +330,27 @@ def _job(job_id: str, created: str, state: str = "PIPELINE_STATE_RUNNING", name:
     return {"name": f"{PARENT}/pipelineJobs/{job_id}", "displayName": name, "state": state, "createTime": created}
 
 
+@pytest.fixture
+def this_run(google, monkeypatch):
+    """Name the kfp.local run as Vertex AI would name the job (its id) and list it in the fake as
+    a job Cloud Scheduler created at 03:00; returns a function that sets its display name."""
+    from kfp.local import executor_input_utils
+
+    job = _job("this-run", "2026-01-01T03:00:00Z")
+    google.pipeline_jobs.append(job)
+    monkeypatch.setattr(executor_input_utils, "get_local_pipeline_resource_name", lambda name: "this-run")
+
+    def named(display_name: str) -> None:
+        job["displayName"] = display_name
+    return named
+
+
 @pytest.mark.parametrize("others, expected", [
     ([], "run"),
     ([_job("retry-of-this-slot", "2026-01-01T03:00:01Z")], "run"),  # created after this run: it gives way
+    ([_job("same-second", "2026-01-01T03:00:00Z")], "skip"),  # same time: the smaller job id works
     ([_job("previous", "2026-01-01T02:59:00Z")], "skip"),
+    ([_job("promote", "2026-01-01T02:59:00Z", name=f"{LOOP} (promote)")], "skip"),  # an approver's run
     ([_job("previous", "2026-01-01T02:59:00Z", state="PIPELINE_STATE_FAILED")], "run"),
     ([_job("previous", "2026-01-01T02:59:00Z", name="someone's experiment")], "run"),
 ])
@@ -342,22 +359,93 @@ def test_only_the_earliest_active_run_of_the_loop_works(google, others, expected
     task = m.single_run(project=PROJECT, region=REGION, run_id="this-run", display_name=LOOP,
                         api_endpoint=google.url)
     assert task.output == expected
+    (own,) = google.calls("GET", "/pipelineJobs/this-run$")  # its own creation time, read, not listed
+    assert own.path == f"/v1/{PARENT}/pipelineJobs/this-run"
     (listed,) = google.calls("GET", "/pipelineJobs$")
     assert listed.path == f"/v1/{PARENT}/pipelineJobs"
-    assert f'display_name="{LOOP}"' in listed.query["filter"] and "PIPELINE_STATE_RUNNING" in listed.query["filter"]
+    assert "PIPELINE_STATE_RUNNING" in listed.query["filter"] and "PIPELINE_STATE_QUEUED" in listed.query["filter"]
 
 
-def test_a_retried_launch_of_the_loop_does_nothing_while_the_first_run_works(google):
+def test_a_run_missing_from_the_eventually_consistent_list_still_knows_its_place(google):
+    """The list does not show this run yet (Vertex lists are eventually consistent); a retry of the
+    slot created a second later does: this run, the earlier, works (it used to give way, and the
+    retry, seeing this run, gave way too: a slot lost, or with the list the other way round, two
+    runs at once)."""
+    google.pipeline_jobs = [_job("this-run", "2026-01-01T03:00:00Z"), _job("retry", "2026-01-01T03:00:01Z")]
+    google.failures[("GET", "/pipelineJobs$")] = (200, {"pipelineJobs": [
+        {**_job("retry", "2026-01-01T03:00:01Z"), "name": f"projects/123/locations/{REGION}/pipelineJobs/retry"}]})
+    task = m.single_run(project=PROJECT, region=REGION, run_id="this-run", display_name=LOOP,
+                        api_endpoint=google.url)
+    assert task.output == "run"
+
+
+def test_a_run_that_cannot_read_its_own_job_fails_rather_than_guess(google, capfd):
+    google.pipeline_jobs = [_job("previous", "2026-01-01T02:59:00Z")]
+    with pytest.raises(RuntimeError):
+        m.single_run(project=PROJECT, region=REGION, run_id="this-run", display_name=LOOP, api_endpoint=google.url)
+    assert "PipelineJob this-run not found" in "".join(capfd.readouterr())
+
+
+@pytest.mark.parametrize("by_hand", [{"promote": True}, {"approved_model": f"{PARENT}/models/acme-prod-model@1"}])
+def test_a_run_started_by_hand_that_is_not_the_earliest_fails(google, capfd, by_hand):
+    """An approver's promote run (or an operator's approved_model run) while a scheduled run works:
+    it deploys nothing, and says so by failing (a green run that did nothing would be believed)."""
+    google.pipeline_jobs = [_job("this-run", "2026-01-01T03:00:00Z", name=f"{LOOP} (promote)"),
+                            _job("scheduled", "2026-01-01T02:59:00Z")]
+    with pytest.raises(RuntimeError):
+        m.single_run(project=PROJECT, region=REGION, run_id="this-run", display_name=LOOP,
+                     api_endpoint=google.url, **by_hand)
+    assert "is still active: this run started by hand deploys nothing" in "".join(capfd.readouterr())
+
+
+def test_a_retried_launch_of_the_loop_does_nothing_while_the_first_run_works(google, this_run):
     """Cloud Scheduler retried pipelineJobs.create after a lost answer: the second run finds the
     first one active, claims no file and ends green; the first run's files stay its own."""
+    this_run(LOOP)
     google.put(RAW, "incoming/a.jsonl", "{}\n")
     google.endpoints[ENDPOINT] = {"deployedModels": [], "trafficSplit": {}}
-    google.pipeline_jobs = [_job("dsaas-mlops-loop-first", "2026-01-01T03:00:00Z")]
+    google.pipeline_jobs.append(_job("dsaas-mlops-loop-first", "2026-01-01T02:00:00Z"))
     m.loop(**_loop_arguments(google, loop_display_name=LOOP))
     assert google.calls("GET", "/pipelineJobs$")
     assert not google.calls("POST", "/rewriteTo/") and not google.calls("POST", "flexTemplates:launch")
     assert not google.calls("POST", "/bigquery/") and not google.calls("POST", "models:upload$")
     assert google.objects(RAW) == ["incoming/a.jsonl"]
+
+
+def test_a_scheduled_run_gives_way_to_a_promote_run_that_is_deploying(google, this_run):
+    """The approver's promote run started first and is deploying: the scheduled run touches
+    neither the table nor the endpoint (it would otherwise deploy its approved version beside it)."""
+    this_run(LOOP)
+    google.put(RAW, "incoming/a.jsonl", "{}\n")
+    google.endpoints[ENDPOINT] = {"deployedModels": [], "trafficSplit": {}}
+    google.add_model_version("acme-prod-model", PROJECT, REGION, "gs://x/model", aliases=("approved",))
+    google.pipeline_jobs.append(_job("promote-1", "2026-01-01T02:58:00Z", name=f"{LOOP} (promote)"))
+    m.loop(**_loop_arguments(google, loop_display_name=LOOP))
+    assert not google.calls("POST", "/rewriteTo/") and not google.calls("POST", ":deployModel$")
+    assert not google.calls("GET", "@approved$")
+
+
+def test_a_promote_run_while_a_scheduled_run_works_fails_and_deploys_nothing(google, this_run, capfd):
+    """The promote branch passes single_run too: a promote run that is not the earliest active
+    run of the loop neither looks up the approval nor touches the endpoint, and fails."""
+    this_run(f"{LOOP} (promote)")
+    google.endpoints[ENDPOINT] = {"deployedModels": [], "trafficSplit": {}}
+    google.add_model_version("acme-prod-model", PROJECT, REGION, "gs://x/model", aliases=("approved",))
+    google.pipeline_jobs.append(_job("scheduled", "2026-01-01T02:00:00Z"))
+    with pytest.raises(RuntimeError):
+        m.loop(**_loop_arguments(google, loop_display_name=LOOP, promote=True))
+    assert "deploys nothing" in "".join(capfd.readouterr())
+    assert not google.calls("GET", "@approved$") and not google.calls("POST", ":deployModel$")
+
+
+def test_an_approved_model_run_while_a_scheduled_run_works_fails_and_deploys_nothing(google, this_run):
+    this_run("an operator's run")
+    google.endpoints[ENDPOINT] = {"deployedModels": [], "trafficSplit": {}}
+    google.pipeline_jobs.append(_job("scheduled", "2026-01-01T02:00:00Z"))
+    with pytest.raises(RuntimeError):
+        m.loop(**_loop_arguments(google, loop_display_name=LOOP,
+                                 approved_model=f"{PARENT}/models/acme-prod-model@1"))
+    assert not google.calls("POST", ":deployModel$")
 
 
 def test_curate_with_a_failed_dataflow_job_fails_and_keeps_the_files_in_processing(google, capfd):

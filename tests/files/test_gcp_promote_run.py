@@ -19,6 +19,7 @@ import pytest
 from tests.files.test_gcp_pipeline_steps import (  # noqa: F401 (google is a fixture)
     ARTIFACTS,
     ENDPOINT,
+    LOOP,
     PARENT,
     PROJECT,
     REGION,
@@ -54,9 +55,9 @@ def _ab_test_running(google) -> None:
 
 def _write_promote_request(google, **parameters) -> None:
     """What pipeline.tf writes to the artifacts bucket: the scheduler's request with promote = true."""
-    values = {**_loop_arguments(google, variants=VARIANTS), "promote": True, **parameters}
+    values = {**_loop_arguments(google, variants=VARIANTS, loop_display_name=LOOP), "promote": True, **parameters}
     google.put(ARTIFACTS, REQUEST, json.dumps({
-        "displayName": "acme-prod MLOps loop (promote)",
+        "displayName": f"{LOOP} (promote)",
         "pipelineSpec": {"pipelineInfo": {"name": "dsaas-mlops-loop"}},
         "serviceAccount": f"acme-prod-pipe@{PROJECT}.iam.gserviceaccount.com",
         "runtimeConfig": {"gcsOutputDirectory": f"gs://{ARTIFACTS}/pipeline-root", "parameterValues": values},
@@ -71,7 +72,10 @@ def _execute_promote_job(google) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
-def test_approve_then_promote_job_makes_the_approved_version_the_champion_and_monitoring_follows(google):
+def test_approve_then_promote_job_makes_the_approved_version_the_champion_and_monitoring_follows(
+        google, monkeypatch):
+    from kfp.local import executor_input_utils
+
     _ab_test_running(google)
     google.models[MODEL]["aliases"]["approved"] = "2"  # the approver's mergeVersionAliases
     _write_promote_request(google)
@@ -83,8 +87,15 @@ def test_approve_then_promote_job_makes_the_approved_version_the_champion_and_mo
     assert post.path == f"/v1/{PARENT}/pipelineJobs" and post.authorization == "Bearer fake-access-token"
     assert created["serviceAccount"] == f"acme-prod-pipe@{PROJECT}.iam.gserviceaccount.com"
 
-    # The run Vertex AI would start from that request, with the loop's own conditions.
+    # The run Vertex AI would start from that request, with the loop's own conditions (and its
+    # job id: single_run finds it the earliest active run of the loop, a scheduled run that
+    # ended before it does not count).
+    google.pipeline_jobs.insert(0, {"name": f"{PARENT}/pipelineJobs/scheduled", "displayName": LOOP,
+                                    "state": "PIPELINE_STATE_SUCCEEDED", "createTime": "2026-01-01T03:00:00Z"})
+    job_id = created["name"].rsplit("/", 1)[-1]
+    monkeypatch.setattr(executor_input_utils, "get_local_pipeline_resource_name", lambda name: job_id)
     m.loop(**created["runtimeConfig"]["parameterValues"])
+    assert google.calls("GET", f"/pipelineJobs/{job_id}$")
 
     assert not google.calls("POST", "models:upload$")  # a promote run trains nothing
     assert not google.calls("POST", "flexTemplates:launch$")  # nor curates

@@ -6,8 +6,9 @@ Cloud Scheduler starts a run on the data schedule (pipelineJobs.create with the 
 pipeline.yaml, and the client's parameter values: see pipeline.tf). Nothing here is specific to
 one client: every value comes in as a pipeline parameter.
 
-- single run: of the loop's active runs only the earliest works (a launch Cloud Scheduler
-  retried, or a run still going at the next slot, ends at once).
+- single run: of the loop's active runs (scheduled and promote runs) only the earliest works: a
+  launch Cloud Scheduler retried, or a run still going at the next slot, ends at once; a promote
+  run (or a run given approved_model) that is not the earliest fails without deploying.
 - curate: claims the new raw files (incoming/ -> processing/<run>/), loads them with Google's
   "Text Files on Cloud Storage to BigQuery" Dataflow Flex Template into a staging table (the UDF
   marks malformed lines instead of failing), quarantines the marked rows, MERGEs the good ones into
@@ -57,14 +58,24 @@ def single_run(
     run_id: str,
     display_name: str,
     api_endpoint: str = "",
+    promote: bool = False,
+    approved_model: str = "",
 ) -> str:
     """"run", or "skip" when an earlier run of this loop is still active.
 
     Cloud Scheduler retries a launch whose answer it did not get (a timeout, a 5xx after the job
-    was created): pipelineJobs.create then starts a second run of the same slot, and a slow run
-    can still be going at the next slot. Of the active runs with this display name, only the
-    earliest created does the work; the others end green without touching anything (their log
-    says which run they gave way to). "" as display_name: no check (a run started by hand).
+    was created): pipelineJobs.create then starts a second run of the same slot, a slow run can
+    still be going at the next slot, and an approver can start a promote run at any time. Every
+    run that changes the curated table or the endpoint passes here first: of the active runs of
+    this loop (display name `display_name`, or `display_name` + " (promote)" for the promote job's
+    runs), only the earliest created works. A scheduled run that gives way ends green (its log
+    says which run it gave way to); a run a human started (promote, or approved_model given)
+    fails instead, so that the approver sees it did nothing and runs it again later.
+    "" as display_name: no check (a run started by hand outside the loop's names).
+
+    This run's own creation time comes from reading this job (pipelineJobs.get, consistent),
+    never from the list (eventually consistent: a job may be missing from it for a moment); a
+    run that cannot read its own job fails rather than guess.
     """
     import google.auth
     from google.auth.transport.requests import AuthorizedSession
@@ -74,36 +85,51 @@ def single_run(
     credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     http = AuthorizedSession(credentials)
     base = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
+    jobs_url = f"{base}/projects/{project}/locations/{region}/pipelineJobs"
+    by_hand = promote or bool(approved_model)
+
+    def call(url, params=None):
+        response = http.get(url, params=params, timeout=120)
+        if response.status_code >= 400:
+            raise RuntimeError(f"GET {url}: {response.status_code} {response.text[:2000]}")
+        return response.json()
+
+    def job_id(job):  # Vertex names jobs by project number: compare the job id, the last segment
+        return job["name"].rsplit("/", 1)[-1]
+
+    mine_id = run_id.rsplit("/", 1)[-1]
+    mine = call(f"{jobs_url}/{mine_id}")
+    if not mine.get("createTime"):
+        raise RuntimeError(f"single_run: pipeline job {mine_id} has no createTime: cannot order the runs")
+    order = (mine["createTime"], mine_id)
+    names = (display_name, display_name + " (promote)")
     active = ("PIPELINE_STATE_QUEUED", "PIPELINE_STATE_PENDING", "PIPELINE_STATE_RUNNING",
               "PIPELINE_STATE_PAUSED", "PIPELINE_STATE_CANCELLING")
-    flt = f'display_name="{display_name}" AND (' + " OR ".join(f'state="{s}"' for s in active) + ")"
+    # Only the state is filtered by Vertex (few jobs are active at once); the names here.
+    flt = " OR ".join(f'state="{s}"' for s in active)
     jobs, token = [], None
     while True:
         params = {"filter": flt}
         if token:
             params["pageToken"] = token
-        response = http.get(f"{base}/projects/{project}/locations/{region}/pipelineJobs", params=params,
-                            timeout=120)
-        if response.status_code >= 400:
-            raise RuntimeError(f"list pipeline jobs: {response.status_code} {response.text[:2000]}")
-        page = response.json()
+        page = call(jobs_url, params)
         jobs += page.get("pipelineJobs", [])
         token = page.get("nextPageToken")
         if not token:
             break
-    # Vertex names jobs by project number: match this run on the job id, the last segment.
-    jobs = [j for j in jobs if j.get("displayName") == display_name and j.get("state") in active]
-    mine = next((j for j in jobs if j["name"].rsplit("/", 1)[-1] == run_id), None)
-    others = [j for j in jobs if j is not mine]
-    if mine is not None:
-        order = (mine.get("createTime", ""), run_id)
-        others = [j for j in others if (j.get("createTime", ""), j["name"].rsplit("/", 1)[-1]) < order]
-    if others:
-        first = min(others, key=lambda j: j.get("createTime", ""))
-        print(f"single_run: {first['name']} (created {first.get('createTime')}) is still active: "
-              "this run does nothing")
-        return "skip"
-    return "run"
+    # A job without a createTime counts as earlier: giving way is the safe side.
+    earlier = [j for j in jobs if j.get("displayName") in names and j.get("state") in active
+               and job_id(j) != mine_id and (j.get("createTime", ""), job_id(j)) < order]
+    if not earlier:
+        return "run"
+    first = min(earlier, key=lambda j: (j.get("createTime", ""), job_id(j)))
+    message = (f"single_run: {first['name']} ({first.get('displayName')}, created "
+               f"{first.get('createTime')}) is still active")
+    if by_hand:
+        raise RuntimeError(message + ": this run started by hand deploys nothing; start it again "
+                           "once that run has ended")
+    print(message + ": this run does nothing")
+    return "skip"
 
 
 @dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
@@ -1151,62 +1177,65 @@ def loop(
                 api_endpoint=api_endpoint,
             ).set_display_name("monitor" + suffix).set_caching_options(False).after(dep)
 
+    # Every branch below changes the curated table or the endpoint: it works only in the earliest
+    # active run of the loop (promote runs included). A retried launch or a scheduled run still
+    # going at the next slot gives way, green; a run a human started fails instead (single_run).
     solo = single_run(project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
-                      display_name=loop_display_name, api_endpoint=api_endpoint,
+                      display_name=loop_display_name, api_endpoint=api_endpoint, promote=promote,
+                      approved_model=approved_model,
                       ).set_display_name("single run").set_caching_options(False)
-    with dsl.If(promote == True, "promote-approved-version"):  # noqa: E712
-        # Started by the promote job (a human): the approved version becomes the champion.
-        pick = promotion(project=project, region=region, endpoint=endpoint, model_id=model_id,
-                         alias=approved_alias, variants=variants, api_endpoint=api_endpoint,
-                         ).set_display_name("promotion").set_caching_options(False)
-        with dsl.If(pick.output != "", "not-champion-yet"):
-            serve(pick.output, " promoted version", True)
-    # A scheduled run does its work only if it is the earliest active one (a retried launch or
-    # a run still going at the next slot gives way); the Else below pairs with the Elif.
-    with dsl.Elif(approved_model == "", "train-new-version"), dsl.If(solo.output == "run", "earliest-run"):
-        cur = curate(
-            project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
-            raw_bucket=raw_bucket, dataflow_bucket=dataflow_bucket, artifacts_bucket=artifacts_bucket,
-            dataset=dataset, table=table,
-            template=dataflow_template, dataflow_service_account=dataflow_service_account,
-            subnetwork=subnetwork, kms_key=dataflow_kms_key, machine_type=dataflow_machine_type,
-            max_workers=dataflow_max_workers, api_endpoint=api_endpoint,
-        ).set_display_name("curate").set_caching_options(False)
-        with dsl.If(training_enabled == True, "training"):  # noqa: E712 (a pipeline condition)
-            prep = prepare(snapshot=cur.outputs["snapshot"], label_field=label_field,
-                           test_percent=test_percent, api_endpoint=api_endpoint).set_display_name("prepare")
-            fit = train(
+    with dsl.If(solo.output == "run", "earliest-run"):
+        with dsl.If(promote == True, "promote-approved-version"):  # noqa: E712
+            # Started by the promote job (a human): the approved version becomes the champion.
+            pick = promotion(project=project, region=region, endpoint=endpoint, model_id=model_id,
+                             alias=approved_alias, variants=variants, api_endpoint=api_endpoint,
+                             ).set_display_name("promotion").set_caching_options(False)
+            with dsl.If(pick.output != "", "not-champion-yet"):
+                serve(pick.output, " promoted version", True)
+        with dsl.Elif(approved_model == "", "train-new-version"):
+            cur = curate(
                 project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
-                train_data=prep.outputs["train"], features=prep.outputs["features"],
-                trainer_uri=f"gs://{artifacts_bucket}/pipeline/train.py", image=serving_image,
-                machine_type=training_machine_type, accelerator_type=training_accelerator_type,
-                accelerator_count=training_accelerator_count,
-                service_account=training_service_account,
-                network_attachment=training_network_attachment, kms_key=kms_key,
-                api_endpoint=api_endpoint,
-            ).set_display_name("train").set_caching_options(False)
-            ev = evaluate(model=fit.outputs["model"], test=prep.outputs["test"]).set_display_name("evaluate")
-            reg = register(
-                project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
-                model_id=model_id, display_name=model_display_name, serving_image=serving_image,
-                kms_key=kms_key, model=fit.outputs["model"], evaluation=ev.outputs["evaluation"],
-                api_endpoint=api_endpoint,
-            ).set_display_name("register").set_caching_options(False)
-            with dsl.If(deploy_enabled == True, "serving"):  # noqa: E712
-                decision = gate(evaluation=ev.outputs["evaluation"], approval=approval,
-                                metric=approval_metric, threshold=approval_threshold).set_display_name("gate")
-                with dsl.If(decision.outputs["Output"] == "deploy", "gate-passed"):
-                    serve(reg.output, "", False)
-                with dsl.Else():
-                    # Held or rejected: deploy what a human approved, if the endpoint lacks it.
-                    pick = approved(project=project, region=region, endpoint=endpoint, model_id=model_id,
-                                    alias=approved_alias, api_endpoint=api_endpoint,
-                                    ).set_display_name("approved version")
-                    pick.set_caching_options(False).after(reg)
-                    with dsl.If(pick.output != "", "human-approved"):
-                        serve(pick.output, " approved version", False)
-    with dsl.Else():
-        serve(approved_model, " given version", promote)
+                raw_bucket=raw_bucket, dataflow_bucket=dataflow_bucket, artifacts_bucket=artifacts_bucket,
+                dataset=dataset, table=table,
+                template=dataflow_template, dataflow_service_account=dataflow_service_account,
+                subnetwork=subnetwork, kms_key=dataflow_kms_key, machine_type=dataflow_machine_type,
+                max_workers=dataflow_max_workers, api_endpoint=api_endpoint,
+            ).set_display_name("curate").set_caching_options(False)
+            with dsl.If(training_enabled == True, "training"):  # noqa: E712 (a pipeline condition)
+                prep = prepare(snapshot=cur.outputs["snapshot"], label_field=label_field,
+                               test_percent=test_percent, api_endpoint=api_endpoint).set_display_name("prepare")
+                fit = train(
+                    project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                    train_data=prep.outputs["train"], features=prep.outputs["features"],
+                    trainer_uri=f"gs://{artifacts_bucket}/pipeline/train.py", image=serving_image,
+                    machine_type=training_machine_type, accelerator_type=training_accelerator_type,
+                    accelerator_count=training_accelerator_count,
+                    service_account=training_service_account,
+                    network_attachment=training_network_attachment, kms_key=kms_key,
+                    api_endpoint=api_endpoint,
+                ).set_display_name("train").set_caching_options(False)
+                ev = evaluate(model=fit.outputs["model"], test=prep.outputs["test"]).set_display_name("evaluate")
+                reg = register(
+                    project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                    model_id=model_id, display_name=model_display_name, serving_image=serving_image,
+                    kms_key=kms_key, model=fit.outputs["model"], evaluation=ev.outputs["evaluation"],
+                    api_endpoint=api_endpoint,
+                ).set_display_name("register").set_caching_options(False)
+                with dsl.If(deploy_enabled == True, "serving"):  # noqa: E712
+                    decision = gate(evaluation=ev.outputs["evaluation"], approval=approval,
+                                    metric=approval_metric, threshold=approval_threshold).set_display_name("gate")
+                    with dsl.If(decision.outputs["Output"] == "deploy", "gate-passed"):
+                        serve(reg.output, "", False)
+                    with dsl.Else():
+                        # Held or rejected: deploy what a human approved, if the endpoint lacks it.
+                        pick = approved(project=project, region=region, endpoint=endpoint, model_id=model_id,
+                                        alias=approved_alias, api_endpoint=api_endpoint,
+                                        ).set_display_name("approved version")
+                        pick.set_caching_options(False).after(reg)
+                        with dsl.If(pick.output != "", "human-approved"):
+                            serve(pick.output, " approved version", False)
+        with dsl.Else():
+            serve(approved_model, " given version", promote)
 
 
 def compile_to(path: str) -> None:
