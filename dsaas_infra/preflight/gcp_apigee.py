@@ -77,7 +77,7 @@ def check_proxy_account(spec: GcpSpec, connection) -> Outcome:
     shared = _shared(spec)
     if shared is None:
         return ("pass", "no shared Apigee organisation: the blueprint creates the proxy's account itself")
-    from dsaas_infra.render.gcp.serving import shared_proxy_account
+    from dsaas_infra.render.gcp.access import shared_proxy_account
 
     org, _ = shared
     email = shared_proxy_account(spec)

@@ -68,13 +68,13 @@ def needed_quotas(spec: GcpSpec) -> list[dict[str, Any]]:
 
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for q in gcp.build_context(spec).quotas:
-        metric = q["metric"].strip("`")
+        metric = q.metric.strip("`")
         if not metric.replace("_", "").isalnum() or " " in metric:
             continue  # a family without a Compute Engine metric of its own (README names it)
         # Several machine families share one metric (N1 and E2 both count against CPUS).
-        row = out.setdefault((metric, q["scope"]), {"metric": metric, "scope": q["scope"], "amount": 0,
-                                                   "unit": q["unit"]})
-        row["amount"] += q["amount"]
+        row = out.setdefault((metric, q.scope), {"metric": metric, "scope": q.scope, "amount": 0,
+                                                 "unit": q.unit})
+        row["amount"] += q.amount
     return list(out.values())
 
 

@@ -28,7 +28,7 @@ def needed(spec: GcpSpec) -> list[dict[str, Any]]:
     given any); serving: every variant at max_replicas, plus one more deployed model while a
     deploy puts the new version up before the old one comes down."""
     from dsaas_infra.render.gcp import build as gcp
-    from dsaas_infra.render.gcp.build import _vcpus
+    from dsaas_infra.render.gcp.quotas import vcpus
 
     p = gcp.build_context(spec).pipeline
     out: dict[str, dict[str, Any]] = {}
@@ -38,13 +38,13 @@ def needed(spec: GcpSpec) -> list[dict[str, Any]]:
         row["amount"] += amount
         row["for"].append(what)
 
-    if p["training_enabled"]:
-        machine = p["training_machine_type"]
-        add(cpu_metric("training", machine), _vcpus(machine) or 0, "vCPUs", f"1 x {machine} (training job)")
-    if p["deploy_enabled"]:
-        machine, models = p["serving_machine_type"], len(p["variants"]) + 1
-        add(cpu_metric("serving", machine), models * p["max_replicas"] * (_vcpus(machine) or 0), "vCPUs",
-            f"{models} deployed models x {p['max_replicas']} x {machine} (endpoint, during a deploy)")
+    if p.training_enabled:
+        machine = p.training_machine_type
+        add(cpu_metric("training", machine), vcpus(machine) or 0, "vCPUs", f"1 x {machine} (training job)")
+    if p.deploy_enabled:
+        machine, models = p.serving_machine_type, len(p.variants) + 1
+        add(cpu_metric("serving", machine), models * p.max_replicas * (vcpus(machine) or 0), "vCPUs",
+            f"{models} deployed models x {p.max_replicas} x {machine} (endpoint, during a deploy)")
     return [row for row in out.values() if row["amount"]]
 
 

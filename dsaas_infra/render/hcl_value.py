@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -22,7 +23,11 @@ def hcl_key(key: str) -> str:
 
 
 def hcl_value(value: Any, indent: int = 0) -> str:
-    """Any JSON-like Python value as an HCL expression (multi-line for non-empty maps)."""
+    """Any JSON-like Python value as an HCL expression (multi-line for non-empty maps).
+
+    A dataclass instance (a typed render-context value) is the map of its fields, in field order."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -46,12 +46,12 @@ def test_vertex_meters_vcpus_per_machine_family(use, machine, metric):
 def test_what_the_loop_needs(gcp_spec):
     rows = {r["metric"]: r for r in needed(gcp_spec())}
     pipeline = gcp_build.build_context(gcp_spec()).pipeline
-    serving = rows[cpu_metric("serving", pipeline["serving_machine_type"])]
-    vcpus = int(pipeline["serving_machine_type"].rsplit("-", 1)[1])
+    serving = rows[cpu_metric("serving", pipeline.serving_machine_type)]
+    vcpus = int(pipeline.serving_machine_type.rsplit("-", 1)[1])
     # Every variant at max_replicas, plus the new version while it comes up.
-    assert serving["amount"] == (len(pipeline["variants"]) + 1) * pipeline["max_replicas"] * vcpus
-    training = rows[cpu_metric("training", pipeline["training_machine_type"])]
-    assert training["amount"] == int(pipeline["training_machine_type"].rsplit("-", 1)[1])
+    assert serving["amount"] == (len(pipeline.variants) + 1) * pipeline.max_replicas * vcpus
+    training = rows[cpu_metric("training", pipeline.training_machine_type)]
+    assert training["amount"] == int(pipeline.training_machine_type.rsplit("-", 1)[1])
 
 
 def test_enough_quota_passes_and_reads_the_region_not_the_default(fake_gcp, connection, gcp_spec):
@@ -66,7 +66,7 @@ def test_a_fresh_projects_serving_quota_fails_with_the_number_to_request(fake_gc
     spec = gcp_spec()
     ready(fake_gcp, spec)
     pipeline = gcp_build.build_context(spec).pipeline
-    metric = cpu_metric("serving", pipeline["serving_machine_type"])
+    metric = cpu_metric("serving", pipeline.serving_machine_type)
     wanted = next(r["amount"] for r in needed(spec) if r["metric"] == metric)
     fake_gcp.quota_infos[SERVICE][metric] = {"": 8}  # no regional override: the default applies
     status, detail = result(spec, connection)

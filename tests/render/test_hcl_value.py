@@ -1,5 +1,6 @@
 """HCL escaping: hostile strings stay data, whatever they contain."""
 
+import dataclasses
 import subprocess
 
 import hcl2
@@ -86,6 +87,18 @@ def test_values():
     assert hcl_value({"a": "x", "b c": 1}) == '{\n  a = "x"\n  "b c" = 1\n}'
     with pytest.raises(TypeError):
         hcl_value(object())
+
+
+def test_a_dataclass_is_the_map_of_its_fields_in_field_order():
+    @dataclasses.dataclass(frozen=True)
+    class Key:
+        name: str
+        purpose: str | None
+
+    assert hcl_value({"k": Key(name="n", purpose=None)}) == '{\n  k = {\n    name = "n"\n    purpose = null\n  }\n}'
+    assert hcl_value(Key(name="n", purpose="p")) == hcl_value({"name": "n", "purpose": "p"})
+    with pytest.raises(TypeError):
+        hcl_value(Key)  # the class itself is no value
 
 
 def test_markdown_text_neutralises_markup():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from dataclasses import dataclass
 
 from dsaas_infra.spec.cron import max_gap_minutes
 from dsaas_infra.spec.resolved import GcpSpec
@@ -30,137 +30,183 @@ SCHEDULER_ERROR = ('resource.type="cloud_scheduler_job" AND resource.labels.job_
                    'jsonPayload."@type"="type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished"')
 
 
-def freshness(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Freshness:
+    """The hourly check of the curated table (alerts.tf): a query that fails when no new rows came."""
+
+    job_name: str
+    schedule: str
+    window_minutes: int
+    window_hours: str  # the window in hours, as the README and the alert say it
+    query: str
+    filter: str  # Cloud Logging filter of the check's failures
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlatformAlert:
+    """One alert policy of alerts.tf. kind "log": a log match (filter only); "threshold": a metric
+    condition, with the fields below set."""
+
+    name: str
+    kind: str
+    severity: str
+    display: str
+    condition: str
+    filter: str
+    doc: str
+    # threshold alerts only
+    comparison: str | None = None
+    threshold: int | None = None
+    aligner: str | None = None
+    reducer: str | None = None
+    period: str | None = None
+    duration: str | None = None
+    # An HCL reference the filter's %s is formatted with (the uptime check's id), or None.
+    filter_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Budget:
+    """google_billing_budget (alerts.tf)."""
+
+    billing_account: str
+    display_name: str
+    units: str  # whole USD, as the API's units string
+    actual: list[float]  # thresholds on actual spend (share of the budget)
+    forecast: list[float]  # thresholds on the month's forecast
+    max_channels: int
+
+
+def freshness(spec: GcpSpec, *, name_prefix: str, project_id: str, dataset_id: str, curated_table: str,
+              schedule: str) -> Freshness | None:
     """The hourly check that new rows reached the curated table within the schedule's longest
     gap plus slack: a BigQuery query Cloud Scheduler sends that fails (ERROR()) when they did not."""
     if not spec.phases.data.enabled:
         return None
-    gap = max_gap_minutes(ctx["dataflow"].schedule)
+    gap = max_gap_minutes(schedule)
     window = gap + max(FRESHNESS_SLACK_MINUTES, gap // 4)
-    table = f"`{ctx['project_id']}.{ctx['dataset_id']}.{ctx['curated_table']}`"
-    tables = f"`{ctx['project_id']}.{ctx['dataset_id']}.INFORMATION_SCHEMA.TABLES`"
+    table = f"`{project_id}.{dataset_id}.{curated_table}`"
+    tables = f"`{project_id}.{dataset_id}.INFORMATION_SCHEMA.TABLES`"
     hours = f"{window / 60:g}"
     # An empty table counts from its creation: no alert right after apply, one if no data ever comes.
     query = (
         f"SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM {tables} "
-        f"WHERE table_name = '{ctx['curated_table']}')) < "
+        f"WHERE table_name = '{curated_table}')) < "
         f"TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {window} MINUTE), "
-        f"ERROR('no new curated rows in {ctx['dataset_id']}.{ctx['curated_table']} for more than {hours} h'), "
+        f"ERROR('no new curated rows in {dataset_id}.{curated_table} for more than {hours} h'), "
         f"'fresh') AS freshness FROM {table}"
     )
-    job = f"{ctx['name_prefix']}-freshness"
-    return {
-        "job_name": job,
-        "schedule": FRESHNESS_CHECK_SCHEDULE,
-        "window_minutes": window,
-        "window_hours": hours,
-        "query": query,
-        "filter": SCHEDULER_ERROR.format(job=job),
-    }
+    job = f"{name_prefix}-freshness"
+    return Freshness(
+        job_name=job,
+        schedule=FRESHNESS_CHECK_SCHEDULE,
+        window_minutes=window,
+        window_hours=hours,
+        query=query,
+        filter=SCHEDULER_ERROR.format(job=job),
+    )
 
 
-def platform_alerts(spec: GcpSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    """alerts.tf: each alert to the notification channels of monitoring.tf."""
-    out: list[dict[str, Any]] = []
-    if spec.phases.data.enabled:
-        out.append({
-            "name": "scheduler_rejected", "kind": "log", "severity": "ERROR",
-            "display": "a scheduled launch was rejected",
-            "condition": "Cloud Scheduler got an error answer (409 overlap, 403, 400, ...)",
-            "filter": SCHEDULER_ERROR.format(job=ctx["pipeline"]["job_name"]),
-            "doc": ("A Cloud Scheduler launch was refused (409: the previous run is still going; 403: the "
-                    "launch identity lost a permission; 400: a bad request body). The run did not start: "
-                    "read the job's log in Cloud Scheduler, fix, then run the job by hand."),
-        })
-        fresh = ctx["freshness"]
-        out.append({
-            "name": "data_stale", "kind": "log", "severity": "ERROR",
-            "display": "no new curated data",
-            "condition": f"No new rows in the curated table for more than {fresh['window_hours']} h",
-            "filter": fresh["filter"],
-            "doc": (f"The curated table got no new rows for more than {fresh['window_hours']} h (the "
-                    "schedule's longest gap plus slack): no run succeeded, or no raw data arrived in "
-                    "incoming/. Check the last runs in Vertex AI > Pipelines and the raw bucket's "
-                    f"incoming/ prefix. The check is Cloud Scheduler job {fresh['job_name']} (hourly)."),
-        })
-    if ctx.get("apigee") is not None:
-        rule = f'resource.type = "https_lb_rule" AND resource.labels.forwarding_rule_name = "{ctx["name_prefix"]}-api"'
-        out.append({
-            "name": "api_5xx", "kind": "threshold", "severity": "ERROR",
-            "display": "prediction API 5xx",
-            "condition": f"More than {API_5XX_PER_5_MIN} 5xx answers in 5 minutes",
-            "filter": (f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/request_count" '
-                       'AND metric.labels.response_code_class = 500'),
-            "comparison": "COMPARISON_GT", "threshold": API_5XX_PER_5_MIN,
-            "aligner": "ALIGN_DELTA", "reducer": "REDUCE_SUM", "period": "300s", "duration": "0s",
-            "doc": ("The API load balancer answered 5xx (Apigee or the model backend failed). Check Apigee "
-                    "analytics and the Vertex AI endpoint's logs."),
-        })
+def platform_alerts(*, name_prefix: str, pipeline_job: str, fresh: Freshness | None,
+                    api: bool) -> list[PlatformAlert]:
+    """alerts.tf: each alert to the notification channels of monitoring.tf (fresh: the data phase's
+    freshness check, None without it; api: the access phase's API exists)."""
+    out: list[PlatformAlert] = []
+    if fresh is not None:
+        out.append(PlatformAlert(
+            name="scheduler_rejected", kind="log", severity="ERROR",
+            display="a scheduled launch was rejected",
+            condition="Cloud Scheduler got an error answer (409 overlap, 403, 400, ...)",
+            filter=SCHEDULER_ERROR.format(job=pipeline_job),
+            doc=("A Cloud Scheduler launch was refused (409: the previous run is still going; 403: the "
+                 "launch identity lost a permission; 400: a bad request body). The run did not start: "
+                 "read the job's log in Cloud Scheduler, fix, then run the job by hand."),
+        ))
+        out.append(PlatformAlert(
+            name="data_stale", kind="log", severity="ERROR",
+            display="no new curated data",
+            condition=f"No new rows in the curated table for more than {fresh.window_hours} h",
+            filter=fresh.filter,
+            doc=(f"The curated table got no new rows for more than {fresh.window_hours} h (the "
+                 "schedule's longest gap plus slack): no run succeeded, or no raw data arrived in "
+                 "incoming/. Check the last runs in Vertex AI > Pipelines and the raw bucket's "
+                 f"incoming/ prefix. The check is Cloud Scheduler job {fresh.job_name} (hourly)."),
+        ))
+    if api:
+        rule = f'resource.type = "https_lb_rule" AND resource.labels.forwarding_rule_name = "{name_prefix}-api"'
+        out.append(PlatformAlert(
+            name="api_5xx", kind="threshold", severity="ERROR",
+            display="prediction API 5xx",
+            condition=f"More than {API_5XX_PER_5_MIN} 5xx answers in 5 minutes",
+            filter=(f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/request_count" '
+                    'AND metric.labels.response_code_class = 500'),
+            comparison="COMPARISON_GT", threshold=API_5XX_PER_5_MIN,
+            aligner="ALIGN_DELTA", reducer="REDUCE_SUM", period="300s", duration="0s",
+            doc=("The API load balancer answered 5xx (Apigee or the model backend failed). Check Apigee "
+                 "analytics and the Vertex AI endpoint's logs."),
+        ))
         # total_latencies is a DELTA distribution: ALIGN_DELTA keeps each series' distribution
         # per period, REDUCE_PERCENTILE_99 takes the 99th percentile of all of them together
         # (a sum of per-series percentiles would mean nothing).
-        out.append({
-            "name": "api_latency", "kind": "threshold", "severity": "WARNING",
-            "display": "prediction API latency",
-            "condition": f"p99 latency at the load balancer above {API_LATENCY_P99_MS} ms for 5 minutes",
-            "filter": f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/total_latencies"',
-            "comparison": "COMPARISON_GT", "threshold": API_LATENCY_P99_MS,
-            "aligner": "ALIGN_DELTA", "reducer": "REDUCE_PERCENTILE_99", "period": "60s", "duration": "300s",
-            "doc": "Predictions are slow end to end: check the endpoint's replicas and Apigee's target latency.",
-        })
+        out.append(PlatformAlert(
+            name="api_latency", kind="threshold", severity="WARNING",
+            display="prediction API latency",
+            condition=f"p99 latency at the load balancer above {API_LATENCY_P99_MS} ms for 5 minutes",
+            filter=f'{rule} AND metric.type = "loadbalancing.googleapis.com/https/total_latencies"',
+            comparison="COMPARISON_GT", threshold=API_LATENCY_P99_MS,
+            aligner="ALIGN_DELTA", reducer="REDUCE_PERCENTILE_99", period="60s", duration="300s",
+            doc="Predictions are slow end to end: check the endpoint's replicas and Apigee's target latency.",
+        ))
         check = 'metric.label.check_id = "%s" AND resource.type = "uptime_url"'
-        out.append({
-            "name": "api_certificate", "kind": "threshold", "severity": "ERROR",
-            "display": "API certificate or endpoint failing",
-            "condition": "The HTTPS check of the API host fails (certificate not ACTIVE or invalid, or no answer)",
-            "filter": f'metric.type = "monitoring.googleapis.com/uptime_check/check_passed" AND {check}',
-            "filter_ref": "google_monitoring_uptime_check_config.api.uptime_check_id",
-            "comparison": "COMPARISON_GT", "threshold": 1,
-            "aligner": "ALIGN_NEXT_OLDER", "reducer": "REDUCE_COUNT_FALSE", "period": "1200s",
-            "duration": "600s",
-            "doc": ("The HTTPS check of the API host fails from more than one region: the managed certificate "
-                    "is not ACTIVE (its DNS A record does not point at output api_ip_address, or it is still "
-                    "provisioning), TLS fails, or the load balancer does not answer. See "
-                    "`gcloud compute ssl-certificates list` for the certificate's status."),
-        })
-        out.append({
-            "name": "api_certificate_expiry", "kind": "threshold", "severity": "WARNING",
-            "display": "API certificate expiring",
-            "condition": f"The API certificate expires in less than {CERT_EXPIRY_DAYS} days",
-            "filter": f'metric.type = "monitoring.googleapis.com/uptime_check/time_until_ssl_cert_expires" AND {check}',
-            "filter_ref": "google_monitoring_uptime_check_config.api.uptime_check_id",
-            "comparison": "COMPARISON_LT", "threshold": CERT_EXPIRY_DAYS,
-            "aligner": "ALIGN_NEXT_OLDER", "reducer": "REDUCE_MIN", "period": "1200s", "duration": "600s",
-            "doc": ("The managed certificate is not being renewed (Google renews it about a month before it "
-                    "expires): check that the DNS A record of the API host still points at output "
-                    "api_ip_address and the certificate's status."),
-        })
-    for alert in out:
-        alert.setdefault("filter_ref", None)
+        out.append(PlatformAlert(
+            name="api_certificate", kind="threshold", severity="ERROR",
+            display="API certificate or endpoint failing",
+            condition="The HTTPS check of the API host fails (certificate not ACTIVE or invalid, or no answer)",
+            filter=f'metric.type = "monitoring.googleapis.com/uptime_check/check_passed" AND {check}',
+            filter_ref="google_monitoring_uptime_check_config.api.uptime_check_id",
+            comparison="COMPARISON_GT", threshold=1,
+            aligner="ALIGN_NEXT_OLDER", reducer="REDUCE_COUNT_FALSE", period="1200s",
+            duration="600s",
+            doc=("The HTTPS check of the API host fails from more than one region: the managed certificate "
+                 "is not ACTIVE (its DNS A record does not point at output api_ip_address, or it is still "
+                 "provisioning), TLS fails, or the load balancer does not answer. See "
+                 "`gcloud compute ssl-certificates list` for the certificate's status."),
+        ))
+        out.append(PlatformAlert(
+            name="api_certificate_expiry", kind="threshold", severity="WARNING",
+            display="API certificate expiring",
+            condition=f"The API certificate expires in less than {CERT_EXPIRY_DAYS} days",
+            filter=f'metric.type = "monitoring.googleapis.com/uptime_check/time_until_ssl_cert_expires" AND {check}',
+            filter_ref="google_monitoring_uptime_check_config.api.uptime_check_id",
+            comparison="COMPARISON_LT", threshold=CERT_EXPIRY_DAYS,
+            aligner="ALIGN_NEXT_OLDER", reducer="REDUCE_MIN", period="1200s", duration="600s",
+            doc=("The managed certificate is not being renewed (Google renews it about a month before it "
+                 "expires): check that the DNS A record of the API host still points at output "
+                 "api_ip_address and the certificate's status."),
+        ))
     return out
 
 
-def budget(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
+def budget(spec: GcpSpec, name_prefix: str) -> Budget | None:
     """google_billing_budget: only with budget.monthly_usd and a known billing account."""
     if spec.budget is None or spec.gcp is None or spec.gcp.billing_account is None:
         return None
-    return {
-        "billing_account": spec.gcp.billing_account,
-        "display_name": f"{ctx['name_prefix']} monthly budget"[:60],
-        "units": str(int(round(spec.budget.monthly_usd))),
-        "actual": list(BUDGET_ACTUAL),
-        "forecast": list(BUDGET_FORECAST),
-        "max_channels": BUDGET_MAX_CHANNELS,
-    }
+    return Budget(
+        billing_account=spec.gcp.billing_account,
+        display_name=f"{name_prefix} monthly budget"[:60],
+        units=str(int(round(spec.budget.monthly_usd))),
+        actual=list(BUDGET_ACTUAL),
+        forecast=list(BUDGET_FORECAST),
+        max_channels=BUDGET_MAX_CHANNELS,
+    )
 
 
-def budget_readme(spec: GcpSpec, ctx: dict[str, Any]) -> str:
+def budget_readme(spec: GcpSpec, b: Budget | None) -> str:
     """README: what watches the spending, and why there is no budget when there is none."""
-    b = ctx["budget"]
     if b is not None:
-        return (f"Billing budget `{b['display_name']}` on billing account {b['billing_account']}: "
-                f"{b['units']} USD a month (`budget.monthly_usd`); the notification channels hear at "
-                f"{', '.join(f'{int(t * 100)}%' for t in b['actual'])} of actual spend and when the "
+        return (f"Billing budget `{b.display_name}` on billing account {b.billing_account}: "
+                f"{b.units} USD a month (`budget.monthly_usd`); the notification channels hear at "
+                f"{', '.join(f'{int(t * 100)}%' for t in b.actual)} of actual spend and when the "
                 "month's forecast passes 100%. The billing account must bill in USD, and whoever applies "
                 "needs `billing.budgets.create` on it (Billing Account Costs Manager; preflight checks it).")
     if spec.budget is not None:
@@ -171,16 +217,16 @@ def budget_readme(spec: GcpSpec, ctx: dict[str, Any]) -> str:
             "blueprint creates one that alerts the notification channels).")
 
 
-def header(ctx: dict[str, Any]) -> list[str]:
+def header(*, fresh: Freshness | None, api: bool, budget: Budget | None) -> list[str]:
     """alerts.tf's opening comment: what this blueprint's file holds, no more (no API at reactive,
     no budget without a billing account)."""
     parts = []
-    if ctx["freshness"] is not None:
+    if fresh is not None:
         parts += ["rejected scheduled launches of the pipeline",
                   "data freshness (an hourly check of the curated table)"]
-    if ctx.get("apigee") is not None:
+    if api:
         parts.append("the public API's 5xx answers, latency and certificate (HTTPS check and expiry)")
-    if ctx["budget"] is not None:
+    if budget is not None:
         parts.append("the billing budget")
     listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else "none"
     text = (f"Platform alerts next to the pipeline's own (monitoring.tf): {listed}; each reaches the "

@@ -6,8 +6,6 @@ Split by ownership: this module covers the shared files and the data and trainin
 
 from __future__ import annotations
 
-from typing import Any
-
 from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.render import providers
@@ -17,6 +15,7 @@ from dsaas_infra.render.gcp import ci as gcp_ci
 from dsaas_infra.render.gcp import kms as gcp_kms
 from dsaas_infra.render.gcp import network as gcp_network
 from dsaas_infra.render.gcp import pipeline as gcp_pipeline
+from dsaas_infra.render.gcp import quotas as gcp_quotas
 from dsaas_infra.render.gcp import serving as gcp_serving
 from dsaas_infra.render.gcp.context import Dataflow, GcpContext, Workbench
 from dsaas_infra.spec import gcp_rules
@@ -117,16 +116,49 @@ PIPELINE_FILES = ("pipeline.py", "pipeline.yaml", "promote.py", "train.py")
 
 
 def build_context(spec: GcpSpec) -> GcpContext:
-    """The GCP blueprint's context, every value computed here (or in gcp_*.py) once."""
-    ctx = common_context(spec)
+    """The GCP blueprint's context, every value computed here (or in render/gcp/*.py) once."""
+    common = common_context(spec)
+    name_prefix = spec.name_prefix
     gcp = spec.gcp
     maturity = spec.client.maturity
     data, training = spec.phases.data, spec.phases.training
-    ctx.update(
+    project_id = gcp.project_id
+    dataset_id = gcp_rules.dataset_id(spec)
+    dataflow = Dataflow(
+        machine_type=str(DATAFLOW[maturity]["machine_type"]),
+        max_workers=int(DATAFLOW[maturity]["max_workers"]),  # type: ignore[call-overload]
+        schedule=to_unix_cron(data.schedule),
+        template=f"gs://dataflow-templates-{gcp.region}/latest/flex/GCS_Text_to_BigQuery_Flex",
+    )
+    workbench = Workbench(
+        instances=gcp_rules.workbench_names(spec),
+        machine_type=training.instance_type or gcp_machine_type(training.size, training.gpu),
+        accelerator=gcp_accelerator(training.gpu),
+        zone=f"{gcp.region}-{WORKBENCH_ZONE_SUFFIX}",
+        idle_timeout_seconds=WORKBENCH_IDLE_SECONDS[maturity],
+        owners=gcp_rules.user_emails(spec),
+        deletion_protection=spec.client.environment == "prod",
+        role_id="dsaas_" + name_prefix.replace("-", "_") + "_notebook",
+        permissions=NOTEBOOK_PERMISSIONS,
+    )
+    serving = gcp_serving.build_context(spec, name_prefix)
+    pipeline = gcp_pipeline.build_context(spec, name_prefix=name_prefix, endpoint=serving.vertex_endpoint,
+                                          observability=serving.observability)
+    api = serving.apigee is not None
+    budget = gcp_alerts.budget(spec, name_prefix)
+    budget_apis = {"billingbudgets.googleapis.com"} if budget else set()
+    # The promote job (pipeline.tf) is a Cloud Run job.
+    promote_apis = {"run.googleapis.com"} if spec.phases.data.enabled and pipeline.deploy_enabled else set()
+    apis = sorted(set(_apis(spec)) | set(serving.serving_apis) | budget_apis
+                  | set(gcp_network.extra_apis(spec)) | set(gcp_ci.apis(spec)) | promote_apis)
+    freshness = gcp_alerts.freshness(spec, name_prefix=name_prefix, project_id=project_id, dataset_id=dataset_id,
+                                     curated_table=CURATED_TABLE, schedule=dataflow.schedule)
+    return GcpContext(
+        **common,
         gcp=gcp,
         provider_version=GOOGLE_PROVIDER_VERSION,
         time_provider_version=TIME_PROVIDER_VERSION,
-        project_id=gcp.project_id,
+        project_id=project_id,
         region=gcp.region,
         labels=gcp_rules.labels(spec),
         buckets=gcp_rules.bucket_names(spec),
@@ -134,164 +166,47 @@ def build_context(spec: GcpSpec) -> GcpContext:
         network_created=gcp.network is None,
         network_cidrs=NETWORK_CIDRS,
         flow_log_sampling=FLOW_LOG_SAMPLING[maturity],
-        dataflow=Dataflow(
-            machine_type=str(DATAFLOW[maturity]["machine_type"]),
-            max_workers=int(DATAFLOW[maturity]["max_workers"]),  # type: ignore[call-overload]
-            schedule=to_unix_cron(data.schedule),
-            template=f"gs://dataflow-templates-{gcp.region}/latest/flex/GCS_Text_to_BigQuery_Flex",
-        ),
-        dataset_id=gcp_rules.dataset_id(spec),
+        dataflow=dataflow,
+        dataset_id=dataset_id,
         curated_table=CURATED_TABLE,
         time_travel_hours=TIME_TRAVEL_HOURS[maturity],
         soft_delete_seconds=SOFT_DELETE_SECONDS[maturity],
         audited_services=list(AUDITED_DATA_SERVICES) if maturity == "managed" else [],
-        workbench=Workbench(
-            instances=gcp_rules.workbench_names(spec),
-            machine_type=training.instance_type or gcp_machine_type(training.size, training.gpu),
-            accelerator=gcp_accelerator(training.gpu),
-            zone=f"{gcp.region}-{WORKBENCH_ZONE_SUFFIX}",
-            idle_timeout_seconds=WORKBENCH_IDLE_SECONDS[maturity],
-            owners=gcp_rules.user_emails(spec),
-            deletion_protection=spec.client.environment == "prod",
-            role_id="dsaas_" + ctx["name_prefix"].replace("-", "_") + "_notebook",
-            permissions=NOTEBOOK_PERMISSIONS,
-        ),
+        workbench=workbench,
         image_keep_count=IMAGE_KEEP_COUNT[maturity],
         training_gpu=training.gpu,
         deployment_realtime=spec.phases.deployment.realtime,
+        private_machines=_private_machines(spec),
+        # Network tags the firewall rules of a created VPC target (Dataflow tags its own workers).
+        gke_node_tag=f"{name_prefix}-gke-node",
+        workbench_tag=WORKBENCH_TAG,
+        gke=serving.gke,
+        vertex_endpoint=serving.vertex_endpoint,
+        observability=serving.observability,
+        apigee=serving.apigee,
+        shared_vpc_host=serving.shared_vpc_host,
+        serving_apis=serving.serving_apis,
+        serving_providers=serving.serving_providers,
+        pipeline=pipeline,
+        loop_steps=LOOP_STEPS,
+        serving_plan=gcp_pipeline.serving_plan(spec, pipeline, serving.vertex_endpoint, api),
+        budget=budget,
+        apis=apis,
+        netsec=gcp_network.build_context(spec, apis),
+        service_identities=sorted(s for s in SERVICE_AGENT_DOMAINS if s in apis),
+        service_agent_domains=SERVICE_AGENT_DOMAINS,
+        freshness=freshness,
+        platform_alerts=gcp_alerts.platform_alerts(name_prefix=name_prefix, pipeline_job=pipeline.job_name,
+                                                   fresh=freshness, api=api),
+        budget_readme=gcp_alerts.budget_readme(spec, budget),
+        alerts_header=gcp_alerts.header(fresh=freshness, api=api, budget=budget),
+        kms=gcp_kms.build(spec, name_prefix, set(apis),
+                          apigee_dedicated=serving.apigee is not None and not serving.apigee.shared),
+        quotas=gcp_quotas.quotas(spec, dataflow, workbench),
+        # What the serving phases add to the shared files: providers for versions.tf (their README
+        # bullets are in templates/gcp/readme/, as AWS's are in its README template).
+        extra_providers=dict(sorted(serving.serving_providers.items())),
     )
-    ctx["private_machines"] = _private_machines(spec)
-    # Network tags the firewall rules of a created VPC target (Dataflow tags its own workers).
-    ctx["gke_node_tag"] = f"{ctx['name_prefix']}-gke-node"
-    ctx["workbench_tag"] = WORKBENCH_TAG
-    serving = gcp_serving.build_context(spec, ctx)
-    ctx.update(serving)
-    ctx["pipeline"] = gcp_pipeline.build_context(spec, ctx)
-    ctx["loop_steps"] = LOOP_STEPS
-    ctx["serving_plan"] = gcp_pipeline.serving_plan(spec, ctx)
-    ctx["budget"] = gcp_alerts.budget(spec, ctx)
-    budget_apis = {"billingbudgets.googleapis.com"} if ctx["budget"] else set()
-    # The promote job (pipeline.tf) is a Cloud Run job.
-    promote_apis = {"run.googleapis.com"} if spec.phases.data.enabled and ctx["pipeline"]["deploy_enabled"] else set()
-    ctx["apis"] = sorted(set(_apis(spec)) | set(serving.get("serving_apis", ())) | budget_apis
-                         | set(gcp_network.extra_apis(spec)) | set(gcp_ci.apis(spec)) | promote_apis)
-    ctx["netsec"] = gcp_network.build_context(spec, ctx["apis"])
-    ctx["service_identities"] = sorted(
-        s for s in SERVICE_AGENT_DOMAINS if s in ctx["apis"]
-    )
-    ctx["service_agent_domains"] = SERVICE_AGENT_DOMAINS
-    ctx["freshness"] = gcp_alerts.freshness(spec, ctx)
-    ctx["platform_alerts"] = gcp_alerts.platform_alerts(spec, ctx)
-    ctx["budget_readme"] = gcp_alerts.budget_readme(spec, ctx)
-    ctx["alerts_header"] = gcp_alerts.header(ctx)
-    ctx["kms"] = gcp_kms.build(spec, ctx["name_prefix"], set(ctx["apis"]),
-                               apigee_dedicated=ctx["apigee"] is not None and not ctx["apigee"]["shared"])
-    ctx["quotas"] = _quotas(spec, ctx)
-    # What the serving phases add to the shared files: providers for versions.tf (their README
-    # bullets are in templates/gcp/readme/, as AWS's are in its README template).
-    ctx["extra_providers"] = dict(sorted(serving.get("serving_providers", {}).items()))
-    return GcpContext(**ctx)
-
-
-# Compute Engine's regional vCPU quota per machine family, where it has its own (N1 and E2
-# machines count against CPUS); other families: "<FAMILY> vCPUs" in the Quotas page.
-_CPU_QUOTA = {"n1": "CPUS", "e2": "CPUS", "n2": "N2_CPUS", "n2d": "N2D_CPUS", "c2": "C2_CPUS",
-              "c2d": "C2D_CPUS", "c3": "C3_CPUS", "a2": "A2_CPUS", "m1": "M1_CPUS", "m2": "M2_CPUS"}
-_SHARED_CORE_VCPUS = {"micro": 2, "small": 2, "medium": 2}
-# Boot and data disks (pd-balanced counts against SSD_TOTAL_GB).
-_WORKBENCH_DISK_GB = 150 + 100
-
-
-def _vcpus(machine_type: str) -> int | None:
-    """vCPUs of a predefined or custom machine type, None when the name does not say."""
-    parts = machine_type.split("-")
-    if parts[-1] in _SHARED_CORE_VCPUS:
-        return _SHARED_CORE_VCPUS[parts[-1]]
-    if "custom" in parts and parts[-2].isdigit():
-        return int(parts[-2])
-    if parts[0] == "a2" and parts[-1].endswith("g") and parts[-1][:-1].isdigit():
-        return 12 * int(parts[-1][:-1])  # a2-highgpu-<n>g: 12 vCPUs per GPU
-    return int(parts[-1]) if parts[-1].isdigit() else None
-
-
-def _family(machine_type: str) -> str:
-    family = machine_type.split("-")[0]
-    return "n1" if family == "custom" else family
-
-
-def _quotas(spec: GcpSpec, ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    """README: the Compute Engine quotas the blueprint needs at its maximum size, in its region.
-
-    Fresh projects often have low regional vCPU quotas and no GPU quota at all
-    (GPUS_ALL_REGIONS is 0): GKE node creation, Workbench instances and Dataflow workers
-    then fail or stay pending long after apply.
-    """
-    cpus: dict[str, list[tuple[int, str]]] = {}
-    gpus: dict[str, list[tuple[int, str]]] = {}
-    ssd: list[tuple[int, str]] = []
-
-    def add_machines(machine: str, count: int, what: str) -> None:
-        per = _vcpus(machine)
-        family = _family(machine)
-        if per is not None and count:
-            cpus.setdefault(family, []).append((per * count, f"{count} x {machine} ({what})"))
-
-    if spec.phases.data.enabled:
-        df: Dataflow = ctx["dataflow"]
-        add_machines(df.machine_type, df.max_workers, "Dataflow workers at var.dataflow_max_workers")
-    wb: Workbench = ctx["workbench"]
-    users = len(wb.instances) if spec.phases.training.enabled else 0
-    if users:
-        instances = f"{users} Workbench instance{'s' if users > 1 else ''}"
-        add_machines(wb.machine_type, users, "Workbench")
-        ssd.append((users * _WORKBENCH_DISK_GB, instances))
-        if wb.accelerator:
-            gpus.setdefault(wb.accelerator, []).append((users, instances))
-    gke = ctx.get("gke")
-    if gke is not None:
-        zones = 3 if gke["regional"] else 1
-        # The default pool exists while the cluster is created (one e2-small per zone).
-        add_machines("e2-small", zones, "the default node pool, only while the cluster is created")
-        for pool in gke["node_pools"]:
-            add_machines(pool["machine_type"], pool["max"], f"GKE pool {pool['name']} at its maximum")
-            ssd.append((pool["max"] * pool["disk_size_gb"], f"GKE pool {pool['name']}"))
-            if pool["accelerator"]:
-                gpus.setdefault(pool["accelerator"]["type"], []).append(
-                    (pool["max"] * pool["accelerator"]["count"], f"GKE pool {pool['name']}"))
-
-    out: list[dict[str, Any]] = []
-    for family, uses in sorted(cpus.items()):
-        metric = _CPU_QUOTA.get(family)
-        out.append({
-            "metric": f"`{metric}`" if metric else f"{family.upper()} vCPUs",
-            "scope": "regional",
-            "amount": sum(n for n, _ in uses),
-            "unit": "vCPUs",
-            "uses": [u for _, u in uses],
-        })
-    if cpus:
-        out.append({
-            "metric": "`CPUS_ALL_REGIONS`", "scope": "global",
-            "amount": sum(n for uses in cpus.values() for n, _ in uses),
-            "unit": "vCPUs", "uses": ["all of the above"],
-        })
-    for accelerator, uses in sorted(gpus.items()):
-        out.append({
-            "metric": f"`{accelerator.replace('TESLA_', '')}_GPUS`", "scope": "regional",
-            "amount": sum(n for n, _ in uses), "unit": "GPUs", "uses": [u for _, u in uses],
-        })
-    if gpus:
-        out.append({
-            "metric": "`GPUS_ALL_REGIONS`", "scope": "global",
-            "amount": sum(n for uses in gpus.values() for n, _ in uses), "unit": "GPUs",
-            "uses": ["0 on a fresh project: request it first"],
-        })
-    if ssd:
-        out.append({
-            "metric": "`SSD_TOTAL_GB`", "scope": "regional", "amount": sum(n for n, _ in ssd),
-            "unit": "GB", "uses": [u for _, u in ssd],
-        })
-    return out
 
 
 def _private_machines(spec: GcpSpec) -> str:
@@ -323,7 +238,7 @@ def derived_files(ctx: GcpContext, rendered: dict[str, bytes]) -> dict[str, byte
 
     variables = ctx.template_vars()
     variables.update(ci.context(ctx.spec, ctx))
-    variables.update(gcp_readme.context(variables, rendered))
+    variables.update(gcp_readme.context(ctx.loop_steps, rendered))
     out["README.md"] = environment().get_template("gcp/README.md.j2").render(variables).encode("utf-8")
     return out
 
@@ -349,7 +264,7 @@ def files(ctx: GcpContext) -> list[tuple[str, str]]:
         out.append(("files/dataflow/curated_schema.json", "gcp/files/dataflow/curated_schema.json"))
         out.append(("files/dataflow/staging_schema.json", "gcp/files/dataflow/staging_schema.json"))
         for name in PIPELINE_FILES:
-            if name != "promote.py" or ctx.pipeline["deploy_enabled"]:  # no endpoint: nothing to promote
+            if name != "promote.py" or ctx.pipeline.deploy_enabled:  # no endpoint: nothing to promote
                 out.append((f"files/pipeline/{name}", f"gcp/files/pipeline/{name}"))
     if phases.training.enabled:
         out.extend(phase_table.tf_files("gcp", "training"))

@@ -94,7 +94,7 @@ def _custom_roles(ctx: GcpContext) -> list[str]:
     if phases.training.enabled:
         ids.append(ctx.workbench.role_id)
     if phases.data.enabled and ctx.pipeline:
-        ids.append(ctx.pipeline["launch_role_id"])
+        ids.append(ctx.pipeline.launch_role_id)
     return [f"projects/{ctx.project_id}/roles/{i}" for i in ids]
 
 
@@ -110,7 +110,7 @@ def apis(spec: GcpSpec) -> tuple[str, ...]:
 def build(spec: GcpSpec, ctx: GcpContext) -> dict[str, Any]:
     assert spec.ci is not None
     apis = sorted(ctx.apis)
-    shared_apigee = ctx.apigee is not None and bool(ctx.apigee.get("shared"))
+    shared_apigee = ctx.apigee is not None and ctx.apigee.shared
     if shared_apigee:
         # The shared organisation lives in the provider's project: nothing Apigee here to manage.
         apis = [a for a in apis if a != "apigee.googleapis.com"]
@@ -157,5 +157,5 @@ def build(spec: GcpSpec, ctx: GcpContext) -> dict[str, Any]:
         "bucket_create_role_id": "dsaas_" + ctx.name_prefix.replace("-", "_") + "_ci_buckets",
         "bucket_create_permissions": list(BUCKET_CREATE_PERMISSIONS),
         "outside_project": [OUTSIDE_PROJECT[a] for a in apis if a in OUTSIDE_PROJECT],
-        "apigee_project": ctx.apigee["org_project"] if ctx.apigee is not None and shared_apigee else None,
+        "apigee_project": ctx.apigee.org_project if ctx.apigee is not None and shared_apigee else None,
     }

@@ -1,18 +1,24 @@
 """The GCP blueprint's render context: one typed field per value its templates lay out (built by build.py).
 
-The nested mappings (workbench, pipeline, apigee, ...) are built by render/gcp/*.py, one module per
-concern; each is the plain data its template section lays out.
+The nested values (workbench, pipeline, apigee, ...) are frozen dataclasses built by render/gcp/*.py,
+one module per concern, each defined in the module that builds it; each is the plain data its
+template section lays out. The only untyped JSON is an opaque document laid out whole
+(serving.JsonDocument: the dashboard); tests/render/gcp/test_gcp_context_types.py keeps it so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from dsaas_infra.render.context import CommonContext
+from dsaas_infra.render.gcp.access import Apigee
+from dsaas_infra.render.gcp.alerts import Budget, Freshness, PlatformAlert
+from dsaas_infra.render.gcp.kms import Kms
+from dsaas_infra.render.gcp.network import NetSec
+from dsaas_infra.render.gcp.pipeline import Pipeline, ServingRow
+from dsaas_infra.render.gcp.quotas import Quota
+from dsaas_infra.render.gcp.serving import Observability, ProviderPin, VertexEndpoint
 from dsaas_infra.spec.gcp_settings import GcpSettings
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,12 +53,12 @@ class GcpContext(CommonContext):
     region: str
     labels: dict[str, str]
     apis: list[str]
-    netsec: dict[str, Any]
+    netsec: NetSec
     service_identities: list[str]
     service_agent_domains: dict[str, str]
-    extra_providers: dict[str, Json]
-    quotas: list[Json]
-    kms: Json
+    extra_providers: dict[str, ProviderPin]
+    quotas: list[Quota]
+    kms: Kms
     # --- network
     network_created: bool
     network_cidrs: dict[str, str]
@@ -76,19 +82,19 @@ class GcpContext(CommonContext):
     # The spec's deployment.realtime as set (the README says when it is off); realtime is the served one.
     deployment_realtime: bool
     image_keep_count: int
-    pipeline: Json
-    serving_plan: list[Json]
-    # --- deployment and access (render/gcp/serving.py)
-    vertex_endpoint: Json | None
-    gke: Json | None
-    observability: Json | None
-    apigee: Json | None
-    platform_alerts: list[Json]
+    pipeline: Pipeline
+    serving_plan: list[ServingRow]
+    # --- deployment and access (render/gcp/serving.py, render/gcp/access.py)
+    vertex_endpoint: VertexEndpoint | None
+    gke: None  # no GKE cluster is created (serving.Serving.gke)
+    observability: Observability | None
+    apigee: Apigee | None
+    platform_alerts: list[PlatformAlert]
     serving_apis: list[str]
-    serving_providers: dict[str, Json]
+    serving_providers: dict[str, ProviderPin]
     # Alerts on stale curated data, and the budget with its README paragraph (render/gcp/alerts.py).
-    freshness: Json | None
-    budget: Json | None
+    freshness: Freshness | None
+    budget: Budget | None
     budget_readme: str
     # alerts.tf's opening comment lines: what the file holds for this spec.
     alerts_header: list[str]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.resolved import GcpSpec
@@ -34,27 +34,52 @@ PERIMETER_SERVICES = (
 )
 
 
-def build_context(spec: GcpSpec, apis: list[str]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DnsZone:
+    """A private DNS zone sending a Google domain to one of the VIPs (network.tf)."""
+
+    dns_name: str
+    a_name: str  # the zone's A record; every other name is a CNAME to it
+    addresses: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VpcSc:
+    """The VPC Service Controls perimeter the project joins (gcp.vpc_sc)."""
+
+    perimeter_name: str
+    services: list[str]  # the blueprint's APIs the perimeter restricts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetSec:
+    """Egress control and VPC Service Controls: what network.tf and the README lay out."""
+
+    egress: str | None  # None: no VPC of the blueprint's (gcp_rules.egress)
+    egress_restricted: bool
+    zones: dict[str, DnsZone]
+    vips: list[str]
+    vpc_sc: VpcSc | None
+
+
+def build_context(spec: GcpSpec, apis: list[str]) -> NetSec:
     assert spec.gcp is not None
     egress = gcp_rules.egress(spec)
     vpc_sc = spec.gcp.vpc_sc
     zones = dict(API_ZONES)
     if spec.phases.training.enabled and spec.phases.training.users:
         zones.update(NOTEBOOK_ZONES)
-    out: dict[str, Any] = {
-        "egress": egress,
-        "egress_restricted": egress == "restricted",
-        "zones": {key: {"dns_name": dns, "a_name": a, "addresses": vip[1]}
-                  for key, (dns, a, vip) in sorted(zones.items())},
-        "vips": sorted({vip[0] for _, _, vip in zones.values()}),
-        "vpc_sc": None,
-    }
-    if vpc_sc is not None:
-        out["vpc_sc"] = {
-            "perimeter_name": f"accessPolicies/{vpc_sc.access_policy}/servicePerimeters/{vpc_sc.perimeter}",
-            "services": sorted(s for s in PERIMETER_SERVICES if s in apis),
-        }
-    return out
+    return NetSec(
+        egress=egress,
+        egress_restricted=egress == "restricted",
+        zones={key: DnsZone(dns_name=dns, a_name=a, addresses=vip[1])
+               for key, (dns, a, vip) in sorted(zones.items())},
+        vips=sorted({vip[0] for _, _, vip in zones.values()}),
+        vpc_sc=None if vpc_sc is None else VpcSc(
+            perimeter_name=f"accessPolicies/{vpc_sc.access_policy}/servicePerimeters/{vpc_sc.perimeter}",
+            services=sorted(s for s in PERIMETER_SERVICES if s in apis),
+        ),
+    )
 
 
 def extra_apis(spec: GcpSpec) -> list[str]:

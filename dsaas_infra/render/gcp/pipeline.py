@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
+from dsaas_infra.render.gcp.serving import Observability, VertexEndpoint
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.resolved import DeploymentPhase, GcpSpec, TrainingPhase
 from dsaas_infra.spec.sizes import GCP_MACHINE
@@ -51,94 +52,146 @@ def serving_machine_type(d: DeploymentPhase) -> str:
     return d.instance_type if d.instance_type and d.gpu in (None, "none") else GCP_MACHINE[d.size or "small"]
 
 
-def build_context(spec: GcpSpec, ctx: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Variant:
+    """A model variant the pipeline deploys, with its share of the endpoint's traffic."""
+
+    name: str
+    weight: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pipeline:
+    """What pipeline.tf lays out: the Vertex AI pipeline, its schedule's parameters, the promote job
+    and the model approvers (serving values come from render/gcp/serving.py)."""
+
+    sa_id: str
+    launch_role_id: str
+    job_name: str
+    display_name: str
+    model_id: str
+    training_enabled: bool
+    training_machine_type: str
+    deploy_enabled: bool
+    endpoint: str  # the endpoint's numeric id, "" without one
+    variants: list[Variant]
+    approval: str  # "threshold" or "manual"
+    approval_metric: str
+    approval_threshold: float
+    serving_machine_type: str
+    min_replicas: int
+    max_replicas: int
+    drift_enabled: bool
+    alert_emails: list[str]
+    drift_threshold: float
+    drift_sample_rate: float
+    drift_interval_hours: int
+    test_percent: int
+    label_field: str
+    approved_alias: str
+    approver_role_id: str
+    approver_permissions: list[str]
+    approver_promote_job_roles: list[str]
+    promote_job_name: str
+    promote_image: str
+    promote_request: str
+    approvers: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServingRow:
+    """A row of the README's serving table: what serves or runs, where, and how it bills."""
+
+    what: str
+    where: str
+    cost: str
+
+
+def build_context(spec: GcpSpec, *, name_prefix: str, endpoint: VertexEndpoint | None,
+                  observability: Observability | None) -> Pipeline:
     """Values pipeline.tf lays out; serving values come from gcp_serving's context."""
     assert spec.gcp is not None
     t, d = spec.phases.training, spec.phases.deployment
-    name_prefix: str = ctx["name_prefix"]
-    endpoint = ctx.get("vertex_endpoint")
-    obs = ctx.get("observability") or {}
     approval = d.approval
     training = bool(t.enabled)
     deploy = training and endpoint is not None
-    return {
-        "sa_id": gcp_rules.service_account_ids(spec)["pipeline"],
+    return Pipeline(
+        sa_id=gcp_rules.service_account_ids(spec)["pipeline"],
         # Custom role ids allow letters, digits, "_" and "." (3-64).
-        "launch_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_pipeline_launch",
-        "job_name": f"{name_prefix}-mlops-loop",
-        "display_name": f"{name_prefix} MLOps loop",
-        "model_id": f"{name_prefix}-model",
-        "training_enabled": training,
-        "training_machine_type": training_machine_type(t),
-        "deploy_enabled": deploy,
-        "endpoint": endpoint["name"] if endpoint else "",
-        "variants": [{"name": v.name, "weight": v.weight} for v in d.variants or []],
-        "approval": "threshold" if approval is not None else "manual",
-        "approval_metric": APPROVAL_METRICS[approval.metric] if approval else "rootMeanSquaredError",
-        "approval_threshold": float(approval.threshold) if approval else 0.0,
-        "serving_machine_type": serving_machine_type(d),
-        "min_replicas": d.min_instances or 1,
-        "max_replicas": max(d.max_instances or 1, d.min_instances or 1),
-        "drift_enabled": deploy and bool(obs.get("drift")),
-        "alert_emails": obs.get("emails", []),
-        "drift_threshold": DRIFT_THRESHOLD,
+        launch_role_id="dsaas_" + name_prefix.replace("-", "_") + "_pipeline_launch",
+        job_name=f"{name_prefix}-mlops-loop",
+        display_name=f"{name_prefix} MLOps loop",
+        model_id=f"{name_prefix}-model",
+        training_enabled=training,
+        training_machine_type=training_machine_type(t),
+        deploy_enabled=deploy,
+        endpoint=endpoint.name if endpoint else "",
+        variants=[Variant(name=v.name, weight=v.weight) for v in d.variants or []],
+        approval="threshold" if approval is not None else "manual",
+        approval_metric=APPROVAL_METRICS[approval.metric] if approval else "rootMeanSquaredError",
+        approval_threshold=float(approval.threshold) if approval else 0.0,
+        serving_machine_type=serving_machine_type(d),
+        min_replicas=d.min_instances or 1,
+        max_replicas=max(d.max_instances or 1, d.min_instances or 1),
+        drift_enabled=deploy and bool(observability is not None and observability.drift),
+        alert_emails=observability.emails if observability is not None else [],
+        drift_threshold=DRIFT_THRESHOLD,
         # The monitoring job's sampling is the endpoint's one request/response log (gcp_serving).
-        "drift_sample_rate": endpoint["log_sampling_rate"] if endpoint else DRIFT_SAMPLE_RATE,
-        "drift_interval_hours": DRIFT_INTERVAL_HOURS,
-        "test_percent": TEST_PERCENT,
-        "label_field": LABEL_FIELD,
-        "approved_alias": APPROVED_ALIAS,
+        drift_sample_rate=endpoint.log_sampling_rate if endpoint else DRIFT_SAMPLE_RATE,
+        drift_interval_hours=DRIFT_INTERVAL_HOURS,
+        test_percent=TEST_PERCENT,
+        label_field=LABEL_FIELD,
+        approved_alias=APPROVED_ALIAS,
         # Custom role ids allow letters, digits, "_" and "." (3-64).
-        "approver_role_id": "dsaas_" + name_prefix.replace("-", "_") + "_model_approver",
-        "approver_permissions": APPROVER_PERMISSIONS,
-        "approver_promote_job_roles": list(APPROVER_PROMOTE_JOB_ROLES),
-        "promote_job_name": f"{name_prefix}-promote",
-        "promote_image": PROMOTE_IMAGE,
-        "promote_request": PROMOTE_REQUEST,
-        "approvers": list(spec.gcp.model_approvers) if deploy else [],
-    }
+        approver_role_id="dsaas_" + name_prefix.replace("-", "_") + "_model_approver",
+        approver_permissions=APPROVER_PERMISSIONS,
+        approver_promote_job_roles=list(APPROVER_PROMOTE_JOB_ROLES),
+        promote_job_name=f"{name_prefix}-promote",
+        promote_image=PROMOTE_IMAGE,
+        promote_request=PROMOTE_REQUEST,
+        approvers=list(spec.gcp.model_approvers) if deploy else [],
+    )
 
 
-def serving_plan(spec: GcpSpec, ctx: dict[str, Any]) -> list[dict[str, str]]:
-    """README: what serves predictions and runs the loop's work at this level, and how it bills."""
-    p = ctx["pipeline"]
-    endpoint = ctx.get("vertex_endpoint")
+def serving_plan(spec: GcpSpec, p: Pipeline, endpoint: VertexEndpoint | None, api: bool) -> list[ServingRow]:
+    """README: what serves predictions and runs the loop's work at this level, and how it bills
+    (api: the access phase's Apigee API exists)."""
     d = spec.phases.deployment
     rows = []
     if spec.phases.data.enabled:
-        rows.append({
-            "what": "the loop's work (curate, prepare, train, evaluate, register"
-                    + (", deploy, monitor" if p["deploy_enabled"] else "") + ")",
-            "where": "Vertex AI Pipelines, one Dataflow job and one custom training job per run",
-            "cost": "per run only (pipeline run fee, Dataflow worker and training machine time); "
-                    "nothing while no run is going",
-        })
+        rows.append(ServingRow(
+            what="the loop's work (curate, prepare, train, evaluate, register"
+                 + (", deploy, monitor" if p.deploy_enabled else "") + ")",
+            where="Vertex AI Pipelines, one Dataflow job and one custom training job per run",
+            cost="per run only (pipeline run fee, Dataflow worker and training machine time); "
+                 "nothing while no run is going",
+        ))
     if endpoint is not None:
         n = len(d.variants or [])
-        rows.append({
-            "what": "online predictions",
-            "where": f"Vertex AI endpoint {endpoint['display_name']}: {n} variant(s), each "
-                     f"{p['min_replicas']}-{p['max_replicas']} x {p['serving_machine_type']} replicas",
-            "cost": f"always on from the first deployment: at least {n * p['min_replicas']} "
-                    f"{p['serving_machine_type']} node(s) billed per node-hour, more while autoscaling",
-        })
+        rows.append(ServingRow(
+            what="online predictions",
+            where=f"Vertex AI endpoint {endpoint.display_name}: {n} variant(s), each "
+                  f"{p.min_replicas}-{p.max_replicas} x {p.serving_machine_type} replicas",
+            cost=f"always on from the first deployment: at least {n * p.min_replicas} "
+                 f"{p.serving_machine_type} node(s) billed per node-hour, more while autoscaling",
+        ))
     else:
-        rows.append({
-            "what": "predictions",
-            "where": "no endpoint at this level (`deployment.realtime` off): registered models are "
-                     "used in the Workbench notebooks or in Vertex AI batch prediction jobs someone starts",
-            "cost": "per batch job or notebook hour; nothing always on",
-        })
-    if ctx.get("apigee") is not None:
-        rows.append({
-            "what": "the API",
-            "where": "Apigee in front of the endpoint",
-            "cost": "the Apigee environment (always on) and API calls",
-        })
-    rows.append({
-        "what": "GKE",
-        "where": "not created: no workload of the blueprint needs a cluster (Vertex AI Pipelines and "
-                 "Dataflow run the loop" + (", the endpoint serves" if endpoint is not None else "") + ")",
-        "cost": "none (a cluster would cost its management fee and nodes while idle)",
-    })
+        rows.append(ServingRow(
+            what="predictions",
+            where="no endpoint at this level (`deployment.realtime` off): registered models are "
+                  "used in the Workbench notebooks or in Vertex AI batch prediction jobs someone starts",
+            cost="per batch job or notebook hour; nothing always on",
+        ))
+    if api:
+        rows.append(ServingRow(
+            what="the API",
+            where="Apigee in front of the endpoint",
+            cost="the Apigee environment (always on) and API calls",
+        ))
+    rows.append(ServingRow(
+        what="GKE",
+        where="not created: no workload of the blueprint needs a cluster (Vertex AI Pipelines and "
+              "Dataflow run the loop" + (", the endpoint serves" if endpoint is not None else "") + ")",
+        cost="none (a cluster would cost its management fee and nodes while idle)",
+    ))
     return rows

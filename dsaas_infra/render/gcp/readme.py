@@ -8,7 +8,9 @@ at this level, so the README never names what the blueprint does not deploy.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+
+from dsaas_infra.loop import LoopStep
 
 # phase -> [(service as the README names it, resource address that deploys it)], in README order.
 PHASE_SERVICES: dict[str, list[tuple[str, str]]] = {
@@ -73,7 +75,7 @@ def phase_services(addresses: set[str]) -> dict[str, list[str]]:
             for phase, rows in PHASE_SERVICES.items()}
 
 
-def loop_gcp(steps: Any, addresses: set[str]) -> dict[str, str]:
+def loop_gcp(steps: Sequence[LoopStep], addresses: set[str]) -> dict[str, str]:
     """The GCP column of the loop table: each step's text, or why it is not at this level."""
     out = {}
     for step in steps:
@@ -88,6 +90,7 @@ def loop_gcp(steps: Any, addresses: set[str]) -> dict[str, str]:
     return out
 
 
-def context(ctx: dict[str, Any], rendered: dict[str, bytes]) -> dict[str, Any]:
+def context(loop_steps: Sequence[LoopStep], rendered: dict[str, bytes]) -> dict[str, object]:
+    """The README's second render: its template variables phase_services and loop_gcp."""
     addresses = rendered_addresses(rendered)
-    return {"phase_services": phase_services(addresses), "loop_gcp": loop_gcp(ctx["loop_steps"], addresses)}
+    return {"phase_services": phase_services(addresses), "loop_gcp": loop_gcp(loop_steps, addresses)}

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from dsaas_infra.render.gcp.serving import MAX_REQUEST_BYTES, PROXY_DIR
+from dsaas_infra.render.gcp.access import MAX_REQUEST_BYTES, PROXY_DIR
 from tests.render.gcp.test_gcp_apigee_proxy import files, xml  # noqa: F401 (the rendered proxy fixture)
 
 TOKEN = re.compile(r'\s*(\(|\)|!=|~~|=|>|"(?:[^"\\]|\\.)*"|[A-Za-z_][\w.\-]*|\d+)')

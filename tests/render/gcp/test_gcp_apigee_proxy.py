@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from dsaas_infra.render import render_blueprint
-from dsaas_infra.render.gcp.serving import MAX_REQUEST_BYTES, PROXY_BUNDLE, PROXY_DIR, proxy_bundle
+from dsaas_infra.render.gcp.access import MAX_REQUEST_BYTES, PROXY_BUNDLE, PROXY_DIR, proxy_bundle
 from dsaas_infra.spec import load_spec
 from tests.conftest import example_specs
 

@@ -11,7 +11,6 @@ import pytest
 
 from dsaas_infra import schemas
 from dsaas_infra.render import render_blueprint
-from dsaas_infra.render.context import common_context
 from dsaas_infra.render.gcp import build as gcp
 from dsaas_infra.render.gcp import ci as gcp_ci
 from dsaas_infra.render.gcp import network as gcp_network
@@ -124,7 +123,7 @@ def test_enabled_apis_are_exactly_what_the_phases_use():
 def test_enabled_apis_include_the_serving_phases_needs(examples, stem):
     spec = load_spec(BLUEPRINTS / f"{stem}.yaml")
     listed = toset(resources(examples[stem], "google_project_service")["this"]["for_each"])
-    serving = set(gcp_serving.build_context(spec, common_context(spec)).get("serving_apis", ()))
+    serving = set(gcp_serving.build_context(spec, spec.name_prefix).serving_apis)
     # ci.create_identity adds what Workload Identity Federation needs (tests/render/gcp/test_ci_identity_gcp.py).
     ci = set(gcp_ci.APIS) if spec.ci is not None and spec.ci.create_identity else set()
     # The promote job (pipeline.tf) is a Cloud Run job, where there is an endpoint to promote to.
