@@ -238,7 +238,7 @@ def derived_files(ctx: GcpContext, rendered: dict[str, bytes]) -> dict[str, byte
 
     variables = ctx.template_vars()
     variables.update(ci.context(ctx.spec, ctx))
-    variables.update(gcp_readme.context(ctx.loop_steps, rendered))
+    variables.update(gcp_readme.context(ctx.loop_steps, rendered).template_vars())
     out["README.md"] = environment().get_template("gcp/README.md.j2").render(variables).encode("utf-8")
     return out
 

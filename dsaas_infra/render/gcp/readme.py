@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from dsaas_infra.loop import LoopStep
 
@@ -90,7 +91,17 @@ def loop_gcp(steps: Sequence[LoopStep], addresses: set[str]) -> dict[str, str]:
     return out
 
 
-def context(loop_steps: Sequence[LoopStep], rendered: dict[str, bytes]) -> dict[str, object]:
-    """The README's second render: its template variables phase_services and loop_gcp."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadmeTables:
+    """What the README's second render adds: its phase and loop tables' GCP columns."""
+
+    phase_services: dict[str, list[str]]  # phase -> the services it really deploys
+    loop_gcp: dict[str, str]  # loop step -> its GCP column
+
+    def template_vars(self) -> dict[str, object]:
+        return {"phase_services": self.phase_services, "loop_gcp": self.loop_gcp}
+
+
+def context(loop_steps: Sequence[LoopStep], rendered: dict[str, bytes]) -> ReadmeTables:
     addresses = rendered_addresses(rendered)
-    return {"phase_services": phase_services(addresses), "loop_gcp": loop_gcp(loop_steps, addresses)}
+    return ReadmeTables(phase_services=phase_services(addresses), loop_gcp=loop_gcp(loop_steps, addresses))
