@@ -6,6 +6,8 @@ Split by ownership: this module covers the shared files and the data and trainin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.render import providers
@@ -61,10 +63,16 @@ SERVICE_AGENT_DOMAINS = {
 }
 
 # Maturity -> settings of this module's phases (the spec's phase keys override what they cover).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataflowSize:
+    machine_type: str
+    max_workers: int
+
+
 DATAFLOW = {
-    "reactive": {"machine_type": "n2-standard-2", "max_workers": 2},
-    "proactive": {"machine_type": "n2-standard-2", "max_workers": 5},
-    "managed": {"machine_type": "n2-standard-4", "max_workers": 10},
+    "reactive": DataflowSize(machine_type="n2-standard-2", max_workers=2),
+    "proactive": DataflowSize(machine_type="n2-standard-2", max_workers=5),
+    "managed": DataflowSize(machine_type="n2-standard-4", max_workers=10),
 }
 TIME_TRAVEL_HOURS = {"reactive": 48, "proactive": 168, "managed": 168}
 WORKBENCH_IDLE_SECONDS = {"reactive": 3600, "proactive": 10800, "managed": 10800}
@@ -125,8 +133,8 @@ def build_context(spec: GcpSpec) -> GcpContext:
     project_id = gcp.project_id
     dataset_id = gcp_rules.dataset_id(spec)
     dataflow = Dataflow(
-        machine_type=str(DATAFLOW[maturity]["machine_type"]),
-        max_workers=int(DATAFLOW[maturity]["max_workers"]),  # type: ignore[call-overload]
+        machine_type=DATAFLOW[maturity].machine_type,
+        max_workers=DATAFLOW[maturity].max_workers,
         schedule=to_unix_cron(data.schedule),
         template=f"gs://dataflow-templates-{gcp.region}/latest/flex/GCS_Text_to_BigQuery_Flex",
     )

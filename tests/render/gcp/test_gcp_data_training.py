@@ -484,7 +484,7 @@ def test_readme_lists_the_gpu_and_vcpu_quotas_the_blueprint_needs():
     assert rows["GPUS_ALL_REGIONS"] == ("global", f"{users} GPUs")
     d, df = spec.phases.deployment, gcp.DATAFLOW["managed"]
     # Dataflow workers (n2-standard-4); no GKE pool any more.
-    assert rows["N2_CPUS"] == ("regional", f"{4 * df['max_workers']} vCPUs")
+    assert rows["N2_CPUS"] == ("regional", f"{4 * df.max_workers} vCPUs")
     assert d.max_instances  # (the endpoint's replicas are a Vertex AI quota)
     assert "CPUS_ALL_REGIONS" in rows
 
