@@ -7,9 +7,12 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dsaas_infra.errors import SpecError, SpecProblem
-from dsaas_infra.spec.resolved import ResolvedSpec
+
+if TYPE_CHECKING:  # importing dsaas_infra.spec imports the spec model and pydantic: validate needs default_jobs only
+    from dsaas_infra.spec.resolved import ResolvedSpec
 
 # Below this many specs a pool costs more than it saves (worker start-up, pickling).
 MIN_PARALLEL = 4
