@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from dsaas_infra import __version__, cli_coercion
-from dsaas_infra.cli_groups import account, blueprint, fleet, spec
+from dsaas_infra.cli_groups import account, blueprint, fleet, signatures, spec
 from dsaas_infra.cli_groups.help_format import metavars_not_python_types
 
 metavars_not_python_types()
+signatures.read_once()  # typer reads each signature twice while building the app
 cli_coercion.install()  # plain values without pydantic (0.15 s of imports for `phases`)
 
 app = typer.Typer(
