@@ -18,6 +18,9 @@ class Bound:
 
     max_bytes: int
     max_age_days: float
+    # Earlier versions kept this folder's entries directly under the cache root, named
+    # ``<legacy_prefix><key>``: pruned with the folder (by age only: nothing uses them any more).
+    legacy_prefix: str | None = None
 
 
 # One bound per cache folder that grows with use (one entry per blueprint content for validate
@@ -27,6 +30,9 @@ BOUNDS: dict[str, Bound] = {
     "validate": Bound(max_bytes=200 * 1024 * 1024, max_age_days=30),
     "jinja": Bound(max_bytes=50 * 1024 * 1024, max_age_days=30),
     "schemas": Bound(max_bytes=100 * 1024 * 1024, max_age_days=30),  # one index per snapshot and Python
+    # One stub-provider mirror (about 5 MB) per installation (interpreter, package, snapshots):
+    # every upgrade or new virtualenv adds one; a pruned one is rebuilt on its next use.
+    "stub-providers": Bound(max_bytes=100 * 1024 * 1024, max_age_days=30, legacy_prefix="stub-providers-"),
 }
 PRUNE_EVERY = DAY  # a folder is pruned at most once a day: the check is one stat of its marker
 MARKER = ".pruned"
@@ -72,12 +78,31 @@ def prune_if_due(directory: Path, bound: Bound, now: float | None = None) -> boo
     except OSError:
         pass  # never pruned
     prune(directory, bound, now)
+    if bound.legacy_prefix:
+        _prune_legacy(directory.parent, bound, now)
     try:
         marker.touch()
         os.utime(marker, (now, now))
     except OSError:
         pass
     return True
+
+
+def _prune_legacy(root: Path, bound: Bound, now: float) -> None:
+    try:
+        legacy = [p for p in root.iterdir() if p.name.startswith(bound.legacy_prefix or "\0")]
+    except OSError:
+        return
+    for path in legacy:
+        try:
+            if now - path.lstat().st_mtime <= bound.max_age_days * DAY:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
 
 
 def _entry_size(path: Path) -> int:

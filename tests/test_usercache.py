@@ -118,3 +118,37 @@ def test_a_validate_cache_hit_counts_as_used(tmp_path):
     assert stored.stat().st_mtime > time.time() - DAY
     prune(stored.parent, usercache.BOUNDS["validate"])
     assert stored.exists()
+
+
+def test_stub_provider_mirrors_are_a_bounded_folder_and_old_ones_go(tmp_path):
+    # One mirror per installation (interpreter, package, snapshots): every upgrade adds one. Mirrors
+    # unused for a month go, those of earlier versions (stub-providers-<key> at the root) with them.
+    from dsaas_infra.validate.plan_stage import stub_mirror
+
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    root = tmp_path / "dsaas-infra"
+    old_mirror = root / "stub-providers" / "0123456789abcdef"
+    legacy_old, legacy_recent = root / "stub-providers-aaaa", root / "stub-providers-bbbb"
+    for folder in (old_mirror, legacy_old, legacy_recent):
+        (folder / ".schemas").mkdir(parents=True)
+        (folder / ".schemas" / "aws-6.0.0.pb").write_bytes(b"x" * 100)
+    for folder, age in ((old_mirror, 40), (legacy_old, 40), (legacy_recent, 2)):
+        os.utime(folder, (time.time() - age * DAY,) * 2)
+    mirror = stub_mirror(env)
+    assert mirror.parent == root / "stub-providers"
+    assert not old_mirror.exists() and not legacy_old.exists()
+    assert legacy_recent.exists()  # an earlier version may still use it
+    assert stub_mirror({**env, "DSAAS_STUB_MIRROR": "/x"}) == Path("/x")  # a mirror the user names: left alone
+
+
+def test_a_stub_provider_mirror_in_use_counts_as_used(tmp_path):
+    from dsaas_infra.validate.plan_stage import stub_mirror
+
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    mirror = stub_mirror(env)
+    mirror.mkdir()
+    os.utime(mirror, (time.time() - 40 * DAY,) * 2)
+    assert stub_mirror(env) == mirror
+    assert mirror.stat().st_mtime > time.time() - DAY
+    prune(mirror.parent, usercache.BOUNDS["stub-providers"])
+    assert mirror.exists()

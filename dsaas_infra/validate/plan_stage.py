@@ -97,8 +97,13 @@ def stub_mirror(env: dict[str, str]) -> Path:
     for snap in sorted(package.glob("*.json.gz")):
         stat = snap.stat()
         key.update(f"{snap.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    cache = Path(env.get("XDG_CACHE_HOME") or Path(env.get("HOME", "~")).expanduser() / ".cache")
-    return cache / "dsaas-infra" / f"stub-providers-{key.hexdigest()[:16]}"
+    # A bounded user-cache folder (usercache.BOUNDS): each upgrade adds a mirror, unused ones are pruned.
+    from dsaas_infra.usercache import cache_root, touch, writable_dir
+
+    folder = writable_dir("stub-providers", env) or cache_root(env) / "stub-providers"
+    mirror = folder / key.hexdigest()[:16]
+    touch(mirror)  # used now: pruning goes by last use
+    return mirror
 
 
 def _cli_config(real: dict[str, Path], stubs: list[str], mirror: Path, path: Path) -> Path:
