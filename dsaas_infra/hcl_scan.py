@@ -23,6 +23,6 @@ def code_lines(text: str) -> Iterator[str]:
                 marker = None
             continue
         yield line
-        heredoc = _HEREDOC.search(line)
+        heredoc = _HEREDOC.search(line) if "<<" in line else None
         if heredoc:
             marker = heredoc.group(1)
