@@ -105,6 +105,7 @@ def format_hcl(source: str) -> str:
     # lines are written when the run ends, padded to its widest name. (The first '=' of a line
     # may be inside a quoted key ("a=b" = ...), which is never padded: names come from _scan.)
     run: list[tuple[int, str, str]] = []
+    scanned = _SCANNED  # most lines were seen before: one dict lookup instead of a call
 
     def flush() -> None:
         width = max(len(lead) for _, lead, _ in run)
@@ -121,7 +122,7 @@ def format_hcl(source: str) -> str:
                 heredoc_end = None
             continue
         text = raw.strip()
-        delta, assign, heredoc = _scan(text)
+        delta, assign, heredoc = scanned.get(text) or _scan(text)
         if delta > 0:
             depth = len(indents)
             indents.append(delta)
@@ -155,7 +156,7 @@ def format_hcl(source: str) -> str:
     for row in out:
         if row == "" and (not cleaned or cleaned[-1] == "" or cleaned[-1].endswith(("{", "["))):
             continue
-        if row.strip() in ("}", "]", ")") and cleaned and cleaned[-1] == "":
+        if cleaned and cleaned[-1] == "" and row.strip() in ("}", "]", ")"):
             cleaned.pop()
         cleaned.append(row)
     while cleaned and cleaned[-1] == "":

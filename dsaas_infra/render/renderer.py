@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
+import os
 
 from dsaas_infra import clouds
 from dsaas_infra.render import ci
@@ -30,8 +31,7 @@ def render_blueprint(spec: ResolvedSpec) -> dict[str, bytes]:
             out[output] = text.encode("utf-8")
         else:
             # Shipped as they are (e.g. Lambda handler source): no templating.
-            resource = importlib.resources.files("dsaas_infra") / "templates" / template
-            out[output] = resource.read_bytes()
+            out[output] = _static(template)
     # Files built from the rendered ones (e.g. an archive of shipped sources), if the cloud has any.
     derived = getattr(module, "derived_files", None)
     if derived is not None:
@@ -41,6 +41,21 @@ def render_blueprint(spec: ResolvedSpec) -> dict[str, bytes]:
             out["README.md"] += env.get_template(f"{spec.cloud}/ci.md.j2").render(variables).encode("utf-8")
         out["README.md"] += _cost_section(spec, out, env).encode("utf-8")
     return dict(sorted(out.items()))
+
+
+# Static sources read once per process while unchanged (a fleet copies the same files into every
+# blueprint): path -> ((mtime_ns, size), bytes).
+_STATIC: dict[str, tuple[tuple[int, int], bytes]] = {}
+
+
+def _static(template: str) -> bytes:
+    path = importlib.resources.files("dsaas_infra") / "templates" / template
+    stat = os.stat(str(path))
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _STATIC.get(template)
+    if cached is None or cached[0] != stamp:
+        cached = _STATIC[template] = (stamp, path.read_bytes())
+    return cached[1]
 
 
 def file_sources(spec: ResolvedSpec) -> dict[str, str]:
