@@ -1267,6 +1267,13 @@ data "aws_iam_policy_document" "glue" {
     ]
   }
 
+  # The ETL reads its own bookmark to tell a retried batch from a committed one (files/glue/etl.py).
+  statement {
+    sid       = "ReadTheEtlBookmark"
+    actions   = ["glue:GetJobBookmark"]
+    resources = ["arn:${local.partition}:glue:${local.region}:${local.account_id}:job/umbrella-prod-etl"]
+  }
+
   statement {
     sid     = "WriteGlueLogs"
     actions = ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]

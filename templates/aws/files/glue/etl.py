@@ -16,19 +16,31 @@ own job bookmark, so datasets with different columns never mix. For each dataset
    as JSON lines to ``<quarantine_path><table>/ingest_date=<date>/`` (``record``, ``reason``);
    a bad record never fails the run;
 4. drops exact duplicate rows;
-5. stamps each row with the ingestion date and writes Parquet to the curated bucket,
-   partitioned by that date, creating or updating the dataset's table in the catalog.
+5. stamps each row with the run's batch (``ingest_date``, ``ingest_batch``) and writes Parquet
+   to ``s3://<curated>/<table>/ingest_date=<date>/ingest_batch=<batch>/``, then creates or
+   updates the dataset's table and that partition in the catalog (the Glue API: no crawler).
 At the end the run publishes how many records it curated and quarantined (CloudWatch,
 ``--metric_namespace``, dimension JobName): the blueprint alarms on the quarantined share and
 when nothing new was curated for longer than the schedule allows.
+
+Idempotent across retries. Job bookmarks advance only when a run commits (its last step), so a
+run that fails after writing some tables, Glue's own retry, a Step Functions retry and the next
+scheduled run all read the same new files again (plus any that arrived since). Each of those
+runs writes the same batch: the first one records the batch it opened in
+``s3://<curated>/_etl/pending-batch.json`` with its run id, every later run adopts it unless
+the bookmark's last committed run (GetJobBookmark) is among the runs recorded there, and every
+write replaces that batch's partitions (dynamic partition overwrite) instead of appending to
+them. A re-run of the same input therefore produces the same curated and quarantined data; the
+marker is removed after the commit. (Resetting the job bookmark reprocesses every raw file into
+a new batch: empty the curated tables first.)
 
 Files directly at the top of the raw bucket belong to no dataset and are skipped (logged).
 Table names are snake_case, so they never collide with the pipeline's ``training-sets/``; a raw
 dataset called ``inference`` is refused at reactive level's batch input prefix ``inference/``.
 
-The transformation is plain PySpark (``split_records``, ``error_records``, ``write_quarantine``,
-``publish_counts``); only ``read_new``, ``write_curated`` and ``main`` use the Glue libraries
-(bookmarks, the catalog sink), so the logic runs unchanged in Spark's local mode.
+The transformation and the writes are plain PySpark and boto3 (``curate``, ``split_records``,
+``write_batch``, ``catalog_batch``, ``claim_batch``, ``publish_counts``); only ``read_new`` and
+``main`` use the Glue libraries (job bookmarks), so the logic runs unchanged in Spark's local mode.
 """
 
 import json
@@ -46,6 +58,15 @@ RESERVED_TABLES = {"inference"}
 # The column Spark's readers (PERMISSIVE mode) put an unparseable record in.
 CORRUPT = "_corrupt_record"
 REASON = "_quarantine_reason"
+# The curated and quarantined partitions: the run's batch (see "Idempotent across retries").
+PARTITIONS = ("ingest_date", "ingest_batch")
+# The open batch of a run that has not committed yet (under the curated bucket, never a table).
+PENDING_BATCH_KEY = "_etl/pending-batch.json"
+PARQUET = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+}
 
 
 def snake_case(name: str) -> str:
@@ -159,9 +180,110 @@ def error_records(errors, ingest_date):
         F.lit(ingest_date).alias("ingest_date"))
 
 
-def write_quarantine(quarantined, path):
-    """Quarantined rows -> JSON lines under <path>ingest_date=<date>/ (appended, never fatal)."""
-    quarantined.write.mode("append").partitionBy("ingest_date").json(path)
+def new_batch(now):
+    """A new batch id: the UTC time it was opened, sortable (20261202T131500Z)."""
+    return now.strftime("%Y%m%dT%H%M%SZ")
+
+
+def batch_date(batch):
+    """The ingest_date of a batch: the day it was opened (2026-12-02), the same on every retry."""
+    return f"{batch[0:4]}-{batch[4:6]}-{batch[6:8]}"
+
+
+def last_committed_run(glue_api, job_name):
+    """The id of the job's last run that committed its bookmark, None before the first commit."""
+    try:
+        entry = glue_api.get_job_bookmark(JobName=job_name)["JobBookmarkEntry"]
+    except glue_api.exceptions.EntityNotFoundException:
+        return None
+    return entry.get("RunId")
+
+
+def claim_batch(s3, glue_api, bucket, job_name, run_id, now):
+    """The batch this run writes: the one a run that did not commit left open, else a new one.
+
+    The open batch and the runs that wrote to it are kept in s3://<bucket>/PENDING_BATCH_KEY. If
+    one of those runs committed the bookmark (its marker was not removed), the batch is closed.
+    """
+    try:
+        pending = json.loads(s3.get_object(Bucket=bucket, Key=PENDING_BATCH_KEY)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        pending = None
+    if pending and last_committed_run(glue_api, job_name) not in pending["runs"]:
+        batch, runs = pending["batch"], pending["runs"] + [run_id]
+        print(f"batch {batch}: retrying after runs {pending['runs']} that did not commit; "
+              "its partitions are rewritten, not appended to")
+    else:
+        batch, runs = new_batch(now), [run_id]
+    s3.put_object(Bucket=bucket, Key=PENDING_BATCH_KEY, ContentType="application/json",
+                  Body=json.dumps({"batch": batch, "runs": runs}).encode())
+    return batch
+
+
+def release_batch(s3, bucket):
+    """After the bookmark commit: the batch is complete, the next run opens a new one."""
+    s3.delete_object(Bucket=bucket, Key=PENDING_BATCH_KEY)
+
+
+def write_batch(frame, path, batch, output_format):
+    """Rows of one table -> <path>ingest_date=<date>/ingest_batch=<batch>/, replacing that batch.
+
+    Dynamic partition overwrite replaces only the partitions this frame has (this batch's), so
+    a retry rewrites what a failed attempt wrote and earlier batches stay untouched.
+    """
+    from pyspark.sql import functions as F
+
+    stamped = frame.withColumn("ingest_date", F.lit(batch_date(batch))).withColumn(
+        "ingest_batch", F.lit(batch))
+    (stamped.write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
+     .partitionBy(*PARTITIONS).format(output_format).save(path))
+    return stamped
+
+
+def write_quarantine(quarantined, path, batch):
+    """Quarantined rows -> JSON lines under <path>ingest_date=<date>/ingest_batch=<batch>/."""
+    write_batch(quarantined.drop("ingest_date"), path, batch, "json")
+
+
+def catalog_columns(schema):
+    """A Spark schema -> Glue columns (Hive type names), partition columns left out."""
+    return [{"Name": f.name, "Type": f.dataType.simpleString()} for f in schema.fields
+            if f.name not in PARTITIONS]
+
+
+def catalog_batch(glue_api, database, table, location, schema, batch):
+    """Create or update the table (new columns are added, none dropped) and add the batch's partition."""
+    columns = catalog_columns(schema)
+    try:
+        existing = glue_api.get_table(DatabaseName=database, Name=table)["Table"]
+    except glue_api.exceptions.EntityNotFoundException:
+        existing = None
+    if existing is None or any(c["Name"] not in {e["Name"] for e in existing["StorageDescriptor"]["Columns"]}
+                               for c in columns):
+        known = existing["StorageDescriptor"]["Columns"] if existing else []
+        names = {c["Name"] for c in known}
+        table_input = {
+            "Name": table,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"classification": "parquet"},
+            "PartitionKeys": [{"Name": name, "Type": "string"} for name in PARTITIONS],
+            "StorageDescriptor": {"Columns": known + [c for c in columns if c["Name"] not in names],
+                                  "Location": location, **PARQUET},
+        }
+        if existing is None:
+            glue_api.create_table(DatabaseName=database, TableInput=table_input)
+        else:
+            glue_api.update_table(DatabaseName=database, TableInput=table_input)
+    values = [batch_date(batch), batch]
+    result = glue_api.batch_create_partition(DatabaseName=database, TableName=table, PartitionInputList=[{
+        "Values": values,
+        "StorageDescriptor": {"Columns": columns, **PARQUET,
+                              "Location": f"{location}ingest_date={values[0]}/ingest_batch={batch}/"},
+    }])
+    errors = [e for e in result.get("Errors", [])
+              if e.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException"]
+    if errors:  # a retry finds the partition already there; anything else is a failure
+        raise RuntimeError(f"cannot catalogue {table} batch {batch}: {errors}")
 
 
 def publish_counts(cloudwatch, namespace, job_name, counts):
@@ -204,21 +326,35 @@ def read_new(glue, args, dataset, table):
     return raw.toDF(), errors
 
 
-def write_curated(glue, args, table, frame):
-    """Glue: curated rows -> Parquet partitioned by ingest_date, the table kept in the catalog."""
-    from awsglue.dynamicframe import DynamicFrame
+def curate(tables, read, required, source_format, batch, args, glue_api):
+    """Each dataset's new rows -> its curated table and quarantine, all as batch ``batch``.
 
-    sink = glue.getSink(
-        connection_type="s3",
-        path=f"{args['curated_path']}{table}/",
-        enableUpdateCatalog=True,
-        updateBehavior="UPDATE_IN_DATABASE",
-        partitionKeys=["ingest_date"],
-        transformation_ctx=f"curated_{table}",
-    )
-    sink.setFormat("glueparquet", compression="snappy")
-    sink.setCatalogInfo(catalogDatabase=args["database"], catalogTableName=table)
-    sink.writeFrame(DynamicFrame.fromDF(frame, glue, table))
+    ``read(dataset, table)`` returns (rows, Glue error rows or None). Returns the record counts
+    and the tables that got curated rows.
+    """
+    ingest_date = batch_date(batch)
+    counts = {"curated": 0, "quarantined": 0}
+    updated = []
+    for dataset, table in sorted(tables.items()):
+        frame, errors = read(dataset, table)
+        if not frame.columns or frame.rdd.isEmpty():
+            print(f"{dataset}: no new raw data since the last run")
+            continue
+        curated, quarantined = split_records(frame, required[table], ingest_date, source_format)
+        if errors is not None:
+            quarantined = quarantined.unionByName(error_records(errors, ingest_date))
+        n_curated, n_quarantined = curated.count(), quarantined.count()
+        if n_curated:
+            location = f"{args['curated_path']}{table}/"
+            stamped = write_batch(curated.drop("ingest_date"), location, batch, "parquet")
+            catalog_batch(glue_api, args["database"], table, location, stamped.schema, batch)
+            updated.append(table)
+        if n_quarantined:
+            write_quarantine(quarantined, f"{args['quarantine_path']}{table}/", batch)
+            print(f"{dataset}: {n_quarantined} record(s) quarantined under {args['quarantine_path']}{table}/")
+        counts["curated"] += n_curated
+        counts["quarantined"] += n_quarantined
+    return counts, updated
 
 
 def main() -> None:
@@ -229,7 +365,7 @@ def main() -> None:
     from pyspark.context import SparkContext
 
     args = getResolvedOptions(sys.argv, [
-        "JOB_NAME", "raw_path", "curated_path", "database", "source_format",
+        "JOB_NAME", "JOB_RUN_ID", "raw_path", "curated_path", "database", "source_format",
         "quarantine_path", "required_columns", "metric_namespace",
     ])
     if args["source_format"] not in FORMATS:
@@ -238,31 +374,19 @@ def main() -> None:
     glue = GlueContext(SparkContext.getOrCreate())
     job = Job(glue)
     job.init(args["JOB_NAME"], args)
+    s3, glue_api = boto3.client("s3"), boto3.client("glue")
+    curated_bucket = args["curated_path"][len("s3://"):].split("/", 1)[0]
+    batch = claim_batch(s3, glue_api, curated_bucket, args["JOB_NAME"], args["JOB_RUN_ID"],
+                        datetime.now(timezone.utc))
     tables = dataset_tables(raw_datasets(args["raw_path"]))
     required = required_columns(args["required_columns"], tables.values())
-    ingest_date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    counts = {"curated": 0, "quarantined": 0}
-    updated = []
-    for dataset, table in sorted(tables.items()):
-        frame, errors = read_new(glue, args, dataset, table)
-        if not frame.columns or frame.rdd.isEmpty():
-            print(f"{dataset}: no new raw data since the last run")
-            continue
-        curated, quarantined = split_records(frame, required[table], ingest_date, args["source_format"])
-        if errors is not None:
-            quarantined = quarantined.unionByName(error_records(errors, ingest_date))
-        n_curated, n_quarantined = curated.count(), quarantined.count()
-        if n_curated:
-            write_curated(glue, args, table, curated)
-            updated.append(table)
-        if n_quarantined:
-            write_quarantine(quarantined, f"{args['quarantine_path']}{table}/")
-            print(f"{dataset}: {n_quarantined} record(s) quarantined under {args['quarantine_path']}{table}/")
-        counts["curated"] += n_curated
-        counts["quarantined"] += n_quarantined
-    print(f"curated tables updated: {updated or 'none'} of {sorted(tables.values())}; records: {counts}")
+    counts, updated = curate(tables, lambda dataset, table: read_new(glue, args, dataset, table),
+                             required, args["source_format"], batch, args, glue_api)
+    print(f"batch {batch}: curated tables updated: {updated or 'none'} of {sorted(tables.values())}; "
+          f"records: {counts}")
     publish_counts(boto3.client("cloudwatch"), args["metric_namespace"], args["JOB_NAME"], counts)
     job.commit()
+    release_batch(s3, curated_bucket)
 
 
 if __name__ == "__main__":

@@ -17,14 +17,15 @@ Contract (what the pipeline relies on):
   ``train/`` is not empty, so a script that writes nothing fails the run too.)
 
 The default: reads the curated table ``--dataset`` (Parquet under <curated_path><dataset>/),
-keeps the label and the numeric columns (``ingest_date`` is dropped), drops rows without a
-label, and splits deterministically by a hash of each row: 80% train, 10% validation, 10% test.
+keeps the label and the numeric columns (the ETL's partition columns ``ingest_date`` and
+``ingest_batch`` are dropped), drops rows without a label, and splits deterministically by a
+hash of each row: 80% train, 10% validation, 10% test.
 """
 
 import sys
 
 # Columns the ETL adds that are not features.
-NOT_FEATURES = {"ingest_date"}
+NOT_FEATURES = {"ingest_date", "ingest_batch"}
 # Hash buckets (of 10) per split: deterministic, so a rerun on the same data splits the same way.
 SPLITS = {"train": range(0, 8), "validation": range(8, 9), "test": range(9, 10)}
 NUMERIC = {"tinyint", "smallint", "int", "bigint", "float", "double", "decimal", "boolean"}
