@@ -28,6 +28,8 @@ NOTLIT = _NotLit()  # the value of an expression that is not a constant (tf_modu
 
 _NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_-]*")
 _SPACE = re.compile(r"[ \t]*")
+_SPACE_CHARS = frozenset(" \t")
+_BLANK = re.compile(r"[ \t]*(?:\n[ \t]*)*")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _DIGITS = re.compile(r"[0-9]+")
 # python-hcl2's terminals, verbatim (hcl2.lark)
@@ -36,6 +38,7 @@ _ESCAPED = re.compile(r"(?:\$\$|%%)\{[^}]*\}")
 _HEREDOC = re.compile(r"<<(-?)([a-zA-Z][a-zA-Z0-9._-]*)\r?\n(?:(?:.|\n)*?\r?\n)??\s*\2\r?\n")
 _COMMENT = re.compile(r"(?:#|//)[^\n]*\n")
 _BINARY = ("==", "!=", "<=", ">=", "&&", "||", "<", ">", "+", "-", "*", "/", "%")
+_BINARY_FIRST = frozenset("=!<>&|+-*/%")  # the characters a binary operator starts with
 # Keyword terminals python-hcl2 lexes instead of a name where its grammar takes them.
 _KEYWORDS = frozenset({"if", "in", "for", "for_each", "else", "endif", "endfor"})
 _LITERALS = {"true": True, "false": False, "null": None}
@@ -54,7 +57,8 @@ class Cursor:
 
     # --- characters ---------------------------------------------------------------------------
     def _space(self) -> None:
-        self.pos = _SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
+        if self.text[self.pos:self.pos + 1] in _SPACE_CHARS:  # most positions hold no space: no regex
+            self.pos = _SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
 
     def peek(self) -> str:
         self._space()
@@ -64,22 +68,25 @@ class Cursor:
         """Skip newlines and line comments (python-hcl2's NL_OR_COMMENT tokens); how many."""
         count = 0
         text = self.text
+        pos = self.pos
         while True:
-            self._space()
-            c = text[self.pos:self.pos + 1]
-            if c == "\n":
-                self.pos += 1
-                self.line += 1
-            elif text.startswith("/*", self.pos):
-                raise Unsupported("block comment")
-            elif c == "#" or text.startswith("//", self.pos):
-                m = _COMMENT.match(text, self.pos)
-                if m is None:
-                    raise Unsupported("comment")
-                self.pos = m.end()
-                self.line += 1
-            else:
+            end = _BLANK.match(text, pos).end()  # type: ignore[union-attr]  # spaces, newlines, spaces...
+            crossed = text.count("\n", pos, end)
+            count += crossed
+            self.line += crossed
+            pos = self.pos = end
+            c = text[pos:pos + 1]
+            if c != "#" and c != "/":
                 return count
+            if text.startswith("/*", pos):
+                raise Unsupported("block comment")
+            if c == "/" and not text.startswith("//", pos):
+                return count  # a division
+            m = _COMMENT.match(text, pos)
+            if m is None:
+                raise Unsupported("comment")
+            pos = self.pos = m.end()
+            self.line += 1
             count += 1
 
     def take(self, s: str) -> None:

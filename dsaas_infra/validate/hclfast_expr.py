@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dsaas_infra.validate.hclfast_cursor import (
     _BINARY,
+    _BINARY_FIRST,
     _DIGITS,
     _KEYWORDS,
     _LITERALS,
@@ -57,6 +58,8 @@ class Expressions(Cursor):
     def _binary_at(self) -> str | None:
         self._space()
         text, pos = self.text, self.pos
+        if text[pos:pos + 1] not in _BINARY_FIRST:
+            return None
         for op in _BINARY:
             if text.startswith(op, pos):
                 if op == "/" and text.startswith(("//", "/*"), pos):
