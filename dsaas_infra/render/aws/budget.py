@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TypedDict
 
 from dsaas_infra.loop import LoopStep
 from dsaas_infra.spec.resolved import AwsSpec
@@ -17,42 +17,74 @@ FORECAST_PERCENT = (100,)
 COST_TAGS = ("client", "environment")
 
 
-def build_context(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetTag:
+    """A cost allocation tag the budget filters on (budget.tf's filter_expression)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetNotification:
+    type: str  # ACTUAL or FORECASTED spend
+    percent: int  # of limit_amount
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Budget:
+    """The aws_budgets_budget of budget.tf."""
+
+    name: str
+    limit_amount: str  # the provider's string, 2 decimals
+    monthly_usd: float
+    tags: list[BudgetTag]
+    notifications: list[BudgetNotification]
+
+
+class BudgetValues(TypedDict):
+    """The AwsContext fields this module computes (loop_steps: the loop table with its monitor step's budget)."""
+
+    budget: Budget | None
+    budget_readme: str
+    loop_steps: list[LoopStep]
+
+
+def build_context(spec: AwsSpec, *, deployment_enabled: bool, name_prefix: str, tags: dict[str, str],
+                  loop_steps: Sequence[LoopStep]) -> BudgetValues:
     """``budget``: the aws_budgets_budget to render, or None; ``budget_readme``: what watches the spend."""
-    budget = _budget(spec, ctx)
+    budget = _budget(spec, deployment_enabled=deployment_enabled, name_prefix=name_prefix, tags=tags)
     return {"budget": budget, "budget_readme": _readme(spec, budget),
-            "loop_steps": _loop_steps(ctx["loop_steps"], budget)}
+            "loop_steps": _loop_steps(loop_steps, budget)}
 
 
-def _loop_steps(steps: Sequence[LoopStep], budget: dict[str, Any] | None) -> list[LoopStep]:
+def _loop_steps(steps: Sequence[LoopStep], budget: Budget | None) -> list[LoopStep]:
     """The loop table's monitor step names the budget alarm only when the blueprint has one."""
     text = ("AWS Budgets -> SNS (budget.monthly_usd)" if budget is not None
             else "no cost budget (set budget.monthly_usd)")
     return [replace(s, aws=f"{s.aws}; {text}") if s.name == "monitor" else s for s in steps]
 
 
-def _budget(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any] | None:
+def _budget(spec: AwsSpec, *, deployment_enabled: bool, name_prefix: str, tags: dict[str, str]) -> Budget | None:
     # Notifications go to the alerts topic, which the deployment phase creates.
-    if spec.budget is None or not ctx["deployment_enabled"]:
+    if spec.budget is None or not deployment_enabled:
         return None
-    name = f"{ctx['name_prefix']}-monthly"
-    tags = ctx["tags"]
-    return {
-        "name": name,
-        "limit_amount": f"{spec.budget.monthly_usd:.2f}",
-        "monthly_usd": spec.budget.monthly_usd,
-        "tags": [{"key": k, "value": tags[k]} for k in COST_TAGS],
-        "notifications": [{"type": "ACTUAL", "percent": p} for p in ACTUAL_PERCENT]
-        + [{"type": "FORECASTED", "percent": p} for p in FORECAST_PERCENT],
-    }
+    return Budget(
+        name=f"{name_prefix}-monthly",
+        limit_amount=f"{spec.budget.monthly_usd:.2f}",
+        monthly_usd=spec.budget.monthly_usd,
+        tags=[BudgetTag(key=k, value=tags[k]) for k in COST_TAGS],
+        notifications=[BudgetNotification(type="ACTUAL", percent=p) for p in ACTUAL_PERCENT]
+        + [BudgetNotification(type="FORECASTED", percent=p) for p in FORECAST_PERCENT],
+    )
 
 
-def _readme(spec: AwsSpec, budget: dict[str, Any] | None) -> str:
+def _readme(spec: AwsSpec, budget: Budget | None) -> str:
     if budget is not None:
-        tags = " and ".join(f"`{t['key']}={t['value']}`" for t in budget["tags"])
-        actual = ", ".join(f"{n['percent']}%" for n in budget["notifications"] if n["type"] == "ACTUAL")
+        tags = " and ".join(f"`{t.key}={t.value}`" for t in budget.tags)
+        actual = ", ".join(f"{n.percent}%" for n in budget.notifications if n.type == "ACTUAL")
         return (
-            f"**AWS Budgets**: the monthly cost budget `{budget['name']}` of {budget['monthly_usd']:g} USD"
+            f"**AWS Budgets**: the monthly cost budget `{budget.name}` of {budget.monthly_usd:g} USD"
             f" (`budget.monthly_usd`) on the costs tagged {tags} (this blueprint's provider default tags;"
             " the jobs, models and endpoints the pipeline creates carry them too) alerts the SNS topic at"
             f" {actual} of actual spend and when the month's forecast passes 100%. Budgets only sees tags"

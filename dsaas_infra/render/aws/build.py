@@ -7,7 +7,7 @@ computed here (names, instance types, sizes, schedules); templates only lay them
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from dsaas_infra import phases as phase_table
 from dsaas_infra.render import providers
@@ -16,7 +16,7 @@ from dsaas_infra.render.aws import ci as aws_ci
 from dsaas_infra.render.aws import data_quality as aws_data_quality
 from dsaas_infra.render.aws import kms as aws_kms
 from dsaas_infra.render.aws import serving as aws_serving
-from dsaas_infra.render.aws.context import AwsContext
+from dsaas_infra.render.aws.context import AwsContext, Bucket, RawTransition
 from dsaas_infra.render.context import common_context
 from dsaas_infra.spec import aws_capacity, aws_rules
 from dsaas_infra.spec.cron import to_aws_schedule
@@ -47,17 +47,37 @@ GLUE_VERSION = "5.0"
 # archive class after phases.data.raw_archive_days.
 RAW_IA_DAYS = 30
 RAW_ARCHIVE_CLASS = "GLACIER_IR"
+# The phase flags of the common context (render/context.py) the phase builders take.
+PHASE_FLAGS = ("data_enabled", "training_enabled", "deployment_enabled", "realtime", "access_enabled")
 
 
 def build_context(spec: AwsSpec) -> AwsContext:
     """The AWS blueprint's context, every value computed here (or in aws_serving) once."""
-    ctx = common_context(spec)
+    common = common_context(spec)
     names = {k: v.name for k, v in aws_rules.derived_names(spec).items()}
     maturity = spec.client.maturity
     phases = spec.phases
     data, training, deployment = phases.data, phases.training, phases.deployment
     network = spec.aws.network
-    ctx.update(
+    # Which phases are on: decided once, in render/context.py.
+    phase_flags: dict[str, bool] = {flag: common[flag] for flag in PHASE_FLAGS}
+    serving = aws_serving.build_context(
+        spec, name_prefix=spec.name_prefix, names=names, deployment=phase_flags["deployment_enabled"],
+        realtime=phase_flags["realtime"], access=phase_flags["access_enabled"])
+    budget = aws_budget.build_context(spec, deployment_enabled=phase_flags["deployment_enabled"],
+                                      name_prefix=spec.name_prefix, tags=common["tags"],
+                                      # The MLOps loop side by side with GCP (dsaas_infra/loop.py), for the README.
+                                      loop_steps=aws_serving.loop_steps(phase_flags["realtime"],
+                                                                        serving["drift_detection"]))
+    kms = aws_kms.build_context(maturity=maturity, names=names, phase_flags=phase_flags,
+                                studio=phase_flags["training_enabled"] and training.workspace == "studio")
+    return AwsContext(
+        **common,
+        **serving,
+        **budget,
+        **aws_data_quality.build_context(spec),
+        **kms,
+        **_endpoints(spec),
         aws=spec.aws,
         provider_version=AWS_PROVIDER_VERSION,
         archive_provider_version=ARCHIVE_PROVIDER_VERSION,
@@ -91,7 +111,6 @@ def build_context(spec: AwsSpec) -> AwsContext:
         vpc_cidr=VPC_CIDR,
         subnet_newbits=SUBNET_NEWBITS,
         az_count=3 if deployment.multi_az else 2,
-        **_endpoints(spec),
         workspace=training.workspace,
         # CPU by size: the GPU (training.gpu) is for training jobs only.
         workspace_instance_type=aws_capacity.workspace_instance_type(spec),
@@ -100,16 +119,23 @@ def build_context(spec: AwsSpec) -> AwsContext:
         users=list(training.users),
         notebooks={u: names[f"notebook:{u}"] for u in training.users},
     )
-    ctx.update(aws_data_quality.build_context(spec))
-    ctx.update(aws_serving.build_context(spec, ctx))
-    ctx.update(aws_budget.build_context(spec, ctx))
-    ctx.update(aws_kms.build_context(ctx))
-    return AwsContext(**ctx)
 
 
-def _endpoints(spec: AwsSpec) -> dict[str, Any]:
+class EndpointValues(TypedDict):
+    """The AwsContext fields of the VPC endpoints (_endpoints)."""
+
+    interface_endpoints: list[str]
+    existing_endpoints: list[str]
+    create_s3_endpoint: bool
+    endpoint_zone_limit: int
+    interface_endpoint_note: str
+    endpoint_monthly_usd: float
+    endpoint_zones: int
+    s3_endpoint_aws_buckets: list[str]
+
+
+def _endpoints(spec: AwsSpec) -> EndpointValues:
     """Which VPC endpoints the blueprint creates, in how many zones, and what they cost idle."""
-    assert spec.aws is not None
     reactive = spec.client.maturity == "reactive"
     network = spec.aws.network
     existing = sorted(set(network.existing_endpoints)) if network else []
@@ -129,11 +155,11 @@ def _endpoints(spec: AwsSpec) -> dict[str, Any]:
     }
 
 
-def _raw_transitions(archive_days: int | None, expire_days: int | None) -> list[dict[str, Any]]:
+def _raw_transitions(archive_days: int | None, expire_days: int | None) -> list[RawTransition]:
     steps = [(RAW_IA_DAYS, "STANDARD_IA")]
     if archive_days:
         steps.append((archive_days, RAW_ARCHIVE_CLASS))
-    return [{"days": d, "storage_class": c} for d, c in steps if not expire_days or d < expire_days]
+    return [RawTransition(days=d, storage_class=c) for d, c in steps if not expire_days or d < expire_days]
 
 
 def _kms_log_group_names(names: dict[str, str], create_vpc: bool, spec: AwsSpec) -> list[str]:
@@ -152,13 +178,13 @@ def _kms_log_group_names(names: dict[str, str], create_vpc: bool, spec: AwsSpec)
     return out
 
 
-def _buckets(names: dict[str, str]) -> dict[str, dict[str, str]]:
+def _buckets(names: dict[str, str]) -> dict[str, Bucket]:
     purposes = {
         "raw": "raw data as delivered by the client's sources",
         "curated": "cleaned, partitioned Parquet written by the Glue ETL job",
         "artifacts": "model artifacts, code, Glue scripts, data capture and monitoring output",
     }
-    return {label: {"name": names[f"bucket_{label}"], "purpose": purposes[label]} for label in purposes}
+    return {label: Bucket(name=names[f"bucket_{label}"], purpose=purposes[label]) for label in purposes}
 
 
 def files(ctx: AwsContext) -> list[tuple[str, str]]:

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from dsaas_infra.render.aws.budget import Budget
+from dsaas_infra.render.aws.data_quality import Freshness
+from dsaas_infra.render.aws.kms import KmsKey
+from dsaas_infra.render.aws.serving import ApprovalGate, ConsumerLimits, Variant
 from dsaas_infra.render.context import CommonContext
 from dsaas_infra.spec.aws_capacity import QuotaNeed
 from dsaas_infra.spec.aws_settings import AwsSettings
 
-Json = dict[str, Any]
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Bucket:
+    """A data lake bucket (data.tf) and what it holds (README)."""
+
+    name: str
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawTransition:
+    """A lifecycle transition of the raw bucket: objects move to the storage class after days."""
+
+    days: int
+    storage_class: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,19 +42,19 @@ class AwsContext(CommonContext):
     etl_metric_namespace: str = ""
     pipeline_metric_namespace: str = ""
     quarantine_alarm_percent: int = 0
-    freshness: dict[str, Any] | None = None
+    freshness: Freshness | None = None
     # --- the cost budget (render/aws/budget.py): None without budget.monthly_usd
-    budget: Json | None = None
+    budget: Budget | None = None
     budget_readme: str = ""
     # --- keys (render/aws/kms.py)
     kms_separate: bool = False
     kms: dict[str, str] = field(default_factory=dict)
     kms_roles: dict[str, str] = field(default_factory=dict)
-    kms_keys: list[dict[str, Any]] = field(default_factory=list)
+    kms_keys: list[KmsKey] = field(default_factory=list)
     # --- data
-    buckets: dict[str, dict[str, str]]
+    buckets: dict[str, Bucket]
     log_retention_below_year: bool
-    raw_transitions: list[Json]
+    raw_transitions: list[RawTransition]
     perimeter: bool
     audit_trail: bool
     kms_log_group_names: list[str]
@@ -81,7 +98,7 @@ class AwsContext(CommonContext):
     pipeline_schedule_cron: str
     pipeline_timeout_seconds: int
     pipeline_steps: list[str]
-    approval: Json
+    approval: ApprovalGate
     drift_detection: bool
     drift_baseline: bool
     # The EventBridge rules (name suffixes after name_prefix) whose targets use the pipeline key.
@@ -103,14 +120,14 @@ class AwsContext(CommonContext):
     inference_volume_kms: bool
     transform_instance_type: str
     transform_volume_kms: bool
-    variants: list[Json]
+    variants: list[Variant]
     invocations_per_instance_target: int
     model_latency_threshold_us: int
     alert_emails: list[str]
     lambda_functions: list[str]
     # --- access (API Gateway, WAF)
     api_auth: str
-    api_consumers: dict[str, Json]
+    api_consumers: dict[str, ConsumerLimits]
     api_consumer_principals: dict[str, list[str]]
     api_stage_name: str
     api_stage_rate_limit: float

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import TypedDict
 
 from dsaas_infra.spec.cron import longest_gap_hours
 from dsaas_infra.spec.resolved import AwsSpec
@@ -22,7 +23,27 @@ FRESHNESS_SLACK_HOURS = {"reactive": 12, "proactive": 6, "managed": 6}
 FRESHNESS_MAX_HOURS = 7 * 24
 
 
-def build_context(spec: AwsSpec) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Freshness:
+    """The freshness alarms of monitoring.tf: hours without a successful run (or new curated data)."""
+
+    gap_hours: str  # the schedule's longest gap between two runs, as the alarm text says it
+    slack_hours: int
+    window_hours: int
+    alarm: bool  # false: a window CloudWatch cannot watch (more than 7 days), no alarm
+
+
+class DataQualityValues(TypedDict):
+    """The AwsContext fields this module computes."""
+
+    etl_quarantine_prefix: str
+    etl_metric_namespace: str
+    pipeline_metric_namespace: str
+    quarantine_alarm_percent: int
+    freshness: Freshness | None
+
+
+def build_context(spec: AwsSpec) -> DataQualityValues:
     schedule = spec.phases.data.schedule
     return {
         "etl_quarantine_prefix": ETL_QUARANTINE_PREFIX,
@@ -33,7 +54,7 @@ def build_context(spec: AwsSpec) -> dict[str, Any]:
     }
 
 
-def freshness(schedule: str, maturity: str) -> dict[str, Any]:
+def freshness(schedule: str, maturity: str) -> Freshness:
     """Hours without a successful run (or new curated data) after which the blueprint alarms.
 
     A schedule that leaves more than CloudWatch's 7 days between runs gets no freshness alarm
@@ -42,5 +63,5 @@ def freshness(schedule: str, maturity: str) -> dict[str, Any]:
     gap = longest_gap_hours(schedule)
     slack = FRESHNESS_SLACK_HOURS[maturity]
     window = math.ceil(gap + slack)
-    return {"gap_hours": f"{gap:g}", "slack_hours": slack, "window_hours": window,
-            "alarm": window <= FRESHNESS_MAX_HOURS}
+    return Freshness(gap_hours=f"{gap:g}", slack_hours=slack, window_hours=window,
+                     alarm=window <= FRESHNESS_MAX_HOURS)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypedDict
 
 from dsaas_infra import phases as phase_table
 from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.loop import LoopStep
-from dsaas_infra.render.aws.context import AwsContext
 from dsaas_infra.spec import aws_capacity
 from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import Approval
 from dsaas_infra.spec.resolved import AwsSpec
+
+if TYPE_CHECKING:  # context.py types its fields with this module's dataclasses
+    from dsaas_infra.render.aws.context import AwsContext
 
 # The pipeline's default model: the AWS built-in XGBoost algorithm (CSV in, CSV out, label in
 # the first column). Terraform resolves the region's registry with the provider's
@@ -103,15 +106,95 @@ def _training_hyperparameters(instance_type: str) -> dict[str, str]:
     return params
 
 
-def build_context(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any]:
-    """Values the deployment/access templates need, computed here rather than in Jinja."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Variant:
+    """A production variant of the endpoint (deployment.tf's endpoint_variants, in this order)."""
+
+    name: str
+    weight: int
+    instance_type: str
+    initial_instance_count: int
+    min_capacity: int
+    max_capacity: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsumerLimits:
+    """A consumer's usage plan (access.tf's api_consumers, in this order)."""
+
+    rate_limit: float
+    burst_limit: int
+    quota_per_day: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalGate:
+    """The registry's gate: "manual" (a human approves), or "auto" with or without a metric threshold."""
+
+    mode: str
+    metric: str
+    threshold: float | None
+    comparison: str | None  # the Step Functions Choice operator that passes the gate
+    operator: str | None  # the same, as the README writes it
+
+
+class ServingValues(TypedDict):
+    """The AwsContext fields this module computes."""
+
+    drift_detection: bool
+    event_rule_suffixes: list[str]
+    drift_baseline: bool
+    approval: ApprovalGate
+    retained_versions: int
+    data_capture_percent: int
+    endpoint_min_instances: int
+    endpoint_max_instances: int
+    processing_instance_type: str
+    endpoint_max_polls: int
+    deploy_timeout_seconds: int
+    dashboard: bool
+    waf: bool
+    log_retention_below_year: bool
+    pipeline_schedule: str
+    pipeline_schedule_cron: str
+    job_prefix: str
+    job_max_runtime_seconds: int
+    pipeline_timeout_seconds: int
+    training_instance_type: str
+    training_volume_kms: bool
+    training_hyperparameters: dict[str, str]
+    training_image_repository: str
+    training_image_tag: str
+    monitor_image: str
+    inference_instance_type: str
+    inference_volume_kms: bool
+    transform_instance_type: str
+    transform_volume_kms: bool
+    endpoint_name: str
+    endpoint_poll_seconds: int
+    endpoint_busy_wait_seconds: int
+    variants: list[Variant]
+    invocations_per_instance_target: int
+    model_latency_threshold_us: int
+    alert_emails: list[str]
+    lambda_functions: list[str]
+    endpoint_managed_by_pipeline: bool
+    pipeline_steps: list[str]
+    api_consumers: dict[str, ConsumerLimits]
+    api_stage_name: str
+    api_stage_rate_limit: float
+    api_stage_burst_limit: int
+    waf_rate_limit: int
+
+
+def build_context(spec: AwsSpec, *, name_prefix: str, names: Mapping[str, str], deployment: bool,
+                  realtime: bool, access: bool) -> ServingValues:
+    """Values the deployment/access templates need, computed here rather than in Jinja.
+
+    ``deployment``, ``realtime``, ``access``: which phases are on, decided once in render/context.py.
+    """
     d = spec.phases.deployment
     a = spec.phases.access
-    name_prefix: str = ctx["name_prefix"]
-    # Which phases are on: decided once, in render/context.py.
-    deployment: bool = ctx["deployment_enabled"]
-    realtime: bool = ctx["realtime"]
-    access: bool = ctx["access_enabled"]
     retention = spec.phases.data.log_retention_days
 
     # One place decides the instance types (spec/aws_capacity.py): the preflight checks the
@@ -120,24 +203,20 @@ def build_context(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     training_type = aws_capacity.training_instance_type(spec)
     transform_type = aws_capacity.transform_instance_type(spec)
 
-    endpoint_name: str = ctx["names"]["endpoint"]  # spec/aws_rules.py derives and checks it
+    endpoint_name = names["endpoint"]  # spec/aws_rules.py derives and checks it
     variants = [
-        {
-            "name": v.name,
-            "weight": v.weight,
-            "instance_type": inference_type,
-            "initial_instance_count": d.min_instances,
-            "min_capacity": d.min_instances,
-            "max_capacity": d.max_instances,
-        }
+        Variant(
+            name=v.name,
+            weight=v.weight,
+            instance_type=inference_type,
+            initial_instance_count=d.min_instances,
+            min_capacity=d.min_instances,
+            max_capacity=d.max_instances,
+        )
         for v in d.variants
     ]
     consumers = {
-        c.name: {
-            "rate_limit": c.rate_limit,
-            "burst_limit": c.burst_limit,
-            "quota_per_day": c.quota_per_day,
-        }
+        c.name: ConsumerLimits(rate_limit=c.rate_limit, burst_limit=c.burst_limit, quota_per_day=c.quota_per_day)
         for c in a.consumers
     }
     total_rate = sum(c.rate_limit for c in a.consumers)
@@ -191,8 +270,6 @@ def build_context(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any]:
         "lambda_functions": (["deploy"] if realtime else []) + (["predict"] if access else []),
         # For the README: why the endpoint is not a Terraform resource.
         "endpoint_managed_by_pipeline": realtime,
-        # The MLOps loop side by side with GCP (dsaas_infra/loop.py), for the README.
-        "loop_steps": _loop_steps(realtime, drift),
         "pipeline_steps": _pipeline_steps(realtime, drift, _approval(d.approval, realtime)),
         "api_consumers": consumers,
         "api_stage_name": "v1",
@@ -204,7 +281,7 @@ def build_context(spec: AwsSpec, ctx: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _loop_steps(realtime: bool, drift: bool) -> list[LoopStep]:
+def loop_steps(realtime: bool, drift: bool) -> list[LoopStep]:
     """The loop table with the AWS column of this blueprint: what its level leaves out, said."""
     out = []
     for step in LOOP_STEPS:
@@ -220,30 +297,30 @@ def _loop_steps(realtime: bool, drift: bool) -> list[LoopStep]:
     return out
 
 
-def _approval(approval: Approval | None, realtime: bool) -> dict[str, Any]:
+def _approval(approval: Approval | None, realtime: bool) -> ApprovalGate:
     """The registry's gate: a metric threshold (phases.deployment.approval), else a human.
 
     Batch scoring (no endpoint, reactive level) without a threshold approves every evaluated
     model: nothing serves live traffic, and each run scores with the model it just trained.
     """
     if approval is None:
-        return {"mode": "manual" if realtime else "auto", "metric": "rmse", "threshold": None,
-                "comparison": None, "operator": None}
+        return ApprovalGate(mode="manual" if realtime else "auto", metric="rmse", threshold=None,
+                            comparison=None, operator=None)
     comparison = _METRIC_PASSES[approval.metric]
-    return {"mode": "auto", "metric": approval.metric, "threshold": float(approval.threshold),
-            "comparison": comparison,
-            "operator": "<=" if comparison.endswith("LessThanEquals") else ">="}
+    return ApprovalGate(mode="auto", metric=approval.metric, threshold=float(approval.threshold),
+                        comparison=comparison,
+                        operator="<=" if comparison.endswith("LessThanEquals") else ">=")
 
 
-def _pipeline_steps(realtime: bool, drift: bool, approval: dict[str, Any]) -> list[str]:
+def _pipeline_steps(realtime: bool, drift: bool, approval: ApprovalGate) -> list[str]:
     """The training pipeline's steps, for the README (what the state machine really does)."""
-    if approval["mode"] == "manual":
+    if approval.mode == "manual":
         gate = "registered PendingManualApproval: a human approves or rejects it in the registry"
-    elif approval["threshold"] is None:
+    elif approval.threshold is None:
         gate = "registered Approved (batch scoring without phases.deployment.approval: no metric gate)"
     else:
-        gate = (f"registered Approved when {approval['metric']} {approval['operator']}"
-                f" {approval['threshold']:g} (phases.deployment.approval), otherwise PendingManualApproval")
+        gate = (f"registered Approved when {approval.metric} {approval.operator}"
+                f" {approval.threshold:g} (phases.deployment.approval), otherwise PendingManualApproval")
     steps = [
         "Glue ETL job: new raw files of each dataset (raw/<dataset>/) into its curated table",
         ("prepare step (Glue job <prefix>-prepare, pluggable): the curated training_dataset table"
@@ -258,7 +335,7 @@ def _pipeline_steps(realtime: bool, drift: bool, approval: dict[str, Any]) -> li
          " test split and writes evaluation.json (rmse, mae, r2)"),
         f"model package with its metrics{' and drift baseline' if drift else ''}, {gate}",
     ]
-    if realtime and approval["mode"] == "auto":
+    if realtime and approval.mode == "auto":
         steps.append(
             "a model the metric gate approved: the run starts the deploy state machine itself (SageMaker"
             " documents the approval event for a status change, not for a package created Approved)"

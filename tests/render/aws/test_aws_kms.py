@@ -60,7 +60,7 @@ def test_the_account_administers_each_key_but_uses_it_only_through_the_familys_s
         via = policy["AccountUsesKeyThroughFamilyServices"]
         assert '"kms:CallerAccount" = local.account_id' in via
         services = re.findall(r'"([a-z0-9.]+)\.\$\{local\.region\}\.\$\{local\.dns_suffix\}"', via)
-        expected = aws_kms.FAMILIES[family]["services"]
+        expected = list(aws_kms.FAMILIES[family].services)
         if family == "training" and managed.spec.phases.training.workspace == "studio":
             expected = [*expected, "elasticfilesystem", "ec2"]
         assert services == expected, family
@@ -98,7 +98,7 @@ def test_the_studio_domains_key_lets_efs_and_ebs_use_it_on_the_callers_behalf(ma
 def test_without_studio_the_training_key_allows_no_efs_or_ec2():
     bp = render(spec_text(maturity="managed", retention=731, training=", workspace: notebooks"))
     assert ("aws_sagemaker_domain", "main") not in bp.resources
-    assert via_services(bp, "training") == aws_kms.FAMILIES["training"]["services"]
+    assert via_services(bp, "training") == list(aws_kms.FAMILIES["training"].services)
 
 
 @pytest.mark.parametrize("family,roles", [
