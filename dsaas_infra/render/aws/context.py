@@ -101,8 +101,10 @@ class AwsContext(CommonContext):
     approval: ApprovalGate
     drift_detection: bool
     drift_baseline: bool
-    # The EventBridge rules (name suffixes after name_prefix) whose targets use the pipeline key.
-    event_rule_suffixes: list[str]
+    # The encrypted SNS topics and SQS queues (name suffixes after name_prefix) EventBridge rules
+    # write to: the pipeline key lets EventBridge use it for these only.
+    event_target_topics: list[str]
+    event_target_queues: list[str]
     monitor_image: str
     retained_versions: int
     data_capture_percent: int

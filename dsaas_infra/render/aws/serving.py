@@ -226,9 +226,11 @@ def build_context(spec: AwsSpec, *, name_prefix: str, names: Mapping[str, str], 
     drift = realtime and bool(d.drift_detection)
     return {
         "drift_detection": drift,
-        # model-approved starts deployments (dead letters to an encrypted queue); drift publishes
-        # to the encrypted alerts topic: the key lets EventBridge use it for these rules only.
-        "event_rule_suffixes": (["model-approved"] + (["drift"] if drift else [])) if realtime else [],
+        # The encrypted targets EventBridge writes to (name suffixes after name_prefix): the drift
+        # rule publishes to the alerts topic, the approval rule's dead letters go to a queue. The
+        # key policy names them by encryption context (SNS does not support aws:SourceArn there).
+        "event_target_topics": ["alerts"] if drift else [],
+        "event_target_queues": ["model-approved-dlq"] if realtime else [],
         # The training run computes the drift baseline where the analyzer image is known.
         "drift_baseline": drift and bool(monitor),
         "approval": _approval(d.approval, realtime),

@@ -369,15 +369,29 @@ resource "aws_kms_key" "pipeline" {
         }
       },
       {
-        # The drift rule publishes to the alerts topic; the approval rule's dead letters.
-        Sid       = "EventBridgeRulesOfThisAccountPublishToEncryptedTopics"
+        # EventBridge rules publish to these encrypted topics (the drift rule: alerts). The SNS
+        # guide does not support aws:SourceAccount / aws:SourceArn in the key policy for
+        # EventBridge-to-encrypted topics (the topic policy keeps aws:SourceArn): scoped by the
+        # topic SNS names in the encryption context instead.
+        Sid       = "EventBridgePublishesToThisBlueprintsEncryptedTopics"
         Effect    = "Allow"
         Principal = { Service = "events.${local.dns_suffix}" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
         Condition = {
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-          ArnEquals    = { "aws:SourceArn" = [for suffix in ["model-approved", "drift"] : "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.name_prefix}-${suffix}"] }
+          StringEquals = { "kms:EncryptionContext:aws:sns:topicArn" = [for suffix in ["alerts"] : "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.name_prefix}-${suffix}"] }
+        }
+      },
+      {
+        # EventBridge sends the approval rule's dead letters to these encrypted queues: scoped by
+        # the queue ARN SQS passes as encryption context (the queue policy keeps aws:SourceArn).
+        Sid       = "EventBridgeSendsToThisBlueprintsEncryptedQueues"
+        Effect    = "Allow"
+        Principal = { Service = "events.${local.dns_suffix}" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "kms:EncryptionContext:aws:sqs:arn" = [for suffix in ["model-approved-dlq"] : "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.name_prefix}-${suffix}"] }
         }
       },
       {

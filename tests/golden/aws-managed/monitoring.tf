@@ -315,6 +315,22 @@ resource "aws_cloudwatch_metric_alarm" "model_approved_dead_letters" {
   ok_actions          = local.alarm_actions
 }
 
+resource "aws_cloudwatch_metric_alarm" "model_approved_failed_invocations" {
+  alarm_name          = "${local.name_prefix}-model-approved-failed-invocations"
+  alarm_description   = "EventBridge failed to start the deploy state machine for an approved model (AWS/Events FailedInvocations of the rule): check the rule's role, then start the deployment by hand."
+  namespace           = "AWS/Events"
+  metric_name         = "FailedInvocations"
+  dimensions          = { RuleName = aws_cloudwatch_event_rule.model_approved.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
 resource "aws_cloudwatch_metric_alarm" "deploy_timed_out" {
   alarm_name          = "${local.name_prefix}-deploy-timed-out"
   alarm_description   = "A model deployment ran past its timeout."
@@ -363,6 +379,25 @@ resource "aws_cloudwatch_event_target" "drift" {
     }
     input_template = "\"Drift monitoring of ${local.endpoint_name}: job <job> is <status>: <message>. Reports: s3://${aws_s3_bucket.artifacts.bucket}/monitoring/reports/${local.endpoint_name}/\""
   }
+}
+
+# A drift event EventBridge could not deliver to the alerts topic (permissions, the key) would
+# otherwise be lost silently: the rule's failed invocations alarm (CloudWatch, not EventBridge,
+# publishes the alarm to the topic).
+resource "aws_cloudwatch_metric_alarm" "drift_failed_invocations" {
+  alarm_name          = "${local.name_prefix}-drift-failed-invocations"
+  alarm_description   = "EventBridge could not publish a drift report to the alerts topic (AWS/Events FailedInvocations of the drift rule): check the topic and key policies; reports are in s3://${aws_s3_bucket.artifacts.bucket}/monitoring/reports/${local.endpoint_name}/."
+  namespace           = "AWS/Events"
+  metric_name         = "FailedInvocations"
+  dimensions          = { RuleName = aws_cloudwatch_event_rule.drift.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
 }
 
 # --- Lambda functions ---------------------------------------------------------------------------

@@ -64,16 +64,15 @@ resource "aws_kms_key" "main" {
         }
       },
       {
-        # EventBridge (phase 3): the drift rule publishes to the KMS-encrypted alerts topic and
-        # the approval rule's dead letters go to a KMS-encrypted queue.
-        Sid       = "EventBridgeRulesOfThisAccountPublishToEncryptedTopics"
+        # EventBridge sends the approval rule's dead letters to these encrypted queues: scoped by
+        # the queue ARN SQS passes as encryption context (the queue policy keeps aws:SourceArn).
+        Sid       = "EventBridgeSendsToThisBlueprintsEncryptedQueues"
         Effect    = "Allow"
         Principal = { Service = "events.${local.dns_suffix}" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
         Condition = {
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-          ArnEquals    = { "aws:SourceArn" = [for suffix in ["model-approved"] : "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.name_prefix}-${suffix}"] }
+          StringEquals = { "kms:EncryptionContext:aws:sqs:arn" = [for suffix in ["model-approved-dlq"] : "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.name_prefix}-${suffix}"] }
         }
       },
       {

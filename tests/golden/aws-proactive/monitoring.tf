@@ -300,6 +300,22 @@ resource "aws_cloudwatch_metric_alarm" "model_approved_dead_letters" {
   ok_actions          = local.alarm_actions
 }
 
+resource "aws_cloudwatch_metric_alarm" "model_approved_failed_invocations" {
+  alarm_name          = "${local.name_prefix}-model-approved-failed-invocations"
+  alarm_description   = "EventBridge failed to start the deploy state machine for an approved model (AWS/Events FailedInvocations of the rule): check the rule's role, then start the deployment by hand."
+  namespace           = "AWS/Events"
+  metric_name         = "FailedInvocations"
+  dimensions          = { RuleName = aws_cloudwatch_event_rule.model_approved.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
 resource "aws_cloudwatch_metric_alarm" "deploy_timed_out" {
   alarm_name          = "${local.name_prefix}-deploy-timed-out"
   alarm_description   = "A model deployment ran past its timeout."

@@ -192,18 +192,41 @@ def test_the_readme_names_each_key_and_the_roles_its_policy_names(managed):
     assert "logs: `glue`;" in readme and "pipeline: `deploy`, `deploy_pipeline`" in readme
 
 
+def _context_arns(statement: str, key: str) -> set[str]:
+    """The ARNs a key statement allows as encryption context `key` ([for suffix in [...] : "..."])."""
+    match = re.search(rf'"{re.escape(key)}"\s*=\s*\[for suffix in (\[[^\]]*\])\s*:\s*"([^"]+)"\]', statement)
+    assert match, statement
+    return {match.group(2).replace("${suffix}", s) for s in parse_tf(f"x = {match.group(1)}")["x"]}
+
+
 @pytest.mark.parametrize("maturity,family", [("proactive", "main"), ("managed", "pipeline")])
-def test_eventbridge_uses_the_pipeline_key_only_for_this_blueprints_rules(maturity, family):
-    """aws:SourceArn names exactly the rules whose targets are encrypted (drift -> the alerts
-    topic; model-approved -> its dead-letter queue), not every rule of the account."""
+def test_eventbridge_uses_the_pipeline_key_only_for_this_blueprints_encrypted_targets(maturity, family):
+    """No aws:SourceAccount / aws:SourceArn on the events.amazonaws.com key statements: the SNS
+    developer guide does not support them in a KMS key policy for EventBridge-to-encrypted topics,
+    so the drift alerts never arrived (senior AWS review). The previous version of this test asserted
+    exactly those conditions. The key is scoped instead by the encryption context SNS and SQS pass:
+    exactly the topics and queues this blueprint's rules target (drift -> alerts topic,
+    model-approved -> its dead-letter queue), whose own resource policies keep aws:SourceArn."""
     bp = render(spec_text(maturity=maturity, retention=731,
                           deployment="    drift_detection: true\n" if maturity == "proactive" else ""))
     policy = sids(bp.resources[("aws_kms_key", family)]["policy"])
-    statement = policy["EventBridgeRulesOfThisAccountPublishToEncryptedTopics"]
-    match = re.search(r'"aws:SourceArn"\s*=\s*\[for suffix in (\[[^\]]*\])\s*:\s*"([^"]+)"\]', statement)
-    assert match, statement
-    suffixes = parse_tf(f"x = {match.group(1)}")["x"]
-    arns = {match.group(2).replace("${suffix}", s) for s in suffixes}
-    rules = {f"arn:${{local.partition}}:events:${{local.region}}:${{local.account_id}}:rule/{rule['name']}"
-             for rule in bp.of_type("aws_cloudwatch_event_rule").values()}
-    assert arns == rules and len(rules) == 2
+    events = {sid: text for sid, text in policy.items() if '"events.${local.dns_suffix}"' in text}
+    assert set(events) == {"EventBridgePublishesToThisBlueprintsEncryptedTopics",
+                           "EventBridgeSendsToThisBlueprintsEncryptedQueues"}
+    for text in events.values():
+        assert "aws:SourceAccount" not in text and "aws:SourceArn" not in text, text
+    # Every encrypted topic or queue a rule writes to (its target or its dead-letter queue), by name.
+    written: dict[str, set[str]] = {"aws_sns_topic": set(), "aws_sqs_queue": set()}
+    for target in bp.of_type("aws_cloudwatch_event_target").values():
+        refs = [target["arn"]] + [dlq["arn"] for dlq in target.get("dead_letter_config", [])]
+        for ref in refs:
+            kind, label = ref.removeprefix("${").split(".")[:2]
+            if kind in written:
+                written[kind].add(bp.resources[(kind, label)]["name"])
+    prefix = "arn:${{local.partition}}:{service}:${{local.region}}:${{local.account_id}}:"
+    topics = _context_arns(events["EventBridgePublishesToThisBlueprintsEncryptedTopics"],
+                           "kms:EncryptionContext:aws:sns:topicArn")
+    queues = _context_arns(events["EventBridgeSendsToThisBlueprintsEncryptedQueues"],
+                           "kms:EncryptionContext:aws:sqs:arn")
+    assert topics == {prefix.format(service="sns") + n for n in written["aws_sns_topic"]} and len(topics) == 1
+    assert queues == {prefix.format(service="sqs") + n for n in written["aws_sqs_queue"]} and len(queues) == 1

@@ -379,6 +379,25 @@ def test_alarms_cover_pipeline_lambdas_endpoint_and_api(managed):
     assert managed.locals["monitored_functions"].keys() == {"deploy", "predict"}
 
 
+def test_every_eventbridge_rule_alarms_on_its_failed_invocations(example):
+    """A rule whose target refuses the event (a topic or key policy EventBridge does not satisfy, as
+    the drift rule's key conditions did) fails silently: AWS/Events FailedInvocations per rule alarms."""
+    rules = example.of_type("aws_cloudwatch_event_rule")
+    watched = {a["dimensions"]["RuleName"]: a for a in example.of_type("aws_cloudwatch_metric_alarm").values()
+               if a.get("namespace") == "AWS/Events" and a.get("metric_name") == "FailedInvocations"}
+    assert set(watched) == {f"${{aws_cloudwatch_event_rule.{label}.name}}" for label in rules}
+    for alarm in watched.values():
+        assert alarm["statistic"] == "Sum" and alarm["threshold"] == 1
+        assert alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["treat_missing_data"] == "notBreaching"
+
+
+def test_managed_drift_rule_and_approval_rule_are_both_watched(managed):
+    names = {a["dimensions"]["RuleName"] for a in managed.of_type("aws_cloudwatch_metric_alarm").values()
+             if a.get("metric_name") == "FailedInvocations"}
+    assert names == {"${aws_cloudwatch_event_rule.drift.name}", "${aws_cloudwatch_event_rule.model_approved.name}"}
+
+
 def test_dashboard_only_at_managed_level(proactive, managed):
     assert ("aws_cloudwatch_dashboard", "main") not in proactive.resources
     assert ("aws_cloudwatch_dashboard", "main") in managed.resources
