@@ -142,7 +142,8 @@ class ServingValues(TypedDict):
     """The AwsContext fields this module computes."""
 
     drift_detection: bool
-    event_rule_suffixes: list[str]
+    event_target_topics: list[str]
+    event_target_queues: list[str]
     drift_baseline: bool
     approval: ApprovalGate
     retained_versions: int
