@@ -1109,8 +1109,6 @@ data "aws_iam_policy_document" "deploy" {
       "application-autoscaling:RegisterScalableTarget",
       "application-autoscaling:DeregisterScalableTarget",
       "application-autoscaling:PutScalingPolicy",
-      "application-autoscaling:DescribeScalableTargets",
-      "application-autoscaling:DescribeScalingPolicies",
     ]
     resources = ["*"]
     condition {
@@ -1118,6 +1116,17 @@ data "aws_iam_policy_document" "deploy" {
       variable = "application-autoscaling:service-namespace"
       values   = ["sagemaker"]
     }
+  }
+  statement {
+    # The Describe actions support no condition key (Service Authorization Reference): under the
+    # service-namespace condition above they would be denied, and the deploy that releases a
+    # variant leaving the spec or changing type (release_autoscaling) would fail. Read-only.
+    sid = "ReadAutoscaling"
+    actions = [
+      "application-autoscaling:DescribeScalableTargets",
+      "application-autoscaling:DescribeScalingPolicies",
+    ]
+    resources = ["*"]
   }
   statement {
     # What registering a variant as a scalable target requires of the caller.

@@ -440,7 +440,7 @@ def test_every_log_group_of_these_phases_is_encrypted_and_expires(example):
 
 
 # Statements that need Resource "*" because the AWS APIs have no resource-level permissions:
-# log delivery and X-Ray (Step Functions), Application Auto Scaling (conditioned on the
+# log delivery and X-Ray (Step Functions), Application Auto Scaling (writes conditioned on the
 # SageMaker namespace), and Describe calls plus X-Ray for the VPC Lambda functions.
 WILDCARD_STATEMENTS = {
     # PutMetricData has no resource-level permissions; the statement pins cloudwatch:namespace.
@@ -455,6 +455,9 @@ WILDCARD_STATEMENTS = {
         "application-autoscaling:RegisterScalableTarget",
         "application-autoscaling:DeregisterScalableTarget",
         "application-autoscaling:PutScalingPolicy",
+    },
+    # The Describe actions support no condition key: their own statement, unconditioned.
+    "ReadAutoscaling": {
         "application-autoscaling:DescribeScalableTargets",
         "application-autoscaling:DescribeScalingPolicies",
     },
