@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypedDict
 
-from dsaas_infra.loop import LoopStep
 from dsaas_infra.spec.resolved import AwsSpec
 
 # Notification thresholds, in percent of budget.monthly_usd: actual spend, and the month's forecast.
@@ -43,26 +41,16 @@ class Budget:
 
 
 class BudgetValues(TypedDict):
-    """The AwsContext fields this module computes (loop_steps: the loop table with its monitor step's budget)."""
+    """The AwsContext fields this module computes."""
 
     budget: Budget | None
     budget_readme: str
-    loop_steps: list[LoopStep]
 
 
-def build_context(spec: AwsSpec, *, deployment_enabled: bool, name_prefix: str, tags: dict[str, str],
-                  loop_steps: Sequence[LoopStep]) -> BudgetValues:
+def build_context(spec: AwsSpec, *, deployment_enabled: bool, name_prefix: str, tags: dict[str, str]) -> BudgetValues:
     """``budget``: the aws_budgets_budget to render, or None; ``budget_readme``: what watches the spend."""
     budget = _budget(spec, deployment_enabled=deployment_enabled, name_prefix=name_prefix, tags=tags)
-    return {"budget": budget, "budget_readme": _readme(spec, budget),
-            "loop_steps": _loop_steps(loop_steps, budget)}
-
-
-def _loop_steps(steps: Sequence[LoopStep], budget: Budget | None) -> list[LoopStep]:
-    """The loop table's monitor step names the budget alarm only when the blueprint has one."""
-    text = ("AWS Budgets -> SNS (budget.monthly_usd)" if budget is not None
-            else "no cost budget (set budget.monthly_usd)")
-    return [replace(s, aws=f"{s.aws}; {text}") if s.name == "monitor" else s for s in steps]
+    return {"budget": budget, "budget_readme": _readme(spec, budget)}
 
 
 def _budget(spec: AwsSpec, *, deployment_enabled: bool, name_prefix: str, tags: dict[str, str]) -> Budget | None:

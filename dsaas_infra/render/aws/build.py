@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import TypedDict
 
 from dsaas_infra import phases as phase_table
+from dsaas_infra.loop import STEPS as LOOP_STEPS
 from dsaas_infra.render import providers
 from dsaas_infra.render.aws import budget as aws_budget
 from dsaas_infra.render.aws import ci as aws_ci
 from dsaas_infra.render.aws import data_quality as aws_data_quality
 from dsaas_infra.render.aws import kms as aws_kms
+from dsaas_infra.render.aws import readme as aws_readme
 from dsaas_infra.render.aws import serving as aws_serving
 from dsaas_infra.render.aws.context import AwsContext, Bucket, RawTransition
 from dsaas_infra.render.context import common_context
@@ -65,16 +67,30 @@ def build_context(spec: AwsSpec) -> AwsContext:
         spec, name_prefix=spec.name_prefix, names=names, deployment=phase_flags["deployment_enabled"],
         realtime=phase_flags["realtime"], access=phase_flags["access_enabled"])
     budget = aws_budget.build_context(spec, deployment_enabled=phase_flags["deployment_enabled"],
-                                      name_prefix=spec.name_prefix, tags=common["tags"],
-                                      # The MLOps loop side by side with GCP (dsaas_infra/loop.py), for the README.
-                                      loop_steps=aws_serving.loop_steps(phase_flags["realtime"],
-                                                                        serving["drift_detection"]))
+                                      name_prefix=spec.name_prefix, tags=common["tags"])
     kms = aws_kms.build_context(maturity=maturity, names=names, phase_flags=phase_flags,
                                 studio=phase_flags["training_enabled"] and training.workspace == "studio")
+    buckets = _buckets(names)
+    raw_transitions = _raw_transitions(data.raw_archive_days, data.raw_retention_days)
+    noncurrent_days = NONCURRENT_DAYS[maturity]
+    readme: aws_readme.ReadmeValues = {
+        "phase_services": aws_readme.phase_services(),
+        # The MLOps loop side by side with GCP (dsaas_infra/loop.py).
+        "loop_aws": aws_readme.loop_aws(LOOP_STEPS, realtime=phase_flags["realtime"],
+                                        drift=serving["drift_detection"], budget=budget["budget"] is not None),
+        "bucket_rows": aws_readme.bucket_rows(
+            buckets, logs_bucket=names["bucket_logs"], raw_transitions=raw_transitions,
+            raw_retention_days=data.raw_retention_days, noncurrent_days=noncurrent_days,
+            log_retention_days=data.log_retention_days),
+        "pipeline_steps": aws_readme.pipeline_steps(realtime=phase_flags["realtime"],
+                                                    drift=serving["drift_detection"], approval=serving["approval"]),
+    }
     return AwsContext(
         **common,
         **serving,
         **budget,
+        **readme,
+        loop_steps=LOOP_STEPS,
         **aws_data_quality.build_context(spec),
         **kms,
         **_endpoints(spec),
@@ -85,8 +101,8 @@ def build_context(spec: AwsSpec) -> AwsContext:
         state_key=f"{spec.state.prefix}/terraform.tfstate",
         names=names,
         role_permissions_boundary=aws_ci.role_permissions_boundary(spec),
-        buckets=_buckets(names),
-        raw_transitions=_raw_transitions(data.raw_archive_days, data.raw_retention_days),
+        buckets=buckets,
+        raw_transitions=raw_transitions,
         perimeter=bool(data.perimeter),
         audit_trail=bool(data.audit_trail),
         kms_log_group_names=_kms_log_group_names(names, network is None, spec),
@@ -100,7 +116,7 @@ def build_context(spec: AwsSpec) -> AwsContext:
         predict_seconds=f"{aws_capacity.PREDICT_SECONDS:g}",
         # Exactly the spec's principals (spec/aws_rules.py requires them with IAM auth).
         api_consumer_principals={c.name: sorted(set(c.aws_principals)) for c in phases.access.consumers},
-        noncurrent_days=NONCURRENT_DAYS[maturity],
+        noncurrent_days=noncurrent_days,
         data_schedule_aws=to_aws_schedule(data.schedule) if data.schedule else None,
         # With a deployment phase the Step Functions pipeline runs the ETL job on this
         # schedule (then trains); without one, a Glue trigger runs it.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from dsaas_infra.render.aws.budget import Budget
 from dsaas_infra.render.aws.data_quality import Freshness
 from dsaas_infra.render.aws.kms import KmsKey
+from dsaas_infra.render.aws.readme import BucketRow
 from dsaas_infra.render.aws.serving import ApprovalGate, ConsumerLimits, Variant
 from dsaas_infra.render.context import CommonContext
 from dsaas_infra.spec.aws_capacity import QuotaNeed
@@ -97,7 +98,11 @@ class AwsContext(CommonContext):
     pipeline_schedule: str
     pipeline_schedule_cron: str
     pipeline_timeout_seconds: int
+    # --- the README's tables and the pipeline's steps (render/aws/readme.py)
     pipeline_steps: list[str]
+    phase_services: dict[str, list[str]]
+    loop_aws: dict[str, str]
+    bucket_rows: list[BucketRow]
     approval: ApprovalGate
     drift_detection: bool
     drift_baseline: bool

@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 from dsaas_infra import phases as phase_table
-from dsaas_infra.loop import STEPS as LOOP_STEPS
-from dsaas_infra.loop import LoopStep
 from dsaas_infra.spec import aws_capacity
 from dsaas_infra.spec.cron import to_aws_schedule
 from dsaas_infra.spec.model import Approval
@@ -180,7 +178,6 @@ class ServingValues(TypedDict):
     alert_emails: list[str]
     lambda_functions: list[str]
     endpoint_managed_by_pipeline: bool
-    pipeline_steps: list[str]
     api_consumers: dict[str, ConsumerLimits]
     api_stage_name: str
     api_stage_rate_limit: float
@@ -273,7 +270,6 @@ def build_context(spec: AwsSpec, *, name_prefix: str, names: Mapping[str, str], 
         "lambda_functions": (["deploy"] if realtime else []) + (["predict"] if access else []),
         # For the README: why the endpoint is not a Terraform resource.
         "endpoint_managed_by_pipeline": realtime,
-        "pipeline_steps": _pipeline_steps(realtime, drift, _approval(d.approval, realtime)),
         "api_consumers": consumers,
         "api_stage_name": "v1",
         # The stage caps the sum of what the usage plans allow, so no plan is starved by it.
@@ -282,22 +278,6 @@ def build_context(spec: AwsSpec, *, name_prefix: str, names: Mapping[str, str], 
         # Per client IP per 5 minutes: everything all consumers may send, with headroom.
         "waf_rate_limit": max(math.ceil(total_rate * 300 * 1.5), 1000),
     }
-
-
-def loop_steps(realtime: bool, drift: bool) -> list[LoopStep]:
-    """The loop table with the AWS column of this blueprint: what its level leaves out, said."""
-    out = []
-    for step in LOOP_STEPS:
-        if step.name == "deploy" and not realtime:
-            step = replace(step, aws="no endpoint at this level: each run scores inference/ with a"
-                                     " SageMaker batch transform of the approved model")
-        elif step.name == "serve" and not realtime:
-            step = replace(step, aws="not at this level (batch predictions in the artifacts bucket)")
-        elif step.name == "monitor" and not drift:
-            step = replace(step, aws="CloudWatch alarms, EventBridge, SNS (drift monitoring from"
-                                     " managed level or phases.deployment.drift_detection)")
-        out.append(step)
-    return out
 
 
 def _approval(approval: Approval | None, realtime: bool) -> ApprovalGate:
@@ -313,47 +293,6 @@ def _approval(approval: Approval | None, realtime: bool) -> ApprovalGate:
     return ApprovalGate(mode="auto", metric=approval.metric, threshold=float(approval.threshold),
                         comparison=comparison,
                         operator="<=" if comparison.endswith("LessThanEquals") else ">=")
-
-
-def _pipeline_steps(realtime: bool, drift: bool, approval: ApprovalGate) -> list[str]:
-    """The training pipeline's steps, for the README (what the state machine really does)."""
-    if approval.mode == "manual":
-        gate = "registered PendingManualApproval: a human approves or rejects it in the registry"
-    elif approval.threshold is None:
-        gate = "registered Approved (batch scoring without phases.deployment.approval: no metric gate)"
-    else:
-        gate = (f"registered Approved when {approval.metric} {approval.operator}"
-                f" {approval.threshold:g} (phases.deployment.approval), otherwise PendingManualApproval")
-    steps = [
-        "Glue ETL job: new raw files of each dataset (raw/<dataset>/) into its curated table",
-        ("prepare step (Glue job <prefix>-prepare, pluggable): the curated training_dataset table"
-         " into this run's training set under training-sets/<run id>/ of the curated bucket; no"
-         " training data fails the run and alerts"),
-        "SageMaker training job on training-sets/<run id>/train/",
-    ]
-    if drift:
-        steps.append("drift baseline: Model Monitor statistics and constraints of the training features")
-    steps += [
-        ("evaluation: a processing job runs files/evaluation/evaluate.py on the held-out"
-         " test split and writes evaluation.json (rmse, mae, r2)"),
-        f"model package with its metrics{' and drift baseline' if drift else ''}, {gate}",
-    ]
-    if realtime and approval.mode == "auto":
-        steps.append(
-            "a model the metric gate approved: the run starts the deploy state machine itself (SageMaker"
-            " documents the approval event for a status change, not for a package created Approved)"
-        )
-    if realtime:
-        steps.append(
-            "on approval, EventBridge starts the deploy state machine: the challenger variants get"
-            " the new model (all variants on the first deployment or with one variant); it succeeds"
-            " only when the endpoint is InService on the new endpoint config, then autoscaling,"
-            + (" the drift schedule," if drift else "") + " and pruning of old versions"
-        )
-    else:
-        steps.append("SageMaker batch transform of inference/ of the curated bucket with an approved"
-                     " model, predictions to predictions/<run>/ of the artifacts bucket")
-    return steps
 
 
 def files(ctx: AwsContext) -> list[tuple[str, str]]:

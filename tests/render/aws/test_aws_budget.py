@@ -121,8 +121,7 @@ def test_a_budget_without_the_deployment_phase_says_why_there_is_none():
     text = text.split("  access:")[0] + "  access: {enabled: false}\n" + BUDGET
     bp = render(text)
     assert ("aws_budgets_budget", "main") not in bp.resources
-    ctx = aws_budget.build_context(bp.spec, deployment_enabled=False, name_prefix="acme-prod", tags={},
-                                   loop_steps=[])
+    ctx = aws_budget.build_context(bp.spec, deployment_enabled=False, name_prefix="acme-prod", tags={})
     assert ctx["budget"] is None and "no alert topic" in ctx["budget_readme"]
 
 
