@@ -72,9 +72,11 @@ def loop_aws(steps: Sequence[LoopStep], *, realtime: bool, drift: bool, budget: 
 def bucket_rows(buckets: Mapping[str, Bucket], *, logs_bucket: str, raw_transitions: Sequence[RawTransition],
                 raw_retention_days: int | None, noncurrent_days: int, log_retention_days: int) -> list[BucketRow]:
     """The bucket table: the raw, curated and artifacts buckets, then the logs bucket."""
-    raw = ", ".join(f"{t.storage_class} after {t.days} days" for t in raw_transitions)
-    raw += "; " + (f"deleted after {raw_retention_days} days (`phases.data.raw_retention_days`)" if raw_retention_days
-                   else "never deleted (set `phases.data.raw_retention_days` to expire it)")
+    moves = ", ".join(f"{t.storage_class} after {t.days} days" for t in raw_transitions)
+    end = (f"deleted after {raw_retention_days} days (`phases.data.raw_retention_days`)" if raw_retention_days
+           else "never deleted (set `phases.data.raw_retention_days` to expire it)")
+    # Raw data deleted before 30 days never changes storage class: no transitions, no separator.
+    raw = f"{moves}; {end}" if moves else end
     versions = f"old versions expire after {noncurrent_days} days"
     lifecycle = {"raw": raw, "curated": versions, "artifacts": f"{versions}; Glue temp files after 7"}
     rows = [BucketRow(name=b.name, holds=b.purpose, lifecycle=lifecycle[label]) for label, b in buckets.items()]

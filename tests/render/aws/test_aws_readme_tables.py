@@ -30,8 +30,9 @@ def _expected_lifecycle(bp: Blueprint, label: str) -> str:
         rule = rules.get("expire-raw-data") or rules["age-raw-data"]
         moves = ", ".join(f"{t['storage_class']} after {t['days']} days" for t in rule.get("transition", []))
         expire = rule.get("expiration")
-        return moves + "; " + (f"deleted after {expire[0]['days']} days (`phases.data.raw_retention_days`)"
-                               if expire else "never deleted (set `phases.data.raw_retention_days` to expire it)")
+        end = (f"deleted after {expire[0]['days']} days (`phases.data.raw_retention_days`)"
+               if expire else "never deleted (set `phases.data.raw_retention_days` to expire it)")
+        return f"{moves}; {end}" if moves else end
     if label == "logs":
         return f"logs expire after {rules['expire-access-logs']['expiration'][0]['days']} days"
     noncurrent = rules["expire-noncurrent-versions"]["noncurrent_version_expiration"][0]["noncurrent_days"]
@@ -67,6 +68,7 @@ def test_the_bucket_table_is_every_rendered_bucket_with_its_rendered_lifecycle(e
     "raw_archive_days: 200, raw_retention_days: 400",  # both transitions, then deleted
     "raw_retention_days: 100",  # Standard-IA, then deleted
     "raw_archive_days: 120",  # never deleted
+    "raw_retention_days: 20",  # deleted before Standard-IA's 30 days: no transition at all
 ])
 def test_the_raw_lifecycle_follows_the_spec(data):
     bp = render(spec_text().replace('log_retention_days: 90}', f'log_retention_days: 90, {data}}}'))
