@@ -17,11 +17,14 @@ import yaml
 from dsaas_infra import __version__
 from dsaas_infra.fleet import actions
 from dsaas_infra.fleet.index import INDEX_FILE, FleetClient, shards
+from dsaas_infra.spec import ci_names
 
 RUNNER = "ubuntu-latest"
 PYTHON = "3.12"
 TERRAFORM = "1.15.5"
 ARTIFACT_DAYS = 7
+# An apply job may run as long as its CI login lasts (ci_names.AWS_SESSION_SECONDS), no longer.
+APPLY_TIMEOUT_MINUTES = ci_names.AWS_SESSION_SECONDS["apply"] // 60
 PLAN_ARTIFACT_DAYS = 1  # a saved plan may hold sensitive values: keep it no longer than the apply needs
 
 
@@ -54,11 +57,14 @@ def _login(purpose: str) -> list[dict[str, Any]]:
     """Keyless login to the leg's own account/project: the plan identity is read-only."""
     role = "matrix.plan_role_arn" if purpose == "plan" else "matrix.role_arn"
     account = "matrix.plan_service_account" if purpose == "plan" else "matrix.service_account"
+    aws_with = {"role-to-assume": f"${{{{ {role} }}}}", "aws-region": "${{ matrix.region }}",
+                "role-session-name": f"dsaas-{purpose}-${{{{ github.run_id }}}}"}
+    if purpose == "apply":  # an apply can outlast the default hour: what the role allows (render/aws/ci.py)
+        aws_with["role-duration-seconds"] = "${{ matrix.apply_session_seconds }}"
     return [
         {"name": "Log in to AWS (OIDC)", "if": "matrix.cloud == 'aws'",
          "uses": actions.uses("aws-actions/configure-aws-credentials"),
-         "with": {"role-to-assume": f"${{{{ {role} }}}}", "aws-region": "${{ matrix.region }}",
-                  "role-session-name": f"dsaas-{purpose}-${{{{ github.run_id }}}}"}},
+         "with": aws_with},
         {"name": "Log in to Google Cloud (Workload Identity Federation)", "if": "matrix.cloud == 'gcp'",
          "uses": actions.uses("google-github-actions/auth"),
          "with": {"workload_identity_provider": "${{ matrix.workload_identity_provider }}",
@@ -179,7 +185,7 @@ def apply_workflow(shard: int, total: int, settings: Settings) -> dict[str, Any]
     plan = _matrix_job("plan", settings, {"contents": "read", "id-token": "write"},
                        _plan_steps(settings, upload=True), "${{ matrix.plan_environment }}")
     apply = _matrix_job("apply", settings, {"contents": "read", "id-token": "write"}, apply_steps,
-                        "${{ matrix.name }}", timeout=120)
+                        "${{ matrix.name }}", timeout=APPLY_TIMEOUT_MINUTES)
     apply["needs"] = ["changes", "plan"]
     return {
         "name": _title("apply", shard, total),

@@ -54,11 +54,13 @@ def ci_identity(spec: ResolvedSpec, spec_file: str) -> dict[str, str]:
         assert spec.aws is not None
         if spec.ci is not None and spec.ci.create_identity:
             base = f"arn:aws:iam::{spec.aws.account_id}:role/"
-            return {"role_arn": base + role_name(spec, "apply"), "plan_role_arn": base + role_name(spec, "plan")}
+            return {"role_arn": base + role_name(spec, "apply"), "plan_role_arn": base + role_name(spec, "plan"),
+                    "apply_session_seconds": str(ci_names.AWS_SESSION_SECONDS["apply"])}
         if not spec.aws.ci_role_arn:
             raise missing("aws.ci_role_arn", "a fleet client needs the role its CI assumes with GitHub OIDC: set "
                           "aws.ci_role_arn, or ci.create_identity: true")
-        return {"role_arn": spec.aws.ci_role_arn, "plan_role_arn": spec.aws.ci_plan_role_arn or spec.aws.ci_role_arn}
+        return {"role_arn": spec.aws.ci_role_arn, "plan_role_arn": spec.aws.ci_plan_role_arn or spec.aws.ci_role_arn,
+                "apply_session_seconds": str(ci_names.AWS_DEFAULT_SESSION_SECONDS)}
     assert spec.gcp is not None
     if spec.ci is not None and spec.ci.create_identity:
         provider = ci_names.gcp_provider_name(spec)

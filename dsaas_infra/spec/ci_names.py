@@ -8,6 +8,12 @@ from dsaas_infra.spec.resolved import GcpSpec, ResolvedSpec
 PURPOSES = ("apply", "plan")
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+# How long an AWS CI login lasts (aws-actions/configure-aws-credentials `role-duration-seconds`, at most
+# the role's max_session_duration; IAM allows 3600 to 43200). A managed blueprint's first apply
+# (SageMaker domain, endpoints, VPC endpoints) can outlast an hour; a plan does not. A role the spec
+# names (aws.ci_role_arn) is asked for the action's default hour (IAM's default maximum).
+AWS_SESSION_SECONDS = {"apply": 4 * 3600, "plan": 3600}
+AWS_DEFAULT_SESSION_SECONDS = 3600
 # Workload Identity Federation: one provider per pool; the pool is the client's.
 GCP_WIF_PROVIDER_ID = "github"
 # Service account id suffixes (ids are 6-30 chars: the longest client name, 20, leaves 5).

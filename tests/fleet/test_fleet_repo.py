@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from dsaas_infra.fleet import actions
+from dsaas_infra.spec import ci_names
 from tests.conftest import BLUEPRINTS, example_specs
 from tests.fleet.conftest import fleet_specs
 from tests.spec.conftest import GOOD_AWS
@@ -120,6 +121,10 @@ def test_pull_requests_plan_pushes_apply_behind_an_environment_schedule_drifts(f
     assert job["environment"] == "${{ matrix.name }}" and job["needs"] == ["changes", "plan"]
     login = next(s for s in job["steps"] if s["name"] == "Log in to AWS (OIDC)")
     assert login["with"]["role-to-assume"] == "${{ matrix.role_arn }}"
+    # An apply may outlast the default hour: the session the role allows, and no job outlives its login.
+    assert login["with"]["role-duration-seconds"] == "${{ matrix.apply_session_seconds }}"
+    assert "role-duration-seconds" not in steps["Log in to AWS (OIDC)"]["with"]
+    assert job["timeout-minutes"] * 60 <= ci_names.AWS_SESSION_SECONDS["apply"]
     assert any("download-artifact" in s.get("uses", "") for s in job["steps"])
     assert "schedule" in drift["on"] and "workflow_dispatch" in drift["on"]
     dsteps = {s["name"]: s for s in drift["jobs"]["drift"]["steps"]}
@@ -183,7 +188,8 @@ def test_clients_of_one_aws_account_share_its_github_oidc_provider(tmp_path):
     assert done.returncode == 0, done.stderr
     index = json.loads((tmp_path / "repo" / "fleet.json").read_text())
     assert index["clients"][1]["ci"] == {"role_arn": "arn:aws:iam::123456789012:role/beta-prod-github-apply",
-                                        "plan_role_arn": "arn:aws:iam::123456789012:role/beta-prod-github-plan"}
+                                        "plan_role_arn": "arn:aws:iam::123456789012:role/beta-prod-github-plan",
+                                        "apply_session_seconds": "14400"}
     for name in ("alpha-prod", "beta-prod"):
         ci_tf = (tmp_path / "repo" / "clients" / name / "ci.tf").read_text()
         assert 'resource "aws_iam_openid_connect_provider"' not in ci_tf

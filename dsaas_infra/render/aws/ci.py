@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dsaas_infra.bootstrap.partition import partition_of
 from dsaas_infra.fleet.index import role_name
 from dsaas_infra.spec import aws_rules, ci_names
 from dsaas_infra.spec.resolved import AwsSpec
@@ -42,6 +43,9 @@ DATA_READ_ACTIONS = (
 )
 
 
+SESSION_SECONDS = ci_names.AWS_SESSION_SECONDS
+
+
 def boundary_name(spec: AwsSpec) -> str:
     # Outside the <name>-* policies apply may write (and denied to it by ARN as well).
     return f"dsaas-ci-boundary-{spec.name_prefix}"
@@ -51,33 +55,36 @@ def build(spec: AwsSpec, ctx: Any) -> dict[str, Any]:
     assert spec.ci is not None
     account = spec.aws.account_id
     name = spec.name_prefix
-    state = f"arn:aws:s3:::{spec.state.bucket}"
+    arn = f"arn:{partition_of(spec.aws.region)}"
+    state = f"{arn}:s3:::{spec.state.bucket}"
     state_key = f"{state}/{spec.state.prefix}/terraform.tfstate"
     lock_object = f"{state_key}.tflock"
     names = aws_rules.derived_names(spec)
     bucket_names = sorted(n.name for k, n in names.items() if k.startswith("bucket_"))
-    own_buckets = [f"arn:aws:s3:::{b}" for b in bucket_names]
-    artifacts = f"arn:aws:s3:::{names['bucket_artifacts'].name}"
+    own_buckets = [f"{arn}:s3:::{b}" for b in bucket_names]
+    artifacts = f"{arn}:s3:::{names['bucket_artifacts'].name}"
     return dict(
         # The account's provider (bootstrap creates it) has a known ARN: no lookup by URL, which needs
         # iam:ListOpenIDConnectProviders on "*" that the apply role does not have.
         oidc_provider_arn_given=spec.ci.aws_oidc_provider_arn is not None,
         oidc_provider_arn=(spec.ci.aws_oidc_provider_arn
-                           or f"arn:aws:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}"),
+                           or f"{arn}:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}"),
         oidc_host=ci_names.GITHUB_OIDC_HOST,
         roles={k: role_name(spec, k) for k in ci_names.PURPOSES},
-        own_roles=f"arn:aws:iam::{account}:role/{name}-*",
+        session_seconds=SESSION_SECONDS,
+        aws_managed_policy=f"{arn}:iam::aws:policy/",
+        own_roles=f"{arn}:iam::{account}:role/{name}-*",
         # IAM apply may manage: the blueprint's own names (roles, policies, profiles it creates and passes).
-        iam_resources=[f"arn:aws:iam::{account}:{kind}/{name}-*"
+        iam_resources=[f"{arn}:iam::{account}:{kind}/{name}-*"
                        for kind in ("role", "policy", "instance-profile")],
         # What Terraform refreshes besides those: the OIDC provider, AWS managed policies, the boundary.
-        iam_read_resources=[f"arn:aws:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}",
-                            "arn:aws:iam::aws:policy/*", f"arn:aws:iam::{account}:policy/{boundary_name(spec)}"],
+        iam_read_resources=[f"{arn}:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}",
+                            f"{arn}:iam::aws:policy/*", f"{arn}:iam::{account}:policy/{boundary_name(spec)}"],
         boundary_name=boundary_name(spec),
         # S3 native locking (use_lockfile): the lock is an object next to the state.
         lock_object_arn=lock_object,
         # The deprecated DynamoDB lock table, while a spec still names one.
-        lock_table_arn=(f"arn:aws:dynamodb:{spec.aws.region}:{account}:table/{spec.state.lock_table}"
+        lock_table_arn=(f"{arn}:dynamodb:{spec.aws.region}:{account}:table/{spec.state.lock_table}"
                         if spec.state.lock_table else None),
         state_bucket_arn=state,
         object_read_actions=list(OBJECT_READ_ACTIONS),

@@ -3,7 +3,7 @@
 # environment umbrella-prod (give it required reviewers), the read-only plan role only from
 # umbrella-prod-plan (pull-request plans and scheduled drift).
 # Create this file's resources once with an administrator's credentials: CI cannot log in before,
-# and it may not change them afterwards (README: what each role may do).
+# and afterwards it may change their tags only (default_tags), nothing else (README: what each role may do).
 
 # The GitHub OIDC provider is one per AWS account, shared by every client there: `dsaas-infra
 # bootstrap` creates it (account baseline), at the ARN below: run `dsaas-infra bootstrap` before the first apply.
@@ -32,11 +32,12 @@ data "aws_iam_policy_document" "ci_trust_apply" {
   }
 }
 
+# max_session_duration: how long one CI login may last (the workflow's role-duration-seconds asks for it).
 resource "aws_iam_role" "ci_apply" {
   name                 = "umbrella-prod-github-apply"
   description          = "GitHub Actions apply of dsaas-provider/fleet (environment umbrella-prod)"
   assume_role_policy   = data.aws_iam_policy_document.ci_trust_apply.json
-  max_session_duration = 3600
+  max_session_duration = 14400
 }
 
 data "aws_iam_policy_document" "ci_trust_plan" {
@@ -60,6 +61,7 @@ data "aws_iam_policy_document" "ci_trust_plan" {
   }
 }
 
+# max_session_duration: how long one CI login may last (the workflow's role-duration-seconds asks for it).
 resource "aws_iam_role" "ci_plan" {
   name                 = "umbrella-prod-github-plan"
   description          = "GitHub Actions plan of dsaas-provider/fleet (environment umbrella-prod-plan)"
@@ -189,22 +191,29 @@ data "aws_iam_policy_document" "ci_apply_iam" {
     actions   = ["iam:Get*", "iam:List*"]
     resources = ["arn:aws:iam::345678901234:role/umbrella-prod-*", "arn:aws:iam::345678901234:policy/umbrella-prod-*", "arn:aws:iam::345678901234:instance-profile/umbrella-prod-*", "arn:aws:iam::345678901234:oidc-provider/token.actions.githubusercontent.com", "arn:aws:iam::aws:policy/*", "arn:aws:iam::345678901234:policy/dsaas-ci-boundary-umbrella-prod"]
   }
-  # The CI roles and the boundary are changed by an administrator only, never from CI; no role
-  # sheds its boundary.
+  # The boundary's tags follow default_tags like every other resource's (tags grant nothing here:
+  # no policy of the blueprint tests a resource or principal tag).
+  statement {
+    sid       = "TagTheBoundary"
+    actions   = ["iam:TagPolicy", "iam:UntagPolicy"]
+    resources = [aws_iam_policy.ci_boundary.arn]
+  }
+  # The CI roles and the boundary are changed by an administrator only, never from CI (but for
+  # their tags: OwnNames, TagTheBoundary); no role sheds its boundary.
   statement {
     sid    = "NotTheCiRoles"
     effect = "Deny"
     actions = [
       "iam:AttachRolePolicy", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy",
-      "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole",
-      "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+      "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy",
+      "iam:UpdateRole", "iam:UpdateRoleDescription",
     ]
     resources = [aws_iam_role.ci_apply.arn, aws_iam_role.ci_plan.arn]
   }
   statement {
     sid       = "NotTheBoundary"
     effect    = "Deny"
-    actions   = ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:TagPolicy", "iam:UntagPolicy"]
+    actions   = ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"]
     resources = [aws_iam_policy.ci_boundary.arn]
   }
   statement {

@@ -4,6 +4,7 @@ other client's state for either."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -273,3 +274,40 @@ def test_the_evaluator_follows_awss_rules():
     assert not allowed([policy], "s3:ListBucket", "arn:aws:s3:::b", {"s3:prefix": "other/"})
     assert allowed([policy], "s3:ListBucket", "arn:aws:s3:::b")  # no prefix: the Null test keeps it
     assert not allowed([policy], "ec2:DescribeVpcs", "*")  # implicit deny
+
+
+def test_apply_may_retag_the_ci_identity_and_nothing_else_of_it(managed_bp):
+    """default_tags reach the CI roles and the boundary: a tag change must apply from CI (TagRole/TagPolicy),
+    while every other change of them stays the administrator's."""
+    spec, _, roles, boundary = managed_bp
+    apply = roles["apply"]
+    for ci_role in ("github-apply", "github-plan"):
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{spec.name_prefix}-{ci_role}"
+        for action in ("iam:TagRole", "iam:UntagRole"):
+            assert allowed(apply, action, arn), (action, arn)
+        for action in ("iam:UpdateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy"):
+            assert not allowed(apply, action, arn), (action, arn)
+    for action in ("iam:TagPolicy", "iam:UntagPolicy"):
+        assert allowed(apply, action, boundary), action
+    assert not allowed(apply, "iam:TagRole", f"arn:aws:iam::{ACCOUNT}:role/globex-prod-github-apply")
+    assert not allowed(apply, "iam:TagPolicy", f"arn:aws:iam::{ACCOUNT}:policy/dsaas-ci-boundary-globex-prod")
+
+
+def test_ci_sessions_last_what_the_roles_allow(managed_bp):
+    """An apply can outlast an hour: the apply role allows the session the workflow asks for, within IAM's
+    3600..43200 s."""
+    _, files, _, _ = managed_bp
+    roles = resources(files, "aws_iam_role")
+    for purpose in ("apply", "plan"):
+        seconds = roles[f"ci_{purpose}"]["max_session_duration"]
+        assert seconds == aws_ci.SESSION_SECONDS[purpose] and 3600 <= seconds <= 43200
+    assert aws_ci.SESSION_SECONDS["apply"] > 3600
+
+
+def test_arns_are_in_the_regions_partition(managed_bp):
+    spec = managed_bp[0]
+    values = aws_ci.build(spec, None)
+    assert values["state_bucket_arn"].startswith("arn:aws:s3:::")
+    china = dataclasses.replace(spec, aws=spec.aws.model_copy(update={"region": "cn-north-1"}))
+    arns = [v for v in str(aws_ci.build(china, None)).split("'") if v.startswith("arn:")]
+    assert arns and all(a.startswith("arn:aws-cn:") for a in arns), arns
