@@ -62,6 +62,10 @@ class Cloud(Protocol):
         """This cloud's rules across keys (names it derives, networks, labels, ...)."""
         ...
 
+    def budget_rules(self, spec: ResolvedSpec) -> list[Problem]:
+        """Problems when budget.monthly_usd is set but this cloud's blueprint could not create the budget."""
+        ...
+
     def deprecations(self, spec: ResolvedSpec) -> list[Problem]: ...
 
     def preflight(self, spec: ResolvedSpec) -> list[CheckResult]:

@@ -58,6 +58,11 @@ class AwsCloud:
         assert isinstance(spec, AwsSpec)
         return aws_rules.check(spec)
 
+    def budget_rules(self, spec: ResolvedSpec) -> list[Problem]:
+        # AWS Budgets needs nothing but the amount (the account is the payer's or a member's); without
+        # the deployment phase there is no alert topic and the README says there is no budget.
+        return []
+
     def deprecations(self, spec: ResolvedSpec) -> list[Problem]:
         if not spec.state.lock_table:
             return []

@@ -59,6 +59,10 @@ class GcpCloud:
         assert isinstance(spec, GcpSpec)
         return gcp_rules.check(spec)
 
+    def budget_rules(self, spec: ResolvedSpec) -> list[Problem]:
+        assert isinstance(spec, GcpSpec)
+        return gcp_rules.budget(spec)
+
     def deprecations(self, spec: ResolvedSpec) -> list[Problem]:
         return []
 

@@ -14,11 +14,9 @@ BUDGET_PERMISSIONS = ("billing.budgets.create", "billing.budgets.get", "billing.
 def check_budget(spec: GcpSpec, connection) -> Outcome:
     assert spec.gcp is not None
     account = spec.gcp.billing_account
-    if spec.budget is None:
+    # A budget without a billing account is a spec error (SPEC017), so a spec that loads has both or no budget.
+    if spec.budget is None or account is None:
         return ("pass", "no budget.monthly_usd: the blueprint creates no billing budget")
-    if account is None:
-        return ("warn", "budget.monthly_usd is set but gcp.billing_account is not: no billing budget is "
-                        "created (set it, or create the budget by hand)")
     try:
         answer = _call(connection, "POST", CLOUD_BILLING, f"/v1/billingAccounts/{account}:testIamPermissions",
                        {"permissions": list(BUDGET_PERMISSIONS)})

@@ -213,6 +213,17 @@ def check(spec: GcpSpec) -> list[Problem]:
     return problems
 
 
+def budget(spec: GcpSpec) -> list[Problem]:
+    """A billing budget belongs to a billing account: without one the blueprint would render no budget
+    while validate still compared the estimate with budget.monthly_usd, so nothing would alarm."""
+    assert spec.gcp is not None
+    if spec.budget is None or spec.gcp.billing_account is not None:
+        return []
+    return [(("budget", "monthly_usd"), (
+        "a GCP billing budget belongs to the billing account: set gcp.billing_account "
+        "(gcloud billing projects describe PROJECT), or remove budget so no alarm is promised"))]
+
+
 def _apigee_problems(spec: GcpSpec) -> list[Problem]:
     assert spec.gcp is not None
     apigee = spec.gcp.apigee

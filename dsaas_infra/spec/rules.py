@@ -147,6 +147,10 @@ def _cloud_rules(spec: ResolvedSpec) -> list[Problem]:
     return clouds.of(spec).spec_rules(spec)
 
 
+def _budget(spec: ResolvedSpec) -> list[Problem]:
+    return clouds.of(spec).budget_rules(spec)
+
+
 def _state_bucket(spec: ResolvedSpec) -> list[Problem]:
     try:
         clouds.of(spec).check_state_bucket(spec.state.bucket)
@@ -195,6 +199,8 @@ RULES: tuple[SpecRule, ...] = (
              _cloud_rules, {"client": {"tags": {f"team{i}": "x" for i in range(64)}}}, cloud="gcp"),
     SpecRule("SPEC016", "the state bucket name is valid on the cloud", _state_bucket,
              {"state": {"bucket": "Bad_Bucket"}}),
+    SpecRule("SPEC017", "budget.monthly_usd renders a budget that alarms (GCP: needs gcp.billing_account)",
+             _budget, {"gcp": {"billing_account": None}}, cloud="gcp"),
 )
 BY_ID: dict[str, SpecRule] = {r.id: r for r in RULES}
 

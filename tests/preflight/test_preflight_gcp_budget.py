@@ -10,6 +10,7 @@ from google.auth.credentials import AnonymousCredentials
 from dsaas_infra.preflight.gcp import run_checks
 from dsaas_infra.preflight.gcp_billing import BUDGET_PERMISSIONS
 from dsaas_infra.preflight.gcp_session import Connection
+from dsaas_infra.spec.model import Budget
 
 PROJECT = "acme-dsaas-prod"
 ACCOUNT = "0A1B2C-3D4E5F-6A7B8C"
@@ -27,8 +28,9 @@ def budget_check(spec, connection):
 
 
 def with_account(gcp_spec):
-    spec = gcp_spec(BUDGET)
-    return dataclasses.replace(spec, gcp=spec.gcp.model_copy(update={"billing_account": ACCOUNT}))
+    spec = gcp_spec()  # a budget without the account does not load (SPEC017): add both
+    return dataclasses.replace(spec, gcp=spec.gcp.model_copy(update={"billing_account": ACCOUNT}),
+                               budget=Budget(monthly_usd=9000))
 
 
 def test_the_caller_may_create_the_budget(fake_gcp, connection, gcp_spec):
@@ -51,9 +53,20 @@ def test_an_account_the_caller_cannot_see_fails(fake_gcp, connection, gcp_spec):
     assert status == "fail" and "PERMISSION_DENIED" in detail and ACCOUNT in detail
 
 
-def test_a_budget_without_a_billing_account_warns_and_asks_nothing(fake_gcp, connection, gcp_spec):
-    status, detail = budget_check(gcp_spec(BUDGET), connection)
-    assert status == "warn" and "gcp.billing_account" in detail
+def test_a_budget_without_a_billing_account_is_a_located_spec_error(gcp_spec):
+    """No budget resource could be created, so the spec does not load (SPEC017): preflight never meets one."""
+    from dsaas_infra.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        gcp_spec(BUDGET)
+    lines = e.value.lines()
+    assert len(lines) == 1 and lines[0].startswith("acme.yaml:") and lines[0].endswith("[SPEC017]"), lines
+    assert "budget.monthly_usd" in lines[0] and "gcp.billing_account" in lines[0]
+
+
+def test_no_budget_asks_nothing_of_billing(fake_gcp, connection, gcp_spec):
+    status, detail = budget_check(gcp_spec(), connection)
+    assert status == "pass" and "no budget" in detail
     assert not any("billingAccounts" in path for _, path in fake_gcp.requests)
 
 

@@ -188,7 +188,7 @@ def platform_alerts(*, name_prefix: str, pipeline_job: str, fresh: Freshness | N
 
 
 def budget(spec: GcpSpec, name_prefix: str) -> Budget | None:
-    """google_billing_budget: only with budget.monthly_usd and a known billing account."""
+    """google_billing_budget: only with budget.monthly_usd (which needs gcp.billing_account: SPEC017)."""
     if spec.budget is None or spec.gcp is None or spec.gcp.billing_account is None:
         return None
     return Budget(
@@ -209,10 +209,6 @@ def budget_readme(spec: GcpSpec, b: Budget | None) -> str:
                 f"{', '.join(f'{int(t * 100)}%' for t in b.actual)} of actual spend and when the "
                 "month's forecast passes 100%. The billing account must bill in USD, and whoever applies "
                 "needs `billing.budgets.create` on it (Billing Account Costs Manager; preflight checks it).")
-    if spec.budget is not None:
-        return (f"No billing budget: `budget.monthly_usd` is {spec.budget.monthly_usd:g} but the spec names no "
-                "`gcp.billing_account` (a budget belongs to the billing account). Set it, or create the "
-                "budget in Billing > Budgets & alerts by hand.")
     return ("No billing budget: the spec sets no `budget.monthly_usd` (with it and `gcp.billing_account`, the "
             "blueprint creates one that alerts the notification channels).")
 

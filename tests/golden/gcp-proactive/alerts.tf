@@ -1,7 +1,7 @@
 # Platform alerts next to the pipeline's own (monitoring.tf): rejected scheduled launches of the
-# pipeline, data freshness (an hourly check of the curated table) and the public API's 5xx answers,
-# latency and certificate (HTTPS check and expiry); each reaches the notification channels of
-# monitoring.tf.
+# pipeline, data freshness (an hourly check of the curated table), the public API's 5xx answers,
+# latency and certificate (HTTPS check and expiry) and the billing budget; each reaches the
+# notification channels of monitoring.tf.
 
 # --- Data freshness -----------------------------------------------------------------------------
 # Every hour Cloud Scheduler asks BigQuery whether the curated table got new rows within the
@@ -270,6 +270,53 @@ resource "google_monitoring_alert_policy" "api_certificate_expiry" {
   documentation {
     mime_type = "text/markdown"
     content   = "The managed certificate is not being renewed (Google renews it about a month before it expires): check that the DNS A record of the API host still points at output api_ip_address and the certificate's status."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+# --- Billing budget -----------------------------------------------------------------------------
+# budget.monthly_usd on this project's costs; actual spend and the month's forecast reach the
+# notification channels (at most 5: Cloud Billing's limit) and the billing account's admins.
+resource "google_billing_budget" "main" {
+  billing_account = "01A2B3-C4D5E6-F7A8B9"
+  display_name    = "globex-eu-staging monthly budget"
+
+  budget_filter {
+    projects        = ["projects/${data.google_project.current.number}"]
+    calendar_period = "MONTH"
+  }
+
+  amount {
+    specified_amount {
+      currency_code = "USD"
+      units         = "4000"
+    }
+  }
+
+  threshold_rules {
+    threshold_percent = 0.5
+    spend_basis       = "CURRENT_SPEND"
+  }
+
+  threshold_rules {
+    threshold_percent = 0.9
+    spend_basis       = "CURRENT_SPEND"
+  }
+
+  threshold_rules {
+    threshold_percent = 1
+    spend_basis       = "CURRENT_SPEND"
+  }
+
+  threshold_rules {
+    threshold_percent = 1
+    spend_basis       = "FORECASTED_SPEND"
+  }
+
+  all_updates_rule {
+    monitoring_notification_channels = slice(local.notification_channels, 0, min(5, length(local.notification_channels)))
+    disable_default_iam_recipients   = false
   }
 
   depends_on = [time_sleep.services]

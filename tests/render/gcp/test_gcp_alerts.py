@@ -7,6 +7,7 @@ import re
 import pytest
 import yaml
 
+from dsaas_infra.errors import SpecError
 from dsaas_infra.render.gcp import alerts as gcp_alerts
 from dsaas_infra.render.gcp import pipeline as gcp_pipeline
 from dsaas_infra.spec import load_spec, load_spec_text
@@ -148,7 +149,7 @@ def test_the_api_certificate_is_watched_by_an_https_check(examples):
 
 
 def test_a_budget_with_a_billing_account_alerts_the_channels():
-    bp = with_extra("gcp-managed", gcp=f"  billing_account: {ACCOUNT}\n", top="budget: {monthly_usd: 25000}\n")
+    bp = with_extra("gcp-reactive", gcp=f"  billing_account: {ACCOUNT}\n", top="budget: {monthly_usd: 25000}\n")
     budget = bp.resources[("google_billing_budget", "main")]
     assert budget["billing_account"] == ACCOUNT
     assert budget["amount"][0]["specified_amount"][0] == {"currency_code": "USD", "units": "25000"}
@@ -162,11 +163,20 @@ def test_a_budget_with_a_billing_account_alerts_the_channels():
     assert "Billing budget" in bp.text("README.md") and ACCOUNT in bp.text("README.md")
 
 
-def test_no_billing_account_no_budget_and_the_readme_says_why(examples):
-    bp = with_extra("gcp-managed", top="budget: {monthly_usd: 25000}\n")
-    assert ("google_billing_budget", "main") not in bp.resources
-    assert "No billing budget" in bp.text("README.md") and "gcp.billing\\_account" in bp.text("README.md")
-    assert ("google_billing_budget", "main") not in examples["gcp-managed"].resources
+def test_the_budgeted_examples_render_their_budget_and_a_budget_without_an_account_does_not_load(examples):
+    """validate must never compare the estimate with a budget that nothing alarms on (SPEC017)."""
+    for stem in ("gcp-proactive", "gcp-managed"):
+        bp = examples[stem]
+        assert bp.spec.budget is not None and bp.spec.gcp.billing_account is not None
+        budget = bp.resources[("google_billing_budget", "main")]
+        assert budget["billing_account"] == bp.spec.gcp.billing_account
+        assert budget["amount"][0]["specified_amount"][0]["units"] == f"{bp.spec.budget.monthly_usd:.0f}"
+    assert ("google_billing_budget", "main") not in examples["gcp-reactive"].resources
+    assert "No billing budget" in examples["gcp-reactive"].text("README.md")
+    with pytest.raises(SpecError) as e:
+        with_extra("gcp-reactive", top="budget: {monthly_usd: 25000}\n")
+    lines = e.value.lines()
+    assert len(lines) == 1 and lines[0].startswith("gcp-reactive.yaml:") and lines[0].endswith("[SPEC017]")
 
 
 def _header(bp: ParsedBlueprint) -> str:
@@ -175,8 +185,8 @@ def _header(bp: ParsedBlueprint) -> str:
 
 
 @pytest.mark.parametrize("stem, extra", [("gcp-reactive", {}), ("gcp-proactive", {}), ("gcp-managed", {}),
-                                         ("gcp-managed", {"gcp": f"  billing_account: {ACCOUNT}\n",
-                                                          "top": "budget: {monthly_usd: 25000}\n"})])
+                                         ("gcp-reactive", {"gcp": f"  billing_account: {ACCOUNT}\n",
+                                                           "top": "budget: {monthly_usd: 25000}\n"})])
 def test_the_alerts_file_says_what_it_holds_and_nothing_else(stem, extra):
     """The opening comment of alerts.tf names the budget only where one is rendered, the API's
     alerts only where there is an API."""
@@ -187,7 +197,7 @@ def test_the_alerts_file_says_what_it_holds_and_nothing_else(stem, extra):
     assert ("billing budget" in header) == has_budget, header
     assert ("public API" in header) == has_api, header
     assert ("data freshness" in header) == (("google_cloud_scheduler_job", "freshness") in bp.resources)
-    assert has_budget == bool(extra) and has_api == (stem != "gcp-reactive")
+    assert has_budget == (bool(extra) or stem != "gcp-reactive") and has_api == (stem != "gcp-reactive")
 
 
 def test_model_approvers_get_a_custom_role_that_cannot_deploy():

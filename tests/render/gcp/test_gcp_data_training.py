@@ -128,7 +128,9 @@ def test_enabled_apis_include_the_serving_phases_needs(examples, stem):
     ci = set(gcp_ci.APIS) if spec.ci is not None and spec.ci.create_identity else set()
     # The promote job (pipeline.tf) is a Cloud Run job, where there is an endpoint to promote to.
     promote = {"run.googleapis.com"} if resources(examples[stem], "google_cloud_run_v2_job") else set()
-    assert listed == set(gcp._apis(spec)) | serving | set(gcp_network.extra_apis(spec)) | ci | promote
+    # A billing budget (alerts.tf) needs the Billing Budgets API.
+    budget = {"billingbudgets.googleapis.com"} if resources(examples[stem], "google_billing_budget") else set()
+    assert listed == set(gcp._apis(spec)) | serving | set(gcp_network.extra_apis(spec)) | ci | promote | budget
 
 
 def test_cmek_keys_rotate_are_protected_and_every_agent_is_granted(examples):
