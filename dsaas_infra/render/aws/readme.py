@@ -75,9 +75,10 @@ def bucket_rows(buckets: Mapping[str, Bucket], *, logs_bucket: str, raw_transiti
     moves = ", ".join(f"{t.storage_class} after {t.days} days" for t in raw_transitions)
     end = (f"deleted after {raw_retention_days} days (`phases.data.raw_retention_days`)" if raw_retention_days
            else "never deleted (set `phases.data.raw_retention_days` to expire it)")
-    # Raw data deleted before 30 days never changes storage class: no transitions, no separator.
-    raw = f"{moves}; {end}" if moves else end
     versions = f"old versions expire after {noncurrent_days} days"
+    # Raw data deleted before 30 days never changes storage class: no transitions, no separator.
+    # Even raw data that is never deleted loses the old versions of overwritten or deleted objects.
+    raw = "; ".join(part for part in (moves, end, versions) if part)
     lifecycle = {"raw": raw, "curated": versions, "artifacts": f"{versions}; Glue temp files after 7"}
     rows = [BucketRow(name=b.name, holds=b.purpose, lifecycle=lifecycle[label]) for label, b in buckets.items()]
     return [*rows, BucketRow(name=logs_bucket, holds=LOGS_BUCKET_HOLDS,

@@ -32,7 +32,8 @@ def _expected_lifecycle(bp: Blueprint, label: str) -> str:
         expire = rule.get("expiration")
         end = (f"deleted after {expire[0]['days']} days (`phases.data.raw_retention_days`)"
                if expire else "never deleted (set `phases.data.raw_retention_days` to expire it)")
-        return f"{moves}; {end}" if moves else end
+        versions = f"old versions expire after {rule['noncurrent_version_expiration'][0]['noncurrent_days']} days"
+        return "; ".join(part for part in (moves, end, versions) if part)
     if label == "logs":
         return f"logs expire after {rules['expire-access-logs']['expiration'][0]['days']} days"
     noncurrent = rules["expire-noncurrent-versions"]["noncurrent_version_expiration"][0]["noncurrent_days"]
