@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypedDict
 
 from dsaas_infra import __version__
 from dsaas_infra.loop import LoopStep
@@ -58,7 +58,35 @@ class CommonContext:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in NOT_TEMPLATE_VARS}
 
 
-def common_context(spec: ResolvedSpec) -> dict[str, Any]:
+class CommonValues(TypedDict):
+    """CommonContext's fields but the ones each cloud sets itself (provider pins, loop_steps):
+    common_context's result, splatted into the cloud's context class (mypy checks each key)."""
+
+    spec: ResolvedSpec
+    client: Client
+    phases: Phases
+    name_prefix: str
+    tags: dict[str, str]
+    version: str
+    enabled_phases: list[str]
+    phase_outputs: list[str]
+    phase_names: tuple[str, ...]
+    phase_purpose: dict[str, str]
+    services: dict[str, dict[str, list[str]]]
+    display_name: str
+    state: StateSettings
+    data_enabled: bool
+    training_enabled: bool
+    deployment_enabled: bool
+    realtime: bool
+    access_enabled: bool
+    data_schedule: str
+    prevent_destroy: bool
+    raw_retention_days: int | None
+    log_retention_days: int
+
+
+def common_context(spec: ResolvedSpec) -> CommonValues:
     """The shared fields of the context, as keyword arguments of the cloud's context class."""
     c = spec.client
     tags = {

@@ -49,8 +49,6 @@ GLUE_VERSION = "5.0"
 # archive class after phases.data.raw_archive_days.
 RAW_IA_DAYS = 30
 RAW_ARCHIVE_CLASS = "GLACIER_IR"
-# The phase flags of the common context (render/context.py) the phase builders take.
-PHASE_FLAGS = ("data_enabled", "training_enabled", "deployment_enabled", "realtime", "access_enabled")
 
 
 def build_context(spec: AwsSpec) -> AwsContext:
@@ -62,7 +60,9 @@ def build_context(spec: AwsSpec) -> AwsContext:
     data, training, deployment = phases.data, phases.training, phases.deployment
     network = spec.aws.network
     # Which phases are on: decided once, in render/context.py.
-    phase_flags: dict[str, bool] = {flag: common[flag] for flag in PHASE_FLAGS}
+    phase_flags = {"data_enabled": common["data_enabled"], "training_enabled": common["training_enabled"],
+                   "deployment_enabled": common["deployment_enabled"], "realtime": common["realtime"],
+                   "access_enabled": common["access_enabled"]}
     serving = aws_serving.build_context(
         spec, name_prefix=spec.name_prefix, names=names, deployment=phase_flags["deployment_enabled"],
         realtime=phase_flags["realtime"], access=phase_flags["access_enabled"])
