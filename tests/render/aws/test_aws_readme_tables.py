@@ -11,7 +11,7 @@ from dsaas_infra.render.aws import build as aws
 from dsaas_infra.render.aws import readme as aws_readme
 from dsaas_infra.spec import load_spec, load_spec_text
 from tests.render.aws.test_aws_serving import AWS_EXAMPLES, Blueprint, build, render, spec_text
-from tests.render.gcp.test_gcp_readme_tables import table
+from tests.render.markdown_tables import table
 
 
 @pytest.fixture(scope="module", params=[p.stem for p in AWS_EXAMPLES])

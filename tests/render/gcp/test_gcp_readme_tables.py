@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from markdown_it import MarkdownIt
 
 from dsaas_infra.loop import STEPS
 from dsaas_infra.render import render_blueprint
 from dsaas_infra.render.gcp.readme import LOOP_EVIDENCE, MONITOR_PARTS, PHASE_SERVICES, rendered_addresses
 from dsaas_infra.spec import load_spec
 from tests.conftest import example_specs
+from tests.render.markdown_tables import table
 
 GCP_SPECS = {p.stem: p for p in example_specs() if p.stem.startswith("gcp-")}
 EVIDENCE = {svc: evidence for rows in PHASE_SERVICES.values() for svc, evidence in rows}
@@ -18,32 +18,6 @@ EVIDENCE = {svc: evidence for rows in PHASE_SERVICES.values() for svc, evidence 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, dict[str, bytes]]:
     return {stem: render_blueprint(load_spec(path)) for stem, path in GCP_SPECS.items()}
-
-
-def table(readme: str, header: str) -> list[list[str]]:
-    """Rows (cell texts) of the Markdown table whose first header cell is ``header``."""
-    tokens = MarkdownIt().enable("table").parse(readme)
-    tables, rows, row, cell, current = [], [], None, None, None
-    for t in tokens:
-        if t.type == "table_open":
-            rows = []
-        elif t.type == "tr_open":
-            row = []
-        elif t.type in ("th_open", "td_open"):
-            cell = []
-        elif t.type == "inline" and cell is not None:
-            cell.append(t.content)
-        elif t.type in ("th_close", "td_close"):
-            row.append("".join(cell).replace("\\", ""))
-            cell = None
-        elif t.type == "tr_close":
-            rows.append(row)
-        elif t.type == "table_close":
-            tables.append(rows)
-    for current in tables:
-        if current[0][0] == header:
-            return current[1:]
-    raise AssertionError(f"no table headed {header!r}")
 
 
 @pytest.mark.parametrize("stem", sorted(GCP_SPECS))
