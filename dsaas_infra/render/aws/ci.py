@@ -2,7 +2,8 @@
 
 Plan (pull requests, drift) reads configuration: ReadOnlyAccess with what reads data denied (object
 contents except its own state, its lock and the files the blueprint uploads; kms:Decrypt except
-through S3; items, log events, query results, secrets, messages).
+through S3, and through Step Functions and Lambda for their definitions and environments; items, log
+events, query results, secrets, messages, execution data).
 
 Apply administers the platform: PowerUserAccess (every service but IAM, Organizations, Account), IAM
 only on the blueprint's own names and roles only with the permissions boundary ci.tf creates (every
@@ -15,6 +16,7 @@ from typing import Any
 
 from dsaas_infra.bootstrap.partition import partition_of
 from dsaas_infra.fleet.index import role_name
+from dsaas_infra.render.aws import kms as aws_kms
 from dsaas_infra.spec import aws_rules, ci_names
 from dsaas_infra.spec.resolved import AwsSpec
 
@@ -40,7 +42,13 @@ DATA_READ_ACTIONS = (
     "dynamodb:GetRecords", "dynamodb:Query", "dynamodb:Scan", "kinesis:GetRecords", "logs:FilterLogEvents",
     "logs:GetLogEvents", "logs:GetLogRecord", "logs:GetQueryResults", "logs:StartLiveTail", "logs:StartQuery",
     "sagemaker:BatchGetRecord", "sagemaker:GetRecord", "secretsmanager:GetSecretValue", "sqs:ReceiveMessage",
+    # Execution inputs and outputs: plan decrypts through Step Functions for the definitions only.
+    "states:DescribeExecution", "states:GetExecutionHistory",
 )
+# Terraform's refresh decrypts through these services with the blueprint's keys: DescribeStateMachine
+# returns the definition of a state machine encrypted with a customer managed key, GetFunction the
+# environment of a Lambda function encrypted with one (else the refresh fails or reads no variables).
+REFRESH_DECRYPT_SERVICES = ("lambda", "states")
 
 
 SESSION_SECONDS = ci_names.AWS_SESSION_SECONDS
@@ -91,6 +99,11 @@ def build(spec: AwsSpec, ctx: Any) -> dict[str, Any]:
         data_read_actions=list(DATA_READ_ACTIONS),
         plan_readable_objects=[state_key, lock_object, *(f"{artifacts}/{p}*" for p in MANAGED_OBJECT_PREFIXES)],
         s3_service=f"s3.{spec.aws.region}.amazonaws.com",
+        refresh_decrypt_services=[f"{svc}.{spec.aws.region}.amazonaws.com" for svc in REFRESH_DECRYPT_SERVICES],
+        # The keys of the families whose services are those (HCL references, once each).
+        refresh_decrypt_keys=list(dict.fromkeys(
+            ctx.kms[family] for family, info in aws_kms.FAMILIES.items()
+            if set(info.services) & set(REFRESH_DECRYPT_SERVICES))),
         own_bucket_names=bucket_names,
         apply_s3_resources=[*own_buckets, *(f"{b}/*" for b in own_buckets), state,
                             f"{state}/{spec.state.prefix}/*"],

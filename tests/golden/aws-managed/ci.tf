@@ -91,22 +91,35 @@ data "aws_iam_policy_document" "ci_plan_lock" {
     actions       = ["s3-object-lambda:GetObject", "s3:GetObject", "s3:GetObjectTorrent", "s3:GetObjectVersion", "s3:GetObjectVersionTorrent"]
     not_resources = ["arn:aws:s3:::umbrella-terraform-state-345678901234/platform/dsaas/umbrella-prod/terraform.tfstate", "arn:aws:s3:::umbrella-terraform-state-345678901234/platform/dsaas/umbrella-prod/terraform.tfstate.tflock", "arn:aws:s3:::umbrella-prod-artifacts-345678901234/code/*", "arn:aws:s3:::umbrella-prod-artifacts-345678901234/glue/scripts/*"]
   }
-  # Keys decrypt only through S3, i.e. only the objects above (the state is SSE-KMS).
+  # Keys decrypt only through S3, i.e. only the objects above (the state is SSE-KMS), and through
+  # Step Functions and Lambda, which refresh needs for the CMK-encrypted state machines
+  # (DescribeStateMachine) and Lambda environments (GetFunction); their execution data is denied below.
   statement {
-    sid       = "DecryptOnlyThroughS3"
+    sid       = "DecryptOnlyThroughS3AndRefreshedServices"
     effect    = "Deny"
     actions   = ["kms:Decrypt"]
     resources = ["*"]
     condition {
       test     = "StringNotEquals"
       variable = "kms:ViaService"
-      values   = ["s3.us-west-2.amazonaws.com"]
+      values   = ["s3.us-west-2.amazonaws.com", "lambda.us-west-2.amazonaws.com", "states.us-west-2.amazonaws.com"]
+    }
+  }
+  statement {
+    # ReadOnlyAccess grants no kms:Decrypt; the keys' policies let the account decrypt through these services.
+    sid       = "DecryptRefreshedConfiguration"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.serving.arn, aws_kms_key.pipeline.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["lambda.us-west-2.amazonaws.com", "states.us-west-2.amazonaws.com"]
     }
   }
   statement {
     sid       = "NoOtherData"
     effect    = "Deny"
-    actions   = ["athena:GetQueryResults", "athena:GetQueryResultsStream", "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:GetRecords", "dynamodb:Query", "dynamodb:Scan", "kinesis:GetRecords", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:GetLogRecord", "logs:GetQueryResults", "logs:StartLiveTail", "logs:StartQuery", "sagemaker:BatchGetRecord", "sagemaker:GetRecord", "secretsmanager:GetSecretValue", "sqs:ReceiveMessage"]
+    actions   = ["athena:GetQueryResults", "athena:GetQueryResultsStream", "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:GetRecords", "dynamodb:Query", "dynamodb:Scan", "kinesis:GetRecords", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:GetLogRecord", "logs:GetQueryResults", "logs:StartLiveTail", "logs:StartQuery", "sagemaker:BatchGetRecord", "sagemaker:GetRecord", "secretsmanager:GetSecretValue", "sqs:ReceiveMessage", "states:DescribeExecution", "states:GetExecutionHistory"]
     resources = ["*"]
   }
 }

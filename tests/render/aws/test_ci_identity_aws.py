@@ -29,12 +29,21 @@ def with_ci(text: str) -> str:
     return text.rstrip("\n") + "\n" + CI
 
 
+KEY_LABELS = ("main", "data", "training", "logs", "serving", "pipeline")
+
+
+def key_arn(spec, label: str) -> str:
+    """A stand-in ARN for aws_kms_key.<label> (the real one exists only after apply)."""
+    return f"arn:aws:kms:{spec.aws.region}:{spec.aws.account_id}:key/{label}"
+
+
 def _identity(spec, files):
     account = spec.aws.account_id
     boundary = f"arn:aws:iam::{account}:policy/{aws_ci.boundary_name(spec)}"
     refs = {"aws_iam_policy.ci_boundary.arn": boundary,
             "aws_iam_role.ci_apply.arn": f"arn:aws:iam::{account}:role/{spec.name_prefix}-github-apply",
-            "aws_iam_role.ci_plan.arn": f"arn:aws:iam::{account}:role/{spec.name_prefix}-github-plan"}
+            "aws_iam_role.ci_plan.arn": f"arn:aws:iam::{account}:role/{spec.name_prefix}-github-plan",
+            **{f"aws_kms_key.{label}.arn": key_arn(spec, label) for label in KEY_LABELS}}
     docs = policy_documents(files["ci.tf"], refs)
     roles = {
         "plan": [managed("ReadOnlyAccess"), docs["ci_plan_lock"]],
@@ -234,6 +243,40 @@ def test_plan_can_refresh_every_resource_type_of_the_blueprint(blueprint):
         for action in REFRESH_READS["aws_s3_object"]:
             assert allowed(plan, action, f"arn:aws:s3:::{artifacts}/{body['key']}"), \
                 f"plan cannot refresh aws_s3_object.{name} ({body['key']}): render/aws/ci.py MANAGED_OBJECT_PREFIXES"
+
+
+def _key_label(ref: str) -> str:
+    match = re.fullmatch(r"\$\{aws_kms_key\.([a-z_]+)\.arn\}", ref)
+    assert match, ref
+    return match.group(1)
+
+
+def test_plan_decrypts_what_refresh_reads_of_cmk_encrypted_state_machines_and_lambdas(blueprint):
+    """DescribeStateMachine of a state machine encrypted with a customer managed key, and GetFunction
+    of a Lambda whose environment is, need kms:Decrypt through Step Functions / Lambda; the deny
+    that allowed only S3 made the managed CI plan and drift fail to refresh (senior AWS review)."""
+    spec, files, roles, _ = blueprint
+    plan = roles["plan"]
+    region = spec.aws.region
+    needs = [("states", m["encryption_configuration"][0]["kms_key_id"])
+             for m in resources(files, "aws_sfn_state_machine").values()
+             if m.get("encryption_configuration", [{}])[0].get("type") == "CUSTOMER_MANAGED_KMS_KEY"]
+    needs += [("lambda", f["kms_key_arn"]) for f in resources(files, "aws_lambda_function").values()
+              if "kms_key_arn" in f]
+    assert needs
+    for service, ref in needs:
+        arn = key_arn(spec, _key_label(ref))
+        assert allowed(plan, "kms:Decrypt", arn, {"kms:ViaService": f"{service}.{region}.amazonaws.com"}), \
+            (service, ref)
+        # The same key, through any other service (or the KMS API itself), stays denied.
+        assert not allowed(plan, "kms:Decrypt", arn, {"kms:ViaService": f"sagemaker.{region}.amazonaws.com"})
+        assert not allowed(plan, "kms:Decrypt", arn)
+    # Not another key of the account, and not the executions' data those keys also encrypt.
+    other = f"arn:aws:kms:{region}:{spec.aws.account_id}:key/not-this-blueprints"
+    assert not allowed(plan, "kms:Decrypt", other, {"kms:ViaService": f"states.{region}.amazonaws.com"})
+    for action in ("states:DescribeExecution", "states:GetExecutionHistory"):
+        assert not allowed(plan, action, "*"), action
+        assert allowed([managed("ReadOnlyAccess")], action, "*"), action  # the deny is not vacuous
 
 
 def test_plan_reads_no_client_data_and_no_other_state(managed_bp):
