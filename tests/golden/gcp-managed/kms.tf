@@ -52,7 +52,8 @@ resource "google_kms_crypto_key" "keys" {
   }
 
   lifecycle {
-    # Destroying a key makes everything encrypted with it unreadable.
+    # Destroying a key schedules the destruction of its versions: everything encrypted with it
+    # becomes unreadable once destroy_scheduled_duration has passed (phases.data.prevent_destroy).
     prevent_destroy = true
   }
 }

@@ -35,6 +35,7 @@ locals {
 }
 
 resource "google_kms_crypto_key" "keys" {
+  #checkov:skip=CKV_GCP_82:the spec sets phases.data.prevent_destroy false (sandbox teardown): destroy schedules the versions' destruction
   for_each = local.kms_keys
 
   name                       = each.value.name
@@ -52,8 +53,9 @@ resource "google_kms_crypto_key" "keys" {
   }
 
   lifecycle {
-    # Destroying a key makes everything encrypted with it unreadable.
-    prevent_destroy = true
+    # Destroying a key schedules the destruction of its versions: everything encrypted with it
+    # becomes unreadable once destroy_scheduled_duration has passed (phases.data.prevent_destroy).
+    prevent_destroy = false
   }
 }
 
@@ -68,6 +70,7 @@ resource "google_kms_key_ring" "logging" {
 }
 
 resource "google_kms_crypto_key" "logging" {
+  #checkov:skip=CKV_GCP_82:the spec sets phases.data.prevent_destroy false (sandbox teardown): destroy schedules the versions' destruction
   name                       = "hooli-dev-logging"
   key_ring                   = google_kms_key_ring.logging.id
   purpose                    = "ENCRYPT_DECRYPT"
@@ -83,7 +86,7 @@ resource "google_kms_crypto_key" "logging" {
   }
 
   lifecycle {
-    prevent_destroy = true
+    prevent_destroy = false
   }
 }
 
