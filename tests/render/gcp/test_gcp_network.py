@@ -149,3 +149,17 @@ def test_vpc_sc_blueprint_plans_against_the_stub_providers(tmp_path, tmp_path_fa
     assert counts["google_access_context_manager_service_perimeter_resource"] == 1
     assert counts["google_compute_route"] == 2 and counts["google_dns_managed_zone"] == 6
     assert counts["google_dns_record_set"] == 12 and counts["google_compute_router_nat"] == 0
+
+
+def test_the_readme_states_the_vertex_agents_network_admin_grant_where_it_is_made(examples):
+    """Project-wide Compute Network Admin for Vertex AI's service agent reaches every network of the project
+    (a reused corporate VPC included): the README says so wherever the blueprint grants it (senior GCP review)."""
+    for stem, bp in examples.items():
+        granted = ("google_project_iam_member", "vertex_agent_network_attachment") in bp.resources
+        member = bp.resources.get(("google_project_iam_member", "vertex_agent_network_attachment"), {})
+        assert not granted or member["role"] == "roles/compute.networkAdmin"
+        readme = " ".join(bp.text("README.md").split())
+        said = (f"`roles/compute.networkAdmin` on project `{bp.spec.gcp.project_id}`, project-wide" in readme)
+        assert said == granted, stem
+        if granted and bp.spec.gcp.network is not None:
+            assert "the reused network too" in readme, stem
