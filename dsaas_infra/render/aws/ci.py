@@ -54,6 +54,20 @@ REFRESH_DECRYPT_SERVICES = ("lambda", "states")
 SESSION_SECONDS = ci_names.AWS_SESSION_SECONDS
 
 
+# Every IAM role the blueprint creates, by what follows `<client>-<env>-` (a test checks the list against
+# every aws_iam_role of the rendered examples). Apply may manage exactly these roles, not `<client>-<env>-*`:
+# client `acme` (prod) would match every role of client `acme-prod` (`acme-prod-prod-*`). No suffix has an
+# environment name as a part followed by more, so no exact name is another client's.
+ROLE_SUFFIXES = ("deploy", "deploy-pipeline", "github-apply", "github-plan", "glue", "model-approved", "pipeline",
+                 "pipeline-schedule", "predict", "sagemaker-execution", "vpc-flow-logs")
+
+
+def role_names(spec: AwsSpec) -> list[str]:
+    """The names of every role the blueprint may create (the access phase's one per API consumer included)."""
+    consumers = [f"api-{c.name}" for c in spec.phases.access.consumers]
+    return sorted(f"{spec.name_prefix}-{s}" for s in (*ROLE_SUFFIXES, *consumers))
+
+
 def boundary_name(spec: AwsSpec) -> str:
     # Outside the <name>-* policies apply may write (and denied to it by ARN as well).
     return f"dsaas-ci-boundary-{spec.name_prefix}"
@@ -62,7 +76,6 @@ def boundary_name(spec: AwsSpec) -> str:
 def build(spec: AwsSpec, ctx: Any) -> dict[str, Any]:
     assert spec.ci is not None
     account = spec.aws.account_id
-    name = spec.name_prefix
     arn = f"arn:{partition_of(spec.aws.region)}"
     state = f"{arn}:s3:::{spec.state.bucket}"
     state_key = f"{state}/{spec.state.prefix}/terraform.tfstate"
@@ -81,10 +94,10 @@ def build(spec: AwsSpec, ctx: Any) -> dict[str, Any]:
         roles={k: role_name(spec, k) for k in ci_names.PURPOSES},
         session_seconds=SESSION_SECONDS,
         aws_managed_policy=f"{arn}:iam::aws:policy/",
-        own_roles=f"{arn}:iam::{account}:role/{name}-*",
-        # IAM apply may manage: the blueprint's own names (roles, policies, profiles it creates and passes).
-        iam_resources=[f"{arn}:iam::{account}:{kind}/{name}-*"
-                       for kind in ("role", "policy", "instance-profile")],
+        # IAM apply may manage: exactly the roles the blueprint creates and passes (it creates no other
+        # managed policy than the boundary and no instance profile: tests/render/aws/test_ci_identity_aws.py).
+        own_roles=[f"{arn}:iam::{account}:role/{r}" for r in role_names(spec)],
+        iam_resources=[f"{arn}:iam::{account}:role/{r}" for r in role_names(spec)],
         # What Terraform refreshes besides those: the OIDC provider, AWS managed policies, the boundary.
         iam_read_resources=[f"{arn}:iam::{account}:oidc-provider/{ci_names.GITHUB_OIDC_HOST}",
                             f"{arn}:iam::aws:policy/*", f"{arn}:iam::{account}:policy/{boundary_name(spec)}"],
@@ -105,7 +118,11 @@ def build(spec: AwsSpec, ctx: Any) -> dict[str, Any]:
             ctx.kms[family] for family, info in aws_kms.FAMILIES.items()
             if set(info.services) & set(REFRESH_DECRYPT_SERVICES))),
         own_bucket_names=bucket_names,
-        apply_s3_resources=[*own_buckets, *(f"{b}/*" for b in own_buckets), state,
+        own_role_names=role_names(spec),
+        managed_object_prefixes=list(MANAGED_OBJECT_PREFIXES),
+        # Buckets (their configuration), the objects Terraform uploads and its state: no object of the
+        # client's data (Terraform reads and writes none; force_destroy is off).
+        apply_s3_resources=[*own_buckets, *(f"{artifacts}/{p}*" for p in MANAGED_OBJECT_PREFIXES), state,
                             f"{state}/{spec.state.prefix}/*"],
         # The backend lists the workspaces (prefix env:/) and its own prefix.
         state_list_prefixes=[f"{spec.state.prefix}/*", "env:/*"],

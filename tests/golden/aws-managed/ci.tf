@@ -180,7 +180,7 @@ data "aws_iam_policy_document" "ci_apply_iam" {
       "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
       "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
     ]
-    resources = ["arn:aws:iam::345678901234:role/umbrella-prod-*"]
+    resources = ["arn:aws:iam::345678901234:role/umbrella-prod-api-partner-b", "arn:aws:iam::345678901234:role/umbrella-prod-api-web-shop", "arn:aws:iam::345678901234:role/umbrella-prod-deploy", "arn:aws:iam::345678901234:role/umbrella-prod-deploy-pipeline", "arn:aws:iam::345678901234:role/umbrella-prod-github-apply", "arn:aws:iam::345678901234:role/umbrella-prod-github-plan", "arn:aws:iam::345678901234:role/umbrella-prod-glue", "arn:aws:iam::345678901234:role/umbrella-prod-model-approved", "arn:aws:iam::345678901234:role/umbrella-prod-pipeline", "arn:aws:iam::345678901234:role/umbrella-prod-pipeline-schedule", "arn:aws:iam::345678901234:role/umbrella-prod-predict", "arn:aws:iam::345678901234:role/umbrella-prod-sagemaker-execution", "arn:aws:iam::345678901234:role/umbrella-prod-vpc-flow-logs"]
     condition {
       test     = "StringEquals"
       variable = "iam:PermissionsBoundary"
@@ -188,21 +188,18 @@ data "aws_iam_policy_document" "ci_apply_iam" {
     }
   }
   statement {
-    sid = "OwnNames"
+    sid = "OwnRoles"
     actions = [
-      "iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:CreatePolicy", "iam:CreatePolicyVersion",
-      "iam:DeleteInstanceProfile", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:DeleteRole",
-      "iam:PassRole", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:TagPolicy",
-      "iam:TagRole", "iam:UntagInstanceProfile", "iam:UntagPolicy", "iam:UntagRole",
-      "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+      "iam:DeleteRole", "iam:PassRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+      "iam:UpdateRoleDescription",
     ]
-    resources = ["arn:aws:iam::345678901234:role/umbrella-prod-*", "arn:aws:iam::345678901234:policy/umbrella-prod-*", "arn:aws:iam::345678901234:instance-profile/umbrella-prod-*"]
+    resources = ["arn:aws:iam::345678901234:role/umbrella-prod-api-partner-b", "arn:aws:iam::345678901234:role/umbrella-prod-api-web-shop", "arn:aws:iam::345678901234:role/umbrella-prod-deploy", "arn:aws:iam::345678901234:role/umbrella-prod-deploy-pipeline", "arn:aws:iam::345678901234:role/umbrella-prod-github-apply", "arn:aws:iam::345678901234:role/umbrella-prod-github-plan", "arn:aws:iam::345678901234:role/umbrella-prod-glue", "arn:aws:iam::345678901234:role/umbrella-prod-model-approved", "arn:aws:iam::345678901234:role/umbrella-prod-pipeline", "arn:aws:iam::345678901234:role/umbrella-prod-pipeline-schedule", "arn:aws:iam::345678901234:role/umbrella-prod-predict", "arn:aws:iam::345678901234:role/umbrella-prod-sagemaker-execution", "arn:aws:iam::345678901234:role/umbrella-prod-vpc-flow-logs"]
   }
   # Terraform refreshes every IAM object of the blueprint (reading grants nothing).
   statement {
     sid       = "Read"
     actions   = ["iam:Get*", "iam:List*"]
-    resources = ["arn:aws:iam::345678901234:role/umbrella-prod-*", "arn:aws:iam::345678901234:policy/umbrella-prod-*", "arn:aws:iam::345678901234:instance-profile/umbrella-prod-*", "arn:aws:iam::345678901234:oidc-provider/token.actions.githubusercontent.com", "arn:aws:iam::aws:policy/*", "arn:aws:iam::345678901234:policy/dsaas-ci-boundary-umbrella-prod"]
+    resources = ["arn:aws:iam::345678901234:role/umbrella-prod-api-partner-b", "arn:aws:iam::345678901234:role/umbrella-prod-api-web-shop", "arn:aws:iam::345678901234:role/umbrella-prod-deploy", "arn:aws:iam::345678901234:role/umbrella-prod-deploy-pipeline", "arn:aws:iam::345678901234:role/umbrella-prod-github-apply", "arn:aws:iam::345678901234:role/umbrella-prod-github-plan", "arn:aws:iam::345678901234:role/umbrella-prod-glue", "arn:aws:iam::345678901234:role/umbrella-prod-model-approved", "arn:aws:iam::345678901234:role/umbrella-prod-pipeline", "arn:aws:iam::345678901234:role/umbrella-prod-pipeline-schedule", "arn:aws:iam::345678901234:role/umbrella-prod-predict", "arn:aws:iam::345678901234:role/umbrella-prod-sagemaker-execution", "arn:aws:iam::345678901234:role/umbrella-prod-vpc-flow-logs", "arn:aws:iam::345678901234:oidc-provider/token.actions.githubusercontent.com", "arn:aws:iam::aws:policy/*", "arn:aws:iam::345678901234:policy/dsaas-ci-boundary-umbrella-prod"]
   }
   # The boundary's tags follow default_tags like every other resource's (tags grant nothing here:
   # no policy of the blueprint tests a resource or principal tag).
@@ -212,7 +209,7 @@ data "aws_iam_policy_document" "ci_apply_iam" {
     resources = [aws_iam_policy.ci_boundary.arn]
   }
   # The CI roles and the boundary are changed by an administrator only, never from CI (but for
-  # their tags: OwnNames, TagTheBoundary); no role sheds its boundary.
+  # their tags: OwnRoles, TagTheBoundary); no role sheds its boundary.
   statement {
     sid    = "NotTheCiRoles"
     effect = "Deny"
@@ -244,13 +241,14 @@ resource "aws_iam_role_policy" "ci_apply_iam" {
 }
 
 # S3: PowerUserAccess reaches every bucket of the account, the shared state bucket (every client's
-# state) included. Apply keeps to this blueprint's buckets and its own state prefix.
+# state) included. Apply keeps to this blueprint's buckets (their settings), the objects it uploads
+# and its own state prefix: no object of the client's data.
 data "aws_iam_policy_document" "ci_apply_s3" {
   statement {
     sid           = "OnlyOwnBucketsAndState"
     effect        = "Deny"
     actions       = ["s3:*", "s3-object-lambda:*"]
-    not_resources = ["arn:aws:s3:::umbrella-prod-artifacts-345678901234", "arn:aws:s3:::umbrella-prod-curated-345678901234", "arn:aws:s3:::umbrella-prod-logs-345678901234", "arn:aws:s3:::umbrella-prod-raw-345678901234", "arn:aws:s3:::umbrella-prod-artifacts-345678901234/*", "arn:aws:s3:::umbrella-prod-curated-345678901234/*", "arn:aws:s3:::umbrella-prod-logs-345678901234/*", "arn:aws:s3:::umbrella-prod-raw-345678901234/*", "arn:aws:s3:::umbrella-terraform-state-345678901234", "arn:aws:s3:::umbrella-terraform-state-345678901234/platform/dsaas/umbrella-prod/*"]
+    not_resources = ["arn:aws:s3:::umbrella-prod-artifacts-345678901234", "arn:aws:s3:::umbrella-prod-curated-345678901234", "arn:aws:s3:::umbrella-prod-logs-345678901234", "arn:aws:s3:::umbrella-prod-raw-345678901234", "arn:aws:s3:::umbrella-prod-artifacts-345678901234/code/*", "arn:aws:s3:::umbrella-prod-artifacts-345678901234/glue/scripts/*", "arn:aws:s3:::umbrella-terraform-state-345678901234", "arn:aws:s3:::umbrella-terraform-state-345678901234/platform/dsaas/umbrella-prod/*"]
   }
   # The state bucket's settings and policy are the administrator's.
   statement {

@@ -146,9 +146,16 @@ def test_apply_keeps_to_its_own_buckets_and_state_prefix(managed_bp):
     names = {body["bucket"] for body in resources(files, "aws_s3_bucket").values()}
     assert len(names) == 4
     for name in names:
-        for action, arn in (("s3:PutBucketPolicy", f"arn:aws:s3:::{name}"),
-                            ("s3:PutObject", f"arn:aws:s3:::{name}/x")):
-            assert allowed(apply, action, arn), (action, arn)
+        for action in ("s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:PutLifecycleConfiguration", "s3:ListBucket"):
+            assert allowed(apply, action, f"arn:aws:s3:::{name}"), (action, name)
+        # Terraform reads and writes no object of the client's data (its refresh reads bucket settings).
+        for action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"):
+            assert not allowed(apply, action, f"arn:aws:s3:::{name}/models/model.tar.gz"), (action, name)
+    # The objects it uploads, yes.
+    artifacts = resources(files, "aws_s3_bucket")["artifacts"]["bucket"]
+    for body in resources(files, "aws_s3_object").values():
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectTagging"):
+            assert allowed(apply, action, f"arn:aws:s3:::{artifacts}/{body['key']}"), (action, body["key"])
     assert not allowed(apply, "s3:GetObject", "arn:aws:s3:::globex-prod-raw-345678901234/data.csv")
     assert allowed(apply, "sagemaker:CreateEndpoint", "*") and allowed(apply, "glue:CreateJob", "*")
 
@@ -354,3 +361,61 @@ def test_arns_are_in_the_regions_partition(managed_bp):
     china = dataclasses.replace(spec, aws=spec.aws.model_copy(update={"region": "cn-north-1"}))
     arns = [v for v in str(aws_ci.build(china, None)).split("'") if v.startswith("arn:")]
     assert arns and all(a.startswith("arn:aws-cn:") for a in arns), arns
+
+
+def _role_names(spec, files) -> set[str]:
+    """The names of the aws_iam_role resources of a rendered blueprint (for_each over the API consumers)."""
+    out = set()
+    for body in resources(files, "aws_iam_role").values():
+        name = body["name"].replace("${local.name_prefix}", spec.name_prefix)
+        if "${each.key}" in name:
+            out |= {name.replace("${each.key}", c.name) for c in spec.phases.access.consumers}
+        else:
+            out.add(name)
+    return out
+
+
+def test_apply_manages_exactly_the_roles_the_blueprint_creates(blueprint):
+    """IAM apply may change is listed by exact name: every role of the blueprint is in the list, and the
+    blueprint creates no managed policy but the boundary and no instance profile (none is allowed)."""
+    spec, files, _, _ = blueprint
+    created = _role_names(spec, files)
+    assert created and created <= set(aws_ci.role_names(spec)), \
+        f"add the role to render/aws/ci.py ROLE_SUFFIXES: {sorted(created - set(aws_ci.role_names(spec)))}"
+    assert set(resources(files, "aws_iam_policy")) == {"ci_boundary"}
+    assert resources(files, "aws_iam_instance_profile") == {}
+    envs = ("dev", "staging", "prod")
+    for suffix in aws_ci.ROLE_SUFFIXES:
+        parts = suffix.split("-")
+        assert not any(p in envs for p in parts[:-1]), suffix  # would be another client's <name>-<env>-... prefix
+
+
+def test_a_client_whose_name_extends_another_gets_none_of_its_iam_or_buckets():
+    """`acme` (prod) and `acme-prod` (prod): `acme-prod-*` would match every name of `acme-prod-prod`."""
+    text = with_ci((REPO / "blueprints" / "aws-managed.yaml").read_text())
+    specs = {}
+    for client in ("acme", "acme-prod"):
+        t = re.sub(r"^  name: .*$", f"  name: {client}", text, count=1, flags=re.M)
+        spec = load_spec_text(t)
+        specs[client] = _identity(spec, {k: v.decode() for k, v in render_blueprint(spec).items()
+                                          if k.endswith(".tf")})
+    (acme, _, acme_roles, boundary) = specs["acme"]
+    (longer, longer_files, _, longer_boundary) = specs["acme-prod"]
+    assert acme.name_prefix == "acme-prod" and longer.name_prefix == "acme-prod-prod"
+    apply = acme_roles["apply"]
+    account = acme.aws.account_id
+    own = f"arn:aws:iam::{account}:role/acme-prod-deploy"
+    assert allowed(apply, "iam:PutRolePolicy", own, {"iam:PermissionsBoundary": boundary})
+    theirs = _role_names(longer, longer_files)
+    assert "acme-prod-prod-deploy" in theirs
+    for name in sorted(theirs):
+        arn = f"arn:aws:iam::{account}:role/{name}"
+        for action in ("iam:DeleteRole", "iam:PassRole", "iam:TagRole", "iam:UpdateAssumeRolePolicy"):
+            assert not allowed(apply, action, arn), (action, name)
+        for action in ("iam:PutRolePolicy", "iam:CreateRole", "iam:AttachRolePolicy"):
+            assert not allowed(apply, action, arn, {"iam:PermissionsBoundary": boundary}), (action, name)
+            assert not allowed(apply, action, arn, {"iam:PermissionsBoundary": longer_boundary}), (action, name)
+    for body in resources(longer_files, "aws_s3_bucket").values():
+        bucket = body["bucket"]
+        assert bucket.startswith("acme-prod-prod-")
+        assert not allowed(apply, "s3:PutBucketPolicy", f"arn:aws:s3:::{bucket}"), bucket
