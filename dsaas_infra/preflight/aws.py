@@ -272,6 +272,27 @@ def check_apigateway_logging(ctx: Context) -> Outcome:
     return ("pass", role)
 
 
+def check_github_oidc_provider(ctx: Context) -> Outcome:
+    """ci.create_identity: the CI roles trust the account's GitHub OIDC provider by ARN (bootstrap creates it)."""
+    ci = ctx.spec.ci
+    if ci is None or not ci.create_identity:
+        return ("pass", "no CI identity in this blueprint")
+    from dsaas_infra.bootstrap.partition import partition_of
+    from dsaas_infra.spec import ci_names
+
+    arn = ci.aws_oidc_provider_arn or (f"arn:{partition_of(ctx.spec.aws.region)}:iam::{ctx.spec.aws.account_id}"
+                                       f":oidc-provider/{ci_names.GITHUB_OIDC_HOST}")
+    try:
+        listed = ctx.client("iam").list_open_id_connect_providers().get("OpenIDConnectProviderList", [])
+    except AWS_ERRORS as e:
+        return ("warn", f"cannot list the account's OIDC providers ({describe(e)})")
+    if arn not in {p.get("Arn") for p in listed}:
+        where = "ci.aws_oidc_provider_arn" if ci.aws_oidc_provider_arn else "ci.create_identity"
+        return ("fail", f"{where}: the CI roles trust the GitHub OIDC provider {arn}, which this account does not "
+                f"have (the apply of ci.tf would fail): {BOOTSTRAP_HINT}")
+    return ("pass", arn)
+
+
 # After a blocking check fails the later ones would only repeat its error or look at the wrong
 # account, so they are reported as skipped.
 CHECKS = [
@@ -284,6 +305,7 @@ CHECKS = [
     Check("aws-lambda-concurrency", "Lambda concurrency for the API", check_lambda_concurrency),
     Check("aws-vpc-endpoints", "reused VPC's endpoints match the spec", check_vpc_endpoints),
     Check("aws-apigateway-logging", "API Gateway CloudWatch role (account baseline)", check_apigateway_logging),
+    Check("aws-github-oidc", "GitHub OIDC provider for the CI identity (account baseline)", check_github_oidc_provider),
 ]
 
 

@@ -151,3 +151,21 @@ def test_reused_vpc_endpoints_named_in_the_spec_pass_and_missing_ones_fail(moto,
     assert status == "fail" and "names s3 but" in detail
     ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.eu-west-1.s3", VpcEndpointType="Gateway")
     assert check_vpc_endpoints(Context(spec, session())) == ("pass", "uses s3, sts; creates the rest")
+
+
+def test_a_created_ci_identity_needs_the_github_oidc_provider(moto, aws_spec):
+    """ci.create_identity: the roles trust the account's provider by ARN; without it the apply of ci.tf fails,
+    so preflight says so and points to bootstrap, which creates it (moto server: ListOpenIDConnectProviders)."""
+    import dataclasses
+
+    from dsaas_infra.spec.model import CiSettings
+
+    plain = aws_spec()
+    assert by_id(run_checks(plain))["aws-github-oidc"].status == "pass"
+    spec = dataclasses.replace(plain, ci=CiSettings(repository="dsaas/fleet", create_identity=True))
+    result = by_id(run_checks(spec))["aws-github-oidc"]
+    assert result.status == "fail", result
+    assert result.detail.startswith("ci.create_identity: ") and "dsaas-infra bootstrap" in result.detail
+    assert f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com" in result.detail
+    bootstrap(spec)
+    assert by_id(run_checks(spec))["aws-github-oidc"].status == "pass"

@@ -6,7 +6,8 @@
 # and afterwards it may change their tags only (default_tags), nothing else (README: what each role may do).
 
 # The GitHub OIDC provider is one per AWS account, shared by every client there: `dsaas-infra
-# bootstrap` creates it (account baseline), at the ARN below: run `dsaas-infra bootstrap` before the first apply.
+# bootstrap` creates it (account baseline), at the ARN below; `dsaas-infra preflight`
+# fails while it is missing.
 locals {
   ci_oidc_provider_arn = "arn:aws:iam::345678901234:oidc-provider/token.actions.githubusercontent.com"
 }
