@@ -59,6 +59,7 @@ class FakeGoogle:
     bq_now: str = "2026-01-02T00:00:00.000000Z"  # CURRENT_TIMESTAMP() of the next script
     exported: list[list[dict]] = field(default_factory=list)  # the rows of each export, in order
     export_error: dict | None = None  # the export job fails with this errorResult
+    merge_error: dict | None = None  # the quarantine + MERGE transaction fails with this errorResult
     bq_jobs: dict[str, dict] = field(default_factory=dict)
     dataflow_state: str = "JOB_STATE_DONE"
     # Vertex AI
@@ -231,6 +232,8 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         if not src.exists() or (want is not None and
                                 int(want) != state.generations.get((m.group(1), m.group(2)), 1)):
             return 404, _error(404, "NOT_FOUND", f"No such object: {m.group(1)}/{m.group(2)}")
+        if r.query.get("ifGenerationMatch") == "0" and dst.exists():  # the destination's precondition
+            return 412, _error(412, "FAILED_PRECONDITION", "At least one of the pre-conditions did not hold.")
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
         state.generations[(m.group(3), m.group(4))] = state.generations.get((m.group(3), m.group(4)), 0) + 1
@@ -258,6 +261,10 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         if "COUNTIF" in sql:
             good, bad = state.staging_counts
             rows = [{"f": [{"v": str(good)}, {"v": str(bad)}, {"v": state.staging_earliest}]}]
+        if "BEGIN TRANSACTION" in sql and state.merge_error:
+            state.bq_jobs[job_id] = {"sql": sql, "rows": []}
+            return 200, {"jobReference": {"projectId": m.group(1), "jobId": job_id, "location": location},
+                         "status": {"state": "DONE", "errorResult": state.merge_error}}
         if "EXPORT DATA" in sql and state.export_error:
             state.bq_jobs[job_id] = {"sql": sql, "rows": []}
             return 200, {"jobReference": {"projectId": m.group(1), "jobId": job_id, "location": location},
@@ -386,6 +393,39 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
             state.monitoring_jobs.pop(_by_id(state, p.removeprefix("/v1/")))
             return 200, _operation(state, m.group(1), {})
     return 404, _error(404, "NOT_FOUND", f"no fake for {r.method} {p}")
+
+
+# The IAM permission Vertex AI checks for each REST method the steps call (Vertex AI's API
+# reference, "IAM permissions" of each method; long-running operations: operations.list).
+VERTEX_PERMISSIONS = [
+    ("GET", r"/pipelineJobs", "aiplatform.pipelineJobs.list"),
+    ("GET", r"/pipelineJobs/[^/]+", "aiplatform.pipelineJobs.get"),
+    ("POST", r"/pipelineJobs", "aiplatform.pipelineJobs.create"),
+    ("POST", r"/customJobs", "aiplatform.customJobs.create"),
+    ("GET", r"/customJobs/[^/]+", "aiplatform.customJobs.get"),
+    ("GET", r"/models/[^/:]+", "aiplatform.models.get"),
+    ("POST", r"/models:upload", "aiplatform.models.upload"),
+    ("POST", r"/models/[^/:]+/evaluations:import", "aiplatform.modelEvaluations.import"),
+    ("GET", r"/(?:.*/)?operations/[^/]+", "aiplatform.operations.list"),
+    ("GET", r"/endpoints/[^/:]+", "aiplatform.endpoints.get"),
+    ("POST", r"/endpoints/[^/:]+:deployModel", "aiplatform.endpoints.deploy"),
+    ("POST", r"/endpoints/[^/:]+:undeployModel", "aiplatform.endpoints.undeploy"),
+    ("GET", r"/modelDeploymentMonitoringJobs", "aiplatform.modelDeploymentMonitoringJobs.list"),
+    ("POST", r"/modelDeploymentMonitoringJobs", "aiplatform.modelDeploymentMonitoringJobs.create"),
+    ("DELETE", r"/modelDeploymentMonitoringJobs/[^/]+", "aiplatform.modelDeploymentMonitoringJobs.delete"),
+]
+
+
+def vertex_permission(request: Request) -> str | None:
+    """The permission a Vertex AI request needs; None for other APIs; KeyError for a Vertex
+    method this table does not know yet (add it, and to the role that needs it)."""
+    m = re.fullmatch(r"/v1/projects/[^/]+/locations/[^/]+(/.*)", request.path)
+    if not m:
+        return None
+    for method, pattern, permission in VERTEX_PERMISSIONS:
+        if request.method == method and re.fullmatch(pattern, m.group(1)):
+            return permission
+    raise KeyError(f"no permission known for {request.method} {request.path}")
 
 
 def start(root: Path) -> tuple[FakeGoogle, ThreadingHTTPServer]:

@@ -20,7 +20,17 @@ import yaml
 from kfp import dsl, local
 from kfp.dsl import Artifact, Dataset, Output
 
-from tests.files.fake_google_apis import start
+from dsaas_infra.render.gcp.pipeline import (
+    PIPELINE_BASE_PERMISSIONS,
+    PIPELINE_DEPLOY_PERMISSIONS,
+    PIPELINE_DRIFT_PERMISSIONS,
+    PIPELINE_TRAINING_PERMISSIONS,
+)
+from tests.files.fake_google_apis import start, vertex_permission
+
+# The pipeline account's role at its widest (training, deployment and drift monitoring on).
+RUNNER_PERMISSIONS = (PIPELINE_BASE_PERMISSIONS + PIPELINE_TRAINING_PERMISSIONS + PIPELINE_DEPLOY_PERMISSIONS
+                      + PIPELINE_DRIFT_PERMISSIONS)
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "templates" / "gcp" / "files" / "pipeline"
@@ -32,6 +42,7 @@ ATTACHMENT = f"projects/{PROJECT}/regions/{REGION}/networkAttachments/acme-prod-
 ENDPOINT = "1234567890"
 CHANNELS = [f"projects/{PROJECT}/notificationChannels/42"]
 VARIANTS = [{"name": "champion", "weight": 80}, {"name": "challenger", "weight": 20}]
+STAGING = "acme_prod_curated_staging"
 
 
 def _load(path: Path):
@@ -74,6 +85,11 @@ def google(tmp_path, monkeypatch):
     yield state
     server.shutdown()
     server.server_close()
+    # Every Vertex AI call a step made is one the pipeline's custom role allows (the scheduler's
+    # pipelineJobs.create: the launch role): the role is checked against what the steps call.
+    allowed = set(RUNNER_PERMISSIONS) | {"aiplatform.pipelineJobs.create"}
+    used = {vertex_permission(r) for r in state.requests} - {None}
+    assert used <= allowed, f"the steps call Vertex AI with {sorted(used - allowed)}: not in render/gcp/pipeline.py"
 
 
 def test_the_components_pinned_google_packages_are_the_ones_tested_here():
@@ -110,7 +126,7 @@ def _curate(run_id="dsaas-mlops-loop-20260101", **extra):
         template=f"gs://dataflow-templates-{REGION}/latest/flex/GCS_Text_to_BigQuery_Flex",
         dataflow_service_account=f"acme-prod-dataflow@{PROJECT}.iam.gserviceaccount.com",
         subnetwork=f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/regions/{REGION}/subnetworks/main",
-        kms_key="compute-key", machine_type="n2-standard-2", max_workers=3, **extra)
+        kms_key="compute-key", machine_type="n2-standard-2", max_workers=3, staging_dataset=STAGING, **extra)
 
 
 def test_curate_claims_loads_quarantines_merges_and_exports(google):
@@ -136,16 +152,22 @@ def test_curate_claims_loads_quarantines_merges_and_exports(google):
     assert launch.path == f"/v1b3/projects/{PROJECT}/locations/{REGION}/flexTemplates:launch"
     params, env = launch.body["launchParameter"]["parameters"], launch.body["launchParameter"]["environment"]
     assert params["inputFilePattern"] == f"gs://{RAW}/processing/{run}/**"
-    assert params["outputTable"] == f"{PROJECT}:acme_prod_curated.events_staging_{run}"
+    assert params["outputTable"] == f"{PROJECT}:{STAGING}.events_{run}"  # expires with its dataset
     assert params["javascriptTextTransformGcsPath"] == f"gs://{DATAFLOW}/udf/transform.js"
     assert env["ipConfiguration"] == "WORKER_IP_PRIVATE" and env["subnetwork"].endswith("/subnetworks/main")
     assert (env["machineType"], env["maxWorkers"], env["kmsKeyName"]) == ("n2-standard-2", 3, "compute-key")
-    # BigQuery: count, quarantine + idempotent MERGE on record_id, then the first export (all of it).
+    # BigQuery: a fresh staging table, count, quarantine + idempotent MERGE on record_id, then the
+    # first export (all of it).
     sql = _sql(google)
-    assert "COUNTIF(error IS NULL)" in sql[0]
-    assert "_quarantine" in sql[1] and "ON t.record_id = s.record_id" in sql[1] and "DROP TABLE" in sql[1]
-    assert "EXPORT DATA" in sql[2] and "FROM `acme-dsaas-prod.acme_prod_curated.events` ;" in sql[2]
-    assert f"uri = 'gs://{ARTIFACTS}/curated/exports/{run}/part-*.json'" in sql[2]
+    assert sql[0] == f"DROP TABLE IF EXISTS `{PROJECT}.{STAGING}.events_{run}`"
+    assert "COUNTIF(error IS NULL)" in sql[1]
+    assert "_quarantine" in sql[2] and "ON t.record_id = s.record_id" in sql[2] and "DROP TABLE" in sql[2]
+    assert "EXPORT DATA" in sql[3] and "FROM `acme-dsaas-prod.acme_prod_curated.events` ;" in sql[3]
+    assert f"uri = 'gs://{ARTIFACTS}/curated/exports/{run}/part-*.json'" in sql[3]
+    # The run record: which pipeline job owns processing/<run>/ (the next runs requeue a dead one's files).
+    record = json.loads((google.root / ARTIFACTS / "curated" / "runs" / f"{run}.json").read_text())
+    assert record["job"] == "dsaas-mlops-loop-20260101"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["since"])
     jobs = google.calls("POST", "/bigquery/v2/projects/.*/jobs$")
     assert all(r.body["jobReference"]["location"] == REGION for r in jobs)
     # The watermark for the next run, and the lock released.
@@ -200,6 +222,33 @@ def test_curate_exports_only_the_rows_merged_since_the_last_export(google):
     assert len(_sql(google)) == before and len(google.exported) == 2
 
 
+def test_every_compact_after_exports_one_is_of_the_whole_table_and_the_older_ones_go(google, capfd):
+    """Three exports already (compact_after=3): this run exports every record's latest version
+    (no watermark filter), then deletes the three older prefixes; prepare reads one export."""
+    rows = [_row(i, "2026-01-01T10:00:00.000000Z") for i in range(4)]
+    google.curated_rows = rows
+    for old in ("run_a", "run_b", "run_c"):
+        google.put(ARTIFACTS, f"curated/exports/{old}/part-000000000000.json", "{}\n")
+    google.put(ARTIFACTS, "curated/export_state.json", json.dumps(
+        {"watermark": "2026-01-01T09:00:00.000000Z", "pending_since": "2026-01-01T00:00:00.000000Z", "run": "run_c"}))
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.staging_counts = (1, 0)
+    _curate(api_endpoint=google.url, compact_after=3)
+    assert "3 exports: this one is of the whole table" in "".join(capfd.readouterr())
+    export = _sql(google)[-1]
+    assert "EXPORT DATA" in export and "WHERE" not in export.split("FROM", 1)[1].split(";")[0]
+    assert google.exported[-1] == rows
+    assert google.objects(ARTIFACTS, "curated/exports/") == [
+        "curated/exports/dsaas_mlops_loop_20260101/part-000000000000.json"]
+    assert _state(google)["pending_since"] is None
+
+    # Below the threshold: a delta, and nothing deleted.
+    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\n')
+    _curate(run_id="run-2", api_endpoint=google.url, compact_after=3)
+    assert "WHERE ingested_at > TIMESTAMP(" in _sql(google)[-1]
+    assert len(google.objects(ARTIFACTS, "curated/exports/")) == 2
+
+
 def test_a_failed_export_is_made_good_by_the_next_run(google, capfd):
     """The MERGE went through, the export failed: the watermark stays, the partitions of the
     merged rows are remembered, and the next run (without new files) exports those rows."""
@@ -238,9 +287,105 @@ def test_curate_waits_for_the_lock_of_a_live_run_and_gives_up_without_merging(go
     with pytest.raises(RuntimeError):
         _curate(api_endpoint=google.url, lock_wait_seconds=0)
     assert "locked by run other" in "".join(capfd.readouterr())
-    assert not _sql(google)  # no MERGE, no export while another run holds the table
+    assert not [q for q in _sql(google) if "MERGE" in q or "EXPORT" in q]  # not while another run holds the table
     assert google.objects(RAW) == ["processing/dsaas_mlops_loop_20260101/a.jsonl"]
     assert json.loads((google.root / ARTIFACTS / "curated/lock").read_text())["run"] == "other"
+
+
+def _transaction(script: str) -> str:
+    """The statements between BEGIN TRANSACTION and COMMIT TRANSACTION of a script."""
+    body = re.search(r"BEGIN TRANSACTION;(.*?)COMMIT TRANSACTION;", script, re.S)
+    assert body, script
+    return body.group(1)
+
+
+def test_quarantine_and_merge_commit_in_one_transaction_and_the_drop_follows_it(google):
+    """INSERT and MERGE inside one BigQuery transaction (rolled back and re-raised on any
+    error); the staging DROP is DDL, which a transaction may not hold: after the COMMIT."""
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\nbad\n')
+    google.staging_counts = (1, 1)
+    _curate(api_endpoint=google.url)
+    (script,) = [q for q in _sql(google) if "MERGE" in q]
+    inside = _transaction(script)
+    assert re.search(r"INSERT INTO `[^`]+\.events_quarantine`", inside) and "MERGE `" in inside
+    assert not re.search(r"\b(CREATE|DROP|ALTER|TRUNCATE)\b", inside)  # no DDL in a transaction
+    assert re.search(r"EXCEPTION WHEN ERROR THEN\s+ROLLBACK TRANSACTION;\s+RAISE USING MESSAGE = @@error.message;",
+                     script)
+    after = script[script.index("END;"):]
+    assert f"DROP TABLE IF EXISTS `{PROJECT}.{STAGING}.events_dsaas_mlops_loop_20260101`" in after
+    assert script.index("COMMIT TRANSACTION") < script.index("DROP TABLE")
+
+
+def test_a_failed_merge_keeps_the_files_and_a_retry_of_the_run_loads_them_again_once(google, capfd):
+    """Attempt 1: the transaction fails (nothing committed). Vertex AI's retry of the same run:
+    it claims a new file too, drops the partial staging table before loading every file of
+    processing/<run>/ again, quarantines only lines this run has not quarantined yet (pruned to
+    the run's partitions) and moves all files on."""
+    run = "dsaas_mlops_loop_20260101"
+    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\nbad\n')
+    google.staging_counts = (1, 1)
+    google.merge_error = {"reason": "invalidQuery", "message": "Transaction is aborted due to concurrent update"}
+    with pytest.raises(RuntimeError):
+        _curate(api_endpoint=google.url)
+    assert "concurrent update" in "".join(capfd.readouterr())
+    assert google.objects(RAW) == [f"processing/{run}/a.jsonl"]
+    assert google.objects(ARTIFACTS, "curated/lock") == []
+    first = json.loads((google.root / ARTIFACTS / "curated" / "runs" / f"{run}.json").read_text())
+
+    google.merge_error = None
+    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\n')
+    before = len(google.requests)
+    _curate(api_endpoint=google.url)
+    assert "was here before (a retry)" in "".join(capfd.readouterr())
+    retry = google.requests[before:]
+    order = [r for r in retry if "flexTemplates:launch" in r.path
+             or (r.path.endswith("/jobs") and "DROP TABLE IF EXISTS" in r.body["configuration"]["query"]["query"]
+                 and "MERGE" not in r.body["configuration"]["query"]["query"])]
+    assert [("launch" if "launch" in r.path else "drop") for r in order] == ["drop", "launch"]
+    (launch,) = [r for r in retry if "flexTemplates:launch" in r.path]
+    assert launch.body["launchParameter"]["parameters"]["inputFilePattern"] == f"gs://{RAW}/processing/{run}/**"
+    (script,) = [q for q in _sql(google)[-3:] if "MERGE" in q]
+    assert f"WHERE q.run_id = '{run}'" in script and "NOT EXISTS" in _transaction(script)
+    assert f"q.quarantined_at >= TIMESTAMP_SUB(TIMESTAMP('{first['since']}'), INTERVAL 1 DAY)" in script
+    assert google.objects(RAW) == [f"processed/{run}/a.jsonl", f"processed/{run}/b.jsonl"]
+    # The run record kept its first time (the retry's pruning starts from there).
+    assert json.loads((google.root / ARTIFACTS / "curated" / "runs" / f"{run}.json").read_text()) == first
+
+
+def test_files_a_dead_run_left_in_processing_are_requeued_and_loaded(google, capfd):
+    """A failed run (and a cancelled one) left files in processing/: the next run moves them back
+    under incoming/requeued-<run>/ and loads them with its own; a live run's files, and files
+    no run record names, are left alone."""
+    for owner, job, state in (("run_failed", "run-failed", "PIPELINE_STATE_FAILED"),
+                              ("run_cancelled", "run-cancelled", "PIPELINE_STATE_CANCELLED"),
+                              ("run_live", "run-live", "PIPELINE_STATE_RUNNING")):
+        google.put(RAW, f"processing/{owner}/day/a.jsonl", '{"id": 1}\n')
+        google.put(ARTIFACTS, f"curated/runs/{owner}.json", json.dumps({"job": job, "since": "2026-01-01T00:00:00Z"}))
+        google.pipeline_jobs.append(_job(job, "2026-01-01T00:00:00Z", state=state))
+    google.put(RAW, "processing/unknown/a.jsonl", '{"id": 9}\n')
+    google.staging_counts = (2, 0)
+    _curate(api_endpoint=google.url)
+    out = "".join(capfd.readouterr())
+    assert "run run_failed ended with 1 file(s)" in out and "processing/unknown/ has 1 file(s) and no run record" in out
+    run = "dsaas_mlops_loop_20260101"
+    assert google.objects(RAW) == [
+        f"processed/{run}/requeued-run_cancelled/day/a.jsonl", f"processed/{run}/requeued-run_failed/day/a.jsonl",
+        "processing/run_live/day/a.jsonl", "processing/unknown/a.jsonl"]
+    requeue = [r for r in google.calls("POST", "/rewriteTo/") if f"/rewriteTo/b/{RAW}/o/incoming/requeued-" in r.path]
+    assert len(requeue) == 2 and all(r.query["ifGenerationMatch"] == "0" for r in requeue)  # never over a file
+
+
+def test_a_requeue_never_overwrites_a_file_already_in_incoming(google):
+    google.put(RAW, "processing/run_failed/a.jsonl", '{"id": 1}\n')
+    google.put(ARTIFACTS, "curated/runs/run_failed.json", json.dumps({"job": "run-failed", "since": "x"}))
+    google.pipeline_jobs.append(_job("run-failed", "2026-01-01T00:00:00Z", state="PIPELINE_STATE_FAILED"))
+    google.put(RAW, "incoming/requeued-run_failed/a.jsonl", '{"id": 2}\n')  # another run's requeue, not claimed yet
+    google.failures[("POST", "/o/incoming/a.jsonl/rewriteTo/")] = (500, {})  # never asked
+    google.staging_counts = (1, 0)
+    _curate(api_endpoint=google.url)
+    assert "processing/run_failed/a.jsonl" in google.objects(RAW)  # kept: its copy would overwrite
+    assert (google.root / RAW / "processed/dsaas_mlops_loop_20260101/requeued-run_failed/a.jsonl").read_text() \
+        == '{"id": 2}\n'
 
 
 def test_curate_takes_over_the_lock_of_a_dead_run(google, capfd):
@@ -455,7 +600,7 @@ def test_curate_with_a_failed_dataflow_job_fails_and_keeps_the_files_in_processi
         _curate(api_endpoint=google.url)
     assert "ended JOB_STATE_FAILED" in "".join(capfd.readouterr())
     assert google.objects(RAW) == ["processing/dsaas_mlops_loop_20260101/a.jsonl"]
-    assert not google.calls("POST", "/bigquery/")
+    assert [q.split(" `")[0] for q in _sql(google)] == ["DROP TABLE IF EXISTS"]  # only the fresh staging table
 
 
 def test_curate_stops_at_an_error_answer(google, capfd):
@@ -464,7 +609,7 @@ def test_curate_stops_at_an_error_answer(google, capfd):
         403, {"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "dataflow.jobs.create denied"}})
     with pytest.raises(RuntimeError):
         _curate(api_endpoint=google.url)
-    assert "403" in "".join(capfd.readouterr()) and not google.calls("POST", "/bigquery/")
+    assert "403" in "".join(capfd.readouterr()) and not [q for q in _sql(google) if "MERGE" in q]
 
 
 # --- train -> evaluate -> register -> gate -> deploy -> monitor -----------------------------------

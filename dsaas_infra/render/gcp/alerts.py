@@ -19,6 +19,10 @@ CERT_EXPIRY_DAYS = 14
 FRESHNESS_SLACK_MINUTES = 180
 # How often the freshness check runs (one tiny BigQuery query each time).
 FRESHNESS_CHECK_SCHEDULE = "23 * * * *"
+# The check reads only the partitions (event_time, by day) of events at most this much older than
+# its window: rows merged in the window whose events are older still (a late backfill) do not
+# count as fresh data.
+FRESHNESS_EVENT_LAG_DAYS = 7
 # Budget thresholds (share of budget.monthly_usd): actual spend, and the month's forecast.
 BUDGET_ACTUAL = (0.5, 0.9, 1.0)
 BUDGET_FORECAST = (1.0,)
@@ -40,6 +44,7 @@ class Freshness:
     window_hours: str  # the window in hours, as the README and the alert say it
     query: str
     filter: str  # Cloud Logging filter of the check's failures
+    readme: str  # what the README says it checks and reads
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,13 +93,18 @@ def freshness(spec: GcpSpec, *, name_prefix: str, project_id: str, dataset_id: s
     table = f"`{project_id}.{dataset_id}.{curated_table}`"
     tables = f"`{project_id}.{dataset_id}.INFORMATION_SCHEMA.TABLES`"
     hours = f"{window / 60:g}"
+    lookback = window + FRESHNESS_EVENT_LAG_DAYS * 24 * 60
     # An empty table counts from its creation: no alert right after apply, one if no data ever comes.
+    # The filter on event_time, the partitioning column, against a constant expression prunes the
+    # scan to the last partitions (BigQuery bills the ingested_at column of those only), where
+    # MAX(ingested_at) over the whole table read that column of every partition, every hour.
     query = (
         f"SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM {tables} "
         f"WHERE table_name = '{curated_table}')) < "
         f"TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {window} MINUTE), "
         f"ERROR('no new curated rows in {dataset_id}.{curated_table} for more than {hours} h'), "
-        f"'fresh') AS freshness FROM {table}"
+        f"'fresh') AS freshness FROM {table} "
+        f"WHERE event_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {lookback} MINUTE)"
     )
     job = f"{name_prefix}-freshness"
     return Freshness(
@@ -104,13 +114,21 @@ def freshness(spec: GcpSpec, *, name_prefix: str, project_id: str, dataset_id: s
         window_hours=hours,
         query=query,
         filter=SCHEDULER_ERROR.format(job=job),
+        readme=(f"Cloud Scheduler job {job} asks BigQuery every hour whether rows were merged into "
+                f"{curated_table} in the last {hours} h (the schedule's longest gap plus slack) and "
+                f"fails, raising alert data_stale, when none were. The query reads only the partitions of "
+                f"events from the last {hours} h plus {FRESHNESS_EVENT_LAG_DAYS} days (a filter on "
+                "event_time, the partitioning column), so it costs the same whatever the history: rows "
+                f"merged in the window whose events are more than {FRESHNESS_EVENT_LAG_DAYS} days older "
+                "than it (a late backfill alone) do not count as fresh."),
     )
 
 
 def platform_alerts(*, name_prefix: str, pipeline_job: str, fresh: Freshness | None,
-                    api: bool) -> list[PlatformAlert]:
+                    api: bool, promote_job: str | None = None) -> list[PlatformAlert]:
     """alerts.tf: each alert to the notification channels of monitoring.tf (fresh: the data phase's
-    freshness check, None without it; api: the access phase's API exists)."""
+    freshness check, None without it; api: the access phase's API exists; promote_job: the name of
+    pipeline.tf's promote job, None without one)."""
     out: list[PlatformAlert] = []
     if fresh is not None:
         out.append(PlatformAlert(
@@ -131,6 +149,23 @@ def platform_alerts(*, name_prefix: str, pipeline_job: str, fresh: Freshness | N
                  "schedule's longest gap plus slack): no run succeeded, or no raw data arrived in "
                  "incoming/. Check the last runs in Vertex AI > Pipelines and the raw bucket's "
                  f"incoming/ prefix. The check is Cloud Scheduler job {fresh.job_name} (hourly)."),
+        ))
+    if promote_job is not None:
+        # The promote job (Cloud Run) only creates the promote run: when it fails (the request
+        # unreadable, pipelineJobs.create refused), no pipeline run exists to raise the
+        # pipeline-failure alert, and an approver who did not wait for the execution never knows.
+        out.append(PlatformAlert(
+            name="promote_failed", kind="threshold", severity="ERROR",
+            display="the promote job failed",
+            condition=f"An execution of Cloud Run job {promote_job} failed",
+            filter=(f'resource.type = "cloud_run_job" AND resource.labels.job_name = "{promote_job}" AND '
+                    'metric.type = "run.googleapis.com/job/completed_execution_count" AND '
+                    'metric.labels.result = "failed"'),
+            comparison="COMPARISON_GT", threshold=0,
+            aligner="ALIGN_DELTA", reducer="REDUCE_SUM", period="300s", duration="0s",
+            doc=(f"An execution of the promote job {promote_job} failed: no promote run was started, the "
+                 "approved version is not the champion. Read the execution's log "
+                 f"(`gcloud run jobs executions list --job={promote_job}`), fix, then execute the job again."),
         ))
     if api:
         rule = f'resource.type = "https_lb_rule" AND resource.labels.forwarding_rule_name = "{name_prefix}-api"'
@@ -213,13 +248,15 @@ def budget_readme(spec: GcpSpec, b: Budget | None) -> str:
             "blueprint creates one that alerts the notification channels).")
 
 
-def header(*, fresh: Freshness | None, api: bool, budget: Budget | None) -> list[str]:
+def header(*, fresh: Freshness | None, api: bool, budget: Budget | None, promote: bool = False) -> list[str]:
     """alerts.tf's opening comment: what this blueprint's file holds, no more (no API at reactive,
     no budget without a billing account)."""
     parts = []
     if fresh is not None:
         parts += ["rejected scheduled launches of the pipeline",
                   "data freshness (an hourly check of the curated table)"]
+    if promote:
+        parts.append("failed executions of the promote job")
     if api:
         parts.append("the public API's 5xx answers, latency and certificate (HTTPS check and expiry)")
     if budget is not None:

@@ -161,6 +161,7 @@ def build_context(spec: GcpSpec) -> GcpContext:
                   | set(gcp_network.extra_apis(spec)) | set(gcp_ci.apis(spec)) | promote_apis)
     freshness = gcp_alerts.freshness(spec, name_prefix=name_prefix, project_id=project_id, dataset_id=dataset_id,
                                      curated_table=CURATED_TABLE, schedule=dataflow.schedule)
+    promote_job = pipeline.promote_job_name if promote_apis else None
     return GcpContext(
         **common,
         gcp=gcp,
@@ -205,9 +206,9 @@ def build_context(spec: GcpSpec) -> GcpContext:
         service_agent_domains=SERVICE_AGENT_DOMAINS,
         freshness=freshness,
         platform_alerts=gcp_alerts.platform_alerts(name_prefix=name_prefix, pipeline_job=pipeline.job_name,
-                                                   fresh=freshness, api=api),
+                                                   fresh=freshness, api=api, promote_job=promote_job),
         budget_readme=gcp_alerts.budget_readme(spec, budget),
-        alerts_header=gcp_alerts.header(fresh=freshness, api=api, budget=budget),
+        alerts_header=gcp_alerts.header(fresh=freshness, api=api, budget=budget, promote=promote_job is not None),
         kms=gcp_kms.build(spec, name_prefix, set(apis),
                           apigee_dedicated=serving.apigee is not None and not serving.apigee.shared),
         quotas=gcp_quotas.quotas(spec, dataflow, workbench),

@@ -72,6 +72,8 @@ OUTSIDE_PROJECT = {
 # Predefined roles the blueprint grants on the project (to its own service accounts): the only
 # ones apply may grant there. Its custom roles are added per blueprint.
 GRANTED_PROJECT_ROLES = (
+    # roles/aiplatform.user: no longer granted (the pipeline's account has a custom role), but
+    # removing the grant from a project applied before is a modified grant of that role too.
     "roles/aiplatform.user", "roles/bigquery.jobUser", "roles/bigquery.readSessionUser", "roles/compute.networkAdmin",
     "roles/dataflow.developer",
     "roles/dataflow.worker", "roles/logging.logWriter", "roles/monitoring.metricWriter",
@@ -94,7 +96,9 @@ def _custom_roles(ctx: GcpContext) -> list[str]:
     if phases.training.enabled:
         ids.append(ctx.workbench.role_id)
     if phases.data.enabled and ctx.pipeline:
-        ids.append(ctx.pipeline.launch_role_id)
+        ids += [ctx.pipeline.launch_role_id, ctx.pipeline.runner_role_id]
+        if ctx.pipeline.approvers:  # pipeline.tf's model_approvers
+            ids.append(ctx.pipeline.approver_role_id)
     return [f"projects/{ctx.project_id}/roles/{i}" for i in ids]
 
 

@@ -33,6 +33,31 @@ APPROVER_PERMISSIONS = sorted([
     "aiplatform.modelEvaluations.get", "aiplatform.modelEvaluations.list",
     "aiplatform.endpoints.get", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list",
 ])
+# What the pipeline's account may do in Vertex AI (a custom role instead of roles/aiplatform.user,
+# which could also create endpoints, delete models or run any job): what the shipped steps call
+# (files/pipeline/pipeline.py), and the Vertex ML Metadata records Vertex AI Pipelines writes for
+# each task as the run's account. Long-running operations are read with operations.list.
+PIPELINE_BASE_PERMISSIONS = (
+    "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list",  # single_run, curate's requeue
+    "aiplatform.metadataStores.create", "aiplatform.metadataStores.get",
+    *(f"aiplatform.metadataSchemas.{v}" for v in ("create", "get", "list")),
+    *(f"aiplatform.artifacts.{v}" for v in ("create", "get", "list", "update")),
+    *(f"aiplatform.contexts.{v}" for v in ("addContextArtifactsAndExecutions", "addContextChildren",
+                                           "create", "get", "list", "queryContextLineageSubgraph", "update")),
+    *(f"aiplatform.executions.{v}" for v in ("addExecutionEvents", "create", "get", "list",
+                                             "queryExecutionInputsAndOutputs", "update")),
+)
+PIPELINE_TRAINING_PERMISSIONS = (
+    "aiplatform.customJobs.create", "aiplatform.customJobs.get",  # train
+    "aiplatform.models.get", "aiplatform.models.upload", "aiplatform.modelEvaluations.import",  # register
+    "aiplatform.operations.list",
+)
+PIPELINE_DEPLOY_PERMISSIONS = (
+    "aiplatform.models.get", "aiplatform.endpoints.get",  # approved, promotion
+    "aiplatform.endpoints.deploy", "aiplatform.endpoints.undeploy",  # deploy
+)
+PIPELINE_DRIFT_PERMISSIONS = tuple(  # monitor
+    f"aiplatform.modelDeploymentMonitoringJobs.{v}" for v in ("create", "delete", "list"))
 # Their roles on the promote job alone: execute it (gcloud run jobs execute) and follow the
 # execution (--wait); neither lets them change what it runs (no run.jobs.runWithOverrides).
 APPROVER_PROMOTE_JOB_ROLES = ("roles/run.invoker", "roles/run.viewer")
@@ -96,6 +121,8 @@ class Pipeline:
     promote_image: str
     promote_request: str
     approvers: list[str]
+    runner_role_id: str  # the pipeline account's custom role in Vertex AI
+    runner_permissions: list[str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +177,11 @@ def build_context(spec: GcpSpec, *, name_prefix: str, endpoint: VertexEndpoint |
         promote_image=PROMOTE_IMAGE,
         promote_request=PROMOTE_REQUEST,
         approvers=list(spec.gcp.model_approvers) if deploy else [],
+        runner_role_id="dsaas_" + name_prefix.replace("-", "_") + "_pipeline_run",
+        runner_permissions=sorted(set(
+            PIPELINE_BASE_PERMISSIONS + (PIPELINE_TRAINING_PERMISSIONS if training else ())
+            + (PIPELINE_DEPLOY_PERMISSIONS if deploy else ())
+            + (PIPELINE_DRIFT_PERMISSIONS if deploy and observability is not None and observability.drift else ()))),
     )
 
 

@@ -1,7 +1,7 @@
 # Platform alerts next to the pipeline's own (monitoring.tf): rejected scheduled launches of the
-# pipeline, data freshness (an hourly check of the curated table), the public API's 5xx answers,
-# latency and certificate (HTTPS check and expiry) and the billing budget; each reaches the
-# notification channels of monitoring.tf.
+# pipeline, data freshness (an hourly check of the curated table), failed executions of the promote
+# job, the public API's 5xx answers, latency and certificate (HTTPS check and expiry) and the
+# billing budget; each reaches the notification channels of monitoring.tf.
 
 # --- Data freshness -----------------------------------------------------------------------------
 # Every hour Cloud Scheduler asks BigQuery whether the curated table got new rows within the
@@ -42,7 +42,7 @@ resource "google_cloud_scheduler_job" "freshness" {
       "Content-Type" = "application/json"
     }
     body = base64encode(jsonencode({
-      query        = "SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM `stark-dsaas-prod.stark_prod_curated.INFORMATION_SCHEMA.TABLES` WHERE table_name = 'events')) < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 540 MINUTE), ERROR('no new curated rows in stark_prod_curated.events for more than 9 h'), 'fresh') AS freshness FROM `stark-dsaas-prod.stark_prod_curated.events`"
+      query        = "SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM `stark-dsaas-prod.stark_prod_curated.INFORMATION_SCHEMA.TABLES` WHERE table_name = 'events')) < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 540 MINUTE), ERROR('no new curated rows in stark_prod_curated.events for more than 9 h'), 'fresh') AS freshness FROM `stark-dsaas-prod.stark_prod_curated.events` WHERE event_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 10620 MINUTE)"
       useLegacySql = false
       location     = local.region
       timeoutMs    = 120000
@@ -150,6 +150,36 @@ resource "google_monitoring_alert_policy" "data_stale" {
   documentation {
     mime_type = "text/markdown"
     content   = "The curated table got no new rows for more than 9 h (the schedule's longest gap plus slack): no run succeeded, or no raw data arrived in incoming/. Check the last runs in Vertex AI > Pipelines and the raw bucket's incoming/ prefix. The check is Cloud Scheduler job stark-prod-freshness (hourly)."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_monitoring_alert_policy" "promote_failed" {
+  display_name          = "Stark Mobility \"Prod\" prod: the promote job failed"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "An execution of Cloud Run job stark-prod-promote failed"
+    condition_threshold {
+      filter          = "resource.type = \"cloud_run_job\" AND resource.labels.job_name = \"stark-prod-promote\" AND metric.type = \"run.googleapis.com/job/completed_execution_count\" AND metric.labels.result = \"failed\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "An execution of the promote job stark-prod-promote failed: no promote run was started, the approved version is not the champion. Read the execution's log (`gcloud run jobs executions list --job=stark-prod-promote`), fix, then execute the job again."
   }
 
   depends_on = [time_sleep.services]

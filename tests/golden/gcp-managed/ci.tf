@@ -195,7 +195,7 @@ resource "google_project_iam_member" "ci_apply_grants" {
   condition {
     title       = "blueprint-roles-only"
     description = "Grants only of the roles this blueprint grants"
-    expression  = "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/aiplatform.user', 'roles/bigquery.jobUser', 'roles/bigquery.readSessionUser', 'roles/compute.networkAdmin', 'roles/dataflow.developer', 'roles/dataflow.worker', 'roles/logging.logWriter', 'roles/monitoring.metricWriter', 'projects/stark-dsaas-prod/roles/dsaas_stark_prod_notebook', 'projects/stark-dsaas-prod/roles/dsaas_stark_prod_pipeline_launch'])"
+    expression  = "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/aiplatform.user', 'roles/bigquery.jobUser', 'roles/bigquery.readSessionUser', 'roles/compute.networkAdmin', 'roles/dataflow.developer', 'roles/dataflow.worker', 'roles/logging.logWriter', 'roles/monitoring.metricWriter', 'projects/stark-dsaas-prod/roles/dsaas_stark_prod_notebook', 'projects/stark-dsaas-prod/roles/dsaas_stark_prod_pipeline_launch', 'projects/stark-dsaas-prod/roles/dsaas_stark_prod_pipeline_run'])"
   }
 }
 

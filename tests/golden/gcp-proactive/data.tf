@@ -282,6 +282,26 @@ resource "google_bigquery_dataset" "curated" {
   depends_on = [time_sleep.kms_grants]
 }
 
+# Each pipeline run's staging table (the Dataflow load, before the MERGE): a dataset of its own so
+# that the Dataflow workers write there only, and every table expires after 3 days whatever
+# happens to the run that created it (a retry of a run reloads its files into a fresh one).
+resource "google_bigquery_dataset" "staging" {
+  dataset_id                  = "globex_eu_staging_curated_staging"
+  project                     = local.project_id
+  location                    = local.region
+  friendly_name               = "Globex Corp. EU curation staging"
+  description                 = "Per-run staging tables of the pipeline's curate step; they expire after 3 days."
+  default_table_expiration_ms = 259200000
+  delete_contents_on_destroy  = true
+  max_time_travel_hours       = 48
+
+  default_encryption_configuration {
+    kms_key_name = google_kms_crypto_key.keys["bigquery"].id
+  }
+
+  depends_on = [time_sleep.kms_grants]
+}
+
 # The curated table: one row per record_id. The pipeline MERGEs each run's staging table into it
 # (a re-delivered record updates its row, never duplicates it).
 resource "google_bigquery_table" "events" {
@@ -383,8 +403,9 @@ resource "google_storage_bucket_iam_member" "dataflow_bucket_get" {
   member = google_service_account.dataflow.member
 }
 
-resource "google_bigquery_dataset_iam_member" "dataflow_curated_writer" {
-  dataset_id = google_bigquery_dataset.curated.dataset_id
+# The workers write the run's staging table only: the curate step MERGEs it into the curated table.
+resource "google_bigquery_dataset_iam_member" "dataflow_staging_writer" {
+  dataset_id = google_bigquery_dataset.staging.dataset_id
   project    = local.project_id
   role       = "roles/bigquery.dataEditor"
   member     = google_service_account.dataflow.member

@@ -41,7 +41,7 @@ resource "google_cloud_scheduler_job" "freshness" {
       "Content-Type" = "application/json"
     }
     body = base64encode(jsonencode({
-      query        = "SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM `hooli-dsaas-dev.hooli_dev_curated.INFORMATION_SCHEMA.TABLES` WHERE table_name = 'events')) < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 5400 MINUTE), ERROR('no new curated rows in hooli_dev_curated.events for more than 90 h'), 'fresh') AS freshness FROM `hooli-dsaas-dev.hooli_dev_curated.events`"
+      query        = "SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM `hooli-dsaas-dev.hooli_dev_curated.INFORMATION_SCHEMA.TABLES` WHERE table_name = 'events')) < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 5400 MINUTE), ERROR('no new curated rows in hooli_dev_curated.events for more than 90 h'), 'fresh') AS freshness FROM `hooli-dsaas-dev.hooli_dev_curated.events` WHERE event_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 15480 MINUTE)"
       useLegacySql = false
       location     = local.region
       timeoutMs    = 120000

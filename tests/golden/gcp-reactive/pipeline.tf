@@ -14,9 +14,26 @@ resource "google_service_account" "pipeline" {
   depends_on = [time_sleep.services]
 }
 
+# In Vertex AI, only what the steps call and the run's metadata (custom role: no endpoint
+# creation, no model deletion, no other kind of job).
+resource "google_project_iam_custom_role" "pipeline_run" {
+  project     = local.project_id
+  role_id     = "dsaas_hooli_dev_pipeline_run"
+  title       = "Run the MLOps pipeline's steps"
+  description = "What the steps of the dsaas-infra MLOps pipeline call in Vertex AI (dsaas-infra)"
+  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.create", "aiplatform.metadataStores.get", "aiplatform.modelEvaluations.import", "aiplatform.models.get", "aiplatform.models.upload", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list"]
+
+  depends_on = [time_sleep.services]
+}
+
+resource "google_project_iam_member" "pipeline_run" {
+  project = local.project_id
+  role    = google_project_iam_custom_role.pipeline_run.name
+  member  = google_service_account.pipeline.member
+}
+
 resource "google_project_iam_member" "pipeline" {
   for_each = toset([
-    "roles/aiplatform.user",
     "roles/bigquery.jobUser",
     "roles/logging.logWriter",
     "roles/monitoring.metricWriter",
@@ -91,9 +108,17 @@ resource "google_storage_bucket_iam_member" "pipeline_artifacts" {
   member = google_service_account.pipeline.member
 }
 
-# MERGE into the curated table, the staging table of each run and the quarantine table.
+# MERGE into the curated table and the quarantine table.
 resource "google_bigquery_dataset_iam_member" "pipeline_curated" {
   dataset_id = google_bigquery_dataset.curated.dataset_id
+  project    = local.project_id
+  role       = "roles/bigquery.dataEditor"
+  member     = google_service_account.pipeline.member
+}
+
+# Read and drop each run's staging table.
+resource "google_bigquery_dataset_iam_member" "pipeline_staging" {
+  dataset_id = google_bigquery_dataset.staging.dataset_id
   project    = local.project_id
   role       = "roles/bigquery.dataEditor"
   member     = google_service_account.pipeline.member
@@ -156,6 +181,7 @@ locals {
     dataflow_bucket             = google_storage_bucket.dataflow.name
     artifacts_bucket            = google_storage_bucket.artifacts.name
     dataset                     = google_bigquery_dataset.curated.dataset_id
+    staging_dataset             = google_bigquery_dataset.staging.dataset_id
     table                       = google_bigquery_table.events.table_id
     dataflow_template           = "gs://dataflow-templates-us-east1/latest/flex/GCS_Text_to_BigQuery_Flex"
     dataflow_service_account    = google_service_account.dataflow.email
@@ -235,16 +261,18 @@ resource "google_cloud_scheduler_job" "pipeline" {
     google_project_iam_member.scheduler_pipeline_launch,
     google_service_account_iam_member.scheduler_acts_as_pipeline,
     google_project_iam_member.pipeline,
+    google_project_iam_member.pipeline_run,
     google_project_iam_member.pipeline_dataflow_developer,
     google_service_account_iam_member.pipeline_acts_as_dataflow,
     google_storage_bucket_iam_member.pipeline_raw,
     google_storage_bucket_iam_member.pipeline_artifacts,
     google_bigquery_dataset_iam_member.pipeline_curated,
+    google_bigquery_dataset_iam_member.pipeline_staging,
     google_storage_bucket_object.pipeline,
     google_project_iam_member.vertex_agent_network_attachment,
     google_project_iam_member.dataflow_worker,
     google_storage_bucket_iam_member.dataflow_raw_reader,
     google_storage_bucket_iam_member.dataflow_bucket,
-    google_bigquery_dataset_iam_member.dataflow_curated_writer,
+    google_bigquery_dataset_iam_member.dataflow_staging_writer,
   ]
 }

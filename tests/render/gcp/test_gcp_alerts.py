@@ -119,6 +119,13 @@ def test_data_freshness_is_checked_hourly_and_alerts_after_the_longest_gap_plus_
     assert target["oauth_token"][0]["service_account_email"] == "${google_service_account.scheduler.email}"
     text = bp.text("alerts.tf")
     assert "INTERVAL 1800 MINUTE" in text and "ERROR('no new curated rows" in text  # 24 h + a quarter of it
+    # Partition-pruned: the curated table is partitioned by event_time; the check filters it with a
+    # constant expression (window + the event lag), never scanning every partition.
+    lookback = 1800 + gcp_alerts.FRESHNESS_EVENT_LAG_DAYS * 24 * 60
+    pruned = f"WHERE event_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {lookback} MINUTE)"
+    assert pruned in text
+    readme = bp.text("README.md")
+    assert "reads only the partitions of events from the last 30 h plus 7 days" in readme
     stale = policies(bp)["data_stale"]["conditions"][0]["condition_matched_log"][0]["filter"].replace('\\"', '"')
     assert 'resource.labels.job_id="' + job["name"] + '"' in stale and "severity>=ERROR" in stale
     # The launch alert no longer fires for the freshness check (and vice versa).
@@ -198,6 +205,27 @@ def test_the_alerts_file_says_what_it_holds_and_nothing_else(stem, extra):
     assert ("public API" in header) == has_api, header
     assert ("data freshness" in header) == (("google_cloud_scheduler_job", "freshness") in bp.resources)
     assert has_budget == (bool(extra) or stem != "gcp-reactive") and has_api == (stem != "gcp-reactive")
+
+
+@pytest.mark.parametrize("stem", ["gcp-reactive", "gcp-proactive", "gcp-managed"])
+def test_a_failed_execution_of_the_promote_job_alerts(examples, stem):
+    """The promote job only creates the promote run: when it fails no run exists to raise the
+    pipeline-failure alert, so Cloud Run's execution metric does, wherever there is a job."""
+    bp = examples[stem]
+    jobs = bp.of_type("google_cloud_run_v2_job")
+    alert = policies(bp).get("promote_failed")
+    assert (alert is not None) == ("promote" in jobs), stem
+    if alert is None:
+        return
+    condition = alert["conditions"][0]["condition_threshold"][0]
+    flt = condition["filter"].replace('\\"', '"')
+    assert 'resource.type = "cloud_run_job"' in flt and 'metric.labels.result = "failed"' in flt
+    assert f'resource.labels.job_name = "{jobs["promote"]["name"]}"' in flt
+    assert 'metric.type = "run.googleapis.com/job/completed_execution_count"' in flt
+    assert (condition["comparison"], condition["threshold_value"], condition["duration"]) == ("COMPARISON_GT", 0, "0s")
+    assert condition["aggregations"][0]["per_series_aligner"] == "ALIGN_DELTA"
+    assert alert["notification_channels"] == "${local.notification_channels}"
+    assert "failed executions of the promote job" in _header(bp)
 
 
 def test_model_approvers_get_a_custom_role_that_cannot_deploy():

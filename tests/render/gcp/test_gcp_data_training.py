@@ -434,7 +434,7 @@ def test_dataflow_udf_curates_good_lines_and_marks_malformed_ones_for_quarantine
     assert [r["payload"] for r in rows[1:]] == bad and all(r["record_id"] is None for r in rows[1:])
     # The curated table takes only good rows: the MERGE's source filters on error IS NULL.
     curate = (BLUEPRINTS.parent / "templates/gcp/files/pipeline/pipeline.py").read_text()
-    assert "WHERE error IS NULL" in curate and "WHERE error IS NOT NULL" in curate
+    assert "WHERE error IS NULL" in curate and "WHERE s.error IS NOT NULL" in curate
 
 
 @pytest.mark.parametrize("stem", [p.stem for p in GCP_SPECS])

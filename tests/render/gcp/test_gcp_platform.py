@@ -352,3 +352,29 @@ def test_rejected_launches_and_api_errors_alert_the_channels(examples):
     reactive = examples["gcp-reactive"]
     names = {n for (t, n) in reactive.resources if t == "google_monitoring_alert_policy"}
     assert "scheduler_rejected" in names and "api_5xx" not in names
+
+
+@pytest.mark.parametrize("stem", ["gcp-reactive", "gcp-proactive", "gcp-managed"])
+def test_the_pipeline_account_holds_only_what_its_steps_call_in_vertex_ai(examples, stem):
+    """A custom role instead of roles/aiplatform.user (which may create endpoints, delete models
+    and run any job): the steps' calls for the phases this blueprint has (tests/files checks each
+    call the steps make against these sets) and Vertex ML Metadata for the run's records."""
+    from dsaas_infra.render.gcp import pipeline as gcp_pipeline
+
+    bp = examples[stem]
+    roles = bp.resources[("google_project_iam_member", "pipeline")]["for_each"]
+    assert "roles/aiplatform.user" not in roles and not any("aiplatform" in r for r in roles)
+    assert bp.resources[("google_project_iam_member", "pipeline_run")]["role"] == (
+        "${google_project_iam_custom_role.pipeline_run.name}")
+    perms = set(bp.resources[("google_project_iam_custom_role", "pipeline_run")]["permissions"])
+    deploy = ("google_vertex_ai_endpoint", "main") in bp.resources
+    drift = ("google_logging_metric", "drift_anomalies") in bp.resources
+    expected = set(gcp_pipeline.PIPELINE_BASE_PERMISSIONS) | set(gcp_pipeline.PIPELINE_TRAINING_PERMISSIONS)
+    expected |= set(gcp_pipeline.PIPELINE_DEPLOY_PERMISSIONS) if deploy else set()
+    expected |= set(gcp_pipeline.PIPELINE_DRIFT_PERMISSIONS) if drift else set()
+    assert perms == expected
+    # Never: creating or deleting endpoints, deleting models, other kinds of jobs, IAM.
+    assert not [p for p in perms if p in ("aiplatform.endpoints.create", "aiplatform.endpoints.delete",
+                                          "aiplatform.models.delete", "aiplatform.pipelineJobs.create")
+                or p.split(".")[1] in ("batchPredictionJobs", "hyperparameterTuningJobs", "tuningJobs")
+                or not p.startswith("aiplatform.")]

@@ -9,11 +9,13 @@ one client: every value comes in as a pipeline parameter.
 - single run: of the loop's active runs (scheduled and promote runs) only the earliest works: a
   launch Cloud Scheduler retried, or a run still going at the next slot, ends at once; a promote
   run (or a run given approved_model) that is not the earliest fails without deploying.
-- curate: claims the new raw files (incoming/ -> processing/<run>/), loads them with Google's
-  "Text Files on Cloud Storage to BigQuery" Dataflow Flex Template into a staging table (the UDF
-  marks malformed lines instead of failing), quarantines the marked rows, MERGEs the good ones into
-  the curated table on record_id (idempotent: a re-delivered file changes nothing), exports the
-  rows merged since the last export's watermark, and moves the files to processed/<run>/.
+- curate: requeues the files a dead run left in processing/, claims the new raw files
+  (incoming/ -> processing/<run>/), loads them with Google's "Text Files on Cloud Storage to
+  BigQuery" Dataflow Flex Template into a staging table (the UDF marks malformed lines instead of
+  failing; the staging dataset's tables expire), quarantines the marked rows and MERGEs the good
+  ones into the curated table on record_id in one transaction (idempotent: a re-delivered file or
+  a retried run changes nothing twice), exports the rows merged since the last export's
+  watermark, and moves the files to processed/<run>/.
 - prepare: the pluggable step that turns curated rows into the training set (label first, numeric
   features after, as CSV) and a held-out test set, streaming every export through bounded
   spools; no usable rows is a failure, not a success.
@@ -153,6 +155,8 @@ def curate(
     api_endpoint: str = "",
     lock_wait_seconds: int = 3600,
     lock_lease_seconds: int = 3600,
+    staging_dataset: str = "",
+    compact_after: int = 30,
 ) -> int:
     """Load the new raw files into the curated table and export what changed; returns the number
     of quarantined lines.
@@ -161,9 +165,14 @@ def curate(
     for prepare holds only the curated rows merged since the last successful export (the
     watermark in gs://<artifacts>/curated/export_state.json), reading only the partitions they
     are in. Each export lands under gs://<artifacts>/curated/exports/<run>/; `snapshot` names
-    that prefix (prepare reads all of them). The MERGE, the export and the watermark are done
+    that prefix (prepare reads all of them). Every `compact_after` exports, one is of the whole
+    table and the older ones are deleted (0: never). The MERGE, the export and the watermark are done
     under a lock (gs://<artifacts>/curated/lock, with a lease), so two runs never merge into the
     table at once or move the watermark past each other's rows.
+
+    A failure at any step leaves the run's files in processing/<run>/ and commits nothing half:
+    a retry of the run loads them again (with a fresh staging table), and once the run has
+    ended, the next run requeues them.
     """
     import json
     import re
@@ -200,32 +209,38 @@ def curate(
     def quoted(name):
         return urllib.parse.quote(name, safe="")
 
-    def objects(prefix):
+    def listing(bucket, prefix):
         token, out = None, []
         while True:
             params = {"prefix": prefix, "fields": "items(name,generation),nextPageToken"}
             if token:
                 params["pageToken"] = token
-            page = call("GET", f"{storage}/b/{raw_bucket}/o", params=params)
+            page = call("GET", f"{storage}/b/{bucket}/o", params=params)
             out += [o for o in page.get("items", []) if not o["name"].endswith("/")]
             token = page.get("nextPageToken")
             if not token:
                 return out
 
-    def copy(obj, new_name):
-        """Copy exactly the listed generation; False when it is gone (another run claimed it)."""
+    def objects(prefix):
+        return listing(raw_bucket, prefix)
+
+    def copy(obj, new_name, if_absent=False):
+        """Copy exactly the listed generation; False when it is gone (another run claimed it),
+        or with if_absent when new_name exists already."""
         params = {"sourceGeneration": obj["generation"]}
+        if if_absent:
+            params["ifGenerationMatch"] = "0"
         while True:  # rewriteTo may need several calls for large objects
             response = request("POST", f"{storage}/b/{raw_bucket}/o/{quoted(obj['name'])}/rewriteTo/b/"
                                f"{raw_bucket}/o/{quoted(new_name)}", params=params, json={})
-            if response.status_code == 404:
+            if response.status_code == 404 or (if_absent and response.status_code == 412):
                 return False
             if response.status_code >= 400:
                 raise RuntimeError(f"rewrite {obj['name']}: {response.status_code} {response.text[:2000]}")
             result = response.json()
             if result.get("done"):
                 return True
-            params = {"sourceGeneration": obj["generation"], "rewriteToken": result["rewriteToken"]}
+            params = {**params, "rewriteToken": result["rewriteToken"]}
 
     def remove(name, generation):
         """Delete one generation; False when it is not there any more (or was replaced)."""
@@ -236,23 +251,6 @@ def curate(
         if response.status_code >= 400:
             raise RuntimeError(f"delete {name}: {response.status_code} {response.text[:2000]}")
         return True
-
-    # 1. Claim the new input. A file belongs to the run whose delete of the listed generation
-    #    succeeds: two runs that list and copy the same file never both load it (the other
-    #    deletes its copy), and a newer upload under the same name stays new.
-    claimed = []
-    for obj in objects("incoming/"):
-        name = f"processing/{run}/{obj['name'][len('incoming/'):]}"
-        if not copy(obj, name):
-            print(f"curate: {obj['name']} was claimed by another run")
-            continue
-        if not remove(obj["name"], obj["generation"]):
-            print(f"curate: {obj['name']} was claimed by another run (or replaced): not loading it here")
-            for mine in objects(name):
-                if mine["name"] == name:
-                    remove(name, mine["generation"])
-            continue
-        claimed.append(name)
 
     # --- State shared by the runs, in the artifacts bucket (only the pipeline writes there) ---
     state_dir = "curated"
@@ -284,6 +282,59 @@ def curate(
         if response.status_code >= 400:
             raise RuntimeError(f"write {name}: {response.status_code} {response.text[:2000]}")
         return response.json()["generation"]
+
+    # 1. Files a dead run left in processing/<its run>/ go back to incoming/ (under
+    #    requeued-<its run>/), so that this run loads them: a failed run (the pipeline-failure
+    #    alert fired for it) never strands input. A run is dead when its pipeline job, named in
+    #    curated/runs/<run>.json, has ended without moving its files on (or is gone).
+    vertex = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
+    ended = ("PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED")
+    others = {}
+    for obj in objects("processing/"):
+        owner = obj["name"].split("/")[1]
+        if owner != run:
+            others.setdefault(owner, []).append(obj)
+    for owner, leftovers in sorted(others.items()):
+        marker, _ = read(f"{state_dir}/runs/{owner}.json")
+        if marker is None:
+            print(f"curate: processing/{owner}/ has {len(leftovers)} file(s) and no run record: left alone")
+            continue
+        job = request("GET", f"{vertex}/projects/{project}/locations/{region}/pipelineJobs/"
+                      f"{marker['job'].rsplit('/', 1)[-1]}")
+        if job.status_code >= 400 and job.status_code != 404:
+            raise RuntimeError(f"pipeline job of run {owner}: {job.status_code} {job.text[:2000]}")
+        if job.status_code != 404 and job.json().get("state") not in ended:
+            continue  # still working on them
+        for obj in leftovers:
+            name = f"incoming/requeued-{owner}/" + obj["name"][len(f"processing/{owner}/"):]
+            if copy(obj, name, if_absent=True):
+                remove(obj["name"], obj["generation"])
+        print(f"curate: run {owner} ended with {len(leftovers)} file(s) in processing/{owner}/: "
+              f"requeued under incoming/requeued-{owner}/")
+
+    # 2. Claim the new input. A file belongs to the run whose delete of the listed generation
+    #    succeeds: two runs that list and copy the same file never both load it (the other
+    #    deletes its copy), and a newer upload under the same name stays new. The run record
+    #    comes first: files in processing/<run>/ always name their run.
+    record_name = f"{state_dir}/runs/{run}.json"
+    record = {"job": run_id, "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if write(record_name, record, if_generation="0") is None:
+        record, _ = read(record_name)
+        print(f"curate: run {run} was here before (a retry): its files in processing/{run}/ are loaded again")
+    for obj in objects("incoming/"):
+        name = f"processing/{run}/{obj['name'][len('incoming/'):]}"
+        if not copy(obj, name):
+            print(f"curate: {obj['name']} was claimed by another run")
+            continue
+        if not remove(obj["name"], obj["generation"]):
+            print(f"curate: {obj['name']} was claimed by another run (or replaced): not loading it here")
+            for mine in objects(name):
+                if mine["name"] == name:
+                    remove(name, mine["generation"])
+            continue
+    # What this run loads: everything in processing/<run>/, so a retry of this run (Vertex AI's
+    # retry of a failed run) loads a failed attempt's files with its own new ones.
+    claimed = [o["name"] for o in objects(f"processing/{run}/")]
 
     def acquire():
         deadline = time.time() + lock_wait_seconds
@@ -337,12 +388,18 @@ def curate(
 
     stamp = "'%Y-%m-%dT%H:%M:%E6SZ'"  # fixed width: these strings sort as the times do
     target = f"`{project}.{dataset}.{table}`"
-    staging_id = f"{table}_staging_{run}"
-    staging = f"`{project}.{dataset}.{staging_id}`"
+    quarantine = f"`{project}.{dataset}.{table}_quarantine`"
+    # The staging tables live in a dataset of their own whose tables expire (pipeline.tf): one a
+    # failed run leaves behind costs nothing for long.
+    staging_id = f"{table}_{run}"
+    staging = f"`{project}.{staging_dataset or dataset}.{staging_id}`"
     counts = {"files": len(claimed), "loaded": 0, "quarantined": 0, "exported_since": None}
     dataflow = (api_endpoint or "https://dataflow.googleapis.com") + f"/v1b3/projects/{project}/locations/{region}"
     if claimed:
-        # 2. Dataflow: the new files -> a staging table of this run (the UDF never throws).
+        # 3. Dataflow: this run's files -> a fresh staging table (the UDF never throws). A
+        #    staging table a failed attempt of this run left is dropped first: the load is of
+        #    every file in processing/<run>/ again, never appended to a partial one.
+        query(f"DROP TABLE IF EXISTS {staging}")
         launch = call("POST", f"{dataflow}/flexTemplates:launch", json={
             "launchParameter": {
                 "jobName": f"curate-{run.replace('_', '-')}"[:63].rstrip("-"),
@@ -350,7 +407,7 @@ def curate(
                 "parameters": {
                     "inputFilePattern": f"gs://{raw_bucket}/processing/{run}/**",
                     "JSONPath": f"gs://{dataflow_bucket}/schema/staging_schema.json",
-                    "outputTable": f"{project}:{dataset}.{staging_id}",
+                    "outputTable": f"{project}:{staging_dataset or dataset}.{staging_id}",
                     "javascriptTextTransformGcsPath": f"gs://{dataflow_bucket}/udf/transform.js",
                     "javascriptTextTransformFunctionName": "transform",
                     "bigQueryLoadingTemporaryDirectory": f"gs://{dataflow_bucket}/bq-temp",
@@ -378,7 +435,7 @@ def curate(
         export_state, _ = read(state_name)
         export_state = export_state or {"watermark": None, "pending_since": None}
         if claimed:
-            # 3. Quarantine the marked lines, MERGE the good rows (latest event per record wins).
+            # 4. Quarantine the marked lines, MERGE the good rows (latest event per record wins).
             good, bad, earliest = values(query(
                 "SELECT COUNTIF(error IS NULL) AS good, COUNTIF(error IS NOT NULL) AS bad, "
                 f"FORMAT_TIMESTAMP({stamp}, MIN(IF(error IS NULL, event_time, NULL))) AS earliest "
@@ -390,30 +447,58 @@ def curate(
                 pending = export_state["pending_since"]
                 export_state["pending_since"] = min(pending, earliest) if pending else earliest
                 write(state_name, export_state)
-            # ingested_at: when the row was merged (BigQuery's clock, under the lock), so that
-            # every row merged after an export is above that export's watermark.
+            # One transaction: the quarantine rows and the MERGE commit together or not at all
+            # (a failure rolls both back; the run fails, its files stay in processing/<run>/).
+            # A retry of the same run commits nothing twice: the MERGE is idempotent on
+            # record_id, and a rejected line this run already quarantined (in a partition since
+            # the run record, a day's margin) is not inserted again. The DROP is DDL, which
+            # BigQuery does not allow in a transaction: it comes after the COMMIT (a staging table
+            # it misses expires with its dataset's default). ingested_at: when the row was merged
+            # (BigQuery's clock, under the lock), so that every row merged after an export is
+            # above that export's watermark.
             query(f"""
-INSERT INTO `{project}.{dataset}.{table}_quarantine` (run_id, line, error, quarantined_at)
-SELECT '{run}', payload, error, CURRENT_TIMESTAMP() FROM {staging} WHERE error IS NOT NULL;
-MERGE {target} AS t
-USING (
-  SELECT * EXCEPT (error) FROM {staging} WHERE error IS NULL
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY event_time DESC, ingested_at DESC) = 1
-) AS s
-ON t.record_id = s.record_id
-WHEN MATCHED AND s.event_time >= t.event_time THEN
-  UPDATE SET event_time = s.event_time, source = s.source, payload = s.payload, ingested_at = CURRENT_TIMESTAMP()
-WHEN NOT MATCHED THEN
-  INSERT (record_id, event_time, source, payload, ingested_at)
-  VALUES (s.record_id, s.event_time, s.source, s.payload, CURRENT_TIMESTAMP());
-DROP TABLE {staging};
+BEGIN
+  BEGIN TRANSACTION;
+  INSERT INTO {quarantine} (run_id, line, error, quarantined_at)
+  SELECT '{run}', s.payload, s.error, CURRENT_TIMESTAMP() FROM {staging} AS s
+  WHERE s.error IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM {quarantine} AS q
+    WHERE q.run_id = '{run}' AND q.line IS NOT DISTINCT FROM s.payload AND q.error = s.error
+      AND q.quarantined_at >= TIMESTAMP_SUB(TIMESTAMP('{record["since"]}'), INTERVAL 1 DAY));
+  MERGE {target} AS t
+  USING (
+    SELECT * EXCEPT (error) FROM {staging} WHERE error IS NULL
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY event_time DESC, ingested_at DESC) = 1
+  ) AS s
+  ON t.record_id = s.record_id
+  WHEN MATCHED AND s.event_time >= t.event_time THEN
+    UPDATE SET event_time = s.event_time, source = s.source, payload = s.payload, ingested_at = CURRENT_TIMESTAMP()
+  WHEN NOT MATCHED THEN
+    INSERT (record_id, event_time, source, payload, ingested_at)
+    VALUES (s.record_id, s.event_time, s.source, s.payload, CURRENT_TIMESTAMP());
+  COMMIT TRANSACTION;
+EXCEPTION WHEN ERROR THEN
+  ROLLBACK TRANSACTION;
+  RAISE USING MESSAGE = @@error.message;
+END;
+DROP TABLE IF EXISTS {staging};
 """)
-        # 4. Export what changed since the watermark (everything on the first run), then move
+        # 5. Export what changed since the watermark (everything on the first run), then move
         #    the watermark to the export's own start: rows merged later are above it. Nothing
         #    merged and nothing pending: nothing to export (and no query at all).
         if export_state["watermark"] is None or export_state["pending_since"]:
             since = export_state["watermark"]
             where = ""
+            # Compaction: with compact_after exports already there, this export is of the whole
+            # table (every record's latest version), and the older ones are deleted after it, so
+            # prepare reads one full export and fewer than compact_after deltas, not the history.
+            # (Runs work one at a time, single_run: no prepare reads them meanwhile.)
+            older = sorted({o["name"].split("/")[2] for o in listing(artifacts_bucket, f"{state_dir}/exports/")
+                            if o["name"].count("/") >= 3} - {run})
+            compact = since is not None and compact_after > 0 and len(older) >= compact_after
+            if compact:
+                print(f"curate: {len(older)} exports: this one is of the whole table, the older ones go")
+                since = None
             if since is not None:
                 where = f"WHERE ingested_at > TIMESTAMP('{since}') AND ingested_at <= mark"
                 if export_state["pending_since"]:
@@ -428,13 +513,19 @@ SELECT FORMAT_TIMESTAMP({stamp}, mark) AS mark;
 """))
             counts["exported_since"] = since
             write(state_name, {"watermark": mark, "pending_since": None, "run": run})
+            if compact:
+                for obj in listing(artifacts_bucket, f"{state_dir}/exports/"):
+                    if obj["name"].split("/")[2] in older:
+                        response = request("DELETE", f"{storage}/b/{artifacts_bucket}/o/{quoted(obj['name'])}")
+                        if response.status_code >= 400 and response.status_code != 404:
+                            raise RuntimeError(f"delete {obj['name']}: {response.status_code} {response.text[:2000]}")
         else:
             print("curate: nothing merged since the last export: no export")
     finally:
         release(lock)
 
     if claimed:
-        # 5. Done with these files: processing/<run>/ -> processed/<run>/.
+        # 6. Done with these files: processing/<run>/ -> processed/<run>/.
         for obj in objects(f"processing/{run}/"):
             name = "processed/" + obj["name"][len("processing/"):]
             if not copy(obj, name) or not remove(obj["name"], obj["generation"]):
@@ -1154,6 +1245,8 @@ def loop(
     loop_display_name: str = "",
     # One root for every Google API the steps call, "" for Google's own (the tests' fake).
     api_endpoint: str = "",
+    # Where curate's per-run staging tables go (a dataset whose tables expire); "": `dataset`.
+    staging_dataset: str = "",
 ):
     """One run of the loop. With promote set (the promote job a human executes), the run only
     makes the approved version (alias approved_alias) the champion with all traffic and re-creates
@@ -1199,7 +1292,7 @@ def loop(
                 dataset=dataset, table=table,
                 template=dataflow_template, dataflow_service_account=dataflow_service_account,
                 subnetwork=subnetwork, kms_key=dataflow_kms_key, machine_type=dataflow_machine_type,
-                max_workers=dataflow_max_workers, api_endpoint=api_endpoint,
+                max_workers=dataflow_max_workers, api_endpoint=api_endpoint, staging_dataset=staging_dataset,
             ).set_display_name("curate").set_caching_options(False)
             with dsl.If(training_enabled == True, "training"):  # noqa: E712 (a pipeline condition)
                 prep = prepare(snapshot=cur.outputs["snapshot"], label_field=label_field,
