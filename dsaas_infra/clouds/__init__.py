@@ -68,6 +68,10 @@ class Cloud(Protocol):
 
     def deprecations(self, spec: ResolvedSpec) -> list[Problem]: ...
 
+    def ci_rules(self, spec: ResolvedSpec) -> list[Problem]:
+        """This cloud's rules of the CI identity keys (spec/ci_rules.py holds the common ones)."""
+        ...
+
     def preflight(self, spec: ResolvedSpec) -> list[CheckResult]:
         """Check the account or project (imports the cloud's SDK)."""
         ...

@@ -63,6 +63,12 @@ class AwsCloud:
         # the deployment phase there is no alert topic and the README says there is no budget.
         return []
 
+    def ci_rules(self, spec: ResolvedSpec) -> list[Problem]:
+        from dsaas_infra.spec import ci_rules
+
+        assert isinstance(spec, AwsSpec)
+        return ci_rules.check_aws(spec)
+
     def deprecations(self, spec: ResolvedSpec) -> list[Problem]:
         if not spec.state.lock_table:
             return []

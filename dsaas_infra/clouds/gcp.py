@@ -63,6 +63,12 @@ class GcpCloud:
         assert isinstance(spec, GcpSpec)
         return gcp_rules.budget(spec)
 
+    def ci_rules(self, spec: ResolvedSpec) -> list[Problem]:
+        from dsaas_infra.spec import ci_rules
+
+        assert isinstance(spec, GcpSpec)
+        return ci_rules.check_gcp(spec)
+
     def deprecations(self, spec: ResolvedSpec) -> list[Problem]:
         return []
 

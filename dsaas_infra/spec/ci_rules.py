@@ -1,42 +1,53 @@
-"""Rules of the CI identity keys (aws.ci_*, gcp.workload_identity_provider, ci.*) across keys."""
+"""Rules of the CI identity keys (aws.ci_*, gcp.workload_identity_provider, ci.*) across keys.
+
+What is common to every cloud is here; each cloud's own rules are its registry entry's ``ci_rules``
+(clouds/aws.py, clouds/gcp.py call check_aws / check_gcp below).
+"""
 
 from __future__ import annotations
 
+from dsaas_infra import clouds
 from dsaas_infra.spec import ci_names, gcp_rules
-from dsaas_infra.spec.resolved import GcpSpec, ResolvedSpec
+from dsaas_infra.spec.resolved import AwsSpec, GcpSpec, ResolvedSpec
 
 Problem = tuple[tuple[str | int, ...], str]
 
 
 def check(spec: ResolvedSpec) -> list[Problem]:
-    problems: list[Problem] = []
-    if spec.cloud == "aws" and spec.aws is not None:
-        for key in ("ci_role_arn", "ci_plan_role_arn"):
-            arn = getattr(spec.aws, key)
-            if arn and arn.split(":")[4] != spec.aws.account_id:
-                problems.append((("aws", key), f"role is in account {arn.split(':')[4]}, not in this client's "
-                                 f"account {spec.aws.account_id}"))
-        provider = spec.ci.aws_oidc_provider_arn if spec.ci else None
-        if provider and provider.split(":")[4] != spec.aws.account_id:
-            problems.append((("ci", "aws_oidc_provider_arn"), "the OIDC provider must be in this client's account "
-                             f"{spec.aws.account_id}"))
-    if spec.cloud == "gcp" and spec.ci is not None and spec.ci.aws_oidc_provider_arn:
-        problems.append((("ci", "aws_oidc_provider_arn"), "only allowed when cloud is aws"))
-    if spec.cloud == "gcp" and spec.ci is not None and spec.ci.create_identity and spec.gcp is not None:
-        problems.extend(_gcp_created_identity(spec))
+    problems = clouds.of(spec).ci_rules(spec)
     if spec.ci is not None and ".." in spec.ci.default_branch:
         problems.append((("ci", "default_branch"), "not a branch name (no '..')"))
-    if spec.cloud == "gcp" and spec.gcp is not None and not (spec.ci is not None and spec.ci.create_identity):
-        if bool(spec.gcp.workload_identity_provider) != bool(spec.gcp.ci_service_account):
-            missing = "ci_service_account" if spec.gcp.workload_identity_provider else "workload_identity_provider"
-            problems.append((("gcp", missing), "workload_identity_provider and ci_service_account go together"))
-    if spec.cloud == "aws" and spec.ci is not None and spec.ci.create_identity:
+    return problems
+
+
+def check_aws(spec: AwsSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    for key in ("ci_role_arn", "ci_plan_role_arn"):
+        arn = getattr(spec.aws, key)
+        if arn and arn.split(":")[4] != spec.aws.account_id:
+            problems.append((("aws", key), f"role is in account {arn.split(':')[4]}, not in this client's "
+                             f"account {spec.aws.account_id}"))
+    provider = spec.ci.aws_oidc_provider_arn if spec.ci else None
+    if provider and provider.split(":")[4] != spec.aws.account_id:
+        problems.append((("ci", "aws_oidc_provider_arn"), "the OIDC provider must be in this client's account "
+                         f"{spec.aws.account_id}"))
+    if spec.ci is not None and spec.ci.create_identity:
         if spec.aws.ci_role_arn or spec.aws.ci_plan_role_arn:
             problems.append((("aws", "ci_role_arn"), "with ci.create_identity the blueprint creates the roles: "
                              "leave aws.ci_role_arn and aws.ci_plan_role_arn unset"))
     return problems
 
 
+def check_gcp(spec: GcpSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    if spec.ci is not None and spec.ci.aws_oidc_provider_arn:
+        problems.append((("ci", "aws_oidc_provider_arn"), "only allowed when cloud is aws"))
+    if spec.ci is not None and spec.ci.create_identity:
+        problems.extend(_gcp_created_identity(spec))
+    elif bool(spec.gcp.workload_identity_provider) != bool(spec.gcp.ci_service_account):
+        missing = "ci_service_account" if spec.gcp.workload_identity_provider else "workload_identity_provider"
+        problems.append((("gcp", missing), "workload_identity_provider and ci_service_account go together"))
+    return problems
 def _gcp_created_identity(spec: GcpSpec) -> list[Problem]:
     """ci.create_identity on GCP: the blueprint names the pool and accounts; what its CI grants must hold."""
     assert spec.gcp is not None and spec.ci is not None
