@@ -68,6 +68,10 @@ class Cloud(Protocol):
 
     def deprecations(self, spec: ResolvedSpec) -> list[Problem]: ...
 
+    def ci_identity(self, spec: ResolvedSpec, missing: Callable[[str, str], Exception]) -> dict[str, str]:
+        """What a fleet's CI job logs in with (fleet.json `ci`); missing(key, message) is the located error."""
+        ...
+
     def ci_rules(self, spec: ResolvedSpec) -> list[Problem]:
         """This cloud's rules of the CI identity keys (spec/ci_rules.py holds the common ones)."""
         ...

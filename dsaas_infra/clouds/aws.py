@@ -63,6 +63,22 @@ class AwsCloud:
         # the deployment phase there is no alert topic and the README says there is no budget.
         return []
 
+    def ci_identity(self, spec: ResolvedSpec, missing: Callable[[str, str], Exception]) -> dict[str, str]:
+        from dsaas_infra.bootstrap.partition import partition_of
+        from dsaas_infra.fleet.index import role_name
+        from dsaas_infra.spec import ci_names
+
+        assert isinstance(spec, AwsSpec)
+        if spec.ci is not None and spec.ci.create_identity:
+            base = f"arn:{partition_of(spec.aws.region)}:iam::{spec.aws.account_id}:role/"
+            return {"role_arn": base + role_name(spec, "apply"), "plan_role_arn": base + role_name(spec, "plan"),
+                    "apply_session_seconds": str(ci_names.AWS_SESSION_SECONDS["apply"])}
+        if not spec.aws.ci_role_arn:
+            raise missing("aws.ci_role_arn", "a fleet client needs the role its CI assumes with GitHub OIDC: set "
+                          "aws.ci_role_arn, or ci.create_identity: true")
+        return {"role_arn": spec.aws.ci_role_arn, "plan_role_arn": spec.aws.ci_plan_role_arn or spec.aws.ci_role_arn,
+                "apply_session_seconds": str(ci_names.AWS_DEFAULT_SESSION_SECONDS)}
+
     def ci_rules(self, spec: ResolvedSpec) -> list[Problem]:
         from dsaas_infra.spec import ci_rules
 

@@ -63,6 +63,27 @@ class GcpCloud:
         assert isinstance(spec, GcpSpec)
         return gcp_rules.budget(spec)
 
+    def ci_identity(self, spec: ResolvedSpec, missing: Callable[[str, str], Exception]) -> dict[str, str]:
+        from dsaas_infra.spec import ci_names
+
+        assert isinstance(spec, GcpSpec)
+        if spec.ci is not None and spec.ci.create_identity:
+            provider = ci_names.gcp_provider_name(spec)
+            if provider is None:
+                raise missing("gcp.project_number", "with ci.create_identity the fleet's CI logs in to the provider "
+                              "the blueprint creates, which is named by the project's number: set "
+                              "gcp.project_number (gcloud projects describe PROJECT --format='value(projectNumber)')")
+            accounts = ci_names.gcp_service_accounts(spec)
+            return {"workload_identity_provider": provider, "service_account": accounts["apply"],
+                    "plan_service_account": accounts["plan"]}
+        if not spec.gcp.workload_identity_provider or not spec.gcp.ci_service_account:
+            raise missing("gcp.workload_identity_provider", "a fleet client needs its Workload Identity Federation "
+                          "provider and service account: set gcp.workload_identity_provider and "
+                          "gcp.ci_service_account, or ci.create_identity: true")
+        return {"workload_identity_provider": spec.gcp.workload_identity_provider,
+                "service_account": spec.gcp.ci_service_account,
+                "plan_service_account": spec.gcp.ci_plan_service_account or spec.gcp.ci_service_account}
+
     def ci_rules(self, spec: ResolvedSpec) -> list[Problem]:
         from dsaas_infra.spec import ci_rules
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from dsaas_infra import clouds
 from dsaas_infra.errors import SpecError, SpecProblem, UsageError
-from dsaas_infra.spec import ci_names
 from dsaas_infra.spec.resolved import ResolvedSpec
 
 INDEX_FILE = "fleet.json"
@@ -50,34 +49,7 @@ def ci_identity(spec: ResolvedSpec, spec_file: str) -> dict[str, str]:
     def missing(key: str, message: str) -> SpecError:
         return SpecError([SpecProblem(spec_file, None, None, key, message)])
 
-    if spec.cloud == "aws":
-        assert spec.aws is not None
-        if spec.ci is not None and spec.ci.create_identity:
-            base = f"arn:aws:iam::{spec.aws.account_id}:role/"
-            return {"role_arn": base + role_name(spec, "apply"), "plan_role_arn": base + role_name(spec, "plan"),
-                    "apply_session_seconds": str(ci_names.AWS_SESSION_SECONDS["apply"])}
-        if not spec.aws.ci_role_arn:
-            raise missing("aws.ci_role_arn", "a fleet client needs the role its CI assumes with GitHub OIDC: set "
-                          "aws.ci_role_arn, or ci.create_identity: true")
-        return {"role_arn": spec.aws.ci_role_arn, "plan_role_arn": spec.aws.ci_plan_role_arn or spec.aws.ci_role_arn,
-                "apply_session_seconds": str(ci_names.AWS_DEFAULT_SESSION_SECONDS)}
-    assert spec.gcp is not None
-    if spec.ci is not None and spec.ci.create_identity:
-        provider = ci_names.gcp_provider_name(spec)
-        if provider is None:
-            raise missing("gcp.project_number", "with ci.create_identity the fleet's CI logs in to the provider "
-                          "the blueprint creates, which is named by the project's number: set "
-                          "gcp.project_number (gcloud projects describe PROJECT --format='value(projectNumber)')")
-        accounts = ci_names.gcp_service_accounts(spec)
-        return {"workload_identity_provider": provider, "service_account": accounts["apply"],
-                "plan_service_account": accounts["plan"]}
-    if not spec.gcp.workload_identity_provider or not spec.gcp.ci_service_account:
-        raise missing("gcp.workload_identity_provider", "a fleet client needs its Workload Identity Federation "
-                      "provider and service account: set gcp.workload_identity_provider and "
-                      "gcp.ci_service_account, or ci.create_identity: true")
-    return {"workload_identity_provider": spec.gcp.workload_identity_provider,
-            "service_account": spec.gcp.ci_service_account,
-            "plan_service_account": spec.gcp.ci_plan_service_account or spec.gcp.ci_service_account}
+    return clouds.of(spec).ci_identity(spec, missing)
 
 
 def build(entries: list[tuple[ResolvedSpec, bytes, str]]) -> list[FleetClient]:
