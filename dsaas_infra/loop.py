@@ -28,7 +28,7 @@ STEPS: tuple[LoopStep, ...] = (
     LoopStep(
         "curate",
         "only new input is processed, bad records quarantined, one curated table per dataset",
-        "Glue crawler + ETL job (job bookmarks: new files only; one curated table per dataset)",
+        "Glue ETL job (job bookmarks: new files only; one curated table per dataset, catalogued by the job)",
         "pipeline step: Dataflow Flex Template + UDF, quarantine table, BigQuery MERGE",
     ),
     LoopStep(

@@ -17,7 +17,6 @@ PROCESSING_HOURS = (0.1, 0.5)
 MONITOR_HOURS = (0.1, 0.25)
 MONITOR_RUNS_PER_MONTH = HOURS  # cron(0 * ? * * *): every hour
 ETL_HOURS = (1 / 6, 1.0)
-CRAWLER_DPU_HOURS = (2 * 1 / 6, 2 * 0.5)
 WORKING_HOURS = 176  # 8 h x 22 days: an interactive workspace in use
 # The audit trail's S3 data events (object reads, writes, deletes in the data buckets) per
 # pipeline run: (small data set, large one: many Spark part files and training channels).
@@ -109,9 +108,6 @@ def glue(ctx: RuleContext) -> None:
         ctx.add("data", "Glue ETL", r.address, "aws.glue.dpu_flex" if flex else "aws.glue.dpu",
                 runs * workers * dpu * ETL_HOURS[0], runs * workers * dpu * ETL_HOURS[1],
                 f"{runs:g} runs/month x {workers} x {dpu} DPU x {ETL_HOURS[0] * 60:.0f}-{ETL_HOURS[1] * 60:.0f} min")
-    for r in ctx.inventory.of("aws_glue_crawler"):
-        ctx.add("data", "Glue crawler", r.address, "aws.glue.dpu", runs * CRAWLER_DPU_HOURS[0],
-                runs * CRAWLER_DPU_HOURS[1], f"{runs:g} runs/month x 2 DPU x 10-30 min")
 
 
 def network(ctx: RuleContext) -> None:

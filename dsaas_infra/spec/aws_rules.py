@@ -101,14 +101,11 @@ def derived_names(spec: AwsSpec) -> dict[str, DerivedName]:
     for label in ("logs", "raw", "curated", "artifacts"):
         add(f"bucket_{label}", "s3_bucket", f"{prefix}-{label}-{account}", ("aws", "account_id"))
     add("glue_database", "glue_database", prefix.replace("-", "_"))
-    add("glue_crawler", "glue", f"{prefix}-raw")
     add("glue_job", "glue", f"{prefix}-etl")
     add("glue_trigger", "glue", f"{prefix}-etl-schedule")
     add("glue_security_configuration", "glue", f"{prefix}-glue")
     add("glue_role", "iam_role", f"{prefix}-glue")
     add("glue_job_log_group", "log_group", f"/aws-glue/jobs/{prefix}-etl")
-    # Glue names a crawler's log group after its role and security configuration.
-    add("glue_crawler_log_group", "log_group", f"/aws-glue/crawlers-role/{prefix}-glue-{prefix}-glue")
     add("audit_trail", "cloudtrail", f"{prefix}-audit")
     add("sagemaker_role", "iam_role", f"{prefix}-sagemaker-execution")
     add("flow_logs_role", "iam_role", f"{prefix}-vpc-flow-logs")

@@ -32,7 +32,6 @@ LEVELS = ("reactive", "proactive", "managed")
 PRICED_TYPES = {
     "aws_sagemaker_notebook_instance": "SageMaker notebook instances",
     "aws_glue_job": "Glue ETL",
-    "aws_glue_crawler": "Glue crawler",
     "aws_kms_key": "KMS keys",
     "aws_cloudwatch_dashboard": "CloudWatch dashboard",
     "aws_cloudwatch_metric_alarm": "CloudWatch alarms",

@@ -181,7 +181,7 @@ def _raw_transitions(archive_days: int | None, expire_days: int | None) -> list[
 def _kms_log_group_names(names: dict[str, str], create_vpc: bool, spec: AwsSpec) -> list[str]:
     """The log groups (names, * within a name) the main key may encrypt: this blueprint's only."""
     prefix = spec.name_prefix
-    out = [f"{names['glue_job_log_group']}/*", names["glue_crawler_log_group"]]
+    out = [f"{names['glue_job_log_group']}/*"]
     if spec.phases.training.enabled and create_vpc:
         out.append(names["flow_logs_log_group"])
     d = spec.phases.deployment

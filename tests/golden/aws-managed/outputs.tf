@@ -11,12 +11,12 @@ output "kms_key_arns" {
 }
 
 output "raw_bucket" {
-  description = "Drop raw data here (csv with a header line by default); the crawler and the ETL job pick it up"
+  description = "Drop raw data here (csv with a header line by default); the ETL job picks it up"
   value       = aws_s3_bucket.raw.bucket
 }
 
 output "curated_bucket" {
-  description = "Partitioned Parquet written by the ETL job (table curated in the Glue database)"
+  description = "Parquet written by the ETL job, one table per raw dataset (catalogued in the Glue database)"
   value       = aws_s3_bucket.curated.bucket
 }
 
@@ -31,13 +31,8 @@ output "access_logs_bucket" {
 }
 
 output "glue_database" {
-  description = "Glue Data Catalog database with the raw_* and curated tables"
+  description = "Glue Data Catalog database with the curated tables"
   value       = aws_glue_catalog_database.main.name
-}
-
-output "glue_crawler" {
-  description = "Crawler cataloguing new folders of the raw bucket"
-  value       = aws_glue_crawler.raw.name
 }
 
 output "glue_etl_job" {

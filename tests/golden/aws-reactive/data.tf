@@ -73,7 +73,7 @@ resource "aws_kms_key" "main" {
 
 locals {
   # The log groups this blueprint encrypts with the main key (names; * matches within a name).
-  kms_log_group_names = concat(["/aws-glue/jobs/initech-prod-etl/*", "/aws-glue/crawlers-role/initech-prod-glue-initech-prod-glue", "/aws/vendedlogs/states/initech-prod-*", "/aws/lambda/initech-prod-*"])
+  kms_log_group_names = concat(["/aws-glue/jobs/initech-prod-etl/*", "/aws/vendedlogs/states/initech-prod-*", "/aws/lambda/initech-prod-*"])
 }
 
 resource "aws_kms_alias" "main" {
@@ -677,7 +677,7 @@ resource "aws_s3_bucket_policy" "artifacts" {
 }
 
 ###############################################################################
-# Glue: catalog, crawler over the raw data, ETL job raw -> curated.
+# Glue: catalog and the ETL job raw -> curated (it catalogues its tables itself: no crawler).
 ###############################################################################
 
 resource "aws_glue_catalog_database" "main" {
@@ -725,15 +725,6 @@ resource "aws_cloudwatch_log_group" "glue_etl" {
   kms_key_id        = aws_kms_key.main.arn
 }
 
-# The crawler's log group: with a security configuration Glue writes the crawler's logs to
-# /aws-glue/crawlers-role/<role>-<security configuration>, created here with the key and retention.
-resource "aws_cloudwatch_log_group" "glue_crawler" {
-  #checkov:skip=CKV_AWS_338:retention is the client's choice in the spec (phases.data.log_retention_days, default by maturity level)
-  name              = "/aws-glue/crawlers-role/initech-prod-glue-initech-prod-glue"
-  retention_in_days = 30
-  kms_key_id        = aws_kms_key.main.arn
-}
-
 resource "aws_s3_object" "glue_etl_script" {
   bucket                 = aws_s3_bucket.artifacts.id
   key                    = "glue/scripts/etl.py"
@@ -757,13 +748,13 @@ data "aws_iam_policy_document" "glue_assume" {
     }
 
     # No aws:SourceAccount / aws:SourceArn: Glue does not document sending them when it assumes
-    # a crawler or job role, and a condition on a missing key would refuse every run.
+    # a job role, and a condition on a missing key would refuse every run.
   }
 }
 
 resource "aws_iam_role" "glue" {
   name                 = "initech-prod-glue"
-  description          = "Glue crawler and ETL job of ${local.name_prefix}: reads raw, writes curated"
+  description          = "Glue ETL job of ${local.name_prefix}: reads raw, writes curated"
   assume_role_policy   = data.aws_iam_policy_document.glue_assume.json
   max_session_duration = 3600
 }
@@ -801,18 +792,17 @@ data "aws_iam_policy_document" "glue" {
 
   statement {
     sid = "MaintainTheCatalog"
+    # Writes: what files/glue/etl.py calls (catalog_batch: the table, its new columns, the batch's
+    # partition). Reads: also for a plugged-in prepare script that reads the catalog (same role).
     actions = [
       "glue:BatchCreatePartition",
       "glue:BatchGetPartition",
-      "glue:BatchUpdatePartition",
-      "glue:CreatePartition",
       "glue:CreateTable",
       "glue:GetDatabase",
       "glue:GetPartition",
       "glue:GetPartitions",
       "glue:GetTable",
       "glue:GetTables",
-      "glue:UpdatePartition",
       "glue:UpdateTable",
     ]
     resources = [
@@ -856,40 +846,6 @@ resource "aws_iam_role_policy" "glue" {
   name   = "least-privilege"
   role   = aws_iam_role.glue.id
   policy = data.aws_iam_policy_document.glue.json
-}
-
-resource "aws_glue_crawler" "raw" {
-  name                   = "initech-prod-raw"
-  description            = "Catalogues new folders of the raw bucket as raw_* tables"
-  database_name          = aws_glue_catalog_database.main.name
-  role                   = aws_iam_role.glue.arn
-  security_configuration = aws_glue_security_configuration.main.name
-  table_prefix           = "raw_"
-  schedule               = "cron(30 2 ? * 2-6 *)"
-
-  s3_target {
-    path = "s3://${aws_s3_bucket.raw.bucket}/"
-  }
-
-  recrawl_policy {
-    recrawl_behavior = "CRAWL_NEW_FOLDERS_ONLY"
-  }
-
-  # Required by CRAWL_NEW_FOLDERS_ONLY: never drop or rewrite catalogued tables on a recrawl.
-  schema_change_policy {
-    delete_behavior = "LOG"
-    update_behavior = "LOG"
-  }
-
-  configuration = jsonencode({
-    Version = 1
-    CrawlerOutput = {
-      Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
-    }
-    Grouping = { TableGroupingPolicy = "CombineCompatibleSchemas" }
-  })
-
-  depends_on = [aws_iam_role_policy.glue, aws_cloudwatch_log_group.glue_crawler]
 }
 
 variable "etl_required_columns" {

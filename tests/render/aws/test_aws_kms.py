@@ -139,7 +139,7 @@ def test_only_the_logs_and_pipeline_keys_trust_aws_service_principals(managed):
     ("aws_s3_bucket_server_side_encryption_configuration", "curated", None, "data"),
     ("aws_s3_bucket_server_side_encryption_configuration", "artifacts", None, "training"),
     ("aws_s3_object", "glue_etl_script", "kms_key_id", "data"),
-    ("aws_cloudwatch_log_group", "glue_crawler", "kms_key_id", "logs"),
+    ("aws_cloudwatch_log_group", "glue_etl", "kms_key_id", "logs"),
     ("aws_cloudwatch_log_group", "flow_logs", "kms_key_id", "logs"),
     ("aws_cloudtrail", "audit", "kms_key_id", "logs"),
     ("aws_ecr_repository", "models", None, "training"),

@@ -92,9 +92,6 @@ def test_account_singletons_are_not_in_a_client_stack(managed):
         assert not group["name"].startswith(("/aws/sagemaker/TrainingJobs", "/aws/sagemaker/ProcessingJobs",
                                              "/aws/sagemaker/TransformJobs", "/aws/sagemaker/studio")), key
         assert group["name"] != "/aws-glue/crawlers", key
-    crawler = managed.resources[("aws_cloudwatch_log_group", "glue_crawler")]
-    assert crawler["name"] == "/aws-glue/crawlers-role/acme-dev-glue-acme-dev-glue"
-    assert "aws_cloudwatch_log_group.glue_crawler" in str(managed.resources[("aws_glue_crawler", "raw")]["depends_on"])
     readme = managed.text("README.md")
     assert "dsaas-infra bootstrap` creates them once" in readme
 
