@@ -219,7 +219,9 @@ def _update_flow(event, cfg, current, counts, expect_variants, expect_update, aa
         name = deploy.endpoint_config_name(ENDPOINT, event["execution_id"])
         stub.add_response("create_endpoint_config", {"EndpointConfigArn": ARN}, {
             "EndpointConfigName": name, "ProductionVariants": expect_variants,
-            "Tags": [{"Key": "client", "Value": "acme"}, {"Key": "environment", "Value": "prod"}],
+            # The config served until now, the rollback target that prune keeps.
+            "Tags": [{"Key": "client", "Value": "acme"}, {"Key": "environment", "Value": "prod"},
+                     {"Key": "previous-endpoint-config", "Value": "old-config"}],
             "KmsKeyId": cfg["kms_key_arn"],
         })
         stub.add_response("update_endpoint", {"EndpointArn": ARN}, {"EndpointName": ENDPOINT,
@@ -458,8 +460,20 @@ def test_prune_keeps_the_newest_versions_and_whatever_is_in_use():
                                "challenger": (f"{ENDPOINT}-v4", "ml.m5.xlarge")}))
         stub.add_response("list_endpoint_configs", {"EndpointConfigs": [
             {"EndpointConfigName": f"{ENDPOINT}-c{n}", "EndpointConfigArn": ARN, "CreationTime": T0}
-            for n in (5, 4, 3, 2)]}, {"NameContains": ENDPOINT, "SortBy": "CreationTime", "SortOrder": "Descending"})
-        stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": f"{ENDPOINT}-c2"})
+            for n in (5, 4, 3, 2, 1)]}, {"NameContains": ENDPOINT, "SortBy": "CreationTime", "SortOrder": "Descending"})
+        # c3 was deployed without the previous-endpoint-config tag: c2, next older, served before it.
+        stub.add_response("describe_endpoint_config", config_description(
+            f"{ENDPOINT}-c3", {"champion": (f"{ENDPOINT}-v1", "ml.m5.xlarge"),
+                               "challenger": (f"{ENDPOINT}-v4", "ml.m5.xlarge")}))
+        stub.add_response("list_tags", {"Tags": [{"Key": "client", "Value": "acme"}]}, {"ResourceArn": ARN})
+        stub.add_response("describe_endpoint_config", config_description(
+            f"{ENDPOINT}-c2", {"champion": (f"{ENDPOINT}-v1", "ml.m5.xlarge"),
+                               "challenger": (f"{ENDPOINT}-v3", "ml.m5.xlarge")}))
+        # c5, the newest (a deployment under way?), has no models any more: kept, nothing to add.
+        stub.add_client_error("describe_endpoint_config", "ValidationException",
+                              "Could not find endpoint configuration", expected_params={
+                                  "EndpointConfigName": f"{ENDPOINT}-c5"})
+        stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": f"{ENDPOINT}-c1"})
         stub.add_response("list_models", {"Models": [
             {"ModelName": f"{ENDPOINT}-v{n}", "ModelArn": ARN, "CreationTime": T0} for n in (4, 3, 2, 1)]},
             {"NameContains": ENDPOINT, "SortBy": "CreationTime", "SortOrder": "Descending"})
@@ -472,6 +486,8 @@ def test_prune_keeps_the_newest_versions_and_whatever_is_in_use():
         stub.add_response("delete_model_package", {}, {"ModelPackageName": f"{group_arn}/2"})
         result = deploy.prune(config(), sm)
         stub.assert_no_pending_responses()
+    # c4 (within retained_versions 2) and c5, c3, c2 are kept; v3 (served by c2, the rollback
+    # target) is kept although beyond retained_versions.
     assert result["variants"] == {"endpoint_configs": 1, "models": 1, "model_packages": 1}
 
 
@@ -508,6 +524,39 @@ def test_prune_on_moto_keeps_packages_waiting_for_approval_serving_or_not_yet_de
     assert result["variants"]["model_packages"] == 2
 
 
+def test_prune_on_moto_never_deletes_the_champion_the_challenger_or_the_rollback_target(aws):
+    sm, aas = aws
+    statuses = ["Approved", "Approved", "Approved", "Approved", "PendingManualApproval"]
+    arns = [register_package(sm, status) for status in statuses]  # versions 1..5, oldest first
+    cfg = config(retained_versions=1)
+    first = deploy.deploy({"execution_id": "e1", "input": {"model_package_arn": arns[0]}}, cfg, sm, aas)
+    assert first["state"] == "updating"  # v1 on both variants, config c(e1)
+    # moto has no UpdateEndpoint: the next deployments' configs are made as deploy makes them,
+    # each tagged with the config served before it; the endpoint then serves the last one.
+    served = first["endpoint_config"]
+    names = {}
+    for execution, version in (("e2", 2), ("e3", 3), ("e4", 4)):
+        model = deploy.ensure_model(cfg, sm, arns[version - 1])
+        name = deploy.endpoint_config_name(ENDPOINT, execution)
+        variants = deploy.production_variants(cfg, {"champion": f"{ENDPOINT}-v1", "challenger": model}, {})
+        sm.create_endpoint_config(**deploy.endpoint_config_request(cfg, name, variants, served))
+        served = names[version] = name
+    sm.delete_endpoint(EndpointName=ENDPOINT)
+    sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=names[4])  # champion v1, challenger v4
+    deleted = fake_delete_model_package(sm)
+
+    result = deploy.prune(cfg, sm)
+
+    configs = {c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]}
+    models = {m["ModelName"] for m in sm.list_models()["Models"]}
+    # Serving: c(e4) with v1 (champion) and v4 (challenger); served before it: c(e3) with v1 and v3.
+    assert configs == {names[4], names[3]}
+    assert models == {f"{ENDPOINT}-v1", f"{ENDPOINT}-v3", f"{ENDPOINT}-v4"}
+    # v2 is the only package superseded and not needed for a rollback; v5 waits for a human.
+    assert deleted == [arns[1]]
+    assert result["variants"] == {"endpoint_configs": 2, "models": 1, "model_packages": 1}
+
+
 @pytest.mark.parametrize("statuses,in_use,keep,expected", [
     # newest first: (version, status)
     ([(3, "PendingManualApproval"), (2, "PendingManualApproval"), (1, "PendingManualApproval")], set(), 0, []),
@@ -520,6 +569,12 @@ def test_which_packages_prune_selects(statuses, in_use, keep, expected):
     group = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}"
     packages = [{"ModelPackageArn": f"{group}/{v}", "ModelApprovalStatus": s} for v, s in statuses]
     assert deploy.packages_to_prune(packages, in_use, keep) == [f"{group}/{v}" for v in expected]
+
+
+def test_a_protected_package_is_never_selected_however_old():
+    group = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}"
+    packages = [{"ModelPackageArn": f"{group}/{v}", "ModelApprovalStatus": "Approved"} for v in (4, 3, 2, 1)]
+    assert deploy.packages_to_prune(packages, {"4"}, 0, {"4", "2"}) == [f"{group}/3", f"{group}/1"]
 
 
 def test_drift_schedule_uses_the_baseline_stored_with_the_model_package_and_publishes_metrics(aws):

@@ -959,6 +959,8 @@ data "aws_iam_policy_document" "deploy" {
       "sagemaker:DescribeModel",
       "sagemaker:DeleteModel",
       "sagemaker:AddTags",
+      # prune reads an endpoint config's previous-endpoint-config tag (the rollback target).
+      "sagemaker:ListTags",
     ]
     resources = [
       local.endpoint_arn,

@@ -26,9 +26,13 @@ challenger. Each action answers a small JSON document; the state machine decides
 - ``monitor``: with drift detection, the hourly data-quality schedule against the baseline the
   training run stored with the model package (DriftCheckBaselines), CloudWatch metrics on.
 - ``prune``: deletes endpoint configs and models of this endpoint beyond the newest
-  ``retained_versions``, never one that is in use; of the registry, only Rejected packages and
-  Approved ones superseded by what the endpoint serves, beyond the newest ``retained_versions``
-  of each, never a package waiting for approval (PendingManualApproval) nor one that serves.
+  ``retained_versions``; of the registry, only Rejected packages and Approved ones superseded by
+  what the endpoint serves, beyond the newest ``retained_versions`` of each. Never deleted, however
+  old: the endpoint config in use and its models (champion and challengers) and packages; the
+  config the endpoint served before it (each new config is tagged ``previous-endpoint-config``
+  with it), its models and packages, so a rollback to the previous deployment stays possible; the
+  newest config (a deployment under way) and its models; a package waiting for approval
+  (PendingManualApproval) or approved and newer than what serves (its deployment is to come).
 
 Configuration comes from the DEPLOY_CONFIG environment variable (JSON) written by Terraform.
 """
@@ -51,6 +55,8 @@ BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
 # States an endpoint does not leave by itself: the deployment has failed.
 TERMINAL = ("Failed", "UpdateRollbackFailed", "OutOfService")
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+# Tag of an endpoint config: the config the endpoint served when it was deployed (prune keeps it).
+PREVIOUS_CONFIG_TAG = "previous-endpoint-config"
 
 
 def load_config() -> dict[str, Any]:
@@ -221,12 +227,13 @@ def production_variants(config: dict[str, Any], models: dict[str, str],
     return out
 
 
-def endpoint_config_request(config: dict[str, Any], name: str,
-                            variants: list[dict[str, Any]]) -> dict[str, Any]:
+def endpoint_config_request(config: dict[str, Any], name: str, variants: list[dict[str, Any]],
+                            previous: str | None = None) -> dict[str, Any]:
+    """The new endpoint config; ``previous``: the config the endpoint serves now (tagged)."""
     request: dict[str, Any] = {
         "EndpointConfigName": name,
         "ProductionVariants": variants,
-        "Tags": tags(config),
+        "Tags": tags(config) + ([{"Key": PREVIOUS_CONFIG_TAG, "Value": previous}] if previous else []),
     }
     if config["volume_kms"]:
         request["KmsKeyId"] = config["kms_key_arn"]
@@ -321,7 +328,8 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any) -> 
 
     name = endpoint_config_name(endpoint, event["execution_id"])
     try:
-        sm.create_endpoint_config(**endpoint_config_request(config, name, variants))
+        previous = existing["EndpointConfigName"] if existing else None
+        sm.create_endpoint_config(**endpoint_config_request(config, name, variants, previous))
     except ClientError as e:
         if "already exist" not in str(e):
             raise
@@ -413,8 +421,36 @@ def _pages(call: Any, key: str, **request: Any) -> list[dict[str, Any]]:
         request["NextToken"] = token
 
 
+def config_models(sm: Any, name: str) -> set[str] | None:
+    """The models of an endpoint config, None if it no longer exists."""
+    try:
+        described = sm.describe_endpoint_config(EndpointConfigName=name)
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "ValidationException":
+            return None
+        raise
+    return {v["ModelName"] for v in described["ProductionVariants"]}
+
+
+def previous_config(sm: Any, name: str, configs: list[str]) -> str | None:
+    """The config the endpoint served before ``name``: its previous-endpoint-config tag, or for a
+    config deployed without that tag, the next older config of this endpoint."""
+    arn = sm.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"]
+    for tag in _pages(sm.list_tags, "Tags", ResourceArn=arn):
+        if tag["Key"] == PREVIOUS_CONFIG_TAG:
+            return tag["Value"]
+    older = configs[configs.index(name) + 1:] if name in configs else []
+    return older[0] if older else None
+
+
+def version_of(model_name: str) -> str:
+    """<endpoint>-v<version> (model_name_for) -> the package version."""
+    return model_name.rsplit("-v", 1)[-1]
+
+
 def prune(config: dict[str, Any], sm: Any) -> dict[str, Any]:
-    """Keep the newest retained_versions of each kind, and whatever the endpoint uses now."""
+    """Keep the newest retained_versions of each kind, what serves, what served just before (the
+    rollback target) and what is being deployed; delete the rest."""
     endpoint = config["endpoint_name"]
     keep = config["retained_versions"]
     existing = describe_endpoint(sm, endpoint)
@@ -422,44 +458,56 @@ def prune(config: dict[str, Any], sm: Any) -> dict[str, Any]:
     in_use_models = set(v["model"] for v in current_variants(sm, existing).values())
     deleted: dict[str, list[str]] = {"endpoint_configs": [], "models": [], "model_packages": []}
 
-    configs = [c for c in _pages(sm.list_endpoint_configs, "EndpointConfigs",
-                                 NameContains=endpoint, SortBy="CreationTime", SortOrder="Descending")
-               if c["EndpointConfigName"].startswith(f"{endpoint}-c")]
-    for item in configs[keep:]:
-        if item["EndpointConfigName"] != in_use_config:
-            sm.delete_endpoint_config(EndpointConfigName=item["EndpointConfigName"])
-            deleted["endpoint_configs"].append(item["EndpointConfigName"])
+    configs = [c["EndpointConfigName"] for c in _pages(
+        sm.list_endpoint_configs, "EndpointConfigs", NameContains=endpoint, SortBy="CreationTime",
+        SortOrder="Descending") if c["EndpointConfigName"].startswith(f"{endpoint}-c")]
+    protected_configs = set(configs[:1])  # the newest: a deployment may be under way
+    if in_use_config:
+        protected_configs.add(in_use_config)
+        previous = previous_config(sm, in_use_config, configs)
+        if previous:
+            protected_configs.add(previous)
+    protected_models = set(in_use_models)
+    for name in sorted(protected_configs - {in_use_config}):
+        protected_models |= config_models(sm, name) or set()
+
+    for name in configs[keep:]:
+        if name not in protected_configs:
+            sm.delete_endpoint_config(EndpointConfigName=name)
+            deleted["endpoint_configs"].append(name)
 
     models = [m for m in _pages(sm.list_models, "Models", NameContains=endpoint,
                                 SortBy="CreationTime", SortOrder="Descending")
               if m["ModelName"].startswith(f"{endpoint}-v")]
     for item in models[keep:]:
-        if item["ModelName"] not in in_use_models:
+        if item["ModelName"] not in protected_models:
             sm.delete_model(ModelName=item["ModelName"])
             deleted["models"].append(item["ModelName"])
 
-    in_use_versions = {m.rsplit("-v", 1)[-1] for m in in_use_models}
     packages = _pages(sm.list_model_packages, "ModelPackageSummaryList",
                       ModelPackageGroupName=config["model_package_group"],
                       SortBy="CreationTime", SortOrder="Descending")
-    for arn in packages_to_prune(packages, in_use_versions, keep):
+    for arn in packages_to_prune(packages, {version_of(m) for m in in_use_models}, keep,
+                                 {version_of(m) for m in protected_models}):
         sm.delete_model_package(ModelPackageName=arn)
         deleted["model_packages"].append(arn)
-    LOG.info("pruned %s", deleted)
+    LOG.info("pruned %s (kept whatever serves, served before or is being deployed: %s)",
+             deleted, sorted(protected_configs))
     return answer("pruned", config, variants={k: len(v) for k, v in deleted.items()})
 
 
 PRUNABLE = ("Approved", "Rejected")
 
 
-def packages_to_prune(packages: list[dict[str, Any]], in_use_versions: set[str], keep: int) -> list[str]:
+def packages_to_prune(packages: list[dict[str, Any]], in_use_versions: set[str], keep: int,
+                      protected_versions: set[str] | None = None) -> list[str]:
     """Registry packages (newest first) that may go: Rejected ones and superseded Approved ones,
     beyond the newest ``keep`` of each status.
 
     Never a package PendingManualApproval (a model waiting for a human's decision), never one a
-    variant serves (champion or challenger), and never an Approved package newer than the newest
-    one in use: it is approved and not deployed yet (its deployment failed or is still to come),
-    not superseded.
+    variant serves (champion or challenger) or a protected one (what served before: the rollback
+    target), and never an Approved package newer than the newest one in use: it is approved and
+    not deployed yet (its deployment failed or is still to come), not superseded.
     """
     in_use = [i for i, p in enumerate(packages) if p["ModelPackageArn"].rsplit("/", 1)[-1] in in_use_versions]
     newest_in_use = in_use[0] if in_use else None
@@ -470,7 +518,8 @@ def packages_to_prune(packages: list[dict[str, Any]], in_use_versions: set[str],
         if status not in seen:
             continue
         seen[status] += 1
-        if i in in_use or seen[status] <= keep:
+        version = item["ModelPackageArn"].rsplit("/", 1)[-1]
+        if i in in_use or seen[status] <= keep or version in (protected_versions or set()):
             continue
         if status == "Approved" and (newest_in_use is None or i < newest_in_use):
             continue
