@@ -68,6 +68,12 @@ class Cloud(Protocol):
 
     def deprecations(self, spec: ResolvedSpec) -> list[Problem]: ...
 
+    ci_leg_keys: tuple[str, ...]  # what its CI login steps read from a fleet matrix leg
+
+    def ci_leg(self, ci: Mapping[str, str]) -> dict[str, str]:
+        """A fleet matrix leg's login values from the index entry's `ci` (fleet.json)."""
+        ...
+
     def ci_identity(self, spec: ResolvedSpec, missing: Callable[[str, str], Exception]) -> dict[str, str]:
         """What a fleet's CI job logs in with (fleet.json `ci`); missing(key, message) is the located error."""
         ...

@@ -63,6 +63,15 @@ class AwsCloud:
         # the deployment phase there is no alert topic and the README says there is no budget.
         return []
 
+    ci_leg_keys: tuple[str, ...] = ("role_arn", "plan_role_arn", "apply_session_seconds")
+
+    def ci_leg(self, ci: Mapping[str, str]) -> dict[str, str]:
+        from dsaas_infra.spec import ci_names
+
+        # An index written before apply_session_seconds: the action's default hour.
+        return {"role_arn": ci["role_arn"], "plan_role_arn": ci["plan_role_arn"],
+                "apply_session_seconds": ci.get("apply_session_seconds", str(ci_names.AWS_DEFAULT_SESSION_SECONDS))}
+
     def ci_identity(self, spec: ResolvedSpec, missing: Callable[[str, str], Exception]) -> dict[str, str]:
         from dsaas_infra.bootstrap.partition import partition_of
         from dsaas_infra.fleet.index import role_name

@@ -63,6 +63,11 @@ class GcpCloud:
         assert isinstance(spec, GcpSpec)
         return gcp_rules.budget(spec)
 
+    ci_leg_keys: tuple[str, ...] = ("workload_identity_provider", "service_account", "plan_service_account")
+
+    def ci_leg(self, ci: Mapping[str, str]) -> dict[str, str]:
+        return {k: ci[k] for k in self.ci_leg_keys}
+
     def ci_identity(self, spec: ResolvedSpec, missing: Callable[[str, str], Exception]) -> dict[str, str]:
         from dsaas_infra.spec import ci_names
 

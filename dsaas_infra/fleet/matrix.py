@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from dsaas_infra import clouds
 from dsaas_infra.fleet.index import CLIENTS_DIR, SPECS_DIR, FleetClient
-from dsaas_infra.spec import ci_names
 
 
 def changed_clients(clients: list[FleetClient], paths: list[str]) -> list[FleetClient]:
@@ -32,15 +32,9 @@ def entry(c: FleetClient) -> dict[str, str]:
     """One matrix leg: only what the job's steps and `with:` inputs read."""
     leg = {"name": c.name, "cloud": c.cloud, "region": c.region, "dir": c.blueprint, "spec": c.spec,
            "plan_environment": f"{c.name}-plan"}
-    if c.cloud == "aws":
-        leg.update(role_arn=c.ci["role_arn"], plan_role_arn=c.ci["plan_role_arn"],
-                   apply_session_seconds=c.ci.get("apply_session_seconds", str(ci_names.AWS_DEFAULT_SESSION_SECONDS)),
-                   workload_identity_provider="",
-                   service_account="", plan_service_account="")
-    else:
-        leg.update(role_arn="", plan_role_arn="", apply_session_seconds="",
-                   workload_identity_provider=c.ci["workload_identity_provider"],
-                   service_account=c.ci["service_account"], plan_service_account=c.ci["plan_service_account"])
+    # Every leg has every cloud's keys (empty where not its cloud's): the steps of the other clouds are skipped.
+    leg.update({k: "" for cloud in clouds.REGISTRY.values() for k in cloud.ci_leg_keys})
+    leg.update(clouds.get(c.cloud).ci_leg(c.ci))
     return leg
 
 
