@@ -613,8 +613,10 @@ def test_curate_stops_at_an_error_answer(google, capfd):
 
 
 # --- train -> evaluate -> register -> gate -> deploy -> monitor -----------------------------------
-def _endpoint_with_champion(google) -> None:
+def _endpoint_with_champion(google, features=("x", "y")) -> None:
     google.add_model_version("acme-prod-model", PROJECT, REGION, "gs://old/model")
+    # The champion's own training set and features, as train.py wrote them for its version.
+    google.put("old", "model/features.json", json.dumps({"features": list(features), "label": "target"}))
     google.endpoints[ENDPOINT] = {
         "deployedModels": [{"id": "dm-old", "displayName": "champion",
                             "model": f"{PARENT}/models/acme-prod-model", "modelVersionId": "1"},
@@ -718,9 +720,11 @@ def test_train_register_gate_deploy_and_monitor_against_the_fake(google):
         config = objective["objectiveConfig"]
         assert config["predictionDriftDetectionConfig"]["driftThresholds"] == {
             "x": {"value": 0.3}, "y": {"value": 0.3}}
-        # Training-serving skew against the model's own training set (in its artifact directory).
-        assert config["trainingDataset"] == {"gcsSource": {"uris": [f"{model_dir}/training_data.csv"]},
-                                             "dataFormat": "csv", "targetField": "label"}
+        # Training-serving skew against each model's own training set (its version's artifact
+        # directory): the champion (version 1) keeps its baseline, the new version gets its own.
+        own, label = ("gs://old/model", "target") if objective["deployedModelId"] == "dm-old" else (model_dir, "label")
+        assert config["trainingDataset"] == {"gcsSource": {"uris": [f"{own}/training_data.csv"]},
+                                             "dataFormat": "csv", "targetField": label}
         assert config["trainingPredictionSkewDetectionConfig"]["skewThresholds"] == {
             "x": {"value": 0.3}, "y": {"value": 0.3}}
     assert body["modelMonitoringAlertConfig"]["notificationChannels"] == CHANNELS
@@ -812,7 +816,7 @@ def test_deploy_promote_gives_the_new_version_all_traffic_and_prunes_the_rest(go
 
 
 def test_a_refused_monitoring_job_fails_the_monitor_step(google, capfd):
-    _endpoint_with_champion(google)
+    _endpoint_with_champion(google, features=("x",))
     google.add_model_version("acme-prod-model", PROJECT, REGION, f"gs://{ARTIFACTS}/runs/1/model")
     google.put(ARTIFACTS, "runs/1/model/features.json", json.dumps({"features": ["x"]}))
     google.failures[("POST", "modelDeploymentMonitoringJobs$")] = (
@@ -824,6 +828,43 @@ def test_a_refused_monitoring_job_fails_the_monitor_step(google, capfd):
     assert "schema unreadable" in "".join(capfd.readouterr())
     (get,) = google.calls("GET", f"/storage/v1/b/{ARTIFACTS}/o/")
     assert get.path == f"/storage/v1/b/{ARTIFACTS}/o/runs/1/model/features.json" and get.query["alt"] == "media"
+
+
+def _monitor_two_versions(google, champion_features):
+    """Champion version 1 (gs://old/model) and challenger version 2 (runs/2/model) deployed side by side."""
+    _endpoint_with_champion(google, features=champion_features)
+    google.add_model_version("acme-prod-model", PROJECT, REGION, f"gs://{ARTIFACTS}/runs/2/model")
+    google.put(ARTIFACTS, "runs/2/model/features.json", json.dumps({"features": ["x", "y"], "label": "label"}))
+    google.endpoints[ENDPOINT]["deployedModels"] = [
+        {"id": "dm-champion", "model": f"{PARENT}/models/acme-prod-model", "modelVersionId": "1"},
+        {"id": "dm-challenger", "model": f"{PARENT}/models/acme-prod-model", "modelVersionId": "2"}]
+    return m.monitor(project=PROJECT, region=REGION, endpoint=ENDPOINT, model=f"{PARENT}/models/acme-prod-model@2",
+                     emails=[], notification_channels=CHANNELS, kms_key=KEY, drift_threshold=0.3,
+                     sample_rate=0.8, interval_hours=1, api_endpoint=google.url)
+
+
+def test_each_deployed_model_is_monitored_against_its_own_versions_training_set(google):
+    """Senior GCP review MUST-FIX 1: the champion's skew baseline was the challenger's training set."""
+    _monitor_two_versions(google, champion_features=("x", "y"))
+    (created,) = google.calls("POST", "modelDeploymentMonitoringJobs$")
+    datasets = {o["deployedModelId"]: o["objectiveConfig"]["trainingDataset"]
+                for o in created.body["modelDeploymentMonitoringObjectiveConfigs"]}
+    assert datasets == {
+        "dm-champion": {"gcsSource": {"uris": ["gs://old/model/training_data.csv"]}, "dataFormat": "csv",
+                        "targetField": "target"},
+        "dm-challenger": {"gcsSource": {"uris": [f"gs://{ARTIFACTS}/runs/2/model/training_data.csv"]},
+                          "dataFormat": "csv", "targetField": "label"}}
+    # Each version read by its own id, its features from its own artifact directory.
+    assert {c.path for c in google.calls("GET", "/models/acme-prod-model@[12]$")} >= {
+        f"/v1/{PARENT}/models/acme-prod-model@1", f"/v1/{PARENT}/models/acme-prod-model@2"}
+    assert google.calls("GET", "/storage/v1/b/old/o/model%2Ffeatures.json|/storage/v1/b/old/o/model/features.json")
+
+
+def test_deployed_versions_with_different_features_fail_the_monitor_step_before_any_job(google, capfd):
+    with pytest.raises(RuntimeError):
+        _monitor_two_versions(google, champion_features=("x", "y", "z"))
+    assert "one monitoring job has one instance schema" in "".join(capfd.readouterr())
+    assert not google.calls("POST", "modelDeploymentMonitoringJobs$")
 
 
 # --- the approval path ----------------------------------------------------------------------------

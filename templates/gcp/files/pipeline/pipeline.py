@@ -1109,10 +1109,11 @@ def monitor(
     """(Re)create the endpoint's drift monitoring job for the models it now serves.
 
     A monitoring job covers the deployed models it was created for: after a deployment the old one
-    is deleted and a new one created. The features, the instance schema and the training set
-    (the baseline of training-serving skew) come from the model's artifact directory (train.py
-    writes them); every feature is watched for skew against that training set and for drift
-    between serving windows. Anomalies are logged (the blueprint's log-based metric and alert)
+    is deleted and a new one created. Each deployed model's training set (the baseline of
+    training-serving skew) and features come from its own model version's artifact directory
+    (train.py writes them), the instance schema from ``model``'s (all must take the same features);
+    every feature is watched for skew against that training set and for drift between serving
+    windows. Anomalies are logged (the blueprint's log-based metric and alert)
     and sent to the notification channels and e-mails. Returns the job's name.
     """
     import time
@@ -1133,12 +1134,15 @@ def monitor(
             raise RuntimeError(f"{method} {target}: {response.status_code} {response.text[:2000]}")
         return response.json()
 
-    artifact_uri = call("GET", f"{base}/{model}")["artifactUri"].rstrip("/")
-    bucket, _, prefix = artifact_uri.removeprefix("gs://").partition("/")
-    obj = urllib.parse.quote(f"{prefix}/features.json".lstrip("/"), safe="")
     storage = (api_endpoint or "https://storage.googleapis.com") + "/storage/v1"
-    described = call("GET", f"{storage}/b/{bucket}/o/{obj}", params={"alt": "media"})
-    names, label = described["features"], described.get("label", "label")
+
+    def described(uri):  # the features.json train.py wrote next to a model version's artefacts
+        bucket, _, prefix = uri.removeprefix("gs://").partition("/")
+        obj = urllib.parse.quote(f"{prefix}/features.json".lstrip("/"), safe="")
+        return call("GET", f"{storage}/b/{bucket}/o/{obj}", params={"alt": "media"})
+
+    artifact_uri = call("GET", f"{base}/{model}")["artifactUri"].rstrip("/")
+    names = described(artifact_uri)["features"]
     # Vertex names resources by project NUMBER in what it returns, so match on the endpoint's
     # location and id, never on the name built from the project id; and read every page.
     suffix, listed, token = f"/locations/{region}/endpoints/{endpoint}", [], None
@@ -1157,6 +1161,21 @@ def monitor(
                 delay = min(delay * 2, 30)
                 operation = call("GET", f"{base}/{operation['name']}")
     deployed = call("GET", f"{base}/{endpoint_name}").get("deployedModels", [])
+    # Each deployed model's baseline is its own model version's training set and features (a
+    # champion is never compared with the challenger's training data); the job has one instance
+    # schema, so every deployed version must take the same features.
+    baselines = {}
+    for d in deployed:
+        version = d.get("modelVersionId")
+        own = d["model"].split("@", 1)[0] + (f"@{version}" if version else "")
+        uri = call("GET", f"{base}/{own}")["artifactUri"].rstrip("/")
+        features = described(uri)
+        baselines[d["id"]] = (uri, features["features"], features.get("label", "label"))
+        if features["features"] != names:
+            raise RuntimeError(
+                f"monitor: deployed model {d['id']} ({own}) takes features {features['features']}, the "
+                f"model just deployed {names}: one monitoring job has one instance schema; undeploy "
+                "the other version or deploy versions trained on the same features")
     job = call("POST", f"{base}/{parent}/modelDeploymentMonitoringJobs", json={
         "displayName": f"drift-{endpoint}",
         "endpoint": endpoint_name,
@@ -1166,9 +1185,9 @@ def monitor(
                 # The training set the model was fitted on (CSV with a header row): without it
                 # Model Monitoring cannot compute training-serving skew.
                 "trainingDataset": {
-                    "gcsSource": {"uris": [f"{artifact_uri}/training_data.csv"]},
+                    "gcsSource": {"uris": [f"{baselines[d['id']][0]}/training_data.csv"]},
                     "dataFormat": "csv",
-                    "targetField": label,
+                    "targetField": baselines[d["id"]][2],
                 },
                 "trainingPredictionSkewDetectionConfig": {
                     "skewThresholds": {n: {"value": drift_threshold} for n in names},
