@@ -356,10 +356,12 @@ def test_ci_sessions_last_what_the_roles_allow(managed_bp):
 
 def test_arns_are_in_the_regions_partition(managed_bp):
     spec = managed_bp[0]
-    values = aws_ci.build(spec, None)
+    from dsaas_infra.render.aws.build import build_context
+
+    values = aws_ci.build(spec, build_context(spec))
     assert values["state_bucket_arn"].startswith("arn:aws:s3:::")
     china = dataclasses.replace(spec, aws=spec.aws.model_copy(update={"region": "cn-north-1"}))
-    arns = [v for v in str(aws_ci.build(china, None)).split("'") if v.startswith("arn:")]
+    arns = [v for v in str(aws_ci.build(china, build_context(china))).split("'") if v.startswith("arn:")]
     assert arns and all(a.startswith("arn:aws-cn:") for a in arns), arns
 
 
