@@ -59,14 +59,19 @@ def test_aws_roles_trust_only_the_repository_environments():
     assert attached == {"aws_iam_role_policy_attachment.ci_plan_read": "arn:aws:iam::aws:policy/ReadOnlyAccess",
                         "aws_iam_role_policy_attachment.ci_apply_services": "arn:aws:iam::aws:policy/PowerUserAccess"}
     iam = {s["sid"]: s for s in data["aws_iam_policy_document.ci_apply_iam"]["statement"]}
-    assert all(r.startswith("arn:aws:iam::123456789012:") and r.endswith("/acme-prod-*")
-               for r in iam["OwnNames"]["resources"] + iam["OwnRolesWithTheBoundary"]["resources"])
+    # Exact role ARNs of this client (bfd8215), never a `<client>-<env>-*` pattern another client matches.
+    own = iam["OwnRoles"]["resources"] + iam["OwnRolesWithTheBoundary"]["resources"]
+    assert own and all(r.startswith("arn:aws:iam::123456789012:role/acme-prod-") and "*" not in r for r in own)
+    assert "arn:aws:iam::123456789012:role/acme-prod-github-apply" in iam["OwnRoles"]["resources"]
     assert "*" not in iam["Read"]["resources"]
     assert iam["NotTheCiRoles"]["effect"] == "Deny" and "iam:UpdateAssumeRolePolicy" in iam["NotTheCiRoles"]["actions"]
     lock = [s for s in data["aws_iam_policy_document.ci_plan_lock"]["statement"] if s.get("effect") != "Deny"]
+    # The lock object, and (3d9a501) kms:Decrypt on the blueprint's own key for refresh through Lambda and
+    # Step Functions (tests/render/aws/test_ci_identity_aws.py checks its kms:ViaService condition).
     assert [(s["actions"], s["resources"]) for s in lock] == [(
         ["s3:DeleteObject", "s3:PutObject"],
-        ["arn:aws:s3:::acme-prod-tfstate-123456789012/dsaas-infra/acme/prod/terraform.tfstate.tflock"])]
+        ["arn:aws:s3:::acme-prod-tfstate-123456789012/dsaas-infra/acme/prod/terraform.tfstate.tflock"]),
+        (["kms:Decrypt"], ["${aws_kms_key.main.arn}"])]
 
 
 def test_an_existing_oidc_provider_is_used_not_created():
