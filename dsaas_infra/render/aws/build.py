@@ -74,7 +74,6 @@ def build_context(spec: AwsSpec) -> AwsContext:
     raw_transitions = _raw_transitions(data.raw_archive_days, data.raw_retention_days)
     noncurrent_days = NONCURRENT_DAYS[maturity]
     readme: aws_readme.ReadmeValues = {
-        "phase_services": aws_readme.phase_services(),
         # The MLOps loop side by side with GCP (dsaas_infra/loop.py).
         "loop_aws": aws_readme.loop_aws(LOOP_STEPS, realtime=phase_flags["realtime"],
                                         drift=serving["drift_detection"], budget=budget["budget"] is not None),
@@ -201,6 +200,20 @@ def _buckets(names: dict[str, str]) -> dict[str, Bucket]:
         "artifacts": "model artifacts, code, Glue scripts, data capture and monitoring output",
     }
     return {label: Bucket(name=names[f"bucket_{label}"], purpose=purposes[label]) for label in purposes}
+
+
+def derived_files(ctx: AwsContext, rendered: dict[str, bytes]) -> dict[str, bytes]:
+    """The README again, now that the .tf files exist: its phase table names only what they deploy
+    (render/aws/readme.py), as GCP's does (the first render, in files(), cannot see them)."""
+    if "README.md" not in rendered:
+        return {}
+    from dsaas_infra.render import ci
+    from dsaas_infra.render.environment import environment
+
+    variables = ctx.template_vars()
+    variables.update(ci.context(ctx.spec, ctx))
+    variables.update(aws_readme.phase_table(rendered).template_vars())
+    return {"README.md": environment().get_template("aws/README.md.j2").render(variables).encode("utf-8")}
 
 
 def files(ctx: AwsContext) -> list[tuple[str, str]]:

@@ -100,7 +100,6 @@ class AwsContext(CommonContext):
     pipeline_timeout_seconds: int
     # --- the README's tables and the pipeline's steps (render/aws/readme.py)
     pipeline_steps: list[str]
-    phase_services: dict[str, list[str]]
     loop_aws: dict[str, str]
     bucket_rows: list[BucketRow]
     approval: ApprovalGate

@@ -4,12 +4,12 @@ lifecycle, the steps the state machine really runs. templates/aws/README.md.j2 o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 from dsaas_infra.loop import LoopStep
-from dsaas_infra.phases import SERVICES
 from dsaas_infra.render.aws.serving import ApprovalGate
 
 if TYPE_CHECKING:  # context.py types its fields with this module's BucketRow
@@ -40,15 +40,94 @@ class BucketRow:
 class ReadmeValues(TypedDict):
     """The AwsContext fields this module computes."""
 
-    phase_services: dict[str, list[str]]
     loop_aws: dict[str, str]
     bucket_rows: list[BucketRow]
     pipeline_steps: list[str]
 
 
-def phase_services() -> dict[str, list[str]]:
-    """The phase table's AWS column: each phase's services (dsaas_infra/phases.py)."""
-    return {phase: list(services) for phase, services in SERVICES["aws"].items()}
+# phase -> [(service as the README names it, evidence)], in README order. A service is listed only when
+# the rendered .tf files hold its evidence: one of the resource addresses, or any resource of a type
+# (an entry ending in "."); a "!" entry is evidence that must be absent. Unlike the static phase table
+# of dsaas_infra/phases.py (what the phase can deploy), this is what this blueprint deploys.
+PHASE_SERVICES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "data": [
+        ("S3", ("aws_s3_bucket.raw",)),
+        ("Glue", ("aws_glue_job.etl",)),
+        ("KMS", ("aws_kms_key.",)),
+        ("CloudTrail (S3 data events)", ("aws_cloudtrail.audit",)),
+    ],
+    "training": [
+        ("SageMaker Studio", ("aws_sagemaker_domain.main",)),
+        ("SageMaker notebook instances", ("aws_sagemaker_notebook_instance.workspace",)),
+        ("SageMaker Model Registry", ("aws_sagemaker_model_package_group.main",)),
+        ("ECR", ("aws_ecr_repository.models",)),
+        ("VPC endpoints", ("aws_vpc_endpoint.",)),
+    ],
+    "deployment": [
+        ("Step Functions", ("aws_sfn_state_machine.pipeline",)),
+        ("SageMaker training and processing jobs", ("aws_sfn_state_machine.pipeline",)),
+        ("Lambda (deploy)", ("aws_lambda_function.deploy",)),
+        ("SageMaker real-time endpoint", ("aws_sfn_state_machine.deploy",)),
+        ("SageMaker batch transform", ("aws_sfn_state_machine.pipeline", "!aws_sfn_state_machine.deploy")),
+        ("SageMaker Model Monitor", ("aws_cloudwatch_event_rule.drift",)),
+        ("EventBridge Scheduler", ("aws_scheduler_schedule.pipeline",)),
+        ("EventBridge rules", ("aws_cloudwatch_event_rule.",)),
+        ("CloudWatch alarms", ("aws_cloudwatch_metric_alarm.",)),
+        ("CloudWatch dashboard", ("aws_cloudwatch_dashboard.main",)),
+        ("SNS", ("aws_sns_topic.alerts",)),
+        ("AWS Budgets", ("aws_budgets_budget.main",)),
+    ],
+    "access": [
+        ("API Gateway", ("aws_api_gateway_rest_api.main",)),
+        ("Lambda (predict)", ("aws_lambda_function.predict",)),
+        ("WAF", ("aws_wafv2_web_acl.api",)),
+    ],
+}
+NONE_AT_THIS_LEVEL = "none at this level"
+
+_RESOURCE = re.compile(r'^resource\s+"([A-Za-z0-9_-]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
+
+
+def rendered_addresses(rendered: Mapping[str, bytes]) -> set[str]:
+    """type.name of every resource block in the rendered .tf files."""
+    out: set[str] = set()
+    for name, content in rendered.items():
+        if name.endswith(".tf"):
+            out |= {f"{t}.{n}" for t, n in _RESOURCE.findall(content.decode("utf-8"))}
+    return out
+
+
+def _present(entry: str, addresses: set[str]) -> bool:
+    if entry.endswith("."):
+        return any(a.startswith(entry) for a in addresses)
+    return entry in addresses
+
+
+def _evidenced(evidence: tuple[str, ...], addresses: set[str]) -> bool:
+    wanted = [e for e in evidence if not e.startswith("!")]
+    absent = [e[1:] for e in evidence if e.startswith("!")]
+    return (any(_present(e, addresses) for e in wanted)
+            and not any(_present(e, addresses) for e in absent))
+
+
+def phase_services(addresses: set[str]) -> dict[str, list[str]]:
+    """The phase table's AWS column: the services whose resources this blueprint renders."""
+    return {phase: [svc for svc, evidence in rows if _evidenced(evidence, addresses)]
+            for phase, rows in PHASE_SERVICES.items()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseTable:
+    """What the README's second render adds (render/aws/build.py derived_files): the phase table's AWS column."""
+
+    phase_services: dict[str, list[str]]  # phase -> the services it really deploys
+
+    def template_vars(self) -> dict[str, object]:
+        return {"phase_services": self.phase_services}
+
+
+def phase_table(rendered: Mapping[str, bytes]) -> PhaseTable:
+    return PhaseTable(phase_services=phase_services(rendered_addresses(rendered)))
 
 
 def loop_aws(steps: Sequence[LoopStep], *, realtime: bool, drift: bool, budget: bool) -> dict[str, str]:

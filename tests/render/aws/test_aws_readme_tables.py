@@ -7,10 +7,18 @@ import re
 import pytest
 
 from dsaas_infra.loop import STEPS
-from dsaas_infra.render.aws import build as aws
 from dsaas_infra.render.aws import readme as aws_readme
-from dsaas_infra.spec import load_spec, load_spec_text
-from tests.render.aws.test_aws_serving import AWS_EXAMPLES, Blueprint, build, render, spec_text
+from dsaas_infra.spec import load_spec
+from tests.render.aws.test_aws_serving import (  # noqa: F401 (fixtures)
+    AWS_EXAMPLES,
+    Blueprint,
+    build,
+    managed,
+    proactive,
+    reactive,
+    render,
+    spec_text,
+)
 from tests.render.markdown_tables import table
 
 
@@ -104,8 +112,34 @@ def test_loop_aws_says_what_each_level_leaves_out():
     assert batch["monitor"] == f"{aws_readme.NO_DRIFT}; {aws_readme.NO_BUDGET}"
 
 
-def test_the_phase_table_lays_out_the_context():
-    ctx = aws.build_context(load_spec_text(spec_text(), "t.yaml"))
-    readme = render(spec_text()).text("README.md")
-    rows = table(readme, "phase")
-    assert [r[2] for r in rows] == [", ".join(ctx.phase_services[p]) for p in ctx.phase_names]
+def _phase_rows(bp: Blueprint) -> dict[str, str]:
+    rows = table(bp.text("README.md"), "phase")
+    return {r[0].split(" ")[1]: r[2].replace("\\(", "(").replace("\\)", ")") for r in rows}
+
+
+def test_the_phase_table_names_only_services_whose_resources_are_rendered(example):
+    """Each AWS service in the phase table has its evidence among the resources the HCL parser sees
+    (not the regex the README uses), and no service with rendered evidence is left out."""
+    resources = {f"{t}.{n}" for t, n in example.resources}
+    rows = _phase_rows(example)
+    assert list(rows) == list(aws_readme.PHASE_SERVICES)
+    for phase, services in aws_readme.PHASE_SERVICES.items():
+        expected = [svc for svc, evidence in services
+                    if any(r == e or (e.endswith(".") and r.startswith(e)) for e in evidence
+                           if not e.startswith("!") for r in resources)
+                    and not any(e[1:] in resources for e in evidence if e.startswith("!"))]
+        assert rows[phase] == (", ".join(expected) or aws_readme.NONE_AT_THIS_LEVEL), phase
+
+
+def test_the_phase_table_does_not_overstate_a_batch_blueprint(reactive):
+    """Reactive has no endpoint and no API: no Lambda, no endpoint, no WAF, but a batch transform."""
+    rows = _phase_rows(reactive)
+    assert "Lambda" not in rows["deployment"] and "real-time endpoint" not in rows["deployment"]
+    assert "SageMaker batch transform" in rows["deployment"]
+    assert rows["access"] == aws_readme.NONE_AT_THIS_LEVEL
+
+
+def test_the_phase_table_names_waf_wherever_the_api_is_public(proactive, managed):
+    for bp in (proactive, managed):
+        assert ("aws_wafv2_web_acl", "api") in bp.resources
+        assert "WAF" in _phase_rows(bp)["access"].split(", ")
