@@ -15,6 +15,7 @@ from dsaas_infra.render.context import common_context
 from dsaas_infra.render.gcp import alerts as gcp_alerts
 from dsaas_infra.render.gcp import ci as gcp_ci
 from dsaas_infra.render.gcp import kms as gcp_kms
+from dsaas_infra.render.gcp import logs as gcp_logs
 from dsaas_infra.render.gcp import network as gcp_network
 from dsaas_infra.render.gcp import pipeline as gcp_pipeline
 from dsaas_infra.render.gcp import quotas as gcp_quotas
@@ -162,6 +163,13 @@ def build_context(spec: GcpSpec) -> GcpContext:
     freshness = gcp_alerts.freshness(spec, name_prefix=name_prefix, project_id=project_id, dataset_id=dataset_id,
                                      curated_table=CURATED_TABLE, schedule=dataflow.schedule)
     promote_job = pipeline.promote_job_name if promote_apis else None
+    audited = maturity == "managed" and bool(data.enabled)  # data.tf's data-access audit configs
+    log_bucket = gcp_logs.build(
+        name_prefix=name_prefix, project_id=project_id, retention_days=data.log_retention_days,
+        endpoint=serving.vertex_endpoint.name if serving.vertex_endpoint else None,
+        drift=serving.observability.drift, buckets=sorted(gcp_rules.bucket_names(spec).values()) if audited else [],
+        dataset=dataset_id if audited else None,
+    ) if serving.observability is not None else None
     return GcpContext(
         **common,
         gcp=gcp,
@@ -192,6 +200,7 @@ def build_context(spec: GcpSpec) -> GcpContext:
         gke=serving.gke,
         vertex_endpoint=serving.vertex_endpoint,
         observability=serving.observability,
+        log_bucket=log_bucket,
         apigee=serving.apigee,
         shared_vpc_host=serving.shared_vpc_host,
         serving_apis=serving.serving_apis,

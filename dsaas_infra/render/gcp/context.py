@@ -14,6 +14,7 @@ from dsaas_infra.render.context import CommonContext
 from dsaas_infra.render.gcp.access import Apigee
 from dsaas_infra.render.gcp.alerts import Budget, Freshness, PlatformAlert
 from dsaas_infra.render.gcp.kms import Kms
+from dsaas_infra.render.gcp.logs import LogBucket
 from dsaas_infra.render.gcp.network import NetSec
 from dsaas_infra.render.gcp.pipeline import Pipeline, ServingRow
 from dsaas_infra.render.gcp.quotas import Quota
@@ -88,6 +89,7 @@ class GcpContext(CommonContext):
     vertex_endpoint: VertexEndpoint | None
     gke: None  # no GKE cluster is created (serving.Serving.gke)
     observability: Observability | None
+    log_bucket: LogBucket | None  # the blueprint's own log bucket and sink (with observability)
     apigee: Apigee | None
     platform_alerts: list[PlatformAlert]
     serving_apis: list[str]

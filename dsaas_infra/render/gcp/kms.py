@@ -19,7 +19,7 @@ AGENTS = {
     "container": "GKE: application-layer encryption of Kubernetes secrets",
     "aiplatform": "Vertex AI: TensorBoard, metadata store, endpoint, pipeline jobs and models",
     "artifactregistry": "Artifact Registry: the image repository",
-    "logging": "Cloud Logging: the project's _Default log bucket",
+    "logging": "Cloud Logging: the blueprint's own log bucket",
 }
 
 # Service agents created on request by google_project_service_identity (services.tf).
@@ -149,7 +149,7 @@ def build(spec: GcpSpec, name_prefix: str, apis: set[str], apigee_dedicated: boo
     if training:
         add("registry", "Artifact Registry images", ["artifactregistry"])
     if deployment:
-        add("logging", "Cloud Logging _Default bucket", ["logging"])
+        add("logging", "the blueprint's Cloud Logging bucket", ["logging"])
     grants = {
         f"{family}-{agent}": KmsGrant(key=family, agent=agent)
         for family, f in families.items() for agent in f.agents
@@ -159,7 +159,7 @@ def build(spec: GcpSpec, name_prefix: str, apis: set[str], apigee_dedicated: boo
     agents = sorted({a for f in families.values() for a in f.agents} - {"container"})
     return Kms(
         key_ring=f"{name_prefix}-keyring",
-        # Cloud Logging only accepts a key from the log bucket's location: _Default is global.
+        # Cloud Logging only accepts a key from the log bucket's location: the blueprint's is global (logs.py).
         logging_key_ring=f"{name_prefix}-logging",
         rotation_period=ROTATION_PERIOD,
         protection_level=KMS_PROTECTION[spec.client.maturity],

@@ -33,7 +33,7 @@ PHASE_SERVICES: dict[str, list[tuple[str, str]]] = {
         ("Vertex AI endpoint", "google_vertex_ai_endpoint.main"),
         ("Vertex AI model monitoring", "google_monitoring_alert_policy.drift"),
         ("Cloud Monitoring", "google_monitoring_alert_policy.pipeline_failed"),
-        ("Cloud Logging", "google_logging_project_bucket_config.default"),
+        ("Cloud Logging", "google_logging_project_bucket_config.blueprint"),
     ],
     "access": [
         ("Apigee", "google_apigee_environment.main"),

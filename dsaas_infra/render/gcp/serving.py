@@ -14,9 +14,6 @@ from dsaas_infra.spec.resolved import GcpSpec
 if TYPE_CHECKING:  # context.py's GcpContext holds this module's dataclasses
     from dsaas_infra.render.gcp.context import GcpContext
 
-# Cloud Logging keeps the _Default bucket at most this long (the spec's list also serves
-# CloudWatch, whose longest retention is 3653 days).
-_LOG_RETENTION_MAX = 3650
 # Alert thresholds: a starting point for CPU models, to be tuned after a load test.
 LATENCY_P99_MS = 1000
 ENDPOINT_ERRORS_PER_5_MIN = 10
@@ -144,10 +141,9 @@ class VertexEndpoint:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Observability:
-    """monitoring.tf: notification channels, alert policies, log retention and the dashboard."""
+    """monitoring.tf: notification channels, alert policies and the dashboard (the log bucket: logs.LogBucket)."""
 
     emails: list[str]
-    log_retention_days: int
     filters: dict[str, str]  # Cloud Monitoring and Logging filters by use
     latency_p99_ms: int
     endpoint_errors: int
@@ -235,7 +231,6 @@ def build_context(spec: GcpSpec, name_prefix: str) -> Serving:
         title = f"{c.display_name or c.name} {c.environment}: ML platform"
         observability = Observability(
             emails=sorted(set(d.alert_emails or [c.owner])),
-            log_retention_days=min(spec.phases.data.log_retention_days, _LOG_RETENTION_MAX),
             filters=filters,
             latency_p99_ms=LATENCY_P99_MS,
             endpoint_errors=ENDPOINT_ERRORS_PER_5_MIN,

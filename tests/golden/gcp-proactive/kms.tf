@@ -58,8 +58,8 @@ resource "google_kms_crypto_key" "keys" {
   }
 }
 
-# Cloud Logging only accepts a key in the log bucket's location, and the _Default bucket is
-# global (monitoring.tf). Software protection: the key must sit in location global.
+# Cloud Logging only accepts a key in the log bucket's location, and the blueprint's log bucket
+# is global (monitoring.tf). Software protection: the key must sit in location global.
 resource "google_kms_key_ring" "logging" {
   name     = "globex-eu-staging-logging"
   location = "global"
@@ -121,7 +121,7 @@ locals {
     compute = "serviceAccount:service-${data.google_project.current.number}@compute-system.iam.gserviceaccount.com"
     # Dataflow: job state and worker disks
     dataflow = "serviceAccount:service-${data.google_project.current.number}@dataflow-service-producer-prod.iam.gserviceaccount.com"
-    # Cloud Logging: the project's _Default log bucket
+    # Cloud Logging: the blueprint's own log bucket
     logging = "serviceAccount:${data.google_logging_project_cmek_settings.current.service_account_id}"
     # Workbench: the instances' disks
     notebooks = "serviceAccount:service-${data.google_project.current.number}@gcp-sa-notebooks.iam.gserviceaccount.com"

@@ -72,7 +72,7 @@ def test_each_service_uses_the_key_of_its_family(examples):
         "kms_key_name"] == key("bigquery")
     assert bp.resources[("google_artifact_registry_repository", "models")]["kms_key_name"] == key("registry")
     assert bp.resources[("google_vertex_ai_endpoint", "main")]["encryption_spec"][0]["kms_key_name"] == key("vertex")
-    log_bucket = bp.resources[("google_logging_project_bucket_config", "default")]
+    log_bucket = bp.resources[("google_logging_project_bucket_config", "blueprint")]
     assert log_bucket["cmek_settings"][0]["kms_key_name"] == "${google_kms_crypto_key.logging.id}"
     assert bp.resources[("google_kms_key_ring", "logging")]["location"] == "global"
     assert "google_kms_crypto_key.main" not in "".join(bp.text(n) for n in bp.files if n.endswith(".tf"))

@@ -172,8 +172,8 @@ def test_without_drift_monitoring_terraform_logs_into_a_dataset_vertex_alone_wri
 
 def test_log_retention_from_the_data_phase():
     parsed = render("proactive", phases="  data: {log_retention_days: 3653}")
-    bucket = resources(parsed, "google_logging_project_bucket_config")["default"]
-    assert bucket["bucket_id"] == "_Default"
+    bucket = resources(parsed, "google_logging_project_bucket_config")["blueprint"]
+    assert bucket["bucket_id"] == "acme-prod-logs"
     assert bucket["retention_days"] == 3650  # Cloud Logging's maximum
 
 

@@ -48,7 +48,8 @@ def test_without_prevent_destroy_nothing_blocks_a_destroy_and_the_readme_says_wh
     readme = bp.text("README.md")
     assert "Nothing blocks `terraform destroy`" in readme and "protected from `terraform destroy`" not in readme
     assert "schedules the destruction of every key version" in readme
-    assert ("`_Default` log bucket keeps" in readme) == (("google_kms_crypto_key", "logging") in bp.resources)
+    assert ("A destroy deletes the log bucket" in readme) == (("google_kms_crypto_key", "logging") in bp.resources)
+    assert "`_Default` log bucket keeps" not in readme
 
 
 @pytest.mark.parametrize("stem", STEMS)
