@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dsaas_infra.preflight.aws_limits import check_cloudtrail_trails
 from dsaas_infra.preflight.aws_session import AWS_ERRORS, client, describe, error_code, session
 from dsaas_infra.preflight.results import Check, CheckResult, Outcome, run_all
 from dsaas_infra.preflight.s3_owner import expect_owner, foreign_owner
@@ -306,6 +307,7 @@ CHECKS = [
     Check("aws-vpc-endpoints", "reused VPC's endpoints match the spec", check_vpc_endpoints),
     Check("aws-apigateway-logging", "API Gateway CloudWatch role (account baseline)", check_apigateway_logging),
     Check("aws-github-oidc", "GitHub OIDC provider for the CI identity (account baseline)", check_github_oidc_provider),
+    Check("aws-cloudtrail-trails", "room for the audit trail (5 trails per region)", check_cloudtrail_trails),
 ]
 
 

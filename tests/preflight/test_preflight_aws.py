@@ -169,3 +169,35 @@ def test_a_created_ci_identity_needs_the_github_oidc_provider(moto, aws_spec):
     assert f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com" in result.detail
     bootstrap(spec)
     assert by_id(run_checks(spec))["aws-github-oidc"].status == "pass"
+
+
+def test_the_audit_trail_needs_room_among_the_regions_five_trails(moto, aws_spec):
+    """CloudTrail's 5 trails per region (fixed): a managed client's audit trail is refused before apply."""
+    from dsaas_infra.spec import load_spec_text
+
+    text = f"""
+apiVersion: dsaas-infra/v1
+client: {{name: acme, environment: prod, owner: ml@acme.example, maturity: managed}}
+cloud: aws
+aws: {{region: eu-west-1, account_id: "{ACCOUNT}"}}
+"""
+    spec = load_spec_text(text, "acme.yaml")
+    assert spec.phases.data.audit_trail  # the managed default
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    s3.create_bucket(Bucket="trail-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    ct = boto3.client("cloudtrail", region_name="eu-west-1")
+    for i in range(4):
+        ct.create_trail(Name=f"other-{i}", S3BucketName="trail-logs")
+    check = by_id(run_checks(spec))["aws-cloudtrail-trails"]
+    assert check.status == "pass" and "4 of 5" in check.detail
+    ct.create_trail(Name="other-4", S3BucketName="trail-logs")
+    check = by_id(run_checks(spec))["aws-cloudtrail-trails"]
+    assert check.status == "fail"
+    assert "5 trails" in check.detail and "phases.data.audit_trail: false" in check.detail
+    # Its own trail, already created by an earlier apply, is no new trail.
+    ct.delete_trail(Name="other-4")
+    ct.create_trail(Name=f"{spec.name_prefix}-audit", S3BucketName="trail-logs")
+    check = by_id(run_checks(spec))["aws-cloudtrail-trails"]
+    assert check.status == "pass" and "exists" in check.detail
+    # Proactive has no audit trail: nothing to check.
+    assert by_id(run_checks(aws_spec()))["aws-cloudtrail-trails"].detail == "no audit trail in this blueprint"

@@ -638,8 +638,11 @@ data "aws_iam_policy_document" "waf_logs" {
   }
 }
 
+# Scoped to the log group (resource_arn), not an account policy: an account and region can hold only
+# 10 account-scoped CloudWatch Logs resource policies, so the 11th client of the account would fail
+# its apply; a log group's own policy does not count against that limit.
 resource "aws_cloudwatch_log_resource_policy" "waf" {
-  policy_name     = "${local.name_prefix}-waf-logs"
+  resource_arn    = aws_cloudwatch_log_group.waf.arn
   policy_document = data.aws_iam_policy_document.waf_logs.json
 }
 

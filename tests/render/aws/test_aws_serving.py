@@ -193,6 +193,11 @@ def test_waf_guards_every_public_stage(proactive, managed):
     assert logging["log_destination_configs"] == ["${aws_cloudwatch_log_group.waf.arn}"]
     assert managed.resources[("aws_cloudwatch_log_group", "waf")]["name"].startswith("aws-waf-logs-")
     assert "CKV2_AWS_29" not in managed.text("access.tf")
+    # The log delivery policy is the log group's own (resource_arn), never one of the account's 10
+    # account-scoped policies (PutResourcePolicy: exactly one of policyName and resourceArn).
+    policy = managed.resources[("aws_cloudwatch_log_resource_policy", "waf")]
+    assert policy["resource_arn"] == "${aws_cloudwatch_log_group.waf.arn}"
+    assert "policy_name" not in policy
 
 
 def test_waf_cannot_be_turned_off_for_the_public_api():
