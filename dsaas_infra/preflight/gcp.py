@@ -1,4 +1,4 @@
-"""GCP preflight: credentials, project, the caller's permissions, state bucket, quotas, org policies, budget."""
+"""GCP preflight: credentials, project, permissions, state bucket, quotas, org policies, metadata store, budget."""
 
 from __future__ import annotations
 
@@ -165,6 +165,12 @@ def check_vertex_quotas(ctx: Context) -> Outcome:
     return gcp_vertex_quotas.check(ctx.spec, ctx.connection)
 
 
+def check_metadata_store(ctx: Context) -> Outcome:
+    from dsaas_infra.preflight import gcp_vertex_metadata
+
+    return gcp_vertex_metadata.check(ctx.spec, ctx.connection)
+
+
 def check_org_policies(ctx: Context) -> Outcome:
     from dsaas_infra.preflight import gcp_limits
 
@@ -199,6 +205,9 @@ CHECKS = [
     # Vertex AI meters its own vCPUs and GPUs per family: training jobs and endpoint nodes.
     Check("gcp-vertex-quotas", "Vertex AI training and serving quotas", check_vertex_quotas),
     Check("gcp-org-policies", "organisation policies accept the blueprint", check_org_policies),
+    # The blueprint leaves the metadata store to the first pipeline run: say which key it will have.
+    Check("gcp-metadata-store", "Vertex AI metadata store: the key pipeline metadata is encrypted with",
+          check_metadata_store),
     Check("gcp-budget", "billing budget: rights on the billing account", check_budget),
     # The shared Apigee organisation: what the provider's baseline must give this client first.
     Check("gcp-apigee-psc", "shared Apigee instance accepts this project (Private Service Connect)",

@@ -3,7 +3,8 @@
 It answers Resource Manager v3 (get project, testIamPermissions), Resource Manager v1
 (getEffectiveOrgPolicy), Cloud Billing (testIamPermissions on a billing account),
 Compute Engine (project and region quotas), Cloud Quotas (quotaInfos of a service, one per
-page), Apigee (organizations.instances.get), IAM (testIamPermissions on a service account)
+page), Apigee (organizations.instances.get), IAM (testIamPermissions on a service account),
+Vertex AI (metadataStores.get)
 and the Cloud Storage JSON API
 (get and insert bucket) from an in-memory state that tests set up, and records every request.
 """
@@ -40,6 +41,9 @@ class FakeGcp:
     apigee_instances: dict[str, dict] = field(default_factory=dict)
     # service account e-mail -> permissions the caller holds on it (absent: the account does not exist)
     service_accounts: dict[str, set[str]] = field(default_factory=dict)
+    # "projects/P/locations/R/metadataStores/NAME" -> the Vertex AI metadata store resource
+    metadata_stores: dict[str, dict] = field(default_factory=dict)
+    metadata_store_denied: bool = False  # metadataStores.get answers 403
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -54,6 +58,8 @@ class FakeGcp:
         self.billing_granted.clear()
         self.apigee_instances.clear()
         self.service_accounts.clear()
+        self.metadata_stores.clear()
+        self.metadata_store_denied = False
         self.requests.clear()
 
 
@@ -119,6 +125,15 @@ def make_handler(state: FakeGcp):
                 if instance is None:
                     return self._send(404, _error(404, "NOT_FOUND", f"instance {m.group(1)} not found"))
                 return self._send(200, {"name": m.group(1).rsplit("/", 1)[-1], **instance})
+            if m := re.fullmatch(r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/[^/]+)", parts.path):
+                if state.metadata_store_denied:
+                    message = (f"Permission 'aiplatform.metadataStores.get' denied on resource "
+                               f"'//aiplatform.googleapis.com/{m.group(1)}'")
+                    return self._send(403, _error(403, "PERMISSION_DENIED", message))
+                store = state.metadata_stores.get(m.group(1))
+                if store is None:
+                    return self._send(404, _error(404, "NOT_FOUND", f"MetadataStore {m.group(1)} is not found."))
+                return self._send(200, {"name": m.group(1), **store})
             if m := re.fullmatch(r"/storage/v1/b/([^/]+)", parts.path):
                 bucket = state.buckets.get(m.group(1))
                 if bucket is None:

@@ -8,7 +8,7 @@ terraform {
     }
     # Only for what the google provider lacks: google_project_service_identity (services.tf:
     # generates the service agents that are otherwise created lazily, so their CMEK grants work
-    # on a fresh project) and the CMEK-encrypted Vertex AI metadata store (training.tf).
+    # on a fresh project) and the Vertex AI endpoint's IAM (access.tf).
     google-beta = {
       source  = "hashicorp/google-beta"
       version = "~> 8.0"

@@ -50,22 +50,12 @@ resource "google_vertex_ai_tensorboard" "main" {
   depends_on = [time_sleep.kms_grants]
 }
 
-# The metadata store Vertex AI Pipelines record runs, artifacts and lineage in. "default" is
-# the one pipelines use; created here so that it is encrypted with the CMEK (created lazily by
-# the first pipeline run it would use a Google-managed key). Only in google-beta.
-resource "google_vertex_ai_metadata_store" "default" {
-  provider    = google-beta
-  name        = "default"
-  project     = local.project_id
-  region      = local.region
-  description = "Pipeline runs, artifacts and lineage"
-
-  encryption_spec {
-    kms_key_name = google_kms_crypto_key.keys["vertex"].id
-  }
-
-  depends_on = [time_sleep.kms_grants]
-}
+# No metadata store here: Vertex AI Pipelines record runs, artifacts and lineage in the
+# project's store "default", which a project that already ran a Vertex AI pipeline or experiment
+# has (creating it again fails with 409, and it cannot be imported with another key). Where there
+# is none, the first pipeline run creates it with the run's key (keys["vertex"], pipeline.tf's
+# encryptionSpec); where there is one, runs use it with its own key. The preflight check
+# gcp-metadata-store says which (README).
 
 # The pipeline's training custom jobs run as this account (only the pipeline's account may act
 # as it): read curated data, write the model under the pipeline root, push and pull images. No

@@ -257,13 +257,16 @@ def test_workbench_instances_have_no_public_ip_shielded_vm_and_cmek_disks(exampl
     assert setup["network_interfaces"][0]["subnet"] == "${local.subnetwork_id}"
 
 
-def test_vertex_tensorboard_metadata_and_registry_use_the_cmek(examples):
+def test_vertex_tensorboard_pipeline_runs_and_registry_use_the_cmek(examples):
     tf = examples["gcp-proactive"]
     key = '${google_kms_crypto_key.keys["vertex"].id}'
     assert resources(tf, "google_vertex_ai_tensorboard")["main"]["encryption_spec"][0]["kms_key_name"] == key
-    store = resources(tf, "google_vertex_ai_metadata_store")["default"]
-    assert store["name"] == "default" and store["provider"] == "google-beta"
-    assert store["encryption_spec"][0]["kms_key_name"] == key
+    # No metadata store: the project's "default" may exist already (409); the first run creates it
+    # with the run's key where it does not (preflight check gcp-metadata-store says which).
+    for stem, blueprint in examples.items():
+        assert resources(blueprint, "google_vertex_ai_metadata_store") == {}, stem
+    request = {k: v for body in tf["locals"] for k, v in body.items()}["pipeline_request"]
+    assert request["encryptionSpec"]["kmsKeyName"] == key
     repo = resources(tf, "google_artifact_registry_repository")["models"]
     assert repo["kms_key_name"] == '${google_kms_crypto_key.keys["registry"].id}'
     assert repo["docker_config"][0]["immutable_tags"] is True
