@@ -122,6 +122,20 @@ row("gcp.nat.gateway", "gateway-hour", "Cloud NAT gateway (up to 32 VMs)", {"us-
     "https://cloud.google.com/nat/pricing")
 row("gcp.kms.key", "key-version-month", "Cloud KMS software key version", {"us-central1": 0.06},
     "https://cloud.google.com/kms/pricing")
+row("gcp.kms.hsm_key", "key-version-month", "Cloud KMS HSM key version (AES-256)", {"us-central1": 1.00},
+    "https://cloud.google.com/kms/pricing")
+row("gcp.pd.balanced", "GB-month", "Compute Engine balanced persistent disk (billed while the VM is stopped too)",
+    {"us-central1": 0.10}, "https://cloud.google.com/compute/disks-image-pricing")
+row("gcp.armor.policy", "policy-month", "Cloud Armor Standard security policy", {"us-central1": 5.0},
+    "https://cloud.google.com/armor/pricing")
+row("gcp.armor.rule", "rule-month", "Cloud Armor Standard rule", {"us-central1": 1.0},
+    "https://cloud.google.com/armor/pricing")
+row("gcp.armor.requests", "million requests", "Cloud Armor Standard requests evaluated", {"us-central1": 0.75},
+    "https://cloud.google.com/armor/pricing")
+row("gcp.vertex.model_monitoring", "GB analyzed", "Vertex AI Model Monitoring data analyzed", {"us-central1": 3.5},
+    VERTEX)
+row("gcp.logging.ingestion", "GiB", "Cloud Logging ingestion beyond the free 50 GiB per project",
+    {"us-central1": 0.50}, "https://cloud.google.com/stackdriver/pricing")
 row("gcp.scheduler.job", "job-month", "Cloud Scheduler job (3 free per billing account)",
     {"us-central1": 0.10}, "https://cloud.google.com/scheduler/pricing")
 row("gcp.gcs.standard", "GB-month", "Cloud Storage Standard, regional", {"us-central1": 0.020},

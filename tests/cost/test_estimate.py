@@ -6,6 +6,7 @@ import copy
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,7 @@ PRICED_TYPES = {
     "google_compute_router_nat": "Cloud NAT",
     "google_kms_crypto_key": "Cloud KMS keys",
     "google_cloud_scheduler_job": "Cloud Scheduler",
+    "google_compute_security_policy": "Cloud Armor",
 }
 
 
@@ -158,3 +160,58 @@ def test_cli_bad_input_is_exit_2(tmp_path):
     bad.write_text("apiVersion: dsaas-infra/v1\ncloud: aws\n")
     result = _cli("cost", str(bad))
     assert result.returncode == 2 and "client" in result.stderr
+
+
+def _items(stem: str):
+    return _estimate(load_spec(REPO / "blueprints" / f"{stem}.yaml")).items
+
+
+def test_gcp_kms_keys_are_counted_per_family_and_priced_by_protection_level():
+    """kms.tf's for_each holds one key per service family; managed's keys are HSM (a dollar each)."""
+    spec = load_spec(REPO / "blueprints" / "gcp-managed.yaml")
+    files = render_blueprint(spec)
+    text = files["kms.tf"].decode()
+    families = text.split("  kms_keys = {\n", 1)[1].split("\n  }\n", 1)[0].count(" = {")
+    keys = [i for i in estimate(spec, files, PRICES).items if i.family == "Cloud KMS keys"]
+    per_family = next(i for i in keys if i.resource == "google_kms_crypto_key.keys")
+    assert families >= 5 and per_family.quantity_min == per_family.quantity_max == families
+    assert per_family.price_id == "gcp.kms.hsm_key"
+    assert 'protection_level = "HSM"' in text
+    # Below managed the keys are software keys.
+    reactive = [i for i in _items("gcp-reactive") if i.family == "Cloud KMS keys"]
+    assert reactive and {i.price_id for i in reactive} == {"gcp.kms.key"}
+
+
+def test_gcp_workbench_disks_are_billed_while_the_instances_are_stopped():
+    spec = load_spec(REPO / "blueprints" / "gcp-reactive.yaml")
+    est = _estimate(spec)
+    disks = [i for i in est.items if i.family == "Vertex AI Workbench disks"]
+    users = len(spec.phases.training.users)
+    assert users and len(disks) == 1
+    assert disks[0].quantity_min == disks[0].quantity_max == users * 250  # 150 GB boot + 100 GB data each
+    # The rendered instance has exactly those disks.
+    text = render_blueprint(spec)["training.tf"].decode()
+    assert sorted(int(n) for n in re.findall(r"disk_size_gb\s+=\s+(\d+)", text)) == [100, 150]
+    machines = next(i for i in est.items if i.family == "Vertex AI Workbench")
+    assert machines.quantity_min == 0  # stopped when idle: the disks are the floor
+    assert est.total[0] > 0
+
+
+def test_gcp_dataflow_is_priced_on_the_workers_the_pipeline_asks_for():
+    spec = load_spec(REPO / "blueprints" / "gcp-managed.yaml")
+    files = render_blueprint(spec)
+    assert re.search(r'dataflow_machine_type\s+= "n2-standard-4"', files["pipeline.tf"].decode())
+    vcpu = next(i for i in estimate(spec, files, PRICES).items if i.resource == "scheduled Dataflow runs (vCPU)")
+    assert "n2-standard-4" in vcpu.assumption and "1-10" in vcpu.assumption
+    memory = next(i for i in estimate(spec, files, PRICES).items if i.resource == "scheduled Dataflow runs (memory)")
+    assert memory.quantity_max == vcpu.quantity_max * 4  # 4 GB per vCPU
+
+
+def test_gcp_cloud_armor_policy_and_rules_are_priced():
+    spec = load_spec(REPO / "blueprints" / "gcp-managed.yaml")
+    files = render_blueprint(spec)
+    armor = [i for i in estimate(spec, files, PRICES).items if i.family == "Cloud Armor"]
+    rules = files["access.tf"].decode().split('resource "google_compute_security_policy" "api"', 1)[1]
+    rules = rules.split("\nresource ", 1)[0].count("\n  rule {")
+    assert {i.price_id for i in armor} == {"gcp.armor.policy", "gcp.armor.rule", "gcp.armor.requests"}
+    assert next(i for i in armor if i.price_id == "gcp.armor.rule").quantity_max == rules > 0

@@ -111,6 +111,9 @@ NOTEBOOK_PERMISSIONS = sorted([
 WORKBENCH_TAG = "workbench"
 # Workbench needs a zone: "b" exists in every GCP region (europe-west1 and us-east1 have no "a").
 WORKBENCH_ZONE_SUFFIX = "b"
+# Each Workbench instance's disks (GB, pd-balanced): billed all month, also while the instance is stopped.
+WORKBENCH_BOOT_DISK_GB = 150
+WORKBENCH_DATA_DISK_GB = 100
 
 # Address plan of a created VPC (variables let the operator change it before the first apply).
 # (No secondary ranges: no GKE cluster is created, see gcp_serving.)
@@ -145,6 +148,8 @@ def build_context(spec: GcpSpec) -> GcpContext:
         accelerator=gcp_accelerator(training.gpu),
         zone=f"{gcp.region}-{WORKBENCH_ZONE_SUFFIX}",
         idle_timeout_seconds=WORKBENCH_IDLE_SECONDS[maturity],
+        boot_disk_gb=WORKBENCH_BOOT_DISK_GB,
+        data_disk_gb=WORKBENCH_DATA_DISK_GB,
         owners=gcp_rules.user_emails(spec),
         deletion_protection=spec.client.environment == "prod",
         role_id="dsaas_" + name_prefix.replace("-", "_") + "_notebook",

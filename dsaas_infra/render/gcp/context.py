@@ -41,6 +41,8 @@ class Workbench:
     accelerator: str | None
     zone: str
     idle_timeout_seconds: int
+    boot_disk_gb: int  # pd-balanced, billed also while stopped
+    data_disk_gb: int
     owners: dict[str, str]  # user -> Google account
     deletion_protection: bool
     role_id: str
