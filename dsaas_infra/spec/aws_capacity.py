@@ -37,9 +37,10 @@ INTERFACE_ENDPOINTS = (
 )
 # What the shipped functions in the private subnets call (files/lambda/*.py, their boto3 clients):
 # the deploy function manages the endpoint (SageMaker API) and its autoscaling (Application Auto
-# Scaling); the predict function invokes it (SageMaker runtime). Without these endpoints (there is
-# no NAT) the calls time out. Both exist exactly when a real-time endpoint is deployed.
-DEPLOY_FUNCTION_ENDPOINTS = ("application-autoscaling", "sagemaker.api")
+# Scaling) and reads the state of its rollback alarms (CloudWatch); the predict function invokes it
+# (SageMaker runtime). Without these endpoints (there is no NAT) the calls time out. Both exist
+# exactly when a real-time endpoint is deployed.
+DEPLOY_FUNCTION_ENDPOINTS = ("application-autoscaling", "monitoring", "sagemaker.api")
 PREDICT_FUNCTION_ENDPOINTS = ("sagemaker.runtime",)
 # Every interface endpoint service a blueprint may create (aws.network.existing_endpoints names them).
 ALL_INTERFACE_ENDPOINTS = tuple(sorted({*INTERFACE_ENDPOINTS, *DEPLOY_FUNCTION_ENDPOINTS,

@@ -8,7 +8,7 @@ from dsaas_infra.render.aws.budget import Budget
 from dsaas_infra.render.aws.data_quality import Freshness
 from dsaas_infra.render.aws.kms import KmsKey
 from dsaas_infra.render.aws.readme import BucketRow
-from dsaas_infra.render.aws.serving import ApprovalGate, ConsumerLimits, Variant
+from dsaas_infra.render.aws.serving import ApprovalGate, ConsumerLimits, Rollout, Variant
 from dsaas_infra.render.context import CommonContext
 from dsaas_infra.spec.aws_capacity import QuotaNeed
 from dsaas_infra.spec.aws_settings import AwsSettings
@@ -129,6 +129,11 @@ class AwsContext(CommonContext):
     variants: list[Variant]
     invocations_per_instance_target: int
     model_latency_threshold_us: int
+    # The endpoint alarms' period and periods to breach, and the updates' auto-rollback (serving.py).
+    endpoint_alarm_period_seconds: int
+    errors_alarm_periods: int
+    latency_alarm_periods: int
+    rollout: Rollout | None
     alert_emails: list[str]
     lambda_functions: list[str]
     # --- access (API Gateway, WAF)

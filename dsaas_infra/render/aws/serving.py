@@ -84,6 +84,18 @@ _METRIC_PASSES = {"rmse": "NumericLessThanEquals", "mae": "NumericLessThanEquals
                   "r2": "NumericGreaterThanEquals"}
 # Alarm thresholds.
 MODEL_LATENCY_P90_MICROSECONDS = 1_000_000
+# The endpoint's alarms (monitoring.tf): 5-minute periods; 5xx errors breach in one period, the
+# p90 latency in three in a row. They are the auto-rollback alarms of each endpoint update.
+ENDPOINT_ALARM_PERIOD_SECONDS = 300
+ERRORS_ALARM_PERIODS = 1
+LATENCY_ALARM_PERIODS = 3
+# SageMaker's limits (API_AutoRollbackConfig, API_TrafficRoutingConfig, API_BlueGreenUpdatePolicy).
+ROLLBACK_MAX_ALARMS = 10
+BAKE_MAX_SECONDS = 3600
+DEPLOYMENT_TIMEOUT_RANGE = (600, 28_800)
+# What a blue/green update needs besides its baking period: the new fleet's provisioning and
+# health checks (past MaximumExecutionTimeoutInSeconds SageMaker rolls the update back).
+FLEET_PROVISIONING_SECONDS = 3600
 # Training and batch jobs stop after this long; the state machine a little later.
 JOB_MAX_RUNTIME_SECONDS = 86_400
 PIPELINE_TIMEOUT_SECONDS = 2 * 86_400
@@ -136,6 +148,26 @@ class ApprovalGate:
     operator: str | None  # the same, as the README writes it
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RollbackAlarm:
+    """An alarm of monitoring.tf that rolls an endpoint update back: aws_cloudwatch_metric_alarm.<resource>[variant]."""
+
+    resource: str
+    variant: str
+    label: str  # for the README
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rollout:
+    """The DeploymentConfig of each endpoint update (files/lambda/deploy.py): blue/green, all
+    traffic at once to the new fleet, which SageMaker watches for bake_seconds with the alarms;
+    one in ALARM rolls the update back to the old fleet (then check() fails with the reason)."""
+
+    alarms: list[RollbackAlarm]
+    bake_seconds: int
+    max_execution_seconds: int
+
+
 class ServingValues(TypedDict):
     """The AwsContext fields this module computes."""
 
@@ -175,6 +207,10 @@ class ServingValues(TypedDict):
     variants: list[Variant]
     invocations_per_instance_target: int
     model_latency_threshold_us: int
+    endpoint_alarm_period_seconds: int
+    errors_alarm_periods: int
+    latency_alarm_periods: int
+    rollout: Rollout | None
     alert_emails: list[str]
     lambda_functions: list[str]
     endpoint_managed_by_pipeline: bool
@@ -265,6 +301,10 @@ def build_context(spec: AwsSpec, *, name_prefix: str, names: Mapping[str, str], 
         "variants": variants,
         "invocations_per_instance_target": INVOCATIONS_PER_INSTANCE_TARGET,
         "model_latency_threshold_us": MODEL_LATENCY_P90_MICROSECONDS,
+        "endpoint_alarm_period_seconds": ENDPOINT_ALARM_PERIOD_SECONDS,
+        "errors_alarm_periods": ERRORS_ALARM_PERIODS,
+        "latency_alarm_periods": LATENCY_ALARM_PERIODS,
+        "rollout": _rollout([v.name for v in variants]) if realtime else None,
         "alert_emails": sorted(set(d.alert_emails)),
         # Lambda functions of these phases (keys of their resources), for alarms and dashboards.
         "lambda_functions": (["deploy"] if realtime else []) + (["predict"] if access else []),
@@ -278,6 +318,23 @@ def build_context(spec: AwsSpec, *, name_prefix: str, names: Mapping[str, str], 
         # Per client IP per 5 minutes: everything all consumers may send, with headroom.
         "waf_rate_limit": max(math.ceil(total_rate * 300 * 1.5), 1000),
     }
+
+
+def _rollout(variants: list[str]) -> Rollout:
+    """Every variant's 5xx alarm, then latency alarms while SageMaker's limit of 10 allows.
+
+    The baking period lasts until the slowest of these alarms can breach on the new fleet's
+    metrics, plus one period for the metrics to arrive.
+    """
+    alarms = [RollbackAlarm(resource="endpoint_5xx", variant=v, label=f"{v} 5xx errors") for v in variants]
+    alarms += [RollbackAlarm(resource="endpoint_latency", variant=v, label=f"{v} p90 latency") for v in variants]
+    alarms = alarms[:ROLLBACK_MAX_ALARMS]
+    periods = max(LATENCY_ALARM_PERIODS if a.resource == "endpoint_latency" else ERRORS_ALARM_PERIODS
+                  for a in alarms)
+    bake = min((periods + 1) * ENDPOINT_ALARM_PERIOD_SECONDS, BAKE_MAX_SECONDS)
+    low, high = DEPLOYMENT_TIMEOUT_RANGE
+    return Rollout(alarms=alarms, bake_seconds=bake,
+                   max_execution_seconds=min(max(bake + FLEET_PROVISIONING_SECONDS, low), high))
 
 
 def _approval(approval: Approval | None, realtime: bool) -> ApprovalGate:

@@ -1145,6 +1145,13 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:TargetTracking-endpoint/${local.endpoint_name}/*"]
   }
   statement {
+    # The endpoint alarms that roll an update back: the function leaves out those missing or
+    # already in ALARM (files/lambda/deploy.py, rollback_alarms).
+    sid       = "ReadRollbackAlarms"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = [for alarm in local.rollback_alarms : alarm.arn]
+  }
+  statement {
     sid       = "AutoscalingServiceLinkedRole"
     actions   = ["iam:CreateServiceLinkedRole"]
     resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"]
@@ -1230,6 +1237,33 @@ resource "aws_iam_role_policy" "deploy" {
 }
 
 locals {
+  # The alarms SageMaker watches while it bakes a new fleet (monitoring.tf): each variant's 5xx
+  # alarm, then latency alarms: 4 here, SageMaker takes at most 10.
+  rollback_alarms = [
+    aws_cloudwatch_metric_alarm.endpoint_5xx["champion"],
+    aws_cloudwatch_metric_alarm.endpoint_5xx["challenger"],
+    aws_cloudwatch_metric_alarm.endpoint_latency["champion"],
+    aws_cloudwatch_metric_alarm.endpoint_latency["challenger"],
+  ]
+}
+
+# SageMaker reads the rollback alarms as the models' execution role during an update
+# (docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
+data "aws_iam_policy_document" "sagemaker_rollback_alarms" {
+  statement {
+    sid       = "ReadRollbackAlarms"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = [for alarm in local.rollback_alarms : alarm.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "sagemaker_rollback_alarms" {
+  name   = "rollback-alarms"
+  role   = aws_iam_role.sagemaker_execution.id
+  policy = data.aws_iam_policy_document.sagemaker_rollback_alarms.json
+}
+
+locals {
   # Everything the deploy Lambda needs, as one JSON environment variable.
   deploy_config = {
     endpoint_name         = local.endpoint_name
@@ -1251,6 +1285,13 @@ locals {
     baseline_prefix       = "monitoring/baseline/"
     monitor_schedule      = "cron(0 * ? * * *)"
     monitor_instance_type = "ml.m5.large"
+
+    # Blue/green updates with a baking period and automatic rollback (serving.py, Rollout).
+    rollout = {
+      alarm_names           = [for alarm in local.rollback_alarms : alarm.alarm_name]
+      bake_seconds          = 1200
+      max_execution_seconds = 4800
+    }
 
     tags = {
       client      = "umbrella"

@@ -1061,6 +1061,13 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:TargetTracking-endpoint/${local.endpoint_name}/*"]
   }
   statement {
+    # The endpoint alarms that roll an update back: the function leaves out those missing or
+    # already in ALARM (files/lambda/deploy.py, rollback_alarms).
+    sid       = "ReadRollbackAlarms"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = [for alarm in local.rollback_alarms : alarm.arn]
+  }
+  statement {
     sid       = "AutoscalingServiceLinkedRole"
     actions   = ["iam:CreateServiceLinkedRole"]
     resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"]
@@ -1117,6 +1124,31 @@ resource "aws_iam_role_policy" "deploy" {
 }
 
 locals {
+  # The alarms SageMaker watches while it bakes a new fleet (monitoring.tf): each variant's 5xx
+  # alarm, then latency alarms: 2 here, SageMaker takes at most 10.
+  rollback_alarms = [
+    aws_cloudwatch_metric_alarm.endpoint_5xx["champion"],
+    aws_cloudwatch_metric_alarm.endpoint_latency["champion"],
+  ]
+}
+
+# SageMaker reads the rollback alarms as the models' execution role during an update
+# (docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
+data "aws_iam_policy_document" "sagemaker_rollback_alarms" {
+  statement {
+    sid       = "ReadRollbackAlarms"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = [for alarm in local.rollback_alarms : alarm.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "sagemaker_rollback_alarms" {
+  name   = "rollback-alarms"
+  role   = aws_iam_role.sagemaker_execution.id
+  policy = data.aws_iam_policy_document.sagemaker_rollback_alarms.json
+}
+
+locals {
   # Everything the deploy Lambda needs, as one JSON environment variable.
   deploy_config = {
     endpoint_name       = local.endpoint_name
@@ -1130,6 +1162,13 @@ locals {
     subnet_ids          = local.private_subnet_ids
     security_group_ids  = [aws_security_group.sagemaker.id]
     drift_detection     = false
+
+    # Blue/green updates with a baking period and automatic rollback (serving.py, Rollout).
+    rollout = {
+      alarm_names           = [for alarm in local.rollback_alarms : alarm.alarm_name]
+      bake_seconds          = 1200
+      max_execution_seconds = 4800
+    }
 
     tags = {
       client      = "globex"

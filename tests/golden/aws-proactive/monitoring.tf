@@ -376,6 +376,8 @@ resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
 }
 
 # --- The SageMaker endpoint (created by the pipeline; the alarms wait for its metrics) ----------
+# These alarms also roll an endpoint update back: the deploy function passes them to SageMaker
+# (deploy_config.rollout), which watches them while it bakes the new fleet.
 
 resource "aws_cloudwatch_metric_alarm" "endpoint_5xx" {
   for_each            = { for v in local.endpoint_variants : v.name => v }

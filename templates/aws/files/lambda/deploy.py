@@ -15,7 +15,13 @@ challenger. Each action answers a small JSON document; the state machine decides
   instance count, and the update retains the endpoint's variant properties except the weights
   the spec sets and the data capture (a changed capture configuration is a change to deploy).
   Only the variants that disappear or change instance type are deregistered from autoscaling
-  first (SageMaker refuses such an update otherwise). Answers ``state``: ``updating`` (wait,
+  first (SageMaker refuses such an update otherwise). An update that keeps the variant names
+  (SageMaker's condition for deployment guardrails) is blue/green with a baking period and
+  automatic rollback: all traffic moves to the new fleet, SageMaker watches the endpoint's 5xx
+  and latency alarms (``rollout`` of the config) for ``bake_seconds`` and rolls back to the old
+  fleet if one goes to ALARM; ``check`` then fails with the reason. An alarm already in ALARM
+  (the old fleet is failing) is left out: it would roll back every update, the fix included.
+  Answers ``state``: ``updating`` (wait,
   then ``check``), ``unchanged``, ``busy`` (the endpoint is changing: wait and call again) or
   ``failed`` (with SageMaker's reason).
 - ``check``: ``{"endpoint_config": ...}`` is ``in_service`` only when the endpoint is InService
@@ -68,7 +74,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     action = event.get("action")
     if action == "deploy":
         return deploy(event, config, boto3.client("sagemaker"),
-                      boto3.client("application-autoscaling"))
+                      boto3.client("application-autoscaling"), boto3.client("cloudwatch"))
     if action == "check":
         return check(event, config, boto3.client("sagemaker"))
     if action == "autoscale":
@@ -279,7 +285,49 @@ def release_autoscaling(config: dict[str, Any], aas: Any, current: dict[str, dic
     return sorted(released)
 
 
-def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any) -> dict[str, Any]:
+def rollback_alarms(config: dict[str, Any], cw: Any) -> list[str]:
+    """The rollout's alarms that exist and are not in ALARM already, in the config's order.
+
+    SageMaker rejects an update naming an alarm that does not exist, and an alarm that is in
+    ALARM before the update starts (the old fleet failing) would roll back any update.
+    """
+    names = config["rollout"]["alarm_names"]
+    states = {a["AlarmName"]: a["StateValue"]
+              for a in _pages(cw.describe_alarms, "MetricAlarms", AlarmNames=names, AlarmTypes=["MetricAlarm"])}
+    missing = [n for n in names if n not in states]
+    firing = [n for n in names if states.get(n) == "ALARM"]
+    if missing:
+        LOG.warning("rollback alarms %s do not exist: left out of the update", missing)
+    if firing:
+        LOG.warning("rollback alarms %s are in ALARM before the update (the serving fleet fails): "
+                    "left out, the update cannot be judged by them", firing)
+    return [n for n in names if n in states and n not in firing]
+
+
+def deployment_config(config: dict[str, Any], cw: Any) -> dict[str, Any] | None:
+    """Blue/green, all at once, a baking period watched by the rollback alarms (None: no rollout)."""
+    rollout = config.get("rollout")
+    if not rollout:
+        return None
+    out: dict[str, Any] = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE",
+                                            "WaitIntervalInSeconds": rollout["bake_seconds"]},
+            "TerminationWaitInSeconds": 0,
+            "MaximumExecutionTimeoutInSeconds": rollout["max_execution_seconds"],
+        },
+    }
+    alarms = rollback_alarms(config, cw)
+    if alarms:
+        out["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": n} for n in alarms]}
+    else:
+        LOG.warning("no rollback alarm to watch: the update bakes %ss without automatic rollback",
+                    rollout["bake_seconds"])
+    return out
+
+
+def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any,
+           cw: Any = None) -> dict[str, Any]:
     # The state machine passes its execution input as "input"; direct calls may pass the keys.
     event = {**event, **(event.get("input") or {})}
     endpoint = config["endpoint_name"]
@@ -348,6 +396,11 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any) -> 
             request["RetainAllVariantProperties"] = True
             request["ExcludeRetainedVariantProperties"] = [
                 {"VariantPropertyType": "DesiredWeight"}, {"VariantPropertyType": "DataCaptureConfig"}]
+        if set(current) == set(wanted):
+            # Guardrails need the same variant names; otherwise SageMaker's default blue/green.
+            rollout = deployment_config(config, cw)
+            if rollout:
+                request["DeploymentConfig"] = rollout
         LOG.info("updating endpoint %s to %s (released from autoscaling: %s)", endpoint, name, released)
         try:
             sm.update_endpoint(**request)
