@@ -88,7 +88,7 @@ def test_the_mapping_of_clients_to_endpoint_services():
 
 def test_the_parser_finds_the_clients_of_the_deploy_function(managed_blueprint):
     source = managed_blueprint.text(shipped_file(managed_blueprint, "deploy"))
-    assert boto3_clients(source) == {"sagemaker", "application-autoscaling", "s3"}
+    assert boto3_clients(source) == {"sagemaker", "application-autoscaling", "cloudwatch", "s3"}
 
 
 @pytest.fixture(scope="module")
