@@ -59,9 +59,10 @@ class AwsCloud:
         return aws_rules.check(spec)
 
     def budget_rules(self, spec: ResolvedSpec) -> list[Problem]:
-        # AWS Budgets needs nothing but the amount (the account is the payer's or a member's); without
-        # the deployment phase there is no alert topic and the README says there is no budget.
-        return []
+        # AWS Budgets needs nothing but the amount (the account is the payer's or a member's), and the
+        # alert topic of the deployment phase with someone subscribed to it.
+        assert isinstance(spec, AwsSpec)
+        return aws_rules.budget(spec)
 
     ci_leg_keys: tuple[str, ...] = ("role_arn", "plan_role_arn", "apply_session_seconds")
 

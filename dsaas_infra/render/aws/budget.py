@@ -54,7 +54,8 @@ def build_context(spec: AwsSpec, *, deployment_enabled: bool, name_prefix: str, 
 
 
 def _budget(spec: AwsSpec, *, deployment_enabled: bool, name_prefix: str, tags: dict[str, str]) -> Budget | None:
-    # Notifications go to the alerts topic, which the deployment phase creates.
+    # Notifications go to the alerts topic, which the deployment phase creates (SPEC017 refuses a
+    # budget without it).
     if spec.budget is None or not deployment_enabled:
         return None
     return Budget(
@@ -79,8 +80,6 @@ def _readme(spec: AwsSpec, budget: Budget | None) -> str:
             " activated as cost allocation tags: activate `client` and `environment` once in the"
             " Billing console of the paying account (Cost allocation tags), or the budget stays at 0."
         )
-    if spec.budget is not None:
-        return (f"No cost budget: `budget.monthly_usd` is {spec.budget.monthly_usd:g}, but without the"
-                " deployment phase there is no alert topic to notify.")
+    # A budget without the deployment phase (no alert topic) is a spec error (spec/aws_rules.py budget).
     return ("No cost budget: the spec sets no `budget.monthly_usd` (with it, an AWS Budgets budget on this"
             " blueprint's tagged costs alerts the SNS topic).")

@@ -52,6 +52,18 @@ resource "aws_kms_key" "main" {
         }
       },
       {
+        # The cost budget (budget.tf) notifies the encrypted alerts topic.
+        Sid       = "CostBudgetPublishesToEncryptedTopic"
+        Effect    = "Allow"
+        Principal = { Service = "budgets.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnLike      = { "aws:SourceArn" = local.budget_source_arn }
+        }
+      },
+      {
         # Step Functions delivers the encrypted state machine's execution logs as vended
         # logs: the log delivery service must decrypt the state machine's data key.
         Sid       = "LogDeliveryOfThisAccountDecryptsVendedLogs"

@@ -24,6 +24,26 @@ data "aws_iam_policy_document" "alerts" {
     }
   }
   statement {
+    # AWS Budgets of this account only (the confused-deputy keys, in the form AWS documents).
+    sid     = "BudgetsCostBudget"
+    actions = ["sns:Publish"]
+    principals {
+      type        = "Service"
+      identifiers = ["budgets.amazonaws.com"]
+    }
+    resources = [aws_sns_topic.alerts.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = [local.budget_source_arn]
+    }
+  }
+  statement {
     sid     = "AccountPrincipals"
     actions = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"]
     principals {

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from cloud_fixtures import moto, moto_url  # noqa: F401
 
-from dsaas_infra.render.aws import budget as aws_budget
+from dsaas_infra.errors import SpecError
 from dsaas_infra.spec import load_spec
 from tests.render.aws.test_aws_kms import sids
 from tests.render.aws.test_aws_serving import AWS_EXAMPLES, build, render, spec_text
@@ -88,9 +88,11 @@ def test_the_topics_key_lets_only_this_budget_use_it(maturity, key):
     assert 'Action=["kms:Decrypt","kms:GenerateDataKey*"]' in st
 
 
-@pytest.mark.parametrize("name", [p.stem for p in AWS_EXAMPLES if "budget:" not in p.read_text()])
-def test_without_a_budget_nothing_is_rendered_or_granted(name):
-    example_bp = build(load_spec(AWS_EXAMPLES[0].parent / f"{name}.yaml"))
+@pytest.mark.parametrize("maturity", ["reactive", "proactive", "managed"])
+def test_without_a_budget_nothing_is_rendered_or_granted(maturity):
+    # Every example asks for a budget: the same specs without one.
+    example_bp = render(spec_text(maturity=maturity, retention=731 if maturity == "managed" else 90))
+    assert example_bp.spec.budget is None
     assert ("aws_budgets_budget", "main") not in example_bp.resources
     assert "budget.tf" not in example_bp.files
     text = "".join(example_bp.text(f) for f in example_bp.files if f.endswith(".tf"))
@@ -116,13 +118,24 @@ def test_the_readme_and_the_loop_table_claim_a_budget_exactly_when_one_is_render
         assert amount in readme and f"`{example_bp.locals['budget_name']}`" in readme
 
 
-def test_a_budget_without_the_deployment_phase_says_why_there_is_none():
+def test_a_budget_without_the_deployment_phase_is_a_located_spec_error():
+    """No alert topic, no budget: refused at load (exit 2) rather than rendered without the budget
+    while validate's budget stage compares the estimate and passes."""
     text = spec_text().replace("  deployment:\n", "  deployment:\n    enabled: false\n")
     text = text.split("  access:")[0] + "  access: {enabled: false}\n" + BUDGET
-    bp = render(text)
-    assert ("aws_budgets_budget", "main") not in bp.resources
-    ctx = aws_budget.build_context(bp.spec, deployment_enabled=False, name_prefix="acme-prod", tags={})
-    assert ctx["budget"] is None and "no alert topic" in ctx["budget_readme"]
+    line = text.splitlines().index(BUDGET.strip()) + 1
+    with pytest.raises(SpecError) as raised:
+        render(text)
+    (problem,) = [p for p in str(raised.value).splitlines() if "SPEC017" in p]
+    assert problem.startswith(f"test.yaml:{line}:") and "budget.monthly_usd" in problem
+    assert "phases.deployment" in problem
+
+
+def test_a_budget_nobody_is_subscribed_to_is_a_located_spec_error():
+    text = spec_text().replace("    alert_emails: [oncall@acme.example, cto@acme.example]\n", "") + BUDGET
+    with pytest.raises(SpecError, match=r"phases\.deployment\.alert_emails: .*no subscriber.*\[SPEC017\]"):
+        render(text)
+    assert render(spec_text() + BUDGET).resources[("aws_budgets_budget", "main")]
 
 
 def test_moto_budgets_accepts_the_rendered_budget_and_notifications(moto, proactive):  # noqa: F811
