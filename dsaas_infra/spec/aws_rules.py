@@ -226,16 +226,9 @@ def check(spec: AwsSpec) -> list[Problem]:
 def budget(spec: AwsSpec) -> list[Problem]:
     """The AWS budget notifies the alert topic of the deployment phase (monitoring.tf): without that
     phase the blueprint would render no budget while validate still compared the estimate with
-    budget.monthly_usd, so nothing would alarm; without alert e-mails its alerts reach nobody."""
-    if spec.budget is None:
+    budget.monthly_usd, so nothing would alarm."""
+    if spec.budget is None or spec.phases.deployment.enabled:
         return []
-    deployment = spec.phases.deployment
-    if not deployment.enabled:
-        return [(("budget", "monthly_usd"), (
-            "the AWS budget alerts the deployment phase's SNS topic (monitoring.tf): enable "
-            "phases.deployment with alert_emails, or remove budget so no alarm is promised"))]
-    if not deployment.alert_emails:
-        return [(("phases", "deployment", "alert_emails"), (
-            "the AWS budget (budget.monthly_usd) alerts the SNS topic, which has no subscriber: "
-            "list who gets its e-mails"))]
-    return []
+    return [(("budget", "monthly_usd"), (
+        "the AWS budget alerts the deployment phase's SNS topic (monitoring.tf): enable "
+        "phases.deployment with alert_emails, or remove budget so no alarm is promised"))]

@@ -200,7 +200,7 @@ RULES: tuple[SpecRule, ...] = (
     SpecRule("SPEC016", "the state bucket name is valid on the cloud", _state_bucket,
              {"state": {"bucket": "Bad_Bucket"}}),
     SpecRule("SPEC017", "budget.monthly_usd renders a budget that alarms (GCP: needs gcp.billing_account;"
-             " AWS: the deployment phase and alert_emails)",
+             " AWS: the deployment phase)",
              _budget, {"gcp": {"billing_account": None}}, cloud="gcp"),
 )
 BY_ID: dict[str, SpecRule] = {r.id: r for r in RULES}

@@ -131,13 +131,6 @@ def test_a_budget_without_the_deployment_phase_is_a_located_spec_error():
     assert "phases.deployment" in problem
 
 
-def test_a_budget_nobody_is_subscribed_to_is_a_located_spec_error():
-    text = spec_text().replace("    alert_emails: [oncall@acme.example, cto@acme.example]\n", "") + BUDGET
-    with pytest.raises(SpecError, match=r"phases\.deployment\.alert_emails: .*no subscriber.*\[SPEC017\]"):
-        render(text)
-    assert render(spec_text() + BUDGET).resources[("aws_budgets_budget", "main")]
-
-
 def test_moto_budgets_accepts_the_rendered_budget_and_notifications(moto, proactive):  # noqa: F811
     """The rendered values through the real Budgets API shapes (botocore) on the moto server."""
     budget = proactive.resources[("aws_budgets_budget", "main")]
