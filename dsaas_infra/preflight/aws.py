@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dsaas_infra.preflight.aws_cost_tags import check_cost_allocation_tags
 from dsaas_infra.preflight.aws_limits import check_cloudtrail_trails
 from dsaas_infra.preflight.aws_session import AWS_ERRORS, client, describe, error_code, session
 from dsaas_infra.preflight.results import Check, CheckResult, Outcome, run_all
@@ -308,6 +309,8 @@ CHECKS = [
     Check("aws-apigateway-logging", "API Gateway CloudWatch role (account baseline)", check_apigateway_logging),
     Check("aws-github-oidc", "GitHub OIDC provider for the CI identity (account baseline)", check_github_oidc_provider),
     Check("aws-cloudtrail-trails", "room for the audit trail (5 trails per region)", check_cloudtrail_trails),
+    Check("aws-cost-allocation-tags", "the budget's tags are active cost allocation tags",
+          check_cost_allocation_tags),
 ]
 
 

@@ -78,7 +78,8 @@ def _readme(spec: AwsSpec, budget: Budget | None) -> str:
             " the jobs, models and endpoints the pipeline creates carry them too) alerts the SNS topic at"
             f" {actual} of actual spend and when the month's forecast passes 100%. Budgets only sees tags"
             " activated as cost allocation tags: activate `client` and `environment` once in the"
-            " Billing console of the paying account (Cost allocation tags), or the budget stays at 0."
+            " Billing console of the paying account (Cost allocation tags), or the budget stays at 0;"
+            " `dsaas-infra preflight` checks it (`aws-cost-allocation-tags`) and prints the command."
         )
     # A budget without the deployment phase (no alert topic) is a spec error (spec/aws_rules.py budget).
     return ("No cost budget: the spec sets no `budget.monthly_usd` (with it, an AWS Budgets budget on this"
