@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dsaas_infra.preflight.aws_alerts import check_alert_subscriptions
 from dsaas_infra.preflight.aws_cost_tags import check_cost_allocation_tags
 from dsaas_infra.preflight.aws_limits import check_cloudtrail_trails
 from dsaas_infra.preflight.aws_session import AWS_ERRORS, client, describe, error_code, session
@@ -311,6 +312,8 @@ CHECKS = [
     Check("aws-cloudtrail-trails", "room for the audit trail (5 trails per region)", check_cloudtrail_trails),
     Check("aws-cost-allocation-tags", "the budget's tags are active cost allocation tags",
           check_cost_allocation_tags),
+    Check("aws-alert-subscriptions", "alert e-mail subscriptions confirmed (after the apply)",
+          check_alert_subscriptions),
 ]
 
 
