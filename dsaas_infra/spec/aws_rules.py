@@ -122,6 +122,7 @@ def derived_names(spec: AwsSpec) -> dict[str, DerivedName]:
     if phases.deployment.enabled:
         add("pipeline_state_machine", "state_machine", f"{prefix}-pipeline")
         add("pipeline_role", "iam_role", f"{prefix}-pipeline")
+        add("sagemaker_pipeline_role", "iam_role", f"{prefix}-sagemaker-pipeline")
         add("pipeline_schedule", "scheduler", f"{prefix}-pipeline")
         add("pipeline_schedule_role", "iam_role", f"{prefix}-pipeline-schedule")
         add("pipeline_schedule_dlq", "sqs", f"{prefix}-pipeline-schedule-dlq")

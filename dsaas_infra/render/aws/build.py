@@ -17,6 +17,7 @@ from dsaas_infra.render.aws import ci as aws_ci
 from dsaas_infra.render.aws import data_quality as aws_data_quality
 from dsaas_infra.render.aws import kms as aws_kms
 from dsaas_infra.render.aws import readme as aws_readme
+from dsaas_infra.render.aws import roles as aws_roles
 from dsaas_infra.render.aws import serving as aws_serving
 from dsaas_infra.render.aws.context import AwsContext, Bucket, RawTransition
 from dsaas_infra.render.context import common_context
@@ -92,6 +93,9 @@ def build_context(spec: AwsSpec) -> AwsContext:
         loop_steps=LOOP_STEPS,
         **aws_data_quality.build_context(spec),
         **kms,
+        **aws_roles.build_context(names=names, training=phase_flags["training_enabled"],
+                                  deployment=phase_flags["deployment_enabled"], realtime=phase_flags["realtime"],
+                                  drift_baseline=serving["drift_baseline"], drift_detection=serving["drift_detection"]),
         **_endpoints(spec),
         aws=spec.aws,
         provider_version=AWS_PROVIDER_VERSION,

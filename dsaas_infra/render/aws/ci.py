@@ -59,7 +59,8 @@ SESSION_SECONDS = ci_names.AWS_SESSION_SECONDS
 # client `acme` (prod) would match every role of client `acme-prod` (`acme-prod-prod-*`). No suffix has an
 # environment name as a part followed by more, so no exact name is another client's.
 ROLE_SUFFIXES = ("deploy", "deploy-pipeline", "github-apply", "github-plan", "glue", "model-approved", "pipeline",
-                 "pipeline-schedule", "predict", "sagemaker-execution", "vpc-flow-logs")
+                 "pipeline-schedule", "predict", "sagemaker-execution", "sagemaker-pipeline",
+                 "vpc-flow-logs")
 
 
 def role_names(spec: AwsSpec) -> list[str]:

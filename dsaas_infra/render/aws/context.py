@@ -8,6 +8,7 @@ from dsaas_infra.render.aws.budget import Budget
 from dsaas_infra.render.aws.data_quality import Freshness
 from dsaas_infra.render.aws.kms import KmsKey
 from dsaas_infra.render.aws.readme import BucketRow
+from dsaas_infra.render.aws.roles import SageMakerRole
 from dsaas_infra.render.aws.serving import ApprovalGate, ConsumerLimits, Rollout, Variant
 from dsaas_infra.render.context import CommonContext
 from dsaas_infra.spec.aws_capacity import QuotaNeed
@@ -78,6 +79,10 @@ class AwsContext(CommonContext):
     endpoint_monthly_usd: float
     endpoint_zones: int
     s3_endpoint_aws_buckets: list[str]
+    # --- the notebooks' and the pipeline's SageMaker roles (render/aws/roles.py)
+    scratch_prefix: str
+    pipeline_write_prefixes: list[str]
+    sagemaker_roles: list[SageMakerRole]
     # --- training
     quota_needs: list[QuotaNeed]
     workspace: str

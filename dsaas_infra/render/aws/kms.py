@@ -42,8 +42,11 @@ FAMILIES: dict[str, Family] = {
 ROLE_FAMILIES: dict[str, tuple[str, list[str]]] = {
     # reads raw, writes curated; temporary files in the artifacts bucket; encrypted job logs
     "glue": ("data_enabled", ["data", "training", "logs"]),
-    # reads curated training sets, writes models and reports, hosts models with captured data
-    "sagemaker_execution": ("training_enabled", ["data", "training", "serving"]),
+    # the notebooks: read the data lake and the artifacts, write scratch/, workspace volumes
+    "sagemaker_execution": ("training_enabled", ["data", "training"]),
+    # the pipeline's jobs and models: read training sets, write models and reports, host models
+    # with captured data
+    "sagemaker_pipeline": ("deployment_enabled", ["data", "training", "serving"]),
     # passes the training key to its jobs, reads evaluation reports, publishes alerts
     "pipeline": ("deployment_enabled", ["pipeline", "training"]),
     "scheduler": ("deployment_enabled", ["pipeline"]),

@@ -32,7 +32,7 @@ resource "aws_kms_key" "data" {
       {
         Sid       = "RolesOfThisFamilyUseKey"
         Effect    = "Allow"
-        Principal = { AWS = [aws_iam_role.glue.arn, aws_iam_role.sagemaker_execution.arn] }
+        Principal = { AWS = [aws_iam_role.glue.arn, aws_iam_role.sagemaker_execution.arn, aws_iam_role.sagemaker_pipeline.arn] }
         Action    = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
         Resource  = "*"
       },
@@ -40,7 +40,7 @@ resource "aws_kms_key" "data" {
         # SageMaker, Lambda and the other services take grants for the resources they run.
         Sid       = "RolesOfThisFamilyGrantKeyToAwsResources"
         Effect    = "Allow"
-        Principal = { AWS = [aws_iam_role.glue.arn, aws_iam_role.sagemaker_execution.arn] }
+        Principal = { AWS = [aws_iam_role.glue.arn, aws_iam_role.sagemaker_execution.arn, aws_iam_role.sagemaker_pipeline.arn] }
         Action    = "kms:CreateGrant"
         Resource  = "*"
         Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
@@ -97,7 +97,7 @@ resource "aws_kms_key" "training" {
       {
         Sid       = "RolesOfThisFamilyUseKey"
         Effect    = "Allow"
-        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.glue.arn, aws_iam_role.pipeline.arn, aws_iam_role.sagemaker_execution.arn] }
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.glue.arn, aws_iam_role.pipeline.arn, aws_iam_role.sagemaker_execution.arn, aws_iam_role.sagemaker_pipeline.arn] }
         Action    = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
         Resource  = "*"
       },
@@ -105,7 +105,7 @@ resource "aws_kms_key" "training" {
         # SageMaker, Lambda and the other services take grants for the resources they run.
         Sid       = "RolesOfThisFamilyGrantKeyToAwsResources"
         Effect    = "Allow"
-        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.glue.arn, aws_iam_role.pipeline.arn, aws_iam_role.sagemaker_execution.arn] }
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.glue.arn, aws_iam_role.pipeline.arn, aws_iam_role.sagemaker_execution.arn, aws_iam_role.sagemaker_pipeline.arn] }
         Action    = "kms:CreateGrant"
         Resource  = "*"
         Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
@@ -252,7 +252,7 @@ resource "aws_kms_key" "serving" {
       {
         Sid       = "RolesOfThisFamilyUseKey"
         Effect    = "Allow"
-        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.predict.arn, aws_iam_role.sagemaker_execution.arn] }
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.predict.arn, aws_iam_role.sagemaker_pipeline.arn] }
         Action    = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
         Resource  = "*"
       },
@@ -260,7 +260,7 @@ resource "aws_kms_key" "serving" {
         # SageMaker, Lambda and the other services take grants for the resources they run.
         Sid       = "RolesOfThisFamilyGrantKeyToAwsResources"
         Effect    = "Allow"
-        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.predict.arn, aws_iam_role.sagemaker_execution.arn] }
+        Principal = { AWS = [aws_iam_role.deploy.arn, aws_iam_role.predict.arn, aws_iam_role.sagemaker_pipeline.arn] }
         Action    = "kms:CreateGrant"
         Resource  = "*"
         Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }

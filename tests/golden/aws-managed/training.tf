@@ -1,8 +1,10 @@
 # Phase 2, training: the SageMaker workspace of the data scientists, the model registry, the
-# image repository and the execution role every SageMaker job, model and endpoint runs as.
+# image repository and the notebooks' execution role (the pipeline's jobs and models run as a
+# role of their own, aws_iam_role.sagemaker_pipeline in deployment.tf).
 
 ###############################################################################
-# Execution role (least privilege: this blueprint's buckets, key, repository and registry)
+# Notebooks' execution role (least privilege: this blueprint's buckets, key, repository and
+# registry; it writes only scratch/ of the artifacts bucket)
 ###############################################################################
 
 data "aws_iam_policy_document" "sagemaker_assume" {
@@ -26,7 +28,7 @@ data "aws_iam_policy_document" "sagemaker_assume" {
 
 resource "aws_iam_role" "sagemaker_execution" {
   name                 = "umbrella-prod-sagemaker-execution"
-  description          = "SageMaker workspaces, jobs, models and endpoints of ${local.name_prefix}"
+  description          = "SageMaker notebooks or Studio of ${local.name_prefix}, and the jobs they start"
   assume_role_policy   = data.aws_iam_policy_document.sagemaker_assume.json
   permissions_boundary = aws_iam_policy.ci_boundary.arn
   max_session_duration = 43200
@@ -51,21 +53,31 @@ data "aws_iam_policy_document" "sagemaker_execution" {
   }
 
   statement {
-    sid       = "ReadWriteCuratedDataAndArtifacts"
-    actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    sid       = "ReadCuratedDataAndArtifacts"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = ["${aws_s3_bucket.curated.arn}/*", "${aws_s3_bucket.artifacts.arn}/*"]
+  }
+
+  # The only place the notebooks (and the jobs they start) write. Not the curated data and
+  # training sets, nor the models, evaluations, monitoring, code or Glue scripts the pipeline
+  # writes and runs: a notebook cannot change what was evaluated and approved, nor the code
+  # other roles run.
+  statement {
+    sid       = "WriteScratch"
+    actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/scratch/*"]
   }
 
   statement {
     sid       = "UseTheMainKey"
     actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
-    resources = [aws_kms_key.data.arn, aws_kms_key.training.arn, aws_kms_key.serving.arn]
+    resources = [aws_kms_key.data.arn, aws_kms_key.training.arn]
   }
 
   statement {
     sid       = "GrantTheMainKeyToSageMakerResources"
     actions   = ["kms:CreateGrant"]
-    resources = [aws_kms_key.data.arn, aws_kms_key.training.arn, aws_kms_key.serving.arn]
+    resources = [aws_kms_key.data.arn, aws_kms_key.training.arn]
 
     condition {
       test     = "Bool"

@@ -129,6 +129,150 @@ data "aws_sagemaker_prebuilt_ecr_image" "training" {
   image_tag       = "1.7-1"
 }
 
+# --- The SageMaker role of the pipeline's jobs and models -----------------------------------------
+
+# Every job the pipeline launches (training, the evaluation processing job)
+# and every SageMaker model it or the deploy function creates run as this role, never as the notebooks'
+# role: only the pipeline writes what it trains, evaluates and serves (models/, evaluation/
+# of the artifacts bucket), so what a human approves is what the endpoint serves.
+data "aws_iam_policy_document" "sagemaker_pipeline_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+    # SageMaker documents both keys for its training, processing and transform jobs and for
+    # inference (confused deputy prevention): only this account's SageMaker resources in this
+    # region may assume the role.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["${local.pipeline_sagemaker_arn}:*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "sagemaker_pipeline" {
+  name                 = "globex-staging-sagemaker-pipeline"
+  description          = "SageMaker jobs and models of the ML pipeline of ${local.name_prefix} (not the notebooks)"
+  assume_role_policy   = data.aws_iam_policy_document.sagemaker_pipeline_assume.json
+  max_session_duration = 43200
+}
+
+data "aws_iam_policy_document" "sagemaker_pipeline" {
+  statement {
+    sid       = "ListPipelineBuckets"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [aws_s3_bucket.curated.arn, aws_s3_bucket.artifacts.arn]
+  }
+  statement {
+    # Training, baseline and evaluation read the run's training set; the evaluation
+    # job reads the shipped script.
+    sid     = "ReadPipelineInputs"
+    actions = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [
+      "${aws_s3_bucket.curated.arn}/${local.pipeline_training_data_prefix}*",
+      "${aws_s3_bucket.artifacts.arn}/code/*",
+    ]
+  }
+  statement {
+    # What the pipeline's jobs write and its models read: nobody else of the blueprint writes here.
+    sid     = "WritePipelineOutputs"
+    actions = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    resources = [
+      "${aws_s3_bucket.artifacts.arn}/models/*",
+      "${aws_s3_bucket.artifacts.arn}/evaluation/*",
+    ]
+  }
+  statement {
+    sid       = "UseTheKeys"
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    resources = [aws_kms_key.main.arn]
+  }
+  statement {
+    sid       = "GrantTheKeysToSageMakerResources"
+    actions   = ["kms:CreateGrant"]
+    resources = [aws_kms_key.main.arn]
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "PullModelImages"
+    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    resources = [aws_ecr_repository.models.arn]
+  }
+  statement {
+    sid     = "WriteSageMakerLogs"
+    actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    resources = [
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*",
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*:log-stream:*",
+    ]
+  }
+  statement {
+    sid       = "PublishSageMakerMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["/aws/sagemaker/*", "aws/sagemaker/*", "SageMaker"]
+    }
+  }
+  # The jobs and endpoints run in the private subnets with the SageMaker security group.
+  statement {
+    sid = "DescribeTheNetwork"
+    actions = [
+      "ec2:DescribeDhcpOptions",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeRouteTables",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeVpcEndpoints",
+      "ec2:DescribeVpcs",
+    ]
+    resources = ["*"]
+  }
+  statement {
+    sid     = "CreateNetworkInterfacesInThePrivateSubnets"
+    actions = ["ec2:CreateNetworkInterface"]
+    resources = concat(
+      ["${local.ec2_arn_prefix}:network-interface/*", aws_security_group.sagemaker.arn],
+      [for id in local.private_subnet_ids : "${local.ec2_arn_prefix}:subnet/${id}"],
+    )
+  }
+  statement {
+    sid       = "ManageOwnNetworkInterfaces"
+    actions   = ["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"]
+    resources = ["${local.ec2_arn_prefix}:network-interface/*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:Vpc"
+      values   = ["${local.ec2_arn_prefix}:vpc/${local.vpc_id}"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "sagemaker_pipeline" {
+  name   = "least-privilege"
+  role   = aws_iam_role.sagemaker_pipeline.id
+  policy = data.aws_iam_policy_document.sagemaker_pipeline.json
+}
+
 # --- Step Functions: the pipeline ---------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "pipeline" {
@@ -278,7 +422,7 @@ data "aws_iam_policy_document" "pipeline" {
   statement {
     sid       = "PassSageMakerRole"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.sagemaker_execution.arn]
+    resources = [aws_iam_role.sagemaker_pipeline.arn]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
@@ -527,7 +671,7 @@ locals {
             TrainingImage     = local.pipeline_training_image
             TrainingInputMode = "File"
           }
-          RoleArn = aws_iam_role.sagemaker_execution.arn
+          RoleArn = aws_iam_role.sagemaker_pipeline.arn
           # The built-in XGBoost's settings; on a GPU instance, tree_method gpu_hist trains there.
           HyperParameters = {
             objective = "reg:squarederror"
@@ -635,7 +779,7 @@ locals {
             EnableInterContainerTrafficEncryption = true
             VpcConfig                             = local.pipeline_vpc_config
           }
-          RoleArn = aws_iam_role.sagemaker_execution.arn
+          RoleArn = aws_iam_role.sagemaker_pipeline.arn
           StoppingCondition = {
             MaxRuntimeInSeconds = 3600
           }
@@ -1012,7 +1156,7 @@ data "aws_iam_policy_document" "deploy" {
   statement {
     sid       = "PassSageMakerRole"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.sagemaker_execution.arn]
+    resources = [aws_iam_role.sagemaker_pipeline.arn]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
@@ -1158,7 +1302,7 @@ locals {
     invocations_target  = 70
     retained_versions   = 5
     model_package_group = aws_sagemaker_model_package_group.main.model_package_group_name
-    sagemaker_role_arn  = aws_iam_role.sagemaker_execution.arn
+    sagemaker_role_arn  = aws_iam_role.sagemaker_pipeline.arn
     subnet_ids          = local.private_subnet_ids
     security_group_ids  = [aws_security_group.sagemaker.id]
     drift_detection     = false

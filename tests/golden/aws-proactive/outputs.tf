@@ -51,7 +51,7 @@ output "sagemaker_security_group_id" {
 }
 
 output "sagemaker_execution_role_arn" {
-  description = "Role SageMaker jobs, models and endpoints run as"
+  description = "Role of the notebooks or Studio and of the jobs started from them (writes only scratch/ of the artifacts bucket)"
   value       = aws_iam_role.sagemaker_execution.arn
 }
 
@@ -87,6 +87,11 @@ output "pipeline_state_machine_arn" {
 output "pipeline_schedule" {
   description = "EventBridge Scheduler expression (UTC) that starts the pipeline"
   value       = aws_scheduler_schedule.pipeline.schedule_expression
+}
+
+output "sagemaker_pipeline_role_arn" {
+  description = "Role of the pipeline's SageMaker jobs and models (not the notebooks'): the only role that writes the models and their evaluations"
+  value       = aws_iam_role.sagemaker_pipeline.arn
 }
 
 output "alerts_topic_arn" {

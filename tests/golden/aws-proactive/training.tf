@@ -1,8 +1,10 @@
 # Phase 2, training: the SageMaker workspace of the data scientists, the model registry, the
-# image repository and the execution role every SageMaker job, model and endpoint runs as.
+# image repository and the notebooks' execution role (the pipeline's jobs and models run as a
+# role of their own, aws_iam_role.sagemaker_pipeline in deployment.tf).
 
 ###############################################################################
-# Execution role (least privilege: this blueprint's buckets, key, repository and registry)
+# Notebooks' execution role (least privilege: this blueprint's buckets, key, repository and
+# registry; it writes only scratch/ of the artifacts bucket)
 ###############################################################################
 
 data "aws_iam_policy_document" "sagemaker_assume" {
@@ -26,7 +28,7 @@ data "aws_iam_policy_document" "sagemaker_assume" {
 
 resource "aws_iam_role" "sagemaker_execution" {
   name                 = "globex-staging-sagemaker-execution"
-  description          = "SageMaker workspaces, jobs, models and endpoints of ${local.name_prefix}"
+  description          = "SageMaker notebooks or Studio of ${local.name_prefix}, and the jobs they start"
   assume_role_policy   = data.aws_iam_policy_document.sagemaker_assume.json
   max_session_duration = 43200
 }
@@ -50,9 +52,19 @@ data "aws_iam_policy_document" "sagemaker_execution" {
   }
 
   statement {
-    sid       = "ReadWriteCuratedDataAndArtifacts"
-    actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    sid       = "ReadCuratedDataAndArtifacts"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = ["${aws_s3_bucket.curated.arn}/*", "${aws_s3_bucket.artifacts.arn}/*"]
+  }
+
+  # The only place the notebooks (and the jobs they start) write. Not the curated data and
+  # training sets, nor the models, evaluations, monitoring, code or Glue scripts the pipeline
+  # writes and runs: a notebook cannot change what was evaluated and approved, nor the code
+  # other roles run.
+  statement {
+    sid       = "WriteScratch"
+    actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/scratch/*"]
   }
 
   statement {

@@ -112,6 +112,152 @@ data "aws_sagemaker_prebuilt_ecr_image" "training" {
   image_tag       = "1.7-1"
 }
 
+# --- The SageMaker role of the pipeline's jobs and models -----------------------------------------
+
+# Every job the pipeline launches (training, the evaluation processing job, batch transform)
+# and every SageMaker model it creates run as this role, never as the notebooks'
+# role: only the pipeline writes what it trains, evaluates and serves (models/, evaluation/, predictions/
+# of the artifacts bucket), so what a human approves is what the endpoint serves.
+data "aws_iam_policy_document" "sagemaker_pipeline_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+    # SageMaker documents both keys for its training, processing and transform jobs and for
+    # inference (confused deputy prevention): only this account's SageMaker resources in this
+    # region may assume the role.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["${local.pipeline_sagemaker_arn}:*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "sagemaker_pipeline" {
+  name                 = "initech-prod-sagemaker-pipeline"
+  description          = "SageMaker jobs and models of the ML pipeline of ${local.name_prefix} (not the notebooks)"
+  assume_role_policy   = data.aws_iam_policy_document.sagemaker_pipeline_assume.json
+  max_session_duration = 43200
+}
+
+data "aws_iam_policy_document" "sagemaker_pipeline" {
+  statement {
+    sid       = "ListPipelineBuckets"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [aws_s3_bucket.curated.arn, aws_s3_bucket.artifacts.arn]
+  }
+  statement {
+    # Training, baseline and evaluation read the run's training set; batch transform the data to score; the evaluation
+    # job reads the shipped script.
+    sid     = "ReadPipelineInputs"
+    actions = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [
+      "${aws_s3_bucket.curated.arn}/${local.pipeline_training_data_prefix}*",
+      "${aws_s3_bucket.curated.arn}/${local.pipeline_inference_data_prefix}*",
+      "${aws_s3_bucket.artifacts.arn}/code/*",
+    ]
+  }
+  statement {
+    # What the pipeline's jobs write and its models read: nobody else of the blueprint writes here.
+    sid     = "WritePipelineOutputs"
+    actions = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    resources = [
+      "${aws_s3_bucket.artifacts.arn}/models/*",
+      "${aws_s3_bucket.artifacts.arn}/evaluation/*",
+      "${aws_s3_bucket.artifacts.arn}/predictions/*",
+    ]
+  }
+  statement {
+    sid       = "UseTheKeys"
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    resources = [aws_kms_key.main.arn]
+  }
+  statement {
+    sid       = "GrantTheKeysToSageMakerResources"
+    actions   = ["kms:CreateGrant"]
+    resources = [aws_kms_key.main.arn]
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "PullModelImages"
+    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    resources = [aws_ecr_repository.models.arn]
+  }
+  statement {
+    sid     = "WriteSageMakerLogs"
+    actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    resources = [
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*",
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*:log-stream:*",
+    ]
+  }
+  statement {
+    sid       = "PublishSageMakerMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["/aws/sagemaker/*", "aws/sagemaker/*", "SageMaker"]
+    }
+  }
+  # The jobs run in the private subnets with the SageMaker security group.
+  statement {
+    sid = "DescribeTheNetwork"
+    actions = [
+      "ec2:DescribeDhcpOptions",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeRouteTables",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeVpcEndpoints",
+      "ec2:DescribeVpcs",
+    ]
+    resources = ["*"]
+  }
+  statement {
+    sid     = "CreateNetworkInterfacesInThePrivateSubnets"
+    actions = ["ec2:CreateNetworkInterface"]
+    resources = concat(
+      ["${local.ec2_arn_prefix}:network-interface/*", aws_security_group.sagemaker.arn],
+      [for id in local.private_subnet_ids : "${local.ec2_arn_prefix}:subnet/${id}"],
+    )
+  }
+  statement {
+    sid       = "ManageOwnNetworkInterfaces"
+    actions   = ["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"]
+    resources = ["${local.ec2_arn_prefix}:network-interface/*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:Vpc"
+      values   = ["${local.ec2_arn_prefix}:vpc/${local.vpc_id}"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "sagemaker_pipeline" {
+  name   = "least-privilege"
+  role   = aws_iam_role.sagemaker_pipeline.id
+  policy = data.aws_iam_policy_document.sagemaker_pipeline.json
+}
+
 # --- Step Functions: the pipeline ---------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "pipeline" {
@@ -261,7 +407,7 @@ data "aws_iam_policy_document" "pipeline" {
   statement {
     sid       = "PassSageMakerRole"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.sagemaker_execution.arn]
+    resources = [aws_iam_role.sagemaker_pipeline.arn]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
@@ -510,7 +656,7 @@ locals {
             TrainingImage     = local.pipeline_training_image
             TrainingInputMode = "File"
           }
-          RoleArn = aws_iam_role.sagemaker_execution.arn
+          RoleArn = aws_iam_role.sagemaker_pipeline.arn
           # The built-in XGBoost's settings; on a GPU instance, tree_method gpu_hist trains there.
           HyperParameters = {
             objective = "reg:squarederror"
@@ -618,7 +764,7 @@ locals {
             EnableInterContainerTrafficEncryption = true
             VpcConfig                             = local.pipeline_vpc_config
           }
-          RoleArn = aws_iam_role.sagemaker_execution.arn
+          RoleArn = aws_iam_role.sagemaker_pipeline.arn
           StoppingCondition = {
             MaxRuntimeInSeconds = 3600
           }
@@ -698,7 +844,7 @@ locals {
             Image            = local.pipeline_training_image
             "ModelDataUrl.$" = "$.training.ModelDataUrl"
           }
-          ExecutionRoleArn       = aws_iam_role.sagemaker_execution.arn
+          ExecutionRoleArn       = aws_iam_role.sagemaker_pipeline.arn
           VpcConfig              = local.pipeline_vpc_config
           EnableNetworkIsolation = true
           Tags                   = local.pipeline_job_tags

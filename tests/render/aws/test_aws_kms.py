@@ -102,10 +102,12 @@ def test_without_studio_the_training_key_allows_no_efs_or_ec2():
 
 
 @pytest.mark.parametrize("family,roles", [
-    ("data", {"glue", "sagemaker_execution"}),
-    ("training", {"glue", "sagemaker_execution", "pipeline", "deploy"}),
+    ("data", {"glue", "sagemaker_execution", "sagemaker_pipeline"}),
+    ("training", {"glue", "sagemaker_execution", "sagemaker_pipeline", "pipeline", "deploy"}),
     ("logs", {"glue"}),
-    ("serving", {"sagemaker_execution", "deploy", "predict"}),
+    # The notebooks host no model: only the pipeline's role (the endpoint's variants) and the deploy
+    # and predict functions use the serving key.
+    ("serving", {"sagemaker_pipeline", "deploy", "predict"}),
     ("pipeline", {"pipeline", "scheduler", "deploy", "deploy_pipeline", "model_approved"}),
 ])
 def test_each_key_policy_names_exactly_the_roles_of_its_family(managed, family, roles):

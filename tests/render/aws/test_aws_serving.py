@@ -295,7 +295,7 @@ def test_pipeline_runs_etl_prepare_train_evaluate_register_in_order(proactive):
     assert states["RunEtl"]["Parameters"]["JobName"] == "${aws_glue_job.etl.name}"
     assert states["Train"]["Resource"].endswith(":states:::sagemaker:createTrainingJob.sync")
     train = states["Train"]["Parameters"]
-    assert train["RoleArn"] == "${aws_iam_role.sagemaker_execution.arn}"
+    assert train["RoleArn"] == "${aws_iam_role.sagemaker_pipeline.arn}"
     assert train["OutputDataConfig"]["KmsKeyId"] == MAIN_KEY
     assert train["EnableNetworkIsolation"] is True
     assert train["VpcConfig"] == "${local.pipeline_vpc_config}"
@@ -471,6 +471,13 @@ WILDCARD_STATEMENTS = {
         "xray:PutTelemetryRecords",
     },
     "ListVersionsToPrune": {"sagemaker:ListEndpointConfigs", "sagemaker:ListModels"},
+    # The pipeline's SageMaker role (jobs pull images, publish metrics, run in the private subnets).
+    "EcrLogin": {"ecr:GetAuthorizationToken"},
+    "PublishSageMakerMetrics": {"cloudwatch:PutMetricData"},
+    "DescribeTheNetwork": {
+        "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables",
+        "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcs",
+    },
 }
 
 
@@ -496,14 +503,14 @@ def test_autoscaling_wildcard_is_pinned_to_sagemaker(managed):
     assert scaling["condition"][0]["values"] == ["sagemaker"]
 
 
-def test_pass_role_only_for_the_sagemaker_role_and_only_to_sagemaker(example):
+def test_pass_role_only_for_the_pipelines_sagemaker_role_and_only_to_sagemaker(example):
     found = 0
     for document in example.ours("data", "aws_iam_policy_document").values():
         for statement in statements(document):
             if "iam:PassRole" in statement.get("actions", []):
                 found += 1
                 assert statement["actions"] == ["iam:PassRole"]
-                assert statement["resources"] == ["${aws_iam_role.sagemaker_execution.arn}"]
+                assert statement["resources"] == ["${aws_iam_role.sagemaker_pipeline.arn}"]
                 [condition] = statement["condition"]
                 assert condition["variable"] == "iam:PassedToService"
                 assert condition["values"] == ["sagemaker.amazonaws.com"]

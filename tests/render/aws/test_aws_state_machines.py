@@ -70,7 +70,7 @@ def references(prefix: str = "acme-prod") -> dict[str, str]:
         "aws_s3_bucket.artifacts.bucket": f"{prefix}-artifacts",
         "aws_s3_object.evaluation_script.key": "code/evaluation/evaluate.py",
         "aws_kms_key.main.arn": f"{arn.format('kms')}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "aws_iam_role.sagemaker_execution.arn": f"arn:aws:iam::{ACCOUNT}:role/{prefix}-sagemaker-execution",
+        "aws_iam_role.sagemaker_pipeline.arn": f"arn:aws:iam::{ACCOUNT}:role/{prefix}-sagemaker-pipeline",
         "aws_security_group.sagemaker.id": "sg-0123456789abcdef0",
         "local.private_subnet_ids": "subnet-0123456789abcdef0",
         "aws_sagemaker_model_package_group.main.model_package_group_name": f"{prefix}-models",
