@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import uuid
 from pathlib import Path
 from types import ModuleType
 
@@ -23,6 +24,7 @@ ENDPOINT = "acme-prod-endpoint"
 GROUP = "acme-prod-models"
 ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}"
 T0 = "2026-01-01T00:00:00Z"
+ARTIFACTS = "acme-artifacts"
 
 
 def load() -> ModuleType:
@@ -49,7 +51,10 @@ def config(drift: bool = False, variants=(("champion", 90), ("challenger", 10)),
         "invocations_target": 70,
         "retained_versions": 2,
         "model_package_group": GROUP,
-        "sagemaker_role_arn": f"arn:aws:iam::{ACCOUNT}:role/acme-prod-sagemaker-execution",
+        "sagemaker_role_arn": f"arn:aws:iam::{ACCOUNT}:role/acme-prod-sagemaker-pipeline",
+        "model_data_prefix": f"s3://{ARTIFACTS}/models/",
+        "job_prefix": "acme-prod",
+        "evaluation_prefix": f"s3://{ARTIFACTS}/evaluation/",
         "subnet_ids": ["subnet-1", "subnet-2"],
         "security_group_ids": ["sg-1"],
         "drift_detection": drift,
@@ -70,20 +75,46 @@ def config(drift: bool = False, variants=(("champion", 90), ("challenger", 10)),
     return out
 
 
-def register_package(sm, status: str = "Approved", baseline: bool = False) -> str:
+def trained_artifact(key: str | None = None) -> tuple[str, str]:
+    """A model.tar.gz as a training job writes it in the moto server's versioned artifacts bucket:
+    (its s3:// URL, its VersionId, as the pipeline's RecordModelArtifact state records it)."""
+    s3 = boto3.client("s3")
+    try:
+        s3.create_bucket(Bucket=ARTIFACTS, CreateBucketConfiguration={"LocationConstraint": REGION})
+    except s3.exceptions.ClientError:
+        pass
+    s3.put_bucket_versioning(Bucket=ARTIFACTS, VersioningConfiguration={"Status": "Enabled"})
+    key = key or f"models/acme-prod-{uuid.uuid4()}/output/model.tar.gz"
+    version = s3.put_object(Bucket=ARTIFACTS, Key=key, Body=b"trained model bytes")["VersionId"]
+    return f"s3://{ARTIFACTS}/{key}", version
+
+
+def evaluation_of(url: str) -> str:
+    """The pipeline's evaluation.json of the run that trained models/acme-prod-<run>/output/model.tar.gz."""
+    run = url.split("/")[4].removeprefix("acme-prod-")
+    return f"s3://{ARTIFACTS}/evaluation/{run}/evaluation.json"
+
+
+def register_package(sm, status: str = "Approved", baseline: bool = False,
+                     artifact: tuple[str, str | None] | None = None, metrics: str | None = None) -> str:
+    """A package as the pipeline registers it: its model.tar.gz and the version recorded before evaluation."""
     try:
         sm.create_model_package_group(ModelPackageGroupName=GROUP)
     except sm.exceptions.ClientError:
         pass
+    url, version = artifact or trained_artifact()
     request = {
         "ModelPackageGroupName": GROUP,
         "ModelApprovalStatus": status,
         "InferenceSpecification": {
-            "Containers": [{"Image": "1.dkr.ecr.eu-west-1.amazonaws.com/xgb:1",
-                            "ModelDataUrl": "s3://acme-artifacts/models/run/model.tar.gz"}],
+            "Containers": [{"Image": "1.dkr.ecr.eu-west-1.amazonaws.com/xgb:1", "ModelDataUrl": url}],
             "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"],
         },
+        "ModelMetrics": {"ModelQuality": {"Statistics": {
+            "ContentType": "application/json", "S3Uri": metrics or evaluation_of(url)}}},
     }
+    if version is not None:
+        request["CustomerMetadataProperties"] = {"run_id": "1234", deploy.VERSION_PROPERTY: version}
     if baseline:
         request["DriftCheckBaselines"] = {"ModelDataQuality": {
             "Statistics": {"ContentType": "application/json", "S3Uri": "s3://acme-artifacts/monitoring/baseline/r/statistics.json"},
@@ -190,6 +221,98 @@ def test_promotion_before_any_deployment_fails_with_a_reason(aws):
     assert result["state"] == "failed" and "nothing to promote" in result["reason"]
 
 
+# --- integrity: what was evaluated is what deploys (moto: versioned S3 and the registry) ------
+
+
+def test_an_untouched_artifact_deploys(aws):
+    sm, aas = aws
+    url, version = trained_artifact()
+    package = register_package(sm, artifact=(url, version))
+    result = deploy.deploy({"execution_id": "e", "model_package_arn": package}, config(), sm, aas,
+                           s3=boto3.client("s3"))
+    assert result["state"] == "updating"
+    assert sm.describe_model(ModelName=f"{ENDPOINT}-v1")["PrimaryContainer"]["ModelPackageName"] == package
+
+
+def test_an_artifact_replaced_after_evaluation_is_never_deployed(aws):
+    """Someone overwrites model.tar.gz after the pipeline recorded its version: no model, no endpoint."""
+    sm, aas = aws
+    url, version = trained_artifact()
+    package = register_package(sm, artifact=(url, version))
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=ARTIFACTS, Key=url.split("/", 3)[3], Body=b"tampered bytes")
+    result = deploy.deploy({"execution_id": "e", "model_package_arn": package}, config(), sm, aas, s3=s3)
+    assert result["state"] == "failed"
+    assert "replaced after the pipeline evaluated it" in result["reason"] and version in result["reason"]
+    assert sm.list_models()["Models"] == [] and sm.list_endpoints()["Endpoints"] == []
+
+
+def test_an_artifact_deleted_after_evaluation_is_never_deployed(aws):
+    sm, aas = aws
+    url, version = trained_artifact()
+    package = register_package(sm, artifact=(url, version))
+    s3 = boto3.client("s3")
+    s3.delete_object(Bucket=ARTIFACTS, Key=url.split("/", 3)[3])  # a delete marker is the current version
+    result = deploy.deploy({"execution_id": "e", "model_package_arn": package}, config(), sm, aas, s3=s3)
+    assert result["state"] == "failed" and package in result["reason"]
+    assert sm.list_models()["Models"] == []
+
+
+def test_a_package_without_a_recorded_version_is_never_deployed(aws):
+    """Registered outside the pipeline (a notebook may register PendingManualApproval; a human may approve)."""
+    sm, aas = aws
+    url, _ = trained_artifact()
+    package = register_package(sm, artifact=(url, None))
+    result = deploy.deploy({"execution_id": "e", "model_package_arn": package}, config(), sm, aas,
+                           s3=boto3.client("s3"))
+    assert result["state"] == "failed" and deploy.VERSION_PROPERTY in result["reason"]
+    assert sm.list_models()["Models"] == []
+
+
+def test_a_model_outside_the_pipelines_prefix_is_never_deployed(aws):
+    """A notebook's own model under scratch/, with a correct version recorded: not the pipeline's."""
+    sm, aas = aws
+    url, version = trained_artifact("scratch/alice/model.tar.gz")
+    package = register_package(sm, artifact=(url, version))
+    result = deploy.deploy({"execution_id": "e", "model_package_arn": package}, config(), sm, aas,
+                           s3=boto3.client("s3"))
+    assert result["state"] == "failed" and "not under s3://acme-artifacts/models/" in result["reason"]
+    assert sm.list_models()["Models"] == []
+
+
+@pytest.mark.parametrize("metrics", [
+    "s3://acme-artifacts/scratch/alice/evaluation.json",  # a notebook's numbers
+    "s3://acme-artifacts/evaluation/another-run/evaluation.json",  # another run's evaluation
+    None,
+])
+def test_a_package_whose_metrics_are_not_its_runs_evaluation_is_never_deployed(aws, metrics):
+    """A notebook registers a pipeline-trained model for review with metrics of its choosing."""
+    sm, aas = aws
+    url, version = trained_artifact()
+    if metrics is None:
+        package = register_package(sm, artifact=(url, version))
+        request = sm.describe_model_package(ModelPackageName=package)
+        assert request["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == evaluation_of(url)
+        url, version = trained_artifact("models/acme-prod-x/model.tar.gz")  # not a training job's layout
+        package = register_package(sm, artifact=(url, version), metrics=evaluation_of(url))
+    else:
+        package = register_package(sm, artifact=(url, version), metrics=metrics)
+    result = deploy.deploy({"execution_id": "e", "model_package_arn": package}, config(), sm, aas,
+                           s3=boto3.client("s3"))
+    assert result["state"] == "failed" and "not a pipeline run's trained model and its evaluation" in result["reason"]
+    assert sm.list_models()["Models"] == []
+
+
+def test_the_handler_checks_artifacts_with_an_s3_client(moto, monkeypatch):
+    sm = boto3.client("sagemaker")
+    url, version = trained_artifact()
+    package = register_package(sm, artifact=(url, version))
+    boto3.client("s3").put_object(Bucket=ARTIFACTS, Key=url.split("/", 3)[3], Body=b"tampered")
+    monkeypatch.setenv("DEPLOY_CONFIG", json.dumps(config()))
+    result = deploy.handler({"action": "deploy", "execution_id": "e", "model_package_arn": package})
+    assert result["state"] == "failed" and "replaced" in result["reason"]
+
+
 # --- later deployments: challenger, promotion, capacity ---------------------------------------
 
 
@@ -197,7 +320,8 @@ def _update_flow(event, cfg, current, counts, expect_variants, expect_update, aa
     """Run deploy() on a serving endpoint with the documented SageMaker responses."""
     sm = stubbed("sagemaker")
     aas = aas or stubbed("application-autoscaling")
-    with Stubber(sm) as stub:
+    s3 = stubbed("s3")
+    with Stubber(sm) as stub, Stubber(s3) as s3_stub:
         stub.add_response("describe_endpoint", endpoint_description("InService", "old-config", counts=counts),
                           {"EndpointName": ENDPOINT})
         stub.add_response("describe_endpoint_config", config_description("old-config", current),
@@ -207,7 +331,12 @@ def _update_flow(event, cfg, current, counts, expect_variants, expect_update, aa
                 "ModelPackageName": GROUP, "ModelPackageArn": event["model_package_arn"],
                 "CreationTime": T0, "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved",
                 "ModelPackageStatusDetails": {"ValidationStatuses": []},
+                "InferenceSpecification": {"Containers": [{"Image": "i", "ModelDataUrl": STUB_MODEL_URL}]},
+                "ModelMetrics": STUB_METRICS,
+                "CustomerMetadataProperties": {deploy.VERSION_PROPERTY: "v-evaluated"},
             }, {"ModelPackageName": event["model_package_arn"]})
+            s3_stub.add_response("head_object", {"VersionId": "v-evaluated"},
+                                 {"Bucket": ARTIFACTS, "Key": STUB_MODEL_URL.split("/", 3)[3]})
             stub.add_response("create_model", {"ModelArn": ARN}, None)
         else:
             # The promoted model's package, for the drift step (the input names none).
@@ -226,11 +355,15 @@ def _update_flow(event, cfg, current, counts, expect_variants, expect_update, aa
         })
         stub.add_response("update_endpoint", {"EndpointArn": ARN}, {"EndpointName": ENDPOINT,
                                                                      "EndpointConfigName": name, **expect_update})
-        result = deploy.deploy(event, cfg, sm, aas)
+        result = deploy.deploy(event, cfg, sm, aas, s3=s3)
         stub.assert_no_pending_responses()
+        s3_stub.assert_no_pending_responses()
     return result
 
 
+STUB_MODEL_URL = f"s3://{ARTIFACTS}/models/acme-prod-run-7/output/model.tar.gz"
+STUB_METRICS = {"ModelQuality": {"Statistics": {"ContentType": "application/json",
+                                                "S3Uri": f"s3://{ARTIFACTS}/evaluation/run-7/evaluation.json"}}}
 PROMOTED_PACKAGE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/6"
 
 
@@ -655,7 +788,8 @@ def test_a_concurrent_update_makes_the_second_deployment_wait_not_fail():
     """Two approvals at once: the second UpdateEndpoint is refused while the first runs."""
     sm = stubbed("sagemaker")
     package = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/11"
-    with Stubber(sm) as stub:
+    s3 = stubbed("s3")
+    with Stubber(sm) as stub, Stubber(s3) as s3_stub:
         stub.add_response("describe_endpoint", endpoint_description("InService", "old-config",
                                                                     counts={"champion": 2, "challenger": 2}))
         stub.add_response("describe_endpoint_config", config_description(
@@ -663,12 +797,16 @@ def test_a_concurrent_update_makes_the_second_deployment_wait_not_fail():
         stub.add_response("describe_model_package", {
             "ModelPackageName": GROUP, "ModelPackageArn": package, "CreationTime": T0,
             "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved",
-            "ModelPackageStatusDetails": {"ValidationStatuses": []}})
+            "ModelPackageStatusDetails": {"ValidationStatuses": []},
+            "InferenceSpecification": {"Containers": [{"Image": "i", "ModelDataUrl": STUB_MODEL_URL}]},
+            "ModelMetrics": STUB_METRICS,
+            "CustomerMetadataProperties": {deploy.VERSION_PROPERTY: "v1"}})
+        s3_stub.add_response("head_object", {"VersionId": "v1"})
         stub.add_response("create_model", {"ModelArn": ARN})
         stub.add_response("create_endpoint_config", {"EndpointConfigArn": ARN})
         stub.add_client_error("update_endpoint", "ValidationException",
                               f"Cannot update in-progress endpoint \"{ARN}\".")
         result = deploy.deploy({"execution_id": "exec-9", "model_package_arn": package},
-                               config(), sm, stubbed("application-autoscaling"))
+                               config(), sm, stubbed("application-autoscaling"), s3=s3)
         stub.assert_no_pending_responses()
     assert result["state"] == "busy"

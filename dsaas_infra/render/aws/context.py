@@ -81,6 +81,7 @@ class AwsContext(CommonContext):
     s3_endpoint_aws_buckets: list[str]
     # --- the notebooks' and the pipeline's SageMaker roles (render/aws/roles.py)
     scratch_prefix: str
+    models_prefix: str  # where training writes model.tar.gz (the deploy step deploys nothing else)
     pipeline_write_prefixes: list[str]
     sagemaker_roles: list[SageMakerRole]
     # --- training

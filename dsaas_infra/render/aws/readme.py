@@ -178,7 +178,8 @@ def pipeline_steps(*, realtime: bool, drift: bool, approval: ApprovalGate) -> li
         ("prepare step (Glue job <prefix>-prepare, pluggable): the curated training_dataset table"
          " into this run's training set under training-sets/<run id>/ of the curated bucket; no"
          " training data fails the run and alerts"),
-        "SageMaker training job on training-sets/<run id>/train/",
+        ("SageMaker training job on training-sets/<run id>/train/; the S3 version of the model.tar.gz it"
+         " wrote is recorded before evaluation"),
     ]
     if drift:
         steps.append("drift baseline: Model Monitor statistics and constraints of the training features")
@@ -194,7 +195,8 @@ def pipeline_steps(*, realtime: bool, drift: bool, approval: ApprovalGate) -> li
         )
     if realtime:
         steps.append(
-            "on approval, EventBridge starts the deploy state machine: the challenger variants get"
+            "on approval, EventBridge starts the deploy state machine: it refuses a package whose"
+            " model.tar.gz is no longer the version recorded at training; the challenger variants get"
             " the new model (all variants on the first deployment or with one variant); it succeeds"
             " only when the endpoint is InService on the new endpoint config, then autoscaling,"
             + (" the drift schedule," if drift else "") + " and pruning of old versions"

@@ -40,6 +40,7 @@ class RoleValues(TypedDict):
     """The AwsContext fields this module computes."""
 
     scratch_prefix: str
+    models_prefix: str
     pipeline_write_prefixes: list[str]
     sagemaker_roles: list[SageMakerRole]
 
@@ -77,4 +78,5 @@ def build_context(*, names: Mapping[str, str], training: bool, deployment: bool,
                   + "; its models" + (" and the endpoint's variants" if realtime else "")),
             writes=prefixes,
             passed_by="the pipeline state machine" + (" and the deploy function" if realtime else "")))
-    return {"scratch_prefix": SCRATCH_PREFIX, "pipeline_write_prefixes": prefixes, "sagemaker_roles": rows}
+    return {"scratch_prefix": SCRATCH_PREFIX, "models_prefix": MODELS_PREFIX, "pipeline_write_prefixes": prefixes,
+            "sagemaker_roles": rows}

@@ -21,7 +21,8 @@ locals {
   # Each run's training set is versioned: training-sets/<run id>/ of the curated bucket, written by
   # the prepare step.
   pipeline_training_data_prefix = "training-sets/"
-  pipeline_model_output_uri     = "s3://${aws_s3_bucket.artifacts.bucket}/models/"
+  pipeline_model_output_prefix  = "models/"
+  pipeline_model_output_uri     = "s3://${aws_s3_bucket.artifacts.bucket}/${local.pipeline_model_output_prefix}"
   endpoint_name                 = "umbrella-prod-endpoint"
   endpoint_arn                  = "${local.pipeline_sagemaker_arn}:endpoint/${local.endpoint_name}"
   # One production variant per spec variant: weight, instance type, autoscaling bounds.
@@ -258,12 +259,9 @@ data "aws_iam_policy_document" "sagemaker_pipeline" {
     resources = ["*"]
   }
   statement {
-    sid     = "CreateNetworkInterfacesInThePrivateSubnets"
-    actions = ["ec2:CreateNetworkInterface"]
-    resources = concat(
-      ["${local.ec2_arn_prefix}:network-interface/*", aws_security_group.sagemaker.arn],
-      [for id in local.private_subnet_ids : "${local.ec2_arn_prefix}:subnet/${id}"],
-    )
+    sid       = "CreateNetworkInterfacesInThePrivateSubnets"
+    actions   = ["ec2:CreateNetworkInterface"]
+    resources = local.sagemaker_pipeline_eni_resources
   }
   statement {
     sid       = "ManageOwnNetworkInterfaces"
@@ -275,6 +273,14 @@ data "aws_iam_policy_document" "sagemaker_pipeline" {
       values   = ["${local.ec2_arn_prefix}:vpc/${local.vpc_id}"]
     }
   }
+}
+
+locals {
+  # The jobs' network interfaces: only in the private subnets, with the SageMaker group.
+  sagemaker_pipeline_eni_resources = concat(
+    ["${local.ec2_arn_prefix}:network-interface/*", aws_security_group.sagemaker.arn],
+    [for id in local.private_subnet_ids : "${local.ec2_arn_prefix}:subnet/${id}"],
+  )
 }
 
 resource "aws_iam_role_policy" "sagemaker_pipeline" {
@@ -397,6 +403,12 @@ data "aws_iam_policy_document" "pipeline" {
     sid       = "ReadEvaluationMetrics"
     actions   = ["s3:GetObject"]
     resources = ["${aws_s3_bucket.artifacts.arn}/evaluation/*"]
+  }
+  statement {
+    # RecordModelArtifact: HeadObject of the trained model.tar.gz (its version for the registry).
+    sid       = "RecordTrainedModelVersions"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/${local.pipeline_model_output_prefix}*"]
   }
   statement {
     sid     = "TagRegisteredModels"
@@ -724,6 +736,23 @@ locals {
         ResultPath = "$.training"
         Retry      = local.pipeline_sagemaker_retry
         Catch      = local.pipeline_catch
+        Next       = "RecordModelArtifact"
+      }
+      # The S3 version of the trained model.tar.gz (the bucket is versioned), before it is
+      # evaluated: the model package records it, and the deploy step refuses a package whose
+      # artifact is no longer that version (files/lambda/deploy.py, verify_artifact).
+      RecordModelArtifact = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:s3:headObject"
+        Parameters = {
+          Bucket  = aws_s3_bucket.artifacts.bucket
+          "Key.$" = "States.Format('${local.pipeline_model_output_prefix}{}/output/model.tar.gz', $.run.job_name)"
+        }
+        ResultSelector = {
+          "version_id.$" = "$.VersionId"
+        }
+        ResultPath = "$.model_artifact"
+        Catch      = local.pipeline_catch
         Next       = "Baseline"
       }
       # Model Monitor's analyzer suggests statistics and constraints from this run's training
@@ -928,6 +957,8 @@ locals {
           CustomerMetadataProperties = {
             "run_id.$"       = "$.run.id"
             "training_job.$" = "$.run.job_name"
+            # What the deploy step checks before it creates a model from this package.
+            "model_data_version_id.$" = "$.model_artifact.version_id"
           }
         }
         ResultSelector = {
@@ -1227,6 +1258,12 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
   statement {
+    # verify_artifact: HeadObject of a package's model.tar.gz (its current version) before CreateModel.
+    sid       = "CheckModelArtifactVersions"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/${local.pipeline_model_output_prefix}*"]
+  }
+  statement {
     sid     = "ReadAndPruneModelPackages"
     actions = ["sagemaker:DescribeModelPackage", "sagemaker:DeleteModelPackage", "sagemaker:ListModelPackages"]
     resources = [
@@ -1413,14 +1450,19 @@ resource "aws_iam_role_policy" "sagemaker_rollback_alarms" {
 locals {
   # Everything the deploy Lambda needs, as one JSON environment variable.
   deploy_config = {
-    endpoint_name         = local.endpoint_name
-    variants              = local.endpoint_variants
-    volume_kms            = true
-    kms_key_arn           = aws_kms_key.serving.arn
-    invocations_target    = 70
-    retained_versions     = 10
-    model_package_group   = aws_sagemaker_model_package_group.main.model_package_group_name
-    sagemaker_role_arn    = aws_iam_role.sagemaker_pipeline.arn
+    endpoint_name       = local.endpoint_name
+    variants            = local.endpoint_variants
+    volume_kms          = true
+    kms_key_arn         = aws_kms_key.serving.arn
+    invocations_target  = 70
+    retained_versions   = 10
+    model_package_group = aws_sagemaker_model_package_group.main.model_package_group_name
+    sagemaker_role_arn  = aws_iam_role.sagemaker_pipeline.arn
+    # Only model data under this prefix deploys (only the pipeline's SageMaker role writes it).
+    model_data_prefix = local.pipeline_model_output_uri
+    # ... with the metrics of the same run (training job <job_prefix>-<run id>, evaluation/<run id>/).
+    job_prefix            = local.pipeline_job_prefix
+    evaluation_prefix     = "s3://${aws_s3_bucket.artifacts.bucket}/evaluation/"
     subnet_ids            = local.private_subnet_ids
     security_group_ids    = [aws_security_group.sagemaker.id]
     drift_detection       = true

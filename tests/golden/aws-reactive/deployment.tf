@@ -13,7 +13,8 @@ locals {
   # Each run's training set is versioned: training-sets/<run id>/ of the curated bucket, written by
   # the prepare step.
   pipeline_training_data_prefix  = "training-sets/"
-  pipeline_model_output_uri      = "s3://${aws_s3_bucket.artifacts.bucket}/models/"
+  pipeline_model_output_prefix   = "models/"
+  pipeline_model_output_uri      = "s3://${aws_s3_bucket.artifacts.bucket}/${local.pipeline_model_output_prefix}"
   pipeline_inference_data_prefix = "inference/"
   pipeline_inference_data_uri    = "s3://${aws_s3_bucket.curated.bucket}/${local.pipeline_inference_data_prefix}"
 }
@@ -233,12 +234,9 @@ data "aws_iam_policy_document" "sagemaker_pipeline" {
     resources = ["*"]
   }
   statement {
-    sid     = "CreateNetworkInterfacesInThePrivateSubnets"
-    actions = ["ec2:CreateNetworkInterface"]
-    resources = concat(
-      ["${local.ec2_arn_prefix}:network-interface/*", aws_security_group.sagemaker.arn],
-      [for id in local.private_subnet_ids : "${local.ec2_arn_prefix}:subnet/${id}"],
-    )
+    sid       = "CreateNetworkInterfacesInThePrivateSubnets"
+    actions   = ["ec2:CreateNetworkInterface"]
+    resources = local.sagemaker_pipeline_eni_resources
   }
   statement {
     sid       = "ManageOwnNetworkInterfaces"
@@ -250,6 +248,14 @@ data "aws_iam_policy_document" "sagemaker_pipeline" {
       values   = ["${local.ec2_arn_prefix}:vpc/${local.vpc_id}"]
     }
   }
+}
+
+locals {
+  # The jobs' network interfaces: only in the private subnets, with the SageMaker group.
+  sagemaker_pipeline_eni_resources = concat(
+    ["${local.ec2_arn_prefix}:network-interface/*", aws_security_group.sagemaker.arn],
+    [for id in local.private_subnet_ids : "${local.ec2_arn_prefix}:subnet/${id}"],
+  )
 }
 
 resource "aws_iam_role_policy" "sagemaker_pipeline" {
@@ -377,6 +383,12 @@ data "aws_iam_policy_document" "pipeline" {
     sid       = "ReadEvaluationMetrics"
     actions   = ["s3:GetObject"]
     resources = ["${aws_s3_bucket.artifacts.arn}/evaluation/*"]
+  }
+  statement {
+    # RecordModelArtifact: HeadObject of the trained model.tar.gz (its version for the registry).
+    sid       = "RecordTrainedModelVersions"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/${local.pipeline_model_output_prefix}*"]
   }
   statement {
     sid     = "TagRegisteredModels"
@@ -698,6 +710,23 @@ locals {
         ResultPath = "$.training"
         Retry      = local.pipeline_sagemaker_retry
         Catch      = local.pipeline_catch
+        Next       = "RecordModelArtifact"
+      }
+      # The S3 version of the trained model.tar.gz (the bucket is versioned), before it is
+      # evaluated: the model package records it, and the deploy step refuses a package whose
+      # artifact is no longer that version (files/lambda/deploy.py, verify_artifact).
+      RecordModelArtifact = {
+        Type     = "Task"
+        Resource = "arn:${local.partition}:states:::aws-sdk:s3:headObject"
+        Parameters = {
+          Bucket  = aws_s3_bucket.artifacts.bucket
+          "Key.$" = "States.Format('${local.pipeline_model_output_prefix}{}/output/model.tar.gz', $.run.job_name)"
+        }
+        ResultSelector = {
+          "version_id.$" = "$.VersionId"
+        }
+        ResultPath = "$.model_artifact"
+        Catch      = local.pipeline_catch
         Next       = "Evaluate"
       }
       # The shipped script files/evaluation/evaluate.py scores the model on the held-out test
@@ -826,6 +855,8 @@ locals {
           CustomerMetadataProperties = {
             "run_id.$"       = "$.run.id"
             "training_job.$" = "$.run.job_name"
+            # What the deploy step checks before it creates a model from this package.
+            "model_data_version_id.$" = "$.model_artifact.version_id"
           }
         }
         ResultSelector = {

@@ -35,6 +35,7 @@ REFS = {
     "aws_s3_bucket.artifacts.arn": ARTIFACTS, "aws_s3_bucket.curated.arn": CURATED, "aws_s3_bucket.raw.arn": RAW,
     "aws_iam_role.sagemaker_execution.arn": NOTEBOOKS_ROLE, "aws_iam_role.sagemaker_pipeline.arn": PIPELINE_ROLE,
     "local.pipeline_training_data_prefix": "training-sets/", "local.pipeline_inference_data_prefix": "inference/",
+    "local.pipeline_model_output_prefix": "models/",
 }
 WRITES = ("s3:PutObject", "s3:DeleteObject")
 # What the pipeline trains, evaluates, monitors and runs, and the data it trains on.
@@ -169,3 +170,32 @@ def test_the_prefixes_the_pipeline_writes_follow_the_level():
         "models/", "evaluation/", "monitoring/", "data-capture/"]
     assert aws_roles.pipeline_write_prefixes(realtime=False, drift_baseline=False, drift_detection=False) == [
         "models/", "evaluation/", "predictions/"]
+
+
+def test_the_trained_artifacts_version_is_recorded_and_can_be_checked(docs):
+    model = f"{ARTIFACTS}/models/acme-prod-1234/output/model.tar.gz"
+    assert allowed([docs["pipeline"]], "s3:GetObject", model)  # RecordModelArtifact's HeadObject
+    assert not allowed([docs["pipeline"]], "s3:PutObject", model)
+    if "deploy" in docs:  # verify_artifact's HeadObject, only on the pipeline's models
+        assert allowed([docs["deploy"]], "s3:GetObject", model)
+        assert not allowed([docs["deploy"]], "s3:GetObject", f"{ARTIFACTS}/scratch/alice/model.tar.gz")
+
+
+@pytest.mark.parametrize("level", sorted(SPECS))
+def test_the_pipeline_records_the_model_version_before_evaluating_it(level):
+    doc = _hcl(SPECS[level], "deployment.tf")
+    locals_ = {k: v for block in doc["locals"] for k, v in block.items()}
+    states = locals_["pipeline_definition"]["States"]
+    assert states["Train"]["Next"] == "RecordModelArtifact"
+    record = states["RecordModelArtifact"]
+    assert record["Resource"].endswith(":states:::aws-sdk:s3:headObject")
+    assert record["Parameters"]["Bucket"] == "${aws_s3_bucket.artifacts.bucket}"
+    assert record["Parameters"]["Key.$"] == (
+        "States.Format('${local.pipeline_model_output_prefix}{}/output/model.tar.gz', $.run.job_name)")
+    assert locals_["pipeline_model_output_prefix"] == "models/"
+    assert record["Next"] in ("Baseline", "Evaluate")
+    assert record["Catch"] == "${local.pipeline_catch}"
+    properties = states["RegisterModel"]["Parameters"]["CustomerMetadataProperties"]
+    assert properties["model_data_version_id.$"] == "$.model_artifact.version_id"
+    if "deploy_config" in locals_:
+        assert locals_["deploy_config"]["model_data_prefix"] == "${local.pipeline_model_output_uri}"

@@ -6,6 +6,8 @@ approved (EventBridge: "SageMaker Model Package State Change") or when someone p
 challenger. Each action answers a small JSON document; the state machine decides what follows.
 
 - ``deploy``: ``{"model_package_arn": ...}`` creates a SageMaker model from the approved package
+  (only when its model.tar.gz is under the pipeline's model prefix and still the S3 object version
+  the pipeline recorded in the package before evaluating it: a replaced artifact is ``failed``)
   and a new endpoint config: with one variant, or on the first deployment, every variant serves
   the new model; with several variants the challengers get it and the champion (the first
   variant) keeps what it serves. ``{"promote": true}`` instead moves the model of a challenger
@@ -63,6 +65,8 @@ TERMINAL = ("Failed", "UpdateRollbackFailed", "OutOfService")
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 # Tag of an endpoint config: the config the endpoint served when it was deployed (prune keeps it).
 PREVIOUS_CONFIG_TAG = "previous-endpoint-config"
+# Model package property: the S3 version of model.tar.gz the pipeline trained and evaluated.
+VERSION_PROPERTY = "model_data_version_id"
 
 
 def load_config() -> dict[str, Any]:
@@ -74,7 +78,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     action = event.get("action")
     if action == "deploy":
         return deploy(event, config, boto3.client("sagemaker"),
-                      boto3.client("application-autoscaling"), boto3.client("cloudwatch"))
+                      boto3.client("application-autoscaling"), boto3.client("cloudwatch"), s3=boto3.client("s3"))
     if action == "check":
         return check(event, config, boto3.client("sagemaker"))
     if action == "autoscale":
@@ -151,11 +155,13 @@ def model_name_for(config: dict[str, Any], package_arn: str) -> str:
     return config["endpoint_name"][: 63 - len(suffix)].rstrip("-") + suffix
 
 
-def ensure_model(config: dict[str, Any], sm: Any, package_arn: str) -> str:
-    """The SageMaker model of an approved package, created once, in the private subnets."""
+def ensure_model(config: dict[str, Any], sm: Any, package_arn: str, s3: Any = None) -> str:
+    """The SageMaker model of an approved package, created once, in the private subnets, only
+    when its artifact is still the object the pipeline trained and evaluated (verify_artifact)."""
     package = sm.describe_model_package(ModelPackageName=package_arn)
     if package.get("ModelApprovalStatus") != "Approved":
         raise DeployError(f"model package {package_arn} is {package.get('ModelApprovalStatus')}, not Approved")
+    verify_artifact(config, s3 if s3 is not None else boto3.client("s3"), package_arn, package)
     name = model_name_for(config, package_arn)
     try:
         sm.create_model(
@@ -172,6 +178,52 @@ def ensure_model(config: dict[str, Any], sm: Any, package_arn: str) -> str:
             raise
         LOG.info("model %s exists already (retried or re-approved)", name)
     return name
+
+
+def verify_artifact(config: dict[str, Any], s3: Any, package_arn: str, package: dict[str, Any]) -> None:
+    """Refuse a package whose model.tar.gz is not the object the pipeline evaluated.
+
+    A human approves a package; the endpoint serves whatever bytes are at its ModelDataUrl when
+    SageMaker reads them. The pipeline records the S3 version of the trained model.tar.gz
+    (versioned bucket) in the package (CustomerMetadataProperties ``model_data_version_id``) before
+    evaluating it; the current version must still be that one. The artifact must also be under
+    the pipeline's model prefix, which only the pipeline's SageMaker role writes, and the package's
+    metrics the evaluation of the same run (a notebook may register a package for review, with
+    metrics of its choosing: it never deploys).
+    """
+    containers = package.get("InferenceSpecification", {}).get("Containers", [])
+    if len(containers) != 1 or not containers[0].get("ModelDataUrl"):
+        raise DeployError(f"model package {package_arn} has {len(containers)} container(s); "
+                          "the pipeline registers exactly one with a ModelDataUrl")
+    url = containers[0]["ModelDataUrl"]
+    prefix = config["model_data_prefix"]
+    if not url.startswith(prefix):
+        raise DeployError(f"model package {package_arn}: its model data {url} is not under {prefix}, "
+                          "where only the pipeline's jobs write: it was not trained by the pipeline")
+    recorded = (package.get("CustomerMetadataProperties") or {}).get(VERSION_PROPERTY)
+    if not recorded:
+        raise DeployError(f"model package {package_arn} records no {VERSION_PROPERTY} (registered outside the "
+                          "pipeline, or before it recorded one): its artifact cannot be checked; retrain it")
+    # The metrics a human reviewed must be the pipeline's evaluation of this very model: the
+    # evaluation step of the run that trained it writes evaluation/<run id>/evaluation.json, and
+    # the training job <job prefix>-<run id> writes models/<job>/output/model.tar.gz.
+    job = url[len(prefix):].split("/", 1)[0]
+    run = job[len(config["job_prefix"]) + 1:] if job.startswith(config["job_prefix"] + "-") else ""
+    metrics = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri")
+    if not run or url != f"{prefix}{job}/output/model.tar.gz" \
+            or metrics != f"{config['evaluation_prefix']}{run}/evaluation.json":
+        raise DeployError(f"model package {package_arn}: its model {url} and metrics {metrics} are not a "
+                          "pipeline run's trained model and its evaluation: refusing to deploy it")
+    bucket, _, key = url[len("s3://"):].partition("/")
+    try:
+        current = s3.head_object(Bucket=bucket, Key=key).get("VersionId")
+    except ClientError as e:
+        raise DeployError(f"model package {package_arn}: cannot read {url} "
+                          f"({e.response['Error'].get('Code')}): refusing to deploy an unchecked artifact") from e
+    if current != recorded:
+        raise DeployError(f"model package {package_arn}: {url} was replaced after the pipeline evaluated it "
+                          f"(version {current}, evaluated {recorded}): refusing to deploy it; "
+                          "retrain, or investigate who wrote the object (CloudTrail data events, S3 access logs)")
 
 
 def package_of_model(sm: Any, model_name: str) -> str | None:
@@ -327,7 +379,7 @@ def deployment_config(config: dict[str, Any], cw: Any) -> dict[str, Any] | None:
 
 
 def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any,
-           cw: Any = None) -> dict[str, Any]:
+           cw: Any = None, s3: Any = None) -> dict[str, Any]:
     # The state machine passes its execution input as "input"; direct calls may pass the keys.
     event = {**event, **(event.get("input") or {})}
     endpoint = config["endpoint_name"]
@@ -353,7 +405,7 @@ def deploy(event: dict[str, Any], config: dict[str, Any], sm: Any, aas: Any,
         return answer("failed", config, reason="the input names no model_package_arn and is no promotion")
     try:
         current, capture_now = serving_config(sm, existing)
-        new_model = None if event.get("promote") else ensure_model(config, sm, package_arn)
+        new_model = None if event.get("promote") else ensure_model(config, sm, package_arn, s3)
         models = target_models(config, event, current, new_model)
     except DeployError as e:
         return answer("failed", config, reason=str(e))
