@@ -747,8 +747,13 @@ def test_deploy_role_may_list_exactly_the_baseline_prefix_the_lambda_lists(manag
     assert (condition["test"], condition["variable"]) == ("StringLike", "s3:prefix")
     assert any(fnmatchcase(config["baseline_prefix"], v) for v in condition["values"])
     # HeadObject on a missing key needs an unconditional ListBucket to answer 404 rather
-    # than 403: the handler must list, never head.
-    source = (REPO / "templates" / "aws" / "files" / "lambda" / "deploy.py").read_text()
+    # than 403: the baseline lookup must list, never head. (verify_artifact heads the model
+    # artifact, which must exist: a 403 there fails the deployment, as it should.)
+    import ast
+
+    tree = ast.parse((REPO / "templates" / "aws" / "files" / "lambda" / "deploy.py").read_text())
+    (lookup,) = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "baseline_uris"]
+    source = ast.unparse(lookup)
     assert "list_objects_v2" in source and "head_object" not in source
 
 
@@ -868,7 +873,8 @@ def test_evaluation_runs_the_shipped_script_on_the_held_out_split(proactive):
 
 def test_the_drift_baseline_comes_from_the_training_features_and_is_stored_with_the_model(managed):
     states = pipeline_states(managed)
-    assert states["Train"]["Next"] == "Baseline"
+    assert states["Train"]["Next"] == "RecordModelArtifact"
+    assert states["RecordModelArtifact"]["Next"] == "Baseline"
     baseline = states["Baseline"]["Parameters"]
     assert baseline["ProcessingInputs"][0]["S3Input"]["S3Uri.$"] == "States.Format('{}baseline/', $.run.data_uri)"
     drift = states["RegisterModel"]["Parameters"]["DriftCheckBaselines"]["ModelDataQuality"]
