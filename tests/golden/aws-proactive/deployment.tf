@@ -1313,7 +1313,7 @@ locals {
   ]
 }
 
-# SageMaker reads the rollback alarms as the models' execution role during an update
+# SageMaker reads the rollback alarms as the models' execution role (the pipeline's SageMaker role) during an update
 # (docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
 data "aws_iam_policy_document" "sagemaker_rollback_alarms" {
   statement {
@@ -1325,7 +1325,7 @@ data "aws_iam_policy_document" "sagemaker_rollback_alarms" {
 
 resource "aws_iam_role_policy" "sagemaker_rollback_alarms" {
   name   = "rollback-alarms"
-  role   = aws_iam_role.sagemaker_execution.id
+  role   = aws_iam_role.sagemaker_pipeline.id
   policy = data.aws_iam_policy_document.sagemaker_rollback_alarms.json
 }
 
