@@ -199,3 +199,17 @@ def test_the_pipeline_records_the_model_version_before_evaluating_it(level):
     assert properties["model_data_version_id.$"] == "$.model_artifact.version_id"
     if "deploy_config" in locals_:
         assert locals_["deploy_config"]["model_data_prefix"] == "${local.pipeline_model_output_uri}"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_the_readme_names_each_role_with_what_it_writes(example):
+    spec = load_spec(example)
+    readme = render_blueprint(spec)["README.md"].decode()
+    prefix = spec.name_prefix
+    assert f"| `{prefix}-sagemaker-execution` |" in readme
+    (notebooks,) = [line for line in readme.splitlines() if line.startswith(f"| `{prefix}-sagemaker-execution` |")]
+    assert notebooks.split(" | ")[2] == "`scratch/`"
+    (pipeline,) = [line for line in readme.splitlines() if line.startswith(f"| `{prefix}-sagemaker-pipeline` |")]
+    assert "`models/`" in pipeline and "`evaluation/`" in pipeline
+    if spec.phases.deployment.realtime:
+        assert "What is approved is what serves" in readme and "model_data_version_id" in readme
