@@ -93,7 +93,9 @@ resource "google_project_iam_member" "vertex_agent_network_attachment" {
   role    = "roles/compute.networkAdmin"
   member  = "serviceAccount:service-${data.google_project.current.number}@gcp-sa-aiplatform.iam.gserviceaccount.com"
 
-  depends_on = [google_project_service_identity.agents]
+  # Like every grant to a generated service agent: the agent is usable in IAM a little after
+  # google_project_service_identity returns (kms.tf).
+  depends_on = [time_sleep.service_agents]
 }
 
 # curate claims new files by moving them (incoming/ -> processing/<run>/ -> processed/<run>/).

@@ -155,3 +155,39 @@ def test_the_walk_follows_references_locals_and_depends_on(tmp_path):
     assert waits_for_services(graph, "google_x.by_local")
     assert waits_for_services(graph, "google_x.by_depends_on")
     assert not waits_for_services(graph, "google_x.alone")
+
+
+# A service agent google_project_service_identity generates is usable in IAM only a little later
+# (kms.tf's time_sleep.service_agents): a grant to it made at once can fail with "does not exist".
+AGENT_WAIT = "time_sleep.service_agents"
+AGENT_MEMBER = "service-${data.google_project.current.number}@"
+
+
+def waits_for(graph: dict[str, set[str]], start: str, wait: str) -> bool:
+    seen, pending = set(), [start]
+    while pending:
+        node = pending.pop()
+        if node == wait:
+            return True
+        if node not in seen:
+            seen.add(node)
+            pending.extend(graph.get(node, ()))
+    return False
+
+
+@pytest.mark.parametrize("stem,source", _cases(), ids=[c[0] for c in _cases()])
+def test_every_grant_to_a_generated_service_agent_waits_for_it(stem, source, tmp_path):
+    spec = load_spec(source) if isinstance(source, Path) else load_spec_text(source, "reused.yaml")
+    directory = _render_to(render_blueprint(spec), tmp_path)
+    graph, blocks = dependency_graph(directory)
+    grants = []
+    for addr, block in blocks.items():
+        if not block.type == "resource" or "member" not in block.attributes:
+            continue
+        lines = block.file.read_text().splitlines()[block.line - 1:block.end_line]
+        member = next(line for line in lines if line.strip().startswith("member"))
+        if AGENT_MEMBER in member and any(d in member for d in ("gcp-sa-", "dataflow-service-producer-prod")):
+            grants.append(addr)
+    assert grants, stem
+    late = [a for a in grants if not waits_for(graph, a, AGENT_WAIT)]
+    assert late == [], f"{stem}: grants to generated service agents without {AGENT_WAIT}: {late}"
