@@ -5,7 +5,8 @@ download, media upload and rewriteTo and delete with their generation preconditi
 (jobs.insert, jobs.get, jobs.getQueryResults; the curate step's statements are recognised by their
 text: the staging counts, and the export, whose watermark and partition filters it applies to the
 curated rows), Dataflow (flexTemplates.launch, jobs.get), and Vertex AI (pipelineJobs list/get,
-customJobs, models.upload/get with versions and aliases, evaluations:import, endpoints
+customJobs, batchPredictionJobs create/get (scoring the input with the model's model.joblib),
+models.upload/get with versions and aliases, evaluations:import, endpoints
 get/deployModel/undeployModel, modelDeploymentMonitoringJobs list/create/delete, pipelineJobs.create, operations),
 and the metadata server's access token (Cloud Run, Compute Engine). Tests set up its state,
 inject error answers (`fail`) and read `requests`.
@@ -66,6 +67,10 @@ class FakeGoogle:
     custom_job_state: str = "JOB_STATE_SUCCEEDED"
     run_custom_jobs: bool = True  # run the job's container command here, /gcs/ mapped to the buckets
     custom_jobs: dict[str, dict] = field(default_factory=dict)
+    # Batch prediction: the state the job ends in; with JOB_STATE_SUCCEEDED the instances are
+    # scored here with the model's model.joblib (as the prebuilt scikit-learn container would).
+    batch_job_state: str = "JOB_STATE_SUCCEEDED"
+    batch_jobs: dict[str, dict] = field(default_factory=dict)
     models: dict[str, dict] = field(default_factory=dict)  # model id -> {"versions": {id: model}, "aliases": {}}
     endpoints: dict[str, dict] = field(default_factory=dict)
     monitoring_jobs: dict[str, dict] = field(default_factory=dict)
@@ -328,6 +333,19 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         if job["final"] != "JOB_STATE_SUCCEEDED":
             answer["error"] = {"code": 3, "message": "The replica workerpool0-0 exited with a non-zero status of 1."}
         return 200, {k: v for k, v in answer.items() if k not in ("final", "log")}
+    if m := re.fullmatch(loc + r"/batchPredictionJobs", p):
+        name = f"{m.group(1)}/batchPredictionJobs/{state.next_id()}"
+        job = {**r.body, "name": name, "state": "JOB_STATE_PENDING", "final": state.batch_job_state}
+        if state.batch_job_state in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIALLY_SUCCEEDED"):
+            job.update(_score(state, r.body, name.rsplit("/", 1)[-1]))
+        state.batch_jobs[name] = job
+        return 200, {k: v for k, v in job.items() if k != "final"}
+    if re.fullmatch(r"/v1/projects/[^/]+/locations/[^/]+/batchPredictionJobs/\d+", p):
+        job = state.batch_jobs[p.removeprefix("/v1/")]
+        answer = {**job, "state": job["final"]}
+        if job["final"] not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIALLY_SUCCEEDED"):
+            answer["error"] = {"code": 13, "message": "Batch prediction job failed: the model server exited."}
+        return 200, {k: v for k, v in answer.items() if k != "final"}
     if m := re.fullmatch(loc + r"/models:upload", p):
         model = r.body["model"]
         model_id = r.body.get("modelId") or r.body["parentModel"].rsplit("/", 1)[-1]
@@ -395,6 +413,41 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
     return 404, _error(404, "NOT_FOUND", f"no fake for {r.method} {p}")
 
 
+def _score(state: FakeGoogle, body: dict, job_id: str) -> dict:
+    """Score a batch prediction job's JSON Lines input with the model version's model.joblib:
+    each object's includedFields, in that order, as the array instance the model takes. Lines
+    missing a field are errors. Returns the job's outputInfo and completionStats."""
+    import joblib
+
+    ref = body["model"].rsplit("/", 1)[-1]
+    model_id, _, version = ref.partition("@")
+    entry = state.models[model_id]
+    uri = entry["versions"][entry["aliases"].get(version, version)]["artifactUri"].rstrip("/")
+    bucket, _, prefix = uri.removeprefix("gs://").partition("/")
+    estimator = joblib.load(state.local(bucket, f"{prefix}/model.joblib".lstrip("/")))
+    fields = body["instanceConfig"]["includedFields"]
+    good, bad = [], []
+    for source in body["inputConfig"]["gcsSource"]["uris"]:
+        src_bucket, _, name = source.removeprefix("gs://").partition("/")
+        for line in state.local(src_bucket, name).read_text().splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if any(f not in record for f in fields):
+                bad.append({"instance": record, "error": {"code": 3, "message": "missing field"}})
+                continue
+            instance = [record[f] for f in fields]
+            good.append({"instance": instance, "prediction": float(estimator.predict([instance])[0])})
+    out_bucket, _, out_prefix = body["outputConfig"]["gcsDestination"]["outputUriPrefix"] \
+        .removeprefix("gs://").partition("/")
+    folder = f"{out_prefix.rstrip('/')}/prediction-model-{job_id}"
+    state.put(out_bucket, f"{folder}/predictions_00001.jsonl", "".join(json.dumps(g) + "\n" for g in good))
+    state.put(out_bucket, f"{folder}/errors_00001.jsonl", "".join(json.dumps(b) + "\n" for b in bad))
+    return {"outputInfo": {"gcsOutputDirectory": f"gs://{out_bucket}/{folder}"},
+            "completionStats": {"successfulCount": str(len(good)), "failedCount": str(len(bad)),
+                                "incompleteCount": "0"}}
+
+
 # The IAM permission Vertex AI checks for each REST method the steps call (Vertex AI's API
 # reference, "IAM permissions" of each method; long-running operations: operations.list).
 VERTEX_PERMISSIONS = [
@@ -403,6 +456,8 @@ VERTEX_PERMISSIONS = [
     ("POST", r"/pipelineJobs", "aiplatform.pipelineJobs.create"),
     ("POST", r"/customJobs", "aiplatform.customJobs.create"),
     ("GET", r"/customJobs/[^/]+", "aiplatform.customJobs.get"),
+    ("POST", r"/batchPredictionJobs", "aiplatform.batchPredictionJobs.create"),
+    ("GET", r"/batchPredictionJobs/[^/]+", "aiplatform.batchPredictionJobs.get"),
     ("GET", r"/models/[^/:]+", "aiplatform.models.get"),
     ("POST", r"/models:upload", "aiplatform.models.upload"),
     ("POST", r"/models/[^/:]+/evaluations:import", "aiplatform.modelEvaluations.import"),

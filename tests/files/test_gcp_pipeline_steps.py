@@ -28,7 +28,8 @@ from dsaas_infra.render.gcp.pipeline import (
 )
 from tests.files.fake_google_apis import start, vertex_permission
 
-# The pipeline account's role at its widest (training, deployment and drift monitoring on).
+# The pipeline account's role at its widest (training, deployment and drift monitoring on; batch
+# scoring is the tier without an endpoint: tests/files/test_gcp_batch_predict.py checks its own role).
 RUNNER_PERMISSIONS = (PIPELINE_BASE_PERMISSIONS + PIPELINE_TRAINING_PERMISSIONS + PIPELINE_DEPLOY_PERMISSIONS
                       + PIPELINE_DRIFT_PERMISSIONS)
 

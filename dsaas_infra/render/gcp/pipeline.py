@@ -58,6 +58,13 @@ PIPELINE_DEPLOY_PERMISSIONS = (
 )
 PIPELINE_DRIFT_PERMISSIONS = tuple(  # monitor
     f"aiplatform.modelDeploymentMonitoringJobs.{v}" for v in ("create", "delete", "list"))
+PIPELINE_BATCH_PERMISSIONS = (  # batch predict (the batch tier: no endpoint)
+    "aiplatform.batchPredictionJobs.create", "aiplatform.batchPredictionJobs.get", "aiplatform.models.get",
+)
+# The batch tier's input and output (pipeline.py's batch_predict): JSON Lines under this prefix of
+# the raw bucket, claimed per run; predictions under this prefix of the artifacts bucket.
+INFERENCE_PREFIX = "inference/incoming/"
+PREDICTIONS_PREFIX = "predictions/"
 # Their roles on the promote job alone: execute it (gcloud run jobs execute) and follow the
 # execution (--wait); neither lets them change what it runs (no run.jobs.runWithOverrides).
 APPROVER_PROMOTE_JOB_ROLES = ("roles/run.invoker", "roles/run.viewer")
@@ -100,7 +107,7 @@ class Pipeline:
     deploy_enabled: bool
     endpoint: str  # the endpoint's numeric id, "" without one
     variants: list[Variant]
-    approval: str  # "threshold" or "manual"
+    approval: str  # "threshold", "manual" or "auto" (batch scoring without a threshold)
     approval_metric: str
     approval_threshold: float
     serving_machine_type: str
@@ -123,6 +130,11 @@ class Pipeline:
     approvers: list[str]
     runner_role_id: str  # the pipeline account's custom role in Vertex AI
     runner_permissions: list[str]
+    # The batch tier (training on, no endpoint): each run scores inference_prefix of the raw bucket
+    # with a batch prediction job (serving_machine_type, min_replicas-max_replicas replicas).
+    batch_enabled: bool
+    inference_prefix: str
+    predictions_prefix: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,6 +154,8 @@ def build_context(spec: GcpSpec, *, name_prefix: str, endpoint: VertexEndpoint |
     approval = d.approval
     training = bool(t.enabled)
     deploy = training and endpoint is not None
+    # No endpoint (deployment.realtime off): the run scores its new input in batch, as on AWS.
+    batch = training and endpoint is None and bool(d.enabled) and bool(spec.phases.data.enabled)
     return Pipeline(
         sa_id=gcp_rules.service_account_ids(spec)["pipeline"],
         # Custom role ids allow letters, digits, "_" and "." (3-64).
@@ -154,7 +168,8 @@ def build_context(spec: GcpSpec, *, name_prefix: str, endpoint: VertexEndpoint |
         deploy_enabled=deploy,
         endpoint=endpoint.name if endpoint else "",
         variants=[Variant(name=v.name, weight=v.weight) for v in d.variants or []],
-        approval="threshold" if approval is not None else "manual",
+        # Batch scoring without a threshold approves every evaluated version (as on AWS).
+        approval="threshold" if approval is not None else ("auto" if batch else "manual"),
         approval_metric=APPROVAL_METRICS[approval.metric] if approval else "rootMeanSquaredError",
         approval_threshold=float(approval.threshold) if approval else 0.0,
         serving_machine_type=serving_machine_type(d),
@@ -181,7 +196,11 @@ def build_context(spec: GcpSpec, *, name_prefix: str, endpoint: VertexEndpoint |
         runner_permissions=sorted(set(
             PIPELINE_BASE_PERMISSIONS + (PIPELINE_TRAINING_PERMISSIONS if training else ())
             + (PIPELINE_DEPLOY_PERMISSIONS if deploy else ())
-            + (PIPELINE_DRIFT_PERMISSIONS if deploy and observability is not None and observability.drift else ()))),
+            + (PIPELINE_DRIFT_PERMISSIONS if deploy and observability is not None and observability.drift else ())
+            + (PIPELINE_BATCH_PERMISSIONS if batch else ()))),
+        batch_enabled=batch,
+        inference_prefix=INFERENCE_PREFIX,
+        predictions_prefix=PREDICTIONS_PREFIX,
     )
 
 
@@ -193,7 +212,8 @@ def serving_plan(spec: GcpSpec, p: Pipeline, endpoint: VertexEndpoint | None, ap
     if spec.phases.data.enabled:
         rows.append(ServingRow(
             what="the loop's work (curate, prepare, train, evaluate, register"
-                 + (", deploy, monitor" if p.deploy_enabled else "") + ")",
+                 + (", deploy, monitor" if p.deploy_enabled else "") + (", batch predict" if p.batch_enabled else "")
+                 + ")",
             where="Vertex AI Pipelines, one Dataflow job and one custom training job per run",
             cost="per run only (pipeline run fee, Dataflow worker and training machine time); "
                  "nothing while no run is going",
@@ -206,6 +226,14 @@ def serving_plan(spec: GcpSpec, p: Pipeline, endpoint: VertexEndpoint | None, ap
                   f"{p.min_replicas}-{p.max_replicas} x {p.serving_machine_type} replicas",
             cost=f"always on from the first deployment: at least {n * p.min_replicas} "
                  f"{p.serving_machine_type} node(s) billed per node-hour, more while autoscaling",
+        ))
+    elif p.batch_enabled:
+        rows.append(ServingRow(
+            what="batch predictions",
+            where=f"no endpoint at this level (`deployment.realtime` off): each run scores the new files of "
+                  f"`{p.inference_prefix}` with a Vertex AI batch prediction job, {p.min_replicas}-{p.max_replicas} x "
+                  f"{p.serving_machine_type} replicas",
+            cost="per run with new input only (the job's node-hours, billed while it runs); nothing always on",
         ))
     else:
         rows.append(ServingRow(

@@ -53,6 +53,11 @@ LOOP_EVIDENCE: dict[str, tuple[str, str]] = {
                "notebooks or in batch prediction jobs"),
     "serve": ("google_apigee_environment.main", "no API at this level (the access phase is off)"),
 }
+# The batch tier (no endpoint): what the deploy step's column says where the run scores in batch.
+BATCH_EVIDENCE = ("google_storage_bucket_iam_member.training_inference_reader",
+                  "no endpoint at this level (`deployment.realtime` off): each run scores the new files of "
+                  "inference/incoming/ with a Vertex AI batch prediction job of the approved version, "
+                  "predictions to predictions/<run>/ of the artifacts bucket")
 # Monitoring: which parts exist.
 MONITOR_PARTS = (
     ("Cloud Monitoring alerts to notification channels", "google_monitoring_alert_policy.pipeline_failed"),
@@ -84,6 +89,8 @@ def loop_gcp(steps: Sequence[LoopStep], addresses: set[str]) -> dict[str, str]:
         if step.name in LOOP_EVIDENCE:
             evidence, absent = LOOP_EVIDENCE[step.name]
             text = text if evidence in addresses else absent
+            if step.name == "deploy" and evidence not in addresses and BATCH_EVIDENCE[0] in addresses:
+                text = BATCH_EVIDENCE[1]
         elif step.name == "monitor":
             parts = [p for p, evidence in MONITOR_PARTS if evidence in addresses]
             text = ", ".join(parts) if parts else "not at this level"

@@ -1,7 +1,8 @@
 # The MLOps loop: a Vertex AI pipeline (files/pipeline/pipeline.py, compiled to pipeline.yaml)
 # that Cloud Scheduler starts on the data schedule. One run: curate the new raw files (Dataflow,
 # quarantine, MERGE into the curated table) -> prepare the training set -> train (custom job) ->
-# evaluate -> register the version with its evaluation.
+# evaluate -> register the version with its evaluation -> gate -> batch prediction of the new files of
+# inference/incoming/ in the raw bucket.
 
 # --- Identity of the pipeline -----------------------------------------------------------------
 # Every step runs as this account. It alone may start the Dataflow job as the workers' account,
@@ -21,7 +22,7 @@ resource "google_project_iam_custom_role" "pipeline_run" {
   role_id     = "dsaas_hooli_dev_pipeline_run"
   title       = "Run the MLOps pipeline's steps"
   description = "What the steps of the dsaas-infra MLOps pipeline call in Vertex AI (dsaas-infra)"
-  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.create", "aiplatform.metadataStores.get", "aiplatform.modelEvaluations.import", "aiplatform.models.get", "aiplatform.models.upload", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list"]
+  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.batchPredictionJobs.create", "aiplatform.batchPredictionJobs.get", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.create", "aiplatform.metadataStores.get", "aiplatform.modelEvaluations.import", "aiplatform.models.get", "aiplatform.models.upload", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list"]
 
   depends_on = [time_sleep.services]
 }
@@ -62,6 +63,17 @@ resource "google_service_account_iam_member" "pipeline_acts_as_training" {
   service_account_id = google_service_account.training.name
   role               = "roles/iam.serviceAccountUser"
   member             = google_service_account.pipeline.member
+}
+
+# The batch tier: the batch prediction job runs as the training account too (it already reads
+# the models and writes under the pipeline root); it reads the claimed inference input, so it
+# may read the raw bucket. The pipeline's account moves the input (inference/incoming/ ->
+# inference/processing/<run>/ -> inference/processed/<run>/), the job writes the predictions
+# to predictions/<run>/ of the artifacts bucket.
+resource "google_storage_bucket_iam_member" "training_inference_reader" {
+  bucket = google_storage_bucket.raw.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.training.member
 }
 
 # --- Training in the client's network -----------------------------------------------------------
@@ -203,6 +215,15 @@ locals {
     training_network_attachment = google_compute_network_attachment.training.id
     deploy_enabled              = false
     drift_enabled               = false
+    batch_enabled               = true
+    batch_service_account       = google_service_account.training.email
+    approval                    = "auto"
+    approval_metric             = "rootMeanSquaredError"
+    approval_threshold          = 0
+    approved_alias              = "approved"
+    serving_machine_type        = "e2-standard-4"
+    min_replicas                = 1
+    max_replicas                = 1
   }
 }
 
@@ -272,6 +293,7 @@ resource "google_cloud_scheduler_job" "pipeline" {
     google_bigquery_dataset_iam_member.pipeline_staging,
     google_storage_bucket_object.pipeline,
     google_project_iam_member.vertex_agent_network_attachment,
+    google_storage_bucket_iam_member.training_inference_reader,
     google_project_iam_member.dataflow_worker,
     google_storage_bucket_iam_member.dataflow_raw_reader,
     google_storage_bucket_iam_member.dataflow_bucket,

@@ -218,6 +218,18 @@ def test_pipeline_parameters_carry_the_specs_serving_choices(examples):
     reactive = next(b["pipeline_parameters"] for b in examples["gcp-reactive"]["locals"]
                     if "pipeline_parameters" in b)
     assert reactive["deploy_enabled"] is False and "endpoint" not in reactive
+    # The batch tier: each run scores the new inference input on the spec's serving size, as the
+    # training account, every evaluated version approved (no threshold in the spec, as on AWS).
+    r = load_spec(BLUEPRINTS / "gcp-reactive.yaml").phases.deployment
+    assert reactive["batch_enabled"] is True and "batch_enabled" not in params
+    assert reactive["batch_service_account"] == "${google_service_account.training.email}"
+    assert (reactive["min_replicas"], reactive["max_replicas"]) == (r.min_instances, r.max_instances)
+    assert reactive["serving_machine_type"] == "e2-standard-4"  # size small
+    assert reactive["approval"] == "auto"
+    grant = resources(examples["gcp-reactive"], "google_storage_bucket_iam_member")["training_inference_reader"]
+    assert (grant["bucket"], grant["role"], grant["member"]) == (
+        "${google_storage_bucket.raw.name}", "roles/storage.objectViewer", "${google_service_account.training.member}")
+    assert "training_inference_reader" not in resources(examples["gcp-managed"], "google_storage_bucket_iam_member")
     # A metric threshold in the spec replaces the manual approval.
     text = spec_text(serving="true").replace(
         "deployment: {enabled: true}",

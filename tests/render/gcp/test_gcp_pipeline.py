@@ -51,7 +51,8 @@ def test_shipped_compiled_spec_equals_a_fresh_compile(tmp_path, rendered):
 def test_compiled_spec_has_every_loop_step_and_fits_a_scheduler_job(rendered):
     spec = yaml.safe_load(rendered["files/pipeline/pipeline.yaml"])
     executors = spec["deploymentSpec"]["executors"]
-    for step in ("single-run", "curate", "prepare", "train", "evaluate", "register", "gate", "deploy", "monitor"):
+    for step in ("single-run", "curate", "prepare", "train", "evaluate", "register", "gate", "deploy", "monitor",
+                 "batch-predict"):
         assert f"exec-{step}" in executors, step
     # Cloud Scheduler sends it inline: a job's payload is at most 1 MB, base64 adds a third.
     assert len(rendered["files/pipeline/pipeline.yaml"]) * 4 / 3 < 900_000
@@ -181,3 +182,24 @@ def test_the_pipeline_source_runs_as_a_script_and_compiles_the_same_every_time(t
     subprocess.run([sys.executable, str(SOURCE / "pipeline.py"), str(out)], check=True,
                    env={**os.environ, "PYTHONHASHSEED": hash_seed})
     assert out.read_bytes() == (SOURCE / "pipeline.yaml").read_bytes()
+
+
+def test_the_reactive_readme_says_where_inference_input_goes_and_predictions_appear(pipeline_module):
+    """The batch tier's README claims are the paths the batch predict step uses
+    (tests/files/test_gcp_batch_predict.py runs it)."""
+    import inspect
+
+    from dsaas_infra.render.gcp.pipeline import INFERENCE_PREFIX, PREDICTIONS_PREFIX
+
+    rendered = render_blueprint(load_spec(BLUEPRINTS / "gcp-reactive.yaml"))
+    readme = rendered["README.md"].decode()
+    step = inspect.getsource(pipeline_module.batch_predict.python_func)
+    assert f'"{INFERENCE_PREFIX}"' in step and f"/{PREDICTIONS_PREFIX}{{run}}" in step
+    raw, artifacts = "hooli-dsaas-dev-dev-raw", "hooli-dsaas-dev-dev-artifacts"
+    assert f"`gs://{raw}/{INFERENCE_PREFIX}`" in readme
+    assert f"`gs://{artifacts}/{PREDICTIONS_PREFIX}<run>/prediction-<model>-<time>/`" in readme
+    assert "**batch predict**" in readme and "skipped: no new inference input" in readme
+    assert "skipped: no new inference input" in step
+    # Proactive and managed serve from the endpoint: no batch step there.
+    managed = render_blueprint(load_spec(BLUEPRINTS / "gcp-managed.yaml"))["README.md"].decode()
+    assert "**batch predict**" not in managed

@@ -372,9 +372,13 @@ def test_the_pipeline_account_holds_only_what_its_steps_call_in_vertex_ai(exampl
     expected = set(gcp_pipeline.PIPELINE_BASE_PERMISSIONS) | set(gcp_pipeline.PIPELINE_TRAINING_PERMISSIONS)
     expected |= set(gcp_pipeline.PIPELINE_DEPLOY_PERMISSIONS) if deploy else set()
     expected |= set(gcp_pipeline.PIPELINE_DRIFT_PERMISSIONS) if drift else set()
+    # The batch tier (no endpoint): batch prediction jobs, and no deployment right at all.
+    expected |= set(gcp_pipeline.PIPELINE_BATCH_PERMISSIONS) if not deploy else set()
     assert perms == expected
+    assert (stem == "gcp-reactive") == any(p.startswith("aiplatform.batchPredictionJobs.") for p in perms)
     # Never: creating or deleting endpoints, deleting models, other kinds of jobs, IAM.
     assert not [p for p in perms if p in ("aiplatform.endpoints.create", "aiplatform.endpoints.delete",
                                           "aiplatform.models.delete", "aiplatform.pipelineJobs.create")
-                or p.split(".")[1] in ("batchPredictionJobs", "hyperparameterTuningJobs", "tuningJobs")
+                or p.split(".")[1] in ("hyperparameterTuningJobs", "tuningJobs")
+                or (p.split(".")[1] == "batchPredictionJobs" and deploy)
                 or not p.startswith("aiplatform.")]

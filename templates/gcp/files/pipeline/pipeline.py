@@ -1,6 +1,7 @@
 """The blueprint's Vertex AI Pipelines (KFP v2) pipeline: one run of the MLOps loop.
 
 curate -> prepare -> train -> evaluate -> register -> gate -> deploy -> monitor
+(batch tier, no endpoint: ... -> register -> gate -> batch predict)
 
 Cloud Scheduler starts a run on the data schedule (pipelineJobs.create with the compiled spec,
 pipeline.yaml, and the client's parameter values: see pipeline.tf). Nothing here is specific to
@@ -29,9 +30,13 @@ one client: every value comes in as a pipeline parameter.
 - deploy: the new version on the endpoint with the variants' traffic split, replica counts and
   machine type; success only once the endpoint serves that split; older versions are undeployed.
 - monitor: the endpoint's drift monitoring job, alerting the notification channels.
+- batch predict (the batch tier, instead of deploy and monitor): the new input under
+  inference/incoming/ of the raw bucket, claimed per run, scored by a Vertex AI batch prediction
+  job with the version the gate passed (or the approved one), predictions under predictions/<run>/
+  of the artifacts bucket.
 
 Steps that change something outside their own outputs (curate, train, register, deploy, monitor,
-approved) are never cached: a cached step would report success without doing its work. Every
+approved, batch predict) are never cached: a cached step would report success without doing its work. Every
 step that calls Google takes `api_endpoint` (empty: Google's own endpoints), as Google's client
 libraries take client_options, so the steps run against a local fake in the blueprint's tests.
 
@@ -885,7 +890,8 @@ def gate(
 
     approval "manual": every version waits in the registry until someone approves it (a run with
     approved_model set). "threshold": deployed when `metric` of the held-out evaluation meets
-    `threshold` (errors at most, rSquared at least), rejected otherwise.
+    `threshold` (errors at most, rSquared at least), rejected otherwise. "auto" (batch scoring, no
+    endpoint and no threshold in the spec, as on AWS): every evaluated version scores the run's input.
     """
     import json
 
@@ -893,6 +899,8 @@ def gate(
         result = json.load(f)
     if approval == "manual":
         verdict, reason = "hold", "manual approval required: the version waits in the Model Registry"
+    elif approval == "auto":
+        verdict, reason = "deploy", "automatic approval (batch scoring without a metric threshold)"
     elif approval == "threshold":
         if metric not in result:
             raise ValueError(f"unknown metric {metric!r}; the evaluation has {sorted(result)}")
@@ -902,7 +910,7 @@ def gate(
         verdict = "deploy" if ok else "reject"
         reason = f"{metric} {value:.6g} {'meets' if ok else 'misses'} the threshold {threshold:g}"
     else:
-        raise ValueError(f"unknown approval mode {approval!r}: manual or threshold")
+        raise ValueError(f"unknown approval mode {approval!r}: manual, threshold or auto")
     with open(decision.path, "w") as f:
         json.dump({"decision": verdict, "reason": reason, "metrics": result}, f)
     decision.metadata["decision"] = verdict
@@ -1212,6 +1220,242 @@ def monitor(
     return job["name"]
 
 
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def batch_predict(
+    project: str,
+    region: str,
+    run_id: str,
+    raw_bucket: str,
+    artifacts_bucket: str,
+    model_id: str,
+    alias: str,
+    candidate: str,
+    decision: str,
+    machine_type: str,
+    min_replicas: int,
+    max_replicas: int,
+    service_account: str,
+    kms_key: str,
+    api_endpoint: str = "",
+) -> str:
+    """Score the new inference input with a Vertex AI batch prediction job (the batch tier: no
+    endpoint); returns the gs:// folder of the predictions, "" when nothing was scored.
+
+    Input: JSON Lines files under gs://<raw>/inference/incoming/ (folders below it too), one object
+    per line with the model's features by name (the version's features.json; other fields are
+    ignored). Each file is scored once: the step claims the files (inference/incoming/ ->
+    inference/processing/<run>/, a file being the run's whose delete of the listed generation
+    succeeds, as curate claims its input), the job reads exactly those, and once it has
+    succeeded they move to inference/processed/<run>/. Output: gs://<artifacts>/predictions/<run>/,
+    where Vertex AI writes prediction-<model>-<time>/predictions_*.jsonl (each line an instance and
+    its prediction) and errors_*.jsonl.
+
+    The model: the version this run registered when the gate passed it (decision "deploy"), else
+    the version a human approved (the one carrying `alias`). None approved: nothing is scored and
+    the input waits in inference/incoming/. No new input: nothing is scored. Both say so in the
+    step's log and leave the run green.
+
+    A job that fails fails the step, so the run (the pipeline-failure alert); its files stay in
+    inference/processing/<run>/: a retry of the run scores them again, otherwise the next run
+    requeues them (inference/incoming/requeued-<run>/). A job that succeeds with instances it
+    could not score also fails the step, after moving its files on (they are not scored twice;
+    errors_*.jsonl names the instances).
+    """
+    import json
+    import re
+    import time
+    import urllib.parse
+
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+
+    def request(method, url, **kwargs):
+        return http.request(method, url, timeout=120, **kwargs)
+
+    def call(method, url, **kwargs):
+        response = request(method, url, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:2000]}")
+        return response.json() if response.content else {}
+
+    run = re.sub(r"[^a-z0-9_]", "_", run_id.lower())[-40:]
+    root = api_endpoint or "https://storage.googleapis.com"
+    storage = root + "/storage/v1"
+    vertex = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
+    parent = f"projects/{project}/locations/{region}"
+    incoming, processing, processed = "inference/incoming/", "inference/processing/", "inference/processed/"
+
+    def quoted(name):
+        return urllib.parse.quote(name, safe="")
+
+    def listing(bucket, prefix):
+        token, out = None, []
+        while True:
+            params = {"prefix": prefix, "fields": "items(name,generation),nextPageToken"}
+            if token:
+                params["pageToken"] = token
+            page = call("GET", f"{storage}/b/{bucket}/o", params=params)
+            out += [o for o in page.get("items", []) if not o["name"].endswith("/")]
+            token = page.get("nextPageToken")
+            if not token:
+                return out
+
+    def copy(obj, new_name, if_absent=False):
+        """Copy exactly the listed generation; False when it is gone (another run claimed it),
+        or with if_absent when new_name exists already."""
+        params = {"sourceGeneration": obj["generation"]}
+        if if_absent:
+            params["ifGenerationMatch"] = "0"
+        while True:
+            response = request("POST", f"{storage}/b/{raw_bucket}/o/{quoted(obj['name'])}/rewriteTo/b/"
+                               f"{raw_bucket}/o/{quoted(new_name)}", params=params, json={})
+            if response.status_code == 404 or (if_absent and response.status_code == 412):
+                return False
+            if response.status_code >= 400:
+                raise RuntimeError(f"rewrite {obj['name']}: {response.status_code} {response.text[:2000]}")
+            result = response.json()
+            if result.get("done"):
+                return True
+            params = {**params, "rewriteToken": result["rewriteToken"]}
+
+    def remove(name, generation):
+        response = request("DELETE", f"{storage}/b/{raw_bucket}/o/{quoted(name)}",
+                           params={"ifGenerationMatch": generation})
+        if response.status_code in (404, 412):
+            return False
+        if response.status_code >= 400:
+            raise RuntimeError(f"delete {name}: {response.status_code} {response.text[:2000]}")
+        return True
+
+    def move(obj, name):
+        if not copy(obj, name) or not remove(obj["name"], obj["generation"]):
+            raise RuntimeError(f"batch: could not move {obj['name']} to {name}")
+
+    def record(name):
+        response = request("GET", f"{storage}/b/{artifacts_bucket}/o/{quoted(name)}", params={"alt": "media"})
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise RuntimeError(f"read {name}: {response.status_code} {response.text[:2000]}")
+        return response.json()
+
+    # 1. Files a run that has ended left in inference/processing/<its run>/ go back to
+    #    inference/incoming/requeued-<its run>/: a failed run never strands input.
+    ended = ("PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED")
+    others = {}
+    for obj in listing(raw_bucket, processing):
+        owner = obj["name"][len(processing):].split("/")[0]
+        if owner != run:
+            others.setdefault(owner, []).append(obj)
+    for owner, leftovers in sorted(others.items()):
+        marker = record(f"predictions/runs/{owner}.json")
+        if marker is None:
+            print(f"batch: {processing}{owner}/ has {len(leftovers)} file(s) and no run record: left alone")
+            continue
+        job = request("GET", f"{vertex}/{parent}/pipelineJobs/{marker['job'].rsplit('/', 1)[-1]}")
+        if job.status_code >= 400 and job.status_code != 404:
+            raise RuntimeError(f"pipeline job of run {owner}: {job.status_code} {job.text[:2000]}")
+        if job.status_code != 404 and job.json().get("state") not in ended:
+            continue  # still working on them
+        for obj in leftovers:
+            name = f"{incoming}requeued-{owner}/" + obj["name"][len(f"{processing}{owner}/"):]
+            if copy(obj, name, if_absent=True):
+                remove(obj["name"], obj["generation"])
+        print(f"batch: run {owner} ended with {len(leftovers)} file(s) in {processing}{owner}/: "
+              f"requeued under {incoming}requeued-{owner}/")
+
+    # 2. Anything to score, and a model to score it with?
+    waiting = listing(raw_bucket, incoming)
+    mine = listing(raw_bucket, f"{processing}{run}/")  # a retry of this run: its claimed files
+    if not waiting and not mine:
+        print(f"batch: skipped: no new inference input under gs://{raw_bucket}/{incoming}: nothing scored")
+        return ""
+    if decision == "deploy":
+        model, why = candidate, "this run's version (it passed the gate)"
+    else:
+        found = request("GET", f"{vertex}/{parent}/models/{model_id}@{alias}")
+        if found.status_code == 404:
+            print(f"batch: skipped: the gate said {decision!r} and no version of {model_id} carries the "
+                  f"alias {alias!r}: nothing scored, {len(waiting) + len(mine)} file(s) wait in "
+                  f"gs://{raw_bucket}/{incoming}")
+            return ""
+        if found.status_code >= 400:
+            raise RuntimeError(f"model {model_id}@{alias}: {found.status_code} {found.text[:2000]}")
+        approved = found.json()
+        model = f"{approved['name'].split('@')[0]}@{approved['versionId']}"
+        why = f"the approved version (alias {alias!r}; the gate said {decision!r} to this run's)"
+    artifact_uri = call("GET", f"{vertex}/{model}")["artifactUri"].rstrip("/")
+    bucket, _, prefix = artifact_uri.removeprefix("gs://").partition("/")
+    names = call("GET", f"{storage}/b/{bucket}/o/{quoted((prefix + '/features.json').lstrip('/'))}",
+                 params={"alt": "media"})["features"]
+
+    # 3. Claim the input: the run record first, so that files in processing/<run>/ name their run.
+    marker = {"job": run_id, "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    response = request("POST", f"{root}/upload/storage/v1/b/{artifacts_bucket}/o",
+                       params={"uploadType": "media", "name": f"predictions/runs/{run}.json", "ifGenerationMatch": "0"},
+                       data=json.dumps(marker), headers={"Content-Type": "application/json"})
+    if response.status_code >= 400 and response.status_code != 412:  # 412: a retry, recorded already
+        raise RuntimeError(f"write the run record: {response.status_code} {response.text[:2000]}")
+    for obj in waiting:
+        name = f"{processing}{run}/{obj['name'][len(incoming):]}"
+        if not copy(obj, name):
+            print(f"batch: {obj['name']} was claimed by another run")
+            continue
+        if not remove(obj["name"], obj["generation"]):
+            print(f"batch: {obj['name']} was claimed by another run (or replaced): not scoring it here")
+            for copied in listing(raw_bucket, name):
+                if copied["name"] == name:
+                    remove(name, copied["generation"])
+    claimed = listing(raw_bucket, f"{processing}{run}/")
+    if not claimed:
+        print("batch: skipped: every input file was claimed by another run: nothing scored")
+        return ""
+
+    # 4. The job: exactly the claimed files, the features in the model's order.
+    output = f"gs://{artifacts_bucket}/predictions/{run}"
+    job = call("POST", f"{vertex}/{parent}/batchPredictionJobs", json={
+        "displayName": f"batch-{run}"[:128],
+        "model": model,
+        "inputConfig": {"instancesFormat": "jsonl",
+                        "gcsSource": {"uris": [f"gs://{raw_bucket}/{o['name']}" for o in claimed]}},
+        # Each line is an object: Vertex AI sends the model the features' values as an array, in
+        # the order the model was trained on (the prebuilt scikit-learn container takes arrays).
+        "instanceConfig": {"instanceType": "array", "includedFields": names},
+        "outputConfig": {"predictionsFormat": "jsonl", "gcsDestination": {"outputUriPrefix": output}},
+        "dedicatedResources": {"machineSpec": {"machineType": machine_type},
+                               "startingReplicaCount": min_replicas, "maxReplicaCount": max_replicas},
+        "serviceAccount": service_account,
+        "encryptionSpec": {"kmsKeyName": kms_key},
+        "labels": {"pipeline-run": run},
+    })
+    print(f"batch: scoring {len(claimed)} file(s) with {model}, {why}: {job['name']}")
+    delay, final = 1, ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED",
+                       "JOB_STATE_PARTIALLY_SUCCEEDED")
+    while job.get("state") not in final:
+        time.sleep(delay)
+        delay = min(delay * 2, 60)
+        job = call("GET", f"{vertex}/{job['name']}")
+    if job["state"] not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIALLY_SUCCEEDED"):
+        raise RuntimeError(f"batch prediction job {job['name']} ended {job['state']}: {job.get('error')}; "
+                           f"the input stays in gs://{raw_bucket}/{processing}{run}/")
+
+    # 5. Scored: the input moves on (never scored again), whatever the instance errors.
+    for obj in claimed:
+        move(obj, processed + obj["name"][len(processing):])
+    folder = job.get("outputInfo", {}).get("gcsOutputDirectory", output)
+    stats = job.get("completionStats", {})
+    failed = int(stats.get("failedCount", 0) or 0) + int(stats.get("incompleteCount", 0) or 0)
+    if job["state"] != "JOB_STATE_SUCCEEDED" or failed:
+        raise RuntimeError(f"batch prediction job {job['name']} ended {job['state']} with {failed} instance(s) "
+                           f"not scored: see errors_*.jsonl in {folder} (the input is in "
+                           f"gs://{raw_bucket}/{processed}{run}/, it is not scored again)")
+    print(f"batch: {stats.get('successfulCount', '?')} prediction(s) in {folder}")
+    return folder
+
+
 @dsl.pipeline(name="dsaas-mlops-loop",
               description="curate -> prepare -> train -> evaluate -> register -> gate -> deploy -> monitor")
 def loop(
@@ -1266,6 +1510,11 @@ def loop(
     api_endpoint: str = "",
     # Where curate's per-run staging tables go (a dataset whose tables expire); "": `dataset`.
     staging_dataset: str = "",
+    # The batch tier (no endpoint): each run scores inference/incoming/ of the raw bucket with a
+    # batch prediction job on serving_machine_type, min_replicas to max_replicas replicas, run as
+    # batch_service_account.
+    batch_enabled: bool = False,
+    batch_service_account: str = "",
 ):
     """One run of the loop. With promote set (the promote job a human executes), the run only
     makes the approved version (alias approved_alias) the champion with all traffic and re-creates
@@ -1333,6 +1582,17 @@ def loop(
                     kms_key=kms_key, model=fit.outputs["model"], evaluation=ev.outputs["evaluation"],
                     api_endpoint=api_endpoint,
                 ).set_display_name("register").set_caching_options(False)
+                with dsl.If(batch_enabled == True, "batch-scoring"):  # noqa: E712
+                    verdict = gate(evaluation=ev.outputs["evaluation"], approval=approval,
+                                   metric=approval_metric, threshold=approval_threshold).set_display_name("gate")
+                    batch_predict(
+                        project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                        raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket, model_id=model_id,
+                        alias=approved_alias, candidate=reg.output, decision=verdict.outputs["Output"],
+                        machine_type=serving_machine_type, min_replicas=min_replicas,
+                        max_replicas=max_replicas, service_account=batch_service_account,
+                        kms_key=kms_key, api_endpoint=api_endpoint,
+                    ).set_display_name("batch predict").set_caching_options(False)
                 with dsl.If(deploy_enabled == True, "serving"):  # noqa: E712
                     decision = gate(evaluation=ev.outputs["evaluation"], approval=approval,
                                     metric=approval_metric, threshold=approval_threshold).set_display_name("gate")
