@@ -6,7 +6,13 @@ import pytest
 
 from dsaas_infra.loop import STEPS
 from dsaas_infra.render import render_blueprint
-from dsaas_infra.render.gcp.readme import LOOP_EVIDENCE, MONITOR_PARTS, PHASE_SERVICES, rendered_addresses
+from dsaas_infra.render.gcp.readme import (
+    BATCH_EVIDENCE,
+    LOOP_EVIDENCE,
+    MONITOR_PARTS,
+    PHASE_SERVICES,
+    rendered_addresses,
+)
 from dsaas_infra.spec import load_spec
 from tests.conftest import example_specs
 from tests.render.markdown_tables import table
@@ -43,7 +49,11 @@ def test_the_loop_table_says_which_steps_are_not_at_this_level(stem, rendered):
     assert list(rows) == [s.name for s in STEPS]
     for name, (evidence, absent) in LOOP_EVIDENCE.items():
         step = next(s for s in STEPS if s.name == name)
+        if name == "deploy" and evidence not in addresses and BATCH_EVIDENCE[0] in addresses:
+            absent = BATCH_EVIDENCE[1]  # the batch tier: the run scores in batch instead
         assert rows[name] == (step.gcp if evidence in addresses else absent).replace("\\", ""), (stem, name)
+    # The batch tier is the reactive example's (no endpoint); the others serve from the endpoint.
+    assert (BATCH_EVIDENCE[0] in addresses) == (stem == "gcp-reactive")
     monitor = [p for p, evidence in MONITOR_PARTS if evidence in addresses]
     assert rows["monitor"] == ", ".join(monitor)
 
