@@ -17,9 +17,12 @@ from dsaas_infra.render.aws import serving
 from tests.files.test_deploy_lambda import (
     ACCOUNT,
     ARN,
+    ARTIFACTS,
     ENDPOINT,
     GROUP,
     REGION,
+    STUB_METRICS,
+    STUB_MODEL_URL,
     T0,
     _variant,
     config,
@@ -52,27 +55,39 @@ def put_alarms(cw, names, state: str | None = None) -> None:
             cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
 
 
+def approved_package(stub, s3_stub, package: str) -> None:
+    """The registry's approved package and its untouched artifact, as the deploy step verifies them."""
+    stub.add_response("describe_model_package", {
+        "ModelPackageName": GROUP, "ModelPackageArn": package, "CreationTime": T0,
+        "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved",
+        "ModelPackageStatusDetails": {"ValidationStatuses": []},
+        "InferenceSpecification": {"Containers": [{"Image": "i", "ModelDataUrl": STUB_MODEL_URL}]},
+        "ModelMetrics": STUB_METRICS,
+        "CustomerMetadataProperties": {deploy.VERSION_PROPERTY: "v-evaluated"},
+    }, {"ModelPackageName": package})
+    s3_stub.add_response("head_object", {"VersionId": "v-evaluated"},
+                         {"Bucket": ARTIFACTS, "Key": STUB_MODEL_URL.split("/", 3)[3]})
+    stub.add_response("create_model", {"ModelArn": ARN}, None)
+
+
 def update(cfg, current, counts, expect_variants, expect_update, cw):
     """deploy() of a new package on a serving endpoint; UpdateEndpoint must be exactly expect_update."""
     package = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/7"
     event = {"execution_id": "exec-r", "model_package_arn": package}
-    sm = stubbed("sagemaker")
-    with Stubber(sm) as stub:
+    sm, s3 = stubbed("sagemaker"), stubbed("s3")
+    with Stubber(sm) as stub, Stubber(s3) as s3_stub:
         stub.add_response("describe_endpoint", endpoint_description("InService", "old-config", counts=counts),
                           {"EndpointName": ENDPOINT})
         stub.add_response("describe_endpoint_config", config_description("old-config", current),
                           {"EndpointConfigName": "old-config"})
-        stub.add_response("describe_model_package", {
-            "ModelPackageName": GROUP, "ModelPackageArn": package, "CreationTime": T0,
-            "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved",
-            "ModelPackageStatusDetails": {"ValidationStatuses": []}}, {"ModelPackageName": package})
-        stub.add_response("create_model", {"ModelArn": ARN}, None)
+        approved_package(stub, s3_stub, package)
         name = deploy.endpoint_config_name(ENDPOINT, event["execution_id"])
         stub.add_response("create_endpoint_config", {"EndpointConfigArn": ARN}, None)
         stub.add_response("update_endpoint", {"EndpointArn": ARN},
                           {"EndpointName": ENDPOINT, "EndpointConfigName": name, **expect_update})
-        result = deploy.deploy(event, cfg, sm, stubbed("application-autoscaling"), cw)
+        result = deploy.deploy(event, cfg, sm, stubbed("application-autoscaling"), cw, s3=s3)
         stub.assert_no_pending_responses()
+        s3_stub.assert_no_pending_responses()
     return result
 
 
@@ -118,21 +133,18 @@ def test_an_update_that_changes_the_variant_names_gets_no_guardrails(moto):
     aas = boto3.client("application-autoscaling")  # moto: nothing registered, nothing to release
     package = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/7"
     event = {"execution_id": "exec-r", "model_package_arn": package}
-    sm = stubbed("sagemaker")
-    with Stubber(sm) as stub:
+    sm, s3 = stubbed("sagemaker"), stubbed("s3")
+    with Stubber(sm) as stub, Stubber(s3) as s3_stub:
         stub.add_response("describe_endpoint", endpoint_description(
             "InService", "old-config", counts={"champion": 3, "challenger": 2, "retired": 2}))
         stub.add_response("describe_endpoint_config", config_description("old-config", current))
-        stub.add_response("describe_model_package", {
-            "ModelPackageName": GROUP, "ModelPackageArn": package, "CreationTime": T0,
-            "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved",
-            "ModelPackageStatusDetails": {"ValidationStatuses": []}})
-        stub.add_response("create_model", {"ModelArn": ARN})
+        approved_package(stub, s3_stub, package)
         stub.add_response("create_endpoint_config", {"EndpointConfigArn": ARN})
         stub.add_response("update_endpoint", {"EndpointArn": ARN}, {
             "EndpointName": ENDPOINT, "EndpointConfigName": deploy.endpoint_config_name(ENDPOINT, "exec-r")})
-        assert deploy.deploy(event, config(rollout=ROLLOUT), sm, aas, cw)["state"] == "updating"
+        assert deploy.deploy(event, config(rollout=ROLLOUT), sm, aas, cw, s3=s3)["state"] == "updating"
         stub.assert_no_pending_responses()
+        s3_stub.assert_no_pending_responses()
 
 
 def test_a_deployment_the_alarms_rolled_back_fails_with_sagemakers_reason():
