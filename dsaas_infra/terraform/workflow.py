@@ -90,14 +90,40 @@ def make_plan(binary: str, blueprint: Path, plan_file: Path, *, destroy: bool,
     return PlanOutcome(plan_file, plan, summarize(plan, declarations(blueprint)))
 
 
+# What carries lifecycle.prevent_destroy in our blueprints (phases.data.prevent_destroy), by type.
+PROTECTED_KINDS = {
+    "aws_s3_bucket": "data buckets",
+    "google_storage_bucket": "data buckets",
+    "aws_kms_key": "KMS keys",
+    "google_kms_crypto_key": "KMS keys",
+    "google_logging_project_bucket_config": "log bucket",
+}
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def protected_kind(address: str) -> str:
+    """What a protected resource is, from its address' type (module path and index ignored)."""
+    parts = _INDEX.sub("", address).split(".")
+    rtype = parts[-2] if len(parts) >= 2 else ""
+    return PROTECTED_KINDS.get(rtype, "resources")
+
+
 def explain_prevent_destroy(error: TerraformError, spec_hint: str) -> OperationError | None:
-    """Terraform's "Instance cannot be destroyed" means a resource carries prevent_destroy:
-    in our blueprints, the data buckets. Say why, and how to lift it on purpose."""
+    """Terraform's "Instance cannot be destroyed" means a resource carries prevent_destroy: in our
+    blueprints the data buckets, the KMS keys and the log bucket. Name them, say why, and how to
+    lift it on purpose."""
     addresses = list(dict.fromkeys(_PREVENT.findall(error.diagnostics)))
     if "Instance cannot be destroyed" not in error.diagnostics or not addresses:
         return None
+    kinds: dict[str, list[str]] = {}
+    for address in addresses:
+        kinds.setdefault(protected_kind(address), []).append(address)
+    named = [f"the {kind} ({', '.join(found)})" for kind, found in kinds.items()]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    why = "so that the client's data cannot be deleted by accident"
+    if "KMS keys" in kinds:
+        why += ", nor made unreadable by destroying the keys that encrypt it"
     return PreventDestroyError(
-        f"Terraform refused to destroy {', '.join(addresses)}: the data buckets carry "
-        "lifecycle.prevent_destroy so that the client's data cannot be deleted by accident",
+        f"Terraform refused to destroy {listed}: they carry lifecycle.prevent_destroy {why}",
         f"to delete them too, set `phases.data.prevent_destroy: false` in the spec and {spec_hint}",
     )

@@ -232,7 +232,7 @@ def test_prevent_destroy_is_explained(tf_env, blueprint):
     assert cli(tf_env, "apply", work, "--auto-approve").returncode == 0
     result = cli(tf_env, "destroy", work, "--auto-approve", "--confirm", "protected")
     errors = assert_clean_error(result, 1)
-    assert errors[0] == ("error: Terraform refused to destroy null_resource.raw: the data buckets carry "
+    assert errors[0] == ("error: Terraform refused to destroy the resources (null_resource.raw): they carry "
                          "lifecycle.prevent_destroy so that the client's data cannot be deleted by accident")
     assert "set `phases.data.prevent_destroy: false` in the spec" in errors[1]
     assert "Instance cannot be destroyed" in result.stderr  # Terraform's own diagnostic, shown too
