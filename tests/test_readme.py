@@ -27,6 +27,16 @@ def test_maturity_table_matches_defaults():
             assert row in README, f"README maturity table is missing or wrong: {row}"
 
 
+def test_gcp_default_table_matches_the_cloud_overrides():
+    for phase, settings in CLOUD_DEFAULTS["gcp"].items():
+        for setting, by_level in settings.items():
+            row = f"| `{phase}.{setting}` | " + " | ".join(
+                "never" if by_level[level] is None else _cell(by_level[level])
+                for level in ("reactive", "proactive", "managed")
+            ) + " |"
+            assert row in README.split("| GCP setting |")[1], f"README GCP default table is missing or wrong: {row}"
+
+
 def test_aws_default_table_matches_the_cloud_overrides():
     for phase, settings in CLOUD_DEFAULTS["aws"].items():
         for setting, by_level in settings.items():

@@ -49,7 +49,7 @@ class CommonContext:
     # The data phase's settings the templates of both clouds lay out.
     data_schedule: str
     prevent_destroy: bool
-    raw_retention_days: int | None  # None: raw objects never expire (AWS default)
+    raw_retention_days: int | None  # None: raw objects never expire (the default on both clouds)
     log_retention_days: int
 
     def template_vars(self) -> dict[str, Any]:

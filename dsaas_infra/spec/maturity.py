@@ -59,8 +59,9 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 # Per cloud, the defaults that differ from the table above (documented in the README).
-# AWS: raw data never expires unless the spec sets raw_retention_days (None = never); the
-# public regional API always has a WAF and IAM (SigV4) authentication next to the API keys.
+# AWS and GCP: raw data never expires unless the spec sets raw_retention_days (None = never; it
+# moves to cheaper storage classes instead). AWS: the public regional API always has a WAF and
+# IAM (SigV4) authentication next to the API keys.
 CLOUD_DEFAULTS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     "aws": {
         "data": {"raw_retention_days": {"reactive": None, "proactive": None, "managed": None}},
@@ -68,6 +69,9 @@ CLOUD_DEFAULTS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "waf": {"reactive": True, "proactive": True, "managed": True},
             "auth": {"reactive": "iam", "proactive": "iam", "managed": "iam"},
         },
+    },
+    "gcp": {
+        "data": {"raw_retention_days": {"reactive": None, "proactive": None, "managed": None}},
     },
 }
 

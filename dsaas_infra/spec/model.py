@@ -124,7 +124,7 @@ class DataPhase(Strict):
     raw_archive_days: int | None = Field(
         None, ge=60, le=36500,
         description="days after which raw objects move to an archive storage class (AWS: "
-        "Glacier Instant Retrieval, after Standard-IA at 30 days)",
+        "Glacier Instant Retrieval, after Standard-IA at 30 days; GCP: Coldline, after Nearline at 30 days)",
     )
     perimeter: bool | None = Field(
         None, description="AWS: data buckets refuse principals of other accounts"

@@ -85,7 +85,8 @@ gcp: {project_id: acme-dsaas-prod, region: europe-west1}
 phases: {access: {enabled: false}}
 """, "g.yaml")
     assert gcp.phases.access.auth == "api_key" and gcp.phases.access.waf is False
-    assert gcp.phases.data.raw_retention_days == DEFAULTS["data"]["raw_retention_days"]["proactive"]
+    # As on AWS: raw data never expires unless the spec asks (it ages into cheaper classes instead).
+    assert gcp.phases.data.raw_retention_days is None
 
 
 def test_iam_authentication_is_aws_only():

@@ -20,7 +20,7 @@ from dsaas_infra.render.gcp import network as gcp_network
 from dsaas_infra.render.gcp import pipeline as gcp_pipeline
 from dsaas_infra.render.gcp import quotas as gcp_quotas
 from dsaas_infra.render.gcp import serving as gcp_serving
-from dsaas_infra.render.gcp.context import Dataflow, GcpContext, Workbench
+from dsaas_infra.render.gcp.context import Dataflow, GcpContext, RawTransition, Workbench
 from dsaas_infra.spec import gcp_rules
 from dsaas_infra.spec.cron import to_unix_cron
 from dsaas_infra.spec.resolved import GcpSpec
@@ -79,6 +79,11 @@ TIME_TRAVEL_HOURS = {"reactive": 48, "proactive": 168, "managed": 168}
 WORKBENCH_IDLE_SECONDS = {"reactive": 3600, "proactive": 10800, "managed": 10800}
 IMAGE_KEEP_COUNT = {"reactive": 5, "proactive": 10, "managed": 20}
 FLOW_LOG_SAMPLING = {"reactive": 0.5, "proactive": 0.5, "managed": 1.0}
+# Raw objects move to Nearline after this many days, to Coldline after phases.data.raw_archive_days
+# (the AWS blueprint's Standard-IA at 30 days, then Glacier Instant Retrieval); they are deleted
+# only when the spec sets raw_retention_days.
+RAW_NEARLINE_DAYS = 30
+RAW_ARCHIVE_CLASS = "COLDLINE"
 # Deleted objects stay recoverable this long (Cloud Storage soft delete).
 SOFT_DELETE_SECONDS = {"reactive": 604800, "proactive": 604800, "managed": 2592000}
 # Managed clients (established data policies) get data-access audit logs on their data.
@@ -125,6 +130,23 @@ CURATED_TABLE = "events"
 # The Vertex AI pipeline the blueprint ships: its source, its compiled spec (what Cloud Scheduler
 # sends to pipelineJobs.create), the promote job's script and the training script its custom job runs.
 PIPELINE_FILES = ("pipeline.py", "pipeline.yaml", "promote.py", "train.py")
+
+
+def raw_transitions(archive_days: int | None, expire_days: int | None) -> list[RawTransition]:
+    """The raw bucket's storage-class steps (data.tf), only those before its expiry (if any)."""
+    steps = [RawTransition(days=RAW_NEARLINE_DAYS, storage_class="NEARLINE", from_classes=["STANDARD"])]
+    if archive_days:
+        steps.append(RawTransition(days=archive_days, storage_class=RAW_ARCHIVE_CLASS,
+                                   from_classes=["STANDARD", "NEARLINE"]))
+    return [t for t in steps if not expire_days or t.days < expire_days]
+
+
+def raw_lifecycle(transitions: list[RawTransition], expire_days: int | None) -> str:
+    """README: what happens to raw objects as they age."""
+    moves = ", ".join(f"{t.storage_class.capitalize()} after {t.days} days" for t in transitions)
+    end = (f"deleted after {expire_days} days (`phases.data.raw_retention_days`)" if expire_days
+           else "never deleted (set `phases.data.raw_retention_days` to expire it)")
+    return f"{moves}, {end}" if moves else end
 
 
 def build_context(spec: GcpSpec) -> GcpContext:
@@ -184,6 +206,9 @@ def build_context(spec: GcpSpec) -> GcpContext:
         region=gcp.region,
         labels=gcp_rules.labels(spec),
         buckets=gcp_rules.bucket_names(spec),
+        raw_transitions=raw_transitions(data.raw_archive_days, data.raw_retention_days),
+        raw_lifecycle=raw_lifecycle(raw_transitions(data.raw_archive_days, data.raw_retention_days),
+                                    data.raw_retention_days),
         service_accounts=gcp_rules.service_account_ids(spec),
         network_created=gcp.network is None,
         network_cidrs=NETWORK_CIDRS,

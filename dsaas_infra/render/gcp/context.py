@@ -33,6 +33,15 @@ class Dataflow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RawTransition:
+    """A lifecycle rule of the raw bucket (data.tf): objects of these classes move to a cheaper one."""
+
+    days: int
+    storage_class: str
+    from_classes: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Workbench:
     """The training phase's Workbench instances, one per user, and the notebooks' custom role."""
 
@@ -72,6 +81,9 @@ class GcpContext(CommonContext):
     workbench_tag: str
     # --- data
     buckets: dict[str, str]
+    # The raw bucket's storage-class transitions and the README's words for its lifecycle.
+    raw_transitions: list[RawTransition]
+    raw_lifecycle: str
     service_accounts: dict[str, str]
     dataflow: Dataflow
     dataset_id: str

@@ -2,7 +2,8 @@
 # a grant that domain-restricted sharing (constraints/iam.allowedPolicyMemberDomains, on by
 # default in newer organisations) rejects. Access to the data is in Cloud Audit Logs instead:
 # admin activity always, data access (reads and writes) at the managed level.
-# Raw data as delivered by the client's sources, kept for raw_retention_days.
+# Raw data as delivered by the client's sources: cheaper storage classes as it ages, deleted
+# only after phases.data.raw_retention_days when the spec sets it.
 resource "google_storage_bucket" "raw" {
   #checkov:skip=CKV_GCP_62:usage logs need a grant to cloud-storage-analytics@google.com that domain-restricted sharing rejects; Cloud Audit Logs record access
   name                        = "hooli-dsaas-dev-dev-raw"
@@ -27,10 +28,23 @@ resource "google_storage_bucket" "raw" {
 
   lifecycle_rule {
     condition {
-      age = 90
+      age                   = 30
+      matches_storage_class = ["STANDARD"]
     }
     action {
-      type = "Delete"
+      type          = "SetStorageClass"
+      storage_class = "NEARLINE"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age                   = 90
+      matches_storage_class = ["STANDARD", "NEARLINE"]
+    }
+    action {
+      type          = "SetStorageClass"
+      storage_class = "COLDLINE"
     }
   }
 

@@ -88,11 +88,35 @@ def test_every_bucket_is_private_versioned_and_encrypted_with_the_cmek(examples,
         assert "logging" not in bucket, name
 
 
+def _raw_rules(tf) -> tuple[list, list]:
+    raw = resources(tf, "google_storage_bucket")["raw"]
+    deletes = [r["condition"][0].get("age") for r in raw["lifecycle_rule"] if r["action"][0]["type"] == "Delete"]
+    moves = [(r["condition"][0]["age"], r["condition"][0]["matches_storage_class"], r["action"][0]["storage_class"])
+             for r in raw["lifecycle_rule"] if r["action"][0]["type"] == "SetStorageClass"]
+    return deletes, moves
+
+
+def test_raw_data_ages_into_cheaper_classes_and_is_deleted_only_when_the_spec_asks(examples):
+    """As on AWS (issue 9/10): transitions by default, deletion only with raw_retention_days."""
+    for stem in ("gcp-reactive", "gcp-proactive", "gcp-managed"):
+        spec = load_spec(BLUEPRINTS / f"{stem}.yaml")
+        keep = spec.phases.data.raw_retention_days  # set in the example spec, or None: never deleted
+        deletes, moves = _raw_rules(examples[stem])
+        # Besides the noncurrent-version rule (no age), a Delete only where the spec asks for one.
+        assert [a for a in deletes if a is not None] == ([keep] if keep else []), stem
+        assert moves == [(30, ["STANDARD"], "NEARLINE"),
+                         (spec.phases.data.raw_archive_days, ["STANDARD", "NEARLINE"], "COLDLINE")], stem
+    # The spec asks for deletion after 30 days (BASE): deleted then, no class change before it.
+    deletes, moves = _raw_rules(render_text(spec_text()))
+    assert 30 in deletes and moves == []
+    # Deleted after 400 days, archived at 200: both transitions, then the deletion.
+    deletes, moves = _raw_rules(render_text(spec_text().replace(
+        "raw_retention_days: 30", "raw_retention_days: 400, raw_archive_days: 200")))
+    assert 400 in deletes and [m[0] for m in moves] == [30, 200]
+
+
 def test_raw_retention_and_prevent_destroy_follow_the_spec(examples):
-    spec = load_spec(BLUEPRINTS / "gcp-reactive.yaml")
     raw = resources(examples["gcp-reactive"], "google_storage_bucket")["raw"]
-    ages = [r["condition"][0].get("age") for r in raw["lifecycle_rule"] if r["action"][0]["type"] == "Delete"]
-    assert spec.phases.data.raw_retention_days in ages
     # gcp-reactive.yaml turns prevent_destroy off; the others keep the maturity default (on).
     assert raw["lifecycle"][0]["prevent_destroy"] is False and raw["force_destroy"] is True
     managed_raw = resources(examples["gcp-managed"], "google_storage_bucket")["raw"]
