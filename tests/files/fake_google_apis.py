@@ -79,6 +79,7 @@ class FakeGoogle:
     # Deployments that answer with this split instead of the requested one (a split that did not take).
     served_split_override: dict[str, int] | None = None
     operations: dict[str, dict] = field(default_factory=dict)
+    log_entries: list[dict] = field(default_factory=list)  # what entries:write received
     counter: int = 0
 
     def next_id(self) -> str:
@@ -359,6 +360,13 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         # The upload is a long-running operation: not done at first, done when asked again.
         return 200, _operation(state, m.group(1), {"model": f"{m.group(1)}/models/{model_id}",
                                                    "modelVersionId": version}, done=False)
+    if p == "/v2/entries:write":
+        state.log_entries += r.body["entries"]
+        return 200, {}
+    if m := re.fullmatch(loc + r"/models/([^/@:]+):listVersions", p):
+        entry = state.models[m.group(2)]
+        return 200, {"models": [{**v, "versionAliases": [a for a, x in entry["aliases"].items() if x == k]}
+                                for k, v in entry["versions"].items()]}
     if m := re.fullmatch(loc + r"/models/([^/@:]+)(?:@([^/:]+))?/evaluations:import", p):
         return 200, {"name": f"{m.group(1)}/models/{m.group(2)}/evaluations/{state.next_id()}",
                      **r.body["modelEvaluation"]}
@@ -459,6 +467,7 @@ VERTEX_PERMISSIONS = [
     ("POST", r"/batchPredictionJobs", "aiplatform.batchPredictionJobs.create"),
     ("GET", r"/batchPredictionJobs/[^/]+", "aiplatform.batchPredictionJobs.get"),
     ("GET", r"/models/[^/:]+", "aiplatform.models.get"),
+    ("GET", r"/models/[^/:]+:listVersions", "aiplatform.models.list"),
     ("POST", r"/models:upload", "aiplatform.models.upload"),
     ("POST", r"/models/[^/:]+/evaluations:import", "aiplatform.modelEvaluations.import"),
     ("GET", r"/(?:.*/)?operations/[^/]+", "aiplatform.operations.list"),

@@ -967,3 +967,30 @@ def test_the_loop_holds_a_new_version_until_a_human_approves_it_then_deploys_tha
     assert deploy.body["deployedModel"]["model"] == f"{PARENT}/models/acme-prod-model@1"
     assert deploy.body["trafficSplit"] == {"0": 100}
     assert len(google.calls("POST", "modelDeploymentMonitoringJobs$")) == 1
+
+
+def test_a_version_waiting_for_approval_too_long_is_logged_for_the_overdue_alert(google, capfd):
+    """Manual approval: while versions newer than the approved one wait more than overdue_days,
+    each run's approved step writes an entry to the approval-overdue log (alerts.tf matches it)."""
+    _endpoint_with_champion(google)
+    entry = google.models["acme-prod-model"]
+    entry["versions"]["1"]["versionCreateTime"] = "2020-01-01T00:00:00.000Z"
+    entry["aliases"]["approved"] = "1"
+
+    def approved_step():
+        return m.approved(project=PROJECT, region=REGION, endpoint=ENDPOINT, model_id="acme-prod-model",
+                          alias="approved", api_endpoint=google.url, overdue_days=7,
+                          overdue_log="dsaas-approval-overdue").output
+
+    approved_step()  # nothing newer than the approved version: nothing waits
+    assert google.log_entries == []
+    google.add_model_version("acme-prod-model", PROJECT, REGION, "gs://new/model")
+    entry["versions"]["2"]["versionCreateTime"] = "2099-01-01T00:00:00.000Z"  # just registered
+    approved_step()
+    assert google.log_entries == []
+    entry["versions"]["2"]["versionCreateTime"] = "2021-01-01T00:00:00.000Z"  # held for years
+    approved_step()
+    (logged,) = google.log_entries
+    assert logged["logName"] == f"projects/{PROJECT}/logs/dsaas-approval-overdue"
+    assert logged["severity"] == "WARNING" and logged["jsonPayload"]["oldest_version"] == "2"
+    assert "approval overdue" in "".join(capfd.readouterr())

@@ -125,7 +125,8 @@ def freshness(spec: GcpSpec, *, name_prefix: str, project_id: str, dataset_id: s
 
 
 def platform_alerts(*, name_prefix: str, pipeline_job: str, fresh: Freshness | None,
-                    api: bool, promote_job: str | None = None) -> list[PlatformAlert]:
+                    api: bool, promote_job: str | None = None, project_id: str = "",
+                    overdue_days: int = 0, overdue_log: str = "") -> list[PlatformAlert]:
     """alerts.tf: each alert to the notification channels of monitoring.tf (fresh: the data phase's
     freshness check, None without it; api: the access phase's API exists; promote_job: the name of
     pipeline.tf's promote job, None without one)."""
@@ -166,6 +167,18 @@ def platform_alerts(*, name_prefix: str, pipeline_job: str, fresh: Freshness | N
             doc=(f"An execution of the promote job {promote_job} failed: no promote run was started, the "
                  "approved version is not the champion. Read the execution's log "
                  f"(`gcloud run jobs executions list --job={promote_job}`), fix, then execute the job again."),
+        ))
+    if overdue_days and overdue_log:
+        # The pipeline's approved step writes this log each run while a version has waited for
+        # the manual approval more than overdue_days (a held version otherwise raises nothing).
+        out.append(PlatformAlert(
+            name="approval_overdue", kind="log", severity="WARNING",
+            display="model versions wait for approval",
+            condition=f"A model version has waited for the manual approval more than {overdue_days} days",
+            filter=f'logName="projects/{project_id}/logs/{overdue_log}"',
+            doc=(f"A registered model version has waited for approval more than {overdue_days} days: new "
+                 "versions are trained and held, nothing new is deployed. Review the versions and their "
+                 "evaluations in the Model Registry and approve one (README, gate), or reject them."),
         ))
     if api:
         rule = f'resource.type = "https_lb_rule" AND resource.labels.forwarding_rule_name = "{name_prefix}-api"'

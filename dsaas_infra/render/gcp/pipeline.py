@@ -16,6 +16,10 @@ APPROVAL_METRICS = {"rmse": "rootMeanSquaredError", "mae": "meanAbsoluteError", 
 DRIFT_THRESHOLD = 0.3
 DRIFT_SAMPLE_RATE = 0.8
 DRIFT_INTERVAL_HOURS = 1
+# Manual approval: versions waiting longer than this raise the approval-overdue alert (the
+# pipeline's approved step logs them to APPROVAL_OVERDUE_LOG each run, alerts.tf matches the log).
+APPROVAL_OVERDUE_DAYS = 7
+APPROVAL_OVERDUE_LOG = "dsaas-approval-overdue"
 # Share of the curated records held out for evaluation.
 TEST_PERCENT = 20
 # The payload field the shipped prepare step predicts (README: how to change it).
@@ -54,6 +58,7 @@ PIPELINE_TRAINING_PERMISSIONS = (
 )
 PIPELINE_DEPLOY_PERMISSIONS = (
     "aiplatform.models.get", "aiplatform.endpoints.get",  # approved, promotion
+    "aiplatform.models.list",  # approved: the versions waiting for approval (listVersions)
     "aiplatform.endpoints.deploy", "aiplatform.endpoints.undeploy",  # deploy
 )
 PIPELINE_DRIFT_PERMISSIONS = tuple(  # monitor
@@ -133,6 +138,10 @@ class Pipeline:
     # The batch tier (training on, no endpoint): each run scores inference_prefix of the raw bucket
     # with a batch prediction job (serving_machine_type, min_replicas-max_replicas replicas).
     batch_enabled: bool
+    # Manual approval at the endpoint tier: days a version may wait, and the log it is reported to
+    # (0 and "": no check).
+    approval_overdue_days: int
+    approval_overdue_log: str
     inference_prefix: str
     predictions_prefix: str
 
@@ -199,6 +208,8 @@ def build_context(spec: GcpSpec, *, name_prefix: str, endpoint: VertexEndpoint |
             + (PIPELINE_DRIFT_PERMISSIONS if deploy and observability is not None and observability.drift else ())
             + (PIPELINE_BATCH_PERMISSIONS if batch else ()))),
         batch_enabled=batch,
+        approval_overdue_days=APPROVAL_OVERDUE_DAYS if deploy and approval is None else 0,
+        approval_overdue_log=APPROVAL_OVERDUE_LOG if deploy and approval is None else "",
         inference_prefix=INFERENCE_PREFIX,
         predictions_prefix=PREDICTIONS_PREFIX,
     )

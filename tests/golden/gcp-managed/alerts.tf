@@ -185,6 +185,35 @@ resource "google_monitoring_alert_policy" "promote_failed" {
   depends_on = [time_sleep.services]
 }
 
+resource "google_monitoring_alert_policy" "approval_overdue" {
+  display_name          = "Stark Mobility \"Prod\" prod: model versions wait for approval"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "A model version has waited for the manual approval more than 7 days"
+    condition_matched_log {
+      filter = "logName=\"projects/stark-dsaas-prod/logs/dsaas-approval-overdue\""
+    }
+  }
+
+  alert_strategy {
+    notification_rate_limit {
+      period = "3600s"
+    }
+    auto_close = "86400s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A registered model version has waited for approval more than 7 days: new versions are trained and held, nothing new is deployed. Review the versions and their evaluations in the Model Registry and approve one (README, gate), or reject them."
+  }
+
+  depends_on = [time_sleep.services]
+}
+
 resource "google_monitoring_alert_policy" "api_5xx" {
   display_name          = "Stark Mobility \"Prod\" prod: prediction API 5xx"
   combiner              = "OR"

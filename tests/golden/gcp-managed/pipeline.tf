@@ -23,7 +23,7 @@ resource "google_project_iam_custom_role" "pipeline_run" {
   role_id     = "dsaas_stark_prod_pipeline_run"
   title       = "Run the MLOps pipeline's steps"
   description = "What the steps of the dsaas-infra MLOps pipeline call in Vertex AI (dsaas-infra)"
-  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.endpoints.deploy", "aiplatform.endpoints.get", "aiplatform.endpoints.undeploy", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.create", "aiplatform.metadataStores.get", "aiplatform.modelDeploymentMonitoringJobs.create", "aiplatform.modelDeploymentMonitoringJobs.delete", "aiplatform.modelDeploymentMonitoringJobs.list", "aiplatform.modelEvaluations.import", "aiplatform.models.get", "aiplatform.models.upload", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list"]
+  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.endpoints.deploy", "aiplatform.endpoints.get", "aiplatform.endpoints.undeploy", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.create", "aiplatform.metadataStores.get", "aiplatform.modelDeploymentMonitoringJobs.create", "aiplatform.modelDeploymentMonitoringJobs.delete", "aiplatform.modelDeploymentMonitoringJobs.list", "aiplatform.modelEvaluations.import", "aiplatform.models.get", "aiplatform.models.list", "aiplatform.models.upload", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list"]
 
   depends_on = [time_sleep.services]
 }
@@ -318,6 +318,8 @@ locals {
     serving_machine_type  = "n2-standard-4"
     min_replicas          = 2
     max_replicas          = 8
+    approval_overdue_days = 7
+    approval_overdue_log  = "dsaas-approval-overdue"
     drift_enabled         = true
     alert_emails          = ["head-of-data@stark.example", "mlops-oncall@stark.example"]
     notification_channels = [for c in google_monitoring_notification_channel.email : c.id]

@@ -22,7 +22,7 @@ resource "google_project_iam_custom_role" "pipeline_run" {
   role_id     = "dsaas_globex_eu_staging_pipeline_run"
   title       = "Run the MLOps pipeline's steps"
   description = "What the steps of the dsaas-infra MLOps pipeline call in Vertex AI (dsaas-infra)"
-  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.endpoints.deploy", "aiplatform.endpoints.get", "aiplatform.endpoints.undeploy", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.create", "aiplatform.metadataStores.get", "aiplatform.modelEvaluations.import", "aiplatform.models.get", "aiplatform.models.upload", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list"]
+  permissions = ["aiplatform.artifacts.create", "aiplatform.artifacts.get", "aiplatform.artifacts.list", "aiplatform.artifacts.update", "aiplatform.contexts.addContextArtifactsAndExecutions", "aiplatform.contexts.addContextChildren", "aiplatform.contexts.create", "aiplatform.contexts.get", "aiplatform.contexts.list", "aiplatform.contexts.queryContextLineageSubgraph", "aiplatform.contexts.update", "aiplatform.customJobs.create", "aiplatform.customJobs.get", "aiplatform.endpoints.deploy", "aiplatform.endpoints.get", "aiplatform.endpoints.undeploy", "aiplatform.executions.addExecutionEvents", "aiplatform.executions.create", "aiplatform.executions.get", "aiplatform.executions.list", "aiplatform.executions.queryExecutionInputsAndOutputs", "aiplatform.executions.update", "aiplatform.metadataSchemas.create", "aiplatform.metadataSchemas.get", "aiplatform.metadataSchemas.list", "aiplatform.metadataStores.create", "aiplatform.metadataStores.get", "aiplatform.modelEvaluations.import", "aiplatform.models.get", "aiplatform.models.list", "aiplatform.models.upload", "aiplatform.operations.list", "aiplatform.pipelineJobs.get", "aiplatform.pipelineJobs.list"]
 
   depends_on = [time_sleep.services]
 }
@@ -306,14 +306,16 @@ locals {
       name   = "champion"
       weight = 100
     }]
-    approval             = "manual"
-    approval_metric      = "rootMeanSquaredError"
-    approval_threshold   = 0
-    approved_alias       = "approved"
-    serving_machine_type = "e2-standard-4"
-    min_replicas         = 1
-    max_replicas         = 3
-    drift_enabled        = false
+    approval              = "manual"
+    approval_metric       = "rootMeanSquaredError"
+    approval_threshold    = 0
+    approved_alias        = "approved"
+    serving_machine_type  = "e2-standard-4"
+    min_replicas          = 1
+    max_replicas          = 3
+    approval_overdue_days = 7
+    approval_overdue_log  = "dsaas-approval-overdue"
+    drift_enabled         = false
   }
 }
 

@@ -286,3 +286,24 @@ def test_side_effecting_steps_are_never_cached(examples):
         elif base in ("comp-prepare", "comp-evaluate", "comp-gate"):
             assert task["cachingOptions"] == {"enableCache": True}, name  # pure: safe to reuse
     assert seen == set(side_effects)
+
+
+def test_a_version_held_at_the_manual_gate_too_long_alerts(examples):
+    """Manual approval (proactive and managed examples): the approved step's overdue log entry is
+    matched by alert approval_overdue; the pipeline gets the same log name and days. The batch tier
+    (reactive, automatic approval) holds nothing: no such alert."""
+    for stem in ("gcp-proactive", "gcp-managed"):
+        bp = examples[stem]
+        spec = load_spec(next(p for p in example_specs() if p.stem == stem))
+        policy = policies(bp)["approval_overdue"]
+        condition = policy["conditions"][0]["condition_matched_log"][0]
+        assert condition["filter"].replace('\\"', '"') == (f'logName="projects/{spec.gcp.project_id}/logs/'
+                                       f'{gcp_pipeline.APPROVAL_OVERDUE_LOG}"')
+        assert policy["notification_channels"] == "${local.notification_channels}"
+        params = bp.locals["pipeline_parameters"]
+        assert params["approval_overdue_log"] == gcp_pipeline.APPROVAL_OVERDUE_LOG
+        assert params["approval_overdue_days"] == gcp_pipeline.APPROVAL_OVERDUE_DAYS
+        perms = bp.resources[("google_project_iam_custom_role", "pipeline_run")]["permissions"]
+        assert "aiplatform.models.list" in perms  # listVersions
+    assert "approval_overdue" not in policies(examples["gcp-reactive"])
+    assert "approval_overdue_log" not in examples["gcp-reactive"].locals["pipeline_parameters"]

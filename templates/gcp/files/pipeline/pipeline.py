@@ -926,13 +926,23 @@ def approved(
     model_id: str,
     alias: str,
     api_endpoint: str = "",
+    overdue_days: int = 0,
+    overdue_log: str = "",
 ) -> str:
     """The version a human approved (the one carrying `alias` in the Model Registry) when the
     endpoint does not serve it yet; "" when none is approved or it is already deployed.
 
     The gate holds (manual approval) or rejects (threshold) new versions; an approver sets the
     alias on the version to deploy (README), and this step of the next run finds it.
+
+    With overdue_days and overdue_log: when a version newer than the approved one (any version,
+    with none approved) has waited more than overdue_days, the step writes a WARNING entry to the
+    Cloud Logging log `overdue_log` (the blueprint's approval-overdue alert matches it), every
+    run until someone approves a version.
     """
+    import json
+    import time
+
     import google.auth
     from google.auth.transport.requests import AuthorizedSession
 
@@ -948,11 +958,42 @@ def approved(
         return response.json()
 
     found = http.get(f"{base}/{parent}/models/{model_id}@{alias}", timeout=120)
+    if found.status_code >= 400 and found.status_code != 404:
+        raise RuntimeError(f"model {model_id}@{alias}: {found.status_code} {found.text[:2000]}")
+    if overdue_days > 0 and overdue_log:
+        # Versions waiting: created after the approved one (all of them when none is approved).
+        since = found.json().get("versionCreateTime", "") if found.status_code == 200 else ""
+        versions, token = [], None
+        while True:
+            page = http.get(f"{base}/{parent}/models/{model_id}:listVersions",
+                            params={"pageToken": token} if token else {}, timeout=120)
+            if page.status_code == 404:
+                break
+            if page.status_code >= 400:
+                raise RuntimeError(f"versions of {model_id}: {page.status_code} {page.text[:2000]}")
+            versions += page.json().get("models", [])
+            token = page.json().get("nextPageToken")
+            if not token:
+                break
+        waiting = sorted((v.get("versionCreateTime", ""), v.get("versionId", "")) for v in versions
+                         if v.get("versionCreateTime", "") > since)
+        deadline = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - overdue_days * 86400))
+        if waiting and waiting[0][0] < deadline:
+            message = (f"approval overdue: {len(waiting)} version(s) of {model_id} wait for approval, the "
+                       f"oldest (version {waiting[0][1]}, created {waiting[0][0]}) for more than "
+                       f"{overdue_days} days")
+            print(f"approved: {message}")
+            logging_root = api_endpoint or "https://logging.googleapis.com"
+            call("POST", f"{logging_root}/v2/entries:write", data=json.dumps({"entries": [{
+                "logName": f"projects/{project}/logs/{overdue_log}",
+                "resource": {"type": "global", "labels": {"project_id": project}},
+                "severity": "WARNING",
+                "jsonPayload": {"message": message, "model": model_id, "waiting": len(waiting),
+                                "oldest_version": waiting[0][1], "oldest_created": waiting[0][0]},
+            }]}), headers={"Content-Type": "application/json"})
     if found.status_code == 404:  # no such model yet, or no version carries the alias
         print(f"approved: no version of {model_id} carries the alias {alias!r}: nothing to deploy")
         return ""
-    if found.status_code >= 400:
-        raise RuntimeError(f"model {model_id}@{alias}: {found.status_code} {found.text[:2000]}")
     model = found.json()
     name, version = model["name"].split("@")[0], model["versionId"]
     served = call("GET", f"{base}/{parent}/endpoints/{endpoint}").get("deployedModels", [])
@@ -1515,6 +1556,10 @@ def loop(
     # batch_service_account.
     batch_enabled: bool = False,
     batch_service_account: str = "",
+    # Manual approval: versions waiting longer than this many days are logged to this Cloud
+    # Logging log (the approval-overdue alert); 0 or "": no check.
+    approval_overdue_days: int = 0,
+    approval_overdue_log: str = "",
 ):
     """One run of the loop. With promote set (the promote job a human executes), the run only
     makes the approved version (alias approved_alias) the champion with all traffic and re-creates
@@ -1602,6 +1647,7 @@ def loop(
                         # Held or rejected: deploy what a human approved, if the endpoint lacks it.
                         pick = approved(project=project, region=region, endpoint=endpoint, model_id=model_id,
                                         alias=approved_alias, api_endpoint=api_endpoint,
+                                        overdue_days=approval_overdue_days, overdue_log=approval_overdue_log,
                                         ).set_display_name("approved version")
                         pick.set_caching_options(False).after(reg)
                         with dsl.If(pick.output != "", "human-approved"):
