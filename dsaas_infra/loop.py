@@ -23,13 +23,14 @@ STEPS: tuple[LoopStep, ...] = (
         "ingest",
         "client sources land raw data, one prefix per dataset, encrypted, versioned",
         "S3 raw bucket: raw/<dataset>/, SSE-KMS, versioned",
-        "Cloud Storage raw bucket (`incoming/`)",
+        "Cloud Storage raw bucket: incoming/<dataset>/, CMEK, versioned",
     ),
     LoopStep(
         "curate",
         "only new input is processed, bad records quarantined, one curated table per dataset",
         "Glue ETL job (job bookmarks: new files only; one curated table per dataset, catalogued by the job)",
-        "pipeline step: Dataflow Flex Template + UDF, quarantine table, BigQuery MERGE",
+        "pipeline step: Dataflow Flex Template + UDF per dataset, quarantine table, BigQuery MERGE"
+        " into one curated table per dataset",
     ),
     LoopStep(
         "prepare",

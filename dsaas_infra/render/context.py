@@ -51,6 +51,10 @@ class CommonContext:
     prevent_destroy: bool
     raw_retention_days: int | None  # None: raw objects never expire (the default on both clouds)
     log_retention_days: int
+    # The raw datasets (phases.data.datasets), each its own raw prefix and curated table, and the
+    # one the training set is built from (phases.training.dataset).
+    datasets: list[str]
+    training_dataset: str
 
     def template_vars(self) -> dict[str, Any]:
         """The context as Jinja variables: one per field, values as they are (no copies), except the
@@ -84,6 +88,8 @@ class CommonValues(TypedDict):
     prevent_destroy: bool
     raw_retention_days: int | None
     log_retention_days: int
+    datasets: list[str]
+    training_dataset: str
 
 
 def common_context(spec: ResolvedSpec) -> CommonValues:
@@ -125,4 +131,6 @@ def common_context(spec: ResolvedSpec) -> CommonValues:
         "prevent_destroy": phases.data.prevent_destroy,
         "raw_retention_days": phases.data.raw_retention_days,
         "log_retention_days": phases.data.log_retention_days,
+        "datasets": list(phases.data.datasets),
+        "training_dataset": phases.training.dataset,
     }

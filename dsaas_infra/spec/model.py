@@ -19,6 +19,7 @@ Gpu = Literal["none", "t4", "l4", "a100"]
 Email = Annotated[str, StringConstraints(pattern=naming.EMAIL.pattern, max_length=254)]
 UserName = Annotated[str, StringConstraints(pattern=naming.USER_NAME.pattern)]
 ShortName = Annotated[str, StringConstraints(pattern=naming.SHORT_NAME.pattern)]
+DatasetName = Annotated[str, StringConstraints(pattern=naming.DATASET_NAME.pattern, max_length=naming.DATASET_NAME_MAX)]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # DynamoDB table names (CreateTable API reference).
 _DYNAMODB_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
@@ -137,6 +138,11 @@ class DataPhase(Strict):
         2922, 3288, 3653,
     ] | None = Field(None, description="CloudWatch/Cloud Logging retention")
     prevent_destroy: bool | None = Field(None, description="protect data buckets from destroy")
+    datasets: list[DatasetName] = Field(
+        default_factory=lambda: ["training"], min_length=1, max_length=20,
+        description="the client's raw datasets (lowercase snake_case, 1-40 chars), each delivered under its "
+        "own prefix (AWS raw/<dataset>/, GCP incoming/<dataset>/) and curated into its own table <dataset>",
+    )
 
     @field_validator("schedule")
     @classmethod
@@ -158,6 +164,11 @@ class TrainingPhase(Strict):
         None,
         description="multi-GPU (distributed) training: a100 then means an 8-GPU instance; "
         "without it training uses a single-GPU type",
+    )
+    dataset: DatasetName | None = Field(
+        None, max_length=naming.DATASET_NAME_MAX,
+        description="the dataset (one of phases.data.datasets) whose curated table the prepare step turns "
+        "into the training set; default: the first dataset",
     )
     users: list[UserName] = Field(default_factory=list)
     user_emails: dict[UserName, Email] = Field(

@@ -11,6 +11,11 @@ EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 USER_NAME = re.compile(r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")
 # Variant and consumer names end up in SageMaker variant names, API keys and Apigee apps.
 SHORT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+# Raw datasets: a prefix of the raw bucket (AWS raw/<dataset>/, GCP incoming/<dataset>/) and the name
+# of the dataset's curated table (Glue table, BigQuery table; AWS's ETL snake_cases prefixes, so a
+# snake_case name is its own table name). 1-40 characters leave room for "_quarantine".
+DATASET_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+DATASET_NAME_MAX = 40
 AWS_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 AWS_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

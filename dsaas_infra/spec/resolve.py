@@ -42,9 +42,12 @@ def resolve(spec: ClientSpec) -> ResolvedSpec | None:
     if cloud.settings(spec) is None:
         return None
     c = spec.client
+    data = _phase_values(spec, "data")
+    training = _phase_values(spec, "training")
+    training["dataset"] = training["dataset"] or data["datasets"][0]
     phases = Phases(
-        data=DataPhase(**_phase_values(spec, "data")),
-        training=TrainingPhase(**_phase_values(spec, "training")),
+        data=DataPhase(**data),
+        training=TrainingPhase(**training),
         deployment=DeploymentPhase(**_phase_values(spec, "deployment")),
         access=AccessPhase(**_phase_values(spec, "access")),
     )

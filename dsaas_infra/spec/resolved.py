@@ -40,6 +40,8 @@ class DataPhase:
     audit_trail: bool
     log_retention_days: int
     prevent_destroy: bool
+    # The raw datasets, each with its own raw prefix and curated table (at least one).
+    datasets: list[str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +53,8 @@ class TrainingPhase:
     # None: chosen from size and gpu per cloud (spec/sizes.py).
     instance_type: str | None
     distributed: bool
+    # The dataset the training set is built from: one of data.datasets (SPEC018).
+    dataset: str
     users: list[str]
     user_emails: dict[str, str]
 

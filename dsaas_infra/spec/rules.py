@@ -159,6 +159,34 @@ def _state_bucket(spec: ResolvedSpec) -> list[Problem]:
     return []
 
 
+# Raw dataset names the blueprints use for something else: AWS's reactive batch input prefix
+# raw/inference/ (both clouds refuse it, so a spec means the same datasets on either).
+RESERVED_DATASETS = ("inference",)
+# Suffixes of the tables a dataset's curated table has beside it (GCP: <dataset>_quarantine).
+DATASET_TABLE_SUFFIXES = ("_quarantine",)
+
+
+def _datasets(spec: ResolvedSpec) -> list[Problem]:
+    """Each raw dataset gets its own prefix and curated table: names unique, none reserved or the
+    name of another dataset's side table; the training set comes from one of them."""
+    problems: list[Problem] = []
+    names = spec.phases.data.datasets
+    for i, name in enumerate(names):
+        where: tuple[str | int, ...] = ("phases", "data", "datasets", i)
+        if name in names[:i]:
+            problems.append((where, f"dataset {name!r} is listed twice"))
+        elif name in RESERVED_DATASETS:
+            problems.append((where, f"dataset name {name!r} is reserved (the batch input prefix)"))
+        elif any(name == other + suffix for other in names for suffix in DATASET_TABLE_SUFFIXES):
+            problems.append((where, f"dataset name {name!r} is the quarantine table of dataset "
+                                    f"{name.rsplit('_', 1)[0]!r}"))
+    t = spec.phases.training
+    if t.enabled and t.dataset not in names:
+        problems.append((("phases", "training", "dataset"),
+                         f"{t.dataset!r} is not one of phases.data.datasets {names}"))
+    return problems
+
+
 _DEPLOY = {"phases": {"deployment": {"enabled": True, "realtime": True}}}
 
 RULES: tuple[SpecRule, ...] = (
@@ -202,6 +230,8 @@ RULES: tuple[SpecRule, ...] = (
     SpecRule("SPEC017", "budget.monthly_usd renders a budget that alarms (GCP: needs gcp.billing_account;"
              " AWS: the deployment phase)",
              _budget, {"gcp": {"billing_account": None}}, cloud="gcp"),
+    SpecRule("SPEC018", "raw datasets are unique, not reserved, and the training dataset is one of them",
+             _datasets, {"phases": {"data": {"datasets": ["sales", "sales"]}}}),
 )
 BY_ID: dict[str, SpecRule] = {r.id: r for r in RULES}
 

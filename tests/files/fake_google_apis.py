@@ -51,18 +51,24 @@ class FakeGoogle:
     # (METHOD, path regex) -> (status, JSON body): the next matching request gets this answer.
     failures: dict[tuple[str, str], tuple[int, dict]] = field(default_factory=dict)
     generations: dict[tuple[str, str], int] = field(default_factory=dict)
-    # BigQuery: what the Dataflow load put into the staging table, and the curated table's rows.
-    staging_counts: tuple[int, int] = (0, 0)  # good, bad
+    # BigQuery: what the Dataflow load put into the staging table, and the curated table's rows;
+    # either one value for every table, or a dict by raw dataset (staging tables <dataset>_<run>,
+    # curated tables <dataset>): a dataset missing from the dict has none.
+    staging_counts: tuple[int, int] | dict[str, tuple[int, int]] = (0, 0)  # good, bad
     staging_earliest: str | None = "2026-01-01T00:00:00.000000Z"  # the good rows' first event_time
     # The curated table: rows with record_id, event_time, payload and ingested_at (formatted as
     # the curate step's FORMAT_TIMESTAMP does, so that strings compare as times).
-    curated_rows: list[dict] = field(default_factory=list)
+    curated_rows: list[dict] | dict[str, list[dict]] = field(default_factory=list)
     bq_now: str = "2026-01-02T00:00:00.000000Z"  # CURRENT_TIMESTAMP() of the next script
     exported: list[list[dict]] = field(default_factory=list)  # the rows of each export, in order
+    exported_tables: list[str] = field(default_factory=list)  # the table of each export, in order
     export_error: dict | None = None  # the export job fails with this errorResult
     merge_error: dict | None = None  # the quarantine + MERGE transaction fails with this errorResult
     bq_jobs: dict[str, dict] = field(default_factory=dict)
     dataflow_state: str = "JOB_STATE_DONE"
+    # Jobs whose inputFilePattern contains one of these end JOB_STATE_FAILED instead.
+    dataflow_failing_inputs: tuple[str, ...] = ()
+    dataflow_jobs: dict[str, dict] = field(default_factory=dict)  # job id -> its launch parameters
     # Vertex AI
     custom_job_state: str = "JOB_STATE_SUCCEEDED"
     run_custom_jobs: bool = True  # run the job's container command here, /gcs/ mapped to the buckets
@@ -214,6 +220,19 @@ def _operation(state: FakeGoogle, parent: str, response: dict, done: bool = True
     return operation
 
 
+def _per_table(value, sql: str, *, staging: bool, missing):
+    """`value` itself, or with a dict by dataset the entry of the table the statement reads
+    (its FROM): a staging table <dataset>_<run> (the longest dataset name that prefixes it), or
+    a curated table <dataset>."""
+    if not isinstance(value, dict):
+        return value
+    table = re.search(r"FROM `[^`]+\.([^`.]+)`", sql).group(1)
+    if not staging:
+        return value.get(table, missing)
+    keys = [k for k in value if table.startswith(k + "_")]
+    return value[max(keys, key=len)] if keys else missing
+
+
 def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
     p = r.path
     # --- Cloud Storage ---------------------------------------------------------------------------
@@ -265,8 +284,9 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         location = r.body["jobReference"]["location"]
         rows: list = []
         if "COUNTIF" in sql:
-            good, bad = state.staging_counts
-            rows = [{"f": [{"v": str(good)}, {"v": str(bad)}, {"v": state.staging_earliest}]}]
+            good, bad = _per_table(state.staging_counts, sql, staging=True, missing=(0, 0))
+            # MIN over no good row is NULL.
+            rows = [{"f": [{"v": str(good)}, {"v": str(bad)}, {"v": state.staging_earliest if good else None}]}]
         if "BEGIN TRANSACTION" in sql and state.merge_error:
             state.bq_jobs[job_id] = {"sql": sql, "rows": []}
             return 200, {"jobReference": {"projectId": m.group(1), "jobId": job_id, "location": location},
@@ -278,7 +298,8 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         if uri := re.search(r"uri = '([^']+)'", sql):
             # The export: the rows above the watermark (and in the pending partitions), as files
             # under the URI's prefix; the script's last statement answers the mark.
-            chosen = state.curated_rows
+            chosen = _per_table(state.curated_rows, sql, staging=False, missing=[])
+            state.exported_tables.append(re.search(r"FROM `[^`]+\.([^`.]+)`", sql).group(1))
             if since := re.search(r"ingested_at > TIMESTAMP\('([^']+)'\)", sql):
                 chosen = [row for row in chosen if row.get("ingested_at", "") > since.group(1)]
             if earliest := re.search(r"event_time >= TIMESTAMP\('([^']+)'\)", sql):
@@ -299,8 +320,13 @@ def route(state: FakeGoogle, r: Request) -> tuple[int, dict | bytes]:
         return 200, {"jobComplete": True, "rows": job["rows"], "totalRows": str(len(job["rows"]))}
     # --- Dataflow --------------------------------------------------------------------------------
     if re.fullmatch(r"/v1b3/projects/[^/]+/locations/[^/]+/flexTemplates:launch", p):
-        return 200, {"job": {"id": f"df-{state.next_id()}", "currentState": "JOB_STATE_QUEUED"}}
-    if re.fullmatch(r"/v1b3/projects/[^/]+/locations/[^/]+/jobs/[^/]+", p):
+        job_id = f"df-{state.next_id()}"
+        state.dataflow_jobs[job_id] = r.body["launchParameter"]["parameters"]
+        return 200, {"job": {"id": job_id, "currentState": "JOB_STATE_QUEUED"}}
+    if m := re.fullmatch(r"/v1b3/projects/[^/]+/locations/[^/]+/jobs/([^/]+)", p):
+        pattern = state.dataflow_jobs.get(m.group(1), {}).get("inputFilePattern", "")
+        if any(part in pattern for part in state.dataflow_failing_inputs):
+            return 200, {"currentState": "JOB_STATE_FAILED"}
         return 200, {"currentState": state.dataflow_state}
     # --- Vertex AI -------------------------------------------------------------------------------
     loc = r"/v1/(projects/[^/]+/locations/[^/]+)"

@@ -123,7 +123,8 @@ def _csv(rows) -> str:
 def _curate(run_id="dsaas-mlops-loop-20260101", **extra):
     return m.curate(
         project=PROJECT, region=REGION, run_id=run_id, raw_bucket=RAW,
-        dataflow_bucket=DATAFLOW, artifacts_bucket=ARTIFACTS, dataset="acme_prod_curated", table="events",
+        dataflow_bucket=DATAFLOW, artifacts_bucket=ARTIFACTS, dataset="acme_prod_curated",
+        datasets=extra.pop("datasets", ["training"]), training_dataset=extra.pop("training_dataset", "training"),
         template=f"gs://dataflow-templates-{REGION}/latest/flex/GCS_Text_to_BigQuery_Flex",
         dataflow_service_account=f"acme-prod-dataflow@{PROJECT}.iam.gserviceaccount.com",
         subnetwork=f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/regions/{REGION}/subnetworks/main",
@@ -131,40 +132,41 @@ def _curate(run_id="dsaas-mlops-loop-20260101", **extra):
 
 
 def test_curate_claims_loads_quarantines_merges_and_exports(google):
-    google.put(RAW, "incoming/pos/a.jsonl", '{"id": 1}\n')
-    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\nnot json\n')
+    google.put(RAW, "incoming/training/pos/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/training/b.jsonl", '{"id": 2}\nnot json\n')
     google.staging_counts = (1, 1)
     google.curated_rows = [{"record_id": "1", "event_time": "2026-01-01T00:00:00Z", "payload": '{"label": 1}'}]
     task = _curate(api_endpoint=google.url)
-    assert task.outputs["Output"] == 1  # one quarantined line
+    assert task.outputs["Output"] == "train"  # new rows in the training dataset, no model trained on them yet
+    assert task.outputs["report"].metadata["quarantined"] == 1  # one quarantined line
     run = "dsaas_mlops_loop_20260101"
     # Each file moved incoming/ -> processing/<run>/ -> processed/<run>/, deleting only the copied generation.
     rewrites = [r.path.split("/o/", 1)[1] for r in google.calls("POST", "/rewriteTo/")]
     assert rewrites == [
-        f"incoming/b.jsonl/rewriteTo/b/{RAW}/o/processing/{run}/b.jsonl",
-        f"incoming/pos/a.jsonl/rewriteTo/b/{RAW}/o/processing/{run}/pos/a.jsonl",
-        f"processing/{run}/b.jsonl/rewriteTo/b/{RAW}/o/processed/{run}/b.jsonl",
-        f"processing/{run}/pos/a.jsonl/rewriteTo/b/{RAW}/o/processed/{run}/pos/a.jsonl",
+        f"incoming/training/b.jsonl/rewriteTo/b/{RAW}/o/processing/{run}/training/b.jsonl",
+        f"incoming/training/pos/a.jsonl/rewriteTo/b/{RAW}/o/processing/{run}/training/pos/a.jsonl",
+        f"processing/{run}/training/b.jsonl/rewriteTo/b/{RAW}/o/processed/{run}/training/b.jsonl",
+        f"processing/{run}/training/pos/a.jsonl/rewriteTo/b/{RAW}/o/processed/{run}/training/pos/a.jsonl",
     ]
     assert all(r.query.get("ifGenerationMatch") == "1" for r in google.calls("DELETE", f"/b/{RAW}/o/"))
-    assert google.objects(RAW) == [f"processed/{run}/b.jsonl", f"processed/{run}/pos/a.jsonl"]
+    assert google.objects(RAW) == [f"processed/{run}/training/b.jsonl", f"processed/{run}/training/pos/a.jsonl"]
     # The Dataflow launch: only this run's files, private workers in the subnet, the spec's machines.
     (launch,) = google.calls("POST", "flexTemplates:launch")
     assert launch.path == f"/v1b3/projects/{PROJECT}/locations/{REGION}/flexTemplates:launch"
     params, env = launch.body["launchParameter"]["parameters"], launch.body["launchParameter"]["environment"]
-    assert params["inputFilePattern"] == f"gs://{RAW}/processing/{run}/**"
-    assert params["outputTable"] == f"{PROJECT}:{STAGING}.events_{run}"  # expires with its dataset
+    assert params["inputFilePattern"] == f"gs://{RAW}/processing/{run}/training/**"
+    assert params["outputTable"] == f"{PROJECT}:{STAGING}.training_{run}"  # expires with its dataset
     assert params["javascriptTextTransformGcsPath"] == f"gs://{DATAFLOW}/udf/transform.js"
     assert env["ipConfiguration"] == "WORKER_IP_PRIVATE" and env["subnetwork"].endswith("/subnetworks/main")
     assert (env["machineType"], env["maxWorkers"], env["kmsKeyName"]) == ("n2-standard-2", 3, "compute-key")
     # BigQuery: a fresh staging table, count, quarantine + idempotent MERGE on record_id, then the
     # first export (all of it).
     sql = _sql(google)
-    assert sql[0] == f"DROP TABLE IF EXISTS `{PROJECT}.{STAGING}.events_{run}`"
+    assert sql[0] == f"DROP TABLE IF EXISTS `{PROJECT}.{STAGING}.training_{run}`"
     assert "COUNTIF(error IS NULL)" in sql[1]
     assert "_quarantine" in sql[2] and "ON t.record_id = s.record_id" in sql[2] and "DROP TABLE" in sql[2]
-    assert "EXPORT DATA" in sql[3] and "FROM `acme-dsaas-prod.acme_prod_curated.events` ;" in sql[3]
-    assert f"uri = 'gs://{ARTIFACTS}/curated/exports/{run}/part-*.json'" in sql[3]
+    assert "EXPORT DATA" in sql[3] and "FROM `acme-dsaas-prod.acme_prod_curated.training` ;" in sql[3]
+    assert f"uri = 'gs://{ARTIFACTS}/curated/datasets/training/exports/{run}/part-*.json'" in sql[3]
     # The run record: which pipeline job owns processing/<run>/ (the next runs requeue a dead one's files).
     record = json.loads((google.root / ARTIFACTS / "curated" / "runs" / f"{run}.json").read_text())
     assert record["job"] == "dsaas-mlops-loop-20260101"
@@ -176,12 +178,156 @@ def test_curate_claims_loads_quarantines_merges_and_exports(google):
     assert google.objects(ARTIFACTS, "curated/lock") == []
 
 
+def test_each_dataset_gets_its_own_prefix_load_table_quarantine_watermark_and_export(google, capfd):
+    """Two raw datasets with different fields (and a malformed line in one): each is claimed from
+    incoming/<dataset>/, loaded by a Dataflow job of its own into a staging table of its own,
+    quarantined into <dataset>_quarantine and MERGEd into <dataset>, exported with its own
+    watermark; the snapshot names the training dataset's exports. A file outside every dataset's
+    prefix stays where it is, named in a warning."""
+    google.put(RAW, "incoming/sales/day1/a.jsonl", '{"id": 1, "amount": 3, "label": 1}\n{"id": 2, "label": 2}\n')
+    google.put(RAW, "incoming/customers/c.jsonl", '{"id": "c1", "country": "BE"}\nnot json\n')
+    google.put(RAW, "incoming/loose.jsonl", '{"id": 9}\n')
+    google.staging_counts = {"sales": (2, 0), "customers": (1, 1)}
+    sales_rows = [_row(1, "2026-01-01T10:00:00.000000Z"), _row(2, "2026-01-01T10:00:00.000000Z")]
+    customer_rows = [{"record_id": "c1", "event_time": "2026-01-01T00:00:00.000000Z",
+                      "ingested_at": "2026-01-01T10:00:00.000000Z", "payload": '{"id": "c1", "country": "BE"}'}]
+    google.curated_rows = {"sales": sales_rows, "customers": customer_rows}
+    task = _curate(api_endpoint=google.url, datasets=["sales", "customers"], training_dataset="sales")
+    assert task.outputs["Output"] == "train"
+    out = "".join(capfd.readouterr())
+    assert "1 file(s) under incoming/ belong to no dataset" in out and "incoming/loose.jsonl" in out
+    run = "dsaas_mlops_loop_20260101"
+    assert google.objects(RAW) == ["incoming/loose.jsonl", f"processed/{run}/customers/c.jsonl",
+                                   f"processed/{run}/sales/day1/a.jsonl"]
+    launches = {r.body["launchParameter"]["parameters"]["inputFilePattern"]: r.body["launchParameter"]
+                for r in google.calls("POST", "flexTemplates:launch")}
+    assert sorted(launches) == [f"gs://{RAW}/processing/{run}/customers/**", f"gs://{RAW}/processing/{run}/sales/**"]
+    sales = launches[f"gs://{RAW}/processing/{run}/sales/**"]
+    customers = launches[f"gs://{RAW}/processing/{run}/customers/**"]
+    assert sales["parameters"]["outputTable"] == f"{PROJECT}:{STAGING}.sales_{run}"
+    assert customers["parameters"]["outputTable"] == f"{PROJECT}:{STAGING}.customers_{run}"
+    assert sales["jobName"] != customers["jobName"] and all(
+        re.fullmatch(r"[a-z][-a-z0-9]{0,61}[a-z0-9]", j["jobName"]) for j in (sales, customers))
+    merges = [q for q in _sql(google) if "MERGE" in q]
+    assert len(merges) == 2
+    for name, script in zip(("sales", "customers"), merges, strict=True):
+        assert f"MERGE `{PROJECT}.acme_prod_curated.{name}` AS t" in script
+        assert f"INSERT INTO `{PROJECT}.acme_prod_curated.{name}_quarantine`" in script
+        assert f"FROM `{PROJECT}.{STAGING}.{name}_{run}`" in script
+    # One export per dataset, of its own table, under its own prefix, with its own watermark.
+    assert google.exported_tables == ["sales", "customers"] and google.exported == [sales_rows, customer_rows]
+    for name in ("sales", "customers"):
+        assert google.objects(ARTIFACTS, f"curated/datasets/{name}/exports/") == [
+            f"curated/datasets/{name}/exports/{run}/part-000000000000.json"]
+        state = json.loads((google.root / ARTIFACTS / f"curated/datasets/{name}/export_state.json").read_text())
+        assert state == {"watermark": google.bq_now, "pending_since": None, "run": run}
+    snapshot = json.loads(Path(task.outputs["snapshot"].path).read_text())
+    assert snapshot == {"exports": f"gs://{ARTIFACTS}/curated/datasets/sales/exports/", "run": run,
+                        "dataset": "sales", "watermark": google.bq_now}
+    report = json.loads(Path(task.outputs["report"].path).read_text())
+    assert report["datasets"]["customers"]["quarantined"] == 1 and report["datasets"]["sales"]["loaded"] == 2
+    assert report["unassigned"] == ["incoming/loose.jsonl"] and report["failures"] == []
+
+
+def test_a_dataset_whose_new_lines_are_all_quarantined_fails_the_run_after_committing(google, capfd):
+    """100% of a dataset's new lines rejected: they are kept in its quarantine table and the files
+    move on (the next run does not fail on them again), the other dataset is curated as usual,
+    and the run fails with the counts: a source that changed its format never ends green."""
+    google.put(RAW, "incoming/sales/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/customers/c.jsonl", "a,b,c\n1,2,3\n4,5,6\n")
+    google.staging_counts = {"sales": (1, 0), "customers": (0, 3)}
+    google.curated_rows = {"sales": [_row(1, "2026-01-01T10:00:00.000000Z")]}
+    with pytest.raises(RuntimeError):
+        _curate(api_endpoint=google.url, datasets=["sales", "customers"], training_dataset="sales")
+    out = "".join(capfd.readouterr())
+    assert "dataset customers: all 3 new line(s) of 1 file(s) were quarantined" in out
+    assert "acme_prod_curated.customers_quarantine" in out
+    run = "dsaas_mlops_loop_20260101"
+    assert google.objects(RAW) == [f"processed/{run}/customers/c.jsonl", f"processed/{run}/sales/a.jsonl"]
+    (script,) = [q for q in _sql(google) if "MERGE" in q and ".customers`" in q]
+    assert "INSERT INTO `acme-dsaas-prod.acme_prod_curated.customers_quarantine`" in script
+    # Nothing of customers to export (no row merged); sales exported as usual.
+    assert google.exported_tables == ["sales"]
+    assert not (google.root / ARTIFACTS / "curated/datasets/customers/export_state.json").exists()
+    assert google.objects(ARTIFACTS, "curated/lock") == []
+
+
+def test_a_dataset_whose_load_fails_keeps_its_files_while_the_others_are_committed(google, capfd):
+    google.put(RAW, "incoming/sales/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/customers/c.jsonl", '{"id": "c1"}\n')
+    google.staging_counts = {"sales": (1, 0), "customers": (1, 0)}
+    google.curated_rows = {"sales": [_row(1, "2026-01-01T10:00:00.000000Z")]}
+    google.dataflow_failing_inputs = ("/customers/",)
+    with pytest.raises(RuntimeError):
+        _curate(api_endpoint=google.url, datasets=["sales", "customers"], training_dataset="sales")
+    out = "".join(capfd.readouterr())
+    run = "dsaas_mlops_loop_20260101"
+    assert f"its 1 file(s) stay in processing/{run}/customers/" in out
+    assert google.objects(RAW) == [f"processed/{run}/sales/a.jsonl", f"processing/{run}/customers/c.jsonl"]
+    assert [q for q in _sql(google) if "MERGE" in q and ".sales`" in q]
+    assert not [q for q in _sql(google) if "MERGE" in q and ".customers`" in q]
+
+
+@dsl.component(base_image="python:3.11-slim")
+def snapshot_of(content: str, snapshot: Output[Dataset]):
+    """Stands in for curate's snapshot output."""
+    with open(snapshot.path, "w") as f:
+        f.write(content)
+
+
+@dsl.pipeline
+def only_mark_trained(snapshot: str, model: str, api_endpoint: str):
+    made = snapshot_of(content=snapshot)
+    m.mark_trained(artifacts_bucket=ARTIFACTS, snapshot=made.outputs["snapshot"], model=model,
+                   api_endpoint=api_endpoint)
+
+
+def test_no_new_input_is_a_visible_skip_and_nothing_is_retrained_on_seen_data(google, capfd):
+    """No file at all: no Dataflow job, no query, output "skip". Once a model was trained on the
+    training dataset up to its watermark (mark_trained), a run without new training rows skips
+    too, also when another dataset got new rows; new training rows make the next run train."""
+    task = _curate(api_endpoint=google.url, datasets=["sales", "customers"], training_dataset="sales")
+    assert task.outputs["Output"] == "skip"
+    assert "SKIP: no new rows in sales since the last trained model (none yet)" in "".join(capfd.readouterr())
+    assert not google.calls("POST", "flexTemplates:launch") and not _sql(google)
+    assert task.outputs["report"].metadata["outcome"] == "skip"
+    assert json.loads(Path(task.outputs["report"].path).read_text())["datasets"]["sales"]["status"] == "no new input"
+
+    google.put(RAW, "incoming/sales/a.jsonl", '{"id": 1}\n')
+    google.staging_counts = {"sales": (1, 0), "customers": (1, 0)}
+    google.curated_rows = {"sales": [_row(1, "2026-01-01T10:00:00.000000Z")], "customers": []}
+    trained = _curate(run_id="run-2", api_endpoint=google.url, datasets=["sales", "customers"],
+                      training_dataset="sales")
+    assert trained.outputs["Output"] == "train"
+    only_mark_trained(snapshot=Path(trained.outputs["snapshot"].path).read_text(),
+                      model=f"{PARENT}/models/acme-prod-model@1", api_endpoint=google.url)
+    mark = json.loads((google.root / ARTIFACTS / "curated/datasets/sales/trained.json").read_text())
+    assert mark == {"watermark": google.bq_now, "run": "run_2", "model": f"{PARENT}/models/acme-prod-model@1"}
+
+    google.put(RAW, "incoming/customers/c.jsonl", '{"id": "c1"}\n')  # new rows, not of the training dataset
+    google.bq_now = "2026-01-03T00:00:00.000000Z"
+    assert _curate(run_id="run-3", api_endpoint=google.url, datasets=["sales", "customers"],
+                   training_dataset="sales").outputs["Output"] == "skip"
+    assert "SKIP: no new rows in sales since the last trained model (run_2)" in "".join(capfd.readouterr())
+    google.put(RAW, "incoming/sales/b.jsonl", '{"id": 2}\n')
+    google.bq_now = "2026-01-04T00:00:00.000000Z"
+    assert _curate(run_id="run-4", api_endpoint=google.url, datasets=["sales", "customers"],
+                   training_dataset="sales").outputs["Output"] == "train"
+
+
+def test_curate_refuses_bad_dataset_parameters_before_touching_anything(google):
+    for datasets, training in ((["sales", "sales"], "sales"), (["Sales"], "Sales"), (["sales"], "customers")):
+        with pytest.raises(RuntimeError):
+            _curate(api_endpoint=google.url, datasets=datasets, training_dataset=training)
+    assert not google.calls("POST", "/rewriteTo/") and not google.calls("POST", "/upload/")
+
+
 def _sql(google) -> list[str]:
     return [r.body["configuration"]["query"]["query"] for r in google.calls("POST", "/bigquery/v2/projects/.*/jobs$")]
 
 
 def _state(google) -> dict:
-    return json.loads((google.root / ARTIFACTS / "curated" / "export_state.json").read_text())
+    return json.loads((google.root / ARTIFACTS / "curated" / "datasets" / "training" / "export_state.json").read_text())
 
 
 def _row(i: int, ingested: str, event: str = "2026-01-01T00:00:00.000000Z", label: float = 1.0) -> dict:
@@ -194,7 +340,7 @@ def test_curate_exports_only_the_rows_merged_since_the_last_export(google):
     partitions of its new rows; a run with nothing new exports nothing."""
     old = [_row(i, "2026-01-01T10:00:00.000000Z") for i in range(5)]
     google.curated_rows = old
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\n')
     google.staging_counts = (5, 0)
     google.bq_now = "2026-01-01T12:00:00.000000Z"
     _curate(run_id="run-1", api_endpoint=google.url)
@@ -205,7 +351,7 @@ def test_curate_exports_only_the_rows_merged_since_the_last_export(google):
     new = [_row(5, "2026-01-02T06:00:00.000000Z", event="2026-01-03T00:00:00.000000Z"),
            _row(1, "2026-01-02T06:00:00.000000Z", event="2026-01-04T00:00:00.000000Z", label=9.0)]
     google.curated_rows = [r for r in old if r["record_id"] != "1"] + new
-    google.put(RAW, "incoming/b.jsonl", '{"id": 5}\n{"id": 1}\n')
+    google.put(RAW, "incoming/training/b.jsonl", '{"id": 5}\n{"id": 1}\n')
     google.staging_counts, google.staging_earliest = (2, 0), "2026-01-03T00:00:00.000000Z"
     google.bq_now = "2026-01-02T12:00:00.000000Z"
     _curate(run_id="run-2", api_endpoint=google.url)
@@ -213,8 +359,9 @@ def test_curate_exports_only_the_rows_merged_since_the_last_export(google):
     assert "WHERE ingested_at > TIMESTAMP('2026-01-01T12:00:00.000000Z') AND ingested_at <= mark" in export
     assert "AND event_time >= TIMESTAMP('2026-01-03T00:00:00.000000Z')" in export  # partition pruning
     assert google.exported[-1] == new
-    assert google.objects(ARTIFACTS, "curated/exports/") == [
-        "curated/exports/run_1/part-000000000000.json", "curated/exports/run_2/part-000000000000.json"]
+    assert google.objects(ARTIFACTS, "curated/datasets/training/exports/") == [
+        "curated/datasets/training/exports/run_1/part-000000000000.json",
+        "curated/datasets/training/exports/run_2/part-000000000000.json"]
     assert _state(google) == {"watermark": "2026-01-02T12:00:00.000000Z", "pending_since": None, "run": "run_2"}
 
     # Run 3: no new files, nothing pending: not one BigQuery query.
@@ -229,39 +376,39 @@ def test_every_compact_after_exports_one_is_of_the_whole_table_and_the_older_one
     rows = [_row(i, "2026-01-01T10:00:00.000000Z") for i in range(4)]
     google.curated_rows = rows
     for old in ("run_a", "run_b", "run_c"):
-        google.put(ARTIFACTS, f"curated/exports/{old}/part-000000000000.json", "{}\n")
-    google.put(ARTIFACTS, "curated/export_state.json", json.dumps(
+        google.put(ARTIFACTS, f"curated/datasets/training/exports/{old}/part-000000000000.json", "{}\n")
+    google.put(ARTIFACTS, "curated/datasets/training/export_state.json", json.dumps(
         {"watermark": "2026-01-01T09:00:00.000000Z", "pending_since": "2026-01-01T00:00:00.000000Z", "run": "run_c"}))
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\n')
     google.staging_counts = (1, 0)
     _curate(api_endpoint=google.url, compact_after=3)
-    assert "3 exports: this one is of the whole table" in "".join(capfd.readouterr())
+    assert "training: 3 exports: this one is of the whole table" in "".join(capfd.readouterr())
     export = _sql(google)[-1]
     assert "EXPORT DATA" in export and "WHERE" not in export.split("FROM", 1)[1].split(";")[0]
     assert google.exported[-1] == rows
-    assert google.objects(ARTIFACTS, "curated/exports/") == [
-        "curated/exports/dsaas_mlops_loop_20260101/part-000000000000.json"]
+    assert google.objects(ARTIFACTS, "curated/datasets/training/exports/") == [
+        "curated/datasets/training/exports/dsaas_mlops_loop_20260101/part-000000000000.json"]
     assert _state(google)["pending_since"] is None
 
     # Below the threshold: a delta, and nothing deleted.
-    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\n')
+    google.put(RAW, "incoming/training/b.jsonl", '{"id": 2}\n')
     _curate(run_id="run-2", api_endpoint=google.url, compact_after=3)
     assert "WHERE ingested_at > TIMESTAMP(" in _sql(google)[-1]
-    assert len(google.objects(ARTIFACTS, "curated/exports/")) == 2
+    assert len(google.objects(ARTIFACTS, "curated/datasets/training/exports/")) == 2
 
 
 def test_a_failed_export_is_made_good_by_the_next_run(google, capfd):
     """The MERGE went through, the export failed: the watermark stays, the partitions of the
     merged rows are remembered, and the next run (without new files) exports those rows."""
     google.curated_rows = [_row(1, "2026-01-01T10:00:00.000000Z")]
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\n')
     google.staging_counts = (1, 0)
     google.bq_now = "2026-01-01T12:00:00.000000Z"
     _curate(run_id="run-1", api_endpoint=google.url)
 
     merged = _row(2, "2026-01-02T06:00:00.000000Z", event="2025-12-30T00:00:00.000000Z")  # late data
     google.curated_rows.append(merged)
-    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\n')
+    google.put(RAW, "incoming/training/b.jsonl", '{"id": 2}\n')
     google.staging_earliest = "2025-12-30T00:00:00.000000Z"
     google.export_error = {"reason": "backendError", "message": "export backend error"}
     with pytest.raises(RuntimeError):
@@ -284,12 +431,12 @@ def test_curate_waits_for_the_lock_of_a_live_run_and_gives_up_without_merging(go
     import time
 
     google.put(ARTIFACTS, "curated/lock", json.dumps({"run": "other", "expires": time.time() + 3600}))
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\n')
     with pytest.raises(RuntimeError):
         _curate(api_endpoint=google.url, lock_wait_seconds=0)
     assert "locked by run other" in "".join(capfd.readouterr())
     assert not [q for q in _sql(google) if "MERGE" in q or "EXPORT" in q]  # not while another run holds the table
-    assert google.objects(RAW) == ["processing/dsaas_mlops_loop_20260101/a.jsonl"]
+    assert google.objects(RAW) == ["processing/dsaas_mlops_loop_20260101/training/a.jsonl"]
     assert json.loads((google.root / ARTIFACTS / "curated/lock").read_text())["run"] == "other"
 
 
@@ -303,17 +450,17 @@ def _transaction(script: str) -> str:
 def test_quarantine_and_merge_commit_in_one_transaction_and_the_drop_follows_it(google):
     """INSERT and MERGE inside one BigQuery transaction (rolled back and re-raised on any
     error); the staging DROP is DDL, which a transaction may not hold: after the COMMIT."""
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\nbad\n')
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\nbad\n')
     google.staging_counts = (1, 1)
     _curate(api_endpoint=google.url)
     (script,) = [q for q in _sql(google) if "MERGE" in q]
     inside = _transaction(script)
-    assert re.search(r"INSERT INTO `[^`]+\.events_quarantine`", inside) and "MERGE `" in inside
+    assert re.search(r"INSERT INTO `[^`]+\.training_quarantine`", inside) and "MERGE `" in inside
     assert not re.search(r"\b(CREATE|DROP|ALTER|TRUNCATE)\b", inside)  # no DDL in a transaction
     assert re.search(r"EXCEPTION WHEN ERROR THEN\s+ROLLBACK TRANSACTION;\s+RAISE USING MESSAGE = @@error.message;",
                      script)
     after = script[script.index("END;"):]
-    assert f"DROP TABLE IF EXISTS `{PROJECT}.{STAGING}.events_dsaas_mlops_loop_20260101`" in after
+    assert f"DROP TABLE IF EXISTS `{PROJECT}.{STAGING}.training_dsaas_mlops_loop_20260101`" in after
     assert script.index("COMMIT TRANSACTION") < script.index("DROP TABLE")
 
 
@@ -323,18 +470,18 @@ def test_a_failed_merge_keeps_the_files_and_a_retry_of_the_run_loads_them_again_
     processing/<run>/ again, quarantines only lines this run has not quarantined yet (pruned to
     the run's partitions) and moves all files on."""
     run = "dsaas_mlops_loop_20260101"
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\nbad\n')
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\nbad\n')
     google.staging_counts = (1, 1)
     google.merge_error = {"reason": "invalidQuery", "message": "Transaction is aborted due to concurrent update"}
     with pytest.raises(RuntimeError):
         _curate(api_endpoint=google.url)
     assert "concurrent update" in "".join(capfd.readouterr())
-    assert google.objects(RAW) == [f"processing/{run}/a.jsonl"]
+    assert google.objects(RAW) == [f"processing/{run}/training/a.jsonl"]
     assert google.objects(ARTIFACTS, "curated/lock") == []
     first = json.loads((google.root / ARTIFACTS / "curated" / "runs" / f"{run}.json").read_text())
 
     google.merge_error = None
-    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\n')
+    google.put(RAW, "incoming/training/b.jsonl", '{"id": 2}\n')
     before = len(google.requests)
     _curate(api_endpoint=google.url)
     assert "was here before (a retry)" in "".join(capfd.readouterr())
@@ -344,23 +491,23 @@ def test_a_failed_merge_keeps_the_files_and_a_retry_of_the_run_loads_them_again_
                  and "MERGE" not in r.body["configuration"]["query"]["query"])]
     assert [("launch" if "launch" in r.path else "drop") for r in order] == ["drop", "launch"]
     (launch,) = [r for r in retry if "flexTemplates:launch" in r.path]
-    assert launch.body["launchParameter"]["parameters"]["inputFilePattern"] == f"gs://{RAW}/processing/{run}/**"
+    assert launch.body["launchParameter"]["parameters"]["inputFilePattern"] == f"gs://{RAW}/processing/{run}/training/**"
     (script,) = [q for q in _sql(google)[-3:] if "MERGE" in q]
     assert f"WHERE q.run_id = '{run}'" in script and "NOT EXISTS" in _transaction(script)
     assert f"q.quarantined_at >= TIMESTAMP_SUB(TIMESTAMP('{first['since']}'), INTERVAL 1 DAY)" in script
-    assert google.objects(RAW) == [f"processed/{run}/a.jsonl", f"processed/{run}/b.jsonl"]
+    assert google.objects(RAW) == [f"processed/{run}/training/a.jsonl", f"processed/{run}/training/b.jsonl"]
     # The run record kept its first time (the retry's pruning starts from there).
     assert json.loads((google.root / ARTIFACTS / "curated" / "runs" / f"{run}.json").read_text()) == first
 
 
 def test_files_a_dead_run_left_in_processing_are_requeued_and_loaded(google, capfd):
     """A failed run (and a cancelled one) left files in processing/: the next run moves them back
-    under incoming/requeued-<run>/ and loads them with its own; a live run's files, and files
+    under incoming/training/requeued-<run>/ and loads them with its own; a live run's files, and files
     no run record names, are left alone."""
     for owner, job, state in (("run_failed", "run-failed", "PIPELINE_STATE_FAILED"),
                               ("run_cancelled", "run-cancelled", "PIPELINE_STATE_CANCELLED"),
                               ("run_live", "run-live", "PIPELINE_STATE_RUNNING")):
-        google.put(RAW, f"processing/{owner}/day/a.jsonl", '{"id": 1}\n')
+        google.put(RAW, f"processing/{owner}/training/day/a.jsonl", '{"id": 1}\n')
         google.put(ARTIFACTS, f"curated/runs/{owner}.json", json.dumps({"job": job, "since": "2026-01-01T00:00:00Z"}))
         google.pipeline_jobs.append(_job(job, "2026-01-01T00:00:00Z", state=state))
     google.put(RAW, "processing/unknown/a.jsonl", '{"id": 9}\n')
@@ -370,30 +517,33 @@ def test_files_a_dead_run_left_in_processing_are_requeued_and_loaded(google, cap
     assert "run run_failed ended with 1 file(s)" in out and "processing/unknown/ has 1 file(s) and no run record" in out
     run = "dsaas_mlops_loop_20260101"
     assert google.objects(RAW) == [
-        f"processed/{run}/requeued-run_cancelled/day/a.jsonl", f"processed/{run}/requeued-run_failed/day/a.jsonl",
-        "processing/run_live/day/a.jsonl", "processing/unknown/a.jsonl"]
-    requeue = [r for r in google.calls("POST", "/rewriteTo/") if f"/rewriteTo/b/{RAW}/o/incoming/requeued-" in r.path]
+        f"processed/{run}/training/requeued-run_cancelled/day/a.jsonl",
+        f"processed/{run}/training/requeued-run_failed/day/a.jsonl",
+        "processing/run_live/training/day/a.jsonl", "processing/unknown/a.jsonl"]
+    requeue = [r for r in google.calls("POST", "/rewriteTo/")
+               if f"/rewriteTo/b/{RAW}/o/incoming/training/requeued-" in r.path]
     assert len(requeue) == 2 and all(r.query["ifGenerationMatch"] == "0" for r in requeue)  # never over a file
 
 
 def test_a_requeue_never_overwrites_a_file_already_in_incoming(google):
-    google.put(RAW, "processing/run_failed/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "processing/run_failed/training/a.jsonl", '{"id": 1}\n')
     google.put(ARTIFACTS, "curated/runs/run_failed.json", json.dumps({"job": "run-failed", "since": "x"}))
     google.pipeline_jobs.append(_job("run-failed", "2026-01-01T00:00:00Z", state="PIPELINE_STATE_FAILED"))
-    google.put(RAW, "incoming/requeued-run_failed/a.jsonl", '{"id": 2}\n')  # another run's requeue, not claimed yet
-    google.failures[("POST", "/o/incoming/a.jsonl/rewriteTo/")] = (500, {})  # never asked
+    # another run's requeue, not claimed yet
+    google.put(RAW, "incoming/training/requeued-run_failed/a.jsonl", '{"id": 2}\n')
+    google.failures[("POST", "/o/incoming/training/a.jsonl/rewriteTo/")] = (500, {})  # never asked
     google.staging_counts = (1, 0)
     _curate(api_endpoint=google.url)
-    assert "processing/run_failed/a.jsonl" in google.objects(RAW)  # kept: its copy would overwrite
-    assert (google.root / RAW / "processed/dsaas_mlops_loop_20260101/requeued-run_failed/a.jsonl").read_text() \
-        == '{"id": 2}\n'
+    assert "processing/run_failed/training/a.jsonl" in google.objects(RAW)  # kept: its copy would overwrite
+    loaded = google.root / RAW / "processed/dsaas_mlops_loop_20260101/training/requeued-run_failed/a.jsonl"
+    assert loaded.read_text() == '{"id": 2}\n'
 
 
 def test_curate_takes_over_the_lock_of_a_dead_run(google, capfd):
     import time
 
     google.put(ARTIFACTS, "curated/lock", json.dumps({"run": "dead", "expires": time.time() - 1}))
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\n')
     google.staging_counts = (1, 0)
     _curate(api_endpoint=google.url, lock_wait_seconds=0)
     assert "took over the lock of run dead" in "".join(capfd.readouterr())
@@ -406,15 +556,16 @@ def test_curate_takes_over_the_lock_of_a_dead_run(google, capfd):
 def test_a_file_another_run_claimed_first_is_not_loaded_twice(google, capfd):
     """Two runs listed the same file; the other deleted it from incoming/ first: this run drops
     its copy and loads only what it claimed."""
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
-    google.put(RAW, "incoming/b.jsonl", '{"id": 2}\n')
-    google.failures[("DELETE", f"/b/{RAW}/o/incoming/a.jsonl$")] = (
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/training/b.jsonl", '{"id": 2}\n')
+    google.failures[("DELETE", f"/b/{RAW}/o/incoming/training/a.jsonl$")] = (
         404, {"error": {"code": 404, "status": "NOT_FOUND", "message": "No such object"}})
     google.staging_counts = (1, 0)
     _curate(api_endpoint=google.url)
-    assert "incoming/a.jsonl was claimed by another run" in "".join(capfd.readouterr())
+    assert "incoming/training/a.jsonl was claimed by another run" in "".join(capfd.readouterr())
     run = "dsaas_mlops_loop_20260101"
-    assert google.objects(RAW) == ["incoming/a.jsonl", f"processed/{run}/b.jsonl"]  # a.jsonl: the fake kept it
+    # a.jsonl: the fake kept it
+    assert google.objects(RAW) == ["incoming/training/a.jsonl", f"processed/{run}/training/b.jsonl"]
     rewrites = [r for r in google.calls("POST", "/rewriteTo/")]
     assert all("sourceGeneration" in r.query for r in rewrites)  # never a newer upload than listed
 
@@ -441,18 +592,19 @@ def test_prepare_streams_every_export_in_bounded_chunks_and_keeps_the_latest_ver
     first = [_row(i, "2026-01-01T10:00:00.000000Z", label=1.0) for i in range(80)]
     updates = [_row(i, "2026-01-02T10:00:00.000000Z", event="2026-01-02T00:00:00.000000Z", label=50.0)
                for i in range(10)]
-    google.put(ARTIFACTS, "curated/exports/run_1/part-000000000000.json",
+    google.put(ARTIFACTS, "curated/datasets/training/exports/run_1/part-000000000000.json",
                "".join(json.dumps(r) + "\n" for r in first[:40]))
-    google.put(ARTIFACTS, "curated/exports/run_1/part-000000000001.json",
+    google.put(ARTIFACTS, "curated/datasets/training/exports/run_1/part-000000000001.json",
                "".join(json.dumps(r) + "\n" for r in first[40:]))
-    google.put(ARTIFACTS, "curated/exports/run_2/part-000000000000.json",
+    google.put(ARTIFACTS, "curated/datasets/training/exports/run_2/part-000000000000.json",
                "".join(json.dumps(r) + "\n" for r in updates) + "\n")
-    google.put(ARTIFACTS, "curated/export_state.json", "{}")  # not an export: never read as one
+    google.put(ARTIFACTS, "curated/datasets/training/export_state.json", "{}")  # not an export: never read as one
     results = {}
     for chunk in (1 << 30, 500):
         root = tmp_path / f"root-{chunk}"
         local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root), raise_on_error=True)
-        only_prepare(exports=f"gs://{ARTIFACTS}/curated/exports/", api_endpoint=google.url, chunk_bytes=chunk)
+        only_prepare(exports=f"gs://{ARTIFACTS}/curated/datasets/training/exports/", api_endpoint=google.url,
+                     chunk_bytes=chunk)
         out = "".join(capfd.readouterr())
         spools = int(re.search(r"(\d+) spool\(s\)", out).group(1))
         files = {p.name: p for p in root.rglob("*") if p.is_file() and p.name in ("train", "test", "features")}
@@ -548,21 +700,21 @@ def test_a_retried_launch_of_the_loop_does_nothing_while_the_first_run_works(goo
     """Cloud Scheduler retried pipelineJobs.create after a lost answer: the second run finds the
     first one active, claims no file and ends green; the first run's files stay its own."""
     this_run(LOOP)
-    google.put(RAW, "incoming/a.jsonl", "{}\n")
+    google.put(RAW, "incoming/training/a.jsonl", "{}\n")
     google.endpoints[ENDPOINT] = {"deployedModels": [], "trafficSplit": {}}
     google.pipeline_jobs.append(_job("dsaas-mlops-loop-first", "2026-01-01T02:00:00Z"))
     m.loop(**_loop_arguments(google, loop_display_name=LOOP))
     assert google.calls("GET", "/pipelineJobs$")
     assert not google.calls("POST", "/rewriteTo/") and not google.calls("POST", "flexTemplates:launch")
     assert not google.calls("POST", "/bigquery/") and not google.calls("POST", "models:upload$")
-    assert google.objects(RAW) == ["incoming/a.jsonl"]
+    assert google.objects(RAW) == ["incoming/training/a.jsonl"]
 
 
 def test_a_scheduled_run_gives_way_to_a_promote_run_that_is_deploying(google, this_run):
     """The approver's promote run started first and is deploying: the scheduled run touches
     neither the table nor the endpoint (it would otherwise deploy its approved version beside it)."""
     this_run(LOOP)
-    google.put(RAW, "incoming/a.jsonl", "{}\n")
+    google.put(RAW, "incoming/training/a.jsonl", "{}\n")
     google.endpoints[ENDPOINT] = {"deployedModels": [], "trafficSplit": {}}
     google.add_model_version("acme-prod-model", PROJECT, REGION, "gs://x/model", aliases=("approved",))
     google.pipeline_jobs.append(_job("promote-1", "2026-01-01T02:58:00Z", name=f"{LOOP} (promote)"))
@@ -595,17 +747,17 @@ def test_an_approved_model_run_while_a_scheduled_run_works_fails_and_deploys_not
 
 
 def test_curate_with_a_failed_dataflow_job_fails_and_keeps_the_files_in_processing(google, capfd):
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\n')
     google.dataflow_state = "JOB_STATE_FAILED"
     with pytest.raises(RuntimeError):
         _curate(api_endpoint=google.url)
     assert "ended JOB_STATE_FAILED" in "".join(capfd.readouterr())
-    assert google.objects(RAW) == ["processing/dsaas_mlops_loop_20260101/a.jsonl"]
+    assert google.objects(RAW) == ["processing/dsaas_mlops_loop_20260101/training/a.jsonl"]
     assert [q.split(" `")[0] for q in _sql(google)] == ["DROP TABLE IF EXISTS"]  # only the fresh staging table
 
 
 def test_curate_stops_at_an_error_answer(google, capfd):
-    google.put(RAW, "incoming/a.jsonl", '{"id": 1}\n')
+    google.put(RAW, "incoming/training/a.jsonl", '{"id": 1}\n')
     google.failures[("POST", "flexTemplates:launch")] = (
         403, {"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "dataflow.jobs.create denied"}})
     with pytest.raises(RuntimeError):
@@ -929,7 +1081,7 @@ def test_the_written_instance_schema_is_an_openapi_3_schema_with_every_feature(t
 def _loop_arguments(google, **overrides) -> dict:
     args = dict(
         project=PROJECT, region=REGION, raw_bucket=RAW, dataflow_bucket=DATAFLOW, artifacts_bucket=ARTIFACTS,
-        dataset="acme_prod_curated", table="events",
+        dataset="acme_prod_curated", datasets=["training"], training_dataset="training",
         dataflow_template=f"gs://dataflow-templates-{REGION}/latest/flex/GCS_Text_to_BigQuery_Flex",
         dataflow_service_account="df@x", subnetwork="subnet", dataflow_kms_key="compute-key", kms_key=KEY,
         dataflow_machine_type="n2-standard-2", dataflow_max_workers=2, training_enabled=True,
@@ -944,15 +1096,16 @@ def _loop_arguments(google, **overrides) -> dict:
 
 
 def test_the_loop_holds_a_new_version_until_a_human_approves_it_then_deploys_that_one(google):
-    """pipeline.py's loop itself (its conditions, its wiring), twice: manual approval holds run 1's
-    version; once a human sets the alias on it, run 2 deploys it (not its own new version)."""
+    """pipeline.py's loop itself (its conditions, its wiring), three times: manual approval holds
+    run 1's version; once a human sets the alias on it, run 2 (no new input: no retraining)
+    deploys it; run 3 has new input and trains a new version again."""
     google.put(ARTIFACTS, "pipeline/train.py", (SOURCE / "train.py").read_text())
     google.endpoints[ENDPOINT] = {"deployedModels": [], "trafficSplit": {}}
     google.curated_rows = [
         {"record_id": str(i), "event_time": "2026-01-01T00:00:00Z",
          "payload": json.dumps({"x": x, "y": y, "label": label})}
         for i, (label, x, y) in enumerate(_rows(60))]
-    google.put(RAW, "incoming/a.jsonl", "{}\n")
+    google.put(RAW, "incoming/training/a.jsonl", "{}\n")
     google.staging_counts = (60, 0)
 
     m.loop(**_loop_arguments(google))
@@ -960,14 +1113,23 @@ def test_the_loop_holds_a_new_version_until_a_human_approves_it_then_deploys_tha
     assert google.calls("GET", "models/acme-prod-model@approved$")  # the approval was looked up
     assert not google.calls("POST", ":deployModel$")  # held: nothing deployed, the run still succeeds
 
+    assert (google.root / ARTIFACTS / "curated/datasets/training/trained.json").exists()  # mark trained ran
+
     google.models["acme-prod-model"]["aliases"]["approved"] = "1"  # the approver's mergeVersionAliases
     m.loop(**_loop_arguments(google))
-    assert len(google.calls("POST", "models:upload$")) == 2
+    # No new input since the model was trained: no retraining (a visible skip), but the version a
+    # human approved meanwhile is deployed.
+    assert len(google.calls("POST", "models:upload$")) == 1 and len(google.calls("POST", "customJobs$")) == 1
     (deploy,) = google.calls("POST", ":deployModel$")
     assert deploy.body["deployedModel"]["model"] == f"{PARENT}/models/acme-prod-model@1"
     assert deploy.body["trafficSplit"] == {"0": 100}
     assert len(google.calls("POST", "modelDeploymentMonitoringJobs$")) == 1
 
+    google.put(RAW, "incoming/training/b.jsonl", "{}\n")
+    google.bq_now = "2026-01-03T00:00:00.000000Z"
+    m.loop(**_loop_arguments(google))
+    assert len(google.calls("POST", "models:upload$")) == 2  # new data: a new version
+    assert len(google.calls("POST", ":deployModel$")) == 1  # held again; version 1 is already served
 
 def test_a_version_waiting_for_approval_too_long_is_logged_for_the_overdue_alert(google, capfd):
     """Manual approval: while versions newer than the approved one wait more than overdue_days,

@@ -82,15 +82,15 @@ class Budget:
     max_channels: int
 
 
-def freshness(spec: GcpSpec, *, name_prefix: str, project_id: str, dataset_id: str, curated_table: str,
+def freshness(spec: GcpSpec, *, name_prefix: str, project_id: str, dataset_id: str, curated_tables: list[str],
               schedule: str) -> Freshness | None:
-    """The hourly check that new rows reached the curated table within the schedule's longest
-    gap plus slack: a BigQuery query Cloud Scheduler sends that fails (ERROR()) when they did not."""
+    """The hourly check that new rows reached every curated table (one per raw dataset) within the
+    schedule's longest gap plus slack: a BigQuery query Cloud Scheduler sends that fails (ERROR())
+    when one of them got none."""
     if not spec.phases.data.enabled:
         return None
     gap = max_gap_minutes(schedule)
     window = gap + max(FRESHNESS_SLACK_MINUTES, gap // 4)
-    table = f"`{project_id}.{dataset_id}.{curated_table}`"
     tables = f"`{project_id}.{dataset_id}.INFORMATION_SCHEMA.TABLES`"
     hours = f"{window / 60:g}"
     lookback = window + FRESHNESS_EVENT_LAG_DAYS * 24 * 60
@@ -98,15 +98,18 @@ def freshness(spec: GcpSpec, *, name_prefix: str, project_id: str, dataset_id: s
     # The filter on event_time, the partitioning column, against a constant expression prunes the
     # scan to the last partitions (BigQuery bills the ingested_at column of those only), where
     # MAX(ingested_at) over the whole table read that column of every partition, every hour.
-    query = (
+    # One SELECT per table, UNION ALL: a stale table's ERROR() fails the whole query.
+    query = " UNION ALL ".join(
         f"SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM {tables} "
-        f"WHERE table_name = '{curated_table}')) < "
+        f"WHERE table_name = '{table}')) < "
         f"TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {window} MINUTE), "
-        f"ERROR('no new curated rows in {dataset_id}.{curated_table} for more than {hours} h'), "
-        f"'fresh') AS freshness FROM {table} "
+        f"ERROR('no new curated rows in {dataset_id}.{table} for more than {hours} h'), "
+        f"'fresh') AS freshness FROM `{project_id}.{dataset_id}.{table}` "
         f"WHERE event_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {lookback} MINUTE)"
+        for table in curated_tables
     )
     job = f"{name_prefix}-freshness"
+    named = ", ".join(curated_tables)
     return Freshness(
         job_name=job,
         schedule=FRESHNESS_CHECK_SCHEDULE,
@@ -115,8 +118,9 @@ def freshness(spec: GcpSpec, *, name_prefix: str, project_id: str, dataset_id: s
         query=query,
         filter=SCHEDULER_ERROR.format(job=job),
         readme=(f"Cloud Scheduler job {job} asks BigQuery every hour whether rows were merged into "
-                f"{curated_table} in the last {hours} h (the schedule's longest gap plus slack) and "
-                f"fails, raising alert data_stale, when none were. The query reads only the partitions of "
+                f"each curated table ({named}) in the last {hours} h (the schedule's longest gap plus "
+                "slack) and fails, raising alert data_stale, when one got none (every dataset is "
+                "expected on the data schedule). The query reads only the partitions of "
                 f"events from the last {hours} h plus {FRESHNESS_EVENT_LAG_DAYS} days (a filter on "
                 "event_time, the partitioning column), so it costs the same whatever the history: rows "
                 f"merged in the window whose events are more than {FRESHNESS_EVENT_LAG_DAYS} days older "
@@ -144,12 +148,13 @@ def platform_alerts(*, name_prefix: str, pipeline_job: str, fresh: Freshness | N
         out.append(PlatformAlert(
             name="data_stale", kind="log", severity="ERROR",
             display="no new curated data",
-            condition=f"No new rows in the curated table for more than {fresh.window_hours} h",
+            condition=f"No new rows in a curated table for more than {fresh.window_hours} h",
             filter=fresh.filter,
-            doc=(f"The curated table got no new rows for more than {fresh.window_hours} h (the "
-                 "schedule's longest gap plus slack): no run succeeded, or no raw data arrived in "
-                 "incoming/. Check the last runs in Vertex AI > Pipelines and the raw bucket's "
-                 f"incoming/ prefix. The check is Cloud Scheduler job {fresh.job_name} (hourly)."),
+            doc=(f"A curated table got no new rows for more than {fresh.window_hours} h (the "
+                 "schedule's longest gap plus slack; the failed check's error names it): no run "
+                 "succeeded, or no raw data arrived in its incoming/<dataset>/. Check the last runs "
+                 "in Vertex AI > Pipelines and that prefix of the raw bucket. The check is Cloud "
+                 f"Scheduler job {fresh.job_name} (hourly)."),
         ))
     if promote_job is not None:
         # The promote job (Cloud Run) only creates the promote run: when it fails (the request

@@ -124,9 +124,6 @@ WORKBENCH_DATA_DISK_GB = 100
 # (No secondary ranges: no GKE cluster is created, see gcp_serving.)
 NETWORK_CIDRS = {"subnet": "10.10.0.0/20"}
 
-# The curated table the scheduled Dataflow job loads (schema shipped as a file and reused by
-# the google_bigquery_table, so the two never drift apart).
-CURATED_TABLE = "events"
 # The Vertex AI pipeline the blueprint ships: its source, its compiled spec (what Cloud Scheduler
 # sends to pipelineJobs.create), the promote job's script and the training script its custom job runs.
 PIPELINE_FILES = ("pipeline.py", "pipeline.yaml", "promote.py", "train.py")
@@ -188,7 +185,7 @@ def build_context(spec: GcpSpec) -> GcpContext:
     apis = sorted(set(_apis(spec)) | set(serving.serving_apis) | budget_apis
                   | set(gcp_network.extra_apis(spec)) | set(gcp_ci.apis(spec)) | promote_apis)
     freshness = gcp_alerts.freshness(spec, name_prefix=name_prefix, project_id=project_id, dataset_id=dataset_id,
-                                     curated_table=CURATED_TABLE, schedule=dataflow.schedule)
+                                     curated_tables=data.datasets, schedule=dataflow.schedule)
     promote_job = pipeline.promote_job_name if promote_apis else None
     audited = maturity == "managed" and bool(data.enabled)  # data.tf's data-access audit configs
     log_bucket = gcp_logs.build(
@@ -215,7 +212,6 @@ def build_context(spec: GcpSpec) -> GcpContext:
         flow_log_sampling=FLOW_LOG_SAMPLING[maturity],
         dataflow=dataflow,
         dataset_id=dataset_id,
-        curated_table=CURATED_TABLE,
         time_travel_hours=TIME_TRAVEL_HOURS[maturity],
         soft_delete_seconds=SOFT_DELETE_SECONDS[maturity],
         audited_services=list(AUDITED_DATA_SERVICES) if maturity == "managed" else [],

@@ -87,7 +87,6 @@ class GcpContext(CommonContext):
     service_accounts: dict[str, str]
     dataflow: Dataflow
     dataset_id: str
-    curated_table: str
     time_travel_hours: int
     soft_delete_seconds: int
     audited_services: list[str]

@@ -277,6 +277,7 @@ resource "google_storage_bucket_object" "pipeline" {
 
 locals {
   # The pipeline's parameters: everything client-specific is here, nothing in the compiled spec.
+  # datasets: each raw dataset's curated table (incoming/<dataset>/ -> <dataset>, <dataset>_quarantine).
   pipeline_parameters = {
     project                     = local.project_id
     region                      = local.region
@@ -285,7 +286,8 @@ locals {
     artifacts_bucket            = google_storage_bucket.artifacts.name
     dataset                     = google_bigquery_dataset.curated.dataset_id
     staging_dataset             = google_bigquery_dataset.staging.dataset_id
-    table                       = google_bigquery_table.events.table_id
+    datasets                    = [for name in ["transactions", "customers"] : google_bigquery_table.curated[name].table_id]
+    training_dataset            = "transactions"
     dataflow_template           = "gs://dataflow-templates-us-central1/latest/flex/GCS_Text_to_BigQuery_Flex"
     dataflow_service_account    = google_service_account.dataflow.email
     subnetwork                  = local.subnetwork_self_link
@@ -393,6 +395,7 @@ resource "google_cloud_scheduler_job" "pipeline" {
     google_storage_bucket_iam_member.pipeline_artifacts,
     google_bigquery_dataset_iam_member.pipeline_curated,
     google_bigquery_dataset_iam_member.pipeline_staging,
+    google_bigquery_table.quarantine,
     google_storage_bucket_object.pipeline,
     google_project_iam_member.vertex_agent_network_attachment,
     google_project_iam_member.dataflow_worker,

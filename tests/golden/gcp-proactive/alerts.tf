@@ -42,7 +42,7 @@ resource "google_cloud_scheduler_job" "freshness" {
       "Content-Type" = "application/json"
     }
     body = base64encode(jsonencode({
-      query        = "SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM `globex-dsaas-staging.globex_eu_staging_curated.INFORMATION_SCHEMA.TABLES` WHERE table_name = 'events')) < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 1800 MINUTE), ERROR('no new curated rows in globex_eu_staging_curated.events for more than 30 h'), 'fresh') AS freshness FROM `globex-dsaas-staging.globex_eu_staging_curated.events` WHERE event_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 11880 MINUTE)"
+      query        = "SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM `globex-dsaas-staging.globex_eu_staging_curated.INFORMATION_SCHEMA.TABLES` WHERE table_name = 'training')) < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 1800 MINUTE), ERROR('no new curated rows in globex_eu_staging_curated.training for more than 30 h'), 'fresh') AS freshness FROM `globex-dsaas-staging.globex_eu_staging_curated.training` WHERE event_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 11880 MINUTE)"
       useLegacySql = false
       location     = local.region
       timeoutMs    = 120000
@@ -57,7 +57,7 @@ resource "google_cloud_scheduler_job" "freshness" {
   depends_on = [
     google_project_iam_member.scheduler_bigquery_jobs,
     google_bigquery_dataset_iam_member.scheduler_curated_reader,
-    google_bigquery_table.events,
+    google_bigquery_table.curated,
   ]
 }
 
@@ -134,7 +134,7 @@ resource "google_monitoring_alert_policy" "data_stale" {
   user_labels           = local.labels
 
   conditions {
-    display_name = "No new rows in the curated table for more than 30 h"
+    display_name = "No new rows in a curated table for more than 30 h"
     condition_matched_log {
       filter = "resource.type=\"cloud_scheduler_job\" AND resource.labels.job_id=\"globex-eu-staging-freshness\" AND severity>=ERROR AND jsonPayload.\"@type\"=\"type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished\""
     }
@@ -149,7 +149,7 @@ resource "google_monitoring_alert_policy" "data_stale" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "The curated table got no new rows for more than 30 h (the schedule's longest gap plus slack): no run succeeded, or no raw data arrived in incoming/. Check the last runs in Vertex AI > Pipelines and the raw bucket's incoming/ prefix. The check is Cloud Scheduler job globex-eu-staging-freshness (hourly)."
+    content   = "A curated table got no new rows for more than 30 h (the schedule's longest gap plus slack; the failed check's error names it): no run succeeded, or no raw data arrived in its incoming/<dataset>/. Check the last runs in Vertex AI > Pipelines and that prefix of the raw bucket. The check is Cloud Scheduler job globex-eu-staging-freshness (hourly)."
   }
 
   depends_on = [time_sleep.services]

@@ -41,7 +41,7 @@ resource "google_cloud_scheduler_job" "freshness" {
       "Content-Type" = "application/json"
     }
     body = base64encode(jsonencode({
-      query        = "SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM `hooli-dsaas-dev.hooli_dev_curated.INFORMATION_SCHEMA.TABLES` WHERE table_name = 'events')) < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 5400 MINUTE), ERROR('no new curated rows in hooli_dev_curated.events for more than 90 h'), 'fresh') AS freshness FROM `hooli-dsaas-dev.hooli_dev_curated.events` WHERE event_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 15480 MINUTE)"
+      query        = "SELECT IF(COALESCE(MAX(ingested_at), (SELECT MAX(creation_time) FROM `hooli-dsaas-dev.hooli_dev_curated.INFORMATION_SCHEMA.TABLES` WHERE table_name = 'training')) < TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 5400 MINUTE), ERROR('no new curated rows in hooli_dev_curated.training for more than 90 h'), 'fresh') AS freshness FROM `hooli-dsaas-dev.hooli_dev_curated.training` WHERE event_time >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 15480 MINUTE)"
       useLegacySql = false
       location     = local.region
       timeoutMs    = 120000
@@ -56,7 +56,7 @@ resource "google_cloud_scheduler_job" "freshness" {
   depends_on = [
     google_project_iam_member.scheduler_bigquery_jobs,
     google_bigquery_dataset_iam_member.scheduler_curated_reader,
-    google_bigquery_table.events,
+    google_bigquery_table.curated,
   ]
 }
 
@@ -97,7 +97,7 @@ resource "google_monitoring_alert_policy" "data_stale" {
   user_labels           = local.labels
 
   conditions {
-    display_name = "No new rows in the curated table for more than 90 h"
+    display_name = "No new rows in a curated table for more than 90 h"
     condition_matched_log {
       filter = "resource.type=\"cloud_scheduler_job\" AND resource.labels.job_id=\"hooli-dev-freshness\" AND severity>=ERROR AND jsonPayload.\"@type\"=\"type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished\""
     }
@@ -112,7 +112,7 @@ resource "google_monitoring_alert_policy" "data_stale" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "The curated table got no new rows for more than 90 h (the schedule's longest gap plus slack): no run succeeded, or no raw data arrived in incoming/. Check the last runs in Vertex AI > Pipelines and the raw bucket's incoming/ prefix. The check is Cloud Scheduler job hooli-dev-freshness (hourly)."
+    content   = "A curated table got no new rows for more than 90 h (the schedule's longest gap plus slack; the failed check's error names it): no run succeeded, or no raw data arrived in its incoming/<dataset>/. Check the last runs in Vertex AI > Pipelines and that prefix of the raw bucket. The check is Cloud Scheduler job hooli-dev-freshness (hourly)."
   }
 
   depends_on = [time_sleep.services]

@@ -316,14 +316,17 @@ resource "google_bigquery_dataset" "staging" {
   depends_on = [time_sleep.kms_grants]
 }
 
-# The curated table: one row per record_id. The pipeline MERGEs each run's staging table into it
-# (a re-delivered record updates its row, never duplicates it).
-resource "google_bigquery_table" "events" {
+# One curated table per raw dataset (files under incoming/<dataset>/ of the raw bucket): one row
+# per record_id. The pipeline MERGEs each run's staging table of the dataset into it (a
+# re-delivered record updates its row, never duplicates it).
+resource "google_bigquery_table" "curated" {
   #checkov:skip=CKV_GCP_121:the spec sets phases.data.prevent_destroy false (sandbox teardown)
+  for_each = toset(["training"])
+
   dataset_id          = google_bigquery_dataset.curated.dataset_id
   project             = local.project_id
-  table_id            = "events"
-  description         = "Curated records, one per record_id (MERGEd by the pipeline's curate step)."
+  table_id            = each.value
+  description         = "Curated records of raw dataset ${each.value}, one per record_id (MERGEd by the pipeline's curate step)."
   deletion_protection = false
   schema              = jsonencode(jsondecode(file("${path.module}/files/dataflow/curated_schema.json"))["BigQuery Schema"])
   clustering          = ["source"]
@@ -338,14 +341,17 @@ resource "google_bigquery_table" "events" {
   }
 }
 
-# Lines the Dataflow UDF could not curate (not JSON, no id, bad date): kept with the reason, never
-# loaded into the curated table, never fatal to a run. The pipeline's curate step moves them here.
-resource "google_bigquery_table" "events_quarantine" {
+# Each dataset's lines the Dataflow UDF could not curate (not JSON, no id, bad date): kept with
+# the reason, never loaded into the curated table, never fatal to a run (a run whose new lines of
+# a dataset were all rejected fails after keeping them here). The curate step moves them here.
+resource "google_bigquery_table" "quarantine" {
   #checkov:skip=CKV_GCP_121:the spec sets phases.data.prevent_destroy false (sandbox teardown)
+  for_each = toset(["training"])
+
   dataset_id          = google_bigquery_dataset.curated.dataset_id
   project             = local.project_id
-  table_id            = "events_quarantine"
-  description         = "Raw lines the curation rejected, with the reason and the pipeline run."
+  table_id            = "${each.value}_quarantine"
+  description         = "Raw lines of dataset ${each.value} the curation rejected, with the reason and the pipeline run."
   deletion_protection = false
   schema = jsonencode([
     { name = "run_id", type = "STRING", mode = "REQUIRED", description = "Pipeline run that read the line" },

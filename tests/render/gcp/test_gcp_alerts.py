@@ -126,6 +126,7 @@ def test_data_freshness_is_checked_hourly_and_alerts_after_the_longest_gap_plus_
     assert pruned in text
     readme = bp.text("README.md")
     assert "reads only the partitions of events from the last 30 h plus 7 days" in readme
+    assert r"merged into each curated table \(training\) in the last 30 h" in readme
     stale = policies(bp)["data_stale"]["conditions"][0]["condition_matched_log"][0]["filter"].replace('\\"', '"')
     assert 'resource.labels.job_id="' + job["name"] + '"' in stale and "severity>=ERROR" in stale
     # The launch alert no longer fires for the freshness check (and vice versa).

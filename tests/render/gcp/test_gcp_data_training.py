@@ -269,7 +269,7 @@ def test_curated_dataset_and_table_use_the_cmek_and_the_shipped_schema(examples)
     encryption = dataset["default_encryption_configuration"][0]
     assert encryption["kms_key_name"] == '${google_kms_crypto_key.keys["bigquery"].id}'
     assert "access" not in dataset  # no public (or any extra) access entries
-    table = resources(tf, "google_bigquery_table")["events"]
+    table = resources(tf, "google_bigquery_table")["curated"]  # one per dataset (for_each)
     assert table["encryption_configuration"][0]["kms_key_name"] == '${google_kms_crypto_key.keys["bigquery"].id}'
     schema_file = render_blueprint(load_spec(BLUEPRINTS / "gcp-proactive.yaml"))["files/dataflow/curated_schema.json"]
     fields = {f["name"] for f in json.loads(schema_file)["BigQuery Schema"]}
@@ -471,6 +471,16 @@ def test_dataflow_udf_curates_good_lines_and_marks_malformed_ones_for_quarantine
     assert reasons[2] == "record without an id" and reasons[3] == "event_time is not a date"
     assert reasons[1]  # the JSON parser's message
     assert [r["payload"] for r in rows[1:]] == bad and all(r["record_id"] is None for r in rows[1:])
+    # One UDF for every dataset: lines of two datasets with different fields are curated alike,
+    # each keeping its own fields in payload (the curated tables share the envelope schema).
+    sales = '{"id": "s1", "amount": 3.5, "label": 1}'
+    customers = '{"id": 42, "country": "BE", "segment": "smb"}'
+    out = subprocess.run([NODE, str(script), sales, customers, "{not json"], capture_output=True, text=True,
+                         check=True)
+    s_row, c_row, broken = [json.loads(line) for line in out.stdout.splitlines()]
+    assert (s_row["record_id"], s_row["error"], json.loads(s_row["payload"])["amount"]) == ("s1", None, 3.5)
+    assert (c_row["record_id"], c_row["error"], json.loads(c_row["payload"])["segment"]) == ("42", None, "smb")
+    assert broken["error"] and broken["payload"] == "{not json"
     # The curated table takes only good rows: the MERGE's source filters on error IS NULL.
     curate = (BLUEPRINTS.parent / "templates/gcp/files/pipeline/pipeline.py").read_text()
     assert "WHERE error IS NULL" in curate and "WHERE s.error IS NOT NULL" in curate

@@ -148,7 +148,8 @@ def curate(
     dataflow_bucket: str,
     artifacts_bucket: str,
     dataset: str,
-    table: str,
+    datasets: list,
+    training_dataset: str,
     template: str,
     dataflow_service_account: str,
     subnetwork: str,
@@ -157,28 +158,40 @@ def curate(
     max_workers: int,
     snapshot: Output[Dataset],
     report: Output[Artifact],
+    training_enabled: bool = True,
     api_endpoint: str = "",
     lock_wait_seconds: int = 3600,
     lock_lease_seconds: int = 3600,
     staging_dataset: str = "",
     compact_after: int = 30,
-) -> int:
-    """Load the new raw files into the curated table and export what changed; returns the number
-    of quarantined lines.
+) -> str:
+    """Load each raw dataset's new files into its curated table and export what changed; returns
+    "train" when the training dataset holds rows the last trained model was not trained on (and
+    training_enabled), "skip" otherwise (no new input: the run's training steps do not run).
 
-    Only new input costs anything: the files claimed from incoming/ are loaded, and the export
-    for prepare holds only the curated rows merged since the last successful export (the
-    watermark in gs://<artifacts>/curated/export_state.json), reading only the partitions they
-    are in. Each export lands under gs://<artifacts>/curated/exports/<run>/; `snapshot` names
-    that prefix (prepare reads all of them). Every `compact_after` exports, one is of the whole
-    table and the older ones are deleted (0: never). The MERGE, the export and the watermark are done
-    under a lock (gs://<artifacts>/curated/lock, with a lease), so two runs never merge into the
-    table at once or move the watermark past each other's rows.
+    Every name in `datasets` is one raw dataset: its files arrive under incoming/<dataset>/, its
+    curated table `dataset`.<dataset> (one row per record_id) and its quarantine table
+    <dataset>_quarantine are its own, and so are its export watermark
+    (gs://<artifacts>/curated/datasets/<dataset>/export_state.json) and exports
+    (curated/datasets/<dataset>/exports/<run>/). `snapshot` names the exports of
+    `training_dataset` (prepare reads all of them). Files under incoming/ outside every dataset's
+    prefix are left there and reported (they are never loaded).
 
-    A failure at any step leaves the run's files in processing/<run>/ and commits nothing half:
-    a retry of the run loads them again (with a fresh staging table), and once the run has
-    ended, the next run requeues them.
+    Only new input costs anything: the files claimed from incoming/<dataset>/ are loaded, and a
+    dataset's export holds only the curated rows merged since its last export, reading only the
+    partitions they are in. Every `compact_after` exports of a dataset, one is of its whole table
+    and the older ones are deleted (0: never). The MERGEs, exports and watermarks are done under a
+    lock (gs://<artifacts>/curated/lock, with a lease), so two runs never merge at once.
+
+    Loud outcomes: a dataset whose Dataflow load fails keeps its files in processing/<run>/ and
+    fails the run once the other datasets are committed; a dataset whose new lines were all
+    quarantined is committed (the lines are in its quarantine table, the files move on) and then
+    fails the run with the counts: a source that changed its format is never a green run.
+    A failure at any step commits nothing half: a retry of the run loads the files still in
+    processing/<run>/ again (with a fresh staging table), and once the run has ended, the next
+    run requeues them.
     """
+    import hashlib
     import json
     import re
     import time
@@ -207,6 +220,12 @@ def curate(
             state = poll()
         return state
 
+    names = list(datasets)
+    if not names or len(set(names)) != len(names) or not all(
+            isinstance(n, str) and re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", n) for n in names):
+        raise ValueError(f"datasets must be distinct snake_case names, not {datasets!r}")
+    if training_enabled and training_dataset not in names:
+        raise ValueError(f"training_dataset {training_dataset!r} is not one of the datasets {names}")
     run = re.sub(r"[^a-z0-9_]", "_", run_id.lower())[-40:]
     root = api_endpoint or "https://storage.googleapis.com"
     storage = root + "/storage/v1"
@@ -259,8 +278,10 @@ def curate(
 
     # --- State shared by the runs, in the artifacts bucket (only the pipeline writes there) ---
     state_dir = "curated"
-    lock_name, state_name = f"{state_dir}/lock", f"{state_dir}/export_state.json"
-    exports = f"gs://{artifacts_bucket}/{state_dir}/exports/"
+    lock_name = f"{state_dir}/lock"
+
+    def own(name):  # a dataset's state: its export watermark, its exports, the last trained mark
+        return f"{state_dir}/datasets/{name}"
 
     def read(name):
         """(JSON content, generation) of an artifacts object, or (None, None) if there is none."""
@@ -288,10 +309,10 @@ def curate(
             raise RuntimeError(f"write {name}: {response.status_code} {response.text[:2000]}")
         return response.json()["generation"]
 
-    # 1. Files a dead run left in processing/<its run>/ go back to incoming/ (under
-    #    requeued-<its run>/), so that this run loads them: a failed run (the pipeline-failure
-    #    alert fired for it) never strands input. A run is dead when its pipeline job, named in
-    #    curated/runs/<run>.json, has ended without moving its files on (or is gone).
+    # 1. Files a dead run left in processing/<its run>/<dataset>/ go back to
+    #    incoming/<dataset>/requeued-<its run>/, so that this run loads them: a failed run (the
+    #    pipeline-failure alert fired for it) never strands input. A run is dead when its pipeline
+    #    job, named in curated/runs/<run>.json, has ended without moving its files on (or is gone).
     vertex = (api_endpoint or f"https://{region}-aiplatform.googleapis.com") + "/v1"
     ended = ("PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED")
     others = {}
@@ -311,23 +332,31 @@ def curate(
         if job.status_code != 404 and job.json().get("state") not in ended:
             continue  # still working on them
         for obj in leftovers:
-            name = f"incoming/requeued-{owner}/" + obj["name"][len(f"processing/{owner}/"):]
+            rel = obj["name"][len(f"processing/{owner}/"):]
+            first, _, rest = rel.partition("/")
+            name = (f"incoming/{first}/requeued-{owner}/{rest}" if rest and first in names
+                    else f"incoming/requeued-{owner}/{rel}")
             if copy(obj, name, if_absent=True):
                 remove(obj["name"], obj["generation"])
         print(f"curate: run {owner} ended with {len(leftovers)} file(s) in processing/{owner}/: "
-              f"requeued under incoming/requeued-{owner}/")
+              f"requeued under incoming/<dataset>/requeued-{owner}/")
 
-    # 2. Claim the new input. A file belongs to the run whose delete of the listed generation
-    #    succeeds: two runs that list and copy the same file never both load it (the other
-    #    deletes its copy), and a newer upload under the same name stays new. The run record
+    # 2. Claim each dataset's new input. A file belongs to the run whose delete of the listed
+    #    generation succeeds: two runs that list and copy the same file never both load it (the
+    #    other deletes its copy), and a newer upload under the same name stays new. The run record
     #    comes first: files in processing/<run>/ always name their run.
     record_name = f"{state_dir}/runs/{run}.json"
     record = {"job": run_id, "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if write(record_name, record, if_generation="0") is None:
         record, _ = read(record_name)
         print(f"curate: run {run} was here before (a retry): its files in processing/{run}/ are loaded again")
+    unassigned = []
     for obj in objects("incoming/"):
-        name = f"processing/{run}/{obj['name'][len('incoming/'):]}"
+        ds, _, rest = obj["name"][len("incoming/"):].partition("/")
+        if ds not in names or not rest:
+            unassigned.append(obj["name"])
+            continue
+        name = f"processing/{run}/{ds}/{rest}"
         if not copy(obj, name):
             print(f"curate: {obj['name']} was claimed by another run")
             continue
@@ -337,9 +366,12 @@ def curate(
                 if mine["name"] == name:
                     remove(name, mine["generation"])
             continue
-    # What this run loads: everything in processing/<run>/, so a retry of this run (Vertex AI's
-    # retry of a failed run) loads a failed attempt's files with its own new ones.
-    claimed = [o["name"] for o in objects(f"processing/{run}/")]
+    if unassigned:
+        print(f"curate: WARNING: {len(unassigned)} file(s) under incoming/ belong to no dataset "
+              f"(incoming/<dataset>/..., datasets {names}) and are not loaded: {unassigned[:10]}")
+    # What this run loads: everything in processing/<run>/<dataset>/, so a retry of this run
+    # (Vertex AI's retry of a failed run) loads a failed attempt's files with its own new ones.
+    claimed = {ds: [o["name"] for o in objects(f"processing/{run}/{ds}/")] for ds in names}
 
     def acquire():
         deadline = time.time() + lock_wait_seconds
@@ -359,7 +391,7 @@ def curate(
                 continue
             if time.time() >= deadline:
                 raise RuntimeError(
-                    f"curate: the curated table is locked by run {held and held['run']} "
+                    f"curate: the curated tables are locked by run {held and held['run']} "
                     f"(gs://{artifacts_bucket}/{lock_name}) for more than {lock_wait_seconds} s: the "
                     f"files stay in processing/{run}/")
             time.sleep(delay)
@@ -392,25 +424,35 @@ def curate(
         return [v["v"] for v in result["rows"][0]["f"]]
 
     stamp = "'%Y-%m-%dT%H:%M:%E6SZ'"  # fixed width: these strings sort as the times do
-    target = f"`{project}.{dataset}.{table}`"
-    quarantine = f"`{project}.{dataset}.{table}_quarantine`"
-    # The staging tables live in a dataset of their own whose tables expire (pipeline.tf): one a
+    # The staging tables live in a dataset of their own whose tables expire (data.tf): one a
     # failed run leaves behind costs nothing for long.
-    staging_id = f"{table}_{run}"
-    staging = f"`{project}.{staging_dataset or dataset}.{staging_id}`"
-    counts = {"files": len(claimed), "loaded": 0, "quarantined": 0, "exported_since": None}
+    staging_of = {ds: (f"{ds}_{run}", f"`{project}.{staging_dataset or dataset}.{ds}_{run}`") for ds in names}
+    counts = {ds: {"files": len(claimed[ds]), "loaded": 0, "quarantined": 0, "exported_since": None,
+                   "status": "no new input"} for ds in names}
+    failures = []
     dataflow = (api_endpoint or "https://dataflow.googleapis.com") + f"/v1b3/projects/{project}/locations/{region}"
-    if claimed:
-        # 3. Dataflow: this run's files -> a fresh staging table (the UDF never throws). A
-        #    staging table a failed attempt of this run left is dropped first: the load is of
-        #    every file in processing/<run>/ again, never appended to a partial one.
+
+    def job_name(ds):  # unique per dataset among the run's jobs, at most 63 characters
+        name = f"curate-{ds}-{run}".replace("_", "-")
+        if len(name) > 63:
+            name = name[:50].rstrip("-") + "-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+        return name
+
+    # 3. Dataflow: each dataset's files -> a fresh staging table of its own (the UDF never
+    #    throws). The jobs run side by side; a staging table a failed attempt of this run left is
+    #    dropped first: the load is of every file in processing/<run>/<dataset>/ again.
+    jobs = {}
+    for ds in names:
+        if not claimed[ds]:
+            continue
+        staging_id, staging = staging_of[ds]
         query(f"DROP TABLE IF EXISTS {staging}")
         launch = call("POST", f"{dataflow}/flexTemplates:launch", json={
             "launchParameter": {
-                "jobName": f"curate-{run.replace('_', '-')}"[:63].rstrip("-"),
+                "jobName": job_name(ds),
                 "containerSpecGcsPath": template,
                 "parameters": {
-                    "inputFilePattern": f"gs://{raw_bucket}/processing/{run}/**",
+                    "inputFilePattern": f"gs://{raw_bucket}/processing/{run}/{ds}/**",
                     "JSONPath": f"gs://{dataflow_bucket}/schema/staging_schema.json",
                     "outputTable": f"{project}:{staging_dataset or dataset}.{staging_id}",
                     "javascriptTextTransformGcsPath": f"gs://{dataflow_bucket}/udf/transform.js",
@@ -429,39 +471,44 @@ def curate(
                 },
             }
         })
-        job_id = launch["job"]["id"]
-        state = wait(lambda: call("GET", f"{dataflow}/jobs/{job_id}").get("currentState", ""),
+        jobs[ds] = launch["job"]["id"]
+    loaded = []
+    for ds, job_id in jobs.items():
+        state = wait(lambda job_id=job_id: call("GET", f"{dataflow}/jobs/{job_id}").get("currentState", ""),
                      lambda s: s in ("JOB_STATE_DONE", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"))
-        if state != "JOB_STATE_DONE":
-            raise RuntimeError(f"Dataflow job {job_id} ended {state}: the files stay in processing/{run}/")
+        if state == "JOB_STATE_DONE":
+            loaded.append(ds)
+        else:
+            counts[ds]["status"] = "load failed"
+            failures.append(f"dataset {ds}: Dataflow job {job_id} ended {state}: its "
+                            f"{len(claimed[ds])} file(s) stay in processing/{run}/{ds}/")
 
-    lock = acquire()
-    try:
-        export_state, _ = read(state_name)
-        export_state = export_state or {"watermark": None, "pending_since": None}
-        if claimed:
-            # 4. Quarantine the marked lines, MERGE the good rows (latest event per record wins).
-            good, bad, earliest = values(query(
-                "SELECT COUNTIF(error IS NULL) AS good, COUNTIF(error IS NOT NULL) AS bad, "
-                f"FORMAT_TIMESTAMP({stamp}, MIN(IF(error IS NULL, event_time, NULL))) AS earliest "
-                f"FROM {staging}"))
-            counts.update(loaded=int(good or 0), quarantined=int(bad or 0))
-            if earliest and export_state["watermark"] is not None:
-                # Before the MERGE: should the export below fail, the next run still knows the
-                # earliest partition holding rows that are not exported yet.
-                pending = export_state["pending_since"]
-                export_state["pending_since"] = min(pending, earliest) if pending else earliest
-                write(state_name, export_state)
-            # One transaction: the quarantine rows and the MERGE commit together or not at all
-            # (a failure rolls both back; the run fails, its files stay in processing/<run>/).
-            # A retry of the same run commits nothing twice: the MERGE is idempotent on
-            # record_id, and a rejected line this run already quarantined (in a partition since
-            # the run record, a day's margin) is not inserted again. The DROP is DDL, which
-            # BigQuery does not allow in a transaction: it comes after the COMMIT (a staging table
-            # it misses expires with its dataset's default). ingested_at: when the row was merged
-            # (BigQuery's clock, under the lock), so that every row merged after an export is
-            # above that export's watermark.
-            query(f"""
+    def curate_one(ds, export_state):
+        """Quarantine + MERGE of a loaded dataset (one transaction); returns the good rows."""
+        _, staging = staging_of[ds]
+        target, quarantine = f"`{project}.{dataset}.{ds}`", f"`{project}.{dataset}.{ds}_quarantine`"
+        good, bad, earliest = values(query(
+            "SELECT COUNTIF(error IS NULL) AS good, COUNTIF(error IS NOT NULL) AS bad, "
+            f"FORMAT_TIMESTAMP({stamp}, MIN(IF(error IS NULL, event_time, NULL))) AS earliest "
+            f"FROM {staging}"))
+        good, bad = int(good or 0), int(bad or 0)
+        counts[ds].update(loaded=good, quarantined=bad)
+        if good and earliest:
+            # Before the MERGE: should the export below fail, the next run still knows the
+            # earliest partition holding rows that are not exported yet.
+            pending = export_state["pending_since"]
+            export_state["pending_since"] = min(pending, earliest) if pending else earliest
+            write(f"{own(ds)}/export_state.json", export_state)
+        # One transaction: the quarantine rows and the MERGE commit together or not at all
+        # (a failure rolls both back; the run fails, the files stay in processing/<run>/).
+        # A retry of the same run commits nothing twice: the MERGE is idempotent on
+        # record_id, and a rejected line this run already quarantined (in a partition since
+        # the run record, a day's margin) is not inserted again. The DROP is DDL, which
+        # BigQuery does not allow in a transaction: it comes after the COMMIT (a staging table
+        # it misses expires with its dataset's default). ingested_at: when the row was merged
+        # (BigQuery's clock, under the lock), so that every row merged after an export is
+        # above that export's watermark.
+        query(f"""
 BEGIN
   BEGIN TRANSACTION;
   INSERT INTO {quarantine} (run_id, line, error, quarantined_at)
@@ -488,61 +535,133 @@ EXCEPTION WHEN ERROR THEN
 END;
 DROP TABLE IF EXISTS {staging};
 """)
-        # 5. Export what changed since the watermark (everything on the first run), then move
-        #    the watermark to the export's own start: rows merged later are above it. Nothing
-        #    merged and nothing pending: nothing to export (and no query at all).
-        if export_state["watermark"] is None or export_state["pending_since"]:
-            since = export_state["watermark"]
-            where = ""
-            # Compaction: with compact_after exports already there, this export is of the whole
-            # table (every record's latest version), and the older ones are deleted after it, so
-            # prepare reads one full export and fewer than compact_after deltas, not the history.
-            # (Runs work one at a time, single_run: no prepare reads them meanwhile.)
-            older = sorted({o["name"].split("/")[2] for o in listing(artifacts_bucket, f"{state_dir}/exports/")
-                            if o["name"].count("/") >= 3} - {run})
-            compact = since is not None and compact_after > 0 and len(older) >= compact_after
-            if compact:
-                print(f"curate: {len(older)} exports: this one is of the whole table, the older ones go")
-                since = None
-            if since is not None:
-                where = f"WHERE ingested_at > TIMESTAMP('{since}') AND ingested_at <= mark"
-                if export_state["pending_since"]:
-                    where += f" AND event_time >= TIMESTAMP('{export_state['pending_since']}')"
-            (mark,) = values(query(f"""
+        return good, bad
+
+    def export_one(ds, export_state):
+        """5. Export what was merged since the watermark (the whole table on a first export or a
+        compaction), then move the watermark to the export's own start: rows merged later are
+        above it. Nothing pending: nothing to export (and no query at all)."""
+        exports = f"gs://{artifacts_bucket}/{own(ds)}/exports/"
+        if not export_state["pending_since"]:
+            return export_state["watermark"]
+        since = export_state["watermark"]
+        where = ""
+        # Compaction: with compact_after exports already there, this export is of the whole
+        # table (every record's latest version), and the older ones are deleted after it, so
+        # prepare reads one full export and fewer than compact_after deltas, not the history.
+        # (Runs work one at a time, single_run: no prepare reads them meanwhile.)
+        at = own(ds).count("/") + 2  # the <run> segment of <own>/exports/<run>/<part>
+        older = sorted({o["name"].split("/")[at] for o in listing(artifacts_bucket, f"{own(ds)}/exports/")
+                        if o["name"].count("/") > at} - {run})
+        compact = since is not None and compact_after > 0 and len(older) >= compact_after
+        if compact:
+            print(f"curate: {ds}: {len(older)} exports: this one is of the whole table, the older ones go")
+            since = None
+        if since is not None:
+            where = (f"WHERE ingested_at > TIMESTAMP('{since}') AND ingested_at <= mark"
+                     f" AND event_time >= TIMESTAMP('{export_state['pending_since']}')")
+        (mark,) = values(query(f"""
 DECLARE mark TIMESTAMP DEFAULT CURRENT_TIMESTAMP();
 EXPORT DATA OPTIONS (uri = '{exports}{run}/part-*.json', format = 'JSON', overwrite = true) AS
 SELECT record_id, FORMAT_TIMESTAMP({stamp}, event_time) AS event_time, payload,
        FORMAT_TIMESTAMP({stamp}, ingested_at) AS ingested_at
-FROM {target} {where};
+FROM `{project}.{dataset}.{ds}` {where};
 SELECT FORMAT_TIMESTAMP({stamp}, mark) AS mark;
 """))
-            counts["exported_since"] = since
-            write(state_name, {"watermark": mark, "pending_since": None, "run": run})
-            if compact:
-                for obj in listing(artifacts_bucket, f"{state_dir}/exports/"):
-                    if obj["name"].split("/")[2] in older:
-                        response = request("DELETE", f"{storage}/b/{artifacts_bucket}/o/{quoted(obj['name'])}")
-                        if response.status_code >= 400 and response.status_code != 404:
-                            raise RuntimeError(f"delete {obj['name']}: {response.status_code} {response.text[:2000]}")
-        else:
-            print("curate: nothing merged since the last export: no export")
+        counts[ds]["exported_since"] = since
+        write(f"{own(ds)}/export_state.json", {"watermark": mark, "pending_since": None, "run": run})
+        if compact:
+            for obj in listing(artifacts_bucket, f"{own(ds)}/exports/"):
+                if obj["name"].split("/")[at] in older:
+                    response = request("DELETE", f"{storage}/b/{artifacts_bucket}/o/{quoted(obj['name'])}")
+                    if response.status_code >= 400 and response.status_code != 404:
+                        raise RuntimeError(f"delete {obj['name']}: {response.status_code} {response.text[:2000]}")
+        return mark
+
+    # 4-6. Under the lock, dataset by dataset: quarantine + MERGE, export, then its files move
+    #      on (processing/<run>/<dataset>/ -> processed/<run>/<dataset>/).
+    watermarks = {}
+    lock = acquire()
+    try:
+        for ds in names:
+            export_state, _ = read(f"{own(ds)}/export_state.json")
+            export_state = export_state or {"watermark": None, "pending_since": None}
+            if ds in loaded:
+                good, bad = curate_one(ds, export_state)
+                counts[ds]["status"] = "curated" if good else "all quarantined" if bad else "empty files"
+            watermarks[ds] = export_one(ds, export_state)
+            if ds in loaded:
+                for obj in objects(f"processing/{run}/{ds}/"):
+                    name = "processed/" + obj["name"][len("processing/"):]
+                    if not copy(obj, name) or not remove(obj["name"], obj["generation"]):
+                        raise RuntimeError(f"curate: could not move {obj['name']} to {name}")
     finally:
         release(lock)
 
-    if claimed:
-        # 6. Done with these files: processing/<run>/ -> processed/<run>/.
-        for obj in objects(f"processing/{run}/"):
-            name = "processed/" + obj["name"][len("processing/"):]
-            if not copy(obj, name) or not remove(obj["name"], obj["generation"]):
-                raise RuntimeError(f"curate: could not move {obj['name']} to {name}")
+    for ds in names:
+        c = counts[ds]
+        print(f"curate: {ds}: {c['status']}: {c['files']} file(s), {c['loaded']} row(s) merged, "
+              f"{c['quarantined']} line(s) quarantined")
+        if c["status"] == "all quarantined":
+            failures.append(
+                f"dataset {ds}: all {c['quarantined']} new line(s) of {c['files']} file(s) were quarantined "
+                f"(none merged; see table {dataset}.{ds}_quarantine): the source's format changed?")
 
-    # What prepare reads: every export so far (each holds the rows merged between two watermarks).
+    # Train only on data the last trained model has not seen: the training dataset's watermark
+    # moved past the one the last registered model was trained to (written by mark_trained).
+    outcome = "skip"
+    if training_enabled:
+        trained, _ = read(f"{own(training_dataset)}/trained.json")
+        mark = watermarks.get(training_dataset)
+        if mark is not None and (trained is None or trained.get("watermark") != mark):
+            outcome = "train"
+        else:
+            print(f"curate: SKIP: no new rows in {training_dataset} since the last trained model "
+                  f"({(trained or {}).get('run', 'none yet')}): the training steps do not run")
+    # What prepare reads: every export of the training dataset so far.
+    ds = training_dataset if training_dataset in names else names[0]
     with open(snapshot.path, "w") as f:
-        json.dump({"exports": exports, "run": run}, f)
-    snapshot.metadata.update(counts)
+        json.dump({"exports": f"gs://{artifacts_bucket}/{own(ds)}/exports/", "run": run, "dataset": ds,
+                   "watermark": watermarks.get(ds)}, f)
+    snapshot.metadata.update(outcome=outcome, dataset=ds, watermark=watermarks.get(ds) or "")
+    report.metadata.update(outcome=outcome, unassigned=len(unassigned),
+                           quarantined=sum(c["quarantined"] for c in counts.values()))
     with open(report.path, "w") as f:
-        json.dump({"run": run, **counts}, f)
-    return counts["quarantined"]
+        json.dump({"run": run, "outcome": outcome, "datasets": counts, "unassigned": unassigned[:100],
+                   "failures": failures}, f)
+    if failures:
+        raise RuntimeError("curate: " + "; ".join(failures))
+    return outcome
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def mark_trained(
+    artifacts_bucket: str,
+    snapshot: Input[Dataset],
+    model: str,
+    api_endpoint: str = "",
+):
+    """Record that `model` was trained on the training dataset up to the snapshot's watermark
+    (gs://<artifacts>/curated/datasets/<dataset>/trained.json): curate trains again only once
+    newer rows were merged."""
+    import json
+
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    with open(snapshot.path) as f:
+        taken = json.load(f)
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+    root = api_endpoint or "https://storage.googleapis.com"
+    name = f"curated/datasets/{taken['dataset']}/trained.json"
+    response = http.post(f"{root}/upload/storage/v1/b/{artifacts_bucket}/o",
+                         params={"uploadType": "media", "name": name}, timeout=120,
+                         data=json.dumps({"watermark": taken["watermark"], "run": taken["run"], "model": model}),
+                         headers={"Content-Type": "application/json"})
+    if response.status_code >= 400:
+        raise RuntimeError(f"write {name}: {response.status_code} {response.text[:2000]}")
+    print(f"mark_trained: {model} was trained on {taken['dataset']} up to {taken['watermark']}")
 
 
 @dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
@@ -1506,7 +1625,9 @@ def loop(
     dataflow_bucket: str,
     artifacts_bucket: str,
     dataset: str,
-    table: str,
+    # The raw datasets (incoming/<dataset>/ -> table <dataset>), and the one the training set is built from.
+    datasets: list,
+    training_dataset: str,
     dataflow_template: str,
     dataflow_service_account: str,
     subnetwork: str,
@@ -1602,12 +1723,14 @@ def loop(
             cur = curate(
                 project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
                 raw_bucket=raw_bucket, dataflow_bucket=dataflow_bucket, artifacts_bucket=artifacts_bucket,
-                dataset=dataset, table=table,
-                template=dataflow_template, dataflow_service_account=dataflow_service_account,
+                dataset=dataset, datasets=datasets, training_dataset=training_dataset,
+                training_enabled=training_enabled, template=dataflow_template,
+                dataflow_service_account=dataflow_service_account,
                 subnetwork=subnetwork, kms_key=dataflow_kms_key, machine_type=dataflow_machine_type,
                 max_workers=dataflow_max_workers, api_endpoint=api_endpoint, staging_dataset=staging_dataset,
             ).set_display_name("curate").set_caching_options(False)
-            with dsl.If(training_enabled == True, "training"):  # noqa: E712 (a pipeline condition)
+            # "train" only with training on and rows the last trained model has not seen.
+            with dsl.If(cur.outputs["Output"] == "train", "new-training-data"):
                 prep = prepare(snapshot=cur.outputs["snapshot"], label_field=label_field,
                                test_percent=test_percent, api_endpoint=api_endpoint).set_display_name("prepare")
                 fit = train(
@@ -1627,6 +1750,9 @@ def loop(
                     kms_key=kms_key, model=fit.outputs["model"], evaluation=ev.outputs["evaluation"],
                     api_endpoint=api_endpoint,
                 ).set_display_name("register").set_caching_options(False)
+                mark_trained(artifacts_bucket=artifacts_bucket, snapshot=cur.outputs["snapshot"],
+                             model=reg.output, api_endpoint=api_endpoint,
+                             ).set_display_name("mark trained").set_caching_options(False)
                 with dsl.If(batch_enabled == True, "batch-scoring"):  # noqa: E712
                     verdict = gate(evaluation=ev.outputs["evaluation"], approval=approval,
                                    metric=approval_metric, threshold=approval_threshold).set_display_name("gate")
@@ -1652,6 +1778,27 @@ def loop(
                         pick.set_caching_options(False).after(reg)
                         with dsl.If(pick.output != "", "human-approved"):
                             serve(pick.output, " approved version", False)
+            with dsl.Else():
+                # Nothing new to train on (curate said so: a visible skip): still score the new
+                # inference input with the approved version, and deploy what a human approved
+                # since, if the endpoint lacks it.
+                with dsl.If(batch_enabled == True, "batch-scoring-without-new-data"):  # noqa: E712
+                    batch_predict(
+                        project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                        raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket, model_id=model_id,
+                        alias=approved_alias, candidate="", decision="hold",
+                        machine_type=serving_machine_type, min_replicas=min_replicas,
+                        max_replicas=max_replicas, service_account=batch_service_account,
+                        kms_key=kms_key, api_endpoint=api_endpoint,
+                    ).set_display_name("batch predict (no new data)").set_caching_options(False)
+                with dsl.If(deploy_enabled == True, "serving-without-new-data"):  # noqa: E712
+                    kept = approved(project=project, region=region, endpoint=endpoint, model_id=model_id,
+                                    alias=approved_alias, api_endpoint=api_endpoint,
+                                    overdue_days=approval_overdue_days, overdue_log=approval_overdue_log,
+                                    ).set_display_name("approved version (no new data)")
+                    kept.set_caching_options(False)
+                    with dsl.If(kept.output != "", "human-approved-no-new-data"):
+                        serve(kept.output, " approved version (no new data)", False)
         with dsl.Else():
             serve(approved_model, " given version", promote)
 
