@@ -211,7 +211,7 @@ def test_the_loop_at_the_batch_tier_registers_then_scores_the_new_input_with_tha
         {"record_id": str(i), "event_time": "2026-01-01T00:00:00Z",
          "payload": json.dumps({"x": x, "y": y, "label": label})}
         for i, (label, x, y) in enumerate(_rows(60))]
-    google.put(RAW, "incoming/a.jsonl", "{}\n")
+    google.put(RAW, "incoming/training/a.jsonl", "{}\n")
     google.staging_counts = (60, 0)
     google.put(RAW, "inference/incoming/today.jsonl", _jsonl(_instances(6)))
     arguments = _loop_arguments(google, deploy_enabled=False, endpoint="", variants=[], drift_enabled=False,
@@ -227,3 +227,12 @@ def test_the_loop_at_the_batch_tier_registers_then_scores_the_new_input_with_tha
     assert len(_predictions(google, f"gs://{ARTIFACTS}/{folder}")) == 6
     assert [p for p in google.objects(RAW, "inference/")] and all(
         p.startswith("inference/processed/") for p in google.objects(RAW, "inference/"))
+
+    # Next run: new inference input, no new training data: no retraining (curate's skip), and the
+    # input is scored with the version the last run trained and registered.
+    google.put(RAW, "inference/incoming/tomorrow.jsonl", _jsonl(_instances(2)))
+    m.loop(**arguments)
+    assert len(google.calls("POST", "models:upload$")) == 1
+    jobs = google.calls("POST", "/batchPredictionJobs$")
+    assert len(jobs) == 2 and jobs[1].body["model"] == f"{PARENT}/models/{MODEL}@1"
+    assert not [p for p in google.objects(RAW, "inference/") if p.startswith("inference/incoming/")]

@@ -665,6 +665,41 @@ def mark_trained(
 
 
 @dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
+def last_trained(
+    artifacts_bucket: str,
+    snapshot: Input[Dataset],
+    approval: str,
+    api_endpoint: str = "",
+) -> str:
+    """On a run without new training data: the version the last trained model was registered as
+    (mark_trained's record) when `approval` is "auto" (every version passes the gate), so that
+    batch scoring keeps using it; "" otherwise (scoring then uses the approved alias)."""
+    import json
+    import urllib.parse
+
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    if approval != "auto":
+        return ""
+    with open(snapshot.path) as f:
+        taken = json.load(f)
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    http = AuthorizedSession(credentials)
+    name = urllib.parse.quote(f"curated/datasets/{taken['dataset']}/trained.json", safe="")
+    response = http.get(f"{api_endpoint or 'https://storage.googleapis.com'}/storage/v1/b/{artifacts_bucket}/o/{name}",
+                        params={"alt": "media"}, timeout=120)
+    if response.status_code == 404:
+        print("last_trained: no model trained yet")
+        return ""
+    if response.status_code >= 400:
+        raise RuntimeError(f"read trained.json: {response.status_code} {response.text[:2000]}")
+    model = response.json().get("model", "")
+    print(f"last_trained: {model}")
+    return model
+
+
+@dsl.component(base_image=PYTHON_IMAGE, packages_to_install=GOOGLE_PACKAGES)
 def prepare(
     snapshot: Input[Dataset],
     label_field: str,
@@ -1783,14 +1818,27 @@ def loop(
                 # inference input with the approved version, and deploy what a human approved
                 # since, if the endpoint lacks it.
                 with dsl.If(batch_enabled == True, "batch-scoring-without-new-data"):  # noqa: E712
-                    batch_predict(
-                        project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
-                        raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket, model_id=model_id,
-                        alias=approved_alias, candidate="", decision="hold",
-                        machine_type=serving_machine_type, min_replicas=min_replicas,
-                        max_replicas=max_replicas, service_account=batch_service_account,
-                        kms_key=kms_key, api_endpoint=api_endpoint,
-                    ).set_display_name("batch predict (no new data)").set_caching_options(False)
+                    last = last_trained(artifacts_bucket=artifacts_bucket, snapshot=cur.outputs["snapshot"],
+                                        approval=approval, api_endpoint=api_endpoint,
+                                        ).set_display_name("last trained version").set_caching_options(False)
+                    with dsl.If(last.output != "", "score-with-last-trained"):
+                        batch_predict(
+                            project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                            raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket, model_id=model_id,
+                            alias=approved_alias, candidate=last.output, decision="deploy",
+                            machine_type=serving_machine_type, min_replicas=min_replicas,
+                            max_replicas=max_replicas, service_account=batch_service_account,
+                            kms_key=kms_key, api_endpoint=api_endpoint,
+                        ).set_display_name("batch predict (no new data)").set_caching_options(False)
+                    with dsl.Else():
+                        batch_predict(
+                            project=project, region=region, run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                            raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket, model_id=model_id,
+                            alias=approved_alias, candidate="", decision="hold",
+                            machine_type=serving_machine_type, min_replicas=min_replicas,
+                            max_replicas=max_replicas, service_account=batch_service_account,
+                            kms_key=kms_key, api_endpoint=api_endpoint,
+                        ).set_display_name("batch predict (no new data, approved)").set_caching_options(False)
                 with dsl.If(deploy_enabled == True, "serving-without-new-data"):  # noqa: E712
                     kept = approved(project=project, region=region, endpoint=endpoint, model_id=model_id,
                                     alias=approved_alias, api_endpoint=api_endpoint,
