@@ -171,6 +171,12 @@ def check_metadata_store(ctx: Context) -> Outcome:
     return gcp_vertex_metadata.check(ctx.spec, ctx.connection)
 
 
+def check_reused_network(ctx: Context) -> Outcome:
+    from dsaas_infra.preflight import gcp_network
+
+    return gcp_network.check_reused_network(ctx.spec, ctx.connection)
+
+
 def check_org_policies(ctx: Context) -> Outcome:
     from dsaas_infra.preflight import gcp_limits
 
@@ -205,6 +211,8 @@ CHECKS = [
     # Vertex AI meters its own vCPUs and GPUs per family: training jobs and endpoint nodes.
     Check("gcp-vertex-quotas", "Vertex AI training and serving quotas", check_vertex_quotas),
     Check("gcp-org-policies", "organisation policies accept the blueprint", check_org_policies),
+    # A reused network is its owner's: what the blueprint needs from it and does not create.
+    Check("gcp-network", "reused network: Private Google Access and Dataflow's firewall rule", check_reused_network),
     # The blueprint leaves the metadata store to the first pipeline run: say which key it will have.
     Check("gcp-metadata-store", "Vertex AI metadata store: the key pipeline metadata is encrypted with",
           check_metadata_store),

@@ -4,7 +4,7 @@ It answers Resource Manager v3 (get project, testIamPermissions), Resource Manag
 (getEffectiveOrgPolicy), Cloud Billing (testIamPermissions on a billing account),
 Compute Engine (project and region quotas), Cloud Quotas (quotaInfos of a service, one per
 page), Apigee (organizations.instances.get), IAM (testIamPermissions on a service account),
-Vertex AI (metadataStores.get)
+Vertex AI (metadataStores.get), Compute Engine subnetworks.get and firewalls.list
 and the Cloud Storage JSON API
 (get and insert bucket) from an in-memory state that tests set up, and records every request.
 """
@@ -44,6 +44,10 @@ class FakeGcp:
     # "projects/P/locations/R/metadataStores/NAME" -> the Vertex AI metadata store resource
     metadata_stores: dict[str, dict] = field(default_factory=dict)
     metadata_store_denied: bool = False  # metadataStores.get answers 403
+    # "projects/P/regions/R/subnetworks/NAME" -> the Compute Engine subnetwork resource
+    subnetworks: dict[str, dict] = field(default_factory=dict)
+    # project -> its firewall rules (Compute Engine firewall resources), listed one per page
+    firewalls: dict[str, list[dict]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -60,6 +64,8 @@ class FakeGcp:
         self.service_accounts.clear()
         self.metadata_stores.clear()
         self.metadata_store_denied = False
+        self.subnetworks.clear()
+        self.firewalls.clear()
         self.requests.clear()
 
 
@@ -97,6 +103,19 @@ def make_handler(state: FakeGcp):
                 return self._send(200, {"name": f"projects/{state.project_numbers.get(project, project)}",
                                         "projectId": project,
                                         "state": PROJECT_STATES[value] if enum_int else value})
+            if m := re.fullmatch(r"/compute/v1/(projects/[^/]+/regions/[^/]+/subnetworks/[^/]+)", parts.path):
+                subnet = state.subnetworks.get(m.group(1))
+                if subnet is None:
+                    return self._send(404, _error(404, "NOT_FOUND", f"The resource '{m.group(1)}' was not found"))
+                return self._send(200, {"kind": "compute#subnetwork", "name": m.group(1).rsplit("/", 1)[-1],
+                                        **subnet})
+            if m := re.fullmatch(r"/compute/v1/projects/([^/]+)/global/firewalls", parts.path):
+                rules = state.firewalls.get(m.group(1), [])
+                start = int(parse_qs(parts.query).get("pageToken", ["0"])[0])
+                fw_page: dict = {"kind": "compute#firewallList", "items": rules[start:start + 1]}
+                if start + 1 < len(rules):
+                    fw_page["nextPageToken"] = str(start + 1)
+                return self._send(200, fw_page)
             if m := re.fullmatch(r"/compute/v1/projects/([^/]+)(?:/regions/([^/]+))?", parts.path):
                 project, region = m.groups()
                 if project not in state.projects:

@@ -37,6 +37,7 @@ def test_all_good(fake_gcp, connection, gcp_spec):
     assert results.pop("gcp-vertex-quotas")[0] == "warn"  # nor Vertex AI's (test_preflight_gcp_vertex_quotas.py)
     # No metadata store yet (test_preflight_gcp_metadata_store.py).
     assert results.pop("gcp-metadata-store")[0] == "pass"
+    assert results.pop("gcp-network")[0] == "pass"  # the blueprint creates its network
     # No budget in this spec: tests/preflight/test_preflight_gcp_budget.py.
     assert results.pop("gcp-budget")[0] == "pass"
     # A dedicated Apigee organisation: nothing from a shared one (test_preflight_gcp_apigee.py).
