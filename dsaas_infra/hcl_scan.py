@@ -9,7 +9,7 @@ full HCL parse.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
@@ -26,3 +26,15 @@ def code_lines(text: str) -> Iterator[str]:
         heredoc = _HEREDOC.search(line) if "<<" in line else None
         if heredoc:
             marker = heredoc.group(1)
+
+
+_RESOURCE = re.compile(r'^resource\s+"([A-Za-z0-9_-]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
+
+
+def resource_addresses(rendered: Mapping[str, bytes]) -> set[str]:
+    """type.name of every resource block in the rendered .tf files (the README tables' evidence)."""
+    out: set[str] = set()
+    for name, content in rendered.items():
+        if name.endswith(".tf"):
+            out |= {f"{t}.{n}" for t, n in _RESOURCE.findall(content.decode("utf-8"))}
+    return out

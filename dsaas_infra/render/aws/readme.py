@@ -4,11 +4,11 @@ lifecycle, the steps the state machine really runs. templates/aws/README.md.j2 o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
+from dsaas_infra.hcl_scan import resource_addresses
 from dsaas_infra.loop import LoopStep
 from dsaas_infra.render.aws.serving import ApprovalGate
 
@@ -85,18 +85,6 @@ PHASE_SERVICES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
 }
 NONE_AT_THIS_LEVEL = "none at this level"
 
-_RESOURCE = re.compile(r'^resource\s+"([A-Za-z0-9_-]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
-
-
-def rendered_addresses(rendered: Mapping[str, bytes]) -> set[str]:
-    """type.name of every resource block in the rendered .tf files."""
-    out: set[str] = set()
-    for name, content in rendered.items():
-        if name.endswith(".tf"):
-            out |= {f"{t}.{n}" for t, n in _RESOURCE.findall(content.decode("utf-8"))}
-    return out
-
-
 def _present(entry: str, addresses: set[str]) -> bool:
     if entry.endswith("."):
         return any(a.startswith(entry) for a in addresses)
@@ -127,7 +115,7 @@ class PhaseTable:
 
 
 def phase_table(rendered: Mapping[str, bytes]) -> PhaseTable:
-    return PhaseTable(phase_services=phase_services(rendered_addresses(rendered)))
+    return PhaseTable(phase_services=phase_services(resource_addresses(rendered)))
 
 
 def loop_aws(steps: Sequence[LoopStep], *, realtime: bool, drift: bool, budget: bool) -> dict[str, str]:

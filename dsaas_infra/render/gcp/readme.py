@@ -7,10 +7,10 @@ at this level, so the README never names what the blueprint does not deploy.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dsaas_infra.hcl_scan import resource_addresses
 from dsaas_infra.loop import LoopStep
 
 # phase -> [(service as the README names it, resource address that deploys it)], in README order.
@@ -64,16 +64,8 @@ MONITOR_PARTS = (
     ("Vertex AI model monitoring (drift)", "google_monitoring_alert_policy.drift"),
 )
 
-_RESOURCE = re.compile(r'^resource\s+"([A-Za-z0-9_-]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
-
-
-def rendered_addresses(rendered: dict[str, bytes]) -> set[str]:
-    """type.name of every resource block in the rendered .tf files."""
-    out: set[str] = set()
-    for name, content in rendered.items():
-        if name.endswith(".tf"):
-            out |= {f"{t}.{n}" for t, n in _RESOURCE.findall(content.decode("utf-8"))}
-    return out
+# type.name of every resource block in the rendered .tf files.
+rendered_addresses = resource_addresses
 
 
 def phase_services(addresses: set[str]) -> dict[str, list[str]]:
